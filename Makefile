@@ -1,0 +1,33 @@
+# `make demo` and `make test` work on a fresh Debian machine (Python 3, root): they create .venv,
+# install hwgen with its test extras, and the apt tools (iverilog, yosys) the RTL tests need.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: setup tools demo test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	# ap_types headers for C-simulation ship in the hls4ml wheel; its heavy deps are not needed.
+	$(PY) -m pip install -q --no-deps hls4ml
+	touch $@
+
+tools:
+	@command -v iverilog >/dev/null && command -v yosys >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq iverilog yosys)
+
+demo: setup
+	$(BIN)/hwgen analyze mobilenet_v1
+
+test: setup tools
+	$(BIN)/pytest -q
+
+bench: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info
