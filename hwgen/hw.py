@@ -27,6 +27,21 @@ A depthwise layer followed by a pointwise layer is **fused**: the DW engine
 writes row bands of ``band_rows`` output rows (all channels) into one half of
 a ping-pong buffer while the PW engine consumes the other half; see
 :func:`fused_schedule`.
+
+Network schedule (what the generated top implements; cycle 0 = first input beat):
+
+1. Input: one pixel (Cin channels) per AXI4-Stream beat, raster order, into the
+   input feature buffer: H*W cycles when the source never stalls.
+2. Ops run in order; each starts HANDOFF cycles after the previous op is done
+   (and, when weights live in DRAM, after its weights are loaded: op i+1's
+   weights load while op i runs, double-buffered; each load costs
+   :func:`dram_cycles`). A standard conv runs on the PW engine as one tile of
+   pw_iterations(Ho*Wo, K*K*Cin, Cout); a fused DW->PW pair follows
+   :func:`fused_schedule` over its row bands; a lone DW or PW layer is one tile;
+   pool is one tile of pool_iterations(H*W, C); FC is one PW tile of
+   pw_iterations(1, Cin, Cout).
+3. Output: HANDOFF cycles after the last op, one element (logit) per beat;
+   the last output beat ends the inference.
 """
 from __future__ import annotations
 
