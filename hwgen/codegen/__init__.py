@@ -1,0 +1,1 @@
+"""Code generators: (QuantGraph, Mapping) -> HLS C++ or Verilog RTL."""
