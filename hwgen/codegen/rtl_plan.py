@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from ..errors import HwgenError
 from ..fixed import pool_recip, relu6_max
+from ..steps import schedule_steps
 from ..hw import (DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, fused_schedule,
                   pool_iterations, pw_iterations, row_bands, tile_cycles)
 
@@ -170,21 +171,20 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
     band_rows: dict[str, int] = dict(getattr(mapping, "band_rows", {}) or {})
 
     # Schedule steps: fuse dw -> pw pairs named in band_rows.
+    if getattr(mapping, "fmaps_in_dram", False):
+        raise HwgenError("RTL generation supports on-chip feature maps only; the mapping streams them from DRAM")
     steps: list[Step] = []
-    i = 0
-    while i < len(qops):
-        op = qops[i].op
-        nxt = qops[i + 1].op if i + 1 < len(qops) else None
-        if op.kind == "dw" and nxt is not None and nxt.kind == "pw" and op.name in band_rows:
+    for sst in schedule_steps([q.op for q in qops]):
+        op = sst.first
+        if sst.fused:
+            band_rows.setdefault(op.name, op.out_shape[0])
             nb = len(row_bands(op.out_shape[0], band_rows[op.name]))
-            steps.append(Step(STEP_FUSED, nb, (op.name, nxt.name)))
-            i += 2
+            steps.append(Step(STEP_FUSED, nb, (op.name, sst.last.name)))
             continue
         kind = {"conv": STEP_PW, "pw": STEP_PW, "fc": STEP_PW, "dw": STEP_DW, "pool": STEP_POOL}.get(op.kind)
         if kind is None:
             raise HwgenError(f"op {op.name!r}: unsupported kind {op.kind!r} for RTL")
         steps.append(Step(kind, 1, (op.name,)))
-        i += 1
 
     by_name = {q.op.name: q for q in qops}
     buffers = [Buffer(b, BUF_NAMES[b]) for b in range(4)]

@@ -1,0 +1,134 @@
+"""cocotb testbench for a generated (or Vitis-exported) network top.
+
+Loaded by the simulator through cocotb; configured by the JSON file named in $HWGEN_VECTORS
+(written by :func:`hwgen.cosim.run_cosim`). Two inferences back to back, no reset between:
+
+1. timing run: the source never idles and the sink never back-pressures; the cycle count from
+   the first input beat to the last output beat (inclusive) is recorded;
+2. correctness run: random source idles and sink back-pressure.
+
+Both outputs are compared with the expected codes; results go to $HWGEN_RESULTS.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+
+
+def _pack_beats(codes: list[int], channels: int, width: int, beat_bytes: int) -> bytes:
+    out = bytearray()
+    mask = (1 << width) - 1
+    for p in range(len(codes) // channels):
+        word = 0
+        for c in range(channels):
+            word |= (codes[p * channels + c] & mask) << (c * width)
+        out += word.to_bytes(beat_bytes, "little")
+    return bytes(out)
+
+
+def _unpack_beats(data: bytes, width: int, beat_bytes: int) -> list[int]:
+    vals = []
+    for i in range(0, len(data), beat_bytes):
+        v = int.from_bytes(data[i:i + beat_bytes], "little") & ((1 << width) - 1)
+        vals.append(v - (1 << width) if v >> (width - 1) else v)
+    return vals
+
+
+class Monitor:
+    """Counts cycles and handshakes; optionally records engine tile start/done cycles."""
+
+    def __init__(self, dut, engines: list[str]) -> None:
+        self.dut = dut
+        self.cycle = 0
+        self.in_beats = 0
+        self.out_beats = 0
+        self.first_in: int | None = None
+        self.last_out: int | None = None
+        self.engines = {e: getattr(dut, f"u_{e}") for e in engines}
+        self.tiles: dict[str, list[list[int]]] = {e: [] for e in engines}
+        self.recording = True
+
+    async def run(self) -> None:
+        dut = self.dut
+        while True:
+            await RisingEdge(dut.ap_clk)
+            self.cycle += 1
+            if dut.s_axis_tvalid.value == 1 and dut.s_axis_tready.value == 1:
+                self.in_beats += 1
+                if self.first_in is None:
+                    self.first_in = self.cycle
+            if dut.m_axis_tvalid.value == 1 and dut.m_axis_tready.value == 1:
+                self.out_beats += 1
+                self.last_out = self.cycle
+            if self.recording:
+                for name, eng in self.engines.items():
+                    if eng.start.value == 1:
+                        self.tiles[name].append([self.cycle, -1])
+                    if eng.done.value == 1:
+                        self.tiles[name][-1][1] = self.cycle
+
+
+async def _infer(dut, cfg: dict, source: AxiStreamSource, sink: AxiStreamSink, mon: Monitor, limit: int) -> list[int]:
+    frame = AxiStreamFrame(_pack_beats(cfg["input"], cfg["in_channels"], cfg["in_width"], cfg["in_beat_bits"] // 8))
+    in0, out0 = mon.in_beats, mon.out_beats
+    await source.send(frame)
+    try:
+        rx = await with_timeout(sink.recv(), limit * 10, "ns")
+    except Exception as exc:  # cocotb's SimTimeoutError: say which stream stalled
+        n_in, n_out = mon.in_beats - in0, mon.out_beats - out0
+        stalled = (f"input stream stalled: {n_in}/{cfg['in_pixels']} beats accepted" if n_in < cfg["in_pixels"]
+                   else f"output stream stalled: {n_out}/{cfg['n_out']} beats received")
+        raise AssertionError(f"timeout after {limit} cycles: {stalled}") from exc
+    return _unpack_beats(bytes(rx.tdata), cfg["out_width"], cfg["out_beat_bits"] // 8)
+
+
+@cocotb.test()
+async def inference(dut) -> None:
+    with open(os.environ["HWGEN_VECTORS"]) as f:
+        cfg = json.load(f)
+    results: dict = {"timeout": None}
+    Clock(dut.ap_clk, 10, unit="ns", impl="gpi").start()
+    dut.ap_rst_n.value = 0
+    dut.s_axis_tvalid.value = 0
+    dut.m_axis_tready.value = 0
+    await ClockCycles(dut.ap_clk, 2)  # reset asserted before the stream drivers sample it
+    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.ap_clk, dut.ap_rst_n,
+                             reset_active_level=False)
+    sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.ap_clk, dut.ap_rst_n,
+                         reset_active_level=False)
+    engines = [e for e in cfg.get("engines", []) if hasattr(dut, f"u_{e}")]
+    mon = Monitor(dut, engines)
+    cocotb.start_soon(mon.run())
+    await ClockCycles(dut.ap_clk, 4)
+    dut.ap_rst_n.value = 1
+    await ClockCycles(dut.ap_clk, 2)
+    limit = 3 * int(cfg.get("predicted_cycles") or 0) + 10 * cfg["in_pixels"] + 10000
+    expected = cfg["expected"]
+    try:
+        out = await _infer(dut, cfg, source, sink, mon, limit)
+        results["cycles"] = mon.last_out - mon.first_in + 1
+        results["outputs"] = out
+        results["tiles"] = mon.tiles
+        mon.recording = False
+        rng = random.Random(cfg.get("seed", 0))
+        source.set_pause_generator(iter(lambda: rng.random() < 0.3, None))
+        sink.set_pause_generator(iter(lambda: rng.random() < 0.4, None))
+        out_bp = await _infer(dut, cfg, source, sink, mon, 4 * limit)
+        results["outputs_backpressure"] = out_bp
+    except AssertionError as exc:
+        results["timeout"] = str(exc)
+    mism = [i for i, (a, b) in enumerate(zip(results.get("outputs", []), expected)) if a != b]
+    mism_bp = [i for i, (a, b) in enumerate(zip(results.get("outputs_backpressure", []), expected)) if a != b]
+    results["mismatches"] = len(mism) + abs(len(results.get("outputs", [])) - len(expected))
+    results["mismatches_backpressure"] = len(mism_bp) + abs(len(results.get("outputs_backpressure", [])) - len(expected))
+    with open(os.environ["HWGEN_RESULTS"], "w") as f:
+        json.dump(results, f)
+    assert results["timeout"] is None, results["timeout"]
+    assert results["mismatches"] == 0, f"{results['mismatches']} output mismatches (first at {mism[:1]})"
+    assert results["mismatches_backpressure"] == 0, f"{results['mismatches_backpressure']} mismatches with back-pressure"
