@@ -1,0 +1,104 @@
+"""Shared pieces of the RTL tests: build tiny networks, generate RTL, run cocotb, record cycles."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwgen.codegen.rtl import write_rtl
+from hwgen.cosim import default_simulator, make_vectors, run_cosim
+from hwgen.golden import run_fixed
+from hwgen.graph import Graph, compute_ops
+from hwgen.hw import EngineConfig
+from hwgen.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
+from hwgen.mapping import map_network
+from hwgen.quant import quantize
+from hwgen.sim import simulate
+
+#: (test, predicted by hwgen.sim, measured in RTL) rows for the session's cycle table.
+CYCLE_ROWS: list[tuple[str, int, int]] = []
+
+
+def net(name: str, shape: tuple[int, int, int], layers: list[tuple[str, str, dict]]) -> Graph:
+    """A small graph: (layer name, kind in conv/pw/dw/pool/fc, kwargs); conv/pw/dw get BN+ReLU6."""
+    g = Graph(name)
+    g.add("input", Input(shape=shape))
+    for lname, kind, kw in layers:
+        layer = {"conv": Conv2D, "pw": PointwiseConv2D, "dw": DepthwiseConv2D, "pool": GlobalAvgPool,
+                 "fc": Dense}[kind](**kw)
+        g.add(lname, layer)
+        if kind in ("conv", "pw", "dw"):
+            g.add(f"{lname}_bn", BatchNorm())
+            g.add(f"{lname}_relu", ReLU6())
+    return g.validate()
+
+
+@dataclass
+class Outcome:
+    results: dict
+    summary: dict
+    predicted: int  # hwgen.sim.simulate's total cycles
+    expected: np.ndarray
+    rtl_dir: Path
+
+
+def full_range_input(qgraph, seed: int) -> np.ndarray:
+    """Uniform random codes over the whole input format (saturation and rounding corner cases)."""
+    fmt = qgraph.input_fmt
+    rng = np.random.default_rng(seed)
+    return rng.integers(fmt.min_int, fmt.max_int + 1, size=qgraph.ops[0].op.in_shape, dtype=np.int64)
+
+
+def generate(graph: Graph, tmp: Path, split: EngineConfig | None = None, pe: int = 32,
+             band_rows: int | None = None, act_bits: int = 8, weight_bits: int = 8, seed: int = 0):
+    qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, seed=seed)
+    ops = compute_ops(graph)
+    mapping = map_network(ops, split.pe if split else pe, act_bits=act_bits, weight_bits=weight_bits,
+                          split=split, band_rows=band_rows, weights_in_dram=False)
+    rtl = write_rtl(qg, mapping, tmp / "rtl")
+    return qg, ops, mapping, rtl
+
+
+def cosim(test: str, graph: Graph, tmp: Path, x_seed: int = 1, patch=None, record: bool = True,
+          **gen_kw) -> Outcome:
+    """Generate, simulate with random back-pressure, and compare with the golden model."""
+    qg, ops, mapping, rtl = generate(graph, tmp, **gen_kw)
+    if patch is not None:
+        patch(rtl)
+    summary = json.loads((rtl / "plan.json").read_text())
+    x = full_range_input(qg, x_seed)
+    expected = run_fixed(qg, x).logits
+    res = run_cosim(rtl, make_vectors(summary, x, expected, seed=x_seed), tmp / "sim",
+                    simulator=default_simulator())
+    predicted = simulate(ops, mapping).total_cycles
+    if record and "cycles" in res:
+        CYCLE_ROWS.append((test, predicted, res["cycles"]))
+    return Outcome(res, summary, predicted, expected, rtl)
+
+
+def assert_exact(out: Outcome) -> None:
+    """Bit-exact outputs in both runs, cycles equal to the simulator's and each tile to tile_cycles."""
+    r = out.results
+    assert r["timeout"] is None, r["timeout"]
+    assert r["outputs"] == [int(v) for v in out.expected.reshape(-1)]
+    assert r["outputs_backpressure"] == r["outputs"]
+    assert r["mismatches"] == 0 and r["mismatches_backpressure"] == 0
+    for eng, durations in out.summary["tiles"].items():
+        measured = [done - start for start, done in r["tiles"].get(eng, [])]
+        assert measured == durations, f"{eng} tiles: measured {measured}, tile_cycles {durations}"
+    assert r["cycles"] == out.summary["predicted_cycles"]
+    assert abs(r["cycles"] - out.predicted) <= 0.02 * out.predicted
+    assert r["cycles"] == out.predicted
+
+
+def simulator_available() -> bool:
+    import shutil
+    sim = default_simulator()
+    return bool(shutil.which("iverilog")) if sim == "icarus" else True
+
+
+def env_simulator() -> str:
+    return os.environ.get("HWGEN_SIM", "icarus")
