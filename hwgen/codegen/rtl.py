@@ -101,12 +101,14 @@ def verilog_files(plan: RtlPlan) -> list[str]:
     return files
 
 
-def write_rtl(qgraph: Any, mapping: Any, outdir: str | os.PathLike, force: bool = False) -> Path:
-    """Generate the RTL for ``qgraph`` under ``mapping`` into ``outdir`` (atomically)."""
+def write_rtl(qgraph: Any, mapping: Any, outdir: str | os.PathLike, force: bool = False,
+              extra: dict[str, str] | None = None) -> Path:
+    """Generate the RTL for ``qgraph`` under ``mapping`` into ``outdir`` (atomically); ``extra``: more files."""
     out = Path(outdir)
     if out.exists() and not force:
         raise HwgenError(f"output directory {str(out)!r} exists (use --force to replace it)")
     files = render_rtl(plan_rtl(qgraph, mapping))
+    files.update(extra or {})
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

@@ -1,0 +1,111 @@
+"""`hwgen rtl`, `hwgen cosim` and `hwgen synth`: Verilog generation and its verification."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ..codegen.rtl import write_rtl
+from ..cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
+from ..errors import HwgenError
+from ..golden import random_input, run_fixed
+from ..graph import compute_ops
+from ..mapping import map_network
+from ..quant import quantize
+from ..sim import simulate
+from ..synth import synthesize
+from .common import load_model, model_options, print_json
+
+VECTORS = "tb_vectors.json"
+
+
+@click.command()
+@model_options
+@click.option("--pe", type=int, default=64, show_default=True, help="Total PEs (MACs/cycle) over all engines.")
+@click.option("--split", default=None, help="Force the PE split TINxTOUT,TCxTK (e.g. 4x8,8x1).")
+@click.option("--band-rows", type=int, default=None, help="Row-band height of every fused dw->pw pair.")
+@click.option("--board", default="zcu104", show_default=True, help="Board (for the mapping's memory budget).")
+@click.option("--act-bits", type=int, default=8, show_default=True)
+@click.option("--weight-bits", type=int, default=8, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights and test input.")
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Output directory.")
+@click.option("--force", is_flag=True, help="Replace OUTDIR if it exists.")
+def rtl(model: str, alpha: float, resolution: int, variant: str, pe: int, split: str | None, band_rows: int | None,
+        board: str, act_bits: int, weight_bits: int, seed: int, outdir: str, force: bool) -> None:
+    """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
+    graph = load_model(model, alpha, resolution, variant)
+    qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, seed=seed)
+    ops = compute_ops(graph)
+    mapping = map_network(ops, pe, board, act_bits, weight_bits, split=split, band_rows=band_rows,
+                          weights_in_dram=False)
+    x = random_input(qg, seed)
+    expected = run_fixed(qg, x).logits
+    est = simulate(ops, mapping, qg.name)
+    out = write_rtl(qg, mapping, outdir, force=force,
+                    extra={VECTORS: json.dumps({"input": x.reshape(-1).tolist(), "expected":
+                                                expected.reshape(-1).tolist(), "seed": seed,
+                                                "sim_cycles": est.total_cycles}) + "\n"})
+    summary = json.loads((out / "plan.json").read_text())
+    click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
+               f"predicted {summary['predicted_cycles']} cycles (hwgen.sim: {est.total_cycles})")
+
+
+@click.command()
+@click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("--simulator", type=click.Choice(SIMULATORS), default=None,
+              help="RTL simulator [default: $HWGEN_SIM or icarus].")
+@click.option("--rtl-dir", type=click.Path(file_okay=False), default=None,
+              help="Simulate this RTL (e.g. Vitis-exported Verilog with the same top ports) instead of OUTDIR's.")
+@click.option("--top", default="hwgen_top", show_default=True, help="Top-level module name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_json: bool) -> None:
+    """Run the cocotb testbench on OUTDIR's RTL: bit-exact vs the golden model, cycles vs prediction."""
+    out = Path(outdir)
+    for name in ("plan.json", VECTORS):
+        if not (out / name).exists():
+            raise HwgenError(f"{str(out / name)!r} not found: generate OUTDIR with `hwgen rtl -o {outdir}`")
+    summary = json.loads((out / "plan.json").read_text())
+    vec = json.loads((out / VECTORS).read_text())
+    vectors = make_vectors(summary, np.array(vec["input"]), np.array(vec["expected"]), seed=vec["seed"],
+                           engines=rtl_dir is None)
+    with tempfile.TemporaryDirectory(prefix="hwgen_cosim_") as work:
+        res = run_cosim(rtl_dir or out, vectors, work, simulator=simulator or default_simulator(), toplevel=top)
+    predicted = vec["sim_cycles"]
+    measured = res.get("cycles")
+    ok = res["timeout"] is None and res["mismatches"] == 0 and res["mismatches_backpressure"] == 0
+    report = {"outputs_match": ok, "mismatches": res["mismatches"],
+              "mismatches_backpressure": res["mismatches_backpressure"], "timeout": res["timeout"],
+              "predicted_cycles": predicted, "measured_cycles": measured,
+              "error_pct": None if measured is None else round(100 * (measured - predicted) / predicted, 3)}
+    if as_json:
+        print_json(report)
+    else:
+        click.echo(f"outputs: {'bit-exact' if ok else 'MISMATCH'} ({len(vec['expected'])} values, "
+                   f"{res['mismatches']} mismatches; {res['mismatches_backpressure']} with back-pressure)")
+        if res["timeout"]:
+            click.echo(f"timeout: {res['timeout']}")
+        if measured is not None:
+            click.echo(f"cycles: measured {measured}, predicted {predicted}, error {report['error_pct']:.3f} %")
+    if not ok:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False))
+@click.option("--top", default="hwgen_top", show_default=True, help="Top-level module name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def synth(outdir: str, top: str, as_json: bool) -> None:
+    """Synthesize OUTDIR's RTL with Yosys (synth_xilinx -family xc7); report DSP/BRAM/LUT/FF."""
+    report = synthesize(outdir, top)
+    if as_json:
+        print_json(report)
+        return
+    click.echo(f"DSP48E1 {report['dsp']}  RAMB36E1 {report['bram36']}  RAMB18E1 {report['bram18']}  "
+               f"LUTRAM/SRL {report['lutram']}  LUT {report['lut']}  FF {report['ff']}  CARRY4 {report['carry']}  "
+               f"(stat.json, yosys.log in {outdir}; {report['warnings']} Yosys warnings)")
+
+
+COMMANDS = [rtl, cosim, synth]
