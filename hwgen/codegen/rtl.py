@@ -58,7 +58,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED)
-    files = {"hwgen_lib.v": render("rtl/hwgen_lib.v.j2", **ctx), "hwgen_top.v": render("rtl/hwgen_top.v.j2", **ctx)}
+    files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fbuf.v", "hwgen_requant.v", "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
     if plan.has_pw:
         files["hwgen_pw_engine.v"] = render("rtl/hwgen_pw_engine.v.j2", **ctx)
@@ -76,6 +76,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
 
 def _buf(b: Any) -> dict[str, Any]:
     return {"id": b.id, "name": b.name, "channels": b.channels, "depth": b.depth, "ports": b.ports,
+            "lb": sel_bits(b.depth),
             "readers": sorted(b.readers), "writers": sorted(b.writers)}
 
 
@@ -95,7 +96,7 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
 
 
 def verilog_files(plan: RtlPlan) -> list[str]:
-    files = ["hwgen_lib.v", "hwgen_top.v"]
+    files = ["hwgen_fbuf.v", "hwgen_requant.v", "hwgen_top.v"]
     files += [f"hwgen_{n}_engine.v" for n, on in (("pw", plan.has_pw), ("dw", plan.has_dw),
                                                   ("pool", plan.has_pool)) if on]
     return files
