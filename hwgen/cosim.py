@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +91,10 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
         # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty; supply it.
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
     build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
+    t0 = time.perf_counter()
     runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, build_dir=str(work), always=True,
                  timescale=("1ns", "1ps"), build_args=build_args, log_file=str(work / "build.log"))
+    t1 = time.perf_counter()
     try:
         runner.test(test_module="hwgen.cosim_tb", hdl_toplevel=toplevel, build_dir=str(work), test_dir=str(work),
                     extra_env={"HWGEN_VECTORS": str(vec_path), "HWGEN_RESULTS": str(res_path)},
@@ -100,4 +103,7 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
         pass
     if not res_path.exists():
         raise HwgenError(f"RTL simulation produced no results (see {work / 'sim.log'})")
-    return json.loads(res_path.read_text())
+    res = json.loads(res_path.read_text())
+    res["build_seconds"] = round(t1 - t0, 3)
+    res["run_seconds"] = round(time.perf_counter() - t1, 3)
+    return res

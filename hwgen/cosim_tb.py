@@ -127,6 +127,7 @@ async def inference(dut) -> None:
     mism_bp = [i for i, (a, b) in enumerate(zip(results.get("outputs_backpressure", []), expected)) if a != b]
     results["mismatches"] = len(mism) + abs(len(results.get("outputs", [])) - len(expected))
     results["mismatches_backpressure"] = len(mism_bp) + abs(len(results.get("outputs_backpressure", [])) - len(expected))
+    results["total_cycles"] = mon.cycle
     with open(os.environ["HWGEN_RESULTS"], "w") as f:
         json.dump(results, f)
     assert results["timeout"] is None, results["timeout"]

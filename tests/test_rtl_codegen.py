@@ -1,0 +1,108 @@
+"""RTL generator without simulation: determinism, schedule agreement with hwgen.sim, CLI errors, lint."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from hwgen.codegen.rtl import render_rtl, write_rtl
+from hwgen.codegen.rtl_plan import plan_rtl
+from hwgen.cosim import find_verilator
+from hwgen.errors import HwgenError
+from hwgen.graph import compute_ops
+from hwgen.hw import DW_DEPTH, PW_DEPTH, EngineConfig, dw_iterations, pw_iterations, tile_cycles
+from hwgen.mapping import map_network
+from hwgen.quant import quantize
+from hwgen.sim import simulate
+from hwgen.zoo import get_model
+
+
+def _design(model="tiny_odd", pe=20, **kw):
+    g = get_model(model, **kw)
+    ops = compute_ops(g)
+    return quantize(g), ops, map_network(ops, pe, weights_in_dram=False)
+
+
+@pytest.mark.parametrize("model,kw,pe", [("tiny_dsc", {}, 32), ("tiny_odd", {}, 7), ("tiny_dsc4", {}, 100),
+                                         ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 64)])
+def test_plan_cycles_equal_simulator(model, kw, pe):
+    qg, ops, m = _design(model, pe, **kw)
+    assert plan_rtl(qg, m).predicted_cycles == simulate(ops, m).total_cycles
+
+
+def test_tiles_follow_the_contract():
+    qg, ops, m = _design("tiny_dsc", 32)
+    plan = plan_rtl(qg, m)
+    conv = ops[0]
+    assert plan.pw_tiles[0].cycles == tile_cycles(
+        pw_iterations(conv.out_shape[0] * conv.out_shape[1], 27, conv.out_shape[2], m.cfg), PW_DEPTH)
+    dw = ops[1]
+    rows = m.band_rows[dw.name]
+    assert plan.dw_tiles[0].cycles == tile_cycles(dw_iterations(rows * dw.out_shape[1], dw.out_shape[2], 3, m.cfg),
+                                                  DW_DEPTH)
+    assert len(plan.dw_tiles) == len(plan.pw_tiles) - 2  # + the stem conv and the FC on the PW engine
+
+
+def test_output_is_deterministic_and_atomic(tmp_path):
+    qg, ops, m = _design()
+    a = write_rtl(qg, m, tmp_path / "a")
+    b = write_rtl(qg, m, tmp_path / "b")
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    assert all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
+    with pytest.raises(HwgenError, match="exists"):
+        write_rtl(qg, m, tmp_path / "a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]  # no temp dirs left behind
+
+
+def test_rom_words_hold_the_weights():
+    qg, ops, m = _design()
+    files = render_rtl(plan_rtl(qg, m))
+    words = files["hwgen_pw_w.mem"].split()
+    tin, tout = m.cfg.tin, m.cfg.tout
+    w = qg.ops[0].weights.reshape(-1, qg.ops[0].op.out_shape[2])  # stem conv, im2col rows (ky, kx, cin)
+    first = int(words[0], 16)
+    wb = len(words[0]) * 4 // (tin * tout)
+    lane = [(first >> (i * wb)) & ((1 << wb) - 1) for i in range(tin * tout)]
+    lane = [v - (1 << wb) if v >> (wb - 1) else v for v in lane]
+    assert lane == [int(w[j, t]) for t in range(tout) for j in range(tin)]
+
+
+def test_dram_weights_rejected():
+    g = get_model("tiny_odd")
+    ops = compute_ops(g)
+    m = map_network(ops, 20, weights_in_dram=True)
+    with pytest.raises(HwgenError, match="on-chip weights"):
+        plan_rtl(quantize(g), m)
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "hwgen", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_rtl_errors(tmp_path):
+    r = _cli("rtl", "tiny_odd", "--pe", "20", "-o", str(tmp_path / "x"))
+    assert r.returncode == 0, r.stderr
+    assert "predicted" in r.stdout
+    r = _cli("rtl", "tiny_odd", "--pe", "20", "-o", str(tmp_path / "x"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "exists" in r.stderr
+    r = _cli("rtl", "nosuchnet", "-o", str(tmp_path / "y"))
+    assert r.returncode == 2 and "nosuchnet" in r.stderr and not (tmp_path / "y").exists()
+    r = _cli("cosim", str(tmp_path / "nothing"))
+    assert r.returncode == 2 and "plan.json" in r.stderr
+    r = _cli("cosim", str(tmp_path / "x"), "--simulator", "ghdl")
+    assert r.returncode == 2
+
+
+@pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
+@pytest.mark.parametrize("args", [["tiny_odd", "--pe", "20"], ["tiny_dsc", "--pe", "15", "--split", "2x3,3x3",
+                                                                  "--band-rows", "3"], ["tiny_dsc4", "--pe", "64"]])
+def test_verilator_lint_clean(tmp_path, args):
+    out = tmp_path / "rtl"
+    assert _cli("rtl", *args, "-o", str(out)).returncode == 0
+    srcs = sorted(str(p) for p in out.glob("*.v"))
+    r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
