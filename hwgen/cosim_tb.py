@@ -18,7 +18,28 @@ import random
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
-from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+
+#: Stream port prefixes tried in order: hwgen's RTL, then Vitis HLS exports (``in``/``out`` become in_r/out_r).
+IN_PREFIXES = ("s_axis", "in_r", "in")
+OUT_PREFIXES = ("m_axis", "out_r", "out")
+#: Vitis HLS block-level control register: ap_start (bit 0) | auto_restart (bit 7).
+AP_CTRL_START_AUTORESTART = 0x81
+
+
+def _names(dut) -> list[str]:
+    try:
+        return [h._name for h in dut]
+    except TypeError:
+        return []
+
+
+def _prefix(dut, candidates: tuple[str, ...]) -> str:
+    names = {n.lower() for n in _names(dut)}
+    for p in candidates:
+        if f"{p}_tdata" in names:
+            return p
+    raise AssertionError(f"no AXI4-Stream port among prefixes {candidates} on {dut._name}")
 
 
 def _pack_beats(codes: list[int], channels: int, width: int, beat_bytes: int) -> bytes:
@@ -43,8 +64,9 @@ def _unpack_beats(data: bytes, width: int, beat_bytes: int) -> list[int]:
 class Monitor:
     """Counts cycles and handshakes; optionally records engine tile start/done cycles."""
 
-    def __init__(self, dut, engines: list[str]) -> None:
+    def __init__(self, dut, engines: list[str], in_bus, out_bus) -> None:
         self.dut = dut
+        self.in_bus, self.out_bus = in_bus, out_bus
         self.cycle = 0
         self.in_beats = 0
         self.out_beats = 0
@@ -59,11 +81,11 @@ class Monitor:
         while True:
             await RisingEdge(dut.ap_clk)
             self.cycle += 1
-            if dut.s_axis_tvalid.value == 1 and dut.s_axis_tready.value == 1:
+            if self.in_bus.tvalid.value == 1 and self.in_bus.tready.value == 1:
                 self.in_beats += 1
                 if self.first_in is None:
                     self.first_in = self.cycle
-            if dut.m_axis_tvalid.value == 1 and dut.m_axis_tready.value == 1:
+            if self.out_bus.tvalid.value == 1 and self.out_bus.tready.value == 1:
                 self.out_beats += 1
                 self.last_out = self.cycle
             if self.recording:
@@ -95,19 +117,24 @@ async def inference(dut) -> None:
     results: dict = {"timeout": None}
     Clock(dut.ap_clk, 10, unit="ns", impl="gpi").start()
     dut.ap_rst_n.value = 0
-    dut.s_axis_tvalid.value = 0
-    dut.m_axis_tready.value = 0
     await ClockCycles(dut.ap_clk, 2)  # reset asserted before the stream drivers sample it
-    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.ap_clk, dut.ap_rst_n,
+    in_p, out_p = _prefix(dut, IN_PREFIXES), _prefix(dut, OUT_PREFIXES)
+    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, in_p), dut.ap_clk, dut.ap_rst_n,
                              reset_active_level=False)
-    sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.ap_clk, dut.ap_rst_n,
+    sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, out_p), dut.ap_clk, dut.ap_rst_n,
                          reset_active_level=False)
+    control = None
+    if "s_axi_control_awaddr" in {n.lower() for n in _names(dut)}:  # Vitis block-level control over AXI-Lite
+        control = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axi_control"), dut.ap_clk, dut.ap_rst_n,
+                                reset_active_level=False)
     engines = [e for e in cfg.get("engines", []) if hasattr(dut, f"u_{e}")]
-    mon = Monitor(dut, engines)
+    mon = Monitor(dut, engines, source.bus, sink.bus)
     cocotb.start_soon(mon.run())
     await ClockCycles(dut.ap_clk, 4)
     dut.ap_rst_n.value = 1
     await ClockCycles(dut.ap_clk, 2)
+    if control is not None:
+        await control.write_dword(0x00, AP_CTRL_START_AUTORESTART)
     limit = 3 * int(cfg.get("predicted_cycles") or 0) + 10 * cfg["in_pixels"] + 10000
     expected = cfg["expected"]
     try:
