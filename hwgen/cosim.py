@@ -62,6 +62,8 @@ def make_vectors(summary: dict[str, Any], x: np.ndarray, expected: np.ndarray, s
         "out_width": summary["out_width"], "out_beat_bits": summary["out_beat_bits"],
         "predicted_cycles": summary.get("predicted_cycles", 0), "seed": seed,
         "engines": ["pw", "dw", "pool"] if engines else [],
+        "dram_image": summary.get("dram_image"),  # AXI4 slave memory image (weights in DRAM)
+        "dram_pause": [],  # R-channel pause pattern (True = idle cycle), repeated
     }
 
 
@@ -78,7 +80,7 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
         raise HwgenError(f"no Verilog sources (*.v, *.sv) in {str(rtl)!r}")
     work = Path(sim_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    for mem in sorted(rtl.glob("*.mem")) + sorted(rtl.glob("*.dat")):  # $readmemh paths are relative to the run dir
+    for mem in sorted(rtl.glob("*.mem")) + sorted(rtl.glob("*.dat")) + sorted(rtl.glob("*.hex")):  # $readmemh paths are relative to the run dir
         shutil.copy(mem, work / mem.name)
     vec_path, res_path = work / "vectors.json", work / "results.json"
     vec_path.write_text(json.dumps(vectors))

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import itertools
 import random
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
-from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiRamRead, AxiReadBus, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
 #: Stream port prefixes tried in order: hwgen's RTL, then Vitis HLS exports (``in``/``out`` become in_r/out_r).
 IN_PREFIXES = ("s_axis", "in_r", "in")
@@ -127,6 +128,14 @@ async def inference(dut) -> None:
     if "s_axi_control_awaddr" in {n.lower() for n in _names(dut)}:  # Vitis block-level control over AXI-Lite
         control = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axi_control"), dut.ap_clk, dut.ap_rst_n,
                                 reset_active_level=False)
+    if cfg.get("dram_image"):  # weights in DRAM: serve the top's AXI4 read master from a RAM model
+        with open(cfg["dram_image"]) as f:
+            image = bytes(int(v, 16) for v in f.read().split())
+        ram = AxiRamRead(AxiReadBus.from_prefix(dut, "m_axi"), dut.ap_clk, dut.ap_rst_n, reset_active_level=False,
+                         size=len(image))
+        ram.write(0, image)
+        if cfg.get("dram_pause"):
+            ram.r_channel.set_pause_generator(itertools.cycle(cfg["dram_pause"]))
     engines = [e for e in cfg.get("engines", []) if hasattr(dut, f"u_{e}")]
     mon = Monitor(dut, engines, source.bus, sink.bus)
     cocotb.start_soon(mon.run())

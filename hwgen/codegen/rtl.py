@@ -47,9 +47,10 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     """File name -> contents for a plan."""
     engines = []
     ports = {"pw": plan.pw_ports, "dw": plan.cfg.tk, "pool": 1}
+    wbits = {"pw": plan.cfg.tin * plan.cfg.tout * plan.wb, "dw": plan.cfg.tc * plan.cfg.tk * plan.wb, "pool": 0}
     for name, present in (("pw", plan.has_pw), ("dw", plan.has_dw), ("pool", plan.has_pool)):
         if present:
-            engines.append({"name": name, "ports": ports[name]})
+            engines.append({"name": name, "ports": ports[name], "wbits": wbits[name]})
     absent = [n for n in ("pw", "dw", "pool") if n not in {e["name"] for e in engines}]
     buffers = [b for b in plan.buffers if b.depth > 0]
     for b in buffers:
@@ -60,13 +61,17 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED)
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fbuf.v", "hwgen_requant.v", "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
+    if plan.dram:
+        files["hwgen_weights.hex"] = _mem(list(plan.dram_image()), 8)  # DRAM image, one byte per line
     if plan.has_pw:
         files["hwgen_pw_engine.v"] = render("rtl/hwgen_pw_engine.v.j2", **ctx)
-        files["hwgen_pw_w.mem"] = _mem(plan.pw_wrom, tin * tout * plan.wb)
+        if not plan.dram:
+            files["hwgen_pw_w.mem"] = _mem(plan.pw_wrom, tin * tout * plan.wb)
         files["hwgen_pw_b.mem"] = _mem(plan.pw_brom, tout * plan.pw_acc)
     if plan.has_dw:
         files["hwgen_dw_engine.v"] = render("rtl/hwgen_dw_engine.v.j2", **ctx)
-        files["hwgen_dw_w.mem"] = _mem(plan.dw_wrom, tc * tk * plan.wb)
+        if not plan.dram:
+            files["hwgen_dw_w.mem"] = _mem(plan.dw_wrom, tc * tk * plan.wb)
         files["hwgen_dw_b.mem"] = _mem(plan.dw_brom, tc * plan.dw_acc)
     if plan.has_pool:
         files["hwgen_pool_engine.v"] = render("rtl/hwgen_pool_engine.v.j2", **ctx)
@@ -92,6 +97,8 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
                   "pool": [t.cycles for t in plan.pool_tiles]},
         "sources": sorted(f for f in verilog_files(plan)),
         "pe": plan.cfg.pe,
+        "weights_in_dram": plan.dram,
+        "dram_image": "hwgen_weights.hex" if plan.dram else None,
     }
 
 

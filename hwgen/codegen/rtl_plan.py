@@ -88,6 +88,17 @@ class Step:
 
 
 @dataclass
+class Load:
+    """One step's weight load: DRAM byte address and the PW/DW ROM-image words it carries."""
+
+    addr: int
+    pw_first: int
+    pw_words: int
+    dw_first: int
+    dw_words: int
+
+
+@dataclass
 class RtlPlan:
     name: str
     cfg: EngineConfig
@@ -126,6 +137,30 @@ class RtlPlan:
     dw_brom: list[int]
     predicted_cycles: int = 0
     layer_cycles: list[tuple[str, int]] = field(default_factory=list)
+    dram: bool = False  # weights streamed from DRAM through the AXI4 read master
+    axi_bits: int = 0
+    loads: list["Load"] = field(default_factory=list)
+
+    @property
+    def pw_wdepth(self) -> int:
+        """Words of the PW weight memory: the ROM, or two slots of the largest step."""
+        return 2 * max([ld.pw_words for ld in self.loads] + [1]) if self.dram else len(self.pw_wrom)
+
+    @property
+    def dw_wdepth(self) -> int:
+        return 2 * max([ld.dw_words for ld in self.loads] + [1]) if self.dram else len(self.dw_wrom)
+
+    def dram_image(self) -> bytes:
+        """The weights in DRAM: per step, its PW then DW words, one little-endian AXI beat each."""
+        beat = self.axi_bits // 8
+        size = self.loads[-1].addr + -(-(self.loads[-1].pw_words + self.loads[-1].dw_words) * beat // 4096) * 4096
+        img = bytearray(max(size, 4096))
+        for ld in self.loads:
+            words = self.pw_wrom[ld.pw_first:ld.pw_first + ld.pw_words] + \
+                self.dw_wrom[ld.dw_first:ld.dw_first + ld.dw_words]
+            for i, w in enumerate(words):
+                img[ld.addr + i * beat:ld.addr + (i + 1) * beat] = w.to_bytes(beat, "little")
+        return bytes(img)
 
     @property
     def has_pw(self) -> bool:
@@ -166,8 +201,10 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
     qops = list(qgraph.ops)
     if not qops:
         raise HwgenError(f"network {qgraph.name!r} has no ops to map")
-    if getattr(mapping, "weights_in_dram", False):
-        raise HwgenError("RTL generation supports on-chip weights only; the mapping puts weights in DRAM")
+    dram = bool(getattr(mapping, "weights_in_dram", False))
+    if dram and any(t.weight_tiles > 1 for t in getattr(mapping, "tiles", {}).values()):
+        raise HwgenError("RTL generation does not support output-channel weight tiles (weights in DRAM with "
+                         "weight_tiles > 1); use a larger board or fewer PEs")
     band_rows: dict[str, int] = dict(getattr(mapping, "band_rows", {}) or {})
 
     # Schedule steps: fuse dw -> pw pairs named in band_rows.
@@ -309,7 +346,9 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
     nxt_buf = BUF_A
     t = h0 * w0  # input beats
     layer_cycles: list[tuple[str, int]] = [("input", h0 * w0)]
+    step_first_words: list[tuple[int, int]] = []  # (pw words, dw words) before each step
     for st in steps:
+        step_first_words.append((len(pw_w), len(dw_w)))
         out_buf = nxt_buf
         start = t + HANDOFF
         if st.kind == STEP_FUSED:
@@ -358,6 +397,31 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         t = end
         cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
 
+    step_first_words.append((len(pw_w), len(dw_w)))
+    loads: list[Load] = []
+    axi_bits = 0
+    if dram:
+        # Each step's weights are one DRAM region, loaded into slot k % 2 of the engines' weight RAMs
+        # while step k-1 runs. One AXI beat carries one weight word (PW words first, then DW words).
+        axi_bits = max(32, 1 << (max(tin * tout, tc * tk) * wb - 1).bit_length())
+        if axi_bits > 1024:
+            raise HwgenError(f"weight words of {max(tin * tout, tc * tk) * wb} bits exceed the 1024-bit AXI "
+                             "data bus; use a smaller PE split for RTL with weights in DRAM")
+        addr = 0
+        for k in range(len(steps)):
+            (p0, d0), (p1, d1) = step_first_words[k], step_first_words[k + 1]
+            loads.append(Load(addr, p0, p1 - p0, d0, d1 - d0))
+            addr += -(-((p1 - p0) + (d1 - d0)) * (axi_bits // 8) // 4096) * 4096  # 4 KB aligned regions
+        slot_pw = max(ld.pw_words for ld in loads)
+        slot_dw = max(ld.dw_words for ld in loads)
+        op_step = {name: k for k, st in enumerate(steps) for name in st.ops}
+        for e in pw_ops:
+            k = op_step[e.name]
+            e.wbase = (k % 2) * slot_pw + e.wbase - loads[k].pw_first
+        for e in dw_ops:
+            k = op_step[e.name]
+            e.wbase = (k % 2) * slot_dw + e.wbase - loads[k].dw_first
+
     last = qops[-1]
     ho, wo, n = last.op.out_shape
     buffers[cur].readers.add("out")
@@ -382,7 +446,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
         dw_table=dw_table, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
         left_shift=left_shift, pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
-        predicted_cycles=predicted, layer_cycles=layer_cycles)
+        predicted_cycles=predicted, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits, loads=loads)
 
 
 def q_recip_bits(count: int) -> int:
