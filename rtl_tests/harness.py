@@ -52,12 +52,14 @@ def full_range_input(qgraph, seed: int) -> np.ndarray:
     return rng.integers(fmt.min_int, fmt.max_int + 1, size=qgraph.ops[0].op.in_shape, dtype=np.int64)
 
 
-def generate(graph: Graph, tmp: Path, split: EngineConfig | None = None, pe: int = 32,
-             band_rows: int | None = None, act_bits: int = 8, weight_bits: int = 8, seed: int = 0):
+def generate(graph: Graph, tmp: Path, split: EngineConfig | str | None = None, pe: int = 32,
+             band_rows: int | None = None, act_bits: int = 8, weight_bits: int = 8, seed: int = 0,
+             weights_in_dram: bool = False, dram_gbps: float | None = None):
     qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, seed=seed)
     ops = compute_ops(graph)
-    mapping = map_network(ops, split.pe if split else pe, act_bits=act_bits, weight_bits=weight_bits,
-                          split=split, band_rows=band_rows, weights_in_dram=False)
+    mapping = map_network(ops, split.pe if isinstance(split, EngineConfig) else pe, act_bits=act_bits,
+                          weight_bits=weight_bits, split=split, band_rows=band_rows,
+                          weights_in_dram=weights_in_dram, dram_gbps=dram_gbps)
     rtl = write_rtl(qg, mapping, tmp / "rtl")
     return qg, ops, mapping, rtl
 

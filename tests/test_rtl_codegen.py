@@ -70,12 +70,23 @@ def test_rom_words_hold_the_weights():
     assert lane == [int(w[j, t]) for t in range(tout) for j in range(tin)]
 
 
-def test_dram_weights_rejected():
-    g = get_model("tiny_odd")
+def test_dram_plan_slots_and_image():
+    g = get_model("tiny_dsc")
     ops = compute_ops(g)
-    m = map_network(ops, 20, weights_in_dram=True)
-    with pytest.raises(HwgenError, match="on-chip weights"):
-        plan_rtl(quantize(g), m)
+    qg = quantize(g)
+    m = map_network(ops, 32, weights_in_dram=True)
+    plan = plan_rtl(qg, m)
+    assert plan.dram and len(plan.loads) == len(plan.steps)
+    slot = plan.pw_wdepth // 2
+    # step k's PW op reads slot k % 2 of the weight RAM
+    assert [e.wbase for e in plan.pw_ops] == [0, slot, 0, slot, slot]
+    img = plan.dram_image()
+    beat = plan.axi_bits // 8
+    first = plan.loads[1]  # conv_dw_1 + conv_pw_1: PW words first, then DW words
+    assert img[first.addr:first.addr + beat] == plan.pw_wrom[first.pw_first].to_bytes(beat, "little")
+    dw0 = first.addr + first.pw_words * beat
+    assert img[dw0:dw0 + beat] == plan.dw_wrom[0].to_bytes(beat, "little")
+    assert all(ld.addr % 4096 == 0 for ld in plan.loads)
 
 
 def _cli(*args, cwd=None):
@@ -98,7 +109,8 @@ def test_cli_rtl_errors(tmp_path):
 
 @pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
 @pytest.mark.parametrize("args", [["tiny_odd", "--pe", "20"], ["tiny_dsc", "--pe", "15", "--split", "2x3,3x3",
-                                                                  "--band-rows", "3"], ["tiny_dsc4", "--pe", "64"]])
+                                                                  "--band-rows", "3"], ["tiny_dsc4", "--pe", "64"],
+                                  ["tiny_dsc", "--pe", "32", "--weights-in-dram"]])
 def test_verilator_lint_clean(tmp_path, args):
     out = tmp_path / "rtl"
     assert _cli("rtl", *args, "-o", str(out)).returncode == 0

@@ -31,16 +31,19 @@ VECTORS = "tb_vectors.json"
 @click.option("--act-bits", type=int, default=8, show_default=True)
 @click.option("--weight-bits", type=int, default=8, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights and test input.")
+@click.option("--weights-in-dram", is_flag=True,
+              help="Stream each step's weights over an AXI4 read master (m_axi_*) instead of ROMs.")
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Output directory.")
 @click.option("--force", is_flag=True, help="Replace OUTDIR if it exists.")
 def rtl(model: str, alpha: float, resolution: int, variant: str, pe: int, split: str | None, band_rows: int | None,
-        board: str, act_bits: int, weight_bits: int, seed: int, outdir: str, force: bool) -> None:
+        board: str, act_bits: int, weight_bits: int, seed: int, weights_in_dram: bool, outdir: str,
+        force: bool) -> None:
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
     graph = load_model(model, alpha, resolution, variant)
     qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, seed=seed)
     ops = compute_ops(graph)
     mapping = map_network(ops, pe, board, act_bits, weight_bits, split=split, band_rows=band_rows,
-                          weights_in_dram=False)
+                          weights_in_dram=weights_in_dram)
     x = random_input(qg, seed)
     expected = run_fixed(qg, x).logits
     est = simulate(ops, mapping, qg.name)
