@@ -54,8 +54,9 @@ def full_range_input(qgraph, seed: int) -> np.ndarray:
 
 def generate(graph: Graph, tmp: Path, split: EngineConfig | str | None = None, pe: int = 32,
              band_rows: int | None = None, act_bits: int = 8, weight_bits: int = 8, seed: int = 0,
-             weights_in_dram: bool = False, dram_gbps: float | None = None):
-    qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, seed=seed)
+             weights_in_dram: bool = False, dram_gbps: float | None = None,
+             formats: dict[str, tuple[int, int]] | None = None):
+    qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, seed=seed, formats=formats)
     ops = compute_ops(graph)
     mapping = map_network(ops, split.pe if isinstance(split, EngineConfig) else pe, act_bits=act_bits,
                           weight_bits=weight_bits, split=split, band_rows=band_rows,

@@ -28,21 +28,30 @@ CASES = {
                                                     ("pw", "pw", {"filters": 7})]), EngineConfig(3, 2, 2, 3), 1, 8, 8),
     "pool_fc_tin3_tout2": (net("poolfc", (5, 5, 7), [("pool", "pool", {}), ("fc", "fc", {"units": 4})]),
                            EngineConfig(3, 2, 1, 1), None, 8, 8),
+    # ap_fixed<8,-8> output: a negative requantization shift (left shift), saturating heavily
+    "pw_left_shift": (net("pwneg", (3, 4, 5), [("pw", "pw", {"filters": 6})]), EngineConfig(2, 3, 1, 1), None, 8, 8),
 }
+FORMATS = {"pw_left_shift": {"pw": (8, -8)}}
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_engine(case, tmp_path):
     graph, split, band_rows, act_bits, weight_bits = CASES[case]
     out = cosim(case, graph, tmp_path, split=split, band_rows=band_rows, act_bits=act_bits,
-                weight_bits=weight_bits)
+                weight_bits=weight_bits, formats=FORMATS.get(case))
     assert_exact(out)
+
+
+def test_left_shift_case_has_a_negative_shift():
+    from hwgen.quant import quantize
+    graph, _, _, act_bits, weight_bits = CASES["pw_left_shift"]
+    assert quantize(graph, formats=FORMATS["pw_left_shift"]).ops[0].shift < 0
 
 
 def test_reference_agrees_with_golden(tmp_path):
     """The fixed.py engine reference and the golden model agree on every case (so RTL == both)."""
     from hwgen.quant import quantize
-    for graph, _, _, act_bits, weight_bits in CASES.values():
-        qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits)
+    for case, (graph, _, _, act_bits, weight_bits) in CASES.items():
+        qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, formats=FORMATS.get(case))
         x = full_range_input(qg, 1)
         assert (run_network(qg, x) == run_fixed(qg, x).logits).all()
