@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,12 +95,3 @@ def assert_exact(out: Outcome) -> None:
     assert abs(r["cycles"] - out.predicted) <= 0.02 * out.predicted
     assert r["cycles"] == out.predicted
 
-
-def simulator_available() -> bool:
-    import shutil
-    sim = default_simulator()
-    return bool(shutil.which("iverilog")) if sim == "icarus" else True
-
-
-def env_simulator() -> str:
-    return os.environ.get("HWGEN_SIM", "icarus")

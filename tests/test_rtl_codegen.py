@@ -12,7 +12,7 @@ from hwgen.codegen.rtl_plan import plan_rtl
 from hwgen.cosim import find_verilator
 from hwgen.errors import HwgenError
 from hwgen.graph import compute_ops
-from hwgen.hw import DW_DEPTH, PW_DEPTH, EngineConfig, dw_iterations, pw_iterations, tile_cycles
+from hwgen.hw import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles
 from hwgen.mapping import map_network
 from hwgen.quant import quantize
 from hwgen.sim import simulate

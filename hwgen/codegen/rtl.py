@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import HwgenError
 from ..templating import render
-from .rtl_plan import STEP_DW, STEP_FUSED, STEP_POOL, STEP_PW, RtlPlan, plan_rtl
+from .rtl_plan import STEP_DW, STEP_FUSED, STEP_POOL, STEP_PW, RtlPlan, plan_rtl, sel_bits
 
 TOP = "hwgen_top"
 
@@ -26,11 +26,6 @@ TOP = "hwgen_top"
 def lit(value: int, bits: int = 32) -> str:
     """A sized signed Verilog literal."""
     return f"-{bits}'sd{-value}" if value < 0 else f"{bits}'sd{value}"
-
-
-def sel_bits(n: int) -> int:
-    """Bits to index ``n`` entries (at least 1)."""
-    return max(1, (max(n, 1) - 1).bit_length())
 
 
 def recip_bits(value: int) -> list[int]:

@@ -13,9 +13,9 @@ from typing import Any, Sequence
 
 from ..errors import HwgenError
 from ..fixed import pool_recip, relu6_max
-from ..steps import schedule_steps
 from ..hw import (DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, fused_schedule,
                   pool_iterations, pw_iterations, row_bands, tile_cycles)
+from ..steps import schedule_steps
 
 #: Buffer ids shared by the top and the engines.
 BUF_IN, BUF_A, BUF_B, BUF_BAND = 0, 1, 2, 3
@@ -74,7 +74,6 @@ class Tile:
     rows: int
     oys0: int  # row0*s - pad_t
     rowa0: int  # input address of (row oys0, column 0), relative to the buffer
-    in_base: int
     out0: int  # output address of the tile's first pixel
     iterations: int
     cycles: int
@@ -191,7 +190,8 @@ def _pack(values: Sequence[int], bits: int) -> int:
     return word
 
 
-def _bits(n: int) -> int:
+def sel_bits(n: int) -> int:
+    """Bits to index ``n`` entries (at least 1)."""
     return max(1, (max(n, 1) - 1).bit_length())
 
 
@@ -334,13 +334,13 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         # A PW tile reads its input from row 0 of the buffer region at in_base (a band half or a whole map).
         e = pw_ops[idx]
         it = pw_iterations(rows * e.wo, e.m, e.n, cfg)
-        return Tile(idx, rows, -e.pad_t, in_base - e.pad_t * e.wi, in_base, out0, it, tile_cycles(it, PW_DEPTH))
+        return Tile(idx, rows, -e.pad_t, in_base - e.pad_t * e.wi, out0, it, tile_cycles(it, PW_DEPTH))
 
     def dw_tile(idx: int, row0: int, rows: int, out0: int) -> Tile:
         e = dw_ops[idx]
         oys0 = row0 * e.s - e.pad_t
         it = dw_iterations(rows * e.wo, e.channels, e.k, cfg)
-        return Tile(idx, rows, oys0, oys0 * e.wi, 0, out0, it, tile_cycles(it, DW_DEPTH))
+        return Tile(idx, rows, oys0, oys0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH))
 
     cur = BUF_IN
     nxt_buf = BUF_A
@@ -390,8 +390,8 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
             use(cur, q.op.in_shape, "pool", False)
             use(out_buf, q.op.out_shape, "pool", True)
             it = pool_iterations(hi * wi, c, cfg)
-            pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH)))
-            pool_acc = max(pool_acc, aw + _bits(hi * wi) + 1 + q_recip_bits(hi * wi) + 1)
+            pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH)))
+            pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
             end = start + pool_tiles[-1].cycles
         layer_cycles.append(("+".join(st.ops), end - t))
         t = end
@@ -438,7 +438,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
     depth = max(b.depth for b in buffers)
     pool_channels = max([e.channels for e in pool_ops] or [1])
     return RtlPlan(
-        name=qgraph.name, cfg=cfg, aw=aw, wb=wb, cmax=cmax, abits=_bits(depth),
+        name=qgraph.name, cfg=cfg, aw=aw, wb=wb, cmax=cmax, abits=sel_bits(depth),
         in_channels=c0, in_width=qgraph.input_fmt.width, in_pixels=h0 * w0,
         in_beat_bits=8 * cdiv(c0 * qgraph.input_fmt.width, 8), out_pixels=ho * wo, out_channels=n,
         out_width=last.out_fmt.width, out_beat_bits=8 * cdiv(last.out_fmt.width, 8), out_buf=cur,
@@ -448,7 +448,3 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         left_shift=left_shift, pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
         predicted_cycles=predicted, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits, loads=loads)
 
-
-def q_recip_bits(count: int) -> int:
-    """Unsigned bits of the pooling reciprocal."""
-    return pool_recip(count).bit_length()
