@@ -144,7 +144,8 @@ async def inference(dut) -> None:
     await ClockCycles(dut.ap_clk, 2)
     if control is not None:
         await control.write_dword(0x00, AP_CTRL_START_AUTORESTART)
-    limit = 3 * int(cfg.get("predicted_cycles") or 0) + 10 * cfg["in_pixels"] + 10000
+    limit = cfg.get("limit_cycles") or 3 * int(cfg.get("predicted_cycles") or 0) + 10 * cfg["in_pixels"] + 10000
+    sink.pause = bool(cfg.get("sink_stall"))  # a never-ready sink: checks the timeout diagnosis
     expected = cfg["expected"]
     try:
         out = await _infer(dut, cfg, source, sink, mon, limit)

@@ -40,3 +40,21 @@ def test_corrupted_weight_is_detected(tmp_path):
     assert out.results["timeout"] is None
     assert out.results["mismatches"] > 0
     assert out.results["outputs"] != [int(v) for v in out.expected.reshape(-1)]
+
+
+def test_timeout_names_the_stalled_stream(tmp_path):
+    """A sink that never takes a beat: the testbench times out and says the output stream stalled."""
+    import json
+
+    from hwgen.cosim import default_simulator, make_vectors, run_cosim
+    from hwgen.golden import run_fixed
+    from rtl_tests.harness import full_range_input, generate
+
+    qg, _, _, rtl = generate(get_model("tiny_odd"), tmp_path, pe=20)
+    summary = json.loads((rtl / "plan.json").read_text())
+    x = full_range_input(qg, 1)
+    vec = make_vectors(summary, x, run_fixed(qg, x).logits)
+    vec.update(sink_stall=True, limit_cycles=summary["predicted_cycles"] + 200)
+    res = run_cosim(rtl, vec, tmp_path / "sim", simulator=default_simulator())
+    assert res["timeout"] == (f"timeout after {summary['predicted_cycles'] + 200} cycles: "
+                              f"output stream stalled: 0/{summary['out_channels']} beats received")
