@@ -194,11 +194,11 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
             return make_format(width, integer, f"format of {name!r}")
         if name == "input":
             return calibrated_format(act_bits, max_abs)
-        # ReLU6 outputs (and their averages) never exceed 6.0: one bit of headroom over the calibration
-        # range, but no more than 6.0 needs. Logits get the calibrated range (wider costs resolution).
-        integer = int_bits(max_abs)
+        # One bit of headroom over the few calibration images (unseen inputs reach further); ReLU6
+        # outputs (and their averages) never exceed 6.0, so they need no more than 6.0 does.
+        integer = int_bits(max_abs) + ACT_HEADROOM_BITS
         if relu6:
-            integer = min(integer + ACT_HEADROOM_BITS, int_bits(6.0))
+            integer = min(integer, int_bits(6.0))
         return FixedFormat(act_bits, act_bits - min(integer, act_bits))
 
     act_max = {"input": float(np.abs(calib).max())}
