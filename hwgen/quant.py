@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .errors import HwgenError
-from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip
+from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip, requantize
 from . import kernels
 from .golden import (STREAM_CALIB, dequantize, quantize_array, quantize_input, random_images, run_fixed,
                      run_op_fixed)
@@ -218,10 +218,13 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
             ys_f = [np.clip(y, 0.0, 6.0) for y in pre_f] if op.relu6 else pre_f
             act_max[op.name] = max(float(np.abs(y).max()) for y in ys_f)
             out_fmt = act_format(op.name, act_max[op.name], op.relu6)
-            qop = _weighted_op(op, in_fmt, out_fmt, w, b, weight_bits, xs_q if bias_correction else None, pre_f)
+            qop, accs = _weighted_op(op, in_fmt, out_fmt, w, b, weight_bits, xs_q, pre_f, bias_correction)
         qops.append(_checked(qop))
         xs_f = ys_f
-        xs_q = [run_op_fixed(qop, x)[0] for x in xs_q]
+        if op.kind == "pool":
+            xs_q = [run_op_fixed(qop, x)[0] for x in xs_q]
+        else:  # the products are already summed: add the final bias and requantize as run_op_fixed does
+            xs_q = [requantize(acc + qop.bias, qop.shift, qop.out_fmt, op.relu6)[0] for acc in accs]
         in_fmt = qop.out_fmt
     return QuantGraph(graph.name, qops, input_fmt, graph, weights, folded, weight_bits, act_bits, act_max)
 
@@ -233,17 +236,24 @@ def _pool_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat) -> QuantO
 
 
 def _weighted_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat, w: np.ndarray, b: np.ndarray,
-                 weight_bits: int, xs_q: list[np.ndarray] | None, pre_f: list[np.ndarray]) -> QuantOp:
-    """Quantize weights and bias; with calibration codes ``xs_q``, bias-correct against float ``pre_f``."""
+                 weight_bits: int, xs_q: list[np.ndarray], pre_f: list[np.ndarray],
+                 bias_correction: bool) -> tuple[QuantOp, list[np.ndarray]]:
+    """Quantize weights and bias (bias-corrected against the float pre-activations ``pre_f``).
+
+    Also returns the bias-free integer accumulators of the calibration codes ``xs_q``.
+    """
     w_fmt = weight_format(w, weight_bits)
     wq, w_sat = quantize_array(w, w_fmt)
     acc_frac = in_fmt.frac + w_fmt.frac
     qop = QuantOp(op, in_fmt, out_fmt, w_fmt, wq, None, acc_frac - out_fmt.frac, 0, 0, w_sat)
-    if xs_q is not None:
-        bound = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms)  # products only, no bias yet
-        if bound <= MAX_ACC_BITS:
-            err = [kernels.linear(op, x, wq, bound) * 2.0 ** -acc_frac + b - y for x, y in zip(xs_q, pre_f)]
-            b = b - np.concatenate([e.reshape(-1, e.shape[-1]) for e in err]).mean(axis=0)
+    bound = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms)  # products only, no bias yet
+    if bound > MAX_ACC_BITS:
+        raise HwgenError(f"op {op.name!r}: accumulator needs {bound} bits (> {MAX_ACC_BITS}, the int64 golden "
+                         "model's limit); lower --act-bits/--weight-bits")
+    accs = [kernels.linear(op, x, wq, bound) for x in xs_q]
+    if bias_correction:
+        err = [acc * 2.0 ** -acc_frac + b - y for acc, y in zip(accs, pre_f)]
+        b = b - np.concatenate([e.reshape(-1, e.shape[-1]) for e in err]).mean(axis=0)
     bias_max = float(np.abs(np.rint(b * 2.0 ** acc_frac)).max())
     qop.bias_bits = int_bits(bias_max) if bias_max else 1
     if qop.bias_bits > MAX_ACC_BITS:
@@ -251,7 +261,7 @@ def _weighted_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat, w: np
                          f"(> {MAX_ACC_BITS}); lower --act-bits/--weight-bits")
     qop.bias = np.rint(b * 2.0 ** acc_frac).astype(np.int64)
     qop.acc_bits = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms, qop.bias_bits)
-    return qop
+    return qop, accs
 
 
 def _checked(qop: QuantOp) -> QuantOp:
