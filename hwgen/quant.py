@@ -290,7 +290,8 @@ class LayerAccuracy:
     shift: int
     sqnr_db: float  # 10*log10(sum float^2 / sum (fixed - float)^2); inf when identical
     max_abs_err: float
-    saturations: int  # over the whole batch
+    saturations: int  # AP_SAT events over the whole batch
+    clipped: int  # outputs that saturation changed (not hidden by the ReLU6 clamp)
     weight_saturations: int
 
 
@@ -314,10 +315,15 @@ class AccuracyReport:
     def total_saturations(self) -> int:
         return sum(layer.saturations for layer in self.layers)
 
+    @property
+    def total_clipped(self) -> int:
+        return sum(layer.clipped for layer in self.layers)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["top1_agreement"] = self.top1_agreement
         d["total_saturations"] = self.total_saturations
+        d["total_clipped"] = self.total_clipped
         return d
 
 
@@ -339,7 +345,8 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
     if not len(inputs):
         raise HwgenError("accuracy report needs at least one input image")
     n_ops = len(qgraph.ops)
-    signal, noise, max_err, sats = np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops, dtype=int)
+    signal, noise, max_err = np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops)
+    sats, clipped = np.zeros(n_ops, dtype=int), np.zeros(n_ops, dtype=int)
     input_sat = agree = 0
     ops = [q.op for q in qgraph.ops]
     for x in inputs:
@@ -353,10 +360,12 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
             noise[i] += float(np.sum(err * err))
             max_err[i] = max(max_err[i], float(np.abs(err).max()))
             sats[i] += fixed.saturations[qop.name]
+            clipped[i] += fixed.clipped[qop.name]
         agree += int(np.argmax(fixed.logits) == np.argmax(ref[-1]))
     layers = [LayerAccuracy(q.name, q.op.kind, q.in_fmt.ctype(False), q.w_fmt.ctype(False) if q.w_fmt else None,
                             q.out_fmt.ctype(False), q.bias_bits, q.acc_bits, q.shift,
-                            _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), q.weight_saturations)
+                            _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), int(clipped[i]),
+                            q.weight_saturations)
               for i, q in enumerate(qgraph.ops)]
     return AccuracyReport(qgraph.name, qgraph.weight_bits, qgraph.act_bits, len(inputs),
                           qgraph.input_fmt.ctype(False), input_sat, layers, agree,

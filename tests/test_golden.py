@@ -1,6 +1,8 @@
 """The bit-exact golden model against a loop-based integer reference, and its interface."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -126,6 +128,10 @@ def test_forced_overflow_saturates_and_never_wraps():
     y = res.outputs[0]
     ref = run_float(q, dequantize(x, q.input_fmt)).outputs[0]
     assert res.saturations["conv1"] == op_ref(q.ops[0], x)[1] > 50
+    # clipped: outputs that differ from the same op with an unbounded (40-bit) output format
+    wide = dataclasses.replace(q.ops[0], out_fmt=FixedFormat(40, 3))
+    assert res.clipped["conv1"] == int(np.count_nonzero(op_ref(wide, x)[0] != y)) > 50
+    assert all(res.clipped[name] == 0 for name in res.names[1:] if q.op(name).op.relu6)
     assert y.min() >= 0 and y.max() == 7  # a wrap would produce negative codes
     assert np.all(y[ref > 1.0] == 7)
 
@@ -137,7 +143,8 @@ def test_result_interface(odd):
     assert [o.shape for o in res.outputs] == [q.op.out_shape for q in odd.ops]
     assert all(o.dtype == np.int64 for o in res.outputs)
     assert res.logits is res.outputs[-1] and res.logits.shape == (1, 1, 5)
-    assert set(res.saturations) == set(res.names)
+    assert set(res.saturations) == set(res.names) == set(res.clipped)
+    assert all(res.clipped[n] <= res.saturations[n] for n in res.names)
     np.testing.assert_array_equal(res.output("avgpool"), res.outputs[-2])
     for qop, o in zip(odd.ops, res.outputs):
         assert qop.out_fmt.min_int <= o.min() and o.max() <= qop.out_fmt.max_int

@@ -184,6 +184,8 @@ def test_accuracy_tiny_dsc_8_and_12_bits():
     assert r8.top1_agreement >= 0.85 and r8.logits_sqnr_db > 17
     assert r10.top1_agree == 197 and r10.logits_sqnr_db > r8.logits_sqnr_db + 10
     assert r12.top1_agree == 196 and r12.logits_sqnr_db > r10.logits_sqnr_db + 10 > 38
+    # Pre-activations overflow ap_fixed<8,4> (counted) but ReLU6 hides every one: nothing is clipped.
+    assert r8.total_saturations == 213 and r8.total_clipped == 0
     # Error grows through the network but every layer is above 15 dB at 8 bits.
     assert all(layer.sqnr_db > 15 for layer in r8.layers)
     assert r8.layers[0].sqnr_db > 35  # conv1: input + weight rounding only
