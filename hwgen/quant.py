@@ -2,14 +2,15 @@
 
 Formats (``FixedFormat(width, frac)`` = ``ap_fixed<width, width-frac>``):
 
-* activations (the input image and every op output): ``act_bits`` wide, integer
-  bits from the largest |x| the float model produces on the calibration inputs
-  (smallest I with max|x| < 2**(I-1)), at most ``act_bits`` (frac >= 0; values
-  beyond the range saturate and are counted). ReLU6 outputs never exceed 6, so
-  their format holds 6.0 (I = 4) whenever calibration reaches it; otherwise the
-  format's maximum is the clamp (``relu6_max``).
-* weights: ``weight_bits`` wide, integer bits from max |w'| of the BN-folded weights.
-* bias: frac = in.frac + w.frac (the accumulator's), as many bits as its codes need.
+* activations: ``act_bits`` wide. The input image gets the integer bits of the
+  largest |x| over the calibration images (smallest I with max|x| < 2**(I-1));
+  op outputs get one bit of headroom on top, capped at I = 4 (the range holding
+  6.0) for ReLU6 outputs and their average pool. Integer bits never exceed the
+  width (frac >= 0); values beyond the range saturate and are counted.
+* weights: ``weight_bits`` wide, integer bits from max |w'| of the BN-folded
+  weights, or fewer when clipping rare outliers lowers the squared error.
+* bias: frac = in.frac + w.frac (the accumulator's), as many bits as its codes
+  need; by default corrected for the mean fixed-point error on the calibration set.
 * accumulator: :func:`hwgen.fixed.accumulator_bits` — no overflow inside a dot product.
 
 Weight layouts (int64 codes): conv (K, K, Cin, Cout), dw (K, K, C), pw (Cin, Cout),
@@ -24,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import kernels
 from .errors import HwgenError
 from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip, requantize
-from . import kernels
 from .golden import (STREAM_CALIB, dequantize, quantize_array, quantize_input, random_images, run_fixed,
                      run_op_fixed)
 from .graph import ComputeOp, Graph, compute_ops

@@ -183,3 +183,26 @@ def test_run_fixed_rejects_bad_inputs(odd):
         run_fixed(odd, x.astype(float))
     with pytest.raises(HwgenError, match="outside"):
         run_fixed(odd, x * 4)
+
+
+@pytest.mark.parametrize("wa,ww,cin,acc_bits", [(11, 12, 2, 24), (12, 12, 2, 25), (26, 26, 2, 53), (26, 27, 3, 54)])
+def test_extreme_codes_at_the_float_path_boundaries(wa, ww, cin, acc_bits):
+    """Largest-magnitude products around the float32 (24-bit) / float64 (53-bit) / int64 path boundaries."""
+    op = _op("pw", 1, 3, cin, 2, 1, 1, False)
+    fa, fw = FixedFormat(wa, 0), FixedFormat(ww, 0)
+    x = np.array([[[fa.max_int] * cin, [fa.min_int] * cin, [fa.max_int - 2] * cin]])
+    w = np.array([[fw.max_int, fw.min_int]] * cin)
+    qop = QuantOp(op, fa, FixedFormat(12, 0), fw, w, np.array([1, -1]), acc_bits - 12, acc_bits, 1)
+    assert accumulator_bits(wa, ww, cin, 1) == acc_bits
+    out, _ = run_op_fixed(qop, x)
+    ref, _ = op_ref(qop, x)
+    np.testing.assert_array_equal(out, ref)
+    assert np.abs(out).max() > 500  # the accumulators really are near their bound
+
+
+def test_mobilenet_quantizes_within_int64():
+    q = quantize(get_model("mobilenet_v1", alpha=0.25, resolution=128))
+    assert len(q.ops) == 29 and max(qop.acc_bits for qop in q.ops) <= 62
+    res = run_fixed(q, random_input(q, 0))
+    assert res.logits.shape == (1, 1, 1000)
+    assert sum(res.clipped.values()) == 0
