@@ -72,8 +72,11 @@ def random_images(shape: Shape, count: int, seed: int, stream: int) -> np.ndarra
 
 def quantize_array(x: np.ndarray, fmt: FixedFormat) -> tuple[np.ndarray, int]:
     """Float -> codes: round half to even, saturate; returns (codes, saturated elements)."""
+    x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise HwgenError("cannot quantize non-finite values (NaN or infinity in the input)")
     limit = float(1 << 62)  # keep the int64 conversion defined; saturate() clamps far inside this
-    scaled = np.clip(np.rint(np.asarray(x, dtype=np.float64) * 2.0 ** fmt.frac), -limit, limit)
+    scaled = np.clip(np.rint(x * 2.0 ** fmt.frac), -limit, limit)
     return saturate(scaled.astype(np.int64), fmt)
 
 

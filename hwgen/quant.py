@@ -184,12 +184,14 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
     if calib.shape[1:] != tuple(graph.input_shape) or not len(calib):
         raise HwgenError(f"calibration inputs have shape {calib.shape}, expected (N, "
                          f"{', '.join(map(str, graph.input_shape))})")
+    if not np.all(np.isfinite(calib)):
+        raise HwgenError("calibration inputs contain NaN or infinity")
     overrides = dict(formats or {})
     unknown = sorted(set(overrides) - {"input", *(op.name for op in ops)})
     if unknown:
         raise HwgenError(f"format override for unknown tensor {unknown[0]!r}")
 
-    def act_format(name: str, max_abs: float, relu6: bool) -> FixedFormat:
+    def act_format(name: str, max_abs: float, bounded_by_6: bool) -> FixedFormat:
         if name in overrides:
             width, integer = overrides[name]
             return make_format(width, integer, f"format of {name!r}")
@@ -198,7 +200,7 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
         # One bit of headroom over the few calibration images (unseen inputs reach further); ReLU6
         # outputs (and their averages) never exceed 6.0, so they need no more than 6.0 does.
         integer = int_bits(max_abs) + ACT_HEADROOM_BITS
-        if relu6:
+        if bounded_by_6:
             integer = min(integer, int_bits(6.0))
         return FixedFormat(act_bits, act_bits - min(integer, act_bits))
 
@@ -212,7 +214,8 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
         if op.kind == "pool":
             ys_f = [forward_op(op, x, folded) for x in xs_f]
             act_max[op.name] = max(float(np.abs(y).max()) for y in ys_f)
-            qop = _pool_op(op, in_fmt, act_format(op.name, act_max[op.name], True))
+            bounded = bool(qops) and qops[-1].op.relu6  # an average of ReLU6 outputs stays within [0, 6]
+            qop = _pool_op(op, in_fmt, act_format(op.name, act_max[op.name], bounded))
         else:
             w, b = folded[op.name]
             pre_f = [kernels.linear(op, x, w) + b for x in xs_f]
