@@ -264,8 +264,8 @@ def _weighted_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat, w: np
     qop.bias_bits = int_bits(bias_max) if bias_max else 1
     if qop.bias_bits > MAX_ACC_BITS:
         raise HwgenError(f"op {op.name!r}: bias needs {qop.bias_bits} bits at frac {acc_frac} (> {MAX_ACC_BITS}, "
-                         f"the int64 golden model's limit): max |bias| {np.abs(b).max():.3g} and max |weight| "
-                         f"{np.abs(w).max():.3g} are too far apart")
+                         f"the int64 golden model's limit; max |bias| {np.abs(b).max():.3g}, max |weight| "
+                         f"{np.abs(w).max():.3g})")
     qop.bias = scaled.astype(np.int64)
     qop.acc_bits = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms, qop.bias_bits)
     return qop, accs
