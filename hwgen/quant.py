@@ -2,14 +2,15 @@
 
 Formats (``FixedFormat(width, frac)`` = ``ap_fixed<width, width-frac>``):
 
-* activations (the input image and every op output): ``act_bits`` wide, integer
-  bits from the largest |x| the float model produces on the calibration inputs
-  (smallest I with max|x| < 2**(I-1)), at most ``act_bits`` (frac >= 0; values
-  beyond the range saturate and are counted). ReLU6 outputs never exceed 6, so
-  their format holds 6.0 (I = 4) whenever calibration reaches it; otherwise the
-  format's maximum is the clamp (``relu6_max``).
-* weights: ``weight_bits`` wide, integer bits from max |w'| of the BN-folded weights.
-* bias: frac = in.frac + w.frac (the accumulator's), as many bits as its codes need.
+* activations: ``act_bits`` wide. The input image gets the integer bits of the
+  largest |x| over the calibration images (smallest I with max|x| < 2**(I-1));
+  op outputs get one bit of headroom on top, capped at I = 4 (the range holding
+  6.0) for ReLU6 outputs and their average pool. Integer bits never exceed the
+  width (frac >= 0); values beyond the range saturate and are counted.
+* weights: ``weight_bits`` wide, integer bits from max |w'| of the BN-folded
+  weights, or fewer when clipping rare outliers lowers the squared error.
+* bias: frac = in.frac + w.frac (the accumulator's), as many bits as its codes
+  need; by default corrected for the mean fixed-point error on the calibration set.
 * accumulator: :func:`hwgen.fixed.accumulator_bits` — no overflow inside a dot product.
 
 Weight layouts (int64 codes): conv (K, K, Cin, Cout), dw (K, K, C), pw (Cin, Cout),
@@ -24,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .errors import HwgenError
-from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip
 from . import kernels
+from .errors import HwgenError
+from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip, requantize
 from .golden import (STREAM_CALIB, dequantize, quantize_array, quantize_input, random_images, run_fixed,
                      run_op_fixed)
 from .graph import ComputeOp, Graph, compute_ops
@@ -183,22 +184,24 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
     if calib.shape[1:] != tuple(graph.input_shape) or not len(calib):
         raise HwgenError(f"calibration inputs have shape {calib.shape}, expected (N, "
                          f"{', '.join(map(str, graph.input_shape))})")
+    if not np.all(np.isfinite(calib)):
+        raise HwgenError("calibration inputs contain NaN or infinity")
     overrides = dict(formats or {})
     unknown = sorted(set(overrides) - {"input", *(op.name for op in ops)})
     if unknown:
         raise HwgenError(f"format override for unknown tensor {unknown[0]!r}")
 
-    def act_format(name: str, max_abs: float, relu6: bool) -> FixedFormat:
+    def act_format(name: str, max_abs: float, bounded_by_6: bool) -> FixedFormat:
         if name in overrides:
             width, integer = overrides[name]
             return make_format(width, integer, f"format of {name!r}")
         if name == "input":
             return calibrated_format(act_bits, max_abs)
-        # ReLU6 outputs (and their averages) never exceed 6.0: one bit of headroom over the calibration
-        # range, but no more than 6.0 needs. Logits get the calibrated range (wider costs resolution).
-        integer = int_bits(max_abs)
-        if relu6:
-            integer = min(integer + ACT_HEADROOM_BITS, int_bits(6.0))
+        # One bit of headroom over the few calibration images (unseen inputs reach further); ReLU6
+        # outputs (and their averages) never exceed 6.0, so they need no more than 6.0 does.
+        integer = int_bits(max_abs) + ACT_HEADROOM_BITS
+        if bounded_by_6:
+            integer = min(integer, int_bits(6.0))
         return FixedFormat(act_bits, act_bits - min(integer, act_bits))
 
     act_max = {"input": float(np.abs(calib).max())}
@@ -211,17 +214,21 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
         if op.kind == "pool":
             ys_f = [forward_op(op, x, folded) for x in xs_f]
             act_max[op.name] = max(float(np.abs(y).max()) for y in ys_f)
-            qop = _pool_op(op, in_fmt, act_format(op.name, act_max[op.name], True))
+            bounded = bool(qops) and qops[-1].op.relu6  # an average of ReLU6 outputs stays within [0, 6]
+            qop = _pool_op(op, in_fmt, act_format(op.name, act_max[op.name], bounded))
         else:
             w, b = folded[op.name]
             pre_f = [kernels.linear(op, x, w) + b for x in xs_f]
             ys_f = [np.clip(y, 0.0, 6.0) for y in pre_f] if op.relu6 else pre_f
             act_max[op.name] = max(float(np.abs(y).max()) for y in ys_f)
             out_fmt = act_format(op.name, act_max[op.name], op.relu6)
-            qop = _weighted_op(op, in_fmt, out_fmt, w, b, weight_bits, xs_q if bias_correction else None, pre_f)
+            qop, accs = _weighted_op(op, in_fmt, out_fmt, w, b, weight_bits, xs_q, pre_f, bias_correction)
         qops.append(_checked(qop))
         xs_f = ys_f
-        xs_q = [run_op_fixed(qop, x)[0] for x in xs_q]
+        if op.kind == "pool":
+            xs_q = [run_op_fixed(qop, x)[0] for x in xs_q]
+        else:  # the products are already summed: add the final bias and requantize as run_op_fixed does
+            xs_q = [requantize(acc + qop.bias, qop.shift, qop.out_fmt, op.relu6)[0] for acc in accs]
         in_fmt = qop.out_fmt
     return QuantGraph(graph.name, qops, input_fmt, graph, weights, folded, weight_bits, act_bits, act_max)
 
@@ -233,25 +240,35 @@ def _pool_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat) -> QuantO
 
 
 def _weighted_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat, w: np.ndarray, b: np.ndarray,
-                 weight_bits: int, xs_q: list[np.ndarray] | None, pre_f: list[np.ndarray]) -> QuantOp:
-    """Quantize weights and bias; with calibration codes ``xs_q``, bias-correct against float ``pre_f``."""
+                 weight_bits: int, xs_q: list[np.ndarray], pre_f: list[np.ndarray],
+                 bias_correction: bool) -> tuple[QuantOp, list[np.ndarray]]:
+    """Quantize weights and bias (bias-corrected against the float pre-activations ``pre_f``).
+
+    Also returns the bias-free integer accumulators of the calibration codes ``xs_q``.
+    """
     w_fmt = weight_format(w, weight_bits)
     wq, w_sat = quantize_array(w, w_fmt)
     acc_frac = in_fmt.frac + w_fmt.frac
     qop = QuantOp(op, in_fmt, out_fmt, w_fmt, wq, None, acc_frac - out_fmt.frac, 0, 0, w_sat)
-    if xs_q is not None:
-        bound = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms)  # products only, no bias yet
-        if bound <= MAX_ACC_BITS:
-            err = [kernels.linear(op, x, wq, bound) * 2.0 ** -acc_frac + b - y for x, y in zip(xs_q, pre_f)]
-            b = b - np.concatenate([e.reshape(-1, e.shape[-1]) for e in err]).mean(axis=0)
-    bias_max = float(np.abs(np.rint(b * 2.0 ** acc_frac)).max())
+    bound = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms)  # products only, no bias yet
+    if bound > MAX_ACC_BITS:
+        raise HwgenError(f"op {op.name!r}: accumulator needs {bound} bits (> {MAX_ACC_BITS}, the int64 golden "
+                         "model's limit); lower --act-bits/--weight-bits")
+    accs = [kernels.linear(op, x, wq, bound) for x in xs_q]
+    if bias_correction:
+        err = [np.ldexp(acc.astype(np.float64), -acc_frac) + b - y for acc, y in zip(accs, pre_f)]
+        b = b - np.concatenate([e.reshape(-1, e.shape[-1]) for e in err]).mean(axis=0)
+    with np.errstate(over="ignore"):  # absurd ranges become inf here and are rejected just below
+        scaled = np.rint(np.ldexp(b, acc_frac))
+    bias_max = min(float(np.abs(scaled).max()), 2.0 ** 63)
     qop.bias_bits = int_bits(bias_max) if bias_max else 1
     if qop.bias_bits > MAX_ACC_BITS:
-        raise HwgenError(f"op {op.name!r}: bias needs {qop.bias_bits} bits at frac {acc_frac} "
-                         f"(> {MAX_ACC_BITS}); lower --act-bits/--weight-bits")
-    qop.bias = np.rint(b * 2.0 ** acc_frac).astype(np.int64)
+        raise HwgenError(f"op {op.name!r}: bias needs {qop.bias_bits} bits at frac {acc_frac} (> {MAX_ACC_BITS}, "
+                         f"the int64 golden model's limit; max |bias| {np.abs(b).max():.3g}, max |weight| "
+                         f"{np.abs(w).max():.3g})")
+    qop.bias = scaled.astype(np.int64)
     qop.acc_bits = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms, qop.bias_bits)
-    return qop
+    return qop, accs
 
 
 def _checked(qop: QuantOp) -> QuantOp:
@@ -280,7 +297,8 @@ class LayerAccuracy:
     shift: int
     sqnr_db: float  # 10*log10(sum float^2 / sum (fixed - float)^2); inf when identical
     max_abs_err: float
-    saturations: int  # over the whole batch
+    saturations: int  # AP_SAT events over the whole batch
+    clipped: int  # outputs that saturation changed (not hidden by the ReLU6 clamp)
     weight_saturations: int
 
 
@@ -304,10 +322,15 @@ class AccuracyReport:
     def total_saturations(self) -> int:
         return sum(layer.saturations for layer in self.layers)
 
+    @property
+    def total_clipped(self) -> int:
+        return sum(layer.clipped for layer in self.layers)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["top1_agreement"] = self.top1_agreement
         d["total_saturations"] = self.total_saturations
+        d["total_clipped"] = self.total_clipped
         return d
 
 
@@ -329,7 +352,8 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
     if not len(inputs):
         raise HwgenError("accuracy report needs at least one input image")
     n_ops = len(qgraph.ops)
-    signal, noise, max_err, sats = np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops, dtype=int)
+    signal, noise, max_err = np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops)
+    sats, clipped = np.zeros(n_ops, dtype=int), np.zeros(n_ops, dtype=int)
     input_sat = agree = 0
     ops = [q.op for q in qgraph.ops]
     for x in inputs:
@@ -343,10 +367,12 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
             noise[i] += float(np.sum(err * err))
             max_err[i] = max(max_err[i], float(np.abs(err).max()))
             sats[i] += fixed.saturations[qop.name]
+            clipped[i] += fixed.clipped[qop.name]
         agree += int(np.argmax(fixed.logits) == np.argmax(ref[-1]))
     layers = [LayerAccuracy(q.name, q.op.kind, q.in_fmt.ctype(False), q.w_fmt.ctype(False) if q.w_fmt else None,
                             q.out_fmt.ctype(False), q.bias_bits, q.acc_bits, q.shift,
-                            _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), q.weight_saturations)
+                            _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), int(clipped[i]),
+                            q.weight_saturations)
               for i, q in enumerate(qgraph.ops)]
     return AccuracyReport(qgraph.name, qgraph.weight_bits, qgraph.act_bits, len(inputs),
                           qgraph.input_fmt.ctype(False), input_sat, layers, agree,
