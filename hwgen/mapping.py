@@ -38,8 +38,9 @@ import numpy as np
 from .boards import DEFAULT_BOARD, Board, get_board
 from .errors import HwgenError
 from .graph import ComputeOp
-from .hw import (DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv, dw_iterations,
-                 fused_schedule, pw_iterations, uram_blocks)
+from .hw import (BRAM36_SHAPES, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, URAM_SHAPE, EngineConfig, bram36_blocks,
+                 cdiv, fused_schedule, uram_blocks)
+from .resources import dsp_count, dsp_per_pe, lut_count
 from .sim import Trace, run_schedule
 from .steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, pw_band_cycles, pw_dot,
                     schedule_steps, weight_tile_channels)
@@ -78,6 +79,7 @@ class Mapping:
     dram_latency: int                  # cycles of one DRAM burst's latency
     fmap_limit: int                    # feature maps with more elements live in DRAM
     buffers: list[Buffer] = field(default_factory=list)
+    pe_budget: int = 0                 # the PEs asked for (the search uses at most the board's DSPs)
 
     @property
     def bram36(self) -> int:
@@ -97,7 +99,6 @@ class Mapping:
 
     @property
     def warnings(self) -> list[str]:
-        from .resources import dsp_count, lut_count
         out = []
         b = self.board
         if self.bram36 > b.bram36:
@@ -122,7 +123,7 @@ class Mapping:
     def to_dict(self) -> dict:
         c = self.cfg
         return {
-            "pe": c.pe, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
+            "pe": c.pe, "pe_budget": self.pe_budget, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
             "split": format_split(c), "board": self.board.name, "part": self.board.part,
             "clock_mhz": self.clock_mhz, "act_bits": self.act_bits, "weight_bits": self.weight_bits,
             "weights_in_dram": self.weights_in_dram, "fmaps_in_dram": self.fmaps_in_dram,
@@ -546,8 +547,13 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
             raise HwgenError(f"--split {format_split(cfg)} uses {cfg.pe} PEs, more than --pe {pe}")
         if cfg.tk not in tks:
             raise HwgenError(f"--split {format_split(cfg)}: tk must be one of {tks} for kernel {dw_kernel(steps)}")
-        return plan_memory(steps, cfg, ctx)
-    return _search(steps, pe, tks, ctx)
+        m = plan_memory(steps, cfg, ctx)
+        m.pe_budget = pe
+        return m
+    # More PEs than DSPs cannot be built: search within the DSP budget (so more PEs are never slower).
+    m = _search(steps, min(pe, max(2, b.dsp // dsp_per_pe(act_bits, weight_bits))), tks, ctx)
+    m.pe_budget = pe
+    return m
 
 
 _MAX_UNFIT_TRIES = 16
@@ -555,9 +561,53 @@ _MAX_UNFIT_TRIES = 16
 _MAX_EXACT = 48
 
 
+def _min_blocks(depth: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(BRAM36, URAM) blocks of depth x width memories, vectorised hw.bram36_blocks / hw.uram_blocks."""
+    bram = np.min([-(-width // w) * -(-depth // d) for d, w in BRAM36_SHAPES], axis=0)
+    return bram, -(-width // URAM_SHAPE[1]) * -(-depth // URAM_SHAPE[0])
+
+
+def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
+    """Whether each split's smallest buffers fit the board (a URAM counted as 8 BRAM36).
+
+    Smallest: weight double buffers of one tout group per tile, one-row band and
+    ping-pong buffers, biases; maps too large for any plan are streamed.
+    """
+    tin, tout, tc, tk = (cand[:, i] for i in range(4))
+    ab, wb = ctx.act_bits, ctx.weight_bits
+    word = np.maximum(tin, tc)
+    blocks = np.zeros(len(cand), dtype=np.int64)
+
+    def add(depth: np.ndarray, width: np.ndarray) -> None:
+        nonlocal blocks
+        b, u = _min_blocks(depth, width)
+        blocks = blocks + np.minimum(b, 8 * u if ctx.board.uram else b)
+
+    ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]
+    if ins:
+        add(2 * np.max([-(-m // tin) for m in ins], axis=0), tin * tout * wb)
+    dws = [(s.dw_op.out_shape[2], s.dw_op.kernel ** 2) for s in steps if s.dw_op is not None]
+    if dws:
+        add(2 * np.max([-(-c // tc) * -(-kk // tk) for c, kk in dws], axis=0), tc * tk * wb)
+    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    flags = _fmap_flags(steps, capacity // (2 * ab))
+    halves = [0, 0, 0]
+    for s, (ind, outd) in zip(steps, flags):
+        one_row = _band_buffer_elems(s, StepTiling(1, 1, ind, outd))
+        halves = [max(a, b) for a, b in zip(halves, one_row)]
+    for elems in halves:
+        if elems:
+            add(2 * -(-elems // word), word * ab)
+    nbias = sum(op.out_shape[2] for s in steps for op in s.ops if op.kind != "pool")
+    add(np.full(len(cand), nbias), np.full(len(cand), ab + wb))
+    return blocks <= ctx.board.bram36 + 8 * ctx.board.uram
+
+
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
     cand = _candidates(steps, pe, tks)
     lb = _lower_bounds(steps, cand, _dram_floor(steps, ctx))
+    # Splits whose smallest buffers overflow the board go last.
+    lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)
     # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).
     order = np.lexsort((cand[:, 3], cand[:, 1], cand[:, 0], -cand[:, 2], lb))
     best: tuple[tuple[int, int], Mapping] | None = None

@@ -56,6 +56,9 @@ def print_report(est: Estimate, pe_budget: int) -> None:
     con = Console() if sys.stdout.isatty() else Console(width=140)
     con.print(f"[bold]{est.model}[/bold] on {m.board.name} ({m.board.part}) at {m.clock_mhz:g} MHz, "
               f"{m.act_bits}-bit activations, {m.weight_bits}-bit weights")
+    if pe_budget * (est.dsp // c.pe) > m.board.dsp:
+        con.print(f"note: {pe_budget} PEs need more DSPs than {m.board.name} has ({m.board.dsp}): searched within "
+                  f"the DSP budget")
     con.print(f"mapping: {c.pe} of {pe_budget} PEs — PW engine {c.tin}x{c.tout} = {c.pw_pe} "
               f"(also runs the first conv via im2col, the FC and, with {c.tin} adders, the pool); "
               f"DW engine {c.tc} lanes x {c.tk} taps = {c.dw_pe}  [--split {format_split(c)}]")
