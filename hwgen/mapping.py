@@ -326,7 +326,8 @@ def _best_onchip_band(step: Step, cfg: EngineConfig) -> int:
 
 
 def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx) -> int:
-    tr = run_schedule([step], {step.name: tiling}, cfg, weights_in_dram=False, input_in_dram=False,
+    """Cycles of one step alone (its weight tiles, re-loaded per band, included when tiled)."""
+    tr = run_schedule([step], {step.name: tiling}, cfg, weights_in_dram=tiling.weight_tiles > 1, input_in_dram=False,
                       act_bits=ctx.act_bits, weight_bits=ctx.weight_bits, bytes_per_cycle=ctx.bpc,
                       latency=ctx.latency)
     return tr.steps[0].done - tr.steps[0].ready
@@ -352,7 +353,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
         elif ctx.band_rows is not None:
             tiles[s.name] = StepTiling(min(ctx.band_rows, s.out_rows) if s.fused or ind or outd else s.out_rows,
                                        wt, ind, outd)
-        elif not (ind or outd):
+        elif not (ind or outd or (s.fused and wt > 1)):
             tiles[s.name] = StepTiling(onchip_bands[s.name] if s.fused else s.out_rows, wt, ind, outd)
         elif band_budget_bits == 0:
             tiles[s.name] = StepTiling(1, wt, ind, outd)
@@ -404,11 +405,6 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
     band_bufs = ("in_band", "out_band", "dw_pw_pingpong")
     for limit in sorted(set(tensors), reverse=True) + [0]:
         for cap in caps:
-            if limit == all_onchip:
-                last = _attempt(steps, cfg, ctx, True, limit, cap, None, onchip_bands, times)
-                if last.memory_fits:
-                    return last
-                continue
             # One-row bands need the least memory: if they do not fit, no band height will.
             last = _attempt(steps, cfg, ctx, True, limit, cap, 0, onchip_bands, times)
             if not last.memory_fits:
