@@ -1,14 +1,21 @@
 """Mapping: split the PE budget between the engines and tile every layer so its buffers fit the board.
 
-Search. For every PE split (tin x tout PW array, tc x tk DW lanes with tk in
-{1, K, K*K}, total <= pe; for a given PW array the DW engine gets all remaining
-PEs, since more DW lanes are never slower) a closed-form lower bound of the
-network's cycles is computed for all splits at once with numpy: the input and
-output beats, HANDOFFs, each lone op's tile, and for a fused pair the larger of
-(one DW row + all PW work) and (all DW work + one PW row). Splits are then
-simulated exactly in increasing order of their bound until the next bound is no
-better than the best simulated latency (branch and bound), so the result is the
-best split for this planner, and a larger PE budget never gives a slower one.
+Search. Candidate splits are (tin x tout PW array, tc x tk DW lanes with tk in
+{1, K, K*K}) with tin*tout + tc*tk <= pe, each factor a "breakpoint" — a value
+where ceil(X/t) drops for some channel count X of the network (any other value
+is no faster than the breakpoint below it and costs PEs and memory width). The
+budget is capped at the board's DSP count (more PEs cannot be built). For all
+candidates at once, numpy computes a closed-form lower bound of the cycles: the
+input and output beats, HANDOFFs, each lone op's tile, for a fused pair the larger
+of (one DW row + all PW work) and (all DW work + one PW row), and per step the
+time its feature-map transfers need on the DRAM channel when the map cannot be
+on-chip in any plan. Candidates are then planned and simulated exactly in order
+of their bound until the next bound is no better than the best simulated latency
+(branch and bound), so the result is the best split for this planner, and as the
+candidate set only grows with the budget, more PEs are never slower. Candidates
+whose smallest buffers overflow the board go last. A DRAM-bound search stops after
+48 exact simulations (its bounds are loose and many splits tie); there
+monotonicity is checked by the tests rather than guaranteed.
 
 Memory plan for a split (first that fits the board's BRAM36/URAM wins):
 1. everything on-chip: two feature-map buffers (a layer reads one, writes the
@@ -18,8 +25,9 @@ Memory plan for a split (first that fits the board's BRAM36/URAM wins):
 3. feature maps larger than a threshold live in DRAM and are streamed in row
    bands through double-buffered band buffers (the threshold lowers until it fits).
 Row bands of fused pairs are chosen per step to minimise the step's simulated
-time (under a band-buffer budget when streamed from DRAM); lone ops with on-chip
-feature maps run as one tile (the RTL contract).
+time; when the step streams maps from DRAM or re-loads weight tiles per band, the
+band buffers must also fit a budget (what the fixed buffers leave, halved until the
+plan fits). Lone ops with on-chip feature maps run as one tile (the RTL contract).
 
 Buffer geometry: feature-map, band and ping-pong buffers are words of
 max(tin, tc) channels; PW weights words of tin*tout, DW weights words of tc*tk,
@@ -281,7 +289,7 @@ def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
     if op is step.last:
         bits += (ho * wo * co if not t.out_dram else 2 * o_b) * ab
     if step.fused:
-        bits += pp * 2 * ab // 2  # the ping-pong is shared by the pair: half each
+        bits += pp * ab  # each op of the pair is charged half of the two-half ping-pong
     if op.kind != "pool":
         if mapping.weights_in_dram and op is step.pw_op:
             ch = weight_tile_channels(op, t.weight_tiles, mapping.cfg)[0]

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 from .graph import ComputeOp
 from .hw import HANDOFF, EngineConfig, dram_cycles
+from .resources import dsp_count, lut_count
 from .steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, nbytes, pw_band_cycles,
                     step_weight_bytes, weight_bytes, weight_tile_channels)
 
@@ -389,8 +390,7 @@ def _engine_pe(kind: str, cfg: EngineConfig) -> int:
 
 def simulate(ops: list[ComputeOp], mapping: "Mapping", model: str = "") -> Estimate:
     """Simulate ``ops`` (from ``graph.compute_ops``) as mapped by ``mapping``."""
-    from .mapping import onchip_data_bits
-    from .resources import dsp_count, lut_count
+    from .mapping import onchip_data_bits  # mapping imports this module
 
     trace = mapping.trace(ops)
     cfg = mapping.cfg

@@ -1,16 +1,13 @@
 """`hwgen estimate`: latency, throughput, memory and resources of MODEL on the DW/PW engines."""
 from __future__ import annotations
 
-import sys
-
 import click
-from rich.console import Console
 
 from ..boards import BOARDS, DEFAULT_BOARD
 from ..graph import compute_ops
 from ..mapping import format_split, map_network
 from ..sim import Estimate, simulate
-from .common import format_option, load_model, model_options, print_csv, print_json, print_table
+from .common import console, format_option, load_model, model_options, print_csv, print_json, print_table
 
 COLUMNS = ("layer", "engine", "cycles", "busy", "stall dram", "stall buf", "util %", "on-chip kbit", "DRAM rd KB",
            "DRAM wr KB", "band", "wtiles")
@@ -52,8 +49,7 @@ def estimate(model: str, alpha: float, resolution: int, variant: str, pe: int, b
 def print_report(est: Estimate, pe_budget: int) -> None:
     m = est.mapping
     c = m.cfg
-    # A report is wider than 80 columns: keep it readable when piped to a file.
-    con = Console() if sys.stdout.isatty() else Console(width=140)
+    con = console()
     con.print(f"[bold]{est.model}[/bold] on {m.board.name} ({m.board.part}) at {m.clock_mhz:g} MHz, "
               f"{m.act_bits}-bit activations, {m.weight_bits}-bit weights")
     if pe_budget * (est.dsp // c.pe) > m.board.dsp:
