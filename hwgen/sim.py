@@ -171,12 +171,13 @@ class _Run:
         """Completion cycle of the weight load the next consumer needs."""
         return self.slot_end
 
-    def _start_slot(self, t: int, stats: EngineStats) -> None:
-        """The consumer of the current load started at ``t``: count its bytes, issue the next load."""
-        stats.dram_read += self.slots[self.slot]
+    def _start_slot(self, t: int) -> int:
+        """The consumer of the current load started at ``t``: issue the next load; returns the current one's bytes."""
+        nbytes_ = self.slots[self.slot]
         self.slot += 1
         if self.slot < len(self.slots):
             self.slot_end = self.chan.transfer(t, self.slots[self.slot])
+        return nbytes_
 
     def run(self, input_op: ComputeOp, in_dram: bool) -> Trace:
         h, w, c = input_op.in_shape
@@ -213,7 +214,9 @@ class _Run:
             start0 = max(ready, w_end) + HANDOFF
             if w_end > ready:
                 a_stats.stall_dram += w_end - ready
-            self._start_slot(start0, a_stats)
+            self._start_slot(start0)
+            for op, st in zip(step.ops, stats):
+                st.dram_read += weight_bytes(op, self.weight_bits)
         ranges = []
         r = 0
         for b in bands:
@@ -266,7 +269,12 @@ class _Run:
                 # The PW engine waiting for the first DW band of a fused pair is pipeline fill, not a stall.
                 s = _wait(b_free, deps, b_stats, count_stall=not (step.fused and first_b))
                 if tiled:
-                    self._start_slot(s, b_stats)
+                    loaded = self._start_slot(s)
+                    if step.dw_op is not None and i == 0 and j == 0:  # the DW weights came with the first tile
+                        dw_bytes = weight_bytes(step.dw_op, self.weight_bits)
+                        a_stats.dram_read += dw_bytes
+                        loaded -= dw_bytes
+                    b_stats.dram_read += loaded
                 end = b_stats.run(s, pw_band_cycles(step, rows, ch if ch is not None else out_c, cfg))
                 b_free = end + HANDOFF
                 if not step.fused and j == 0:

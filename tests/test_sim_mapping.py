@@ -9,7 +9,7 @@ from hwgen.graph import compute_ops
 from hwgen.hw import EngineConfig
 from hwgen.mapping import _candidates, _lower_bounds, map_network, parse_split, tk_choices
 from hwgen.sim import simulate
-from hwgen.steps import schedule_steps
+from hwgen.steps import bands_of, schedule_steps, weight_bytes
 from hwgen.zoo import get_model, mobilenet_v1
 
 
@@ -92,6 +92,14 @@ def test_weight_tiles_when_weights_do_not_fit():
     assert m.weights_in_dram and not m.fmaps_in_dram and m.memory_fits
     assert max(t.weight_tiles for t in m.tiles.values()) > 1
     assert m.bram36 <= 312 and m.uram <= 96
+    # Tiled layers re-load their weights for every row band (loop order: band, then weight tile).
+    expected = 0
+    for s in schedule_steps(ops):
+        t = m.tiles[s.name]
+        reloads = len(bands_of(s, t)) if t.weight_tiles > 1 else 1
+        expected += sum(weight_bytes(op, 8) * (reloads if op is s.pw_op else 1) for op in s.ops)
+    est = simulate(ops, m)
+    assert est.dram_read == expected and est.dram_write == 0
 
 
 def test_pe_budget_above_dsps_is_clamped():
