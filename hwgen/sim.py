@@ -10,7 +10,10 @@ On-chip path (the contract the generated RTL implements, hw.py docstring):
 the input takes H*W beats; each step starts HANDOFF after the previous one is
 done; a lone op is one tile of ``tile_cycles(iterations, depth)``; a fused
 DW->PW pair follows ``hw.fused_schedule`` over its row bands; the output starts
-HANDOFF after the last step and takes one beat per element.
+HANDOFF after the last step and takes one beat per element. The total is the
+cycle after the last output beat, i.e. what an RTL testbench counts from the
+first input beat to the last output beat inclusive (sources and sinks never
+stalling).
 
 Weights in DRAM: each step's weights (DW and PW weights of a fused pair
 together, biases stay on-chip) are one load of ``hw.dram_cycles(bytes)``; the
