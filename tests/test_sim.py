@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hwgen import hw
 from hwgen.graph import Graph, compute_ops
@@ -183,3 +185,18 @@ def test_fmaps_in_dram_on_small_board():
     assert streamed and all(x.dram_read > 0 for x in streamed if x.name == x.step)
     assert est.dram_write > 0 and est.dram_read > sum(op.weights for op in ops)
     assert est.total_cycles >= est.ideal_cycles
+
+
+@settings(max_examples=40, deadline=None)
+@given(model=st.sampled_from(["tiny_dsc", "tiny_dsc4", "tiny_odd"]), tin=st.integers(1, 12), tout=st.integers(1, 12),
+       tc=st.integers(1, 12), tk=st.sampled_from([1, 3, 9]), band=st.integers(1, 20),
+       gbps=st.one_of(st.none(), st.floats(0.01, 50.0)))
+def test_any_split_follows_network_schedule(model, tin, tout, tc, tk, band, gbps):
+    ops = compute_ops(get_model(model))
+    split = f"{tin}x{tout},{tc}x{tk}"
+    m = map_network(ops, 1000, "zcu104", split=split, band_rows=band, dram_gbps=gbps,
+                    weights_in_dram=gbps is not None)
+    dram = (m.dram_bytes_per_cycle, m.dram_latency, 8) if gbps is not None else None
+    est = simulate(ops, m)
+    assert est.total_cycles == _network_schedule(ops, m.cfg, m.band_rows, dram)
+    assert est.total_cycles >= est.macs / m.cfg.pe
