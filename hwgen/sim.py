@@ -204,10 +204,9 @@ class _Run:
         bands = bands_of(step, tiling)
         nb = len(bands)
         pw = step.pw_op
-        chans: list[int | None] = list(weight_tile_channels(pw, tiling.weight_tiles, cfg)) if pw else [None]
         tiled = self._tiled(step, tiling)
-        if not tiled:
-            chans = [pw.out_shape[2]] if pw else [None]
+        _, out_w, out_c = step.last.out_shape
+        chans = weight_tile_channels(pw, tiling.weight_tiles, cfg) if tiled and pw else [out_c]
         stats = [EngineStats() for _ in step.ops]
         a_stats = stats[0]          # DW engine of a fused pair, or the only engine
         b_stats = stats[-1]         # the engine producing the step's output
@@ -227,7 +226,6 @@ class _Run:
             r += b
         in_op = step.first
         in_w, in_c = in_op.in_shape[1], in_op.in_shape[2]
-        out_h, out_w, out_c = step.last.out_shape
         in_end: list[int] = []
         if tiling.in_dram:
             b0 = nbytes(input_rows(in_op, *ranges[0]) * in_w * in_c, self.act_bits)
@@ -278,14 +276,13 @@ class _Run:
                         a_stats.dram_read += dw_bytes
                         loaded -= dw_bytes
                     b_stats.dram_read += loaded
-                end = b_stats.run(s, pw_band_cycles(step, rows, ch if ch is not None else out_c, cfg))
+                end = b_stats.run(s, pw_band_cycles(step, rows, ch, cfg))
                 b_free = end + HANDOFF
                 if not step.fused and j == 0:
                     issue_next_input(i, s)
             b_band_end.append(b_stats.last_end)
             if tiling.out_dram:
-                nbt = nbytes(rows * out_w * out_c, self.act_bits) if step.bandable else nbytes(
-                    out_h * out_w * out_c, self.act_bits)
+                nbt = nbytes(rows * out_w * out_c, self.act_bits)
                 b_stats.dram_write += nbt
                 store_end.append(self.chan.transfer(b_stats.last_end, nbt))
         done = max([b_stats.last_end] + store_end[-1:])
