@@ -7,10 +7,11 @@ from ..boards import BOARDS, DEFAULT_BOARD
 from ..graph import compute_ops
 from ..mapping import format_split, map_network
 from ..sim import Estimate, simulate
+from ..steps import StepTiling
 from .common import console, format_option, load_model, model_options, print_csv, print_json, print_table
 
 COLUMNS = ("layer", "engine", "cycles", "busy", "stall dram", "stall buf", "util %", "on-chip kbit", "DRAM rd KB",
-           "DRAM wr KB", "band", "wtiles")
+           "DRAM wr KB", "band", "wtiles", "maps")
 CSV_COLUMNS = ("name", "kind", "engine", "step", "cycles", "busy", "stall_dram", "stall_buffer", "macs", "pe",
                "utilization", "onchip_bits", "dram_read", "dram_write", "band_rows", "weight_tiles")
 WEIGHTS = {"auto": None, "dram": True, "onchip": False}
@@ -66,7 +67,7 @@ def print_report(est: Estimate, pe_budget: int) -> None:
         "layer": x.name, "engine": x.engine, "cycles": x.cycles, "busy": x.busy, "stall dram": x.stall_dram,
         "stall buf": x.stall_buffer, "util %": round(100 * x.utilization, 1), "on-chip kbit": round(x.onchip_bits / 1024),
         "DRAM rd KB": round(x.dram_read / 1024, 1), "DRAM wr KB": round(x.dram_write / 1024, 1), "band": x.band_rows,
-        "wtiles": x.weight_tiles} for x in est.layers]
+        "wtiles": x.weight_tiles, "maps": _maps(m.tiles[x.step])} for x in est.layers]
     print_table("per layer (cycles: wall-clock share; stalls: DRAM = waiting on a transfer, buffer = on the "
                 "other engine or a full buffer)", rows, COLUMNS, con)
     print_table("on-chip buffers", [{"buffer": b.name, "depth": b.depth, "width": b.width, "kbit": round(b.bits / 1024, 1),
@@ -87,6 +88,12 @@ def print_report(est: Estimate, pe_budget: int) -> None:
             con.print(f"[bold red]WARNING: does not fit {b.name}: {w}[/bold red]")
     else:
         con.print(f"fits {b.name}: yes")
+
+
+def _maps(t: StepTiling) -> str:
+    """Where a layer's step reads and writes its feature maps."""
+    return {(False, False): "on-chip", (True, False): "in DRAM", (False, True): "out DRAM",
+            (True, True): "in+out DRAM"}[(t.in_dram, t.out_dram)]
 
 
 COMMANDS = (estimate,)
