@@ -1,14 +1,21 @@
 """Mapping: split the PE budget between the engines and tile every layer so its buffers fit the board.
 
-Search. For every PE split (tin x tout PW array, tc x tk DW lanes with tk in
-{1, K, K*K}, total <= pe; for a given PW array the DW engine gets all remaining
-PEs, since more DW lanes are never slower) a closed-form lower bound of the
-network's cycles is computed for all splits at once with numpy: the input and
-output beats, HANDOFFs, each lone op's tile, and for a fused pair the larger of
-(one DW row + all PW work) and (all DW work + one PW row). Splits are then
-simulated exactly in increasing order of their bound until the next bound is no
-better than the best simulated latency (branch and bound), so the result is the
-best split for this planner, and a larger PE budget never gives a slower one.
+Search. Candidate splits are (tin x tout PW array, tc x tk DW lanes with tk in
+{1, K, K*K}) with tin*tout + tc*tk <= pe, each factor a "breakpoint" — a value
+where ceil(X/t) drops for some channel count X of the network (any other value
+is no faster than the breakpoint below it and costs PEs and memory width). The
+budget is capped at the board's DSP count (more PEs cannot be built). For all
+candidates at once, numpy computes a closed-form lower bound of the cycles: the
+input and output beats, HANDOFFs, each lone op's tile, for a fused pair the larger
+of (one DW row + all PW work) and (all DW work + one PW row), and per step the
+time its feature-map transfers need on the DRAM channel when the map cannot be
+on-chip in any plan. Candidates are then planned and simulated exactly in order
+of their bound until the next bound is no better than the best simulated latency
+(branch and bound), so the result is the best split for this planner, and as the
+candidate set only grows with the budget, more PEs are never slower. Candidates
+whose smallest buffers overflow the board go last. A DRAM-bound search stops after
+48 exact simulations (its bounds are loose and many splits tie); there
+monotonicity is checked by the tests rather than guaranteed.
 
 Memory plan for a split (first that fits the board's BRAM36/URAM wins):
 1. everything on-chip: two feature-map buffers (a layer reads one, writes the
@@ -18,8 +25,9 @@ Memory plan for a split (first that fits the board's BRAM36/URAM wins):
 3. feature maps larger than a threshold live in DRAM and are streamed in row
    bands through double-buffered band buffers (the threshold lowers until it fits).
 Row bands of fused pairs are chosen per step to minimise the step's simulated
-time (under a band-buffer budget when streamed from DRAM); lone ops with on-chip
-feature maps run as one tile (the RTL contract).
+time; when the step streams maps from DRAM or re-loads weight tiles per band, the
+band buffers must also fit a budget (what the fixed buffers leave, halved until the
+plan fits). Lone ops with on-chip feature maps run as one tile (the RTL contract).
 
 Buffer geometry: feature-map, band and ping-pong buffers are words of
 max(tin, tc) channels; PW weights words of tin*tout, DW weights words of tc*tk,
@@ -38,8 +46,9 @@ import numpy as np
 from .boards import DEFAULT_BOARD, Board, get_board
 from .errors import HwgenError
 from .graph import ComputeOp
-from .hw import (DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv, dw_iterations,
-                 fused_schedule, pw_iterations, uram_blocks)
+from .hw import (BRAM36_SHAPES, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, URAM_SHAPE, EngineConfig, bram36_blocks,
+                 cdiv, fused_schedule, uram_blocks)
+from .resources import dsp_count, dsp_per_pe, lut_count
 from .sim import Trace, run_schedule
 from .steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, pw_band_cycles, pw_dot,
                     schedule_steps, weight_tile_channels)
@@ -78,6 +87,7 @@ class Mapping:
     dram_latency: int                  # cycles of one DRAM burst's latency
     fmap_limit: int                    # feature maps with more elements live in DRAM
     buffers: list[Buffer] = field(default_factory=list)
+    pe_budget: int = 0                 # the PEs asked for (the search uses at most the board's DSPs)
 
     @property
     def bram36(self) -> int:
@@ -97,7 +107,6 @@ class Mapping:
 
     @property
     def warnings(self) -> list[str]:
-        from .resources import dsp_count, lut_count
         out = []
         b = self.board
         if self.bram36 > b.bram36:
@@ -122,7 +131,7 @@ class Mapping:
     def to_dict(self) -> dict:
         c = self.cfg
         return {
-            "pe": c.pe, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
+            "pe": c.pe, "pe_budget": self.pe_budget, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
             "split": format_split(c), "board": self.board.name, "part": self.board.part,
             "clock_mhz": self.clock_mhz, "act_bits": self.act_bits, "weight_bits": self.weight_bits,
             "weights_in_dram": self.weights_in_dram, "fmaps_in_dram": self.fmaps_in_dram,
@@ -280,7 +289,7 @@ def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
     if op is step.last:
         bits += (ho * wo * co if not t.out_dram else 2 * o_b) * ab
     if step.fused:
-        bits += pp * 2 * ab // 2  # the ping-pong is shared by the pair: half each
+        bits += pp * ab  # each op of the pair is charged half of the two-half ping-pong
     if op.kind != "pool":
         if mapping.weights_in_dram and op is step.pw_op:
             ch = weight_tile_channels(op, t.weight_tiles, mapping.cfg)[0]
@@ -325,7 +334,8 @@ def _best_onchip_band(step: Step, cfg: EngineConfig) -> int:
 
 
 def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx) -> int:
-    tr = run_schedule([step], {step.name: tiling}, cfg, weights_in_dram=False, input_in_dram=False,
+    """Cycles of one step alone (its weight tiles, re-loaded per band, included when tiled)."""
+    tr = run_schedule([step], {step.name: tiling}, cfg, weights_in_dram=tiling.weight_tiles > 1, input_in_dram=False,
                       act_bits=ctx.act_bits, weight_bits=ctx.weight_bits, bytes_per_cycle=ctx.bpc,
                       latency=ctx.latency)
     return tr.steps[0].done - tr.steps[0].ready
@@ -338,7 +348,9 @@ def _weight_tiles(op: ComputeOp, cap_words: int, cfg: EngineConfig) -> int:
 
 
 def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_limit: int, cap_words: int | None,
-             band_budget_bits: int | None, onchip_bands: dict[str, int]) -> Mapping:
+             band_budget_bits: int | None, onchip_bands: dict[str, int],
+             times: dict[tuple[str, StepTiling], int]) -> Mapping:
+    """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
     flags = _fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
     word_bits = _word(cfg) * ctx.act_bits
@@ -349,16 +361,20 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
         elif ctx.band_rows is not None:
             tiles[s.name] = StepTiling(min(ctx.band_rows, s.out_rows) if s.fused or ind or outd else s.out_rows,
                                        wt, ind, outd)
-        elif not (ind or outd):
+        elif not (ind or outd or (s.fused and wt > 1)):
             tiles[s.name] = StepTiling(onchip_bands[s.name] if s.fused else s.out_rows, wt, ind, outd)
+        elif band_budget_bits == 0:
+            tiles[s.name] = StepTiling(1, wt, ind, outd)
         else:
             best = None
             for b in _band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
                 need = sum(2 * cdiv(e, _word(cfg)) * word_bits for e in _band_buffer_elems(s, t))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
-                    continue
-                key = (_isolated_time(s, t, cfg, ctx), b)
+                    break  # band buffers grow with the band height
+                if (s.name, t) not in times:
+                    times[(s.name, t)] = _isolated_time(s, t, cfg, ctx)
+                key = (times[(s.name, t)], b)
                 if best is None or key < best[0]:
                     best = (key, t)
             assert best is not None
@@ -377,8 +393,9 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
     tensors = _tensors(steps)
     all_onchip = max(tensors)
     last: Mapping | None = None
+    times: dict[tuple[str, StepTiling], int] = {}
     if ctx.weights_in_dram is not True:
-        last = _attempt(steps, cfg, ctx, False, all_onchip, None, None, onchip_bands)
+        last = _attempt(steps, cfg, ctx, False, all_onchip, None, None, onchip_bands, times)
         if last.memory_fits or ctx.weights_in_dram is False:
             return last
     pw_ops = [s.pw_op for s in steps if s.pw_op is not None]
@@ -393,43 +410,81 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
         if caps[-1] != floor_:
             caps.append(floor_)
     capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    band_bufs = ("in_band", "out_band", "dw_pw_pingpong")
     for limit in sorted(set(tensors), reverse=True) + [0]:
         for cap in caps:
-            # Cheap pre-check: fixed buffers alone (no band buffers) must fit.
-            probe = _attempt(steps, cfg, ctx, True, limit, cap, 0, onchip_bands) if limit < all_onchip else None
-            if probe is None:
-                last = _attempt(steps, cfg, ctx, True, limit, cap, None, onchip_bands)
-                if last.memory_fits:
-                    return last
+            # One-row bands need the least memory: if they do not fit, no band height will.
+            last = _attempt(steps, cfg, ctx, True, limit, cap, 0, onchip_bands, times)
+            if not last.memory_fits:
                 continue
-            fixed = sum(b.blocks * (288 if b.memory == "uram" else 36) * 1024 for b in probe.buffers
-                        if b.name not in ("in_band", "out_band", "dw_pw_pingpong"))
-            budget = (capacity - fixed) // 3
-            last = probe
+            fixed = sum(b.blocks * (288 if b.memory == "uram" else 36) * 1024 for b in last.buffers
+                        if b.name not in band_bufs)
+            budget = (capacity - fixed) // len(band_bufs)
             while budget > 0:
-                last = _attempt(steps, cfg, ctx, True, limit, cap, budget, onchip_bands)
-                if last.memory_fits:
-                    return last
+                m = _attempt(steps, cfg, ctx, True, limit, cap, budget, onchip_bands, times)
+                if m.memory_fits:
+                    return m
                 budget //= 2
+            return last
     assert last is not None
     return last
 
 
-def _candidates(pe: int, tks: list[int]) -> np.ndarray:
-    """All splits (tin, tout, tc, tk) with the DW engine taking every PE the PW array leaves."""
-    rows = []
-    for tin in range(1, pe):
-        for tout in range(1, (pe - 1) // tin + 1):
-            left = pe - tin * tout
-            for tk in tks:
-                if left // tk >= 1:
-                    rows.append((tin, tout, left // tk, tk))
-    return np.array(rows, dtype=np.int64).reshape(-1, 4)
+def _breakpoints(sizes: set[int], limit: int) -> np.ndarray:
+    """Parallelisms t <= limit at which ceil(X/t) drops for some X in ``sizes``.
+
+    Any other t is no faster than the breakpoint below it and costs more PEs and
+    wider memories, so only breakpoints need to be searched.
+    """
+    out = {1}
+    for x in sizes:
+        out.update(t for t in {-(-x // q) for q in range(1, x + 1)} if t <= limit)
+    return np.array(sorted(out), dtype=np.int64)
 
 
-def _lower_bounds(steps: list[Step], cand: np.ndarray) -> np.ndarray:
-    """A lower bound of the total cycles of every candidate split (valid for any tiling and memory plan)."""
+def _candidates(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
+    """All splits (tin, tout, tc, tk) with tin*tout + tc*tk <= pe, each factor a breakpoint."""
+    ins = {pw_dot(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
+    ins |= {op.in_shape[2] for s in steps for op in s.ops if op.kind == "pool"}
+    outs = {op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
+    chans = {op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"} or {1}
+    tin = _breakpoints(ins or {1}, pe - 1)
+    tout = _breakpoints(outs or {1}, pe - 1)
+    tc = _breakpoints(chans, pe - 1)
+    a, b = np.meshgrid(tin, tout, indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    keep = a * b <= pe - 1
+    a, b = a[keep], b[keep]
+    parts = []
+    for tk in tks:
+        n = np.searchsorted(tc, (pe - a * b) // tk, side="right")  # tc values that fit beside each PW array
+        rows = np.repeat(np.arange(len(a)), n)
+        idx = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        parts.append(np.stack([a[rows], b[rows], tc[idx], np.full(len(rows), tk)], axis=1))
+    return np.concatenate(parts)
+
+
+def _dram_floor(steps: list[Step], ctx: _Ctx) -> list[int]:
+    """Per step, the cycles its feature-map transfers need in any plan that fits the board.
+
+    Two feature-map buffers of the largest on-chip map must fit the board's block RAM
+    bits, so maps above that size live in DRAM in every fitting plan; a step's map
+    transfers happen between its start and its end on one serial channel.
+    """
+    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    limit = capacity // (2 * ctx.act_bits)
+    t = _tensors(steps)
+    floors = []
+    for i, (ind, outd) in enumerate(_fmap_flags(steps, limit)):
+        moved = (t[i] if ind else 0) + (t[i + 1] if outd else 0)
+        floors.append(int(moved * ctx.act_bits / 8 / ctx.bpc) if moved else 0)
+    return floors
+
+
+def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
+    """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan)."""
     tin, tout, tc, tk = (cand[:, i] for i in range(4))
+    floors = floors or [0] * len(steps)
 
     def cd(a: int, b: np.ndarray) -> np.ndarray:
         return -(-a // b)
@@ -437,11 +492,11 @@ def _lower_bounds(steps: list[Step], cand: np.ndarray) -> np.ndarray:
     h, w, _ = steps[0].first.in_shape
     oh, ow, oc = steps[-1].last.out_shape
     total = np.full(len(cand), h * w + HANDOFF + oh * ow * oc, dtype=np.int64)
-    for s in steps:
+    for s, floor in zip(steps, floors):
         total += HANDOFF
         last = s.last
         if last.kind == "pool":
-            total += last.in_shape[0] * last.in_shape[1] * cd(last.in_shape[2], tin) + POOL_DEPTH
+            total += np.maximum(last.in_shape[0] * last.in_shape[1] * cd(last.in_shape[2], tin) + POOL_DEPTH, floor)
             continue
         if last.kind in ("conv", "pw", "fc"):
             px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
@@ -452,12 +507,13 @@ def _lower_bounds(steps: list[Step], cand: np.ndarray) -> np.ndarray:
             dw_row = dw.out_shape[1] * cd(dw.out_shape[2], tc) * cd(dw.kernel ** 2, tk)
             dw_all = dw.out_shape[0] * dw_row
         if s.fused:
-            total += np.maximum(dw_row + DW_DEPTH + HANDOFF + pw_all + PW_DEPTH,
-                                dw_all + DW_DEPTH + HANDOFF + pw_row + PW_DEPTH)
+            step = np.maximum(dw_row + DW_DEPTH + HANDOFF + pw_all + PW_DEPTH,
+                              dw_all + DW_DEPTH + HANDOFF + pw_row + PW_DEPTH)
         elif last.kind == "dw":
-            total += dw_all + DW_DEPTH
+            step = dw_all + DW_DEPTH
         else:
-            total += pw_all + PW_DEPTH
+            step = pw_all + PW_DEPTH
+        total += np.maximum(step, floor)
     return total
 
 
@@ -495,27 +551,86 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
             raise HwgenError(f"--split {format_split(cfg)} uses {cfg.pe} PEs, more than --pe {pe}")
         if cfg.tk not in tks:
             raise HwgenError(f"--split {format_split(cfg)}: tk must be one of {tks} for kernel {dw_kernel(steps)}")
-        return plan_memory(steps, cfg, ctx)
-    return _search(steps, pe, tks, ctx)
+        m = plan_memory(steps, cfg, ctx)
+        m.pe_budget = pe
+        return m
+    # More PEs than DSPs cannot be built: search within the DSP budget (so more PEs are never slower).
+    m = _search(steps, min(pe, max(2, b.dsp // dsp_per_pe(act_bits, weight_bits))), tks, ctx)
+    m.pe_budget = pe
+    return m
 
 
 _MAX_UNFIT_TRIES = 16
+#: Exact simulations per search at most (reached only when DRAM-bound: many splits then have equal bounds).
+_MAX_EXACT = 48
+
+
+def _min_blocks(depth: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(BRAM36, URAM) blocks of depth x width memories, vectorised hw.bram36_blocks / hw.uram_blocks."""
+    bram = np.min([-(-width // w) * -(-depth // d) for d, w in BRAM36_SHAPES], axis=0)
+    return bram, -(-width // URAM_SHAPE[1]) * -(-depth // URAM_SHAPE[0])
+
+
+def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
+    """Whether each split's smallest buffers fit the board (a URAM counted as 8 BRAM36).
+
+    Smallest: weight double buffers of one tout group per tile, one-row band and
+    ping-pong buffers, biases; maps too large for any plan are streamed.
+    """
+    tin, tout, tc, tk = (cand[:, i] for i in range(4))
+    ab, wb = ctx.act_bits, ctx.weight_bits
+    word = np.maximum(tin, tc)
+    blocks = np.zeros(len(cand), dtype=np.int64)
+
+    def add(depth: np.ndarray, width: np.ndarray) -> None:
+        nonlocal blocks
+        b, u = _min_blocks(depth, width)
+        blocks = blocks + np.minimum(b, 8 * u if ctx.board.uram else b)
+
+    ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]
+    if ins:
+        add(2 * np.max([-(-m // tin) for m in ins], axis=0), tin * tout * wb)
+    dws = [(s.dw_op.out_shape[2], s.dw_op.kernel ** 2) for s in steps if s.dw_op is not None]
+    if dws:
+        add(2 * np.max([-(-c // tc) * -(-kk // tk) for c, kk in dws], axis=0), tc * tk * wb)
+    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    flags = _fmap_flags(steps, capacity // (2 * ab))
+    halves = [0, 0, 0]
+    for s, (ind, outd) in zip(steps, flags):
+        one_row = _band_buffer_elems(s, StepTiling(1, 1, ind, outd))
+        halves = [max(a, b) for a, b in zip(halves, one_row)]
+    for elems in halves:
+        if elems:
+            add(2 * -(-elems // word), word * ab)
+    nbias = sum(op.out_shape[2] for s in steps for op in s.ops if op.kind != "pool")
+    add(np.full(len(cand), nbias), np.full(len(cand), ab + wb))
+    return blocks <= ctx.board.bram36 + 8 * ctx.board.uram
 
 
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
-    cand = _candidates(pe, tks)
-    lb = _lower_bounds(steps, cand)
-    order = np.lexsort((cand[:, 3], cand[:, 2], cand[:, 1], cand[:, 0], lb))
+    cand = _candidates(steps, pe, tks)
+    lb = _lower_bounds(steps, cand, _dram_floor(steps, ctx))
+    # Splits whose smallest buffers overflow the board go last.
+    lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)
+    # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).
+    order = np.lexsort((cand[:, 3], cand[:, 1], cand[:, 0], -cand[:, 2], lb))
     best: tuple[tuple[int, int], Mapping] | None = None
-    for n, idx in enumerate(order):
+    fitted: set[tuple[int, int, int]] = set()
+    n = 0
+    for idx in order:
         # Stop when no remaining split can beat the best; while nothing fits the board, look a little further.
-        if best is not None and lb[idx] >= best[0][1] and (best[0][0] == 0 or n >= _MAX_UNFIT_TRIES):
+        if best is not None and ((lb[idx] >= best[0][1] and (best[0][0] == 0 or n >= _MAX_UNFIT_TRIES))
+                                 or n >= _MAX_EXACT):
             break
-        cfg = EngineConfig(*(int(x) for x in cand[idx]))
-        m = plan_memory(steps, cfg, ctx)
+        tin, tout, tc, tk = (int(x) for x in cand[idx])
+        if (tin, tout, tk) in fitted:
+            continue  # a wider DW engine with this PW array already fits and is never slower
+        n += 1
+        m = plan_memory(steps, EngineConfig(tin, tout, tc, tk), ctx)
+        if m.memory_fits:
+            fitted.add((tin, tout, tk))
         key = (0 if m.memory_fits else 1, m.trace().total_cycles)
         if best is None or key < best[0]:
             best = (key, m)
     assert best is not None
     return best[1]
-
