@@ -1,0 +1,300 @@
+"""Vitis HLS C++ project generator: engines, top, weights, testbench, vectors, build.tcl.
+
+The generated design follows :mod:`hwgen.hw`: one pointwise engine (TIN x TOUT
+MACs; also the first standard conv via im2col and the FC), one depthwise
+engine (TC lanes x TK taps) and one pool engine, shared by all layers and
+driven by a layer-sequential schedule; each fused DW->PW pair runs over row
+bands through a ping-pong band buffer. Arithmetic is integer on the codes of
+:mod:`hwgen.fixed` (accumulate exactly, add the bias at accumulator scale,
+round half to even, saturate, ReLU6 clamp), so C-simulation is bit-exact with
+:func:`hwgen.golden.run_fixed`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import HwgenError
+from ..fixed import pool_recip, relu6_max
+from ..golden import random_input, run_fixed
+from ..hw import EngineConfig, cdiv
+from ..templating import render
+from .writer import check_outdir, write_tree
+
+if TYPE_CHECKING:
+    from ..mapping import Mapping
+    from ..quant import QuantGraph, QuantOp
+
+#: Buffer selectors of the generated hwgen_types.h.
+BUF_FM0, BUF_FM1, BUF_BAND0, BUF_IMG = 0, 1, 2, 4
+#: Widest activation / weight code the int fields of the job descriptors carry.
+MAX_CODE_BITS = 30
+
+ENGINE_SOURCES = ("pw_engine", "dw_engine", "pool_engine")
+
+
+@dataclass
+class HlsProject:
+    """What :func:`generate_hls` wrote."""
+
+    outdir: Path
+    top: str
+    files: list[str]
+    ops: int
+    pw_words: int
+    dw_words: int
+    weight_codes: int
+    band_rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Block:
+    """Weight and bias words of one op in an engine's ROM."""
+
+    name: str
+    w_off: int
+    b_off: int
+    words: list[str]
+    bias: list[str]
+
+
+def ident(name: str) -> str:
+    """A C identifier from a model or layer name."""
+    s = re.sub(r"\W", "_", name)
+    return s if re.match(r"[A-Za-z_]", s) else f"m_{s}"
+
+
+def _rows(arr: np.ndarray) -> list[str]:
+    return [", ".join(str(int(v)) for v in row) for row in arr]
+
+
+def _pw_words(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(weight words (ngo*ngi, tin*tout), bias words (ngo, tout), ngi, ngo); word [og*ngi+ig][i*tout+j]."""
+    w = q.weights.reshape(-1, q.weights.shape[-1])  # conv (K,K,Cin,Cout) -> im2col rows (ky, kx, cin)
+    m, n = w.shape
+    ngi, ngo = cdiv(m, cfg.tin), cdiv(n, cfg.tout)
+    padded = np.zeros((ngi * cfg.tin, ngo * cfg.tout), dtype=np.int64)
+    padded[:m, :n] = w
+    words = padded.reshape(ngi, cfg.tin, ngo, cfg.tout).transpose(2, 0, 1, 3).reshape(ngo * ngi, -1)
+    bias = np.zeros(ngo * cfg.tout, dtype=np.int64)
+    bias[:n] = q.bias
+    return words, bias.reshape(ngo, cfg.tout), ngi, ngo
+
+
+def _dw_words(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(weight words (ngc*ngt, tc*tk), bias words (ngc, tc), ngc, ngt); word [cg*ngt+tg][l*tk+t]."""
+    k = q.op.kernel
+    taps = q.weights.reshape(k * k, -1)  # (K,K,C) -> (tap, C)
+    kk, c = taps.shape
+    ngc, ngt = cdiv(c, cfg.tc), cdiv(kk, cfg.tk)
+    padded = np.zeros((ngt * cfg.tk, ngc * cfg.tc), dtype=np.int64)
+    padded[:kk, :c] = taps
+    words = padded.reshape(ngt, cfg.tk, ngc, cfg.tc).transpose(2, 0, 3, 1).reshape(ngc * ngt, -1)
+    bias = np.zeros(ngc * cfg.tc, dtype=np.int64)
+    bias[:c] = q.bias
+    return words, bias.reshape(ngc, cfg.tc), ngc, ngt
+
+
+def _clamp(q: QuantOp) -> tuple[int, int]:
+    """The requantizer's clamp range: the output format, narrowed to [0, 6.0] under ReLU6."""
+    if q.op.relu6:
+        return 0, relu6_max(q.out_fmt)
+    return q.out_fmt.min_int, q.out_fmt.max_int
+
+
+def _ctype(bits: int) -> str:
+    for limit, name in ((8, "signed char"), (16, "short"), (32, "int")):
+        if bits <= limit:
+            return name
+    return "long long"
+
+
+def _words(shape: tuple[int, int, int]) -> int:
+    return int(np.prod(shape))
+
+
+def _check(qgraph: QuantGraph) -> None:
+    if not qgraph.ops:
+        raise HwgenError(f"model {qgraph.name!r} has no ops to generate")
+    widths = [qgraph.input_fmt.width] + [q.out_fmt.width for q in qgraph.ops]
+    widths += [q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None]
+    if max(widths) > MAX_CODE_BITS:
+        raise HwgenError(f"HLS generator supports codes up to {MAX_CODE_BITS} bits, got {max(widths)}")
+    for q in qgraph.ops:
+        if q.op.kind not in ("conv", "dw", "pw", "pool", "fc"):
+            raise HwgenError(f"op {q.op.name!r}: kind {q.op.kind!r} has no HLS engine")
+
+
+def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
+    """Lay out buffers, ROM words and engine jobs; returns the template context (minus vectors)."""
+    cfg = mapping.cfg
+    ops = qgraph.ops
+    pw_blocks: list[_Block] = []
+    dw_blocks: list[_Block] = []
+    pw_off = pw_boff = dw_off = dw_boff = 0
+    steps: list[dict] = []
+    cur = BUF_IMG
+    fm_words = band_words = pool_words = 1
+    band_rows_used: dict[str, int] = {}
+    max_rows = max_cols = max_ngi = max_ngo = max_ngc = max_ngt = max_pool_px = max_pool_ngc = 1
+
+    def pw_job(i: int, q: QuantOp, src: int, dst: int) -> dict:
+        nonlocal pw_off, pw_boff, max_ngi, max_ngo
+        words, bias, ngi, ngo = _pw_words(q, cfg)
+        pw_blocks.append(_Block(q.op.name, pw_off, pw_boff, _rows(words), _rows(bias)))
+        op = q.op
+        lo, hi = _clamp(q)
+        fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
+                  op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
+                  pw_off, pw_boff, q.shift, lo, hi]
+        pw_off += len(words)
+        pw_boff += len(bias)
+        max_ngi, max_ngo = max(max_ngi, ngi), max(max_ngo, ngo)
+        return {"op": i, "name": op.name, "dst": dst, "fields": fields}
+
+    def dw_job(i: int, q: QuantOp, src: int, dst: int) -> dict:
+        nonlocal dw_off, dw_boff, max_ngc, max_ngt
+        words, bias, ngc, ngt = _dw_words(q, cfg)
+        dw_blocks.append(_Block(q.op.name, dw_off, dw_boff, _rows(words), _rows(bias)))
+        op = q.op
+        lo, hi = _clamp(q)
+        fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.kernel,
+                  op.stride, op.pad[0], op.pad[1], ngc, ngt, dw_off, dw_boff, q.shift, lo, hi]
+        dw_off += len(words)
+        dw_boff += len(bias)
+        max_ngc, max_ngt = max(max_ngc, ngc), max(max_ngt, ngt)
+        return {"op": i, "name": op.name, "dst": dst, "fields": fields}
+
+    i = 0
+    while i < len(ops):
+        q = ops[i]
+        op = q.op
+        dst = BUF_FM1 if cur == BUF_FM0 else BUF_FM0
+        out_h, out_w, out_c = op.out_shape
+        max_rows, max_cols = max(max_rows, out_h), max(max_cols, out_w)
+        step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "out_words": _words(op.out_shape)}
+        fused = (op.kind == "dw" and op.name in mapping.band_rows and i + 1 < len(ops)
+                 and ops[i + 1].op.kind == "pw")
+        if fused:
+            nxt = ops[i + 1]
+            rows = max(1, min(int(mapping.band_rows[op.name]), out_h))
+            band_rows_used[op.name] = rows
+            step.update(kind="fused", dw=dw_job(i, q, cur, BUF_BAND0), pw=pw_job(i + 1, nxt, BUF_BAND0, dst),
+                        band_rows=rows, bands=cdiv(out_h, rows), dw_row_words=out_w * out_c,
+                        out_words=_words(nxt.op.out_shape),
+                        title=f"{op.name} -> {nxt.op.name}: fused, {cdiv(out_h, rows)} bands of {rows} rows")
+            band_words = max(band_words, rows * out_w * out_c)
+            fm_words = max(fm_words, _words(nxt.op.out_shape))
+            i += 2
+        else:
+            if op.kind in ("conv", "pw", "fc"):
+                step.update(kind="pw", pw=pw_job(i, q, cur, dst))
+            elif op.kind == "dw":
+                step["dw"] = dw_job(i, q, cur, dst)
+            else:
+                pixels = op.in_shape[0] * op.in_shape[1]
+                ngc = cdiv(op.in_shape[2], cfg.tin)
+                lo, hi = _clamp(q)
+                step["pool"] = {"op": i, "name": op.name, "dst": dst,
+                                "fields": [i, cur, dst, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
+                                           lo, hi]}
+                pool_words = max(pool_words, op.in_shape[2])
+                max_pool_px, max_pool_ngc = max(max_pool_px, pixels), max(max_pool_ngc, ngc)
+            step["title"] = f"{op.name}: {op.kind} on the {'pool' if op.kind == 'pool' else 'DW' if op.kind == 'dw' else 'PW'} engine"
+            fm_words = max(fm_words, _words(op.out_shape))
+            i += 1
+        steps.append(step)
+        cur = dst
+
+    acc_bits = max(q.acc_bits for q in ops)
+    max_left = max(0, -min(q.shift for q in ops))
+    rq_bits = max(acc_bits + max_left, max(q.shift for q in ops) + 2) + 1
+    act_bits = max([qgraph.input_fmt.width] + [q.out_fmt.width for q in ops])
+    w_bits = max([q.w_fmt.width for q in ops if q.w_fmt is not None], default=2)
+    bias_bits = max([q.bias_bits for q in ops if q.bias is not None], default=2)
+    in_shape = ops[0].op.in_shape
+    out_bits = ops[-1].out_fmt.width
+    top = f"{ident(qgraph.name)}_top"
+    pw_words = max(pw_off, 1)
+    dw_words = max(dw_off, 1)
+    empty = lambda lanes: [_Block("unused (no layer on this engine)", 0, 0, [", ".join(["0"] * lanes)],  # noqa: E731
+                                  [", ".join(["0"] * lanes)])]
+    return dict(
+        top=top, model=qgraph.name, cfg=cfg, act_bits=act_bits, in_bits=qgraph.input_fmt.width, out_bits=out_bits,
+        w_bits=w_bits, acc_bits=acc_bits, rq_bits=rq_bits, in_shape=in_shape, img_words=_words(in_shape),
+        fm_words=fm_words, band_words=band_words, pool_words=pool_words, out_words=_words(ops[-1].op.out_shape),
+        in_beat_bits=8 * cdiv(in_shape[2] * qgraph.input_fmt.width, 8), out_beat_bits=8 * cdiv(out_bits, 8),
+        pw_words=pw_words, pw_bwords=max(pw_boff, 1), dw_words=dw_words, dw_bwords=max(dw_boff, 1),
+        wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
+        result_buf=f"fm[{cur}]", fm_partition=cfg.tin, band_partition=cfg.tin,
+        max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
+        max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
+        pw_blocks=pw_blocks or empty(cfg.tin * cfg.tout), dw_blocks=dw_blocks or empty(cfg.tc * cfg.tk),
+        tb_ops=[{"name": ident(q.op.name), "words": _words(q.op.out_shape)} for q in ops],
+        band_rows_used=band_rows_used, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
+    )
+
+
+def _vector(codes: np.ndarray) -> str:
+    return "".join(f"{int(v)}\n" for v in np.asarray(codes).reshape(-1))
+
+
+def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
+               part: str, clock_mhz: float, board: str) -> dict[str, str]:
+    """All project files (relative path -> text) for input codes ``x`` and golden per-op ``outputs``."""
+    return _render(qgraph, mapping, x, outputs, part=part, clock_mhz=clock_mhz, board=board)[0]
+
+
+def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
+            part: str, clock_mhz: float, board: str) -> tuple[dict[str, str], dict]:
+    _check(qgraph)
+    if len(outputs) != len(qgraph.ops):
+        raise HwgenError(f"expected {len(qgraph.ops)} golden outputs, got {len(outputs)}")
+    ctx = _plan(qgraph, mapping)
+    top = ctx["top"]
+    ctx.update(part=part, clock_mhz=f"{clock_mhz:g}", period_ns=f"{1000.0 / clock_mhz:.3f}", board=board,
+               project=f"{top}_prj", n_ops=len(qgraph.ops), ops=ctx["tb_ops"])
+    files = {
+        "hwgen_ap.h": render("hls/hwgen_ap.h.j2", **ctx),
+        "hwgen_types.h": render("hls/hwgen_types.h.j2", **ctx),
+        f"{top}.h": render("hls/top.h.j2", **ctx),
+        f"{top}.cpp": render("hls/top.cpp.j2", **ctx),
+        f"tb_{top}.cpp": render("hls/tb.cpp.j2", **ctx),
+        "pw_weights.h": render("hls/weights.h.j2", engine="pw", lanes=mapping.cfg.tin * mapping.cfg.tout,
+                               blanes=mapping.cfg.tout, layout="index i*TOUT+j: input i, output j of the group",
+                               blocks=ctx["pw_blocks"], model=ctx["model"]),
+        "dw_weights.h": render("hls/weights.h.j2", engine="dw", lanes=mapping.cfg.tc * mapping.cfg.tk,
+                               blanes=mapping.cfg.tc, layout="index l*TK+t: channel lane l, tap t of the group",
+                               blocks=ctx["dw_blocks"], model=ctx["model"]),
+    }
+    for engine in ENGINE_SOURCES:
+        files[f"{engine}.h"] = render(f"hls/{engine}.h.j2", **ctx)
+        files[f"{engine}.cpp"] = render(f"hls/{engine}.cpp.j2", **ctx)
+    sources = sorted([f"{top}.cpp"] + [f"{e}.cpp" for e in ENGINE_SOURCES])
+    files["build.tcl"] = render("hls/build.tcl.j2", sources=sources, **ctx)
+    files["README.md"] = render("hls/README.md.j2", **ctx)
+    files["vectors/input.txt"] = _vector(x)
+    files["vectors/output.txt"] = _vector(outputs[-1])
+    for i, (q, out) in enumerate(zip(qgraph.ops, outputs)):
+        files[f"vectors/{i:02d}_{ident(q.op.name)}.txt"] = _vector(out)
+    return files, ctx
+
+
+def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, part: str, clock_mhz: float,
+                 board: str, seed: int = 0, force: bool = False) -> HlsProject:
+    """Write the Vitis HLS project for ``qgraph`` on ``mapping`` to ``outdir`` (atomically).
+
+    The test vectors are the golden model's outputs for ``random_input(qgraph, seed)``.
+    """
+    outdir = Path(outdir)
+    check_outdir(outdir, force)
+    x = random_input(qgraph, seed)
+    golden = run_fixed(qgraph, x)
+    files, ctx = _render(qgraph, mapping, x, golden.outputs, part=part, clock_mhz=clock_mhz, board=board)
+    written = write_tree(files, outdir, force=force)
+    return HlsProject(outdir=outdir, top=ctx["top"], files=written, ops=len(qgraph.ops), pw_words=ctx["pw_words"],
+                      dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"], band_rows=ctx["band_rows_used"])
