@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
-
 from ..analyze import analyze as analyze_graph
 from ..zoo import ZOO
-from .common import format_option, load_model, model_options, print_csv, print_json, print_table
+from .common import console as make_console, format_option, load_model, model_options, print_csv, print_json, print_table
 
 COLUMNS = ("name", "op", "in_shape", "out_shape", "kernel", "stride", "macs", "params", "activations")
 
@@ -31,7 +29,7 @@ def analyze(model: str, alpha: float, resolution: int, variant: str, fmt: str) -
     if fmt == "csv":
         print_csv(data["layers"], COLUMNS)
         return
-    console = Console()
+    console = make_console()
     print_table(report.model, data["layers"], COLUMNS, console)
     t = report.total
     console.print(f"total: {t['macs'] / 1e6:.1f} M mult-adds, {t['params'] / 1e6:.3f} M parameters, "

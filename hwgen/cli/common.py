@@ -45,17 +45,28 @@ def print_csv(rows: Sequence[dict], columns: Sequence[str]) -> None:
     writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _cell(row.get(k)) for k in columns})
+        writer.writerow({k: _raw(row.get(k)) for k in columns})
     click.echo(buf.getvalue(), nl=False)
 
 
-def print_table(title: str, rows: Sequence[dict], columns: Sequence[str], console: Console | None = None) -> None:
+def console() -> Console:
+    """A console that does not squeeze tables to 80 columns when stdout is a pipe or file."""
+    c = Console()
+    return c if c.is_terminal else Console(width=200)
+
+
+def print_table(title: str, rows: Sequence[dict], columns: Sequence[str], out: Console | None = None) -> None:
     table = Table(title=title, show_lines=False)
     for col in columns:
         table.add_column(col, justify="right" if rows and isinstance(rows[0].get(col), (int, float)) else "left")
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
-    (console or Console()).print(table)
+    (out or console()).print(table)
+
+
+def _raw(value: Any) -> Any:
+    """CSV cells: shapes as HxWxC, numbers unformatted."""
+    return "x".join(str(v) for v in value) if isinstance(value, (tuple, list)) else value
 
 
 def _cell(value: Any) -> str:

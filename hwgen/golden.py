@@ -1,0 +1,132 @@
+"""The bit-exact fixed-point golden model (int64 numpy) and the float reference runner.
+
+``run_fixed`` reproduces the datapath of :mod:`hwgen.fixed` exactly: per op,
+``acc = sum(x_q * w_q) + bias_q`` at frac ``in.frac + w.frac`` (pool:
+``acc = sum_pixels(x_q) * pool_recip(H*W)``), then ``requantize(acc, shift,
+out_fmt, relu6)`` — round half to even, saturate (counted), ReLU6 clamp.
+Softmax is left to the host: ``logits`` are the last op's codes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import kernels
+from .errors import HwgenError
+from .fixed import FixedFormat, pool_recip, requantize, saturate
+from .graph import Graph, compute_ops
+from .layers import Shape
+from .reference import run_ops, softmax
+from .weights import fold_bn, random_weights
+
+if TYPE_CHECKING:
+    from .quant import QuantGraph, QuantOp
+
+#: Random streams (second SeedSequence word) so calibration, evaluation and test inputs never coincide.
+STREAM_CALIB, STREAM_EVAL, STREAM_INPUT = 2, 3, 4
+
+
+@dataclass
+class GoldenResult:
+    """Fixed-point outputs: int64 codes (H, W, C) per op, saturation events per op name."""
+
+    names: list[str]
+    outputs: list[np.ndarray]
+    saturations: dict[str, int]
+
+    @property
+    def logits(self) -> np.ndarray:
+        return self.outputs[-1]
+
+    def output(self, name: str) -> np.ndarray:
+        return self.outputs[self.names.index(name)]
+
+
+@dataclass
+class FloatResult:
+    """Float64 outputs per op (BN folded); softmax applied on the host from the logits."""
+
+    names: list[str]
+    outputs: list[np.ndarray]
+
+    @property
+    def logits(self) -> np.ndarray:
+        return self.outputs[-1]
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return softmax(self.logits)
+
+
+def random_images(shape: Shape, count: int, seed: int, stream: int) -> np.ndarray:
+    """``count`` seeded uniform [-1, 1) float images (count, H, W, C)."""
+    return np.random.default_rng([seed, stream]).uniform(-1.0, 1.0, (count, *shape))
+
+
+def quantize_array(x: np.ndarray, fmt: FixedFormat) -> tuple[np.ndarray, int]:
+    """Float -> codes: round half to even, saturate; returns (codes, saturated elements)."""
+    limit = float(1 << 62)  # keep the int64 conversion defined; saturate() clamps far inside this
+    scaled = np.clip(np.rint(np.asarray(x, dtype=np.float64) * 2.0 ** fmt.frac), -limit, limit)
+    return saturate(scaled.astype(np.int64), fmt)
+
+
+def dequantize(codes: np.ndarray, fmt: FixedFormat) -> np.ndarray:
+    return np.asarray(codes, dtype=np.float64) * 2.0 ** -fmt.frac
+
+
+def quantize_input(qgraph: "QuantGraph", x: np.ndarray) -> tuple[np.ndarray, int]:
+    """A float image (H, W, C) -> input codes in ``qgraph.input_fmt`` and the saturation count."""
+    _check_shape(qgraph.ops[0].op.in_shape, np.shape(x), "input image")
+    return quantize_array(x, qgraph.input_fmt)
+
+
+def random_input(qgraph: "QuantGraph", seed: int = 0) -> np.ndarray:
+    """A seeded uniform [-1, 1) image, quantized to the input format: int64 codes (H, W, C)."""
+    return quantize_input(qgraph, random_images(qgraph.ops[0].op.in_shape, 1, seed, STREAM_INPUT)[0])[0]
+
+
+def run_op_fixed(qop: "QuantOp", x: np.ndarray) -> tuple[np.ndarray, int]:
+    """One op on int64 codes in ``qop.in_fmt``: (output codes in ``qop.out_fmt``, saturation events)."""
+    op = qop.op
+    if op.kind == "pool":
+        acc = kernels.pool_sum(x) * pool_recip(op.in_shape[0] * op.in_shape[1])
+    else:
+        acc = kernels.linear(op, x, qop.weights, qop.acc_bits) + qop.bias
+    return requantize(acc, qop.shift, qop.out_fmt, op.relu6)
+
+
+def run_fixed(qgraph: "QuantGraph", x: np.ndarray) -> GoldenResult:
+    """Bit-exact fixed-point forward pass on input codes ``x`` (H, W, C) in ``qgraph.input_fmt``."""
+    x = np.asarray(x)
+    _check_shape(qgraph.ops[0].op.in_shape, x.shape, "input codes")
+    if x.dtype.kind not in "iu":
+        raise HwgenError(f"input codes must be integers, got dtype {x.dtype}")
+    fmt = qgraph.input_fmt
+    if x.size and (x.min() < fmt.min_int or x.max() > fmt.max_int):
+        raise HwgenError(f"input codes outside {fmt.ctype(False)}: range [{x.min()}, {x.max()}]")
+    cur = x.astype(np.int64)
+    outputs, saturations = [], {}
+    for qop in qgraph.ops:
+        cur, sat = run_op_fixed(qop, cur)
+        outputs.append(cur)
+        saturations[qop.op.name] = sat
+    return GoldenResult([q.op.name for q in qgraph.ops], outputs, saturations)
+
+
+def run_float(qgraph_or_graph: "QuantGraph | Graph", x_float: np.ndarray, seed: int = 0) -> FloatResult:
+    """Float reference (BN folded) on a float image; a bare Graph gets ``random_weights(graph, seed)``."""
+    if isinstance(qgraph_or_graph, Graph):
+        ops = compute_ops(qgraph_or_graph)
+        folded = fold_bn(qgraph_or_graph, random_weights(qgraph_or_graph, seed))
+    else:
+        ops = [q.op for q in qgraph_or_graph.ops]
+        folded = qgraph_or_graph.folded
+    _check_shape(ops[0].in_shape, np.shape(x_float), "input image")
+    return FloatResult([op.name for op in ops], run_ops(ops, folded, x_float))
+
+
+def _check_shape(expected: Shape, got: tuple[int, ...], what: str) -> None:
+    if tuple(got) != tuple(expected):
+        raise HwgenError(f"{what} has shape {tuple(got)}, expected {tuple(expected)} (H, W, C)")

@@ -1,0 +1,313 @@
+"""Quantization: BN folding, per-layer ap_fixed precisions from calibration, and the accuracy report.
+
+Formats (``FixedFormat(width, frac)`` = ``ap_fixed<width, width-frac>``):
+
+* activations (the input image and every op output): ``act_bits`` wide, integer
+  bits from the largest |x| the float model produces on the calibration inputs
+  (smallest I with max|x| < 2**(I-1)), at most ``act_bits`` (frac >= 0; values
+  beyond the range saturate and are counted). ReLU6 outputs never exceed 6, so
+  their format holds 6.0 (I = 4) whenever calibration reaches it; otherwise the
+  format's maximum is the clamp (``relu6_max``).
+* weights: ``weight_bits`` wide, integer bits from max |w'| of the BN-folded weights.
+* bias: frac = in.frac + w.frac (the accumulator's), as many bits as its codes need.
+* accumulator: :func:`hwgen.fixed.accumulator_bits` — no overflow inside a dot product.
+
+Weight layouts (int64 codes): conv (K, K, Cin, Cout), dw (K, K, C), pw (Cin, Cout),
+fc (Cin, Cout). The PW engine runs a standard conv as an im2col dot product over
+inputs ordered (ky, kx, cin): :func:`im2col_weights` gives that (K*K*Cin, Cout)
+matrix. In exact integer arithmetic the summation order does not change the result.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .errors import HwgenError
+from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip
+from .golden import (STREAM_CALIB, dequantize, quantize_array, quantize_input, random_images, run_fixed)
+from .graph import ComputeOp, Graph, compute_ops
+from .reference import FloatWeights, FoldedWeights, run_ops
+from .weights import check_weights, fold_bn, random_weights
+
+#: Accepted total widths for --weight-bits / --act-bits (ap_fixed supports more; 32 keeps products in int64).
+MIN_BITS, MAX_BITS = 2, 32
+#: The golden model computes in int64: accumulators (and shifted accumulators) must fit in 62 bits.
+MAX_ACC_BITS = 62
+#: Default number of seeded calibration images.
+DEFAULT_CALIB = 4
+
+
+@dataclass
+class QuantOp:
+    """One ComputeOp with its fixed-point formats, integer weights and requantization shift."""
+
+    op: ComputeOp
+    in_fmt: FixedFormat
+    out_fmt: FixedFormat
+    w_fmt: FixedFormat | None
+    weights: np.ndarray | None  # int64 codes in the layouts of the module docstring; None for pool
+    bias: np.ndarray | None  # int64 at frac in_fmt.frac + w_fmt.frac, shape (Cout,)
+    shift: int  # acc frac - out frac (pool: in.frac + POOL_RECIP_BITS - out.frac)
+    acc_bits: int  # signed accumulator width that cannot overflow
+    bias_bits: int = 0  # signed width of the bias codes (0 for pool)
+    weight_saturations: int = 0  # weights clamped when quantized
+
+    @property
+    def name(self) -> str:
+        return self.op.name
+
+    @property
+    def terms(self) -> int:
+        """Products per dot product (pool: pixels summed)."""
+        op = self.op
+        if op.kind == "conv":
+            return op.kernel * op.kernel * op.in_shape[2]
+        if op.kind == "dw":
+            return op.kernel * op.kernel
+        if op.kind == "pool":
+            return op.in_shape[0] * op.in_shape[1]
+        return op.in_shape[2]
+
+
+@dataclass
+class QuantGraph:
+    """The quantized network: ops in order, the input format, and the float model it came from."""
+
+    name: str
+    ops: list[QuantOp]
+    input_fmt: FixedFormat
+    graph: Graph
+    weights: FloatWeights  # float weights per IR layer (unfolded)
+    folded: FoldedWeights  # BN-folded float weights per op (QuantOp layouts)
+    weight_bits: int
+    act_bits: int
+    act_max: dict[str, float] = field(default_factory=dict)  # calibrated max |x| per tensor ("input", op names)
+
+    def op(self, name: str) -> QuantOp:
+        for q in self.ops:
+            if q.op.name == name:
+                return q
+        raise HwgenError(f"no op named {name!r} in {self.name!r}")
+
+
+def check_bits(name: str, value: object) -> int:
+    """Validate a total width (weight_bits / act_bits); the message names the CLI flag too."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not MIN_BITS <= value <= MAX_BITS:
+        flag = "--" + name.replace("_", "-")
+        raise HwgenError(f"{name} ({flag}) must be an integer in {MIN_BITS}..{MAX_BITS}, got {value!r}")
+    return int(value)
+
+
+def int_bits(max_abs: float) -> int:
+    """Integer bits (sign included) of the smallest ap_fixed range holding +-max_abs: max_abs < 2**(I-1)."""
+    if not max_abs > 0:
+        return 1
+    return math.floor(math.log2(max_abs)) + 2
+
+
+def calibrated_format(width: int, max_abs: float) -> FixedFormat:
+    """``width`` bits with integer bits for ``max_abs``, capped at ``width`` (frac >= 0; larger values saturate)."""
+    return FixedFormat(width, width - min(int_bits(max_abs), width))
+
+
+def make_format(width: int, integer: int, what: str) -> FixedFormat:
+    """ap_fixed<width, integer> after validation (integer bits may not exceed the width)."""
+    if not MIN_BITS <= width <= MAX_BITS:
+        raise HwgenError(f"{what}: width {width} outside {MIN_BITS}..{MAX_BITS}")
+    if integer > width:
+        raise HwgenError(f"{what}: ap_fixed<{width},{integer}> has more integer bits than total bits")
+    return FixedFormat(width, width - integer)
+
+
+def im2col_weights(qop: QuantOp) -> np.ndarray:
+    """Weights as the PW engine's (K*K*Cin, Cout) matrix, rows ordered (ky, kx, cin); pw/fc unchanged."""
+    if qop.weights is None or qop.op.kind == "dw":
+        raise HwgenError(f"op {qop.name!r} ({qop.op.kind}) has no im2col weight matrix")
+    return qop.weights.reshape(-1, qop.weights.shape[-1])
+
+
+def calibration_inputs(graph: Graph, count: int = DEFAULT_CALIB, seed: int = 0) -> np.ndarray:
+    """Default calibration set: ``count`` seeded uniform [-1, 1) images."""
+    if count < 1:
+        raise HwgenError(f"calibration needs at least one image (--calib), got {count}")
+    return random_images(graph.input_shape, count, seed, STREAM_CALIB)
+
+
+def calibrate(graph: Graph, folded: FoldedWeights, inputs: np.ndarray) -> dict[str, float]:
+    """Max |x| of the input and of every op output of the float (BN-folded) model over ``inputs``."""
+    ops = compute_ops(graph)
+    act_max = {"input": float(np.abs(inputs).max())}
+    for x in inputs:
+        for op, y in zip(ops, run_ops(ops, folded, x)):
+            act_max[op.name] = max(act_max.get(op.name, 0.0), float(np.abs(y).max()))
+    return act_max
+
+
+def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs: np.ndarray | None = None,
+             seed: int = 0, weights: FloatWeights | None = None,
+             formats: dict[str, tuple[int, int]] | None = None) -> QuantGraph:
+    """Fold BN, calibrate and quantize ``graph``.
+
+    ``weights``: float weights (default: ``random_weights(graph, seed)``).
+    ``calib_inputs``: float images (N, H, W, C) (default: DEFAULT_CALIB seeded uniform [-1, 1) images).
+    ``formats``: activation format overrides, tensor name ("input" or an op name) -> (width, integer bits).
+    """
+    weight_bits = check_bits("weight_bits", weight_bits)
+    act_bits = check_bits("act_bits", act_bits)
+    if weights is None:
+        weights = random_weights(graph, seed)
+    else:
+        check_weights(graph, weights)
+    folded = fold_bn(graph, weights)
+    ops = compute_ops(graph)
+    if calib_inputs is None:
+        calib_inputs = calibration_inputs(graph, DEFAULT_CALIB, seed)
+    calib_inputs = np.asarray(calib_inputs, dtype=np.float64)
+    if calib_inputs.ndim == 3:
+        calib_inputs = calib_inputs[None]
+    if calib_inputs.shape[1:] != tuple(graph.input_shape) or not len(calib_inputs):
+        raise HwgenError(f"calibration inputs have shape {calib_inputs.shape}, expected (N, "
+                         f"{', '.join(map(str, graph.input_shape))})")
+    act_max = calibrate(graph, folded, calib_inputs)
+    overrides = dict(formats or {})
+    unknown = sorted(set(overrides) - set(act_max))
+    if unknown:
+        raise HwgenError(f"format override for unknown tensor {unknown[0]!r}")
+
+    def act_format(name: str) -> FixedFormat:
+        if name in overrides:
+            width, integer = overrides[name]
+            return make_format(width, integer, f"format of {name!r}")
+        return calibrated_format(act_bits, act_max[name])
+
+    input_fmt = act_format("input")
+    qops, in_fmt = [], input_fmt
+    for op in ops:
+        qop = _quantize_op(op, in_fmt, act_format(op.name), folded.get(op.name), weight_bits)
+        qops.append(qop)
+        in_fmt = qop.out_fmt
+    return QuantGraph(graph.name, qops, input_fmt, graph, weights, folded, weight_bits, act_bits, act_max)
+
+
+def _quantize_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat,
+                 folded: tuple[np.ndarray, np.ndarray] | None, weight_bits: int) -> QuantOp:
+    if op.kind == "pool":
+        recip_bits = pool_recip(op.in_shape[0] * op.in_shape[1]).bit_length() + 1
+        acc_bits = accumulator_bits(in_fmt.width, recip_bits, op.in_shape[0] * op.in_shape[1])
+        shift = in_fmt.frac + POOL_RECIP_BITS - out_fmt.frac
+        return _checked(QuantOp(op, in_fmt, out_fmt, None, None, None, shift, acc_bits))
+    assert folded is not None
+    w, b = folded
+    w_fmt = calibrated_format(weight_bits, float(np.abs(w).max()))
+    wq, w_sat = quantize_array(w, w_fmt)
+    acc_frac = in_fmt.frac + w_fmt.frac
+    bias_max = float(np.abs(np.rint(b * 2.0 ** acc_frac)).max())
+    bias_bits = int_bits(bias_max) if bias_max else 1
+    if bias_bits > MAX_ACC_BITS:
+        raise HwgenError(f"op {op.name!r}: bias needs {bias_bits} bits at frac {acc_frac} "
+                         f"(> {MAX_ACC_BITS}); lower --act-bits/--weight-bits")
+    bq = np.rint(b * 2.0 ** acc_frac).astype(np.int64)
+    qop = QuantOp(op, in_fmt, out_fmt, w_fmt, wq, bq, acc_frac - out_fmt.frac, 0, bias_bits, w_sat)
+    qop.acc_bits = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms, bias_bits)
+    return _checked(qop)
+
+
+def _checked(qop: QuantOp) -> QuantOp:
+    """Reject ops whose accumulator or shift would leave the int64 golden model's exact range."""
+    if qop.acc_bits > MAX_ACC_BITS:
+        raise HwgenError(f"op {qop.name!r}: accumulator needs {qop.acc_bits} bits (> {MAX_ACC_BITS}, the int64 "
+                         "golden model's limit); lower --act-bits/--weight-bits")
+    if qop.shift > MAX_ACC_BITS or qop.acc_bits - min(qop.shift, 0) > MAX_ACC_BITS:
+        raise HwgenError(f"op {qop.name!r}: requantization shift {qop.shift} is out of range for a "
+                         f"{qop.acc_bits}-bit accumulator (formats {qop.in_fmt.ctype(False)} -> "
+                         f"{qop.out_fmt.ctype(False)})")
+    return qop
+
+
+@dataclass
+class LayerAccuracy:
+    """Per-op formats and fixed-vs-float error over a batch."""
+
+    name: str
+    kind: str
+    in_fmt: str
+    w_fmt: str | None
+    out_fmt: str
+    bias_bits: int
+    acc_bits: int
+    shift: int
+    sqnr_db: float  # 10*log10(sum float^2 / sum (fixed - float)^2); inf when identical
+    max_abs_err: float
+    saturations: int  # over the whole batch
+    weight_saturations: int
+
+
+@dataclass
+class AccuracyReport:
+    model: str
+    weight_bits: int
+    act_bits: int
+    images: int
+    input_fmt: str
+    input_saturations: int
+    layers: list[LayerAccuracy]
+    top1_agree: int  # images whose fixed-point top-1 class equals the float one
+    logits_sqnr_db: float
+
+    @property
+    def top1_agreement(self) -> float:
+        return self.top1_agree / self.images
+
+    @property
+    def total_saturations(self) -> int:
+        return sum(layer.saturations for layer in self.layers)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["top1_agreement"] = self.top1_agreement
+        d["total_saturations"] = self.total_saturations
+        return d
+
+
+def _sqnr_db(signal: float, noise: float) -> float:
+    if noise == 0:
+        return math.inf
+    return 10 * math.log10(signal / noise) if signal > 0 else -math.inf
+
+
+def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
+    """Compare the golden model with the float model on float images ``inputs`` (N, H, W, C).
+
+    The float model sees the float image; the golden model its quantized codes,
+    so the per-op errors include input quantization and accumulate through the network.
+    """
+    inputs = np.asarray(inputs, dtype=np.float64)
+    if inputs.ndim == 3:
+        inputs = inputs[None]
+    if not len(inputs):
+        raise HwgenError("accuracy report needs at least one input image")
+    n_ops = len(qgraph.ops)
+    signal, noise, max_err, sats = np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops, dtype=int)
+    input_sat = agree = 0
+    ops = [q.op for q in qgraph.ops]
+    for x in inputs:
+        codes, sat = quantize_input(qgraph, x)
+        input_sat += sat
+        fixed = run_fixed(qgraph, codes)
+        ref = run_ops(ops, qgraph.folded, x)
+        for i, (qop, y, r) in enumerate(zip(qgraph.ops, fixed.outputs, ref)):
+            err = dequantize(y, qop.out_fmt) - r
+            signal[i] += float(np.sum(r * r))
+            noise[i] += float(np.sum(err * err))
+            max_err[i] = max(max_err[i], float(np.abs(err).max()))
+            sats[i] += fixed.saturations[qop.name]
+        agree += int(np.argmax(fixed.logits) == np.argmax(ref[-1]))
+    layers = [LayerAccuracy(q.name, q.op.kind, q.in_fmt.ctype(False), q.w_fmt.ctype(False) if q.w_fmt else None,
+                            q.out_fmt.ctype(False), q.bias_bits, q.acc_bits, q.shift,
+                            _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), q.weight_saturations)
+              for i, q in enumerate(qgraph.ops)]
+    return AccuracyReport(qgraph.name, qgraph.weight_bits, qgraph.act_bits, len(inputs),
+                          qgraph.input_fmt.ctype(False), input_sat, layers, agree,
+                          _sqnr_db(signal[-1], noise[-1]))

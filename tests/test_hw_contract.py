@@ -1,0 +1,45 @@
+"""The shared hardware contract (hwgen/hw.py): formulas checked by hand."""
+import pytest
+
+from hwgen import hw
+from hwgen.hw import EngineConfig
+
+
+def test_iteration_formulas():
+    cfg = EngineConfig(tin=8, tout=4, tc=4, tk=9)
+    assert cfg.pe == 8 * 4 + 4 * 9
+    # 7x7 pixels, 1024 -> 1000: 49 * ceil(1000/4)=250 * ceil(1024/8)=128
+    assert hw.pw_iterations(49, 1024, 1000, cfg) == 49 * 250 * 128
+    # 112x112 output pixels, 32 channels, 3x3 with full windows: 12544 * 8 * 1
+    assert hw.dw_iterations(112 * 112, 32, 3, cfg) == 100352
+    assert hw.dw_iterations(10, 5, 3, EngineConfig(1, 1, 2, 1)) == 10 * 3 * 9
+    assert hw.pool_iterations(49, 20, cfg) == 49 * 3
+    assert hw.tile_cycles(100, hw.PW_DEPTH) == 100 + hw.PW_DEPTH
+    assert hw.tile_cycles(0, hw.PW_DEPTH) == 0
+
+
+def test_fused_schedule_pw_bound():
+    # DW 10/band, PW 20/band, HANDOFF 1: dw0 0-10, pw0 11-31, dw1 11-21, pw1 32-52,
+    # dw2 waits for pw0 (buffer 0) to drain: starts 32 (stall 10), ends 42; pw2 53-73.
+    assert hw.HANDOFF == 1
+    assert hw.fused_schedule(0, [10, 10, 10], [20, 20, 20]) == (73, 10, 0)
+
+
+def test_fused_schedule_dw_bound():
+    # DW 20/band, PW 5/band: dw bands back to back 0-20, 21-41, 42-62; pw waits for each: 21-26, 42-47, 63-68.
+    # PW stalls: band1 free at 27, starts 42 (15); band2 free at 48, starts 63 (15).
+    assert hw.fused_schedule(0, [20, 20, 20], [5, 5, 5]) == (68, 0, 30)
+
+
+def test_row_bands_and_memory_blocks():
+    assert hw.row_bands(7, 3) == [3, 3, 1]
+    assert hw.row_bands(4, 8) == [4]
+    with pytest.raises(ValueError):
+        hw.row_bands(4, 0)
+    assert hw.bram36_blocks(1024, 36) == 1
+    assert hw.bram36_blocks(4096, 8) == 1  # 4K x 9 aspect
+    assert hw.bram36_blocks(512, 64) == 1  # 512 x 72
+    assert hw.bram36_blocks(802816, 8) == 196  # 112x112x64 bytes: 8 bits wide as 4K x 9 -> 196 blocks
+    assert hw.uram_blocks(4096, 72) == 1 and hw.uram_blocks(4097, 73) == 4
+    assert hw.dram_cycles(0, 8, 30) == 0
+    assert hw.dram_cycles(100, 8, 30) == 30 + 13
