@@ -113,6 +113,11 @@ def _ctype(bits: int) -> str:
     return "long long"
 
 
+def _unused_block(lanes: int, blanes: int) -> list[_Block]:
+    """One zero word, so an engine no layer uses still has (unread) ROMs of legal C size."""
+    return [_Block("unused (no layer on this engine)", 0, 0, [", ".join(["0"] * lanes)], [", ".join(["0"] * blanes)])]
+
+
 def _words(shape: tuple[int, int, int]) -> int:
     return int(np.prod(shape))
 
@@ -221,8 +226,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     top = f"{ident(qgraph.name)}_top"
     pw_words = max(pw_off, 1)
     dw_words = max(dw_off, 1)
-    empty = lambda lanes: [_Block("unused (no layer on this engine)", 0, 0, [", ".join(["0"] * lanes)],  # noqa: E731
-                                  [", ".join(["0"] * lanes)])]
     return dict(
         top=top, model=qgraph.name, cfg=cfg, act_bits=act_bits, in_bits=qgraph.input_fmt.width, out_bits=out_bits,
         w_bits=w_bits, acc_bits=acc_bits, rq_bits=rq_bits, in_shape=in_shape, img_words=_words(in_shape),
@@ -233,7 +236,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         result_buf=f"fm[{cur}]", fm_partition=cfg.tin, band_partition=cfg.tin,
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
         max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
-        pw_blocks=pw_blocks or empty(cfg.tin * cfg.tout), dw_blocks=dw_blocks or empty(cfg.tc * cfg.tk),
+        pw_blocks=pw_blocks or _unused_block(cfg.tin * cfg.tout, cfg.tout),
+        dw_blocks=dw_blocks or _unused_block(cfg.tc * cfg.tk, cfg.tc),
         tb_ops=[{"name": ident(q.op.name), "words": _words(q.op.out_shape)} for q in ops],
         band_rows_used=band_rows_used, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
     )

@@ -1,0 +1,145 @@
+"""C-simulation of generated HLS projects: bit-exact against the golden model, -Wall clean."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from hls_helpers import HandMapping, fuse_all, generate, quantized
+from hwgen import csim
+from hwgen.csim import run_csim
+from hwgen.errors import HwgenError
+from hwgen.graph import Graph
+from hwgen.hw import EngineConfig
+from hwgen.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
+from hwgen.zoo import get_model, mobilenet_v1
+
+pytestmark = pytest.mark.skipif(not csim.shutil.which("g++"), reason="g++ not installed")
+
+
+def assert_pass(result, qgraph):
+    assert result.warnings == [], result.warnings
+    assert result.compile_error == ""
+    assert result.passed, result.output[-2000:]
+    assert result.first_mismatch is None
+    assert result.checked == {q.op.name: int(np.prod(q.op.out_shape)) for q in qgraph.ops}
+
+
+@pytest.mark.parametrize("model, cfg, band_rows", [
+    ("tiny_dsc", EngineConfig(4, 4, 4, 3), 2),
+    ("tiny_dsc4", EngineConfig(3, 5, 2, 9), 3),
+    ("tiny_odd", EngineConfig(2, 7, 5, 1), 1),
+])
+def test_tiny_nets_bit_exact(model, cfg, band_rows, tmp_path):
+    q = quantized(get_model(model))
+    generate(q, fuse_all(q, cfg, band_rows), tmp_path / "p")
+    assert_pass(run_csim(tmp_path / "p", unity=True), q)
+
+
+def test_separate_translation_units_wall_clean(tmp_path):
+    """Each source compiles on its own (as in Vitis) without warnings; unfused DW, 6-bit codes."""
+    q = quantized(get_model("tiny_odd"), weight_bits=6, act_bits=6)
+    generate(q, HandMapping(EngineConfig(4, 2, 3, 3)), tmp_path / "p")
+    assert_pass(run_csim(tmp_path / "p"), q)
+
+
+def test_mobilenet_025_128_bit_exact(tmp_path):
+    q = quantized(mobilenet_v1(alpha=0.25, resolution=128))
+    generate(q, fuse_all(q, EngineConfig(8, 8, 4, 9), 4), tmp_path / "p")
+    result = run_csim(tmp_path / "p", unity=True)
+    assert_pass(result, q)
+    assert len(result.checked) == 29 and result.checked["fc"] == 1000
+
+
+def test_corrupted_weight_fails_at_that_layer(tmp_path):
+    q = quantized(get_model("tiny_dsc"))
+    out = tmp_path / "p"
+    generate(q, fuse_all(q, EngineConfig(4, 4, 4, 3), 2), out)
+    rom = out / "pw_weights.h"
+    text = rom.read_text()
+    # flip the first code of conv_pw_2's first word to the opposite extreme
+    start = text.index("// conv_pw_2:")
+    m = re.compile(r"\{(-?\d+)").search(text, start)
+    old = int(m.group(1))
+    new = -128 if old >= 0 else 127
+    rom.write_text(text[:m.start(1)] + str(new) + text[m.end(1):])
+    result = run_csim(out, unity=True)
+    assert not result.passed and result.warnings == []
+    assert result.first_mismatch is not None and result.first_mismatch.layer == "conv_pw_2"
+    assert "FAIL: layer conv_pw_2 index" in result.output
+    # every layer before it still matched in full
+    assert result.checked["conv_dw_2"] == 4 * 4 * 16
+
+
+def _single_layer(kind: str, h: int, w: int, c: int, k: int, stride: int, cout: int, relu6: bool) -> Graph:
+    g = Graph(f"prop_{kind}")
+    g.add("input", Input(shape=(h, w, c)))
+    if kind == "dw":
+        g.add("layer", DepthwiseConv2D(kernel=k, stride=stride))
+    elif kind == "conv":
+        g.add("layer", Conv2D(kernel=k, stride=stride, filters=cout))
+    elif kind == "pw":
+        g.add("layer", PointwiseConv2D(filters=cout))
+    else:
+        g.add("pool", GlobalAvgPool())
+        g.add("layer", Dense(units=cout))
+    if kind != "fc":
+        g.add("bn", BatchNorm())
+    if relu6:
+        g.add("relu", ReLU6())
+    return g.validate()
+
+
+# Each example compiles C++ (~1.5 s): few examples, and no shrinking (it would recompile dozens of times).
+PROP = settings(max_examples=8, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@PROP
+@given(h=st.integers(1, 9), w=st.integers(1, 9), c=st.integers(1, 12), k=st.sampled_from([1, 3, 5]),
+       stride=st.integers(1, 3), relu6=st.booleans(), act_bits=st.integers(3, 12), weight_bits=st.integers(2, 10),
+       tc=st.integers(1, 5), tk=st.sampled_from([1, 3, 9, 4]))
+def test_property_depthwise_engine(tmp_path_factory, h, w, c, k, stride, relu6, act_bits, weight_bits, tc, tk):
+    q = quantized(_single_layer("dw", h, w, c, k, stride, c, relu6), weight_bits, act_bits)
+    out = tmp_path_factory.mktemp("dw")
+    generate(q, HandMapping(EngineConfig(2, 2, tc, tk)), out / "p")
+    assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)
+
+
+@PROP
+@given(kind=st.sampled_from(["pw", "conv", "fc"]), h=st.integers(1, 7), w=st.integers(1, 7), c=st.integers(1, 10),
+       k=st.sampled_from([1, 2, 3]), stride=st.integers(1, 2), cout=st.integers(1, 11), relu6=st.booleans(),
+       act_bits=st.integers(3, 12), weight_bits=st.integers(2, 10), tin=st.integers(1, 6), tout=st.integers(1, 6))
+def test_property_pointwise_engine(tmp_path_factory, kind, h, w, c, k, stride, cout, relu6, act_bits, weight_bits,
+                                   tin, tout):
+    q = quantized(_single_layer(kind, h, w, c, k, stride, cout, relu6 and kind != "fc"), weight_bits, act_bits)
+    out = tmp_path_factory.mktemp("pw")
+    generate(q, HandMapping(EngineConfig(tin, tout, 2, 3)), out / "p")
+    assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)
+
+
+def test_missing_gxx_names_install_command(tmp_path, monkeypatch):
+    q = quantized(get_model("tiny_odd"))
+    generate(q, HandMapping(EngineConfig(2, 2, 2, 1)), tmp_path / "p")
+    monkeypatch.setattr(csim.shutil, "which", lambda name: None)
+    with pytest.raises(HwgenError, match=r"g\+\+ not found \(install it with `apt-get install -y g\+\+`\)"):
+        run_csim(tmp_path / "p")
+
+
+def test_missing_ap_types_names_install_command(tmp_path, monkeypatch):
+    q = quantized(get_model("tiny_odd"))
+    generate(q, HandMapping(EngineConfig(2, 2, 2, 1)), tmp_path / "p")
+    monkeypatch.setattr(csim.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(HwgenError, match="pip install --no-deps hls4ml"):
+        run_csim(tmp_path / "p")
+
+
+def test_not_a_project(tmp_path):
+    with pytest.raises(HwgenError, match="does not exist"):
+        run_csim(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(HwgenError, match="not a generated HLS project"):
+        run_csim(tmp_path / "empty")
