@@ -1,0 +1,50 @@
+"""DSP and LUT estimates of a mapped accelerator (BRAM/URAM come from the mapping's buffers).
+
+DSP rule: one DSP48 per PE when the multiplier fits the DSP48's signed 18x25 port
+(the narrower operand <= 18 bits and the wider <= 25, as with 8-bit operands); a
+wider product is split into partial products, ceil(wide/25) * ceil(narrow/18) DSPs
+per PE (their sum reuses the DSP post-adders). The pool engine adds, so it uses none.
+
+LUT rule (a rule of thumb for 8-16 bit datapaths, not a synthesis result): per PE, the accumulator register feed/clear mux and the adder-tree
+share ~ acc_bits LUTs; per output lane (tout of the PW engine, tc of the DW engine)
+requantization (rounding, shift, saturate, ReLU6 clamp) ~ 4 * act_bits LUTs; per
+engine a fixed control/address generator of 600 LUTs (PW, DW, pool, top FSM), plus
+1,500 LUTs for an AXI4 DRAM master when weights or feature maps live in DRAM.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .hw import EngineConfig, cdiv
+
+if TYPE_CHECKING:
+    from .mapping import Mapping
+
+LUT_PER_ENGINE = 600
+LUT_DRAM_MASTER = 1_500
+
+
+def dsp_per_pe(act_bits: int, weight_bits: int) -> int:
+    narrow, wide = sorted((act_bits, weight_bits))
+    if narrow <= 18 and wide <= 25:
+        return 1
+    return cdiv(wide, 25) * cdiv(narrow, 18)
+
+
+def dsp_count(cfg: EngineConfig, act_bits: int, weight_bits: int) -> int:
+    return cfg.pe * dsp_per_pe(act_bits, weight_bits)
+
+
+def acc_bits(act_bits: int, weight_bits: int, dot: int = 4096) -> int:
+    """Accumulator width for dot products up to ``dot`` terms (never overflows)."""
+    return act_bits + weight_bits + (dot - 1).bit_length()
+
+
+def lut_count(mapping: "Mapping") -> int:
+    cfg = mapping.cfg
+    acc = acc_bits(mapping.act_bits, mapping.weight_bits)
+    lanes = cfg.tout + cfg.tc
+    luts = cfg.pe * acc + lanes * 4 * mapping.act_bits + 4 * LUT_PER_ENGINE
+    if mapping.weights_in_dram or mapping.fmaps_in_dram:
+        luts += LUT_DRAM_MASTER
+    return luts
