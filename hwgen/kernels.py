@@ -2,9 +2,10 @@
 
 Tensors are NHWC without the batch dimension: (H, W, C). The same functions run
 on float64 (float reference) and on int64 codes (golden model). Integer dot
-products are exact: they run through float64 BLAS when the accumulator bound
-fits in the 53-bit mantissa (every partial sum is then an exactly representable
-integer, whatever the summation order), otherwise through numpy's int64 matmul.
+products are exact: they run through float32 / float64 BLAS when the accumulator
+bound fits in the 24 / 53-bit significand (every product and partial sum is then
+an exactly representable integer, whatever the summation order), otherwise
+through numpy's int64 matmul.
 """
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .graph import ComputeOp
 
-#: Largest accumulator width (signed bits) whose sums float64 represents exactly.
-FLOAT_EXACT_BITS = 53
+#: Largest accumulator widths (signed bits) whose integer sums float32 / float64 represent exactly
+#: (24- and 53-bit significands).
+FLOAT32_EXACT_BITS, FLOAT64_EXACT_BITS = 24, 53
 
 
 def matmul(a: np.ndarray, b: np.ndarray, acc_bits: int | None = None) -> np.ndarray:
     """``a @ b``; for int64 operands exact, given ``acc_bits`` bounds every partial sum."""
     if a.dtype.kind != "i":
         return a @ b
-    if acc_bits is not None and acc_bits <= FLOAT_EXACT_BITS:
+    if acc_bits is not None and acc_bits <= FLOAT32_EXACT_BITS:
+        return (a.astype(np.float32) @ b.astype(np.float32)).astype(np.int64)
+    if acc_bits is not None and acc_bits <= FLOAT64_EXACT_BITS:
         return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
     return np.matmul(a.astype(np.int64), b.astype(np.int64))
 

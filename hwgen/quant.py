@@ -25,18 +25,24 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .errors import HwgenError
-from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip
-from .golden import (STREAM_CALIB, dequantize, quantize_array, quantize_input, random_images, run_fixed)
+from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip, requantize
+from . import kernels
+from .golden import (STREAM_CALIB, dequantize, quantize_array, quantize_input, random_images, run_fixed,
+                     run_op_fixed)
 from .graph import ComputeOp, Graph, compute_ops
-from .reference import FloatWeights, FoldedWeights, run_ops
+from .reference import FloatWeights, FoldedWeights, forward_op, run_ops
 from .weights import check_weights, fold_bn, random_weights
 
 #: Accepted total widths for --weight-bits / --act-bits (ap_fixed supports more; 32 keeps products in int64).
 MIN_BITS, MAX_BITS = 2, 32
 #: The golden model computes in int64: accumulators (and shifted accumulators) must fit in 62 bits.
 MAX_ACC_BITS = 62
+#: Extra integer bits of calibrated activations over the observed range (capped at 6.0 for ReLU6 outputs).
+ACT_HEADROOM_BITS = 1
+#: Weight formats may clip up to this many integer bits below the max-|w| range (see weight_format).
+WEIGHT_CLIP_BITS = 2
 #: Default number of seeded calibration images.
-DEFAULT_CALIB = 4
+DEFAULT_CALIB = 16
 
 
 @dataclass
@@ -112,6 +118,19 @@ def calibrated_format(width: int, max_abs: float) -> FixedFormat:
     return FixedFormat(width, width - min(int_bits(max_abs), width))
 
 
+def weight_format(w: np.ndarray, width: int) -> FixedFormat:
+    """Weight format with the least squared error: the max-|w| range or up to WEIGHT_CLIP_BITS fewer
+    integer bits (clipping rare outliers buys resolution for all other weights; clipped weights are counted)."""
+    widest = calibrated_format(width, float(np.abs(w).max()))
+    best, best_err = widest, math.inf
+    for frac in range(widest.frac, widest.frac + WEIGHT_CLIP_BITS + 1):
+        fmt = FixedFormat(width, frac)
+        err = float(np.sum((dequantize(quantize_array(w, fmt)[0], fmt) - w) ** 2))
+        if err < best_err:
+            best, best_err = fmt, err
+    return best
+
+
 def make_format(width: int, integer: int, what: str) -> FixedFormat:
     """ap_fixed<width, integer> after validation (integer bits may not exceed the width)."""
     if not MIN_BITS <= width <= MAX_BITS:
@@ -135,24 +154,18 @@ def calibration_inputs(graph: Graph, count: int = DEFAULT_CALIB, seed: int = 0) 
     return random_images(graph.input_shape, count, seed, STREAM_CALIB)
 
 
-def calibrate(graph: Graph, folded: FoldedWeights, inputs: np.ndarray) -> dict[str, float]:
-    """Max |x| of the input and of every op output of the float (BN-folded) model over ``inputs``."""
-    ops = compute_ops(graph)
-    act_max = {"input": float(np.abs(inputs).max())}
-    for x in inputs:
-        for op, y in zip(ops, run_ops(ops, folded, x)):
-            act_max[op.name] = max(act_max.get(op.name, 0.0), float(np.abs(y).max()))
-    return act_max
-
-
 def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs: np.ndarray | None = None,
              seed: int = 0, weights: FloatWeights | None = None,
-             formats: dict[str, tuple[int, int]] | None = None) -> QuantGraph:
+             formats: dict[str, tuple[int, int]] | None = None, bias_correction: bool = True) -> QuantGraph:
     """Fold BN, calibrate and quantize ``graph``.
 
     ``weights``: float weights (default: ``random_weights(graph, seed)``).
     ``calib_inputs``: float images (N, H, W, C) (default: DEFAULT_CALIB seeded uniform [-1, 1) images).
     ``formats``: activation format overrides, tensor name ("input" or an op name) -> (width, integer bits).
+    ``bias_correction``: subtract from each bias the mean error (per output channel) of the fixed-point
+    pre-activation against the float one on the calibration images (empirical bias correction, Nagel et
+    al. 2019): rounding weights and activations shifts channel means, and those shifts otherwise pile
+    up through the network into a systematic logit offset.
     """
     weight_bits = check_bits("weight_bits", weight_bits)
     act_bits = check_bits("act_bits", act_bits)
@@ -164,54 +177,91 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
     ops = compute_ops(graph)
     if calib_inputs is None:
         calib_inputs = calibration_inputs(graph, DEFAULT_CALIB, seed)
-    calib_inputs = np.asarray(calib_inputs, dtype=np.float64)
-    if calib_inputs.ndim == 3:
-        calib_inputs = calib_inputs[None]
-    if calib_inputs.shape[1:] != tuple(graph.input_shape) or not len(calib_inputs):
-        raise HwgenError(f"calibration inputs have shape {calib_inputs.shape}, expected (N, "
+    calib = np.asarray(calib_inputs, dtype=np.float64)
+    if calib.ndim == 3:
+        calib = calib[None]
+    if calib.shape[1:] != tuple(graph.input_shape) or not len(calib):
+        raise HwgenError(f"calibration inputs have shape {calib.shape}, expected (N, "
                          f"{', '.join(map(str, graph.input_shape))})")
-    act_max = calibrate(graph, folded, calib_inputs)
     overrides = dict(formats or {})
-    unknown = sorted(set(overrides) - set(act_max))
+    unknown = sorted(set(overrides) - {"input", *(op.name for op in ops)})
     if unknown:
         raise HwgenError(f"format override for unknown tensor {unknown[0]!r}")
 
-    def act_format(name: str) -> FixedFormat:
+    def act_format(name: str, max_abs: float, relu6: bool) -> FixedFormat:
         if name in overrides:
             width, integer = overrides[name]
             return make_format(width, integer, f"format of {name!r}")
-        return calibrated_format(act_bits, act_max[name])
+        if name == "input":
+            return calibrated_format(act_bits, max_abs)
+        # One bit of headroom over the few calibration images (unseen inputs reach further); ReLU6
+        # outputs (and their averages) never exceed 6.0, so they need no more than 6.0 does.
+        integer = int_bits(max_abs) + ACT_HEADROOM_BITS
+        if relu6:
+            integer = min(integer, int_bits(6.0))
+        return FixedFormat(act_bits, act_bits - min(integer, act_bits))
 
-    input_fmt = act_format("input")
+    act_max = {"input": float(np.abs(calib).max())}
+    input_fmt = act_format("input", act_max["input"], False)
+    # Float and fixed-point activations of every calibration image, advanced op by op.
+    xs_f = list(calib)
+    xs_q = [quantize_array(x, input_fmt)[0] for x in calib]
     qops, in_fmt = [], input_fmt
     for op in ops:
-        qop = _quantize_op(op, in_fmt, act_format(op.name), folded.get(op.name), weight_bits)
-        qops.append(qop)
+        if op.kind == "pool":
+            ys_f = [forward_op(op, x, folded) for x in xs_f]
+            act_max[op.name] = max(float(np.abs(y).max()) for y in ys_f)
+            qop = _pool_op(op, in_fmt, act_format(op.name, act_max[op.name], True))
+        else:
+            w, b = folded[op.name]
+            pre_f = [kernels.linear(op, x, w) + b for x in xs_f]
+            ys_f = [np.clip(y, 0.0, 6.0) for y in pre_f] if op.relu6 else pre_f
+            act_max[op.name] = max(float(np.abs(y).max()) for y in ys_f)
+            out_fmt = act_format(op.name, act_max[op.name], op.relu6)
+            qop, accs = _weighted_op(op, in_fmt, out_fmt, w, b, weight_bits, xs_q, pre_f, bias_correction)
+        qops.append(_checked(qop))
+        xs_f = ys_f
+        if op.kind == "pool":
+            xs_q = [run_op_fixed(qop, x)[0] for x in xs_q]
+        else:  # the products are already summed: add the final bias and requantize as run_op_fixed does
+            xs_q = [requantize(acc + qop.bias, qop.shift, qop.out_fmt, op.relu6)[0] for acc in accs]
         in_fmt = qop.out_fmt
     return QuantGraph(graph.name, qops, input_fmt, graph, weights, folded, weight_bits, act_bits, act_max)
 
 
-def _quantize_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat,
-                 folded: tuple[np.ndarray, np.ndarray] | None, weight_bits: int) -> QuantOp:
-    if op.kind == "pool":
-        recip_bits = pool_recip(op.in_shape[0] * op.in_shape[1]).bit_length() + 1
-        acc_bits = accumulator_bits(in_fmt.width, recip_bits, op.in_shape[0] * op.in_shape[1])
-        shift = in_fmt.frac + POOL_RECIP_BITS - out_fmt.frac
-        return _checked(QuantOp(op, in_fmt, out_fmt, None, None, None, shift, acc_bits))
-    assert folded is not None
-    w, b = folded
-    w_fmt = calibrated_format(weight_bits, float(np.abs(w).max()))
+def _pool_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat) -> QuantOp:
+    pixels = op.in_shape[0] * op.in_shape[1]
+    acc_bits = accumulator_bits(in_fmt.width, pool_recip(pixels).bit_length() + 1, pixels)
+    return QuantOp(op, in_fmt, out_fmt, None, None, None, in_fmt.frac + POOL_RECIP_BITS - out_fmt.frac, acc_bits)
+
+
+def _weighted_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat, w: np.ndarray, b: np.ndarray,
+                 weight_bits: int, xs_q: list[np.ndarray], pre_f: list[np.ndarray],
+                 bias_correction: bool) -> tuple[QuantOp, list[np.ndarray]]:
+    """Quantize weights and bias (bias-corrected against the float pre-activations ``pre_f``).
+
+    Also returns the bias-free integer accumulators of the calibration codes ``xs_q``.
+    """
+    w_fmt = weight_format(w, weight_bits)
     wq, w_sat = quantize_array(w, w_fmt)
     acc_frac = in_fmt.frac + w_fmt.frac
+    qop = QuantOp(op, in_fmt, out_fmt, w_fmt, wq, None, acc_frac - out_fmt.frac, 0, 0, w_sat)
+    bound = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms)  # products only, no bias yet
+    if bound > MAX_ACC_BITS:
+        raise HwgenError(f"op {op.name!r}: accumulator needs {bound} bits (> {MAX_ACC_BITS}, the int64 golden "
+                         "model's limit); lower --act-bits/--weight-bits")
+    accs = [kernels.linear(op, x, wq, bound) for x in xs_q]
+    if bias_correction:
+        err = [acc * 2.0 ** -acc_frac + b - y for acc, y in zip(accs, pre_f)]
+        b = b - np.concatenate([e.reshape(-1, e.shape[-1]) for e in err]).mean(axis=0)
     bias_max = float(np.abs(np.rint(b * 2.0 ** acc_frac)).max())
-    bias_bits = int_bits(bias_max) if bias_max else 1
-    if bias_bits > MAX_ACC_BITS:
-        raise HwgenError(f"op {op.name!r}: bias needs {bias_bits} bits at frac {acc_frac} "
+    qop.bias_bits = int_bits(bias_max) if bias_max else 1
+    if qop.bias_bits > MAX_ACC_BITS:
+        raise HwgenError(f"op {op.name!r}: bias needs {qop.bias_bits} bits at frac {acc_frac} "
                          f"(> {MAX_ACC_BITS}); lower --act-bits/--weight-bits")
-    bq = np.rint(b * 2.0 ** acc_frac).astype(np.int64)
-    qop = QuantOp(op, in_fmt, out_fmt, w_fmt, wq, bq, acc_frac - out_fmt.frac, 0, bias_bits, w_sat)
-    qop.acc_bits = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms, bias_bits)
-    return _checked(qop)
+    qop.bias = np.rint(b * 2.0 ** acc_frac).astype(np.int64)
+    qop.acc_bits = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms, qop.bias_bits)
+    return qop, accs
 
 
 def _checked(qop: QuantOp) -> QuantOp:
