@@ -48,6 +48,7 @@ class HlsProject:
     pw_words: int
     dw_words: int
     weight_codes: int
+    weights_in_dram: bool
     band_rows: dict[str, int] = field(default_factory=dict)
 
 
@@ -60,6 +61,54 @@ class _Block:
     b_off: int
     words: list[str]
     bias: list[str]
+
+
+@dataclass
+class _Rom:
+    """One engine's weight/bias memory: all layers as a ROM, or two DRAM-loaded slots (ping-pong)."""
+
+    engine: str
+    lanes: int
+    blanes: int
+    dram: bool
+    slot_words: int  # DRAM mode: words of the largest layer
+    slot_bwords: int
+    blocks: list[_Block] = field(default_factory=list)
+    used: int = 0
+    bused: int = 0
+
+    def place(self, name: str, words: np.ndarray, bias: np.ndarray) -> tuple[int, int, int]:
+        """Offsets (weight word, bias word) of a layer, and its slot (DRAM mode)."""
+        slot = len(self.blocks) % 2
+        if self.dram:
+            w_off, b_off = slot * self.slot_words, slot * self.slot_bwords
+        else:
+            w_off, b_off = self.used, self.bused
+        # DRAM mode: the words go to weights.bin, the header only declares the slots
+        self.blocks.append(_Block(name, w_off, b_off, [] if self.dram else _rows(words),
+                                  [] if self.dram else _rows(bias)))
+        self.used += len(words)
+        self.bused += len(bias)
+        return w_off, b_off, slot
+
+    @property
+    def words(self) -> int:
+        return max(2 * self.slot_words if self.dram else self.used, 1)
+
+    @property
+    def bwords(self) -> int:
+        return max(2 * self.slot_bwords if self.dram else self.bused, 1)
+
+
+def _pack(codes: np.ndarray, bits: int) -> bytes:
+    """Rows of signed codes -> little-endian 64-bit beats, code 0 in the LSBs; each row starts a new beat."""
+    rows, lanes = codes.shape
+    u = codes.astype(np.int64) & ((1 << bits) - 1)
+    bitmat = ((u[:, :, None] >> np.arange(bits, dtype=np.int64)) & 1).astype(np.uint8).reshape(rows, lanes * bits)
+    beats = cdiv(lanes * bits, 64)
+    padded = np.zeros((rows, beats * 64), dtype=np.uint8)
+    padded[:, :lanes * bits] = bitmat
+    return np.packbits(padded, axis=1, bitorder="little").tobytes()
 
 
 def ident(name: str) -> str:
@@ -134,43 +183,71 @@ def _check(qgraph: QuantGraph) -> None:
             raise HwgenError(f"op {q.op.name!r}: kind {q.op.kind!r} has no HLS engine")
 
 
+def _engine_words(q: QuantOp, cfg: EngineConfig) -> tuple[str, int, int]:
+    """(engine, weight words, bias words) of a weighted op."""
+    op = q.op
+    if op.kind == "dw":
+        ngc = cdiv(op.in_shape[2], cfg.tc)
+        return "dw", ngc * cdiv(op.kernel * op.kernel, cfg.tk), ngc
+    ngo = cdiv(op.out_shape[2], cfg.tout)
+    return "pw", ngo * cdiv(op.kernel * op.kernel * op.in_shape[2], cfg.tin), ngo
+
+
 def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
-    """Lay out buffers, ROM words and engine jobs; returns the template context (minus vectors)."""
+    """Lay out buffers, weight memories and engine jobs; returns the template context (minus vectors)."""
     cfg = mapping.cfg
     ops = qgraph.ops
-    pw_blocks: list[_Block] = []
-    dw_blocks: list[_Block] = []
-    pw_off = pw_boff = dw_off = dw_boff = 0
+    dram = bool(mapping.weights_in_dram)
+    w_bits = max([q.w_fmt.width for q in ops if q.w_fmt is not None], default=2)
+    bias_bits = max([q.bias_bits for q in ops if q.bias is not None], default=2)
+    sizes = {"pw": [(0, 0)], "dw": [(0, 0)]}
+    for q in ops:
+        if q.weights is not None:
+            engine, nw, nb = _engine_words(q, cfg)
+            sizes[engine].append((nw, nb))
+    roms = {"pw": _Rom("pw", cfg.tin * cfg.tout, cfg.tout, dram, max(w for w, _ in sizes["pw"]),
+                       max(b for _, b in sizes["pw"])),
+            "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, max(w for w, _ in sizes["dw"]),
+                       max(b for _, b in sizes["dw"]))}
+    beats = {e: (cdiv(r.lanes * w_bits, 64), cdiv(r.blanes * bias_bits, 64)) for e, r in roms.items()}
+    wmem = bytearray()
     steps: list[dict] = []
     cur = BUF_IMG
     fm_words = band_words = pool_words = 1
     band_rows_used: dict[str, int] = {}
     max_rows = max_cols = max_ngi = max_ngo = max_ngc = max_ngt = max_pool_px = max_pool_ngc = 1
 
-    def pw_job(i: int, q: QuantOp, src: int, dst: int) -> dict:
-        nonlocal pw_off, pw_boff, max_ngi, max_ngo
+    def load(engine: str, words: np.ndarray, bias: np.ndarray, slot: int) -> dict:
+        """DRAM mode: append the layer's words to weights.bin; the top's loader call for it."""
+        beat = len(wmem) // 8
+        wmem.extend(_pack(words, w_bits))
+        wmem.extend(_pack(bias, bias_bits))
+        return {"engine": engine, "beat": beat, "words": len(words), "bwords": len(bias), "slot": slot}
+
+    def pw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict]) -> dict:
+        nonlocal max_ngi, max_ngo
         words, bias, ngi, ngo = _pw_words(q, cfg)
-        pw_blocks.append(_Block(q.op.name, pw_off, pw_boff, _rows(words), _rows(bias)))
+        w_off, b_off, slot = roms["pw"].place(q.op.name, words, bias)
+        if dram:
+            loads.append(load("pw", words, bias, slot))
         op = q.op
         lo, hi = _clamp(q)
         fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
                   op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
-                  pw_off, pw_boff, q.shift, lo, hi]
-        pw_off += len(words)
-        pw_boff += len(bias)
+                  w_off, b_off, q.shift, lo, hi]
         max_ngi, max_ngo = max(max_ngi, ngi), max(max_ngo, ngo)
         return {"op": i, "name": op.name, "dst": dst, "fields": fields}
 
-    def dw_job(i: int, q: QuantOp, src: int, dst: int) -> dict:
-        nonlocal dw_off, dw_boff, max_ngc, max_ngt
+    def dw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict]) -> dict:
+        nonlocal max_ngc, max_ngt
         words, bias, ngc, ngt = _dw_words(q, cfg)
-        dw_blocks.append(_Block(q.op.name, dw_off, dw_boff, _rows(words), _rows(bias)))
+        w_off, b_off, slot = roms["dw"].place(q.op.name, words, bias)
+        if dram:
+            loads.append(load("dw", words, bias, slot))
         op = q.op
         lo, hi = _clamp(q)
         fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.kernel,
-                  op.stride, op.pad[0], op.pad[1], ngc, ngt, dw_off, dw_boff, q.shift, lo, hi]
-        dw_off += len(words)
-        dw_boff += len(bias)
+                  op.stride, op.pad[0], op.pad[1], ngc, ngt, w_off, b_off, q.shift, lo, hi]
         max_ngc, max_ngt = max(max_ngc, ngc), max(max_ngt, ngt)
         return {"op": i, "name": op.name, "dst": dst, "fields": fields}
 
@@ -181,14 +258,17 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         dst = BUF_FM1 if cur == BUF_FM0 else BUF_FM0
         out_h, out_w, out_c = op.out_shape
         max_rows, max_cols = max(max_rows, out_h), max(max_cols, out_w)
-        step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "out_words": _words(op.out_shape)}
+        loads: list[dict] = []
+        step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h,
+                "out_words": _words(op.out_shape), "loads": loads}
         fused = (op.kind == "dw" and op.name in mapping.band_rows and i + 1 < len(ops)
                  and ops[i + 1].op.kind == "pw")
         if fused:
             nxt = ops[i + 1]
             rows = max(1, min(int(mapping.band_rows[op.name]), out_h))
             band_rows_used[op.name] = rows
-            step.update(kind="fused", dw=dw_job(i, q, cur, BUF_BAND0), pw=pw_job(i + 1, nxt, BUF_BAND0, dst),
+            step.update(kind="fused", dw=dw_job(i, q, cur, BUF_BAND0, loads),
+                        pw=pw_job(i + 1, nxt, BUF_BAND0, dst, loads),
                         band_rows=rows, bands=cdiv(out_h, rows), dw_row_words=out_w * out_c,
                         out_words=_words(nxt.op.out_shape),
                         title=f"{op.name} -> {nxt.op.name}: fused, {cdiv(out_h, rows)} bands of {rows} rows")
@@ -197,9 +277,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             i += 2
         else:
             if op.kind in ("conv", "pw", "fc"):
-                step.update(kind="pw", pw=pw_job(i, q, cur, dst))
+                step.update(kind="pw", pw=pw_job(i, q, cur, dst, loads), title=f"{op.name}: {op.kind} on the PW engine")
             elif op.kind == "dw":
-                step["dw"] = dw_job(i, q, cur, dst)
+                step.update(dw=dw_job(i, q, cur, dst, loads), title=f"{op.name}: dw on the DW engine")
             else:
                 pixels = op.in_shape[0] * op.in_shape[1]
                 ngc = cdiv(op.in_shape[2], cfg.tin)
@@ -207,9 +287,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                 step["pool"] = {"op": i, "name": op.name, "dst": dst,
                                 "fields": [i, cur, dst, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
                                            lo, hi]}
+                step["title"] = f"{op.name}: global average pool on the pool engine"
                 pool_words = max(pool_words, op.in_shape[2])
                 max_pool_px, max_pool_ngc = max(max_pool_px, pixels), max(max_pool_ngc, ngc)
-            step["title"] = f"{op.name}: {op.kind} on the {'pool' if op.kind == 'pool' else 'DW' if op.kind == 'dw' else 'PW'} engine"
             fm_words = max(fm_words, _words(op.out_shape))
             i += 1
         steps.append(step)
@@ -219,25 +299,24 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     max_left = max(0, -min(q.shift for q in ops))
     rq_bits = max(acc_bits + max_left, max(q.shift for q in ops) + 2) + 1
     act_bits = max([qgraph.input_fmt.width] + [q.out_fmt.width for q in ops])
-    w_bits = max([q.w_fmt.width for q in ops if q.w_fmt is not None], default=2)
-    bias_bits = max([q.bias_bits for q in ops if q.bias is not None], default=2)
     in_shape = ops[0].op.in_shape
     out_bits = ops[-1].out_fmt.width
-    top = f"{ident(qgraph.name)}_top"
-    pw_words = max(pw_off, 1)
-    dw_words = max(dw_off, 1)
+    for rom in roms.values():
+        if not rom.blocks:
+            rom.blocks = _unused_block(rom.lanes, rom.blanes)
     return dict(
-        top=top, model=qgraph.name, cfg=cfg, act_bits=act_bits, in_bits=qgraph.input_fmt.width, out_bits=out_bits,
-        w_bits=w_bits, acc_bits=acc_bits, rq_bits=rq_bits, in_shape=in_shape, img_words=_words(in_shape),
-        fm_words=fm_words, band_words=band_words, pool_words=pool_words, out_words=_words(ops[-1].op.out_shape),
+        top=f"{ident(qgraph.name)}_top", model=qgraph.name, cfg=cfg, act_bits=act_bits,
+        in_bits=qgraph.input_fmt.width, out_bits=out_bits, w_bits=w_bits, bias_bits=bias_bits, acc_bits=acc_bits,
+        rq_bits=rq_bits, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words, band_words=band_words,
+        pool_words=pool_words, out_words=_words(ops[-1].op.out_shape),
         in_beat_bits=8 * cdiv(in_shape[2] * qgraph.input_fmt.width, 8), out_beat_bits=8 * cdiv(out_bits, 8),
-        pw_words=pw_words, pw_bwords=max(pw_boff, 1), dw_words=dw_words, dw_bwords=max(dw_boff, 1),
+        pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
+        dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem), wmem_beats=max(len(wmem) // 8, 1),
+        pw_wbeats=beats["pw"][0], pw_bbeats=beats["pw"][1], dw_wbeats=beats["dw"][0], dw_bbeats=beats["dw"][1],
         wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
         result_buf=f"fm[{cur}]", fm_partition=cfg.tin, band_partition=cfg.tin,
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
         max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
-        pw_blocks=pw_blocks or _unused_block(cfg.tin * cfg.tout, cfg.tout),
-        dw_blocks=dw_blocks or _unused_block(cfg.tc * cfg.tk, cfg.tc),
         tb_ops=[{"name": ident(q.op.name), "words": _words(q.op.out_shape)} for q in ops],
         band_rows_used=band_rows_used, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
     )
@@ -248,13 +327,13 @@ def _vector(codes: np.ndarray) -> str:
 
 
 def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
-               part: str, clock_mhz: float, board: str) -> dict[str, str]:
+               part: str, clock_mhz: float, board: str) -> dict[str, str | bytes]:
     """All project files (relative path -> text) for input codes ``x`` and golden per-op ``outputs``."""
     return _render(qgraph, mapping, x, outputs, part=part, clock_mhz=clock_mhz, board=board)[0]
 
 
 def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
-            part: str, clock_mhz: float, board: str) -> tuple[dict[str, str], dict]:
+            part: str, clock_mhz: float, board: str) -> tuple[dict[str, str | bytes], dict]:
     _check(qgraph)
     if len(outputs) != len(qgraph.ops):
         raise HwgenError(f"expected {len(qgraph.ops)} golden outputs, got {len(outputs)}")
@@ -268,13 +347,13 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
         f"{top}.h": render("hls/top.h.j2", **ctx),
         f"{top}.cpp": render("hls/top.cpp.j2", **ctx),
         f"tb_{top}.cpp": render("hls/tb.cpp.j2", **ctx),
-        "pw_weights.h": render("hls/weights.h.j2", engine="pw", lanes=mapping.cfg.tin * mapping.cfg.tout,
-                               blanes=mapping.cfg.tout, layout="index i*TOUT+j: input i, output j of the group",
-                               blocks=ctx["pw_blocks"], model=ctx["model"]),
-        "dw_weights.h": render("hls/weights.h.j2", engine="dw", lanes=mapping.cfg.tc * mapping.cfg.tk,
-                               blanes=mapping.cfg.tc, layout="index l*TK+t: channel lane l, tap t of the group",
-                               blocks=ctx["dw_blocks"], model=ctx["model"]),
+        "pw_weights.h": render("hls/weights.h.j2", rom=ctx["roms"]["pw"], model=ctx["model"],
+                               layout="index i*TOUT+j: input i, output j of the group"),
+        "dw_weights.h": render("hls/weights.h.j2", rom=ctx["roms"]["dw"], model=ctx["model"],
+                               layout="index l*TK+t: channel lane l, tap t of the group"),
     }
+    if ctx["dram"]:
+        files["weights.bin"] = ctx["wmem"]
     for engine in ENGINE_SOURCES:
         files[f"{engine}.h"] = render(f"hls/{engine}.h.j2", **ctx)
         files[f"{engine}.cpp"] = render(f"hls/{engine}.cpp.j2", **ctx)
@@ -301,4 +380,5 @@ def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, pa
     files, ctx = _render(qgraph, mapping, x, golden.outputs, part=part, clock_mhz=clock_mhz, board=board)
     written = write_tree(files, outdir, force=force)
     return HlsProject(outdir=outdir, top=ctx["top"], files=written, ops=len(qgraph.ops), pw_words=ctx["pw_words"],
-                      dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"], band_rows=ctx["band_rows_used"])
+                      dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"],
+                      weights_in_dram=ctx["dram"], band_rows=ctx["band_rows_used"])
