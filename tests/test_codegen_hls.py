@@ -153,3 +153,39 @@ def test_wide_codes_rejected(q_dsc, tmp_path):
     with pytest.raises(HwgenError, match="up to 30 bits"):
         generate(wide, HandMapping(EngineConfig(2, 2, 2, 1)), tmp_path / "p")
     assert not (tmp_path / "p").exists()
+
+
+def _unpack(blob: bytes, beat: int, rows: int, lanes: int, bits: int) -> tuple[np.ndarray, int]:
+    """Inverse of the weights.bin packing: rows of signed codes starting at 64-bit beat ``beat``."""
+    beats = -(-lanes * bits // 64)
+    raw = np.frombuffer(blob, dtype=np.uint8)[beat * 8:(beat + rows * beats) * 8].reshape(rows, beats * 8)
+    b = np.unpackbits(raw, axis=1, bitorder="little")[:, :lanes * bits].reshape(rows, lanes, bits).astype(np.int64)
+    u = (b << np.arange(bits)).sum(axis=2)
+    return np.where(u >= 1 << (bits - 1), u - (1 << bits), u), beat + rows * beats
+
+
+def test_weights_in_dram_layout(q_dsc, tmp_path):
+    cfg = EngineConfig(3, 5, 2, 9)
+    mapping = fuse_all(q_dsc, cfg, 2)
+    mapping.weights_in_dram = True
+    proj = generate(q_dsc, mapping, tmp_path / "p")
+    assert proj.weights_in_dram and "weights.bin" in proj.files
+    blob = (tmp_path / "p" / "weights.bin").read_bytes()
+    w_bits = max(q.w_fmt.width for q in q_dsc.ops if q.w_fmt)
+    b_bits = max(q.bias_bits for q in q_dsc.ops if q.bias is not None)
+    beat = 0
+    for q in q_dsc.ops:  # schedule order = op order: per op its weight words, then its bias words
+        if q.weights is None:
+            continue
+        words, bias, *_ = hls._dw_words(q, cfg) if q.op.kind == "dw" else hls._pw_words(q, cfg)
+        got, beat = _unpack(blob, beat, len(words), words.shape[1], w_bits)
+        assert np.array_equal(got, words), q.op.name
+        got, beat = _unpack(blob, beat, len(bias), bias.shape[1], b_bits)
+        assert np.array_equal(got, bias), q.op.name
+    assert beat * 8 == len(blob)
+    top = (tmp_path / "p" / "tiny_dsc_top.cpp").read_text()
+    assert "mode=m_axi port=wmem offset=slave bundle=gmem" in top
+    assert top.count("pw_load(wmem,") == 5 and top.count("dw_load(wmem,") == 3
+    assert "add_files -tb weights.bin" in (tmp_path / "p" / "build.tcl").read_text()
+    # slots: two of the largest layer per engine (conv_pw_3: 32x32 -> 11 x 7 words of 3x5)
+    assert f"#define PW_WORDS {2 * 11 * 7}\n" in (tmp_path / "p" / "hwgen_types.h").read_text()

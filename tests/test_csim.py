@@ -143,3 +143,17 @@ def test_not_a_project(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(HwgenError, match="not a generated HLS project"):
         run_csim(tmp_path / "empty")
+
+
+def test_weights_in_dram_bit_exact_and_corruption_detected(tmp_path):
+    q = quantized(get_model("tiny_dsc4"))
+    mapping = fuse_all(q, EngineConfig(5, 3, 3, 3), 2)
+    mapping.weights_in_dram = True
+    out = tmp_path / "p"
+    generate(q, mapping, out)
+    assert_pass(run_csim(out, unity=True), q)
+    blob = bytearray((out / "weights.bin").read_bytes())
+    blob[0] ^= 0x80  # conv1's first weight word: flip the top bit of the 8-bit code 0
+    (out / "weights.bin").write_bytes(bytes(blob))
+    result = run_csim(out, unity=True)
+    assert not result.passed and result.first_mismatch.layer == "conv1"
