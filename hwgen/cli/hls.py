@@ -55,6 +55,11 @@ def generate(model: str, alpha: float, resolution: int, variant: str, pe: int, b
               f"{len(project.band_rows)} fused DW->PW pairs, band rows {bands or '-'}; "
               f"weights {'in DRAM (m_axi)' if project.weights_in_dram else 'on-chip'} "
               f"({project.weight_codes:,} codes)")
+    if mapping.fmaps_in_dram:
+        out.print(f"note: the mapping puts large feature maps in DRAM; this HLS design keeps them on-chip "
+                  f"(2 x {project.fmap_words:,} codes ping-pong), so it may exceed {mapping.board.name}'s BRAM")
+    for warning in mapping.warnings:
+        out.print(f"note: mapping {warning}")
     out.print(f"wrote {len(project.files)} files to {outdir} (top {project.top}, {mapping.board.part} at "
               f"{mapping.clock_mhz:g} MHz); run `hwgen csim {outdir}` or `vitis_hls -f build.tcl` there")
 

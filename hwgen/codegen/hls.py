@@ -49,6 +49,7 @@ class HlsProject:
     dw_words: int
     weight_codes: int
     weights_in_dram: bool
+    fmap_words: int  # codes per feature-map buffer (two of them, ping-pong)
     band_rows: dict[str, int] = field(default_factory=dict)
 
 
@@ -381,4 +382,4 @@ def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, pa
     written = write_tree(files, outdir, force=force)
     return HlsProject(outdir=outdir, top=ctx["top"], files=written, ops=len(qgraph.ops), pw_words=ctx["pw_words"],
                       dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"],
-                      weights_in_dram=ctx["dram"], band_rows=ctx["band_rows_used"])
+                      weights_in_dram=ctx["dram"], fmap_words=ctx["fm_words"], band_rows=ctx["band_rows_used"])
