@@ -24,7 +24,7 @@ FULL = [("mobilenet_v1", {"alpha": 0.5, "resolution": 160}, "zcu104"), ("mobilen
 
 def main() -> None:
     cases = CASES + (FULL if "--full" in sys.argv else [])
-    print(f"{"model":30s} {'board':8s} {'weights':7s} {'codegen s':>9s} {'compile s':>9s} {'run s':>7s}  result")
+    print(f"{'model':30s} {'board':8s} {'weights':7s} {'codegen s':>9s} {'compile s':>9s} {'run s':>7s}  result")
     for name, kw, board in cases:
         graph = get_model(name, **kw)
         mapping = map_network(compute_ops(graph), 64, board)
