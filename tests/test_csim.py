@@ -157,3 +157,75 @@ def test_weights_in_dram_bit_exact_and_corruption_detected(tmp_path):
     (out / "weights.bin").write_bytes(bytes(blob))
     result = run_csim(out, unity=True)
     assert not result.passed and result.first_mismatch.layer == "conv1"
+
+
+REQUANT_PROGRAM = r"""
+#include "hwgen_types.h"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <ap_fixed.h>
+#pragma GCC diagnostic pop
+#include <cstdio>
+
+static unsigned long long state = 12345;
+static long long rnd(int bits) {  // uniform signed value of `bits` bits (LCG)
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (long long)(state >> 11) % (1LL << (bits - 1)) * ((state >> 7) & 1 ? 1 : -1);
+}
+
+// Reference: Vitis' ap_fixed conversion of the accumulator (frac AF) to ap_fixed<W, I, AP_RND_CONV, AP_SAT>.
+template <int ACC, int AF, int W, int I>
+static int check(bool relu6) {
+    int shift = AF - (W - I);  // not const: the tie branch below is dead for shift <= 0
+    const long long lo = -(1LL << (W - 1)), hi = (1LL << (W - 1)) - 1;
+    const long long six = (W - I) >= 0 ? (6LL << (W - I)) : (6LL >> (I - W));
+    for (int n = 0; n < 40000; n++) {
+        long long acc = rnd(ACC);
+        if (n % 4 == 0 && shift > 0) acc = (acc >> shift << shift) + (1LL << (shift - 1));  // exact ties
+        ap_fixed<ACC, ACC - AF> a;
+        a.range(ACC - 1, 0) = ap_int<ACC>(acc);
+        ap_fixed<W, I, AP_RND_CONV, AP_SAT> o = a;
+        long long ref = ap_int<W>(o.range(W - 1, 0)).to_int64();
+        if (relu6) ref = ref < 0 ? 0 : (ref > six ? six : ref);
+        const long long got = requantize(rq_t(acc), shift, relu6 ? 0 : lo, relu6 ? (six < hi ? six : hi) : hi)
+                                  .to_int64();
+        if (got != ref) {
+            std::printf("MISMATCH ACC=%d AF=%d W=%d I=%d relu6=%d acc=%lld got=%lld ref=%lld\n", ACC, AF, W, I,
+                        (int)relu6, acc, got, ref);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int main() {
+    int bad = 0;
+    bad += check<20, 11, 8, 4>(false) + check<20, 11, 8, 4>(true);
+    bad += check<26, 23, 8, 4>(false) + check<26, 23, 8, 4>(true);
+    bad += check<30, 12, 12, 6>(false) + check<16, 3, 8, 3>(false);   // shift 6, then 0
+    bad += check<16, 2, 8, 1>(false) + check<24, 20, 4, 2>(true);     // left shift 5; 4-bit output
+    bad += check<40, 30, 16, 3>(false) + check<12, 11, 3, 1>(false);
+    if (bad == 0) std::printf("OK\n");
+    return bad;
+}
+"""
+
+
+def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
+    """The generated integer requantizer is bit-exact with ap_fixed<W,I,AP_RND_CONV,AP_SAT> conversion."""
+    from hwgen.templating import render
+
+    ctx = dict(top="t", model="t", cfg=EngineConfig(1, 1, 1, 1), act_bits=16, in_bits=8, out_bits=8, w_bits=8,
+               acc_bits=40, rq_bits=48, in_shape=(1, 1, 1), img_words=1, fm_words=1, band_words=1, pool_words=1,
+               out_words=1, in_beat_bits=8, out_beat_bits=8, pw_words=1, pw_bwords=1, dw_words=1, dw_bwords=1,
+               wrom_ctype="signed char", brom_ctype="int", dram=False)
+    (tmp_path / "hwgen_ap.h").write_text(render("hls/hwgen_ap.h.j2", **ctx))
+    (tmp_path / "hwgen_types.h").write_text(render("hls/hwgen_types.h.j2", **ctx))
+    (tmp_path / "main.cpp").write_text(REQUANT_PROGRAM)
+    exe = tmp_path / "rq"
+    comp = csim.subprocess.run([csim.gxx(), *csim.CXXFLAGS, "-O1", "-isystem", str(csim.ap_types_dir()),
+                                str(tmp_path / "main.cpp"), "-o", str(exe)], capture_output=True, text=True)
+    assert comp.returncode == 0 and "warning" not in comp.stderr, comp.stderr
+    run = csim.subprocess.run([str(exe)], capture_output=True, text=True)
+    assert run.stdout == "OK\n", run.stdout
