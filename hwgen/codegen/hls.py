@@ -272,7 +272,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                         pw=pw_job(i + 1, nxt, BUF_BAND0, dst, loads),
                         band_rows=rows, bands=cdiv(out_h, rows), dw_row_words=out_w * out_c,
                         out_words=_words(nxt.op.out_shape),
-                        title=f"{op.name} -> {nxt.op.name}: fused, {cdiv(out_h, rows)} bands of {rows} rows")
+                        title=f"{op.name} -> {nxt.op.name}: fused, {cdiv(out_h, rows)} bands of "
+                              f"{rows} row{'s' if rows > 1 else ''}")
             band_words = max(band_words, rows * out_w * out_c)
             fm_words = max(fm_words, _words(nxt.op.out_shape))
             i += 2
