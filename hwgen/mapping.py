@@ -338,7 +338,9 @@ def _weight_tiles(op: ComputeOp, cap_words: int, cfg: EngineConfig) -> int:
 
 
 def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_limit: int, cap_words: int | None,
-             band_budget_bits: int | None, onchip_bands: dict[str, int]) -> Mapping:
+             band_budget_bits: int | None, onchip_bands: dict[str, int],
+             times: dict[tuple[str, StepTiling], int]) -> Mapping:
+    """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
     flags = _fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
     word_bits = _word(cfg) * ctx.act_bits
@@ -351,14 +353,18 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
                                        wt, ind, outd)
         elif not (ind or outd):
             tiles[s.name] = StepTiling(onchip_bands[s.name] if s.fused else s.out_rows, wt, ind, outd)
+        elif band_budget_bits == 0:
+            tiles[s.name] = StepTiling(1, wt, ind, outd)
         else:
             best = None
             for b in _band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
                 need = sum(2 * cdiv(e, _word(cfg)) * word_bits for e in _band_buffer_elems(s, t))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
-                    continue
-                key = (_isolated_time(s, t, cfg, ctx), b)
+                    break  # band buffers grow with the band height
+                if (s.name, t) not in times:
+                    times[(s.name, t)] = _isolated_time(s, t, cfg, ctx)
+                key = (times[(s.name, t)], b)
                 if best is None or key < best[0]:
                     best = (key, t)
             assert best is not None
@@ -377,8 +383,9 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
     tensors = _tensors(steps)
     all_onchip = max(tensors)
     last: Mapping | None = None
+    times: dict[tuple[str, StepTiling], int] = {}
     if ctx.weights_in_dram is not True:
-        last = _attempt(steps, cfg, ctx, False, all_onchip, None, None, onchip_bands)
+        last = _attempt(steps, cfg, ctx, False, all_onchip, None, None, onchip_bands, times)
         if last.memory_fits or ctx.weights_in_dram is False:
             return last
     pw_ops = [s.pw_op for s in steps if s.pw_op is not None]
@@ -393,43 +400,86 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
         if caps[-1] != floor_:
             caps.append(floor_)
     capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    band_bufs = ("in_band", "out_band", "dw_pw_pingpong")
     for limit in sorted(set(tensors), reverse=True) + [0]:
         for cap in caps:
-            # Cheap pre-check: fixed buffers alone (no band buffers) must fit.
-            probe = _attempt(steps, cfg, ctx, True, limit, cap, 0, onchip_bands) if limit < all_onchip else None
-            if probe is None:
-                last = _attempt(steps, cfg, ctx, True, limit, cap, None, onchip_bands)
+            if limit == all_onchip:
+                last = _attempt(steps, cfg, ctx, True, limit, cap, None, onchip_bands, times)
                 if last.memory_fits:
                     return last
                 continue
-            fixed = sum(b.blocks * (288 if b.memory == "uram" else 36) * 1024 for b in probe.buffers
-                        if b.name not in ("in_band", "out_band", "dw_pw_pingpong"))
-            budget = (capacity - fixed) // 3
-            last = probe
+            # One-row bands need the least memory: if they do not fit, no band height will.
+            last = _attempt(steps, cfg, ctx, True, limit, cap, 0, onchip_bands, times)
+            if not last.memory_fits:
+                continue
+            fixed = sum(b.blocks * (288 if b.memory == "uram" else 36) * 1024 for b in last.buffers
+                        if b.name not in band_bufs)
+            budget = (capacity - fixed) // len(band_bufs)
             while budget > 0:
-                last = _attempt(steps, cfg, ctx, True, limit, cap, budget, onchip_bands)
-                if last.memory_fits:
-                    return last
+                m = _attempt(steps, cfg, ctx, True, limit, cap, budget, onchip_bands, times)
+                if m.memory_fits:
+                    return m
                 budget //= 2
+            return last
     assert last is not None
     return last
 
 
-def _candidates(pe: int, tks: list[int]) -> np.ndarray:
-    """All splits (tin, tout, tc, tk) with the DW engine taking every PE the PW array leaves."""
-    rows = []
-    for tin in range(1, pe):
-        for tout in range(1, (pe - 1) // tin + 1):
-            left = pe - tin * tout
-            for tk in tks:
-                if left // tk >= 1:
-                    rows.append((tin, tout, left // tk, tk))
-    return np.array(rows, dtype=np.int64).reshape(-1, 4)
+def _breakpoints(sizes: set[int], limit: int) -> np.ndarray:
+    """Parallelisms t <= limit at which ceil(X/t) drops for some X in ``sizes``.
+
+    Any other t is no faster than the breakpoint below it and costs more PEs and
+    wider memories, so only breakpoints need to be searched.
+    """
+    out = {1}
+    for x in sizes:
+        out.update(t for t in {-(-x // q) for q in range(1, x + 1)} if t <= limit)
+    return np.array(sorted(out), dtype=np.int64)
 
 
-def _lower_bounds(steps: list[Step], cand: np.ndarray) -> np.ndarray:
-    """A lower bound of the total cycles of every candidate split (valid for any tiling and memory plan)."""
+def _candidates(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
+    """All splits (tin, tout, tc, tk) with tin*tout + tc*tk <= pe, each factor a breakpoint."""
+    ins = {pw_dot(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
+    ins |= {op.in_shape[2] for s in steps for op in s.ops if op.kind == "pool"}
+    outs = {op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
+    chans = {op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"} or {1}
+    tin = _breakpoints(ins or {1}, pe - 1)
+    tout = _breakpoints(outs or {1}, pe - 1)
+    tc = _breakpoints(chans, pe - 1)
+    a, b = np.meshgrid(tin, tout, indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    keep = a * b <= pe - 1
+    a, b = a[keep], b[keep]
+    parts = []
+    for tk in tks:
+        n = np.searchsorted(tc, (pe - a * b) // tk, side="right")  # tc values that fit beside each PW array
+        rows = np.repeat(np.arange(len(a)), n)
+        idx = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        parts.append(np.stack([a[rows], b[rows], tc[idx], np.full(len(rows), tk)], axis=1))
+    return np.concatenate(parts)
+
+
+def _dram_floor(steps: list[Step], ctx: _Ctx) -> list[int]:
+    """Per step, the cycles its feature-map transfers need in any plan that fits the board.
+
+    Two feature-map buffers of the largest on-chip map must fit the board's block RAM
+    bits, so maps above that size live in DRAM in every fitting plan; a step's map
+    transfers happen between its start and its end on one serial channel.
+    """
+    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    limit = capacity // (2 * ctx.act_bits)
+    t = _tensors(steps)
+    floors = []
+    for i, (ind, outd) in enumerate(_fmap_flags(steps, limit)):
+        moved = (t[i] if ind else 0) + (t[i + 1] if outd else 0)
+        floors.append(int(moved * ctx.act_bits / 8 / ctx.bpc) if moved else 0)
+    return floors
+
+
+def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
+    """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan)."""
     tin, tout, tc, tk = (cand[:, i] for i in range(4))
+    floors = floors or [0] * len(steps)
 
     def cd(a: int, b: np.ndarray) -> np.ndarray:
         return -(-a // b)
@@ -437,11 +487,11 @@ def _lower_bounds(steps: list[Step], cand: np.ndarray) -> np.ndarray:
     h, w, _ = steps[0].first.in_shape
     oh, ow, oc = steps[-1].last.out_shape
     total = np.full(len(cand), h * w + HANDOFF + oh * ow * oc, dtype=np.int64)
-    for s in steps:
+    for s, floor in zip(steps, floors):
         total += HANDOFF
         last = s.last
         if last.kind == "pool":
-            total += last.in_shape[0] * last.in_shape[1] * cd(last.in_shape[2], tin) + POOL_DEPTH
+            total += np.maximum(last.in_shape[0] * last.in_shape[1] * cd(last.in_shape[2], tin) + POOL_DEPTH, floor)
             continue
         if last.kind in ("conv", "pw", "fc"):
             px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
@@ -452,12 +502,13 @@ def _lower_bounds(steps: list[Step], cand: np.ndarray) -> np.ndarray:
             dw_row = dw.out_shape[1] * cd(dw.out_shape[2], tc) * cd(dw.kernel ** 2, tk)
             dw_all = dw.out_shape[0] * dw_row
         if s.fused:
-            total += np.maximum(dw_row + DW_DEPTH + HANDOFF + pw_all + PW_DEPTH,
-                                dw_all + DW_DEPTH + HANDOFF + pw_row + PW_DEPTH)
+            step = np.maximum(dw_row + DW_DEPTH + HANDOFF + pw_all + PW_DEPTH,
+                              dw_all + DW_DEPTH + HANDOFF + pw_row + PW_DEPTH)
         elif last.kind == "dw":
-            total += dw_all + DW_DEPTH
+            step = dw_all + DW_DEPTH
         else:
-            total += pw_all + PW_DEPTH
+            step = pw_all + PW_DEPTH
+        total += np.maximum(step, floor)
     return total
 
 
@@ -500,22 +551,32 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
 
 
 _MAX_UNFIT_TRIES = 16
+#: Exact simulations per search at most (reached only when DRAM-bound: many splits then have equal bounds).
+_MAX_EXACT = 48
 
 
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
-    cand = _candidates(pe, tks)
-    lb = _lower_bounds(steps, cand)
-    order = np.lexsort((cand[:, 3], cand[:, 2], cand[:, 1], cand[:, 0], lb))
+    cand = _candidates(steps, pe, tks)
+    lb = _lower_bounds(steps, cand, _dram_floor(steps, ctx))
+    # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).
+    order = np.lexsort((cand[:, 3], cand[:, 1], cand[:, 0], -cand[:, 2], lb))
     best: tuple[tuple[int, int], Mapping] | None = None
-    for n, idx in enumerate(order):
+    fitted: set[tuple[int, int, int]] = set()
+    n = 0
+    for idx in order:
         # Stop when no remaining split can beat the best; while nothing fits the board, look a little further.
-        if best is not None and lb[idx] >= best[0][1] and (best[0][0] == 0 or n >= _MAX_UNFIT_TRIES):
+        if best is not None and ((lb[idx] >= best[0][1] and (best[0][0] == 0 or n >= _MAX_UNFIT_TRIES))
+                                 or n >= _MAX_EXACT):
             break
-        cfg = EngineConfig(*(int(x) for x in cand[idx]))
-        m = plan_memory(steps, cfg, ctx)
+        tin, tout, tc, tk = (int(x) for x in cand[idx])
+        if (tin, tout, tk) in fitted:
+            continue  # a wider DW engine with this PW array already fits and is never slower
+        n += 1
+        m = plan_memory(steps, EngineConfig(tin, tout, tc, tk), ctx)
+        if m.memory_fits:
+            fitted.add((tin, tout, tk))
         key = (0 if m.memory_fits else 1, m.trace().total_cycles)
         if best is None or key < best[0]:
             best = (key, m)
     assert best is not None
     return best[1]
-

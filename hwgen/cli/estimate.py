@@ -1,0 +1,93 @@
+"""`hwgen estimate`: latency, throughput, memory and resources of MODEL on the DW/PW engines."""
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from ..boards import BOARDS, DEFAULT_BOARD
+from ..graph import compute_ops
+from ..mapping import format_split, map_network
+from ..sim import Estimate, simulate
+from .common import format_option, load_model, model_options, print_csv, print_json, print_table
+
+COLUMNS = ("layer", "engine", "cycles", "busy", "stall dram", "stall buf", "util %", "on-chip kbit", "DRAM rd KB",
+           "DRAM wr KB", "band", "wtiles")
+CSV_COLUMNS = ("name", "kind", "engine", "step", "cycles", "busy", "stall_dram", "stall_buffer", "macs", "pe",
+               "utilization", "onchip_bits", "dram_read", "dram_write", "band_rows", "weight_tiles")
+WEIGHTS = {"auto": None, "dram": True, "onchip": False}
+
+
+@click.command()
+@model_options
+@click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over all engines.")
+@click.option("--board", default=DEFAULT_BOARD, show_default=True, help=f"Target board: {', '.join(BOARDS)}.")
+@click.option("--clock-mhz", type=float, default=None, help="Clock in MHz [default: the board's].")
+@click.option("--act-bits", default=8, show_default=True, type=int, help="Activation bits (2..32).")
+@click.option("--weight-bits", default=8, show_default=True, type=int, help="Weight bits (2..32).")
+@click.option("--dram-gbps", type=float, default=None, help="DRAM bandwidth in GB/s [default: the board's peak].")
+@click.option("--split", default=None, help="Force the PE split TINxTOUT,TCxTK (e.g. 8x7,8x1).")
+@click.option("--weights", "weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHTS)),
+              help="Where weights live (auto: on-chip when everything fits).")
+@click.option("--band-rows", type=int, default=None, help="Force the row-band height of every fused DW->PW pair.")
+@format_option
+def estimate(model: str, alpha: float, resolution: int, variant: str, pe: int, board: str, clock_mhz: float | None,
+             act_bits: int, weight_bits: int, dram_gbps: float | None, split: str | None, weights: str,
+             band_rows: int | None, fmt: str) -> None:
+    """Map MODEL onto the PW and DW engines and simulate one inference."""
+    graph = load_model(model, alpha, resolution, variant)
+    ops = compute_ops(graph)
+    mapping = map_network(ops, pe, board, act_bits, weight_bits, clock_mhz=clock_mhz, dram_gbps=dram_gbps,
+                          split=split, weights_in_dram=WEIGHTS[weights], band_rows=band_rows)
+    est = simulate(ops, mapping, graph.name)
+    if fmt == "json":
+        print_json(est.to_dict())
+    elif fmt == "csv":
+        print_csv([vars(x) for x in est.layers], CSV_COLUMNS)
+    else:
+        print_report(est, pe)
+
+
+def print_report(est: Estimate, pe_budget: int) -> None:
+    m = est.mapping
+    c = m.cfg
+    # A report is wider than 80 columns: keep it readable when piped to a file.
+    con = Console() if sys.stdout.isatty() else Console(width=140)
+    con.print(f"[bold]{est.model}[/bold] on {m.board.name} ({m.board.part}) at {m.clock_mhz:g} MHz, "
+              f"{m.act_bits}-bit activations, {m.weight_bits}-bit weights")
+    con.print(f"mapping: {c.pe} of {pe_budget} PEs — PW engine {c.tin}x{c.tout} = {c.pw_pe} "
+              f"(also runs the first conv via im2col, the FC and, with {c.tin} adders, the pool); "
+              f"DW engine {c.tc} lanes x {c.tk} taps = {c.dw_pe}  [--split {format_split(c)}]")
+    fm = (f"maps > {m.fmap_limit:,} elements streamed from/to DRAM in row bands" if m.fmaps_in_dram
+          else "all feature maps on-chip")
+    con.print(f"memory: weights {'in DRAM (double-buffered)' if m.weights_in_dram else 'on-chip'}; {fm}; "
+              f"DRAM {m.dram_bytes_per_cycle:.2f} B/cycle, burst latency {m.dram_latency} cycles")
+    rows = [{
+        "layer": x.name, "engine": x.engine, "cycles": x.cycles, "busy": x.busy, "stall dram": x.stall_dram,
+        "stall buf": x.stall_buffer, "util %": round(100 * x.utilization, 1), "on-chip kbit": round(x.onchip_bits / 1024),
+        "DRAM rd KB": round(x.dram_read / 1024, 1), "DRAM wr KB": round(x.dram_write / 1024, 1), "band": x.band_rows,
+        "wtiles": x.weight_tiles} for x in est.layers]
+    print_table("per layer (cycles: wall-clock share; stalls: DRAM = waiting on a transfer, buffer = on the "
+                "other engine or a full buffer)", rows, COLUMNS, con)
+    print_table("on-chip buffers", [{"buffer": b.name, "depth": b.depth, "width": b.width, "kbit": round(b.bits / 1024, 1),
+                                     "memory": b.memory, "blocks": b.blocks} for b in m.buffers],
+                ("buffer", "depth", "width", "kbit", "memory", "blocks"), con)
+    con.print(f"total: {est.total_cycles:,} cycles (input {est.input_cycles:,}, output {est.output_cycles:,}) = "
+              f"{est.latency_ms:.3f} ms, {est.fps:.1f} fps at {est.clock_mhz:g} MHz")
+    con.print(f"work: {est.macs / 1e6:.1f} M MACs on {est.pe} PEs: ideal {est.ideal_cycles:,.0f} cycles, "
+              f"ratio {est.ratio:.3f}x, average utilization {100 * est.utilization:.1f} %")
+    b = m.board
+    con.print(f"on-chip: {est.onchip_bits / 1e6:.2f} Mbit in {est.bram36}/{b.bram36} BRAM36 + {est.uram}/{b.uram} URAM; "
+              f"DRAM {est.dram_bytes / 1e6:.2f} MB/inference (read {est.dram_read / 1e6:.2f}, "
+              f"write {est.dram_write / 1e6:.2f}) = {est.dram_gbps_needed:.3f} GB/s at {est.fps:.1f} fps "
+              f"(board peak {m.dram_bytes_per_cycle * m.clock_mhz / 1e3:.1f} GB/s)")
+    con.print(f"resources: {est.dsp}/{b.dsp} DSP, ~{est.lut:,}/{b.lut:,} LUT")
+    if est.warnings:
+        for w in est.warnings:
+            con.print(f"[bold red]WARNING: does not fit {b.name}: {w}[/bold red]")
+    else:
+        con.print(f"fits {b.name}: yes")
+
+
+COMMANDS = (estimate,)
