@@ -4,18 +4,22 @@
 ``acc = sum(x_q * w_q) + bias_q`` at frac ``in.frac + w.frac`` (pool:
 ``acc = sum_pixels(x_q) * pool_recip(H*W)``), then ``requantize(acc, shift,
 out_fmt, relu6)`` — round half to even, saturate (counted), ReLU6 clamp.
+Saturation events are counted as the datapath sees them (before the ReLU6
+clamp, so a pre-activation above the format's range counts even though ReLU6
+would have clamped it anyway); ``clipped`` counts the outputs that saturation
+actually changed.
 Softmax is left to the host: ``logits`` are the last op's codes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import kernels
 from .errors import HwgenError
-from .fixed import FixedFormat, pool_recip, requantize, saturate
+from .fixed import FixedFormat, pool_recip, requantize, round_shift, saturate
 from .graph import Graph, compute_ops
 from .layers import Shape
 from .reference import run_ops, softmax
@@ -34,7 +38,8 @@ class GoldenResult:
 
     names: list[str]
     outputs: list[np.ndarray]
-    saturations: dict[str, int]
+    saturations: dict[str, int]  # AP_SAT events (before the ReLU6 clamp), as the datapath sees them
+    clipped: dict[str, int] = field(default_factory=dict)  # outputs that saturation actually changed
 
     @property
     def logits(self) -> np.ndarray:
@@ -67,8 +72,11 @@ def random_images(shape: Shape, count: int, seed: int, stream: int) -> np.ndarra
 
 def quantize_array(x: np.ndarray, fmt: FixedFormat) -> tuple[np.ndarray, int]:
     """Float -> codes: round half to even, saturate; returns (codes, saturated elements)."""
+    x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise HwgenError("cannot quantize non-finite values (NaN or infinity in the input)")
     limit = float(1 << 62)  # keep the int64 conversion defined; saturate() clamps far inside this
-    scaled = np.clip(np.rint(np.asarray(x, dtype=np.float64) * 2.0 ** fmt.frac), -limit, limit)
+    scaled = np.clip(np.rint(x * 2.0 ** fmt.frac), -limit, limit)
     return saturate(scaled.astype(np.int64), fmt)
 
 
@@ -87,14 +95,26 @@ def random_input(qgraph: "QuantGraph", seed: int = 0) -> np.ndarray:
     return quantize_input(qgraph, random_images(qgraph.ops[0].op.in_shape, 1, seed, STREAM_INPUT)[0])[0]
 
 
-def run_op_fixed(qop: "QuantOp", x: np.ndarray) -> tuple[np.ndarray, int]:
-    """One op on int64 codes in ``qop.in_fmt``: (output codes in ``qop.out_fmt``, saturation events)."""
+def accumulate(qop: "QuantOp", x: np.ndarray) -> np.ndarray:
+    """The op's exact accumulator: sum(x*w) + bias (pool: per-channel pixel sum * pool_recip(H*W))."""
     op = qop.op
     if op.kind == "pool":
-        acc = kernels.pool_sum(x) * pool_recip(op.in_shape[0] * op.in_shape[1])
-    else:
-        acc = kernels.linear(op, x, qop.weights, qop.acc_bits) + qop.bias
-    return requantize(acc, qop.shift, qop.out_fmt, op.relu6)
+        return kernels.pool_sum(x) * pool_recip(op.in_shape[0] * op.in_shape[1])
+    return kernels.linear(op, x, qop.weights, qop.acc_bits) + qop.bias
+
+
+def run_op_fixed(qop: "QuantOp", x: np.ndarray) -> tuple[np.ndarray, int]:
+    """One op on int64 codes in ``qop.in_fmt``: (output codes in ``qop.out_fmt``, saturation events)."""
+    return requantize(accumulate(qop, x), qop.shift, qop.out_fmt, qop.op.relu6)
+
+
+def clipped_count(qop: "QuantOp", acc: np.ndarray, out: np.ndarray) -> int:
+    """Outputs that differ from an unbounded format's: saturation that the ReLU6 clamp did not hide."""
+    ideal = round_shift(acc, qop.shift)
+    if qop.op.relu6:
+        frac = qop.out_fmt.frac
+        ideal = np.clip(ideal, 0, 6 << frac if frac >= 0 else 6 >> -frac)  # relu6_max without the format cap
+    return int(np.count_nonzero(ideal != out))
 
 
 def run_fixed(qgraph: "QuantGraph", x: np.ndarray) -> GoldenResult:
@@ -107,12 +127,13 @@ def run_fixed(qgraph: "QuantGraph", x: np.ndarray) -> GoldenResult:
     if x.size and (x.min() < fmt.min_int or x.max() > fmt.max_int):
         raise HwgenError(f"input codes outside {fmt.ctype(False)}: range [{x.min()}, {x.max()}]")
     cur = x.astype(np.int64)
-    outputs, saturations = [], {}
+    outputs, saturations, clipped = [], {}, {}
     for qop in qgraph.ops:
-        cur, sat = run_op_fixed(qop, cur)
+        acc = accumulate(qop, cur)
+        cur, saturations[qop.name] = requantize(acc, qop.shift, qop.out_fmt, qop.op.relu6)
+        clipped[qop.name] = clipped_count(qop, acc, cur)
         outputs.append(cur)
-        saturations[qop.op.name] = sat
-    return GoldenResult([q.op.name for q in qgraph.ops], outputs, saturations)
+    return GoldenResult([q.op.name for q in qgraph.ops], outputs, saturations, clipped)
 
 
 def run_float(qgraph_or_graph: "QuantGraph | Graph", x_float: np.ndarray, seed: int = 0) -> FloatResult:

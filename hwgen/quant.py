@@ -2,14 +2,15 @@
 
 Formats (``FixedFormat(width, frac)`` = ``ap_fixed<width, width-frac>``):
 
-* activations (the input image and every op output): ``act_bits`` wide, integer
-  bits from the largest |x| the float model produces on the calibration inputs
-  (smallest I with max|x| < 2**(I-1)), at most ``act_bits`` (frac >= 0; values
-  beyond the range saturate and are counted). ReLU6 outputs never exceed 6, so
-  their format holds 6.0 (I = 4) whenever calibration reaches it; otherwise the
-  format's maximum is the clamp (``relu6_max``).
-* weights: ``weight_bits`` wide, integer bits from max |w'| of the BN-folded weights.
-* bias: frac = in.frac + w.frac (the accumulator's), as many bits as its codes need.
+* activations: ``act_bits`` wide. The input image gets the integer bits of the
+  largest |x| over the calibration images (smallest I with max|x| < 2**(I-1));
+  op outputs get one bit of headroom on top, capped at I = 4 (the range holding
+  6.0) for ReLU6 outputs and their average pool. Integer bits never exceed the
+  width (frac >= 0); values beyond the range saturate and are counted.
+* weights: ``weight_bits`` wide, integer bits from max |w'| of the BN-folded
+  weights, or fewer when clipping rare outliers lowers the squared error.
+* bias: frac = in.frac + w.frac (the accumulator's), as many bits as its codes
+  need; by default corrected for the mean fixed-point error on the calibration set.
 * accumulator: :func:`hwgen.fixed.accumulator_bits` — no overflow inside a dot product.
 
 Weight layouts (int64 codes): conv (K, K, Cin, Cout), dw (K, K, C), pw (Cin, Cout),
@@ -24,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import kernels
 from .errors import HwgenError
 from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip, requantize
-from . import kernels
 from .golden import (STREAM_CALIB, dequantize, quantize_array, quantize_input, random_images, run_fixed,
                      run_op_fixed)
 from .graph import ComputeOp, Graph, compute_ops
@@ -183,12 +184,14 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
     if calib.shape[1:] != tuple(graph.input_shape) or not len(calib):
         raise HwgenError(f"calibration inputs have shape {calib.shape}, expected (N, "
                          f"{', '.join(map(str, graph.input_shape))})")
+    if not np.all(np.isfinite(calib)):
+        raise HwgenError("calibration inputs contain NaN or infinity")
     overrides = dict(formats or {})
     unknown = sorted(set(overrides) - {"input", *(op.name for op in ops)})
     if unknown:
         raise HwgenError(f"format override for unknown tensor {unknown[0]!r}")
 
-    def act_format(name: str, max_abs: float, relu6: bool) -> FixedFormat:
+    def act_format(name: str, max_abs: float, bounded_by_6: bool) -> FixedFormat:
         if name in overrides:
             width, integer = overrides[name]
             return make_format(width, integer, f"format of {name!r}")
@@ -197,7 +200,7 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
         # One bit of headroom over the few calibration images (unseen inputs reach further); ReLU6
         # outputs (and their averages) never exceed 6.0, so they need no more than 6.0 does.
         integer = int_bits(max_abs) + ACT_HEADROOM_BITS
-        if relu6:
+        if bounded_by_6:
             integer = min(integer, int_bits(6.0))
         return FixedFormat(act_bits, act_bits - min(integer, act_bits))
 
@@ -211,7 +214,8 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
         if op.kind == "pool":
             ys_f = [forward_op(op, x, folded) for x in xs_f]
             act_max[op.name] = max(float(np.abs(y).max()) for y in ys_f)
-            qop = _pool_op(op, in_fmt, act_format(op.name, act_max[op.name], True))
+            bounded = bool(qops) and qops[-1].op.relu6  # an average of ReLU6 outputs stays within [0, 6]
+            qop = _pool_op(op, in_fmt, act_format(op.name, act_max[op.name], bounded))
         else:
             w, b = folded[op.name]
             pre_f = [kernels.linear(op, x, w) + b for x in xs_f]
@@ -290,7 +294,8 @@ class LayerAccuracy:
     shift: int
     sqnr_db: float  # 10*log10(sum float^2 / sum (fixed - float)^2); inf when identical
     max_abs_err: float
-    saturations: int  # over the whole batch
+    saturations: int  # AP_SAT events over the whole batch
+    clipped: int  # outputs that saturation changed (not hidden by the ReLU6 clamp)
     weight_saturations: int
 
 
@@ -314,10 +319,15 @@ class AccuracyReport:
     def total_saturations(self) -> int:
         return sum(layer.saturations for layer in self.layers)
 
+    @property
+    def total_clipped(self) -> int:
+        return sum(layer.clipped for layer in self.layers)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["top1_agreement"] = self.top1_agreement
         d["total_saturations"] = self.total_saturations
+        d["total_clipped"] = self.total_clipped
         return d
 
 
@@ -339,7 +349,8 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
     if not len(inputs):
         raise HwgenError("accuracy report needs at least one input image")
     n_ops = len(qgraph.ops)
-    signal, noise, max_err, sats = np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops, dtype=int)
+    signal, noise, max_err = np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops)
+    sats, clipped = np.zeros(n_ops, dtype=int), np.zeros(n_ops, dtype=int)
     input_sat = agree = 0
     ops = [q.op for q in qgraph.ops]
     for x in inputs:
@@ -353,10 +364,12 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
             noise[i] += float(np.sum(err * err))
             max_err[i] = max(max_err[i], float(np.abs(err).max()))
             sats[i] += fixed.saturations[qop.name]
+            clipped[i] += fixed.clipped[qop.name]
         agree += int(np.argmax(fixed.logits) == np.argmax(ref[-1]))
     layers = [LayerAccuracy(q.name, q.op.kind, q.in_fmt.ctype(False), q.w_fmt.ctype(False) if q.w_fmt else None,
                             q.out_fmt.ctype(False), q.bias_bits, q.acc_bits, q.shift,
-                            _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), q.weight_saturations)
+                            _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), int(clipped[i]),
+                            q.weight_saturations)
               for i, q in enumerate(qgraph.ops)]
     return AccuracyReport(qgraph.name, qgraph.weight_bits, qgraph.act_bits, len(inputs),
                           qgraph.input_fmt.ctype(False), input_sat, layers, agree,

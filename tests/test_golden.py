@@ -1,6 +1,8 @@
 """The bit-exact golden model against a loop-based integer reference, and its interface."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -126,6 +128,10 @@ def test_forced_overflow_saturates_and_never_wraps():
     y = res.outputs[0]
     ref = run_float(q, dequantize(x, q.input_fmt)).outputs[0]
     assert res.saturations["conv1"] == op_ref(q.ops[0], x)[1] > 50
+    # clipped: outputs that differ from the same op with an unbounded (40-bit) output format
+    wide = dataclasses.replace(q.ops[0], out_fmt=FixedFormat(40, 3))
+    assert res.clipped["conv1"] == int(np.count_nonzero(op_ref(wide, x)[0] != y)) > 50
+    assert all(res.clipped[name] == 0 for name in res.names[1:] if q.op(name).op.relu6)
     assert y.min() >= 0 and y.max() == 7  # a wrap would produce negative codes
     assert np.all(y[ref > 1.0] == 7)
 
@@ -137,7 +143,8 @@ def test_result_interface(odd):
     assert [o.shape for o in res.outputs] == [q.op.out_shape for q in odd.ops]
     assert all(o.dtype == np.int64 for o in res.outputs)
     assert res.logits is res.outputs[-1] and res.logits.shape == (1, 1, 5)
-    assert set(res.saturations) == set(res.names)
+    assert set(res.saturations) == set(res.names) == set(res.clipped)
+    assert all(res.clipped[n] <= res.saturations[n] for n in res.names)
     np.testing.assert_array_equal(res.output("avgpool"), res.outputs[-2])
     for qop, o in zip(odd.ops, res.outputs):
         assert qop.out_fmt.min_int <= o.min() and o.max() <= qop.out_fmt.max_int
@@ -176,3 +183,26 @@ def test_run_fixed_rejects_bad_inputs(odd):
         run_fixed(odd, x.astype(float))
     with pytest.raises(HwgenError, match="outside"):
         run_fixed(odd, x * 4)
+
+
+@pytest.mark.parametrize("wa,ww,cin,acc_bits", [(11, 12, 2, 24), (12, 12, 2, 25), (26, 26, 2, 53), (26, 27, 3, 54)])
+def test_extreme_codes_at_the_float_path_boundaries(wa, ww, cin, acc_bits):
+    """Largest-magnitude products around the float32 (24-bit) / float64 (53-bit) / int64 path boundaries."""
+    op = _op("pw", 1, 3, cin, 2, 1, 1, False)
+    fa, fw = FixedFormat(wa, 0), FixedFormat(ww, 0)
+    x = np.array([[[fa.max_int] * cin, [fa.min_int] * cin, [fa.max_int - 2] * cin]])
+    w = np.array([[fw.max_int, fw.min_int]] * cin)
+    qop = QuantOp(op, fa, FixedFormat(12, 0), fw, w, np.array([1, -1]), acc_bits - 12, acc_bits, 1)
+    assert accumulator_bits(wa, ww, cin, 1) == acc_bits
+    out, _ = run_op_fixed(qop, x)
+    ref, _ = op_ref(qop, x)
+    np.testing.assert_array_equal(out, ref)
+    assert np.abs(out).max() > 500  # the accumulators really are near their bound
+
+
+def test_mobilenet_quantizes_within_int64():
+    q = quantize(get_model("mobilenet_v1", alpha=0.25, resolution=128))
+    assert len(q.ops) == 29 and max(qop.acc_bits for qop in q.ops) <= 62
+    res = run_fixed(q, random_input(q, 0))
+    assert res.logits.shape == (1, 1, 1000)
+    assert sum(res.clipped.values()) == 0

@@ -184,6 +184,8 @@ def test_accuracy_tiny_dsc_8_and_12_bits():
     assert r8.top1_agreement >= 0.85 and r8.logits_sqnr_db > 17
     assert r10.top1_agree == 197 and r10.logits_sqnr_db > r8.logits_sqnr_db + 10
     assert r12.top1_agree == 196 and r12.logits_sqnr_db > r10.logits_sqnr_db + 10 > 38
+    # Pre-activations overflow ap_fixed<8,4> (counted) but ReLU6 hides every one: nothing is clipped.
+    assert r8.total_saturations == 213 and r8.total_clipped == 0
     # Error grows through the network but every layer is above 15 dB at 8 bits.
     assert all(layer.sqnr_db > 15 for layer in r8.layers)
     assert r8.layers[0].sqnr_db > 35  # conv1: input + weight rounding only
@@ -237,3 +239,34 @@ def test_cli_bad_values_exit_2_one_line(args, flag):
     p = _cli("tiny_odd", *args)
     assert p.returncode == 2 and p.stdout == ""
     assert len(p.stderr.strip().splitlines()) == 1 and flag in p.stderr and "Traceback" not in p.stderr
+
+
+def test_non_finite_inputs_are_rejected(dsc):
+    g = get_model("tiny_dsc")
+    bad = np.zeros((1, *g.input_shape))
+    bad[0, 3, 4, 1] = np.nan
+    with pytest.raises(HwgenError, match="calibration inputs contain NaN"):
+        quantize(g, calib_inputs=bad)
+    from hwgen.golden import quantize_input
+    with pytest.raises(HwgenError, match="non-finite"):
+        quantize_input(dsc, bad[0])
+
+
+def test_pool_after_unbounded_op_is_not_capped_at_6():
+    """Without ReLU6 before it, the pool's range comes from calibration alone (here beyond 8)."""
+    from hwgen.graph import Graph
+    from hwgen.layers import BatchNorm, Conv2D, Dense, GlobalAvgPool, Input
+    g = Graph("no_relu")
+    g.add("input", Input(shape=(6, 6, 2)))
+    g.add("conv", Conv2D(kernel=3, stride=1, filters=4))
+    g.add("bn", BatchNorm())
+    g.add("pool", GlobalAvgPool())
+    g.add("fc", Dense(units=3))
+    g.validate()
+    w = random_weights(g, 0)
+    w["bn"]["beta"] = np.array([20.0, -30.0, 1.0, 0.0])
+    q = quantize(g, weights=w)
+    pool = q.op("pool")
+    assert q.act_max["pool"] > 25 and pool.out_fmt.integer == int_bits(q.act_max["pool"]) + 1 == 7
+    res = run_fixed(q, random_input(q, 0))
+    assert res.clipped["pool"] == 0

@@ -12,7 +12,7 @@ from .common import console as make_console
 from .common import format_option, load_model, model_options, print_csv, print_json, print_table
 
 COLUMNS = ("name", "kind", "in_fmt", "w_fmt", "out_fmt", "bias_bits", "acc_bits", "shift", "sqnr_db",
-           "max_abs_err", "saturations")
+           "max_abs_err", "saturations", "clipped", "weight_saturations")
 
 
 def report_rows(report: AccuracyReport) -> list[dict]:
@@ -34,8 +34,8 @@ def print_report(report: AccuracyReport, fmt: str = "table", out: Console | None
     print_table(title, report_rows(report), COLUMNS, out)
     out.print(f"top-1 agreement fixed vs float: {report.top1_agree}/{report.images} "
               f"({100 * report.top1_agreement:.1f} %); logits SQNR {report.logits_sqnr_db:.1f} dB; "
-              f"saturations: {report.total_saturations} in ops, {report.input_saturations} in the input "
-              f"(over {report.images} images)")
+              f"saturations: {report.total_saturations} in ops ({report.total_clipped} outputs clipped), "
+              f"{report.input_saturations} in the input (over {report.images} images)")
 
 
 def _finite(obj: object) -> object:
@@ -55,7 +55,7 @@ def _finite(obj: object) -> object:
 @click.option("--act-bits", default=8, show_default=True, type=int, help="Total activation width (2..32).")
 @click.option("--calib", default=DEFAULT_CALIB, show_default=True, type=int,
               help="Seeded calibration images (uniform [-1, 1)).")
-@click.option("--batch", default=32, show_default=True, type=int, help="Seeded evaluation images.")
+@click.option("--batch", default=64, show_default=True, type=int, help="Seeded evaluation images.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of weights and images.")
 @click.option("--no-bias-correction", is_flag=True, help="Keep the folded float bias (no calibration correction).")
 @format_option
