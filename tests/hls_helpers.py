@@ -8,6 +8,7 @@ from hwgen.codegen.hls import HlsProject, generate_hls
 from hwgen.graph import Graph
 from hwgen.hw import EngineConfig
 from hwgen.quant import QuantGraph, quantize
+from hwgen.steps import StepTiling
 
 
 @dataclass
@@ -17,6 +18,7 @@ class HandMapping:
     cfg: EngineConfig
     band_rows: dict[str, int] = field(default_factory=dict)
     weights_in_dram: bool = False
+    tiles: dict[str, StepTiling] = field(default_factory=dict)  # per step (first op's name): weight tiles
 
 
 def fuse_all(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int) -> HandMapping:

@@ -229,3 +229,24 @@ def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
     assert comp.returncode == 0 and "warning" not in comp.stderr, comp.stderr
     run = csim.subprocess.run([str(exe)], capture_output=True, text=True)
     assert run.stdout == "OK\n", run.stdout
+
+
+def test_weight_tiles_in_dram_bit_exact(tmp_path):
+    """PW layers split into output-channel weight tiles (reloaded per row band in a fused pair)."""
+    from hwgen.steps import StepTiling
+
+    q = quantized(get_model("tiny_dsc4"))
+    cfg = EngineConfig(4, 3, 2, 9)
+    mapping = fuse_all(q, cfg, 2)
+    mapping.weights_in_dram = True
+    # conv1 16 outputs = 6 groups of 3 -> 2 tiles of 3 groups; conv_pw_3 32 -> 11 groups -> 3 tiles of 4;
+    # fc 10 -> 4 groups -> 4 tiles of 1
+    mapping.tiles = {"conv1": StepTiling(1, 2), "conv_dw_3": StepTiling(2, 3), "fc": StepTiling(1, 4)}
+    out = tmp_path / "p"
+    generate(q, mapping, out)
+    top = (out / "tiny_dsc4_top.cpp").read_text()
+    assert "weights in 3 output-channel tiles" in top and top.count("for (int t = 0; t < ") == 3
+    assert "const int slot = (" in top and "b * 3 + t) & 1;" in top
+    # the PW slots hold the largest tile or untiled layer: conv_pw_4 (32 in / 32 out) 8 x 11 words
+    assert "#define PW_WORDS 176\n" in (out / "hwgen_types.h").read_text()
+    assert_pass(run_csim(out, unity=True), q)

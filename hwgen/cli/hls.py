@@ -54,7 +54,8 @@ def generate(model: str, alpha: float, resolution: int, variant: str, pe: int, b
     out.print(f"engines: split {format_split(mapping.cfg)} ({mapping.cfg.pe} PEs); "
               f"{len(project.band_rows)} fused DW->PW pairs, band rows {bands or '-'}; "
               f"weights {'in DRAM (m_axi)' if project.weights_in_dram else 'on-chip'} "
-              f"({project.weight_codes:,} codes)")
+              f"({project.weight_codes:,} codes"
+              f"{_tiles(len(project.weight_tiles))})")
     if mapping.fmaps_in_dram:
         out.print(f"note: the mapping puts large feature maps in DRAM; this HLS design keeps them on-chip "
                   f"(2 x {project.fmap_words:,} codes ping-pong), so it may exceed {mapping.board.name}'s BRAM")
@@ -62,6 +63,10 @@ def generate(model: str, alpha: float, resolution: int, variant: str, pe: int, b
         out.print(f"note: mapping {warning}")
     out.print(f"wrote {len(project.files)} files to {outdir} (top {project.top}, {mapping.board.part} at "
               f"{mapping.clock_mhz:g} MHz); run `hwgen csim {outdir}` or `vitis_hls -f build.tcl` there")
+
+
+def _tiles(layers: int) -> str:
+    return f", {layers} layer{'s' if layers > 1 else ''} in output-channel weight tiles" if layers else ""
 
 
 @click.command("csim")

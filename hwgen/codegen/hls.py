@@ -51,6 +51,7 @@ class HlsProject:
     weights_in_dram: bool
     fmap_words: int  # codes per feature-map buffer (two of them, ping-pong)
     band_rows: dict[str, int] = field(default_factory=dict)
+    weight_tiles: dict[str, int] = field(default_factory=dict)  # PW layer -> output-channel weight tiles
 
 
 @dataclass
@@ -72,15 +73,17 @@ class _Rom:
     lanes: int
     blanes: int
     dram: bool
-    slot_words: int  # DRAM mode: words of the largest layer
+    slot_words: int  # DRAM mode: words of the largest layer or weight tile
     slot_bwords: int
     blocks: list[_Block] = field(default_factory=list)
     used: int = 0
     bused: int = 0
+    loads: int = 0  # DRAM mode: slot loads so far (they alternate between the two slots)
 
-    def place(self, name: str, words: np.ndarray, bias: np.ndarray) -> tuple[int, int, int]:
-        """Offsets (weight word, bias word) of a layer, and its slot (DRAM mode)."""
-        slot = len(self.blocks) % 2
+    def place(self, name: str, words: np.ndarray, bias: np.ndarray, loads: int = 1) -> tuple[int, int, int]:
+        """Offsets (weight word, bias word) of a layer and, in DRAM mode, the slot of its first of ``loads`` loads."""
+        slot = self.loads % 2
+        self.loads += loads
         if self.dram:
             w_off, b_off = slot * self.slot_words, slot * self.slot_bwords
         else:
@@ -194,6 +197,24 @@ def _engine_words(q: QuantOp, cfg: EngineConfig) -> tuple[str, int, int]:
     return "pw", ngo * cdiv(op.kernel * op.kernel * op.in_shape[2], cfg.tin), ngo
 
 
+def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
+    """Op indices per schedule step: a fused DW->PW pair (DW named in band_rows) or one op."""
+    groups: list[list[int]] = []
+    i = 0
+    while i < len(ops):
+        fused = (ops[i].op.kind == "dw" and ops[i].op.name in mapping.band_rows and i + 1 < len(ops)
+                 and ops[i + 1].op.kind == "pw")
+        groups.append([i, i + 1] if fused else [i])
+        i += len(groups[-1])
+    return groups
+
+
+def _pw_tile_groups(q: QuantOp, tiles: int, cfg: EngineConfig) -> int:
+    """Output-channel groups (of tout) per weight tile when a PW-engine layer's weights are split in ``tiles``."""
+    ngo = cdiv(q.op.out_shape[2], cfg.tout)
+    return cdiv(ngo, max(1, tiles))
+
+
 def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     """Lay out buffers, weight memories and engine jobs; returns the template context (minus vectors)."""
     cfg = mapping.cfg
@@ -201,10 +222,19 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     dram = bool(mapping.weights_in_dram)
     w_bits = max([q.w_fmt.width for q in ops if q.w_fmt is not None], default=2)
     bias_bits = max([q.bias_bits for q in ops if q.bias is not None], default=2)
+    groups = _groups(ops, mapping)
+    # Weight tiles (DRAM mode): a step's PW layer split into output-channel tiles, as hwgen.mapping planned.
+    tilings = getattr(mapping, "tiles", {})
+    pw_tiles = {ops[g[-1]].op.name: tilings[ops[g[0]].op.name].weight_tiles
+                for g in groups if dram and ops[g[0]].op.name in tilings and ops[g[-1]].weights is not None
+                and ops[g[-1]].op.kind != "dw"}
     sizes = {"pw": [(0, 0)], "dw": [(0, 0)]}
     for q in ops:
         if q.weights is not None:
             engine, nw, nb = _engine_words(q, cfg)
+            if engine == "pw" and pw_tiles.get(q.op.name, 1) > 1:
+                nb = _pw_tile_groups(q, pw_tiles[q.op.name], cfg)
+                nw = nb * cdiv(q.op.kernel * q.op.kernel * q.op.in_shape[2], cfg.tin)
             sizes[engine].append((nw, nb))
     roms = {"pw": _Rom("pw", cfg.tin * cfg.tout, cfg.tout, dram, max(w for w, _ in sizes["pw"]),
                        max(b for _, b in sizes["pw"])),
@@ -218,18 +248,35 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     band_rows_used: dict[str, int] = {}
     max_rows = max_cols = max_ngi = max_ngo = max_ngc = max_ngt = max_pool_px = max_pool_ngc = 1
 
-    def load(engine: str, words: np.ndarray, bias: np.ndarray, slot: int) -> dict:
-        """DRAM mode: append the layer's words to weights.bin; the top's loader call for it."""
-        beat = len(wmem) // 8
+    def emit(words: np.ndarray, bias: np.ndarray) -> tuple[int, int]:
+        """DRAM mode: append a layer's weight words, then its bias words, to weights.bin; their first beats."""
+        wbeat = len(wmem) // 8
         wmem.extend(_pack(words, w_bits))
+        bbeat = len(wmem) // 8
         wmem.extend(_pack(bias, bias_bits))
-        return {"engine": engine, "beat": beat, "words": len(words), "bwords": len(bias), "slot": slot}
+        return wbeat, bbeat
 
-    def pw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict]) -> dict:
+    def load(engine: str, words: np.ndarray, bias: np.ndarray, slot: int) -> dict:
+        """The top's loader call for a whole layer."""
+        wbeat, bbeat = emit(words, bias)
+        return {"engine": engine, "wbeat": wbeat, "words": len(words), "bbeat": bbeat, "bwords": len(bias),
+                "slot": slot}
+
+    def pw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict], bands: int = 1) -> dict:
         nonlocal max_ngi, max_ngo
         words, bias, ngi, ngo = _pw_words(q, cfg)
-        w_off, b_off, slot = roms["pw"].place(q.op.name, words, bias)
-        if dram:
+        tiled = pw_tiles.get(q.op.name, 1) > 1
+        g = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) if tiled else ngo
+        count = cdiv(ngo, g)
+        # a tiled layer reloads its tiles for every row band (loop order: band, then weight tile)
+        w_off, b_off, slot = roms["pw"].place(q.op.name, words, bias, loads=bands * count if tiled else 1)
+        tiles = None
+        if dram and tiled:
+            wbeat, bbeat = emit(words, bias)
+            tiles = {"count": count, "groups": g, "ngo": ngo, "ngi": ngi, "wbeat": wbeat, "bbeat": bbeat,
+                     "tile_wbeats": g * ngi * beats["pw"][0], "tile_bbeats": g * beats["pw"][1], "slot0": slot,
+                     "slot_words": roms["pw"].slot_words, "slot_bwords": roms["pw"].slot_bwords}
+        elif dram:
             loads.append(load("pw", words, bias, slot))
         op = q.op
         lo, hi = _clamp(q)
@@ -237,7 +284,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                   op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
                   w_off, b_off, q.shift, lo, hi]
         max_ngi, max_ngo = max(max_ngi, ngi), max(max_ngo, ngo)
-        return {"op": i, "name": op.name, "dst": dst, "fields": fields}
+        return {"op": i, "name": op.name, "dst": dst, "fields": fields, "ngo": ngo, "tiles": tiles}
 
     def dw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict]) -> dict:
         nonlocal max_ngc, max_ngt
@@ -252,8 +299,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         max_ngc, max_ngt = max(max_ngc, ngc), max(max_ngt, ngt)
         return {"op": i, "name": op.name, "dst": dst, "fields": fields}
 
-    i = 0
-    while i < len(ops):
+    for group in groups:
+        i = group[0]
         q = ops[i]
         op = q.op
         dst = BUF_FM1 if cur == BUF_FM0 else BUF_FM0
@@ -262,21 +309,19 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         loads: list[dict] = []
         step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h,
                 "out_words": _words(op.out_shape), "loads": loads}
-        fused = (op.kind == "dw" and op.name in mapping.band_rows and i + 1 < len(ops)
-                 and ops[i + 1].op.kind == "pw")
-        if fused:
+        if len(group) == 2:
             nxt = ops[i + 1]
             rows = max(1, min(int(mapping.band_rows[op.name]), out_h))
             band_rows_used[op.name] = rows
+            bands = cdiv(out_h, rows)
             step.update(kind="fused", dw=dw_job(i, q, cur, BUF_BAND0, loads),
-                        pw=pw_job(i + 1, nxt, BUF_BAND0, dst, loads),
-                        band_rows=rows, bands=cdiv(out_h, rows), dw_row_words=out_w * out_c,
+                        pw=pw_job(i + 1, nxt, BUF_BAND0, dst, loads, bands),
+                        band_rows=rows, bands=bands, dw_row_words=out_w * out_c,
                         out_words=_words(nxt.op.out_shape),
-                        title=f"{op.name} -> {nxt.op.name}: fused, {cdiv(out_h, rows)} bands of "
+                        title=f"{op.name} -> {nxt.op.name}: fused, {bands} bands of "
                               f"{rows} row{'s' if rows > 1 else ''}")
             band_words = max(band_words, rows * out_w * out_c)
             fm_words = max(fm_words, _words(nxt.op.out_shape))
-            i += 2
         else:
             if op.kind in ("conv", "pw", "fc"):
                 step.update(kind="pw", pw=pw_job(i, q, cur, dst, loads), title=f"{op.name}: {op.kind} on the PW engine")
@@ -293,7 +338,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                 pool_words = max(pool_words, op.in_shape[2])
                 max_pool_px, max_pool_ngc = max(max_pool_px, pixels), max(max_pool_ngc, ngc)
             fm_words = max(fm_words, _words(op.out_shape))
-            i += 1
+        if step["pw"] is not None and step["pw"]["tiles"] is not None:
+            step["title"] += f", weights in {step['pw']['tiles']['count']} output-channel tiles"
         steps.append(step)
         cur = dst
 
@@ -320,7 +366,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
         max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
         tb_ops=[{"name": ident(q.op.name), "words": _words(q.op.out_shape)} for q in ops],
-        band_rows_used=band_rows_used, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
+        band_rows_used=band_rows_used, weight_tiles={k: v for k, v in pw_tiles.items() if v > 1}, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
     )
 
 
@@ -383,4 +429,5 @@ def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, pa
     written = write_tree(files, outdir, force=force)
     return HlsProject(outdir=outdir, top=ctx["top"], files=written, ops=len(qgraph.ops), pw_words=ctx["pw_words"],
                       dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"],
-                      weights_in_dram=ctx["dram"], fmap_words=ctx["fm_words"], band_rows=ctx["band_rows_used"])
+                      weights_in_dram=ctx["dram"], fmap_words=ctx["fm_words"], band_rows=ctx["band_rows_used"],
+                      weight_tiles=ctx["weight_tiles"])
