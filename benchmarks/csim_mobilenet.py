@@ -19,7 +19,8 @@ from hwgen.zoo import get_model
 
 CASES = [("tiny_dsc", {}, "zcu104"), ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, "zcu104"),
          ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, "pynq-z2")]
-FULL = [("mobilenet_v1", {"alpha": 0.5, "resolution": 160}, "zcu104"), ("mobilenet_v1", {}, "zcu104")]
+FULL = [("mobilenet_v1", {"alpha": 0.5, "resolution": 160}, "zcu104"), ("mobilenet_v1", {}, "zcu104"),
+        ("mobilenet_v1", {}, "pynq-z2")]
 
 
 def main() -> None:
