@@ -18,6 +18,7 @@ class HandMapping:
     cfg: EngineConfig
     band_rows: dict[str, int] = field(default_factory=dict)
     weights_in_dram: bool = False
+    fmaps_in_dram: bool = False
     tiles: dict[str, StepTiling] = field(default_factory=dict)  # per step (first op's name): weight tiles
 
 

@@ -102,7 +102,9 @@ def test_unfused_dw_and_lone_engines(tmp_path):
     proj = generate(q, HandMapping(EngineConfig(2, 3, 5, 1)), tmp_path / "p")
     top = (tmp_path / "p" / "tiny_odd_top.cpp").read_text()
     assert proj.band_rows == {} and "band[b & 1]" not in top
-    assert top.count("dw_engine(img, fm, band, DW_") == 2 and top.count("pw_engine(img, fm, band, PW_") == 4
+    assert top.count("dw_desc dw = DW_") == 2 and top.count("pw_desc pw = PW_") == 4
+    assert top.count("dw_engine(img, fm, band, dw, row0, rows, 0, 0);") == 2
+    assert top.count("pw_engine(img, fm, band, pw, row0, rows, 0, ") == 4
 
 
 def test_nonempty_outdir_refused_untouched_and_force_replaces(q_dsc, tmp_path):

@@ -219,7 +219,7 @@ def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
     ctx = dict(top="t", model="t", cfg=EngineConfig(1, 1, 1, 1), act_bits=16, in_bits=8, out_bits=8, w_bits=8,
                acc_bits=40, rq_bits=48, in_shape=(1, 1, 1), img_words=1, fm_words=1, band_words=1, pool_words=1,
                out_words=1, in_beat_bits=8, out_beat_bits=8, pw_words=1, pw_bwords=1, dw_words=1, dw_bwords=1,
-               wrom_ctype="signed char", brom_ctype="int", dram=False)
+               wrom_ctype="signed char", brom_ctype="int", dram=False, fmaps=False)
     (tmp_path / "hwgen_ap.h").write_text(render("hls/hwgen_ap.h.j2", **ctx))
     (tmp_path / "hwgen_types.h").write_text(render("hls/hwgen_types.h.j2", **ctx))
     (tmp_path / "main.cpp").write_text(REQUANT_PROGRAM)
@@ -249,4 +249,31 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
     assert "const int slot = (" in top and "b * 3 + t) & 1;" in top
     # the PW slots hold the largest tile or untiled layer: conv_pw_4 (32 in / 32 out) 8 x 11 words
     assert "#define PW_WORDS 176\n" in (out / "hwgen_types.h").read_text()
+    assert_pass(run_csim(out, unity=True), q)
+
+
+@pytest.mark.parametrize("model, fuse, tiles", [
+    # lone conv stored in bands of 2; fused pairs from/to DRAM (one with weight tiles); pool and FC from DRAM
+    ("tiny_dsc4", True, {"conv1": (2, 1, False, True), "conv_dw_1": (1, 1, True, True),
+                         "conv_dw_2": (2, 2, True, False), "conv_dw_4": (3, 1, False, True),
+                         "avgpool": (1, 1, True, True), "fc": (1, 3, True, False)}),
+    # unfused: lone DW and PW layers from/to DRAM in bands, odd sizes and asymmetric padding
+    ("tiny_odd", False, {"conv1": (3, 1, False, True), "conv_dw_1": (2, 1, True, True),
+                         "conv_pw_1": (1, 2, True, True), "conv_dw_2": (3, 1, True, False)}),
+])
+def test_feature_maps_in_dram_bit_exact(tmp_path, model, fuse, tiles):
+    from hwgen.steps import StepTiling
+
+    q = quantized(get_model(model))
+    cfg = EngineConfig(3, 4, 2, 3)
+    mapping = fuse_all(q, cfg, 2) if fuse else HandMapping(cfg)
+    mapping.weights_in_dram = True
+    mapping.fmaps_in_dram = True
+    mapping.tiles = {name: StepTiling(*t) for name, t in tiles.items()}
+    out = tmp_path / "p"
+    proj = generate(q, mapping, out)
+    assert proj.fmaps_in_dram == sum(1 for t in tiles.values() if t[3])
+    top = (out / f"{model}_top.cpp").read_text()
+    assert "mode=m_axi port=fmem offset=slave bundle=gmem1" in top
+    assert top.count("fmap_store(fmem,") == proj.fmaps_in_dram and top.count("fmap_load(fmem,") >= proj.fmaps_in_dram
     assert_pass(run_csim(out, unity=True), q)

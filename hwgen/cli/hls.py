@@ -56,9 +56,8 @@ def generate(model: str, alpha: float, resolution: int, variant: str, pe: int, b
               f"weights {'in DRAM (m_axi)' if project.weights_in_dram else 'on-chip'} "
               f"({project.weight_codes:,} codes"
               f"{_tiles(len(project.weight_tiles))})")
-    if mapping.fmaps_in_dram:
-        out.print(f"note: the mapping puts large feature maps in DRAM; this HLS design keeps them on-chip "
-                  f"(2 x {project.fmap_words:,} codes ping-pong), so it may exceed {mapping.board.name}'s BRAM")
+    out.print(f"feature maps: {project.fmaps_in_dram} in DRAM (m_axi), on-chip buffers 2 x {project.fmap_words:,} "
+              f"codes")
     for warning in mapping.warnings:
         out.print(f"note: mapping {warning}")
     out.print(f"wrote {len(project.files)} files to {outdir} (top {project.top}, {mapping.board.part} at "

@@ -26,6 +26,7 @@ from ..templating import render
 from .writer import check_outdir, write_tree
 
 if TYPE_CHECKING:
+    from ..graph import ComputeOp
     from ..mapping import Mapping
     from ..quant import QuantGraph, QuantOp
 
@@ -49,7 +50,8 @@ class HlsProject:
     dw_words: int
     weight_codes: int
     weights_in_dram: bool
-    fmap_words: int  # codes per feature-map buffer (two of them, ping-pong)
+    fmap_words: int  # codes per on-chip feature-map buffer (two of them, ping-pong)
+    fmaps_in_dram: int  # feature maps kept in DRAM (fmem) between steps
     band_rows: dict[str, int] = field(default_factory=dict)
     weight_tiles: dict[str, int] = field(default_factory=dict)  # PW layer -> output-channel weight tiles
 
@@ -209,6 +211,13 @@ def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
     return groups
 
 
+def _in_rows(op: ComputeOp, r0: int, r1: int) -> int:
+    """Input rows (the KxK halo included) that output rows [r0, r1) of ``op`` read."""
+    lo = max(0, r0 * op.stride - op.pad[0])
+    hi = min(op.in_shape[0], (r1 - 1) * op.stride - op.pad[0] + op.kernel)
+    return hi - lo
+
+
 def _pw_tile_groups(q: QuantOp, tiles: int, cfg: EngineConfig) -> int:
     """Output-channel groups (of tout) per weight tile when a PW-engine layer's weights are split in ``tiles``."""
     ngo = cdiv(q.op.out_shape[2], cfg.tout)
@@ -299,49 +308,85 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         max_ngc, max_ngt = max(max_ngc, ngc), max(max_ngt, ngt)
         return {"op": i, "name": op.name, "dst": dst, "fields": fields}
 
-    for group in groups:
+    # Feature maps in DRAM (the mapping's StepTiling.out_dram): a step's output bands are staged in the
+    # output-side feature buffer and stored; the next step loads the input rows of each band (halo
+    # included) into its input-side buffer. DRAM tensors alternate between two regions.
+    fmaps = bool(getattr(mapping, "fmaps_in_dram", False))
+    fmem_half = 0
+    region = 0
+    cur: int | None = BUF_IMG  # where the current tensor is: img, fm[0]/fm[1], or None = DRAM
+    cur_region = 0
+    for n, group in enumerate(groups):
         i = group[0]
         q = ops[i]
         op = q.op
+        last = ops[group[-1]].op
+        tiling = tilings.get(op.name)
+        in_dram = cur is None
+        out_dram = fmaps and tiling is not None and tiling.out_dram and n + 1 < len(groups)
         dst = BUF_FM1 if cur == BUF_FM0 else BUF_FM0
+        src = (BUF_FM1 if dst == BUF_FM0 else BUF_FM0) if in_dram else cur
         out_h, out_w, out_c = op.out_shape
         max_rows, max_cols = max(max_rows, out_h), max(max_cols, out_w)
+        if len(group) == 2:
+            rows = int(mapping.band_rows[op.name])
+        elif last.kind not in ("pool", "fc") and (in_dram or out_dram):
+            rows = tiling.band_rows
+        else:
+            rows = out_h
+        rows = max(1, min(rows, out_h))
+        bands = cdiv(out_h, rows)
         loads: list[dict] = []
-        step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h,
-                "out_words": _words(op.out_shape), "loads": loads}
+        step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "band_rows": rows,
+                "bands": bands, "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
+                last.out_shape[2], "loads": loads, "in_dram": None, "out_dram": None}
+        if in_dram:
+            full = op.kind in ("pool", "fc")
+            staged = max(op.in_shape[0] if full else _in_rows(op, r0, min(r0 + rows, out_h))
+                         for r0 in range(0, out_h, rows))
+            fm_words = max(fm_words, staged * op.in_shape[1] * op.in_shape[2])
+            step["in_dram"] = {"region": cur_region, "row_words": op.in_shape[1] * op.in_shape[2],
+                               "h": op.in_shape[0], "k": op.kernel, "stride": op.stride, "pad": op.pad[0],
+                               "full": full, "sel": src}
+        if out_dram:
+            step["out_dram"] = {"region": region, "row_words": step["out_row_words"]}
+            fmem_half = max(fmem_half, _words(last.out_shape))
+            fm_words = max(fm_words, rows * step["out_row_words"])
+        else:
+            fm_words = max(fm_words, _words(last.out_shape))
         if len(group) == 2:
             nxt = ops[i + 1]
-            rows = max(1, min(int(mapping.band_rows[op.name]), out_h))
             band_rows_used[op.name] = rows
-            bands = cdiv(out_h, rows)
-            step.update(kind="fused", dw=dw_job(i, q, cur, BUF_BAND0, loads),
-                        pw=pw_job(i + 1, nxt, BUF_BAND0, dst, loads, bands),
-                        band_rows=rows, bands=bands, dw_row_words=out_w * out_c,
-                        out_words=_words(nxt.op.out_shape),
+            step.update(kind="fused", dw=dw_job(i, q, src, BUF_BAND0, loads),
+                        pw=pw_job(i + 1, nxt, BUF_BAND0, dst, loads, bands), dw_row_words=out_w * out_c,
                         title=f"{op.name} -> {nxt.op.name}: fused, {bands} bands of "
                               f"{rows} row{'s' if rows > 1 else ''}")
             band_words = max(band_words, rows * out_w * out_c)
-            fm_words = max(fm_words, _words(nxt.op.out_shape))
+        elif op.kind in ("conv", "pw", "fc"):
+            step.update(kind="pw", pw=pw_job(i, q, src, dst, loads, bands),
+                        title=f"{op.name}: {op.kind} on the PW engine")
+        elif op.kind == "dw":
+            step.update(dw=dw_job(i, q, src, dst, loads), title=f"{op.name}: dw on the DW engine")
         else:
-            if op.kind in ("conv", "pw", "fc"):
-                step.update(kind="pw", pw=pw_job(i, q, cur, dst, loads), title=f"{op.name}: {op.kind} on the PW engine")
-            elif op.kind == "dw":
-                step.update(dw=dw_job(i, q, cur, dst, loads), title=f"{op.name}: dw on the DW engine")
-            else:
-                pixels = op.in_shape[0] * op.in_shape[1]
-                ngc = cdiv(op.in_shape[2], cfg.tin)
-                lo, hi = _clamp(q)
-                step["pool"] = {"op": i, "name": op.name, "dst": dst,
-                                "fields": [i, cur, dst, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
-                                           lo, hi]}
-                step["title"] = f"{op.name}: global average pool on the pool engine"
-                pool_words = max(pool_words, op.in_shape[2])
-                max_pool_px, max_pool_ngc = max(max_pool_px, pixels), max(max_pool_ngc, ngc)
-            fm_words = max(fm_words, _words(op.out_shape))
+            pixels = op.in_shape[0] * op.in_shape[1]
+            ngc = cdiv(op.in_shape[2], cfg.tin)
+            lo, hi = _clamp(q)
+            step["pool"] = {"op": i, "name": op.name, "dst": dst,
+                            "fields": [i, src, dst, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
+                                       lo, hi]}
+            step["title"] = f"{op.name}: global average pool on the pool engine"
+            pool_words = max(pool_words, op.in_shape[2])
+            max_pool_px, max_pool_ngc = max(max_pool_px, pixels), max(max_pool_ngc, ngc)
         if step["pw"] is not None and step["pw"]["tiles"] is not None:
             step["title"] += f", weights in {step['pw']['tiles']['count']} output-channel tiles"
+        if in_dram:
+            step["title"] += ", input from DRAM"
+        if out_dram:
+            step["title"] += ", output to DRAM"
+            cur, cur_region, region = None, region, 1 - region
+        else:
+            cur = dst
         steps.append(step)
-        cur = dst
 
     acc_bits = max(q.acc_bits for q in ops)
     max_left = max(0, -min(q.shift for q in ops))
@@ -360,6 +405,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         in_beat_bits=8 * cdiv(in_shape[2] * qgraph.input_fmt.width, 8), out_beat_bits=8 * cdiv(out_bits, 8),
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
         dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem), wmem_beats=max(len(wmem) // 8, 1),
+        fmaps=fmem_half > 0, fmem_half=fmem_half, fmem_bits=8 * cdiv(act_bits, 8),
         pw_wbeats=beats["pw"][0], pw_bbeats=beats["pw"][1], dw_wbeats=beats["dw"][0], dw_bbeats=beats["dw"][1],
         wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
         result_buf=f"fm[{cur}]", fm_partition=cfg.tin, band_partition=cfg.tin,
@@ -429,5 +475,6 @@ def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, pa
     written = write_tree(files, outdir, force=force)
     return HlsProject(outdir=outdir, top=ctx["top"], files=written, ops=len(qgraph.ops), pw_words=ctx["pw_words"],
                       dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"],
-                      weights_in_dram=ctx["dram"], fmap_words=ctx["fm_words"], band_rows=ctx["band_rows_used"],
+                      weights_in_dram=ctx["dram"], fmap_words=ctx["fm_words"],
+                      fmaps_in_dram=sum(1 for st in ctx["steps"] if st["out_dram"]), band_rows=ctx["band_rows_used"],
                       weight_tiles=ctx["weight_tiles"])
