@@ -89,12 +89,18 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
                                                      if q.op.kind in ("conv", "pw", "fc"))
 
 
-def test_generation_is_deterministic(q_dsc, tmp_path):
+@pytest.mark.parametrize("dram", [False, True])
+def test_generation_is_deterministic(q_dsc, tmp_path, dram):
+    from hwgen.steps import StepTiling
+
     mapping = fuse_all(q_dsc, EngineConfig(8, 8, 8, 9), 2)
+    if dram:  # weights, weight tiles and a feature map in DRAM
+        mapping.weights_in_dram = mapping.fmaps_in_dram = True
+        mapping.tiles = {"conv_dw_1": StepTiling(1, 2, False, True)}
     generate(q_dsc, mapping, tmp_path / "a")
     generate(q_dsc, mapping, tmp_path / "b")
     a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
-    assert a == b and len(a) == 26
+    assert a == b and len(a) == 26 + dram  # + weights.bin
 
 
 def test_unfused_dw_and_lone_engines(tmp_path):
