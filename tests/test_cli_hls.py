@@ -25,7 +25,7 @@ def test_generate_then_csim_pass(tmp_path):
     assert f"set_part {get_board('pynq-z2').part}" in (out / "build.tcl").read_text()
     c = hwgen("csim", str(out), "--unity", "--opt", "-O1")
     assert c.returncode == 0, c.stdout + c.stderr
-    assert "PASS: 7 layers and 5 outputs bit-exact" in c.stdout and "csim PASS (compile" in c.stdout
+    assert "PASS: 7 layers and 5 outputs bit-exact (2 inferences)" in c.stdout and "csim PASS (compile" in c.stdout
 
 
 @pytest.mark.skipif(not shutil.which("g++"), reason="g++ not installed")

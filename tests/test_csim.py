@@ -25,7 +25,7 @@ def assert_pass(result, qgraph):
     assert result.compile_error == ""
     assert result.passed, result.output[-2000:]
     assert result.first_mismatch is None
-    assert result.checked == {q.op.name: int(np.prod(q.op.out_shape)) for q in qgraph.ops}
+    assert result.checked == {q.op.name: 2 * int(np.prod(q.op.out_shape)) for q in qgraph.ops}  # 2 inferences
 
 
 @pytest.mark.parametrize("model, cfg, band_rows", [
@@ -51,7 +51,7 @@ def test_mobilenet_025_128_bit_exact(tmp_path):
     generate(q, fuse_all(q, EngineConfig(8, 8, 4, 9), 4), tmp_path / "p")
     result = run_csim(tmp_path / "p", unity=True)
     assert_pass(result, q)
-    assert len(result.checked) == 29 and result.checked["fc"] == 1000
+    assert len(result.checked) == 29 and result.checked["fc"] == 2000
 
 
 def test_corrupted_weight_fails_at_that_layer(tmp_path):
@@ -71,7 +71,7 @@ def test_corrupted_weight_fails_at_that_layer(tmp_path):
     assert result.first_mismatch is not None and result.first_mismatch.layer == "conv_pw_2"
     assert "FAIL: layer conv_pw_2 index" in result.output
     # every layer before it still matched in full
-    assert result.checked["conv_dw_2"] == 4 * 4 * 16
+    assert result.checked["conv_dw_2"] == 2 * 4 * 4 * 16
 
 
 def _single_layer(kind: str, h: int, w: int, c: int, k: int, stride: int, cout: int, relu6: bool) -> Graph:
