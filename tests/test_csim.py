@@ -277,3 +277,30 @@ def test_feature_maps_in_dram_bit_exact(tmp_path, model, fuse, tiles):
     assert "mode=m_axi port=fmem offset=slave bundle=gmem1" in top
     assert top.count("fmap_store(fmem,") == proj.fmaps_in_dram and top.count("fmap_load(fmem,") >= proj.fmaps_in_dram
     assert_pass(run_csim(out, unity=True), q)
+
+
+@PROP
+@given(h=st.integers(2, 9), w=st.integers(1, 8), c=st.integers(1, 9), stride=st.integers(1, 2),
+       cout=st.integers(1, 9), band_rows=st.integers(1, 5), weight_tiles=st.integers(1, 3),
+       conv_rows=st.integers(1, 4), dram=st.booleans(), tin=st.integers(1, 5), tout=st.integers(1, 4),
+       tc=st.integers(1, 4), tk=st.sampled_from([1, 3, 9]))
+def test_property_fused_pair_with_dram(tmp_path_factory, h, w, c, stride, cout, band_rows, weight_tiles, conv_rows,
+                                       dram, tin, tout, tc, tk):
+    """conv -> fused DW->PW: random shapes, band heights, weight tiles, and (optionally) everything in DRAM."""
+    from hwgen.steps import StepTiling
+
+    g = Graph("prop_fused")
+    g.add("input", Input(shape=(h, w, 3)))
+    for name, layer in (("conv1", Conv2D(kernel=3, stride=1, filters=c)), ("dw", DepthwiseConv2D(stride=stride)),
+                        ("pw", PointwiseConv2D(filters=cout))):
+        g.add(name, layer)
+        g.add(f"{name}_bn", BatchNorm())
+        g.add(f"{name}_relu", ReLU6())
+    q = quantized(g.validate())
+    mapping = HandMapping(EngineConfig(tin, tout, tc, tk), {"dw": band_rows}, weights_in_dram=dram,
+                          fmaps_in_dram=dram,
+                          tiles={"conv1": StepTiling(conv_rows, 1, False, dram), "dw": StepTiling(band_rows,
+                                                                                                  weight_tiles)})
+    out = tmp_path_factory.mktemp("fused")
+    generate(q, mapping, out / "p")
+    assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)
