@@ -76,12 +76,12 @@ def quantize_array(x: np.ndarray, fmt: FixedFormat) -> tuple[np.ndarray, int]:
     if not np.all(np.isfinite(x)):
         raise HwgenError("cannot quantize non-finite values (NaN or infinity in the input)")
     limit = float(1 << 62)  # keep the int64 conversion defined; saturate() clamps far inside this
-    scaled = np.clip(np.rint(x * 2.0 ** fmt.frac), -limit, limit)
+    scaled = np.clip(np.rint(np.ldexp(x, fmt.frac)), -limit, limit)
     return saturate(scaled.astype(np.int64), fmt)
 
 
 def dequantize(codes: np.ndarray, fmt: FixedFormat) -> np.ndarray:
-    return np.asarray(codes, dtype=np.float64) * 2.0 ** -fmt.frac
+    return np.ldexp(np.asarray(codes, dtype=np.float64), -fmt.frac)
 
 
 def quantize_input(qgraph: "QuantGraph", x: np.ndarray) -> tuple[np.ndarray, int]:

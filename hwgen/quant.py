@@ -256,14 +256,17 @@ def _weighted_op(op: ComputeOp, in_fmt: FixedFormat, out_fmt: FixedFormat, w: np
                          "model's limit); lower --act-bits/--weight-bits")
     accs = [kernels.linear(op, x, wq, bound) for x in xs_q]
     if bias_correction:
-        err = [acc * 2.0 ** -acc_frac + b - y for acc, y in zip(accs, pre_f)]
+        err = [np.ldexp(acc.astype(np.float64), -acc_frac) + b - y for acc, y in zip(accs, pre_f)]
         b = b - np.concatenate([e.reshape(-1, e.shape[-1]) for e in err]).mean(axis=0)
-    bias_max = float(np.abs(np.rint(b * 2.0 ** acc_frac)).max())
+    with np.errstate(over="ignore"):  # absurd ranges become inf here and are rejected just below
+        scaled = np.rint(np.ldexp(b, acc_frac))
+    bias_max = min(float(np.abs(scaled).max()), 2.0 ** 63)
     qop.bias_bits = int_bits(bias_max) if bias_max else 1
     if qop.bias_bits > MAX_ACC_BITS:
-        raise HwgenError(f"op {op.name!r}: bias needs {qop.bias_bits} bits at frac {acc_frac} "
-                         f"(> {MAX_ACC_BITS}); lower --act-bits/--weight-bits")
-    qop.bias = np.rint(b * 2.0 ** acc_frac).astype(np.int64)
+        raise HwgenError(f"op {op.name!r}: bias needs {qop.bias_bits} bits at frac {acc_frac} (> {MAX_ACC_BITS}, "
+                         f"the int64 golden model's limit; max |bias| {np.abs(b).max():.3g}, max |weight| "
+                         f"{np.abs(w).max():.3g})")
+    qop.bias = scaled.astype(np.int64)
     qop.acc_bits = accumulator_bits(in_fmt.width, w_fmt.width, qop.terms, qop.bias_bits)
     return qop, accs
 

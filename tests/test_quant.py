@@ -270,3 +270,12 @@ def test_pool_after_unbounded_op_is_not_capped_at_6():
     assert q.act_max["pool"] > 25 and pool.out_fmt.integer == int_bits(q.act_max["pool"]) + 1 == 7
     res = run_fixed(q, random_input(q, 0))
     assert res.clipped["pool"] == 0
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e30])
+def test_absurd_weight_ranges_give_one_line_errors(scale):
+    g = get_model("tiny_odd")
+    w = random_weights(g)
+    w["conv_pw_1"]["kernel"] = w["conv_pw_1"]["kernel"] * scale
+    with pytest.raises(HwgenError, match=r"op 'conv_pw_1': bias needs \d+ bits"):
+        quantize(g, weights=w)
