@@ -1,14 +1,21 @@
 """Mapping: split the PE budget between the engines and tile every layer so its buffers fit the board.
 
-Search. For every PE split (tin x tout PW array, tc x tk DW lanes with tk in
-{1, K, K*K}, total <= pe; for a given PW array the DW engine gets all remaining
-PEs, since more DW lanes are never slower) a closed-form lower bound of the
-network's cycles is computed for all splits at once with numpy: the input and
-output beats, HANDOFFs, each lone op's tile, and for a fused pair the larger of
-(one DW row + all PW work) and (all DW work + one PW row). Splits are then
-simulated exactly in increasing order of their bound until the next bound is no
-better than the best simulated latency (branch and bound), so the result is the
-best split for this planner, and a larger PE budget never gives a slower one.
+Search. Candidate splits are (tin x tout PW array, tc x tk DW lanes with tk in
+{1, K, K*K}) with tin*tout + tc*tk <= pe, each factor a "breakpoint" — a value
+where ceil(X/t) drops for some channel count X of the network (any other value
+is no faster than the breakpoint below it and costs PEs and memory width). The
+budget is capped at the board's DSP count (more PEs cannot be built). For all
+candidates at once, numpy computes a closed-form lower bound of the cycles: the
+input and output beats, HANDOFFs, each lone op's tile, for a fused pair the larger
+of (one DW row + all PW work) and (all DW work + one PW row), and per step the
+time its feature-map transfers need on the DRAM channel when the map cannot be
+on-chip in any plan. Candidates are then planned and simulated exactly in order
+of their bound until the next bound is no better than the best simulated latency
+(branch and bound), so the result is the best split for this planner, and as the
+candidate set only grows with the budget, more PEs are never slower. Candidates
+whose smallest buffers overflow the board go last. A DRAM-bound search stops after
+48 exact simulations (its bounds are loose and many splits tie); there
+monotonicity is checked by the tests rather than guaranteed.
 
 Memory plan for a split (first that fits the board's BRAM36/URAM wins):
 1. everything on-chip: two feature-map buffers (a layer reads one, writes the
@@ -18,8 +25,9 @@ Memory plan for a split (first that fits the board's BRAM36/URAM wins):
 3. feature maps larger than a threshold live in DRAM and are streamed in row
    bands through double-buffered band buffers (the threshold lowers until it fits).
 Row bands of fused pairs are chosen per step to minimise the step's simulated
-time (under a band-buffer budget when streamed from DRAM); lone ops with on-chip
-feature maps run as one tile (the RTL contract).
+time; when the step streams maps from DRAM or re-loads weight tiles per band, the
+band buffers must also fit a budget (what the fixed buffers leave, halved until the
+plan fits). Lone ops with on-chip feature maps run as one tile (the RTL contract).
 
 Buffer geometry: feature-map, band and ping-pong buffers are words of
 max(tin, tc) channels; PW weights words of tin*tout, DW weights words of tc*tk,
@@ -38,8 +46,9 @@ import numpy as np
 from .boards import DEFAULT_BOARD, Board, get_board
 from .errors import HwgenError
 from .graph import ComputeOp
-from .hw import (DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv, dw_iterations,
-                 fused_schedule, pw_iterations, uram_blocks)
+from .hw import (BRAM36_SHAPES, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, URAM_SHAPE, EngineConfig, bram36_blocks,
+                 cdiv, fused_schedule, uram_blocks)
+from .resources import dsp_count, dsp_per_pe, lut_count
 from .sim import Trace, run_schedule
 from .steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, pw_band_cycles, pw_dot,
                     schedule_steps, weight_tile_channels)
@@ -78,6 +87,7 @@ class Mapping:
     dram_latency: int                  # cycles of one DRAM burst's latency
     fmap_limit: int                    # feature maps with more elements live in DRAM
     buffers: list[Buffer] = field(default_factory=list)
+    pe_budget: int = 0                 # the PEs asked for (the search uses at most the board's DSPs)
 
     @property
     def bram36(self) -> int:
@@ -97,7 +107,6 @@ class Mapping:
 
     @property
     def warnings(self) -> list[str]:
-        from .resources import dsp_count, lut_count
         out = []
         b = self.board
         if self.bram36 > b.bram36:
@@ -122,7 +131,7 @@ class Mapping:
     def to_dict(self) -> dict:
         c = self.cfg
         return {
-            "pe": c.pe, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
+            "pe": c.pe, "pe_budget": self.pe_budget, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
             "split": format_split(c), "board": self.board.name, "part": self.board.part,
             "clock_mhz": self.clock_mhz, "act_bits": self.act_bits, "weight_bits": self.weight_bits,
             "weights_in_dram": self.weights_in_dram, "fmaps_in_dram": self.fmaps_in_dram,
@@ -280,7 +289,7 @@ def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
     if op is step.last:
         bits += (ho * wo * co if not t.out_dram else 2 * o_b) * ab
     if step.fused:
-        bits += pp * 2 * ab // 2  # the ping-pong is shared by the pair: half each
+        bits += pp * ab  # each op of the pair is charged half of the two-half ping-pong
     if op.kind != "pool":
         if mapping.weights_in_dram and op is step.pw_op:
             ch = weight_tile_channels(op, t.weight_tiles, mapping.cfg)[0]
@@ -325,7 +334,8 @@ def _best_onchip_band(step: Step, cfg: EngineConfig) -> int:
 
 
 def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx) -> int:
-    tr = run_schedule([step], {step.name: tiling}, cfg, weights_in_dram=False, input_in_dram=False,
+    """Cycles of one step alone (its weight tiles, re-loaded per band, included when tiled)."""
+    tr = run_schedule([step], {step.name: tiling}, cfg, weights_in_dram=tiling.weight_tiles > 1, input_in_dram=False,
                       act_bits=ctx.act_bits, weight_bits=ctx.weight_bits, bytes_per_cycle=ctx.bpc,
                       latency=ctx.latency)
     return tr.steps[0].done - tr.steps[0].ready
@@ -351,7 +361,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
         elif ctx.band_rows is not None:
             tiles[s.name] = StepTiling(min(ctx.band_rows, s.out_rows) if s.fused or ind or outd else s.out_rows,
                                        wt, ind, outd)
-        elif not (ind or outd):
+        elif not (ind or outd or (s.fused and wt > 1)):
             tiles[s.name] = StepTiling(onchip_bands[s.name] if s.fused else s.out_rows, wt, ind, outd)
         elif band_budget_bits == 0:
             tiles[s.name] = StepTiling(1, wt, ind, outd)
@@ -403,11 +413,6 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
     band_bufs = ("in_band", "out_band", "dw_pw_pingpong")
     for limit in sorted(set(tensors), reverse=True) + [0]:
         for cap in caps:
-            if limit == all_onchip:
-                last = _attempt(steps, cfg, ctx, True, limit, cap, None, onchip_bands, times)
-                if last.memory_fits:
-                    return last
-                continue
             # One-row bands need the least memory: if they do not fit, no band height will.
             last = _attempt(steps, cfg, ctx, True, limit, cap, 0, onchip_bands, times)
             if not last.memory_fits:
@@ -546,8 +551,13 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
             raise HwgenError(f"--split {format_split(cfg)} uses {cfg.pe} PEs, more than --pe {pe}")
         if cfg.tk not in tks:
             raise HwgenError(f"--split {format_split(cfg)}: tk must be one of {tks} for kernel {dw_kernel(steps)}")
-        return plan_memory(steps, cfg, ctx)
-    return _search(steps, pe, tks, ctx)
+        m = plan_memory(steps, cfg, ctx)
+        m.pe_budget = pe
+        return m
+    # More PEs than DSPs cannot be built: search within the DSP budget (so more PEs are never slower).
+    m = _search(steps, min(pe, max(2, b.dsp // dsp_per_pe(act_bits, weight_bits))), tks, ctx)
+    m.pe_budget = pe
+    return m
 
 
 _MAX_UNFIT_TRIES = 16
@@ -555,9 +565,53 @@ _MAX_UNFIT_TRIES = 16
 _MAX_EXACT = 48
 
 
+def _min_blocks(depth: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(BRAM36, URAM) blocks of depth x width memories, vectorised hw.bram36_blocks / hw.uram_blocks."""
+    bram = np.min([-(-width // w) * -(-depth // d) for d, w in BRAM36_SHAPES], axis=0)
+    return bram, -(-width // URAM_SHAPE[1]) * -(-depth // URAM_SHAPE[0])
+
+
+def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
+    """Whether each split's smallest buffers fit the board (a URAM counted as 8 BRAM36).
+
+    Smallest: weight double buffers of one tout group per tile, one-row band and
+    ping-pong buffers, biases; maps too large for any plan are streamed.
+    """
+    tin, tout, tc, tk = (cand[:, i] for i in range(4))
+    ab, wb = ctx.act_bits, ctx.weight_bits
+    word = np.maximum(tin, tc)
+    blocks = np.zeros(len(cand), dtype=np.int64)
+
+    def add(depth: np.ndarray, width: np.ndarray) -> None:
+        nonlocal blocks
+        b, u = _min_blocks(depth, width)
+        blocks = blocks + np.minimum(b, 8 * u if ctx.board.uram else b)
+
+    ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]
+    if ins:
+        add(2 * np.max([-(-m // tin) for m in ins], axis=0), tin * tout * wb)
+    dws = [(s.dw_op.out_shape[2], s.dw_op.kernel ** 2) for s in steps if s.dw_op is not None]
+    if dws:
+        add(2 * np.max([-(-c // tc) * -(-kk // tk) for c, kk in dws], axis=0), tc * tk * wb)
+    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    flags = _fmap_flags(steps, capacity // (2 * ab))
+    halves = [0, 0, 0]
+    for s, (ind, outd) in zip(steps, flags):
+        one_row = _band_buffer_elems(s, StepTiling(1, 1, ind, outd))
+        halves = [max(a, b) for a, b in zip(halves, one_row)]
+    for elems in halves:
+        if elems:
+            add(2 * -(-elems // word), word * ab)
+    nbias = sum(op.out_shape[2] for s in steps for op in s.ops if op.kind != "pool")
+    add(np.full(len(cand), nbias), np.full(len(cand), ab + wb))
+    return blocks <= ctx.board.bram36 + 8 * ctx.board.uram
+
+
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
     cand = _candidates(steps, pe, tks)
     lb = _lower_bounds(steps, cand, _dram_floor(steps, ctx))
+    # Splits whose smallest buffers overflow the board go last.
+    lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)
     # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).
     order = np.lexsort((cand[:, 3], cand[:, 1], cand[:, 0], -cand[:, 2], lb))
     best: tuple[tuple[int, int], Mapping] | None = None

@@ -10,7 +10,10 @@ On-chip path (the contract the generated RTL implements, hw.py docstring):
 the input takes H*W beats; each step starts HANDOFF after the previous one is
 done; a lone op is one tile of ``tile_cycles(iterations, depth)``; a fused
 DW->PW pair follows ``hw.fused_schedule`` over its row bands; the output starts
-HANDOFF after the last step and takes one beat per element.
+HANDOFF after the last step and takes one beat per element. The total is the
+cycle after the last output beat, i.e. what an RTL testbench counts from the
+first input beat to the last output beat inclusive (sources and sinks never
+stalling).
 
 Weights in DRAM: each step's weights (DW and PW weights of a fused pair
 together, biases stay on-chip) are one load of ``hw.dram_cycles(bytes)``; the
@@ -45,6 +48,7 @@ from typing import TYPE_CHECKING
 
 from .graph import ComputeOp
 from .hw import HANDOFF, EngineConfig, dram_cycles
+from .resources import dsp_count, lut_count
 from .steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, nbytes, pw_band_cycles,
                     step_weight_bytes, weight_bytes, weight_tile_channels)
 
@@ -170,12 +174,13 @@ class _Run:
         """Completion cycle of the weight load the next consumer needs."""
         return self.slot_end
 
-    def _start_slot(self, t: int, stats: EngineStats) -> None:
-        """The consumer of the current load started at ``t``: count its bytes, issue the next load."""
-        stats.dram_read += self.slots[self.slot]
+    def _start_slot(self, t: int) -> int:
+        """The consumer of the current load started at ``t``: issue the next load; returns the current one's bytes."""
+        nbytes_ = self.slots[self.slot]
         self.slot += 1
         if self.slot < len(self.slots):
             self.slot_end = self.chan.transfer(t, self.slots[self.slot])
+        return nbytes_
 
     def run(self, input_op: ComputeOp, in_dram: bool) -> Trace:
         h, w, c = input_op.in_shape
@@ -199,10 +204,9 @@ class _Run:
         bands = bands_of(step, tiling)
         nb = len(bands)
         pw = step.pw_op
-        chans: list[int | None] = list(weight_tile_channels(pw, tiling.weight_tiles, cfg)) if pw else [None]
         tiled = self._tiled(step, tiling)
-        if not tiled:
-            chans = [pw.out_shape[2]] if pw else [None]
+        _, out_w, out_c = step.last.out_shape
+        chans = weight_tile_channels(pw, tiling.weight_tiles, cfg) if tiled and pw else [out_c]
         stats = [EngineStats() for _ in step.ops]
         a_stats = stats[0]          # DW engine of a fused pair, or the only engine
         b_stats = stats[-1]         # the engine producing the step's output
@@ -212,7 +216,9 @@ class _Run:
             start0 = max(ready, w_end) + HANDOFF
             if w_end > ready:
                 a_stats.stall_dram += w_end - ready
-            self._start_slot(start0, a_stats)
+            self._start_slot(start0)
+            for op, st in zip(step.ops, stats):
+                st.dram_read += weight_bytes(op, self.weight_bits)
         ranges = []
         r = 0
         for b in bands:
@@ -220,7 +226,6 @@ class _Run:
             r += b
         in_op = step.first
         in_w, in_c = in_op.in_shape[1], in_op.in_shape[2]
-        out_h, out_w, out_c = step.last.out_shape
         in_end: list[int] = []
         if tiling.in_dram:
             b0 = nbytes(input_rows(in_op, *ranges[0]) * in_w * in_c, self.act_bits)
@@ -265,15 +270,19 @@ class _Run:
                 # The PW engine waiting for the first DW band of a fused pair is pipeline fill, not a stall.
                 s = _wait(b_free, deps, b_stats, count_stall=not (step.fused and first_b))
                 if tiled:
-                    self._start_slot(s, b_stats)
-                end = b_stats.run(s, pw_band_cycles(step, rows, ch if ch is not None else out_c, cfg))
+                    loaded = self._start_slot(s)
+                    if step.dw_op is not None and i == 0 and j == 0:  # the DW weights came with the first tile
+                        dw_bytes = weight_bytes(step.dw_op, self.weight_bits)
+                        a_stats.dram_read += dw_bytes
+                        loaded -= dw_bytes
+                    b_stats.dram_read += loaded
+                end = b_stats.run(s, pw_band_cycles(step, rows, ch, cfg))
                 b_free = end + HANDOFF
                 if not step.fused and j == 0:
                     issue_next_input(i, s)
             b_band_end.append(b_stats.last_end)
             if tiling.out_dram:
-                nbt = nbytes(rows * out_w * out_c, self.act_bits) if step.bandable else nbytes(
-                    out_h * out_w * out_c, self.act_bits)
+                nbt = nbytes(rows * out_w * out_c, self.act_bits)
                 b_stats.dram_write += nbt
                 store_end.append(self.chan.transfer(b_stats.last_end, nbt))
         done = max([b_stats.last_end] + store_end[-1:])
@@ -389,8 +398,7 @@ def _engine_pe(kind: str, cfg: EngineConfig) -> int:
 
 def simulate(ops: list[ComputeOp], mapping: "Mapping", model: str = "") -> Estimate:
     """Simulate ``ops`` (from ``graph.compute_ops``) as mapped by ``mapping``."""
-    from .mapping import onchip_data_bits
-    from .resources import dsp_count, lut_count
+    from .mapping import onchip_data_bits  # mapping imports this module
 
     trace = mapping.trace(ops)
     cfg = mapping.cfg

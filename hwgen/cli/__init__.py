@@ -18,7 +18,7 @@ def cli() -> None:
     """hwgen: depthwise-separable CNNs to FPGA accelerators."""
 
 
-for module in (analyze, quantize, estimate, hls):
+for module in (analyze, estimate, quantize, hls):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -1,19 +1,17 @@
 """`hwgen estimate`: latency, throughput, memory and resources of MODEL on the DW/PW engines."""
 from __future__ import annotations
 
-import sys
-
 import click
-from rich.console import Console
 
 from ..boards import BOARDS, DEFAULT_BOARD
 from ..graph import compute_ops
 from ..mapping import format_split, map_network
 from ..sim import Estimate, simulate
-from .common import format_option, load_model, model_options, print_csv, print_json, print_table
+from ..steps import StepTiling
+from .common import console, format_option, load_model, model_options, print_csv, print_json, print_table
 
 COLUMNS = ("layer", "engine", "cycles", "busy", "stall dram", "stall buf", "util %", "on-chip kbit", "DRAM rd KB",
-           "DRAM wr KB", "band", "wtiles")
+           "DRAM wr KB", "band", "wtiles", "maps")
 CSV_COLUMNS = ("name", "kind", "engine", "step", "cycles", "busy", "stall_dram", "stall_buffer", "macs", "pe",
                "utilization", "onchip_bits", "dram_read", "dram_write", "band_rows", "weight_tiles")
 WEIGHTS = {"auto": None, "dram": True, "onchip": False}
@@ -52,10 +50,12 @@ def estimate(model: str, alpha: float, resolution: int, variant: str, pe: int, b
 def print_report(est: Estimate, pe_budget: int) -> None:
     m = est.mapping
     c = m.cfg
-    # A report is wider than 80 columns: keep it readable when piped to a file.
-    con = Console() if sys.stdout.isatty() else Console(width=140)
+    con = console()
     con.print(f"[bold]{est.model}[/bold] on {m.board.name} ({m.board.part}) at {m.clock_mhz:g} MHz, "
               f"{m.act_bits}-bit activations, {m.weight_bits}-bit weights")
+    if pe_budget * (est.dsp // c.pe) > m.board.dsp:
+        con.print(f"note: {pe_budget} PEs need more DSPs than {m.board.name} has ({m.board.dsp}): searched within "
+                  f"the DSP budget")
     con.print(f"mapping: {c.pe} of {pe_budget} PEs — PW engine {c.tin}x{c.tout} = {c.pw_pe} "
               f"(also runs the first conv via im2col, the FC and, with {c.tin} adders, the pool); "
               f"DW engine {c.tc} lanes x {c.tk} taps = {c.dw_pe}  [--split {format_split(c)}]")
@@ -67,7 +67,7 @@ def print_report(est: Estimate, pe_budget: int) -> None:
         "layer": x.name, "engine": x.engine, "cycles": x.cycles, "busy": x.busy, "stall dram": x.stall_dram,
         "stall buf": x.stall_buffer, "util %": round(100 * x.utilization, 1), "on-chip kbit": round(x.onchip_bits / 1024),
         "DRAM rd KB": round(x.dram_read / 1024, 1), "DRAM wr KB": round(x.dram_write / 1024, 1), "band": x.band_rows,
-        "wtiles": x.weight_tiles} for x in est.layers]
+        "wtiles": x.weight_tiles, "maps": _maps(m.tiles[x.step])} for x in est.layers]
     print_table("per layer (cycles: wall-clock share; stalls: DRAM = waiting on a transfer, buffer = on the "
                 "other engine or a full buffer)", rows, COLUMNS, con)
     print_table("on-chip buffers", [{"buffer": b.name, "depth": b.depth, "width": b.width, "kbit": round(b.bits / 1024, 1),
@@ -88,6 +88,12 @@ def print_report(est: Estimate, pe_budget: int) -> None:
             con.print(f"[bold red]WARNING: does not fit {b.name}: {w}[/bold red]")
     else:
         con.print(f"fits {b.name}: yes")
+
+
+def _maps(t: StepTiling) -> str:
+    """Where a layer's step reads and writes its feature maps."""
+    return {(False, False): "on-chip", (True, False): "in DRAM", (False, True): "out DRAM",
+            (True, True): "in+out DRAM"}[(t.in_dram, t.out_dram)]
 
 
 COMMANDS = (estimate,)

@@ -1,0 +1,202 @@
+"""Simulator: hand-computed cycle counts of small cases, and the hw.py network schedule on the zoo's tiny nets."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hwgen import hw
+from hwgen.graph import Graph, compute_ops
+from hwgen.layers import BatchNorm, DepthwiseConv2D, Input, PointwiseConv2D, ReLU6
+from hwgen.mapping import map_network
+from hwgen.sim import DramChannel, simulate
+from hwgen.steps import schedule_steps
+from hwgen.zoo import get_model
+
+
+def _ops(shape, *layers):
+    g = Graph("t")
+    g.add("input", Input(shape=shape))
+    for i, layer in enumerate(layers):
+        g.add(f"l{i}", layer)
+    return compute_ops(g.validate())
+
+
+def test_single_depthwise_layer_by_hand():
+    ops = _ops((8, 8, 4), DepthwiseConv2D(kernel=3, stride=1))
+    m = map_network(ops, 16, "zcu104", split="2x2,2x3")
+    est = simulate(ops, m)
+    # input: 8*8 = 64 beats, done at 64; the layer starts at 64 + HANDOFF = 65.
+    # iterations = 64 pixels * ceil(4/2) channel groups * ceil(9/3) tap groups = 384; tile = 384 + DW_DEPTH 4 = 388.
+    # done at 65 + 388 = 453; output starts at 454 and takes 8*8*4 = 256 beats -> 710.
+    assert est.total_cycles == 710
+    (layer,) = est.layers
+    assert (layer.engine, layer.busy, layer.cycles, layer.stall_dram, layer.stall_buffer) == ("dw", 388, 389, 0, 0)
+    assert est.input_cycles == 64 and est.output_cycles == 256
+
+
+def test_single_pointwise_layer_by_hand():
+    ops = _ops((4, 4, 8), PointwiseConv2D(filters=16))
+    m = map_network(ops, 17, "zcu104", split="4x4,1x1")
+    est = simulate(ops, m)
+    # 16 input beats; start 17; 16 px * ceil(16/4) * ceil(8/4) = 128 iterations + PW_DEPTH 4 = 132 -> done 149;
+    # output from 150, 4*4*16 = 256 beats -> 406.
+    assert est.total_cycles == 406
+    assert est.layers[0].busy == 132 and est.layers[0].utilization == pytest.approx(2048 / (16 * 132))
+
+
+def _fused_ops():
+    return _ops((4, 4, 8), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=16))
+
+
+def test_fused_block_by_hand_pw_waits_for_dw():
+    ops = _fused_ops()
+    assert [s.fused for s in schedule_steps(ops)] == [True]
+    m = map_network(ops, 32, "zcu104", split="4x4,2x1", band_rows=2)
+    assert m.band_rows == {"l0": 2} and not m.weights_in_dram and not m.fmaps_in_dram
+    est = simulate(ops, m)
+    # bands of 2 rows = 8 px. DW band: 8 * ceil(8/2) * ceil(9/1) = 288 + 4 = 292; PW band: 8 * 4 * 2 = 64 + 4 = 68.
+    # start 17: DW0 [17, 309); PW0 starts max(17, 309+1) = 310 -> 378; DW1 starts 309+1 = 310 -> 602;
+    # PW1 free at 379, waits for DW1: starts 603 (stall 224, buffer) -> 671. Output 672 + 256 -> 928.
+    assert est.total_cycles == 928
+    dw, pw = est.layers
+    assert dw.busy == 584 and pw.busy == 136
+    assert pw.stall_buffer == 224 and dw.stall_buffer == 0
+    assert dw.cycles == 310 - 16 and pw.cycles == 671 - 310  # the pair's span split at the PW engine's first start
+    assert hw.fused_schedule(17, [292, 292], [68, 68]) == (671, 0, 224)
+
+
+def test_fused_block_by_hand_dw_waits_for_free_buffer():
+    ops = _fused_ops()
+    m = map_network(ops, 128, "zcu104", split="2x2,8x9", band_rows=1)
+    est = simulate(ops, m)
+    # 1-row bands (4 px): DW 4*1*1 + 4 = 8; PW 4 * ceil(16/2) * ceil(8/2) = 128 + 4 = 132.
+    # DW0 17-25, PW0 26-158, DW1 26-34, PW1 159-291, DW2 waits for PW0 (half 0): 159-167 (stall 124),
+    # PW2 292-424, DW3 waits for PW1: 292-300 (stall 124), PW3 425-557. Output 558 + 256 -> 814.
+    assert est.total_cycles == 814
+    dw, pw = est.layers
+    assert dw.stall_buffer == 248 and pw.stall_buffer == 0
+
+
+def test_dram_bound_weights_stall():
+    ops = _ops((4, 4, 64), PointwiseConv2D(filters=64))
+    # 0.2 GB/s at 200 MHz = 1 byte/cycle; burst latency ceil(150 ns * 200 MHz) = 30 cycles.
+    m = map_network(ops, 17, "zcu104", split="4x4,1x1", dram_gbps=0.2, weights_in_dram=True)
+    assert m.dram_bytes_per_cycle == 1.0 and m.dram_latency == 30
+    est = simulate(ops, m)
+    # weights 64*64 bytes load from cycle 0: 30 + 4096 = 4126 > input done (16): start 4127.
+    # compute 16 * 16 * 16 = 4096 + 4 = 4100 -> 8227; output 8228 + 4*4*64 = 1024 -> 9252.
+    assert est.total_cycles == 9252
+    assert est.layers[0].stall_dram == 4126 - 16
+    assert est.dram_read == 4096 and est.dram_write == 0
+
+
+def _network_schedule(ops, cfg, band_rows, dram=None):
+    """The hw.py docstring's network schedule, written out independently of the simulator."""
+    h, w, _ = ops[0].in_shape
+    t = h * w
+    steps = schedule_steps(ops)
+    loads_done = []
+    if dram:
+        bpc, lat, wbits = dram
+        nbytes = [sum(-(-op.weights * wbits // 8) for op in s.ops) for s in steps]
+        load_end = hw.dram_cycles(nbytes[0], bpc, lat)
+    for k, s in enumerate(steps):
+        start = t + hw.HANDOFF
+        if dram:
+            start = max(t, load_end) + hw.HANDOFF
+            loads_done.append(load_end)
+            if k + 1 < len(steps):  # the next step's weights load while this one runs
+                load_end = start + hw.dram_cycles(nbytes[k + 1], bpc, lat)
+        if s.fused:
+            d, p = s.ops
+            bands = hw.row_bands(d.out_shape[0], band_rows[d.name])
+            dwc = [hw.tile_cycles(hw.dw_iterations(r * d.out_shape[1], d.out_shape[2], d.kernel, cfg), hw.DW_DEPTH)
+                   for r in bands]
+            pwc = [hw.tile_cycles(hw.pw_iterations(r * p.out_shape[1], p.in_shape[2], p.out_shape[2], cfg),
+                                  hw.PW_DEPTH) for r in bands]
+            t = hw.fused_schedule(start, dwc, pwc)[0]
+            continue
+        (op,) = s.ops
+        ho, wo, co = op.out_shape
+        if op.kind == "conv":
+            cyc = hw.tile_cycles(hw.pw_iterations(ho * wo, op.kernel ** 2 * op.in_shape[2], co, cfg), hw.PW_DEPTH)
+        elif op.kind == "pool":
+            cyc = hw.tile_cycles(hw.pool_iterations(op.in_shape[0] * op.in_shape[1], op.in_shape[2], cfg),
+                                 hw.POOL_DEPTH)
+        elif op.kind == "fc":
+            cyc = hw.tile_cycles(hw.pw_iterations(1, op.in_shape[2], co, cfg), hw.PW_DEPTH)
+        elif op.kind == "pw":
+            cyc = hw.tile_cycles(hw.pw_iterations(ho * wo, op.in_shape[2], co, cfg), hw.PW_DEPTH)
+        else:
+            cyc = hw.tile_cycles(hw.dw_iterations(ho * wo, co, op.kernel, cfg), hw.DW_DEPTH)
+        t = start + cyc
+    oh, ow, oc = ops[-1].out_shape
+    return t + hw.HANDOFF + oh * ow * oc
+
+
+@pytest.mark.parametrize("model", ["tiny_dsc", "tiny_dsc4", "tiny_odd"])
+@pytest.mark.parametrize("split,band", [("8x4,4x1", 1), ("4x8,2x9", 2), ("3x5,5x3", 3)])
+def test_onchip_path_follows_network_schedule(model, split, band):
+    ops = compute_ops(get_model(model))
+    m = map_network(ops, 64, "zcu104", split=split, band_rows=band)
+    assert not m.weights_in_dram and not m.fmaps_in_dram
+    assert simulate(ops, m).total_cycles == _network_schedule(ops, m.cfg, m.band_rows)
+
+
+@pytest.mark.parametrize("model", ["tiny_dsc", "tiny_odd"])
+@pytest.mark.parametrize("gbps", [0.05, 0.4, 20.0])
+def test_weights_in_dram_path_follows_network_schedule(model, gbps):
+    ops = compute_ops(get_model(model))
+    m = map_network(ops, 64, "zcu104", split="8x4,4x1", band_rows=2, dram_gbps=gbps, weights_in_dram=True)
+    assert all(t.weight_tiles == 1 for t in m.tiles.values())
+    expected = _network_schedule(ops, m.cfg, m.band_rows, (m.dram_bytes_per_cycle, m.dram_latency, 8))
+    est = simulate(ops, m)
+    assert est.total_cycles == expected
+    assert est.dram_read == sum(-(-op.weights * 8 // 8) for op in ops)
+    if gbps == 0.05:
+        assert sum(x.stall_dram for x in est.layers) > 0
+
+
+def test_mapper_picks_fastest_onchip_band():
+    ops = compute_ops(get_model("tiny_dsc4"))
+    m = map_network(ops, 64, "zcu104", split="8x4,4x1")
+    best = simulate(ops, m).total_cycles
+    for band in (1, 2, 4, 8, 16):
+        forced = map_network(ops, 64, "zcu104", split="8x4,4x1", band_rows=band)
+        assert simulate(ops, forced).total_cycles >= best
+
+
+def test_dram_channel_serializes_and_backfills():
+    ch = DramChannel(bytes_per_cycle=2.0, latency=10)
+    assert ch.transfer(0, 100) == 60          # 10 + 50
+    assert ch.transfer(20, 20) == 80          # busy until 60: 60 + 10 + 10
+    assert ch.transfer(200, 2) == 211
+    assert ch.transfer(100, 40) == 130        # fits in the idle gap [80, 200)
+    assert ch.transfer(0, 0) == 0             # nothing to move
+
+
+def test_fmaps_in_dram_on_small_board():
+    ops = compute_ops(get_model("mobilenet_v1"))
+    m = map_network(ops, 64, "pynq-z2")
+    est = simulate(ops, m)
+    assert m.fmaps_in_dram and m.weights_in_dram and m.memory_fits and est.fits
+    streamed = [x for x in est.layers if m.tiles[x.step].in_dram]
+    assert streamed and all(x.dram_read > 0 for x in streamed if x.name == x.step)
+    assert est.dram_write > 0 and est.dram_read > sum(op.weights for op in ops)
+    assert est.total_cycles >= est.ideal_cycles
+
+
+@settings(max_examples=40, deadline=None)
+@given(model=st.sampled_from(["tiny_dsc", "tiny_dsc4", "tiny_odd"]), tin=st.integers(1, 12), tout=st.integers(1, 12),
+       tc=st.integers(1, 12), tk=st.sampled_from([1, 3, 9]), band=st.integers(1, 20),
+       gbps=st.one_of(st.none(), st.floats(0.01, 50.0)))
+def test_any_split_follows_network_schedule(model, tin, tout, tc, tk, band, gbps):
+    ops = compute_ops(get_model(model))
+    split = f"{tin}x{tout},{tc}x{tk}"
+    m = map_network(ops, 1000, "zcu104", split=split, band_rows=band, dram_gbps=gbps,
+                    weights_in_dram=gbps is not None)
+    dram = (m.dram_bytes_per_cycle, m.dram_latency, 8) if gbps is not None else None
+    est = simulate(ops, m)
+    assert est.total_cycles == _network_schedule(ops, m.cfg, m.band_rows, dram)
+    assert est.total_cycles >= est.macs / m.cfg.pe
