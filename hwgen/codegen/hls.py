@@ -69,30 +69,28 @@ class _Block:
 
 @dataclass
 class _Rom:
-    """One engine's weight/bias memory: all layers as a ROM, or two DRAM-loaded slots (ping-pong)."""
+    """One engine's weights (all layers as a ROM, or two DRAM-loaded slots, ping-pong) and bias ROM (always on-chip)."""
 
     engine: str
     lanes: int
     blanes: int
     dram: bool
     slot_words: int  # DRAM mode: words of the largest layer or weight tile
-    slot_bwords: int
     blocks: list[_Block] = field(default_factory=list)
     used: int = 0
     bused: int = 0
     loads: int = 0  # DRAM mode: slot loads so far (they alternate between the two slots)
 
     def place(self, name: str, words: np.ndarray, bias: np.ndarray, loads: int = 1) -> tuple[int, int, int]:
-        """Offsets (weight word, bias word) of a layer and, in DRAM mode, the slot of its first of ``loads`` loads."""
+        """Offsets (weight word, bias word) of a layer and, in DRAM mode, the weight slot of its first of ``loads`` loads."""
         slot = self.loads % 2
         self.loads += loads
         if self.dram:
-            w_off, b_off = slot * self.slot_words, slot * self.slot_bwords
+            w_off, b_off = slot * self.slot_words, self.bused
         else:
             w_off, b_off = self.used, self.bused
         # DRAM mode: the words go to weights.bin, the header only declares the slots
-        self.blocks.append(_Block(name, w_off, b_off, [] if self.dram else _rows(words),
-                                  [] if self.dram else _rows(bias)))
+        self.blocks.append(_Block(name, w_off, b_off, [] if self.dram else _rows(words), _rows(bias)))
         self.used += len(words)
         self.bused += len(bias)
         return w_off, b_off, slot
@@ -103,7 +101,7 @@ class _Rom:
 
     @property
     def bwords(self) -> int:
-        return max(2 * self.slot_bwords if self.dram else self.bused, 1)
+        return max(self.bused, 1)
 
 
 def _pack(codes: np.ndarray, bits: int) -> bytes:
@@ -189,14 +187,12 @@ def _check(qgraph: QuantGraph) -> None:
             raise HwgenError(f"op {q.op.name!r}: kind {q.op.kind!r} has no HLS engine")
 
 
-def _engine_words(q: QuantOp, cfg: EngineConfig) -> tuple[str, int, int]:
-    """(engine, weight words, bias words) of a weighted op."""
+def _engine_words(q: QuantOp, cfg: EngineConfig) -> tuple[str, int]:
+    """(engine, weight words) of a weighted op."""
     op = q.op
     if op.kind == "dw":
-        ngc = cdiv(op.in_shape[2], cfg.tc)
-        return "dw", ngc * cdiv(op.kernel * op.kernel, cfg.tk), ngc
-    ngo = cdiv(op.out_shape[2], cfg.tout)
-    return "pw", ngo * cdiv(op.kernel * op.kernel * op.in_shape[2], cfg.tin), ngo
+        return "dw", cdiv(op.in_shape[2], cfg.tc) * cdiv(op.kernel * op.kernel, cfg.tk)
+    return "pw", cdiv(op.out_shape[2], cfg.tout) * cdiv(op.kernel * op.kernel * op.in_shape[2], cfg.tin)
 
 
 def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
@@ -237,19 +233,17 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     pw_tiles = {ops[g[-1]].op.name: tilings[ops[g[0]].op.name].weight_tiles
                 for g in groups if dram and ops[g[0]].op.name in tilings and ops[g[-1]].weights is not None
                 and ops[g[-1]].op.kind != "dw"}
-    sizes = {"pw": [(0, 0)], "dw": [(0, 0)]}
+    slot_words = {"pw": 0, "dw": 0}  # DRAM mode: the largest layer or weight tile per engine
     for q in ops:
         if q.weights is not None:
-            engine, nw, nb = _engine_words(q, cfg)
+            engine, nw = _engine_words(q, cfg)
             if engine == "pw" and pw_tiles.get(q.op.name, 1) > 1:
-                nb = _pw_tile_groups(q, pw_tiles[q.op.name], cfg)
-                nw = nb * cdiv(q.op.kernel * q.op.kernel * q.op.in_shape[2], cfg.tin)
-            sizes[engine].append((nw, nb))
-    roms = {"pw": _Rom("pw", cfg.tin * cfg.tout, cfg.tout, dram, max(w for w, _ in sizes["pw"]),
-                       max(b for _, b in sizes["pw"])),
-            "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, max(w for w, _ in sizes["dw"]),
-                       max(b for _, b in sizes["dw"]))}
-    beats = {e: (cdiv(r.lanes * w_bits, 64), cdiv(r.blanes * bias_bits, 64)) for e, r in roms.items()}
+                nw = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) * cdiv(q.op.kernel * q.op.kernel *
+                                                                         q.op.in_shape[2], cfg.tin)
+            slot_words[engine] = max(slot_words[engine], nw)
+    roms = {"pw": _Rom("pw", cfg.tin * cfg.tout, cfg.tout, dram, slot_words["pw"]),
+            "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, slot_words["dw"])}
+    beats = {e: cdiv(r.lanes * w_bits, 64) for e, r in roms.items()}  # 64-bit DRAM beats per weight word
     wmem = bytearray()
     steps: list[dict] = []
     cur = BUF_IMG
@@ -257,19 +251,15 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     band_rows_used: dict[str, int] = {}
     max_rows = max_cols = max_ngi = max_ngo = max_ngc = max_ngt = max_pool_px = max_pool_ngc = 1
 
-    def emit(words: np.ndarray, bias: np.ndarray) -> tuple[int, int]:
-        """DRAM mode: append a layer's weight words, then its bias words, to weights.bin; their first beats."""
+    def emit(words: np.ndarray) -> int:
+        """DRAM mode: append a layer's weight words to weights.bin (biases stay on-chip); its first beat."""
         wbeat = len(wmem) // 8
         wmem.extend(_pack(words, w_bits))
-        bbeat = len(wmem) // 8
-        wmem.extend(_pack(bias, bias_bits))
-        return wbeat, bbeat
+        return wbeat
 
-    def load(engine: str, words: np.ndarray, bias: np.ndarray, slot: int) -> dict:
+    def load(engine: str, words: np.ndarray, slot: int) -> dict:
         """The top's loader call for a whole layer."""
-        wbeat, bbeat = emit(words, bias)
-        return {"engine": engine, "wbeat": wbeat, "words": len(words), "bbeat": bbeat, "bwords": len(bias),
-                "slot": slot}
+        return {"engine": engine, "wbeat": emit(words), "words": len(words), "slot": slot}
 
     def pw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict], bands: int = 1) -> dict:
         nonlocal max_ngi, max_ngo
@@ -281,12 +271,10 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         w_off, b_off, slot = roms["pw"].place(q.op.name, words, bias, loads=bands * count if tiled else 1)
         tiles = None
         if dram and tiled:
-            wbeat, bbeat = emit(words, bias)
-            tiles = {"count": count, "groups": g, "ngo": ngo, "ngi": ngi, "wbeat": wbeat, "bbeat": bbeat,
-                     "tile_wbeats": g * ngi * beats["pw"][0], "tile_bbeats": g * beats["pw"][1], "slot0": slot,
-                     "slot_words": roms["pw"].slot_words, "slot_bwords": roms["pw"].slot_bwords}
+            tiles = {"count": count, "groups": g, "ngo": ngo, "ngi": ngi, "wbeat": emit(words),
+                     "tile_wbeats": g * ngi * beats["pw"], "slot0": slot, "slot_words": roms["pw"].slot_words}
         elif dram:
-            loads.append(load("pw", words, bias, slot))
+            loads.append(load("pw", words, slot))
         op = q.op
         lo, hi = _clamp(q)
         fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
@@ -300,7 +288,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         words, bias, ngc, ngt = _dw_words(q, cfg)
         w_off, b_off, slot = roms["dw"].place(q.op.name, words, bias)
         if dram:
-            loads.append(load("dw", words, bias, slot))
+            loads.append(load("dw", words, slot))
         op = q.op
         lo, hi = _clamp(q)
         fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.kernel,
@@ -406,7 +394,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
         dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem), wmem_beats=max(len(wmem) // 8, 1),
         fmaps=fmem_half > 0, fmem_half=fmem_half, fmem_bits=8 * cdiv(act_bits, 8),
-        pw_wbeats=beats["pw"][0], pw_bbeats=beats["pw"][1], dw_wbeats=beats["dw"][0], dw_bbeats=beats["dw"][1],
+        pw_wbeats=beats["pw"], dw_wbeats=beats["dw"],
         wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
         result_buf=f"fm[{cur}]", fm_partition=cfg.tin, band_partition=cfg.tin,
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
