@@ -318,7 +318,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         max_rows, max_cols = max(max_rows, out_h), max(max_cols, out_w)
         if len(group) == 2:
             rows = int(mapping.band_rows[op.name])
-        elif last.kind not in ("pool", "fc") and (in_dram or out_dram):
+        elif last.kind not in ("pool", "fc") and (in_dram or out_dram) and tiling is not None:
             rows = tiling.band_rows
         else:
             rows = out_h
