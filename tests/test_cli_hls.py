@@ -69,3 +69,17 @@ def test_generate_refuses_nonempty_outdir_without_force(tmp_path):
 def test_csim_not_a_project_exit_2(tmp_path):
     r = hwgen("csim", str(tmp_path))
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a generated HLS project" in r.stderr
+
+
+@pytest.mark.skipif(not shutil.which("g++"), reason="g++ not installed")
+def test_generate_mobilenet_on_pynq_weights_in_dram(tmp_path):
+    """The real mapping of MobileNet v1 0.25-128 on PYNQ-Z2: weights in DRAM, the FC in weight tiles."""
+    out = tmp_path / "prj"
+    r = hwgen("generate", "mobilenet_v1", "--alpha", "0.25", "--resolution", "128", "--board", "pynq-z2",
+              "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "weights in DRAM (m_axi) (463,600 codes, 1 layer in output-channel weight tiles)" in r.stdout
+    assert (out / "weights.bin").stat().st_size > 463_600  # 8-bit codes, words padded to 64-bit beats
+    c = hwgen("csim", str(out), "--unity")
+    assert c.returncode == 0, c.stdout[-2000:]
+    assert "PASS: 29 layers and 1000 outputs bit-exact (2 inferences)" in c.stdout
