@@ -214,6 +214,26 @@ def _in_rows(op: ComputeOp, r0: int, r1: int) -> int:
     return hi - lo
 
 
+def _im2col_rows(op: ComputeOp, ngi: int, tin: int) -> list[tuple[list[int], list[int], list[int]]]:
+    """(channel, dy, dx) of every im2col lane of a KxK conv, ordered (ky, kx, cin); channel -1 beyond M."""
+    cin, k = op.in_shape[2], op.kernel
+    rows = []
+    for ig in range(ngi):
+        cols = [ig * tin + i for i in range(tin)]
+        valid = [col < k * k * cin for col in cols]
+        rows.append(([col % cin if v else -1 for col, v in zip(cols, valid)],
+                     [col // cin // k if v else 0 for col, v in zip(cols, valid)],
+                     [col // cin % k if v else 0 for col, v in zip(cols, valid)]))
+    return rows
+
+
+def _tap_rows(k: int, ngt: int, tk: int) -> list[tuple[list[int], list[int]]]:
+    """(dy, dx) of every tap lane of a KxK window; dy -1 beyond the K*K taps."""
+    taps = [[tg * tk + t for t in range(tk)] for tg in range(ngt)]
+    return [([tap // k if tap < k * k else -1 for tap in row], [tap % k if tap < k * k else 0 for tap in row])
+            for row in taps]
+
+
 def _pw_tile_groups(q: QuantOp, tiles: int, cfg: EngineConfig) -> int:
     """Output-channel groups (of tout) per weight tile when a PW-engine layer's weights are split in ``tiles``."""
     ngo = cdiv(q.op.out_shape[2], cfg.tout)
@@ -245,6 +265,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, slot_words["dw"])}
     beats = {e: cdiv(r.lanes * w_bits, 64) for e, r in roms.items()}  # 64-bit DRAM beats per weight word
     wmem = bytearray()
+    im2col_rows: list[tuple[list[int], list[int], list[int]]] = []  # per TIN-lane group: (c, dy, dx)
+    tap_rows: list[tuple[list[int], list[int]]] = []  # per TK-tap group: (dy, dx)
+    tap_offsets: dict[int, int] = {}
     steps: list[dict] = []
     cur = BUF_IMG
     fm_words = band_words = pool_words = 1
@@ -264,6 +287,10 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     def pw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict], bands: int = 1) -> dict:
         nonlocal max_ngi, max_ngo
         words, bias, ngi, ngo = _pw_words(q, cfg)
+        col_off = -1
+        if q.op.kind == "conv":  # KxK conv: decode table of its im2col lanes
+            col_off = len(im2col_rows)
+            im2col_rows.extend(_im2col_rows(q.op, ngi, cfg.tin))
         tiled = pw_tiles.get(q.op.name, 1) > 1
         g = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) if tiled else ngo
         count = cdiv(ngo, g)
@@ -279,20 +306,23 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         lo, hi = _clamp(q)
         fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
                   op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
-                  w_off, b_off, q.shift, lo, hi]
+                  w_off, b_off, q.shift, lo, hi, col_off]
         max_ngi, max_ngo = max(max_ngi, ngi), max(max_ngo, ngo)
         return {"op": i, "name": op.name, "dst": dst, "fields": fields, "ngo": ngo, "tiles": tiles}
 
     def dw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict]) -> dict:
         nonlocal max_ngc, max_ngt
         words, bias, ngc, ngt = _dw_words(q, cfg)
+        if q.op.kernel not in tap_offsets:  # one decode table block per kernel size
+            tap_offsets[q.op.kernel] = len(tap_rows)
+            tap_rows.extend(_tap_rows(q.op.kernel, ngt, cfg.tk))
         w_off, b_off, slot = roms["dw"].place(q.op.name, words, bias)
         if dram:
             loads.append(load("dw", words, slot))
         op = q.op
         lo, hi = _clamp(q)
         fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.kernel,
-                  op.stride, op.pad[0], op.pad[1], ngc, ngt, w_off, b_off, q.shift, lo, hi]
+                  op.stride, op.pad[0], op.pad[1], ngc, ngt, w_off, b_off, q.shift, lo, hi, tap_offsets[op.kernel]]
         max_ngc, max_ngt = max(max_ngc, ngc), max(max_ngt, ngt)
         return {"op": i, "name": op.name, "dst": dst, "fields": fields}
 
@@ -399,6 +429,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         result_buf=f"fm[{cur}]", fm_partition=cfg.tin, band_partition=cfg.tin,
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
         max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
+        im2col_rows=im2col_rows or [([-1] * cfg.tin, [0] * cfg.tin, [0] * cfg.tin)],
+        tap_rows=tap_rows or [([-1] * cfg.tk, [0] * cfg.tk)],
         tb_ops=[{"name": ident(q.op.name), "words": _words(q.op.out_shape)} for q in ops],
         band_rows_used=band_rows_used, weight_tiles={k: v for k, v in pw_tiles.items() if v > 1}, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
     )
@@ -436,6 +468,20 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
     }
     if ctx["dram"]:
         files["weights.bin"] = ctx["wmem"]
+    files["pw_decode.h"] = render(
+        "hls/decode.h.j2", engine="pw", model=ctx["model"], rows_macro="IM2COL_ROWS", lanes="TIN",
+        tables=[(name, [", ".join(map(str, row[j])) for row in ctx["im2col_rows"]])
+                for j, name in enumerate(("im2col_c", "im2col_dy", "im2col_dx"))],
+        comment={"im2col_c": "input channel of each im2col lane (-1: beyond the K*K*Cin dot product)",
+                 "im2col_dy": "window row offset of each lane", "im2col_dx": "window column offset of each lane"},
+        ctype={"im2col_c": "int", "im2col_dy": "signed char", "im2col_dx": "signed char"})
+    files["dw_decode.h"] = render(
+        "hls/decode.h.j2", engine="dw", model=ctx["model"], rows_macro="TAP_ROWS", lanes="TK",
+        tables=[(name, [", ".join(map(str, row[j])) for row in ctx["tap_rows"]])
+                for j, name in enumerate(("tap_dy", "tap_dx"))],
+        comment={"tap_dy": "window row offset of each tap lane (-1: beyond the K*K taps)",
+                 "tap_dx": "window column offset of each tap lane"},
+        ctype={"tap_dy": "signed char", "tap_dx": "signed char"})
     for engine in ENGINE_SOURCES:
         files[f"{engine}.h"] = render(f"hls/{engine}.h.j2", **ctx)
         files[f"{engine}.cpp"] = render(f"hls/{engine}.cpp.j2", **ctx)
