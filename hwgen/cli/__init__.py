@@ -9,7 +9,7 @@ import sys
 import click
 
 from ..errors import HwgenError
-from . import analyze, estimate, quantize, rtl
+from . import analyze, estimate, hls, quantize, rtl
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,7 +18,7 @@ def cli() -> None:
     """hwgen: depthwise-separable CNNs to FPGA accelerators."""
 
 
-for module in (analyze, estimate, quantize, rtl):
+for module in (analyze, estimate, quantize, hls, rtl):
     for command in module.COMMANDS:
         cli.add_command(command)
 

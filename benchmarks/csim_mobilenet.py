@@ -1,0 +1,47 @@
+"""C-simulation cost of generated HLS projects: generate, compile (g++), run, per model.
+
+Prints one line per case: codegen seconds, compile seconds, run seconds, PASS/FAIL.
+Usage: python benchmarks/csim_mobilenet.py [--full]   (--full adds MobileNet v1 1.0-224)
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hwgen.codegen.hls import generate_hls
+from hwgen.csim import run_csim
+from hwgen.graph import compute_ops
+from hwgen.mapping import map_network
+from hwgen.quant import quantize
+from hwgen.zoo import get_model
+
+CASES = [("tiny_dsc", {}, "zcu104"), ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, "zcu104"),
+         ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, "pynq-z2")]
+FULL = [("mobilenet_v1", {"alpha": 0.5, "resolution": 160}, "zcu104"), ("mobilenet_v1", {}, "zcu104"),
+        ("mobilenet_v1", {}, "pynq-z2")]
+
+
+def main() -> None:
+    cases = CASES + (FULL if "--full" in sys.argv else [])
+    print(f"{'model':30s} {'board':8s} {'weights':7s} {'codegen s':>9s} {'compile s':>9s} {'run s':>7s}  result")
+    for name, kw, board in cases:
+        graph = get_model(name, **kw)
+        mapping = map_network(compute_ops(graph), 64, board)
+        qgraph = quantize(graph)
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            generate_hls(qgraph, mapping, Path(tmp) / "p", part=mapping.board.part, clock_mhz=mapping.clock_mhz,
+                         board=board)
+            gen = time.perf_counter() - t0
+            for unity in (True, False):
+                r = run_csim(Path(tmp) / "p", unity=unity)
+                label = f"{graph.name}{' (unity)' if unity else ''}"
+                print(f"{label:30s} {board:8s} {'DRAM' if mapping.weights_in_dram else 'on-chip':7s} {gen:9.2f} "
+                      f"{r.compile_seconds:9.2f} {r.run_seconds:7.2f}  {'PASS' if r.passed else 'FAIL'}"
+                      f"{'' if not r.warnings else f' ({len(r.warnings)} warnings)'}")
+
+
+if __name__ == "__main__":
+    main()

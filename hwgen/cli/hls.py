@@ -1,0 +1,96 @@
+"""`hwgen generate` (Vitis HLS project) and `hwgen csim` (C-simulation with g++)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..boards import BOARDS, DEFAULT_BOARD
+from ..codegen.hls import generate_hls
+from ..codegen.writer import check_outdir
+from ..csim import run_csim
+from ..golden import STREAM_EVAL, random_images
+from ..graph import compute_ops
+from ..mapping import format_split, map_network
+from ..quant import DEFAULT_CALIB, accuracy_report, calibration_inputs, check_bits, quantize
+from .common import console, load_model, model_options
+from .quantize import print_report
+
+#: Seeded images of the accuracy report printed by `generate`.
+REPORT_IMAGES = 8
+
+
+@click.command("generate")
+@model_options
+@click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over both engines.")
+@click.option("--board", default=DEFAULT_BOARD, show_default=True, type=click.Choice(sorted(BOARDS)),
+              help="Target board (part and default clock).")
+@click.option("--clock-mhz", type=float, default=None, help="Clock (default: the board's).")
+@click.option("--act-bits", default=8, show_default=True, type=int, help="Activation width (2..32).")
+@click.option("--weight-bits", default=8, show_default=True, type=int, help="Weight width (2..32).")
+@click.option("--split", default=None, help="Force the engine split TINxTOUT,TCxTK (e.g. 8x8,4x9).")
+@click.option("--band-rows", default=None, type=int, help="Force the row-band height of every fused DW->PW pair.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of weights, calibration and test input.")
+@click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path), help="Project directory to create.")
+@click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")
+def generate(model: str, alpha: float, resolution: int, variant: str, pe: int, board: str, clock_mhz: float | None,
+             act_bits: int, weight_bits: int, split: str | None, band_rows: int | None, seed: int, outdir: Path,
+             force: bool) -> None:
+    """Write a Vitis HLS project (engines, top, weights, testbench, vectors, build.tcl) for MODEL."""
+    check_bits("act_bits", act_bits)
+    check_bits("weight_bits", weight_bits)
+    check_outdir(outdir, force)  # fail before the (possibly long) quantization
+    graph = load_model(model, alpha, resolution, variant)
+    mapping = map_network(compute_ops(graph), pe, board, act_bits, weight_bits, clock_mhz=clock_mhz, split=split,
+                          band_rows=band_rows)
+    qgraph = quantize(graph, weight_bits, act_bits, calibration_inputs(graph, DEFAULT_CALIB, seed), seed)
+    project = generate_hls(qgraph, mapping, outdir, part=mapping.board.part, clock_mhz=mapping.clock_mhz,
+                           board=mapping.board.name, seed=seed, force=force)
+    out = console()
+    print_report(accuracy_report(qgraph, random_images(graph.input_shape, REPORT_IMAGES, seed, STREAM_EVAL)),
+                 out=out)
+    bands = sorted(set(project.band_rows.values()))
+    out.print(f"engines: split {format_split(mapping.cfg)} ({mapping.cfg.pe} PEs); "
+              f"{len(project.band_rows)} fused DW->PW pairs, band rows {bands or '-'}; "
+              f"weights {'in DRAM (m_axi)' if project.weights_in_dram else 'on-chip'} "
+              f"({project.weight_codes:,} codes"
+              f"{_tiles(len(project.weight_tiles))})")
+    out.print(f"feature maps: {project.fmaps_in_dram} in DRAM (m_axi), on-chip buffers 2 x {project.fmap_words:,} "
+              f"codes")
+    for warning in mapping.warnings:
+        out.print(f"note: mapping {warning}")
+    out.print(f"wrote {len(project.files)} files to {outdir} (top {project.top}, {mapping.board.part} at "
+              f"{mapping.clock_mhz:g} MHz); run `hwgen csim {outdir}` or `vitis_hls -f build.tcl` there")
+
+
+def _tiles(layers: int) -> str:
+    return f", {layers} layer{'s' if layers > 1 else ''} in output-channel weight tiles" if layers else ""
+
+
+@click.command("csim")
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O0", "-O1", "-O2", "-O3"]),
+              help="g++ optimisation level.")
+@click.option("--unity", is_flag=True, help="Compile all sources as one translation unit (faster).")
+def csim(outdir: Path, opt: str, unity: bool) -> None:
+    """Compile OUTDIR's HLS sources with its testbench (g++, -Wall) and compare bit-exactly with the golden vectors."""
+    result = run_csim(outdir, opt=opt, unity=unity)
+    for line in result.warnings:
+        click.echo(line)
+    if result.compile_error:
+        click.echo(result.compile_error.rstrip())
+        click.echo(f"FAIL: compile error ({result.compile_seconds:.2f} s)")
+        sys.exit(1)
+    click.echo(result.output.rstrip())
+    timing = f"compile {result.compile_seconds:.2f} s, run {result.run_seconds:.2f} s"
+    if result.warnings:
+        click.echo(f"FAIL: {len(result.warnings)} compiler warnings ({timing})")
+        sys.exit(1)
+    if not result.passed:
+        click.echo(f"FAIL: {result.first_mismatch or 'testbench error'} ({timing})")
+        sys.exit(1)
+    click.echo(f"csim PASS ({timing})")
+
+
+COMMANDS = (generate, csim)

@@ -1,0 +1,198 @@
+"""HLS project generation: layout, determinism, vectors, atomic output, errors (no C++ compile here)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hls_helpers import HandMapping, fuse_all, generate, quantized
+from hwgen.codegen import hls
+from hwgen.errors import HwgenError
+from hwgen.golden import random_input, run_fixed
+from hwgen.hw import EngineConfig
+from hwgen.vectors import read_vectors
+from hwgen.zoo import tiny_dsc, tiny_odd
+
+
+@pytest.fixture(scope="module")
+def q_dsc():
+    return quantized(tiny_dsc())
+
+
+def tree(path):
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def test_pw_word_layout_matches_engine_indexing(q_dsc):
+    cfg = EngineConfig(3, 5, 2, 4)
+    q = q_dsc.op("conv1")  # (3,3,3,8): im2col M = 27 rows ordered (ky, kx, cin)
+    words, bias, ngi, ngo = hls._pw_words(q, cfg)
+    assert (ngi, ngo) == (9, 2) and words.shape == (18, 15) and bias.shape == (2, 5)
+    w = q.weights.reshape(27, 8)
+    for og in range(ngo):
+        for ig in range(ngi):
+            for i in range(cfg.tin):
+                for j in range(cfg.tout):
+                    m, n = ig * cfg.tin + i, og * cfg.tout + j
+                    expect = w[m, n] if m < 27 and n < 8 else 0
+                    assert words[og * ngi + ig, i * cfg.tout + j] == expect
+    assert list(bias.reshape(-1)) == list(q.bias) + [0, 0]
+
+
+def test_dw_word_layout_matches_engine_indexing(q_dsc):
+    cfg = EngineConfig(4, 4, 3, 2)
+    q = q_dsc.op("conv_dw_2")  # (3,3,16)
+    words, bias, ngc, ngt = hls._dw_words(q, cfg)
+    assert (ngc, ngt) == (6, 5) and words.shape == (30, 6)
+    for cg in range(ngc):
+        for tg in range(ngt):
+            for lane in range(cfg.tc):
+                for t in range(cfg.tk):
+                    c, tap = cg * cfg.tc + lane, tg * cfg.tk + t
+                    expect = q.weights[tap // 3, tap % 3, c] if c < 16 and tap < 9 else 0
+                    assert words[cg * ngt + tg, lane * cfg.tk + t] == expect
+    assert list(bias.reshape(-1)[:16]) == list(q.bias) and not bias.reshape(-1)[16:].any()
+
+
+def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
+    out = tmp_path / "prj"
+    proj = generate(q_dsc, fuse_all(q_dsc, EngineConfig(4, 4, 4, 3), 3), out, seed=5)
+    assert proj.top == "tiny_dsc_top"
+    names = set(proj.files)
+    assert {"hwgen_ap.h", "hwgen_types.h", "pw_engine.h", "pw_engine.cpp", "dw_engine.h", "dw_engine.cpp",
+            "pool_engine.h", "pool_engine.cpp", "pw_weights.h", "dw_weights.h", "tiny_dsc_top.h",
+            "tiny_dsc_top.cpp", "tb_tiny_dsc_top.cpp", "build.tcl", "README.md", "vectors/input.txt",
+            "vectors/output.txt", "vectors/08_fc.txt"} <= names
+    assert len([n for n in names if n.startswith("vectors/0")]) == len(q_dsc.ops) == 9
+    x = random_input(q_dsc, 5)
+    golden = run_fixed(q_dsc, x)
+    assert np.array_equal(read_vectors(out / "vectors/input.txt", x.shape), x)
+    assert np.array_equal(read_vectors(out / "vectors/output.txt"), golden.logits.reshape(-1))
+    assert np.array_equal(read_vectors(out / "vectors/02_conv_pw_1.txt", (8, 8, 16)), golden.outputs[2])
+    # three fused pairs with 8, 4, 4 output rows in bands of 3 rows
+    assert proj.band_rows == {"conv_dw_1": 3, "conv_dw_2": 3, "conv_dw_3": 3}
+    top = (out / "tiny_dsc_top.cpp").read_text()
+    assert top.count("b < 3;") == 1 and top.count("b < 2;") == 2
+    assert "#pragma HLS DATAFLOW" in top and "mode=axis port=in" in top and "s_axilite port=return" in top
+    types = (out / "hwgen_types.h").read_text()
+    assert "#define TIN 4\n#define TOUT 4\n#define TC 4\n#define TK 3\n" in types
+    assert f"#define ACC_BITS {max(q.acc_bits for q in q_dsc.ops)}\n" in types
+    assert "#define IN_BEAT_BITS 24\n" in types and "#define OUT_BEAT_BITS 8\n" in types
+    tcl = (out / "build.tcl").read_text()
+    assert "set_part xc7z020clg400-1" in tcl and "create_clock -period 10.000" in tcl
+    assert "export_design -format ip_catalog" in tcl and "set_top tiny_dsc_top" in tcl
+    # the PW ROM holds every conv/pw/fc weight, zero padded to whole 4x4 words
+    pw_rom = (out / "pw_weights.h").read_text()
+    pw_words = sum(-(-np.prod(q.weights.shape[:-1]) // 4) * -(-q.weights.shape[-1] // 4)
+                   for q in q_dsc.ops if q.op.kind in ("conv", "pw", "fc"))
+    assert proj.pw_words == pw_words and f"#define PW_WORDS {pw_words}\n" in types
+    assert pw_rom.count("\n    {") == pw_words + sum(-(-q.weights.shape[-1] // 4) for q in q_dsc.ops
+                                                     if q.op.kind in ("conv", "pw", "fc"))
+
+
+@pytest.mark.parametrize("dram", [False, True])
+def test_generation_is_deterministic(q_dsc, tmp_path, dram):
+    from hwgen.steps import StepTiling
+
+    mapping = fuse_all(q_dsc, EngineConfig(8, 8, 8, 9), 2)
+    if dram:  # weights, weight tiles and a feature map in DRAM
+        mapping.weights_in_dram = mapping.fmaps_in_dram = True
+        mapping.tiles = {"conv_dw_1": StepTiling(1, 2, False, True)}
+    generate(q_dsc, mapping, tmp_path / "a")
+    generate(q_dsc, mapping, tmp_path / "b")
+    a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
+    assert a == b and len(a) == 28 + dram  # + weights.bin
+
+
+def test_unfused_dw_and_lone_engines(tmp_path):
+    q = quantized(tiny_odd())
+    proj = generate(q, HandMapping(EngineConfig(2, 3, 5, 1)), tmp_path / "p")
+    top = (tmp_path / "p" / "tiny_odd_top.cpp").read_text()
+    assert proj.band_rows == {} and "band[b & 1]" not in top
+    assert top.count("dw_desc dw = DW_") == 2 and top.count("pw_desc pw = PW_") == 4
+    assert top.count("dw_engine(img, fm, band, dw, row0, rows, 0, 0);") == 2
+    assert top.count("pw_engine(img, fm, band, pw, row0, rows, 0, ") == 4
+
+
+def test_nonempty_outdir_refused_untouched_and_force_replaces(q_dsc, tmp_path):
+    out = tmp_path / "prj"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    mapping = fuse_all(q_dsc, EngineConfig(4, 4, 4, 3), 2)
+    with pytest.raises(HwgenError, match="is not empty"):
+        generate(q_dsc, mapping, out)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    generate(q_dsc, mapping, out, force=True)
+    assert not (out / "keep.txt").exists() and (out / "build.tcl").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prj"]  # no temp dirs left behind
+
+
+def test_failure_mid_generation_leaves_nothing(q_dsc, tmp_path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("template failure")
+
+    out = tmp_path / "prj"
+    monkeypatch.setattr(hls, "_vector", boom)
+    with pytest.raises(RuntimeError):
+        generate(q_dsc, fuse_all(q_dsc, EngineConfig(4, 4, 4, 3), 2), out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_failure_removes_temp_dir(tmp_path, monkeypatch):
+    from hwgen.codegen import writer
+
+    real = writer.Path.write_bytes
+    calls = []
+
+    def flaky(self, data):
+        calls.append(self)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(writer.Path, "write_bytes", flaky)
+    with pytest.raises(OSError):
+        writer.write_tree({"a.txt": "1", "b.txt": "2", "c.txt": "3", "d.txt": "4"}, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_wide_codes_rejected(q_dsc, tmp_path):
+    wide = quantized(tiny_odd(), weight_bits=8, act_bits=8)
+    wide.ops[0].out_fmt = type(wide.ops[0].out_fmt)(31, 20)
+    with pytest.raises(HwgenError, match="up to 30 bits"):
+        generate(wide, HandMapping(EngineConfig(2, 2, 2, 1)), tmp_path / "p")
+    assert not (tmp_path / "p").exists()
+
+
+def _unpack(blob: bytes, beat: int, rows: int, lanes: int, bits: int) -> tuple[np.ndarray, int]:
+    """Inverse of the weights.bin packing: rows of signed codes starting at 64-bit beat ``beat``."""
+    beats = -(-lanes * bits // 64)
+    raw = np.frombuffer(blob, dtype=np.uint8)[beat * 8:(beat + rows * beats) * 8].reshape(rows, beats * 8)
+    b = np.unpackbits(raw, axis=1, bitorder="little")[:, :lanes * bits].reshape(rows, lanes, bits).astype(np.int64)
+    u = (b << np.arange(bits)).sum(axis=2)
+    return np.where(u >= 1 << (bits - 1), u - (1 << bits), u), beat + rows * beats
+
+
+def test_weights_in_dram_layout(q_dsc, tmp_path):
+    cfg = EngineConfig(3, 5, 2, 9)
+    mapping = fuse_all(q_dsc, cfg, 2)
+    mapping.weights_in_dram = True
+    proj = generate(q_dsc, mapping, tmp_path / "p")
+    assert proj.weights_in_dram and "weights.bin" in proj.files
+    blob = (tmp_path / "p" / "weights.bin").read_bytes()
+    w_bits = max(q.w_fmt.width for q in q_dsc.ops if q.w_fmt)
+    beat = 0
+    for q in q_dsc.ops:  # schedule order = op order: per op its weight words (biases stay on-chip)
+        if q.weights is None:
+            continue
+        words, bias, *_ = hls._dw_words(q, cfg) if q.op.kind == "dw" else hls._pw_words(q, cfg)
+        got, beat = _unpack(blob, beat, len(words), words.shape[1], w_bits)
+        assert np.array_equal(got, words), q.op.name
+    assert beat * 8 == len(blob)
+    rom = (tmp_path / "p" / "pw_weights.h").read_text()
+    assert "static const brom_t pw_bias[PW_BWORDS][5] = {" in rom and "static wrom_t pw_weights[PW_WORDS][15];" in rom
+    top = (tmp_path / "p" / "tiny_dsc_top.cpp").read_text()
+    assert "mode=m_axi port=wmem offset=slave bundle=gmem" in top
+    assert top.count("pw_load(wmem,") == 5 and top.count("dw_load(wmem,") == 3
+    assert "add_files -tb weights.bin" in (tmp_path / "p" / "build.tcl").read_text()
+    # slots: two of the largest layer per engine (conv_pw_3: 32x32 -> 11 x 7 words of 3x5)
+    assert f"#define PW_WORDS {2 * 11 * 7}\n" in (tmp_path / "p" / "hwgen_types.h").read_text()

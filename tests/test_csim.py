@@ -1,0 +1,306 @@
+"""C-simulation of generated HLS projects: bit-exact against the golden model, -Wall clean."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from hls_helpers import HandMapping, fuse_all, generate, quantized
+from hwgen import csim
+from hwgen.csim import run_csim
+from hwgen.errors import HwgenError
+from hwgen.graph import Graph
+from hwgen.hw import EngineConfig
+from hwgen.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
+from hwgen.zoo import get_model, mobilenet_v1
+
+pytestmark = pytest.mark.skipif(not csim.shutil.which("g++"), reason="g++ not installed")
+
+
+def assert_pass(result, qgraph):
+    assert result.warnings == [], result.warnings
+    assert result.compile_error == ""
+    assert result.passed, result.output[-2000:]
+    assert result.first_mismatch is None
+    assert result.checked == {q.op.name: 2 * int(np.prod(q.op.out_shape)) for q in qgraph.ops}  # 2 inferences
+
+
+@pytest.mark.parametrize("model, cfg, band_rows", [
+    ("tiny_dsc", EngineConfig(4, 4, 4, 3), 2),
+    ("tiny_dsc4", EngineConfig(3, 5, 2, 9), 3),
+    ("tiny_odd", EngineConfig(2, 7, 5, 1), 1),
+])
+def test_tiny_nets_bit_exact(model, cfg, band_rows, tmp_path):
+    q = quantized(get_model(model))
+    generate(q, fuse_all(q, cfg, band_rows), tmp_path / "p")
+    assert_pass(run_csim(tmp_path / "p", unity=True), q)
+
+
+def test_separate_translation_units_wall_clean(tmp_path):
+    """Each source compiles on its own (as in Vitis) without warnings; unfused DW, 6-bit codes."""
+    q = quantized(get_model("tiny_odd"), weight_bits=6, act_bits=6)
+    generate(q, HandMapping(EngineConfig(4, 2, 3, 3)), tmp_path / "p")
+    assert_pass(run_csim(tmp_path / "p"), q)
+
+
+def test_mobilenet_025_128_bit_exact(tmp_path):
+    q = quantized(mobilenet_v1(alpha=0.25, resolution=128))
+    generate(q, fuse_all(q, EngineConfig(8, 8, 4, 9), 4), tmp_path / "p")
+    result = run_csim(tmp_path / "p", unity=True)
+    assert_pass(result, q)
+    assert len(result.checked) == 29 and result.checked["fc"] == 2000
+
+
+def test_corrupted_weight_fails_at_that_layer(tmp_path):
+    q = quantized(get_model("tiny_dsc"))
+    out = tmp_path / "p"
+    generate(q, fuse_all(q, EngineConfig(4, 4, 4, 3), 2), out)
+    rom = out / "pw_weights.h"
+    text = rom.read_text()
+    # flip the first code of conv_pw_2's first word to the opposite extreme
+    start = text.index("// conv_pw_2:")
+    m = re.compile(r"\{(-?\d+)").search(text, start)
+    old = int(m.group(1))
+    new = -128 if old >= 0 else 127
+    rom.write_text(text[:m.start(1)] + str(new) + text[m.end(1):])
+    result = run_csim(out, unity=True)
+    assert not result.passed and result.warnings == []
+    assert result.first_mismatch is not None and result.first_mismatch.layer == "conv_pw_2"
+    assert "FAIL: layer conv_pw_2 index" in result.output
+    # every layer before it still matched in full
+    assert result.checked["conv_dw_2"] == 2 * 4 * 4 * 16
+
+
+def _single_layer(kind: str, h: int, w: int, c: int, k: int, stride: int, cout: int, relu6: bool) -> Graph:
+    g = Graph(f"prop_{kind}")
+    g.add("input", Input(shape=(h, w, c)))
+    if kind == "dw":
+        g.add("layer", DepthwiseConv2D(kernel=k, stride=stride))
+    elif kind == "conv":
+        g.add("layer", Conv2D(kernel=k, stride=stride, filters=cout))
+    elif kind == "pw":
+        g.add("layer", PointwiseConv2D(filters=cout))
+    else:
+        g.add("pool", GlobalAvgPool())
+        g.add("layer", Dense(units=cout))
+    if kind != "fc":
+        g.add("bn", BatchNorm())
+    if relu6:
+        g.add("relu", ReLU6())
+    return g.validate()
+
+
+# Each example compiles C++ (~1.5 s): few examples, and no shrinking (it would recompile dozens of times).
+PROP = settings(max_examples=8, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@PROP
+@given(h=st.integers(1, 9), w=st.integers(1, 9), c=st.integers(1, 12), k=st.sampled_from([1, 3, 5]),
+       stride=st.integers(1, 3), relu6=st.booleans(), act_bits=st.integers(3, 12), weight_bits=st.integers(2, 10),
+       tc=st.integers(1, 5), tk=st.sampled_from([1, 3, 9, 4]))
+def test_property_depthwise_engine(tmp_path_factory, h, w, c, k, stride, relu6, act_bits, weight_bits, tc, tk):
+    q = quantized(_single_layer("dw", h, w, c, k, stride, c, relu6), weight_bits, act_bits)
+    out = tmp_path_factory.mktemp("dw")
+    generate(q, HandMapping(EngineConfig(2, 2, tc, tk)), out / "p")
+    assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)
+
+
+@PROP
+@given(kind=st.sampled_from(["pw", "conv", "fc"]), h=st.integers(1, 7), w=st.integers(1, 7), c=st.integers(1, 10),
+       k=st.sampled_from([1, 2, 3]), stride=st.integers(1, 2), cout=st.integers(1, 11), relu6=st.booleans(),
+       act_bits=st.integers(3, 12), weight_bits=st.integers(2, 10), tin=st.integers(1, 6), tout=st.integers(1, 6))
+def test_property_pointwise_engine(tmp_path_factory, kind, h, w, c, k, stride, cout, relu6, act_bits, weight_bits,
+                                   tin, tout):
+    q = quantized(_single_layer(kind, h, w, c, k, stride, cout, relu6 and kind != "fc"), weight_bits, act_bits)
+    out = tmp_path_factory.mktemp("pw")
+    generate(q, HandMapping(EngineConfig(tin, tout, 2, 3)), out / "p")
+    assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)
+
+
+def test_missing_gxx_names_install_command(tmp_path, monkeypatch):
+    q = quantized(get_model("tiny_odd"))
+    generate(q, HandMapping(EngineConfig(2, 2, 2, 1)), tmp_path / "p")
+    monkeypatch.setattr(csim.shutil, "which", lambda name: None)
+    with pytest.raises(HwgenError, match=r"g\+\+ not found \(install it with `apt-get install -y g\+\+`\)"):
+        run_csim(tmp_path / "p")
+
+
+def test_missing_ap_types_names_install_command(tmp_path, monkeypatch):
+    q = quantized(get_model("tiny_odd"))
+    generate(q, HandMapping(EngineConfig(2, 2, 2, 1)), tmp_path / "p")
+    monkeypatch.setattr(csim.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(HwgenError, match="pip install --no-deps hls4ml"):
+        run_csim(tmp_path / "p")
+
+
+def test_not_a_project(tmp_path):
+    with pytest.raises(HwgenError, match="does not exist"):
+        run_csim(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(HwgenError, match="not a generated HLS project"):
+        run_csim(tmp_path / "empty")
+
+
+def test_weights_in_dram_bit_exact_and_corruption_detected(tmp_path):
+    q = quantized(get_model("tiny_dsc4"))
+    mapping = fuse_all(q, EngineConfig(5, 3, 3, 3), 2)
+    mapping.weights_in_dram = True
+    out = tmp_path / "p"
+    generate(q, mapping, out)
+    assert_pass(run_csim(out, unity=True), q)
+    blob = bytearray((out / "weights.bin").read_bytes())
+    blob[0] ^= 0x80  # conv1's first weight word: flip the top bit of the 8-bit code 0
+    (out / "weights.bin").write_bytes(bytes(blob))
+    result = run_csim(out, unity=True)
+    assert not result.passed and result.first_mismatch.layer == "conv1"
+
+
+REQUANT_PROGRAM = r"""
+#include "hwgen_types.h"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <ap_fixed.h>
+#pragma GCC diagnostic pop
+#include <cstdio>
+
+static unsigned long long state = 12345;
+static long long rnd(int bits) {  // uniform signed value of `bits` bits (LCG)
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (long long)(state >> 11) % (1LL << (bits - 1)) * ((state >> 7) & 1 ? 1 : -1);
+}
+
+// Reference: Vitis' ap_fixed conversion of the accumulator (frac AF) to ap_fixed<W, I, AP_RND_CONV, AP_SAT>.
+template <int ACC, int AF, int W, int I>
+static int check(bool relu6) {
+    int shift = AF - (W - I);  // not const: the tie branch below is dead for shift <= 0
+    const long long lo = -(1LL << (W - 1)), hi = (1LL << (W - 1)) - 1;
+    const long long six = (W - I) >= 0 ? (6LL << (W - I)) : (6LL >> (I - W));
+    for (int n = 0; n < 40000; n++) {
+        long long acc = rnd(ACC);
+        if (n % 4 == 0 && shift > 0) acc = (acc >> shift << shift) + (1LL << (shift - 1));  // exact ties
+        ap_fixed<ACC, ACC - AF> a;
+        a.range(ACC - 1, 0) = ap_int<ACC>(acc);
+        ap_fixed<W, I, AP_RND_CONV, AP_SAT> o = a;
+        long long ref = ap_int<W>(o.range(W - 1, 0)).to_int64();
+        if (relu6) ref = ref < 0 ? 0 : (ref > six ? six : ref);
+        const long long got = requantize(rq_t(acc), shift, relu6 ? 0 : lo, relu6 ? (six < hi ? six : hi) : hi)
+                                  .to_int64();
+        if (got != ref) {
+            std::printf("MISMATCH ACC=%d AF=%d W=%d I=%d relu6=%d acc=%lld got=%lld ref=%lld\n", ACC, AF, W, I,
+                        (int)relu6, acc, got, ref);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int main() {
+    int bad = 0;
+    bad += check<20, 11, 8, 4>(false) + check<20, 11, 8, 4>(true);
+    bad += check<26, 23, 8, 4>(false) + check<26, 23, 8, 4>(true);
+    bad += check<30, 12, 12, 6>(false) + check<16, 3, 8, 3>(false);   // shift 6, then 0
+    bad += check<16, 2, 8, 1>(false) + check<24, 20, 4, 2>(true);     // left shift 5; 4-bit output
+    bad += check<40, 30, 16, 3>(false) + check<12, 11, 3, 1>(false);
+    if (bad == 0) std::printf("OK\n");
+    return bad;
+}
+"""
+
+
+def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
+    """The generated integer requantizer is bit-exact with ap_fixed<W,I,AP_RND_CONV,AP_SAT> conversion."""
+    from hwgen.templating import render
+
+    ctx = dict(top="t", model="t", cfg=EngineConfig(1, 1, 1, 1), act_bits=16, in_bits=8, out_bits=8, w_bits=8,
+               acc_bits=40, rq_bits=48, in_shape=(1, 1, 1), img_words=1, fm_words=1, band_words=1, pool_words=1,
+               out_words=1, in_beat_bits=8, out_beat_bits=8, pw_words=1, pw_bwords=1, dw_words=1, dw_bwords=1,
+               wrom_ctype="signed char", brom_ctype="int", dram=False, fmaps=False, im2col_rows=[0], tap_rows=[0])
+    (tmp_path / "hwgen_ap.h").write_text(render("hls/hwgen_ap.h.j2", **ctx))
+    (tmp_path / "hwgen_types.h").write_text(render("hls/hwgen_types.h.j2", **ctx))
+    (tmp_path / "main.cpp").write_text(REQUANT_PROGRAM)
+    exe = tmp_path / "rq"
+    comp = csim.subprocess.run([csim.gxx(), *csim.CXXFLAGS, "-O1", "-isystem", str(csim.ap_types_dir()),
+                                str(tmp_path / "main.cpp"), "-o", str(exe)], capture_output=True, text=True)
+    assert comp.returncode == 0 and "warning" not in comp.stderr, comp.stderr
+    run = csim.subprocess.run([str(exe)], capture_output=True, text=True)
+    assert run.stdout == "OK\n", run.stdout
+
+
+def test_weight_tiles_in_dram_bit_exact(tmp_path):
+    """PW layers split into output-channel weight tiles (reloaded per row band in a fused pair)."""
+    from hwgen.steps import StepTiling
+
+    q = quantized(get_model("tiny_dsc4"))
+    cfg = EngineConfig(4, 3, 2, 9)
+    mapping = fuse_all(q, cfg, 2)
+    mapping.weights_in_dram = True
+    # conv1 16 outputs = 6 groups of 3 -> 2 tiles of 3 groups; conv_pw_3 32 -> 11 groups -> 3 tiles of 4;
+    # fc 10 -> 4 groups -> 4 tiles of 1
+    mapping.tiles = {"conv1": StepTiling(1, 2), "conv_dw_3": StepTiling(2, 3), "fc": StepTiling(1, 4)}
+    out = tmp_path / "p"
+    generate(q, mapping, out)
+    top = (out / "tiny_dsc4_top.cpp").read_text()
+    assert "weights in 3 output-channel tiles" in top and top.count("for (int t = 0; t < ") == 3
+    assert "const int slot = (" in top and "b * 3 + t) & 1;" in top
+    # the PW slots hold the largest tile or untiled layer: conv_pw_4 (32 in / 32 out) 8 x 11 words
+    assert "#define PW_WORDS 176\n" in (out / "hwgen_types.h").read_text()
+    assert_pass(run_csim(out, unity=True), q)
+
+
+@pytest.mark.parametrize("model, fuse, tiles", [
+    # lone conv stored in bands of 2; fused pairs from/to DRAM (one with weight tiles); pool and FC from DRAM
+    ("tiny_dsc4", True, {"conv1": (2, 1, False, True), "conv_dw_1": (1, 1, True, True),
+                         "conv_dw_2": (2, 2, True, False), "conv_dw_4": (3, 1, False, True),
+                         "avgpool": (1, 1, True, True), "fc": (1, 3, True, False)}),
+    # unfused: lone DW and PW layers from/to DRAM in bands, odd sizes and asymmetric padding
+    ("tiny_odd", False, {"conv1": (3, 1, False, True), "conv_dw_1": (2, 1, True, True),
+                         "conv_pw_1": (1, 2, True, True), "conv_dw_2": (3, 1, True, False)}),
+])
+def test_feature_maps_in_dram_bit_exact(tmp_path, model, fuse, tiles):
+    from hwgen.steps import StepTiling
+
+    q = quantized(get_model(model))
+    cfg = EngineConfig(3, 4, 2, 3)
+    mapping = fuse_all(q, cfg, 2) if fuse else HandMapping(cfg)
+    mapping.weights_in_dram = True
+    mapping.fmaps_in_dram = True
+    mapping.tiles = {name: StepTiling(*t) for name, t in tiles.items()}
+    out = tmp_path / "p"
+    proj = generate(q, mapping, out)
+    assert proj.fmaps_in_dram == sum(1 for t in tiles.values() if t[3])
+    top = (out / f"{model}_top.cpp").read_text()
+    assert "mode=m_axi port=fmem offset=slave bundle=gmem1" in top
+    assert top.count("fmap_store(fmem,") == proj.fmaps_in_dram and top.count("fmap_load(fmem,") >= proj.fmaps_in_dram
+    assert_pass(run_csim(out, unity=True), q)
+
+
+@PROP
+@given(h=st.integers(2, 9), w=st.integers(1, 8), c=st.integers(1, 9), stride=st.integers(1, 2),
+       cout=st.integers(1, 9), band_rows=st.integers(1, 5), weight_tiles=st.integers(1, 3),
+       conv_rows=st.integers(1, 4), dram=st.booleans(), tin=st.integers(1, 5), tout=st.integers(1, 4),
+       tc=st.integers(1, 4), tk=st.sampled_from([1, 3, 9]))
+def test_property_fused_pair_with_dram(tmp_path_factory, h, w, c, stride, cout, band_rows, weight_tiles, conv_rows,
+                                       dram, tin, tout, tc, tk):
+    """conv -> fused DW->PW: random shapes, band heights, weight tiles, and (optionally) everything in DRAM."""
+    from hwgen.steps import StepTiling
+
+    g = Graph("prop_fused")
+    g.add("input", Input(shape=(h, w, 3)))
+    for name, layer in (("conv1", Conv2D(kernel=3, stride=1, filters=c)), ("dw", DepthwiseConv2D(stride=stride)),
+                        ("pw", PointwiseConv2D(filters=cout))):
+        g.add(name, layer)
+        g.add(f"{name}_bn", BatchNorm())
+        g.add(f"{name}_relu", ReLU6())
+    q = quantized(g.validate())
+    mapping = HandMapping(EngineConfig(tin, tout, tc, tk), {"dw": band_rows}, weights_in_dram=dram,
+                          fmaps_in_dram=dram,
+                          tiles={"conv1": StepTiling(conv_rows, 1, False, dram), "dw": StepTiling(band_rows,
+                                                                                                  weight_tiles)})
+    out = tmp_path_factory.mktemp("fused")
+    generate(q, mapping, out / "p")
+    assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)
