@@ -67,7 +67,7 @@ def test_warning_when_it_does_not_fit():
 
 @pytest.mark.parametrize("args,word", [
     (("--pe", "0"), "--pe"),
-    (("--board", "de10"), "unknown board"),
+    (("--board", "de10"), "Invalid value for '--board': 'de10'"),
     (("--clock-mhz", "0"), "--clock-mhz"),
     (("--act-bits", "1"), "--act-bits"),
     (("--weight-bits", "40"), "--weight-bits"),

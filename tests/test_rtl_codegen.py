@@ -52,7 +52,7 @@ def test_output_is_deterministic_and_atomic(tmp_path):
     names = sorted(p.name for p in a.iterdir())
     assert names == sorted(p.name for p in b.iterdir())
     assert all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
-    with pytest.raises(HwgenError, match="exists"):
+    with pytest.raises(HwgenError, match="not empty"):
         write_rtl(qg, m, tmp_path / "a")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]  # no temp dirs left behind
 
@@ -98,7 +98,7 @@ def test_cli_rtl_errors(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "predicted" in r.stdout
     r = _cli("rtl", "tiny_odd", "--pe", "20", "-o", str(tmp_path / "x"))
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "exists" in r.stderr
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not empty" in r.stderr
     r = _cli("rtl", "nosuchnet", "-o", str(tmp_path / "y"))
     assert r.returncode == 2 and "nosuchnet" in r.stderr and not (tmp_path / "y").exists()
     r = _cli("cosim", str(tmp_path / "nothing"))
@@ -110,7 +110,7 @@ def test_cli_rtl_errors(tmp_path):
 @pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
 @pytest.mark.parametrize("args", [["tiny_odd", "--pe", "20"], ["tiny_dsc", "--pe", "15", "--split", "2x3,3x3",
                                                                   "--band-rows", "3"], ["tiny_dsc4", "--pe", "64"],
-                                  ["tiny_dsc", "--pe", "32", "--weights-in-dram"]])
+                                  ["tiny_dsc", "--pe", "32", "--weights", "dram"]])
 def test_verilator_lint_clean(tmp_path, args):
     out = tmp_path / "rtl"
     assert _cli("rtl", *args, "-o", str(out)).returncode == 0

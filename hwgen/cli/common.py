@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from ..graph import Graph
+from ..boards import BOARDS, DEFAULT_BOARD
+from ..graph import ComputeOp, Graph
+from ..mapping import Mapping, map_network
 from ..zoo import VARIANTS, get_model
 
 FORMATS = ("table", "json", "csv")
@@ -25,6 +30,68 @@ def model_options(f: Callable) -> Callable:
     f = click.option("--alpha", default=1.0, show_default=True, type=float, help="Width multiplier α in (0, 1].")(f)
     f = click.argument("model", default="mobilenet_v1")(f)
     return f
+
+
+#: --weights choice -> map_network(weights_in_dram=...)
+WEIGHTS = {"auto": None, "dram": True, "onchip": False}
+
+
+@dataclass(frozen=True)
+class HardwareOptions:
+    """The accelerator flags shared by estimate, generate and rtl."""
+
+    pe: int
+    board: str
+    clock_mhz: float | None
+    act_bits: int
+    weight_bits: int
+    dram_gbps: float | None
+    split: str | None
+    weights: str
+    band_rows: int | None
+
+    def map(self, ops: list[ComputeOp]) -> Mapping:
+        return map_network(ops, self.pe, self.board, self.act_bits, self.weight_bits, clock_mhz=self.clock_mhz,
+                           dram_gbps=self.dram_gbps, split=self.split, weights_in_dram=WEIGHTS[self.weights],
+                           band_rows=self.band_rows)
+
+
+_HARDWARE_OPTIONS = (
+    click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over all engines."),
+    click.option("--board", default=DEFAULT_BOARD, show_default=True, type=click.Choice(sorted(BOARDS)),
+                 help="Target board (part, memory budget, DRAM, default clock)."),
+    click.option("--clock-mhz", type=float, default=None, help="Clock in MHz [default: the board's]."),
+    click.option("--act-bits", default=8, show_default=True, type=int, help="Activation bits (2..32)."),
+    click.option("--weight-bits", default=8, show_default=True, type=int, help="Weight bits (2..32)."),
+    click.option("--dram-gbps", type=float, default=None, help="DRAM bandwidth in GB/s [default: the board's peak]."),
+    click.option("--split", default=None, help="Force the PE split TINxTOUT,TCxTK (e.g. 8x7,8x1)."),
+    click.option("--weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHTS)),
+                 help="Where weights live (auto: on-chip when everything fits)."),
+    click.option("--band-rows", type=int, default=None, help="Force the row-band height of every fused DW->PW pair."),
+)
+
+
+def hardware_options(f: Callable) -> Callable:
+    """Add the accelerator flags; the command receives them as one ``hw: HardwareOptions``."""
+    names = [field.name for field in fields(HardwareOptions)]
+
+    @functools.wraps(f)
+    def wrapper(**kwargs: Any) -> Any:
+        hw = HardwareOptions(**{n: kwargs.pop(n) for n in names})
+        return f(hw=hw, **kwargs)
+
+    for option in reversed(_HARDWARE_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def output_options(f: Callable) -> Callable:
+    """-o/--outdir and --force for commands that write a project directory."""
+    f = click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")(f)
+    f = click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path),
+                     help="Directory to create (written atomically).")(f)
+    return click.option("--seed", default=0, show_default=True, type=int,
+                        help="Seed of weights, calibration and test input.")(f)
 
 
 def format_option(f: Callable) -> Callable:

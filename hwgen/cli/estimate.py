@@ -3,48 +3,35 @@ from __future__ import annotations
 
 import click
 
-from ..boards import BOARDS, DEFAULT_BOARD
 from ..graph import compute_ops
-from ..mapping import format_split, map_network
+from ..mapping import format_split
 from ..sim import Estimate, simulate
 from ..steps import StepTiling
-from .common import console, format_option, load_model, model_options, print_csv, print_json, print_table
+from .common import (HardwareOptions, console, format_option, hardware_options, load_model, model_options, print_csv,
+                     print_json, print_table)
 
 COLUMNS = ("layer", "engine", "cycles", "busy", "stall dram", "stall buf", "util %", "on-chip kbit", "DRAM rd KB",
            "DRAM wr KB", "band", "wtiles", "maps")
 CSV_COLUMNS = ("name", "kind", "engine", "step", "cycles", "busy", "stall_dram", "stall_buffer", "macs", "pe",
                "utilization", "onchip_bits", "dram_read", "dram_write", "band_rows", "weight_tiles")
-WEIGHTS = {"auto": None, "dram": True, "onchip": False}
 
 
 @click.command()
 @model_options
-@click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over all engines.")
-@click.option("--board", default=DEFAULT_BOARD, show_default=True, help=f"Target board: {', '.join(BOARDS)}.")
-@click.option("--clock-mhz", type=float, default=None, help="Clock in MHz [default: the board's].")
-@click.option("--act-bits", default=8, show_default=True, type=int, help="Activation bits (2..32).")
-@click.option("--weight-bits", default=8, show_default=True, type=int, help="Weight bits (2..32).")
-@click.option("--dram-gbps", type=float, default=None, help="DRAM bandwidth in GB/s [default: the board's peak].")
-@click.option("--split", default=None, help="Force the PE split TINxTOUT,TCxTK (e.g. 8x7,8x1).")
-@click.option("--weights", "weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHTS)),
-              help="Where weights live (auto: on-chip when everything fits).")
-@click.option("--band-rows", type=int, default=None, help="Force the row-band height of every fused DW->PW pair.")
+@hardware_options
 @format_option
-def estimate(model: str, alpha: float, resolution: int, variant: str, pe: int, board: str, clock_mhz: float | None,
-             act_bits: int, weight_bits: int, dram_gbps: float | None, split: str | None, weights: str,
-             band_rows: int | None, fmt: str) -> None:
+def estimate(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, fmt: str) -> None:
     """Map MODEL onto the PW and DW engines and simulate one inference."""
     graph = load_model(model, alpha, resolution, variant)
     ops = compute_ops(graph)
-    mapping = map_network(ops, pe, board, act_bits, weight_bits, clock_mhz=clock_mhz, dram_gbps=dram_gbps,
-                          split=split, weights_in_dram=WEIGHTS[weights], band_rows=band_rows)
+    mapping = hw.map(ops)
     est = simulate(ops, mapping, graph.name)
     if fmt == "json":
         print_json(est.to_dict())
     elif fmt == "csv":
         print_csv([vars(x) for x in est.layers], CSV_COLUMNS)
     else:
-        print_report(est, pe)
+        print_report(est, hw.pe)
 
 
 def print_report(est: Estimate, pe_budget: int) -> None:

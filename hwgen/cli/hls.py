@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from ..boards import BOARDS, DEFAULT_BOARD
 from ..codegen.hls import generate_hls
 from ..codegen.writer import check_outdir
 from ..csim import run_csim
 from ..golden import STREAM_EVAL, random_images
 from ..graph import compute_ops
-from ..mapping import format_split, map_network
+from ..mapping import format_split
 from ..quant import DEFAULT_CALIB, accuracy_report, calibration_inputs, check_bits, quantize
-from .common import console, load_model, model_options
+from .common import HardwareOptions, console, hardware_options, load_model, model_options, output_options
 from .quantize import print_report
 
 #: Seeded images of the accuracy report printed by `generate`.
@@ -23,28 +22,17 @@ REPORT_IMAGES = 8
 
 @click.command("generate")
 @model_options
-@click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over both engines.")
-@click.option("--board", default=DEFAULT_BOARD, show_default=True, type=click.Choice(sorted(BOARDS)),
-              help="Target board (part and default clock).")
-@click.option("--clock-mhz", type=float, default=None, help="Clock (default: the board's).")
-@click.option("--act-bits", default=8, show_default=True, type=int, help="Activation width (2..32).")
-@click.option("--weight-bits", default=8, show_default=True, type=int, help="Weight width (2..32).")
-@click.option("--split", default=None, help="Force the engine split TINxTOUT,TCxTK (e.g. 8x8,4x9).")
-@click.option("--band-rows", default=None, type=int, help="Force the row-band height of every fused DW->PW pair.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of weights, calibration and test input.")
-@click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path), help="Project directory to create.")
-@click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")
-def generate(model: str, alpha: float, resolution: int, variant: str, pe: int, board: str, clock_mhz: float | None,
-             act_bits: int, weight_bits: int, split: str | None, band_rows: int | None, seed: int, outdir: Path,
+@hardware_options
+@output_options
+def generate(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int, outdir: Path,
              force: bool) -> None:
     """Write a Vitis HLS project (engines, top, weights, testbench, vectors, build.tcl) for MODEL."""
-    check_bits("act_bits", act_bits)
-    check_bits("weight_bits", weight_bits)
+    check_bits("act_bits", hw.act_bits)
+    check_bits("weight_bits", hw.weight_bits)
     check_outdir(outdir, force)  # fail before the (possibly long) quantization
     graph = load_model(model, alpha, resolution, variant)
-    mapping = map_network(compute_ops(graph), pe, board, act_bits, weight_bits, clock_mhz=clock_mhz, split=split,
-                          band_rows=band_rows)
-    qgraph = quantize(graph, weight_bits, act_bits, calibration_inputs(graph, DEFAULT_CALIB, seed), seed)
+    mapping = hw.map(compute_ops(graph))
+    qgraph = quantize(graph, hw.weight_bits, hw.act_bits, calibration_inputs(graph, DEFAULT_CALIB, seed), seed)
     project = generate_hls(qgraph, mapping, outdir, part=mapping.board.part, clock_mhz=mapping.clock_mhz,
                            board=mapping.board.name, seed=seed, force=force)
     out = console()

@@ -13,37 +13,29 @@ from ..cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
 from ..errors import HwgenError
 from ..golden import random_input, run_fixed
 from ..graph import compute_ops
-from ..mapping import map_network
-from ..quant import quantize
+from ..quant import check_bits, quantize
 from ..sim import simulate
 from ..synth import synthesize
-from .common import load_model, model_options, print_json
+from ..codegen.writer import check_outdir
+from .common import HardwareOptions, hardware_options, load_model, model_options, output_options, print_json
 
 VECTORS = "tb_vectors.json"
 
 
 @click.command()
 @model_options
-@click.option("--pe", type=int, default=64, show_default=True, help="Total PEs (MACs/cycle) over all engines.")
-@click.option("--split", default=None, help="Force the PE split TINxTOUT,TCxTK (e.g. 4x8,8x1).")
-@click.option("--band-rows", type=int, default=None, help="Row-band height of every fused dw->pw pair.")
-@click.option("--board", default="zcu104", show_default=True, help="Board (for the mapping's memory budget).")
-@click.option("--act-bits", type=int, default=8, show_default=True)
-@click.option("--weight-bits", type=int, default=8, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights and test input.")
-@click.option("--weights-in-dram", is_flag=True,
-              help="Stream each step's weights over an AXI4 read master (m_axi_*) instead of ROMs.")
-@click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Output directory.")
-@click.option("--force", is_flag=True, help="Replace OUTDIR if it exists.")
-def rtl(model: str, alpha: float, resolution: int, variant: str, pe: int, split: str | None, band_rows: int | None,
-        board: str, act_bits: int, weight_bits: int, seed: int, weights_in_dram: bool, outdir: str,
+@hardware_options
+@output_options
+def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int, outdir: Path,
         force: bool) -> None:
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
+    check_bits("act_bits", hw.act_bits)
+    check_bits("weight_bits", hw.weight_bits)
+    check_outdir(outdir, force)  # fail before the (possibly long) quantization
     graph = load_model(model, alpha, resolution, variant)
-    qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, seed=seed)
     ops = compute_ops(graph)
-    mapping = map_network(ops, pe, board, act_bits, weight_bits, split=split, band_rows=band_rows,
-                          weights_in_dram=weights_in_dram)
+    mapping = hw.map(ops)
+    qg = quantize(graph, weight_bits=hw.weight_bits, act_bits=hw.act_bits, seed=seed)
     x = random_input(qg, seed)
     expected = run_fixed(qg, x).logits
     est = simulate(ops, mapping, qg.name)

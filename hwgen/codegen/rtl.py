@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..errors import HwgenError
 from ..templating import render
+from .writer import check_outdir, write_tree
 from .rtl_plan import STEP_DW, STEP_FUSED, STEP_POOL, STEP_PW, RtlPlan, plan_rtl, sel_bits
 
 TOP = "hwgen_top"
@@ -108,19 +106,8 @@ def write_rtl(qgraph: Any, mapping: Any, outdir: str | os.PathLike, force: bool 
               extra: dict[str, str] | None = None) -> Path:
     """Generate the RTL for ``qgraph`` under ``mapping`` into ``outdir`` (atomically); ``extra``: more files."""
     out = Path(outdir)
-    if out.exists() and not force:
-        raise HwgenError(f"output directory {str(out)!r} exists (use --force to replace it)")
+    check_outdir(out, force)
     files = render_rtl(plan_rtl(qgraph, mapping))
     files.update(extra or {})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for name, text in sorted(files.items()):
-            (tmp / name).write_text(text)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    write_tree(files, out, force)
     return out
