@@ -20,8 +20,13 @@ tools:
 	@command -v iverilog >/dev/null && command -v yosys >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq iverilog yosys)
 
-demo: setup
+demo: setup tools
 	$(BIN)/hwgen analyze mobilenet_v1
+	$(BIN)/hwgen estimate mobilenet_v1 --pe 64
+	$(BIN)/hwgen generate tiny_dsc --pe 32 -o build/demo_hls --force
+	$(BIN)/hwgen csim build/demo_hls
+	$(BIN)/hwgen rtl tiny_dsc --pe 32 -o build/demo_rtl --force
+	$(BIN)/hwgen cosim build/demo_rtl
 
 test: setup tools
 	$(BIN)/pytest -q

@@ -1,4 +1,8 @@
-"""The jinja2 environment for code generation (templates/ at the repository root)."""
+"""The jinja2 environment for code generation.
+
+Templates live in templates/ at the repository root, so hwgen runs from a source checkout
+(`pip install -e .`, as the Makefile does).
+"""
 from __future__ import annotations
 
 from functools import lru_cache
