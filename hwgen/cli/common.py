@@ -14,8 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ..boards import BOARDS, DEFAULT_BOARD
-from ..graph import ComputeOp, Graph
+from ..codegen.writer import check_outdir
+from ..graph import ComputeOp, Graph, compute_ops
 from ..mapping import Mapping, map_network
+from ..quant import QuantGraph, check_bits, quantize
 from ..zoo import VARIANTS, get_model
 
 FORMATS = ("table", "json", "csv")
@@ -83,6 +85,28 @@ def hardware_options(f: Callable) -> Callable:
     for option in reversed(_HARDWARE_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
+
+
+@dataclass(frozen=True)
+class Design:
+    """What a code generator needs: the graph, its ops, the mapping and the quantized graph."""
+
+    graph: Graph
+    ops: list[ComputeOp]
+    mapping: Mapping
+    qgraph: QuantGraph
+
+
+def prepare_design(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int,
+                   outdir: Path, force: bool) -> Design:
+    """Validate flags and OUTDIR first (cheap), then map and quantize (slow)."""
+    check_bits("act_bits", hw.act_bits)
+    check_bits("weight_bits", hw.weight_bits)
+    check_outdir(outdir, force)
+    graph = load_model(model, alpha, resolution, variant)
+    ops = compute_ops(graph)
+    mapping = hw.map(ops)
+    return Design(graph, ops, mapping, quantize(graph, hw.weight_bits, hw.act_bits, seed=seed))
 
 
 def output_options(f: Callable) -> Callable:

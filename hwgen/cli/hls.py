@@ -7,13 +7,11 @@ from pathlib import Path
 import click
 
 from ..codegen.hls import generate_hls
-from ..codegen.writer import check_outdir
 from ..csim import run_csim
 from ..golden import STREAM_EVAL, random_images
-from ..graph import compute_ops
 from ..mapping import format_split
-from ..quant import DEFAULT_CALIB, accuracy_report, calibration_inputs, check_bits, quantize
-from .common import HardwareOptions, console, hardware_options, load_model, model_options, output_options
+from ..quant import accuracy_report
+from .common import HardwareOptions, prepare_design, console, hardware_options, model_options, output_options
 from .quantize import print_report
 
 #: Seeded images of the accuracy report printed by `generate`.
@@ -27,12 +25,8 @@ REPORT_IMAGES = 8
 def generate(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int, outdir: Path,
              force: bool) -> None:
     """Write a Vitis HLS project (engines, top, weights, testbench, vectors, build.tcl) for MODEL."""
-    check_bits("act_bits", hw.act_bits)
-    check_bits("weight_bits", hw.weight_bits)
-    check_outdir(outdir, force)  # fail before the (possibly long) quantization
-    graph = load_model(model, alpha, resolution, variant)
-    mapping = hw.map(compute_ops(graph))
-    qgraph = quantize(graph, hw.weight_bits, hw.act_bits, calibration_inputs(graph, DEFAULT_CALIB, seed), seed)
+    design = prepare_design(model, alpha, resolution, variant, hw, seed, outdir, force)
+    graph, mapping, qgraph = design.graph, design.mapping, design.qgraph
     project = generate_hls(qgraph, mapping, outdir, part=mapping.board.part, clock_mhz=mapping.clock_mhz,
                            board=mapping.board.name, seed=seed, force=force)
     out = console()

@@ -12,12 +12,9 @@ from ..codegen.rtl import write_rtl
 from ..cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
 from ..errors import HwgenError
 from ..golden import random_input, run_fixed
-from ..graph import compute_ops
-from ..quant import check_bits, quantize
 from ..sim import simulate
 from ..synth import synthesize
-from ..codegen.writer import check_outdir
-from .common import HardwareOptions, hardware_options, load_model, model_options, output_options, print_json
+from .common import HardwareOptions, prepare_design, hardware_options, model_options, output_options, print_json
 
 VECTORS = "tb_vectors.json"
 
@@ -29,13 +26,8 @@ VECTORS = "tb_vectors.json"
 def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int, outdir: Path,
         force: bool) -> None:
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
-    check_bits("act_bits", hw.act_bits)
-    check_bits("weight_bits", hw.weight_bits)
-    check_outdir(outdir, force)  # fail before the (possibly long) quantization
-    graph = load_model(model, alpha, resolution, variant)
-    ops = compute_ops(graph)
-    mapping = hw.map(ops)
-    qg = quantize(graph, weight_bits=hw.weight_bits, act_bits=hw.act_bits, seed=seed)
+    design = prepare_design(model, alpha, resolution, variant, hw, seed, outdir, force)
+    ops, mapping, qg = design.ops, design.mapping, design.qgraph
     x = random_input(qg, seed)
     expected = run_fixed(qg, x).logits
     est = simulate(ops, mapping, qg.name)
