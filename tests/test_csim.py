@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from hls_helpers import HandMapping, fuse_all, generate, quantized
+from hls_helpers import HandMapping, assert_fused_pairs_are_dataflow, fuse_all, generate, quantized
 from hwgen import csim
 from hwgen.csim import run_csim
 from hwgen.errors import HwgenError
@@ -52,6 +52,7 @@ def test_mobilenet_025_128_bit_exact(tmp_path):
     result = run_csim(tmp_path / "p", unity=True)
     assert_pass(result, q)
     assert len(result.checked) == 29 and result.checked["fc"] == 2000
+    assert_fused_pairs_are_dataflow((tmp_path / "p" / "mobilenet_v1_0_25_128_top.cpp").read_text(), 13)
 
 
 def test_corrupted_weight_fails_at_that_layer(tmp_path):
@@ -246,7 +247,10 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
     generate(q, mapping, out)
     top = (out / "tiny_dsc4_top.cpp").read_text()
     assert "weights in 3 output-channel tiles" in top and top.count("for (int t = 0; t < ") == 3
-    assert "const int slot = (" in top and "b * 3 + t) & 1;" in top
+    # conv_pw_3's tiles are loaded by the PW process of its pair's dataflow region, band by band
+    assert_fused_pairs_are_dataflow(top, 4)
+    assert "const int slot = (tl.slot0 + b * tl.count + t) & 1;" in top
+    assert re.search(r"const tile_desc tl = \{ 3, 4, \d+, \d+, [01] \};\n *fused_pair\(fm\[\d\], fm\[\d\], DW_5, PW_6,", top)
     # the PW slots hold the largest tile or untiled layer: conv_pw_4 (32 in / 32 out) 8 x 11 words
     assert "#define PW_WORDS 176\n" in (out / "hwgen_types.h").read_text()
     assert_pass(run_csim(out, unity=True), q)
