@@ -53,6 +53,9 @@ class HlsProject:
     fmap_words: int  # codes per on-chip feature-map buffer (two of them, ping-pong)
     fmaps_in_dram: int  # feature maps kept in DRAM (fmem) between steps
     band_rows: dict[str, int] = field(default_factory=dict)
+    input_in_dram: bool = False  # the network input is stored in fmem and loaded in bands by the first step
+    dataflow_pairs: int = 0  # fused DW->PW pairs run by the fused_pair DATAFLOW region (DW and PW overlap)
+    staged_pairs: int = 0  # fused pairs with a feature map in DRAM, their bands run one engine at a time
     weight_tiles: dict[str, int] = field(default_factory=dict)  # PW layer -> output-channel weight tiles
 
 
@@ -330,9 +333,13 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # output-side feature buffer and stored; the next step loads the input rows of each band (halo
     # included) into its input-side buffer. DRAM tensors alternate between two regions.
     fmaps = bool(getattr(mapping, "fmaps_in_dram", False))
-    fmem_half = 0
-    region = 0
-    cur: int | None = BUF_IMG  # where the current tensor is: img, fm[0]/fm[1], or None = DRAM
+    # The network input in DRAM (the first step's tiling says in_dram, as hwgen.sim models it):
+    # read_input stores the stream in region 0 and the first step loads its bands from there.
+    first = tilings.get(ops[0].op.name)
+    input_dram = fmaps and first is not None and first.in_dram
+    fmem_half = _words(ops[0].op.in_shape) if input_dram else 0
+    region = 1 if input_dram else 0
+    cur: int | None = None if input_dram else BUF_IMG  # where the current tensor is: img, fm[0]/fm[1], None = DRAM
     cur_region = 0
     for n, group in enumerate(groups):
         i = group[0]
@@ -381,7 +388,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             step.update(kind="fused", dw=dw_job(i, q, loads), pw=pw_job(i + 1, nxt, loads, bands),
                         region=not in_dram and not out_dram, dw_row_words=out_w * out_c,
                         title=f"{op.name} -> {nxt.op.name}: fused, {bands} bands of "
-                              f"{rows} row{'s' if rows > 1 else ''}")
+                              f"{rows} row{'s' if rows > 1 else ''}"
+                              f"{', DATAFLOW region' if not in_dram and not out_dram else ', staged'}")
             band_words = max(band_words, rows * out_w * out_c)
         elif op.kind in ("conv", "pw", "fc"):
             step.update(kind="pw", pw=pw_job(i, q, loads, bands),
@@ -426,7 +434,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         in_beat_bits=8 * cdiv(in_shape[2] * qgraph.input_fmt.width, 8), out_beat_bits=8 * cdiv(out_bits, 8),
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
         dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem), wmem_beats=max(len(wmem) // 8, 1),
-        fmaps=fmem_half > 0, fmem_half=fmem_half, fmem_bits=8 * cdiv(act_bits, 8),
+        fmaps=fmem_half > 0, fmem_half=fmem_half, input_dram=input_dram, fmem_bits=8 * cdiv(act_bits, 8),
         pw_wbeats=beats["pw"], dw_wbeats=beats["dw"],
         wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
         regions=any(st["region"] for st in steps),
@@ -518,4 +526,7 @@ def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, pa
                       dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"],
                       weights_in_dram=ctx["dram"], fmap_words=ctx["fm_words"],
                       fmaps_in_dram=sum(1 for st in ctx["steps"] if st["out_dram"]), band_rows=ctx["band_rows_used"],
+                      input_in_dram=ctx["input_dram"],
+                      dataflow_pairs=sum(1 for st in ctx["steps"] if st["region"]),
+                      staged_pairs=sum(1 for st in ctx["steps"] if st["kind"] == "fused" and not st["region"]),
                       weight_tiles=ctx["weight_tiles"])
