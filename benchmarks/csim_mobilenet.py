@@ -1,7 +1,10 @@
 """C-simulation cost of generated HLS projects: generate, compile (g++), run, per model.
 
-Prints one line per case: codegen seconds, compile seconds, run seconds, PASS/FAIL.
-Usage: python benchmarks/csim_mobilenet.py [--full]   (--full adds MobileNet v1 1.0-224)
+Prints one line per case: codegen seconds, compile seconds, run seconds, PASS/FAIL, and the schedule
+of the generated top: fused pairs in the DATAFLOW region / staged through DRAM, input in DRAM or not.
+Usage: python benchmarks/csim_mobilenet.py [--full] [--only MODEL-BOARD]
+(--full adds MobileNet v1 0.5-160 and 1.0-224; --only runs the cases whose label contains MODEL-BOARD,
+e.g. `--only 1_224-pynq-z2`)
 """
 from __future__ import annotations
 
@@ -24,17 +27,22 @@ FULL = [("mobilenet_v1", {"alpha": 0.5, "resolution": 160}, "zcu104"), ("mobilen
 
 
 def main() -> None:
-    cases = CASES + (FULL if "--full" in sys.argv else [])
+    cases = CASES + (FULL if "--full" in sys.argv or "--only" in sys.argv else [])
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
     print(f"{'model':30s} {'board':8s} {'weights':7s} {'codegen s':>9s} {'compile s':>9s} {'run s':>7s}  result")
     for name, kw, board in cases:
         graph = get_model(name, **kw)
+        if only not in f"{graph.name}-{board}":
+            continue
         mapping = map_network(compute_ops(graph), 64, board)
         qgraph = quantize(graph)
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            generate_hls(qgraph, mapping, Path(tmp) / "p", part=mapping.board.part, clock_mhz=mapping.clock_mhz,
+            proj = generate_hls(qgraph, mapping, Path(tmp) / "p", part=mapping.board.part, clock_mhz=mapping.clock_mhz,
                          board=board)
             gen = time.perf_counter() - t0
+            print(f"  {graph.name} on {board}: {proj.dataflow_pairs} fused pairs in the DATAFLOW region, "
+                  f"{proj.staged_pairs} staged through DRAM; input {'in DRAM' if proj.input_in_dram else 'on-chip'}")
             for unity in (True, False):
                 r = run_csim(Path(tmp) / "p", unity=unity)
                 label = f"{graph.name}{' (unity)' if unity else ''}"

@@ -36,3 +36,45 @@ def generate(qgraph: QuantGraph, mapping: HandMapping, outdir: Path, seed: int =
 
 def quantized(graph: Graph, weight_bits: int = 8, act_bits: int = 8) -> QuantGraph:
     return quantize(graph, weight_bits=weight_bits, act_bits=act_bits)
+
+
+def braced(src: str, after: str) -> str:
+    """The text inside the first brace block that opens after ``after`` in ``src``."""
+    start = src.index("{", src.index(after))
+    depth = 0
+    for i in range(start, len(src)):
+        depth += {"{": 1, "}": -1}.get(src[i], 0)
+        if depth == 0:
+            return src[start + 1:i]
+    raise ValueError(f"unbalanced braces after {after!r}")
+
+
+def c_function(src: str, name: str) -> str:
+    """The body of the static C function ``name``."""
+    return braced(src, f"static void {name}(")
+
+
+def assert_fused_pairs_are_dataflow(top: str, pairs: int) -> None:
+    """The top's ``pairs`` fused DW->PW pairs run as one canonical DATAFLOW region over row bands.
+
+    The band loop's body holds only the band PIPO and the two process calls: the DW process reads the
+    source map and writes the band, the PW process reads the band and writes the destination map (one
+    producer, one consumer, no bypass, no control around the calls).
+    """
+    region = c_function(top, "fused_pair")
+    body = [line.strip() for line in braced(region, "for (int b = 0; b < bands; b++)").splitlines() if line.strip()]
+    pragmas = [line for line in body if line.startswith("#pragma")]
+    stmts = [line for line in body if not line.startswith("#pragma")]
+    assert "#pragma HLS DATAFLOW" in pragmas and "#pragma HLS STREAM variable=band type=pipo depth=2" in pragmas
+    assert stmts[0] == "act_t band[BAND_WORDS];" and len(stmts) == 3, stmts
+    assert stmts[1].startswith("fused_dw(src, band, dw, b, band_rows, out_h")
+    assert stmts[2].startswith("fused_pw(band, dst, pw, b, band_rows, out_h")
+    assert "src" not in stmts[2] and "dst" not in stmts[1]
+    # the processes' signatures: DW writes the band, PW only reads it
+    assert "static void fused_dw(const act_t src[], act_t band[BAND_WORDS]," in top
+    assert "static void fused_pw(const act_t band[BAND_WORDS], act_t dst[]," in top
+    dw, pw = c_function(top, "fused_dw"), c_function(top, "fused_pw")
+    assert "dw_engine(src, band, dw, row0, rows, 0, row0);" in dw and "pw_engine" not in dw
+    assert "pw_engine(band, dst, " in pw and "dw_engine" not in pw and "src" not in pw
+    network = c_function(top, "run_network")
+    assert network.count("fused_pair(") == pairs

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hls_helpers import HandMapping, fuse_all, generate, quantized
+from hls_helpers import HandMapping, assert_fused_pairs_are_dataflow, c_function, fuse_all, generate, quantized
 from hwgen.codegen import hls
 from hwgen.errors import HwgenError
 from hwgen.golden import random_input, run_fixed
@@ -71,7 +71,12 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
     # three fused pairs with 8, 4, 4 output rows in bands of 3 rows
     assert proj.band_rows == {"conv_dw_1": 3, "conv_dw_2": 3, "conv_dw_3": 3}
     top = (out / "tiny_dsc_top.cpp").read_text()
-    assert top.count("b < 3;") == 1 and top.count("b < 2;") == 2
+    assert_fused_pairs_are_dataflow(top, 3)
+    # each pair's region call: source and destination map, descriptors, bands, band rows, output rows
+    assert "fused_pair(fm[0], fm[1], DW_1, PW_2, 3, 3, 8);" in top
+    assert "fused_pair(fm[1], fm[0], DW_3, PW_4, 2, 3, 4);" in top
+    assert "fused_pair(fm[0], fm[1], DW_5, PW_6, 2, 3, 4);" in top
+    assert "static act_t band[2]" not in top  # no staged pair: the band buffer is the regions' PIPO
     assert "#pragma HLS DATAFLOW" in top and "mode=axis port=in" in top and "s_axilite port=return" in top
     types = (out / "hwgen_types.h").read_text()
     assert "#define TIN 4\n#define TOUT 4\n#define TC 4\n#define TK 3\n" in types
@@ -107,10 +112,12 @@ def test_unfused_dw_and_lone_engines(tmp_path):
     q = quantized(tiny_odd())
     proj = generate(q, HandMapping(EngineConfig(2, 3, 5, 1)), tmp_path / "p")
     top = (tmp_path / "p" / "tiny_odd_top.cpp").read_text()
-    assert proj.band_rows == {} and "band[b & 1]" not in top
-    assert top.count("dw_desc dw = DW_") == 2 and top.count("pw_desc pw = PW_") == 4
-    assert top.count("dw_engine(img, fm, band, dw, row0, rows, 0, 0);") == 2
-    assert top.count("pw_engine(img, fm, band, pw, row0, rows, 0, ") == 4
+    assert proj.band_rows == {} and "band[" not in top and "fused_pair" not in top
+    # layer-sequential: each engine call reads one feature buffer and writes the other
+    assert "pw_engine(img, fm[0], PW_0, row0, rows, 0, 2, 0, 0);" in top
+    assert "dw_engine(fm[0], fm[1], DW_1, row0, rows, 0, 0);" in top
+    assert "dw_engine(fm[0], fm[1], DW_3, row0, rows, 0, 0);" in top
+    assert top.count("pw_engine(") == 4 and "pool_engine(fm[0], fm[1], POOL_5);" in top
 
 
 def test_nonempty_outdir_refused_untouched_and_force_replaces(q_dsc, tmp_path):
@@ -192,7 +199,11 @@ def test_weights_in_dram_layout(q_dsc, tmp_path):
     assert "static const brom_t pw_bias[PW_BWORDS][5] = {" in rom and "static wrom_t pw_weights[PW_WORDS][15];" in rom
     top = (tmp_path / "p" / "tiny_dsc_top.cpp").read_text()
     assert "mode=m_axi port=wmem offset=slave bundle=gmem" in top
-    assert top.count("pw_load(wmem,") == 5 and top.count("dw_load(wmem,") == 3
+    # whole layers are loaded by run_network before their step; fused_pw loads weight tiles (none here)
+    network = c_function(top, "run_network")
+    assert network.count("pw_load(wmem,") == 5 and network.count("dw_load(wmem,") == 3
+    assert top.count("pw_load(wmem,") == 6 and c_function(top, "fused_pw").count("pw_load(wmem,") == 1
+    assert network.count("const tile_desc tl = { 0, ") == 3  # count 0: no tiles, weights already loaded
     assert "add_files -tb weights.bin" in (tmp_path / "p" / "build.tcl").read_text()
     # slots: two of the largest layer per engine (conv_pw_3: 32x32 -> 11 x 7 words of 3x5)
     assert f"#define PW_WORDS {2 * 11 * 7}\n" in (tmp_path / "p" / "hwgen_types.h").read_text()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from hls_helpers import HandMapping, fuse_all, generate, quantized
+from hls_helpers import HandMapping, assert_fused_pairs_are_dataflow, braced, fuse_all, generate, quantized
 from hwgen import csim
 from hwgen.csim import run_csim
 from hwgen.errors import HwgenError
@@ -52,6 +52,7 @@ def test_mobilenet_025_128_bit_exact(tmp_path):
     result = run_csim(tmp_path / "p", unity=True)
     assert_pass(result, q)
     assert len(result.checked) == 29 and result.checked["fc"] == 2000
+    assert_fused_pairs_are_dataflow((tmp_path / "p" / "mobilenet_v1_0_25_128_top.cpp").read_text(), 13)
 
 
 def test_corrupted_weight_fails_at_that_layer(tmp_path):
@@ -246,10 +247,13 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
     generate(q, mapping, out)
     top = (out / "tiny_dsc4_top.cpp").read_text()
     assert "weights in 3 output-channel tiles" in top and top.count("for (int t = 0; t < ") == 3
-    assert "const int slot = (" in top and "b * 3 + t) & 1;" in top
+    # conv_pw_3's tiles are loaded by the PW process of its pair's dataflow region, band by band
+    assert_fused_pairs_are_dataflow(top, 4)
+    assert "const int slot = (tl.slot0 + b * tl.count + t) & 1;" in top
+    assert re.search(r"const tile_desc tl = \{ 3, 4, \d+, \d+, [01] \};\n *fused_pair\(fm\[\d\], fm\[\d\], DW_5, PW_6,", top)
     # the PW slots hold the largest tile or untiled layer: conv_pw_4 (32 in / 32 out) 8 x 11 words
     assert "#define PW_WORDS 176\n" in (out / "hwgen_types.h").read_text()
-    assert_pass(run_csim(out, unity=True), q)
+    assert_pass(run_csim(out), q)  # separate translation units, as Vitis compiles them: -Wall clean too
 
 
 @pytest.mark.parametrize("model, fuse, tiles", [
@@ -260,6 +264,10 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
     # unfused: lone DW and PW layers from/to DRAM in bands, odd sizes and asymmetric padding
     ("tiny_odd", False, {"conv1": (3, 1, False, True), "conv_dw_1": (2, 1, True, True),
                          "conv_pw_1": (1, 2, True, True), "conv_dw_2": (3, 1, True, False)}),
+    # the network input in DRAM: conv1 loads its input bands from fmem (and stores its output there);
+    # a fused pair fed by a DRAM map runs its bands in run_network
+    ("tiny_odd", False, {"conv1": (2, 1, True, True), "conv_dw_1": (1, 1, True, False)}),
+    ("tiny_dsc4", True, {"conv1": (3, 2, True, True)}),
 ])
 def test_feature_maps_in_dram_bit_exact(tmp_path, model, fuse, tiles):
     from hwgen.steps import StepTiling
@@ -276,6 +284,11 @@ def test_feature_maps_in_dram_bit_exact(tmp_path, model, fuse, tiles):
     top = (out / f"{model}_top.cpp").read_text()
     assert "mode=m_axi port=fmem offset=slave bundle=gmem1" in top
     assert top.count("fmap_store(fmem,") == proj.fmaps_in_dram and top.count("fmap_load(fmem,") >= proj.fmaps_in_dram
+    assert proj.input_in_dram == tiles["conv1"][2]
+    if proj.input_in_dram:  # no img buffer: the stream goes to fmem region 0, the first map to region 1
+        assert "act_t img[" not in top and "read_input(in, fmem);" in top
+        assert "fmap_store(fmem, 1 * FMEM_HALF," in top and "fmap_load(fmem, 0 * FMEM_HALF," in top
+        assert "#pragma HLS DATAFLOW" not in braced(top, f"void {model}_top(")  # fmem is no dataflow channel
     assert_pass(run_csim(out, unity=True), q)
 
 

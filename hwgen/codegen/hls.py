@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from ..mapping import Mapping
     from ..quant import QuantGraph, QuantOp
 
-#: Buffer selectors of the generated hwgen_types.h.
-BUF_FM0, BUF_FM1, BUF_BAND0, BUF_IMG = 0, 1, 2, 4
+#: Where a step's input lives in the generated run_network: feature buffer fm[0] / fm[1], the input image.
+BUF_FM0, BUF_FM1, BUF_IMG = 0, 1, 2
 #: Widest activation / weight code the int fields of the job descriptors carry.
 MAX_CODE_BITS = 30
 
@@ -53,6 +53,9 @@ class HlsProject:
     fmap_words: int  # codes per on-chip feature-map buffer (two of them, ping-pong)
     fmaps_in_dram: int  # feature maps kept in DRAM (fmem) between steps
     band_rows: dict[str, int] = field(default_factory=dict)
+    input_in_dram: bool = False  # the network input is stored in fmem and loaded in bands by the first step
+    dataflow_pairs: int = 0  # fused DW->PW pairs run by the fused_pair DATAFLOW region (DW and PW overlap)
+    staged_pairs: int = 0  # fused pairs with a feature map in DRAM, their bands run one engine at a time
     weight_tiles: dict[str, int] = field(default_factory=dict)  # PW layer -> output-channel weight tiles
 
 
@@ -284,7 +287,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         """The top's loader call for a whole layer."""
         return {"engine": engine, "wbeat": emit(words), "words": len(words), "slot": slot}
 
-    def pw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict], bands: int = 1) -> dict:
+    def pw_job(i: int, q: QuantOp, loads: list[dict], bands: int = 1) -> dict:
         nonlocal max_ngi, max_ngo
         words, bias, ngi, ngo = _pw_words(q, cfg)
         col_off = -1
@@ -304,13 +307,13 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             loads.append(load("pw", words, slot))
         op = q.op
         lo, hi = _clamp(q)
-        fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
+        fields = [i, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
                   op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
                   w_off, b_off, q.shift, lo, hi, col_off]
         max_ngi, max_ngo = max(max_ngi, ngi), max(max_ngo, ngo)
-        return {"op": i, "name": op.name, "dst": dst, "fields": fields, "ngo": ngo, "tiles": tiles}
+        return {"op": i, "name": op.name, "fields": fields, "ngo": ngo, "tiles": tiles}
 
-    def dw_job(i: int, q: QuantOp, src: int, dst: int, loads: list[dict]) -> dict:
+    def dw_job(i: int, q: QuantOp, loads: list[dict]) -> dict:
         nonlocal max_ngc, max_ngt
         words, bias, ngc, ngt = _dw_words(q, cfg)
         if q.op.kernel not in tap_offsets:  # one decode table block per kernel size
@@ -321,18 +324,22 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             loads.append(load("dw", words, slot))
         op = q.op
         lo, hi = _clamp(q)
-        fields = [i, src, dst, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.kernel,
+        fields = [i, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.kernel,
                   op.stride, op.pad[0], op.pad[1], ngc, ngt, w_off, b_off, q.shift, lo, hi, tap_offsets[op.kernel]]
         max_ngc, max_ngt = max(max_ngc, ngc), max(max_ngt, ngt)
-        return {"op": i, "name": op.name, "dst": dst, "fields": fields}
+        return {"op": i, "name": op.name, "fields": fields}
 
     # Feature maps in DRAM (the mapping's StepTiling.out_dram): a step's output bands are staged in the
     # output-side feature buffer and stored; the next step loads the input rows of each band (halo
     # included) into its input-side buffer. DRAM tensors alternate between two regions.
     fmaps = bool(getattr(mapping, "fmaps_in_dram", False))
-    fmem_half = 0
-    region = 0
-    cur: int | None = BUF_IMG  # where the current tensor is: img, fm[0]/fm[1], or None = DRAM
+    # The network input in DRAM (the first step's tiling says in_dram, as hwgen.sim models it):
+    # read_input stores the stream in region 0 and the first step loads its bands from there.
+    first = tilings.get(ops[0].op.name)
+    input_dram = fmaps and first is not None and first.in_dram
+    fmem_half = _words(ops[0].op.in_shape) if input_dram else 0
+    region = 1 if input_dram else 0
+    cur: int | None = None if input_dram else BUF_IMG  # where the current tensor is: img, fm[0]/fm[1], None = DRAM
     cur_region = 0
     for n, group in enumerate(groups):
         i = group[0]
@@ -356,7 +363,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         bands = cdiv(out_h, rows)
         loads: list[dict] = []
         step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "band_rows": rows,
-                "bands": bands, "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
+                "bands": bands, "region": False, "src": "img" if src == BUF_IMG else f"fm[{src}]",
+                "dst": f"fm[{dst}]", "dst_sel": dst, "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
                 last.out_shape[2], "loads": loads, "in_dram": None, "out_dram": None}
         if in_dram:
             full = op.kind in ("pool", "fc")
@@ -375,22 +383,25 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         if len(group) == 2:
             nxt = ops[i + 1]
             band_rows_used[op.name] = rows
-            step.update(kind="fused", dw=dw_job(i, q, src, BUF_BAND0, loads),
-                        pw=pw_job(i + 1, nxt, BUF_BAND0, dst, loads, bands), dw_row_words=out_w * out_c,
+            # On-chip input and output: a DATAFLOW region (fused_pair) overlaps the DW and PW engines
+            # band by band; with a DRAM side the pair runs its bands in run_network, one engine at a time.
+            step.update(kind="fused", dw=dw_job(i, q, loads), pw=pw_job(i + 1, nxt, loads, bands),
+                        region=not in_dram and not out_dram, dw_row_words=out_w * out_c,
                         title=f"{op.name} -> {nxt.op.name}: fused, {bands} bands of "
-                              f"{rows} row{'s' if rows > 1 else ''}")
+                              f"{rows} row{'s' if rows > 1 else ''}"
+                              f"{', DATAFLOW region' if not in_dram and not out_dram else ', staged'}")
             band_words = max(band_words, rows * out_w * out_c)
         elif op.kind in ("conv", "pw", "fc"):
-            step.update(kind="pw", pw=pw_job(i, q, src, dst, loads, bands),
+            step.update(kind="pw", pw=pw_job(i, q, loads, bands),
                         title=f"{op.name}: {op.kind} on the PW engine")
         elif op.kind == "dw":
-            step.update(dw=dw_job(i, q, src, dst, loads), title=f"{op.name}: dw on the DW engine")
+            step.update(dw=dw_job(i, q, loads), title=f"{op.name}: dw on the DW engine")
         else:
             pixels = op.in_shape[0] * op.in_shape[1]
             ngc = cdiv(op.in_shape[2], cfg.tin)
             lo, hi = _clamp(q)
-            step["pool"] = {"op": i, "name": op.name, "dst": dst,
-                            "fields": [i, src, dst, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
+            step["pool"] = {"op": i, "name": op.name,
+                            "fields": [i, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
                                        lo, hi]}
             step["title"] = f"{op.name}: global average pool on the pool engine"
             pool_words = max(pool_words, op.in_shape[2])
@@ -423,9 +434,13 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         in_beat_bits=8 * cdiv(in_shape[2] * qgraph.input_fmt.width, 8), out_beat_bits=8 * cdiv(out_bits, 8),
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
         dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem), wmem_beats=max(len(wmem) // 8, 1),
-        fmaps=fmem_half > 0, fmem_half=fmem_half, fmem_bits=8 * cdiv(act_bits, 8),
+        fmaps=fmem_half > 0, fmem_half=fmem_half, input_dram=input_dram, fmem_bits=8 * cdiv(act_bits, 8),
         pw_wbeats=beats["pw"], dw_wbeats=beats["dw"],
         wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
+        regions=any(st["region"] for st in steps),
+        staged_pairs=any(st["kind"] == "fused" and not st["region"] for st in steps),
+        max_bands=max([st["bands"] for st in steps if st["region"]], default=1),
+        max_tiles=max([st["pw"]["tiles"]["count"] for st in steps if st["region"] and st["pw"]["tiles"]], default=1),
         result_buf=f"fm[{cur}]", fm_partition=cfg.tin, band_partition=cfg.tin,
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
         max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
@@ -511,4 +526,7 @@ def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, pa
                       dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"],
                       weights_in_dram=ctx["dram"], fmap_words=ctx["fm_words"],
                       fmaps_in_dram=sum(1 for st in ctx["steps"] if st["out_dram"]), band_rows=ctx["band_rows_used"],
+                      input_in_dram=ctx["input_dram"],
+                      dataflow_pairs=sum(1 for st in ctx["steps"] if st["region"]),
+                      staged_pairs=sum(1 for st in ctx["steps"] if st["kind"] == "fused" and not st["region"]),
                       weight_tiles=ctx["weight_tiles"])
