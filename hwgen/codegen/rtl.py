@@ -94,6 +94,8 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "pe": plan.cfg.pe,
         "weights_in_dram": plan.dram,
         "dram_image": "hwgen_weights.hex" if plan.dram else None,
+        "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.dram else None,
+        "dram_latency": plan.dram_latency if plan.dram else None,
     }
 
 
