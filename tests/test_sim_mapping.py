@@ -6,10 +6,9 @@ import pytest
 
 from hwgen.errors import HwgenError
 from hwgen.graph import compute_ops
-from hwgen.hw import EngineConfig
+from hwgen.hw import EngineConfig, weight_bus_bits
 from hwgen.mapping import _candidates, _lower_bounds, map_network, parse_split, tk_choices
 from hwgen.sim import simulate
-from hwgen.hw import weight_bus_bits
 from hwgen.steps import bands_of, schedule_steps, weight_words
 from hwgen.zoo import get_model, mobilenet_v1
 
