@@ -63,7 +63,8 @@ def make_vectors(summary: dict[str, Any], x: np.ndarray, expected: np.ndarray, s
         "predicted_cycles": summary.get("predicted_cycles", 0), "seed": seed,
         "engines": ["pw", "dw", "pool"] if engines else [],
         "dram_image": summary.get("dram_image"),  # AXI4 slave memory image (weights in DRAM)
-        "dram_pause": [],  # R-channel pause pattern (True = idle cycle), repeated
+        # The DRAM channel the testbench emulates: the mapping's figures the simulator is given.
+        "dram_bytes_per_cycle": summary.get("dram_bytes_per_cycle"), "dram_latency": summary.get("dram_latency"),
     }
 
 

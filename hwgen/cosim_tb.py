@@ -7,19 +7,26 @@ Loaded by the simulator through cocotb; configured by the JSON file named in $HW
    the first input beat to the last output beat (inclusive) is recorded;
 2. correctness run: random source idles and sink back-pressure.
 
+A top with weights in DRAM (an ``m_axi`` read master) is served by :class:`DramModel`, which emulates
+the DRAM channel the simulator is given (the mapping's bytes per cycle and latency, from plan.json).
+
 Both outputs are compared with the expected codes; results go to $HWGEN_RESULTS.
 """
 from __future__ import annotations
 
 import json
 import os
-import itertools
 import random
+
+import math
+from collections import deque
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
-from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiRamRead, AxiReadBus, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+
+from hwgen.hw import AXI_BOUNDARY, DRAM_AR_CYCLES
 
 #: Stream port prefixes tried in order: hwgen's RTL, then Vitis HLS exports (``in``/``out`` become in_r/out_r).
 IN_PREFIXES = ("s_axis", "in_r", "in")
@@ -60,6 +67,73 @@ def _unpack_beats(data: bytes, width: int, beat_bytes: int) -> list[int]:
         v = int.from_bytes(data[i:i + beat_bytes], "little") & ((1 << width) - 1)
         vals.append(v - (1 << width) if v >> (width - 1) else v)
     return vals
+
+
+class DramModel:
+    """AXI4 read slave emulating the simulator's DRAM channel (hwgen.hw.weight_load_cycles).
+
+    ARREADY is always high. A burst's data is available ``latency - DRAM_AR_CYCLES`` cycles after
+    its AR handshake (the loader's request-to-AR cycles are the rest of the channel latency); while
+    data keeps coming (the next burst is available by the time the previous one ends) the beats of
+    that busy period leave at ``bytes_per_cycle``, beat i (from 0) no earlier than
+    ceil((i+1) * beat / bytes_per_cycle) - 1 cycles after the period began and at most one per cycle.
+    """
+
+    def __init__(self, dut, image: bytes, bytes_per_cycle: float, latency: int) -> None:
+        self.dut = dut
+        self.image = image
+        self.beat = len(dut.m_axi_rdata) // 8
+        self.rate = min(bytes_per_cycle, self.beat)
+        self.delay = latency - DRAM_AR_CYCLES
+        assert self.delay >= 1, f"DRAM latency {latency} below the loader's {DRAM_AR_CYCLES} + 1 cycles"
+        self.bursts: deque[list[int]] = deque()  # [next address, beats left, available at cycle]
+        self.cycle = 0
+        self.last = -1  # cycle of the last beat
+        self.p0 = 0  # first cycle of the current busy period
+        self.sent = 0  # beats of the current busy period
+        self.beats = 0
+
+    def _due(self) -> int:
+        """Cycle at which the head beat is handed over."""
+        head = self.bursts[0]
+        if head[2] > self.last + 1:  # the channel went idle: a new busy period
+            self.p0, self.sent = head[2], 0
+        return max(self.last + 1, self.p0 + math.ceil((self.sent + 1) * self.beat / self.rate) - 1)
+
+    async def run(self) -> None:
+        dut = self.dut
+        dut.m_axi_arready.value = 1
+        dut.m_axi_rvalid.value = 0
+        dut.m_axi_rid.value = 0
+        dut.m_axi_rresp.value = 0
+        dut.m_axi_rlast.value = 0
+        dut.m_axi_rdata.value = 0
+        while True:
+            await RisingEdge(dut.ap_clk)
+            self.cycle += 1
+            if dut.ap_rst_n.value == 0:
+                continue
+            if dut.m_axi_rvalid.value == 1 and dut.m_axi_rready.value == 1:  # a beat handed over at this edge
+                head = self.bursts[0]
+                self.last, self.sent, self.beats = self.cycle, self.sent + 1, self.beats + 1
+                head[0] += self.beat
+                head[1] -= 1
+                if head[1] == 0:
+                    self.bursts.popleft()
+            if dut.m_axi_arvalid.value == 1:
+                addr, n = int(dut.m_axi_araddr.value), int(dut.m_axi_arlen.value) + 1
+                assert addr % self.beat == 0 and addr // AXI_BOUNDARY == (addr + n * self.beat - 1) // AXI_BOUNDARY, \
+                    f"AXI burst at {addr:#x} of {n} beats is unaligned or crosses 4 KB"
+                self.bursts.append([addr, n, self.cycle + self.delay])
+            # Drive the beat due at the next edge.
+            if self.bursts and self._due() <= self.cycle + 1:
+                addr, left = self.bursts[0][0], self.bursts[0][1]
+                dut.m_axi_rdata.value = int.from_bytes(self.image[addr:addr + self.beat], "little")
+                dut.m_axi_rlast.value = int(left == 1)
+                dut.m_axi_rvalid.value = 1
+            else:
+                dut.m_axi_rvalid.value = 0
+                dut.m_axi_rlast.value = 0
 
 
 class Monitor:
@@ -128,14 +202,10 @@ async def inference(dut) -> None:
     if "s_axi_control_awaddr" in {n.lower() for n in _names(dut)}:  # Vitis block-level control over AXI-Lite
         control = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axi_control"), dut.ap_clk, dut.ap_rst_n,
                                 reset_active_level=False)
-    if cfg.get("dram_image"):  # weights in DRAM: serve the top's AXI4 read master from a RAM model
+    if cfg.get("dram_image"):  # weights in DRAM: serve the top's AXI4 read master from the DRAM model
         with open(cfg["dram_image"]) as f:
             image = bytes(int(v, 16) for v in f.read().split())
-        ram = AxiRamRead(AxiReadBus.from_prefix(dut, "m_axi"), dut.ap_clk, dut.ap_rst_n, reset_active_level=False,
-                         size=len(image))
-        ram.write(0, image)
-        if cfg.get("dram_pause"):
-            ram.r_channel.set_pause_generator(itertools.cycle(cfg["dram_pause"]))
+        cocotb.start_soon(DramModel(dut, image, cfg["dram_bytes_per_cycle"], cfg["dram_latency"]).run())
     engines = [e for e in cfg.get("engines", []) if hasattr(dut, f"u_{e}")]
     mon = Monitor(dut, engines, source.bus, sink.bus)
     cocotb.start_soon(mon.run())

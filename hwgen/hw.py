@@ -33,9 +33,11 @@ Network schedule (what the generated top implements; cycle 0 = first input beat)
 1. Input: one pixel (Cin channels) per AXI4-Stream beat, raster order, into the
    input feature buffer: H*W cycles when the source never stalls.
 2. Ops run in order; each starts HANDOFF cycles after the previous op is done
-   (and, when weights live in DRAM, after its weights are loaded: op i+1's
-   weights load while op i runs, double-buffered; each load costs
-   :func:`dram_cycles`). A standard conv runs on the PW engine as one tile of
+   (and, when weights live in DRAM, HANDOFF cycles after its weights are loaded:
+   the first load is issued HANDOFF cycles after the first input beat, op i+1's
+   weights load while op i runs — issued when op i starts — double-buffered;
+   each load costs :func:`weight_load_cycles` of its :func:`pw_weight_words` /
+   :func:`dw_weight_words`). A standard conv runs on the PW engine as one tile of
    pw_iterations(Ho*Wo, K*K*Cin, Cout); a fused DW->PW pair follows
    :func:`fused_schedule` over its row bands; a lone DW or PW layer is one tile;
    pool is one tile of pool_iterations(H*W, C); FC is one PW tile of
@@ -165,3 +167,41 @@ def uram_blocks(depth: int, width: int) -> int:
 def dram_cycles(nbytes: int, bytes_per_cycle: float, latency: int) -> int:
     """Cycles to move ``nbytes`` over the DRAM channel: one latency, then the bandwidth."""
     return latency + math.ceil(nbytes / bytes_per_cycle) if nbytes else 0
+
+
+# Weights in DRAM move as the engines consume them: one zero-padded tin x tout (PW) or tc x tk (DW)
+# block per word, one word per beat of an AXI data bus that is the next power of two >= the word.
+
+#: Cycles of the weight loader from a load's issue to its first AR handshake (request register, ARVALID);
+#: part of the channel latency, so a DRAM model serving the loader answers ``latency - DRAM_AR_CYCLES`` later.
+DRAM_AR_CYCLES = 2
+#: AXI4 limits of the weight loader's bursts.
+AXI_MAX_BURST = 256
+AXI_BOUNDARY = 4096
+
+
+def pw_weight_words(m: int, n: int, cfg: EngineConfig) -> int:
+    """Weight words (tin x tout blocks) of an M-input, N-output dot product on the PW engine."""
+    return cdiv(m, cfg.tin) * cdiv(n, cfg.tout)
+
+
+def dw_weight_words(channels: int, kernel: int, cfg: EngineConfig) -> int:
+    """Weight words (tc x tk blocks) of ``channels`` KxK depthwise filters."""
+    return cdiv(channels, cfg.tc) * cdiv(kernel * kernel, cfg.tk)
+
+
+def weight_bus_bits(cfg: EngineConfig, weight_bits: int) -> int:
+    """AXI data-bus width of the weight loader: the next power of two >= the widest word, at least 32."""
+    return max(32, 1 << (max(cfg.pw_pe, cfg.dw_pe) * weight_bits - 1).bit_length())
+
+
+def max_burst_beats(bus_bits: int) -> int:
+    """Beats of the loader's longest INCR burst: a load starts 4 KB-aligned, so no burst crosses 4 KB."""
+    return min(AXI_MAX_BURST, AXI_BOUNDARY // (bus_bits // 8))
+
+
+def weight_load_cycles(words: int, bus_bits: int, bytes_per_cycle: float, latency: int) -> int:
+    """Cycles of one weight load of ``words`` beats: one latency (the loader issues the bursts back to
+    back, so their latencies overlap), then the beats at the DRAM bandwidth but at most one per cycle."""
+    beat = bus_bits // 8
+    return dram_cycles(words * beat, min(bytes_per_cycle, beat), latency)

@@ -1,9 +1,22 @@
-"""DSP and LUT estimates of a mapped accelerator (BRAM/URAM come from the mapping's buffers).
+"""DSP, LUT and RTL block-RAM estimates of a mapped accelerator (the mapping's own BRAM/URAM come from its buffers).
 
 DSP rule: one DSP48 per PE when the multiplier fits the DSP48's signed 18x25 port
 (the narrower operand <= 18 bits and the wider <= 25, as with 8-bit operands); a
 wider product is split into partial products, ceil(wide/25) * ceil(narrow/18) DSPs
 per PE (their sum reuses the DSP post-adders). The pool engine adds, so it uses none.
+
+RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates — one memory per
+channel of each feature-map buffer (depth = pixels, act bits wide, one registered read port per
+engine port), the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs, or two-slot
+RAMs when weights are in DRAM) and the bias ROMs. :func:`yosys_blocks` predicts how Yosys 0.23
+``synth_xilinx -family xc7`` maps each one. memory_libmap picks the cheapest option by the costs in
+Yosys' xilinx library files: RAMB18 129 and RAMB36 257 per block (the read ports of one block RAM
+serve one read port each next to the write port, so a memory with R read ports is R copies);
+LUTRAM 8 per RAM64M holding 64 x 3 bits (RAM32M: 32 x 6) with one read port, or 7 per RAM64M
+holding 64 x 1 bits (32 x 2) for up to three read ports; a ROM may also become logic at 1/64 per
+bit. Measured on single memories (depth x width x read ports -> cells): 256x8x1 -> 12 RAM64M,
+384x8x1 -> 1 RAMB18, 256x8x3 -> 32 RAM64M, 512x8x3 -> 3 RAMB18, 4096x8x1 -> 1 RAMB36, 105x192x1
+-> 3 RAMB36, 1024x8 ROM -> logic, 512x64 ROM -> 1 RAMB36.
 
 LUT rule (a rule of thumb for 8-16 bit datapaths, not a synthesis result): per PE, the accumulator register feed/clear mux and the adder-tree
 share ~ acc_bits LUTs; per output lane (tout of the PW engine, tc of the DW engine)
@@ -13,9 +26,10 @@ engine a fixed control/address generator of 600 LUTs (PW, DW, pool, top FSM), pl
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .hw import EngineConfig, cdiv
+from .hw import BRAM36_SHAPES, EngineConfig, cdiv
 
 if TYPE_CHECKING:
     from .mapping import Mapping
@@ -48,3 +62,71 @@ def lut_count(mapping: "Mapping") -> int:
     if mapping.weights_in_dram or mapping.fmaps_in_dram:
         luts += LUT_DRAM_MASTER
     return luts
+
+
+#: RAMB18 aspect ratios (depth, width), the 36-bit one in simple dual-port mode.
+BRAM18_SHAPES: tuple[tuple[int, int], ...] = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+#: Yosys 0.23 xilinx memory-library costs (brams_xc4v.txt / lutrams_xc5v.txt) and memory_libmap's ROM logic cost.
+COST_RAMB18, COST_RAMB36 = 129, 257
+COST_LUTRAM_SDP, COST_LUTRAM_QP = 8, 7
+ROM_LOGIC_BITS_PER_COST = 64
+
+
+@dataclass(frozen=True)
+class Memory:
+    """``count`` identical memories of ``depth`` x ``width`` bits with ``read_ports`` registered read ports."""
+
+    name: str
+    depth: int
+    width: int
+    read_ports: int = 1
+    count: int = 1
+    rom: bool = False
+
+
+def rtl_memories(plan: Any) -> list[Memory]:
+    """The memories of a generated RTL design (an ``hwgen.codegen.rtl_plan.RtlPlan``)."""
+    cfg = plan.cfg
+    mems = [Memory(f"fbuf_{b.name}", b.depth, plan.aw, b.ports, b.channels)
+            for b in plan.buffers if b.depth > 0 and b.channels > 0]
+    if plan.has_pw:
+        mems.append(Memory("pw_weights", plan.pw_wdepth, cfg.tin * cfg.tout * plan.wb, rom=not plan.dram))
+        mems.append(Memory("pw_bias", max(1, len(plan.pw_brom)), cfg.tout * plan.pw_acc, rom=True))
+    if plan.has_dw:
+        mems.append(Memory("dw_weights", plan.dw_wdepth, cfg.tc * cfg.tk * plan.wb, rom=not plan.dram))
+        mems.append(Memory("dw_bias", max(1, len(plan.dw_brom)), cfg.tc * plan.dw_acc, rom=True))
+    return mems
+
+
+def _block_ram(depth: int, width: int) -> tuple[int, int, int]:
+    """(cost, RAMB36, RAMB18) of the cheapest single-kind block-RAM tiling of one read port's copy."""
+    best = min((cdiv(width, w) * cdiv(depth, d) * COST_RAMB36, cdiv(width, w) * cdiv(depth, d), 0)
+               for d, w in BRAM36_SHAPES)
+    b18 = min((cdiv(width, w) * cdiv(depth, d) * COST_RAMB18, 0, cdiv(width, w) * cdiv(depth, d))
+              for d, w in BRAM18_SHAPES)
+    return min(best, b18)
+
+
+def _lutram_cost(depth: int, width: int, read_ports: int) -> int:
+    if read_ports == 1:
+        per = 6 if depth <= 32 else 3
+        return COST_LUTRAM_SDP * cdiv(depth, 64) * cdiv(width, per)
+    per = 2 if depth <= 32 else 1
+    return COST_LUTRAM_QP * cdiv(read_ports, 3) * cdiv(depth, 64) * cdiv(width, per)
+
+
+def yosys_blocks(mem: Memory) -> tuple[int, int]:
+    """(RAMB36E1, RAMB18E1) cells Yosys 0.23 synth_xilinx maps ``mem`` to (0, 0: LUTRAM or logic)."""
+    cost, b36, b18 = _block_ram(mem.depth, mem.width)
+    cost *= mem.read_ports
+    other = (mem.depth * mem.width / ROM_LOGIC_BITS_PER_COST if mem.rom
+             else _lutram_cost(mem.depth, mem.width, mem.read_ports))
+    if cost >= other:
+        return 0, 0
+    return b36 * mem.read_ports * mem.count, b18 * mem.read_ports * mem.count
+
+
+def rtl_bram36(plan: Any) -> float:
+    """Block RAM of a generated RTL design in RAMB36 equivalents (a RAMB18 is half)."""
+    blocks = [yosys_blocks(m) for m in rtl_memories(plan)]
+    return sum(b36 + b18 / 2 for b36, b18 in blocks)

@@ -16,10 +16,13 @@ first input beat to the last output beat inclusive (sources and sinks never
 stalling).
 
 Weights in DRAM: each step's weights (DW and PW weights of a fused pair
-together, biases stay on-chip) are one load of ``hw.dram_cycles(bytes)``; the
-first load starts at cycle 0 and the load of step s+1 starts when step s starts
-(double buffering), so a step starts HANDOFF after max(previous step done, its
-weights loaded). When a layer's weights do not fit the weight buffer they are
+together, biases stay on-chip) are one load of ``hw.weight_load_cycles``: the
+words the engines consume (zero-padded tin x tout / tc x tk blocks), one beat
+of the ``hw.weight_bus_bits`` AXI bus each — what the generated RTL moves. The
+first load is issued HANDOFF after the first input beat and the load of step
+s+1 when step s starts (double buffering), so a step starts HANDOFF after
+max(previous step done, its weights loaded). DRAM bytes read are the beats'
+bytes. When a layer's weights do not fit the weight buffer they are
 split into ``weight_tiles`` output-channel tiles, each its own load into the
 same double buffer: the load of a tile starts when the tile before it in
 program order starts, and with several row bands the tiles are re-loaded for
@@ -34,7 +37,7 @@ is still in flight. A step is done when its last store has reached DRAM.
 The network input is written to DRAM as it streams in.
 
 DRAM channel: one transfer at a time, each ``dram_cycles(bytes)`` long (burst
-latency + bytes / bytes-per-cycle); a transfer takes the earliest idle gap at or
+latency + bytes / bytes-per-cycle; a weight load's beats at most one per cycle); a transfer takes the earliest idle gap at or
 after the moment it is issued, so weight loads, band loads and band stores
 contend for the same bandwidth. A tile waiting on a transfer counts as a DRAM
 stall; waiting on the other engine's ping-pong half or on a full output buffer
@@ -47,10 +50,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .graph import ComputeOp
-from .hw import HANDOFF, EngineConfig, dram_cycles
+from .hw import HANDOFF, EngineConfig, dram_cycles, weight_bus_bits, weight_load_cycles
 from .resources import dsp_count, lut_count
 from .steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, nbytes, pw_band_cycles,
-                    step_weight_bytes, weight_bytes, weight_tile_channels)
+                    step_weight_words, weight_tile_channels, weight_words)
 
 if TYPE_CHECKING:
     from .mapping import Mapping
@@ -69,7 +72,15 @@ class DramChannel:
         """Issue a transfer of ``nbytes_`` at cycle ``ready``; returns the cycle it completes."""
         if nbytes_ <= 0:
             return ready
-        dur = dram_cycles(nbytes_, self.bytes_per_cycle, self.latency)
+        return self._book(ready, dram_cycles(nbytes_, self.bytes_per_cycle, self.latency))
+
+    def load(self, ready: int, words: int, bus_bits: int) -> int:
+        """Issue a weight load of ``words`` bus beats at cycle ``ready``; returns the cycle it completes."""
+        if words <= 0:
+            return ready
+        return self._book(ready, weight_load_cycles(words, bus_bits, self.bytes_per_cycle, self.latency))
+
+    def _book(self, ready: int, dur: int) -> int:
         i = bisect_right(self._starts, ready)
         t = ready
         if i > 0 and self._ends[i - 1] > t:
@@ -145,30 +156,32 @@ class _Run:
         self.cfg = cfg
         self.wdram = weights_in_dram
         self.act_bits = act_bits
-        self.weight_bits = weight_bits
         self.chan = DramChannel(bytes_per_cycle, latency)
-        # Weight loads in program order: one per step, or one per PW tile of a step with weight tiles.
+        self.bus_bits = weight_bus_bits(cfg, weight_bits)
+        # Weight loads (in bus beats) in program order: one per step, or one per PW tile of a step with weight tiles.
         self.slots: list[int] = []
         if weights_in_dram:
             for s in steps:
                 self.slots.extend(self._step_slots(s, tiles[s.name]))
         self.slot = 0
-        self.slot_end = self.chan.transfer(0, self.slots[0]) if self.slots else 0
+        self.slot_end = self.chan.load(HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
 
     def _tiled(self, step: Step, tiling: StepTiling) -> bool:
         return self.wdram and step.pw_op is not None and tiling.weight_tiles > 1
 
     def _step_slots(self, step: Step, tiling: StepTiling) -> list[int]:
         if not self._tiled(step, tiling):
-            return [step_weight_bytes(step, self.weight_bits)]
+            return [step_weight_words(step, self.cfg)]
         pw = step.pw_op
         assert pw is not None
-        per_tile = [weight_bytes(pw, self.weight_bits, c) for c in weight_tile_channels(pw, tiling.weight_tiles,
-                                                                                          self.cfg)]
+        per_tile = [weight_words(pw, self.cfg, c) for c in weight_tile_channels(pw, tiling.weight_tiles, self.cfg)]
         loads = per_tile * len(bands_of(step, tiling))
         if step.dw_op is not None:
-            loads[0] += weight_bytes(step.dw_op, self.weight_bits)
+            loads[0] += weight_words(step.dw_op, self.cfg)
         return loads
+
+    def _beat_bytes(self, words: int) -> int:
+        return words * (self.bus_bits // 8)
 
     def _take_slot(self) -> int:
         """Completion cycle of the weight load the next consumer needs."""
@@ -176,11 +189,11 @@ class _Run:
 
     def _start_slot(self, t: int) -> int:
         """The consumer of the current load started at ``t``: issue the next load; returns the current one's bytes."""
-        nbytes_ = self.slots[self.slot]
+        words = self.slots[self.slot]
         self.slot += 1
         if self.slot < len(self.slots):
-            self.slot_end = self.chan.transfer(t, self.slots[self.slot])
-        return nbytes_
+            self.slot_end = self.chan.load(t, self.slots[self.slot], self.bus_bits)
+        return self._beat_bytes(words)
 
     def run(self, input_op: ComputeOp, in_dram: bool) -> Trace:
         h, w, c = input_op.in_shape
@@ -218,7 +231,7 @@ class _Run:
                 a_stats.stall_dram += w_end - ready
             self._start_slot(start0)
             for op, st in zip(step.ops, stats):
-                st.dram_read += weight_bytes(op, self.weight_bits)
+                st.dram_read += self._beat_bytes(weight_words(op, cfg))
         ranges = []
         r = 0
         for b in bands:
@@ -272,7 +285,7 @@ class _Run:
                 if tiled:
                     loaded = self._start_slot(s)
                     if step.dw_op is not None and i == 0 and j == 0:  # the DW weights came with the first tile
-                        dw_bytes = weight_bytes(step.dw_op, self.weight_bits)
+                        dw_bytes = self._beat_bytes(weight_words(step.dw_op, cfg))
                         a_stats.dram_read += dw_bytes
                         loaded -= dw_bytes
                     b_stats.dram_read += loaded

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .graph import ComputeOp
-from .hw import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, pool_iterations,
-                 pw_iterations, row_bands, tile_cycles)
+from .hw import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, dw_weight_words,
+                 pool_iterations, pw_iterations, pw_weight_words, row_bands, tile_cycles)
 
 
 @dataclass(frozen=True)
@@ -126,14 +126,15 @@ def nbytes(elements: int, bits: int) -> int:
     return cdiv(elements * bits, 8)
 
 
-def weight_bytes(op: ComputeOp, weight_bits: int, channels: int | None = None) -> int:
-    """Bytes of ``op``'s weights (restricted to ``channels`` outputs for a PW-engine tile)."""
+def weight_words(op: ComputeOp, cfg: EngineConfig, channels: int | None = None) -> int:
+    """Weight words (zero-padded engine blocks, one DRAM beat each, hw.py) of ``op``
+    (restricted to ``channels`` outputs for a PW-engine tile)."""
     if op.kind == "pool":
         return 0
-    if op.kind == "dw" or channels is None:
-        return nbytes(op.weights, weight_bits)
-    return nbytes(pw_dot(op) * channels, weight_bits)
+    if op.kind == "dw":
+        return dw_weight_words(op.out_shape[2], op.kernel, cfg)
+    return pw_weight_words(pw_dot(op), op.out_shape[2] if channels is None else channels, cfg)
 
 
-def step_weight_bytes(step: Step, weight_bits: int) -> int:
-    return sum(weight_bytes(op, weight_bits) for op in step.ops)
+def step_weight_words(step: Step, cfg: EngineConfig) -> int:
+    return sum(weight_words(op, cfg) for op in step.ops)

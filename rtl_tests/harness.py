@@ -81,8 +81,9 @@ def cosim(test: str, graph: Graph, tmp: Path, x_seed: int = 1, patch=None, recor
     return Outcome(res, summary, predicted, expected, rtl)
 
 
-def assert_exact(out: Outcome) -> None:
-    """Bit-exact outputs in both runs, cycles equal to the simulator's and each tile to tile_cycles."""
+def assert_exact(out: Outcome, onchip: bool = True) -> None:
+    """Bit-exact outputs in both runs, cycles equal to the simulator's and each tile to tile_cycles
+    (and, unless DRAM loads stall the schedule, to the plan's on-chip schedule)."""
     r = out.results
     assert r["timeout"] is None, r["timeout"]
     assert r["outputs"] == [int(v) for v in out.expected.reshape(-1)]
@@ -91,7 +92,8 @@ def assert_exact(out: Outcome) -> None:
     for eng, durations in out.summary["tiles"].items():
         measured = [done - start for start, done in r["tiles"].get(eng, [])]
         assert measured == durations, f"{eng} tiles: measured {measured}, tile_cycles {durations}"
-    assert r["cycles"] == out.summary["predicted_cycles"]
+    if onchip:
+        assert r["cycles"] == out.summary["predicted_cycles"]
     assert abs(r["cycles"] - out.predicted) <= 0.02 * out.predicted
     assert r["cycles"] == out.predicted
 

@@ -1,18 +1,22 @@
-"""Yosys synth_xilinx of generated RTL: warning-free, and one DSP48E1 per PE (the simulator's
-resource model, hwgen.resources.dsp_count). Slow (~45 s on tiny_odd): marked ``slow``."""
+"""Yosys synth_xilinx of generated RTL: warning-free, one DSP48E1 per PE (the simulator's resource
+model, hwgen.resources.dsp_count), and block RAM as hwgen.resources.rtl_bram36 predicts.
+Slow (~35 s each on the 2-core machine): marked ``slow``."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
 
 from hwgen.codegen.rtl import write_rtl
+from hwgen.codegen.rtl_plan import plan_rtl
 from hwgen.graph import compute_ops
 from hwgen.mapping import map_network
 from hwgen.quant import quantize
-from hwgen.resources import dsp_count
+from hwgen.resources import dsp_count, rtl_bram36, rtl_memories, yosys_blocks
 from hwgen.synth import synthesize
 from hwgen.zoo import get_model
+from rtl_tests.harness import net
 
 
 @pytest.mark.slow
@@ -26,3 +30,30 @@ def test_yosys_dsp_equals_pe(tmp_path):
     assert rep["dsp"] == m.cfg.pe == dsp_count(m.cfg, m.act_bits, m.weight_bits)
     assert rep["lut"] > 0 and rep["ff"] > 0
     assert (rtl / "stat.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed (apt-get install -y yosys)")
+def test_yosys_bram_matches_rtl_memory_model(tmp_path):
+    """48x48 maps: each channel's feature memory (2304 x 8 bits) is one RAMB36 (4K x 9); the band buffer,
+    weight and bias ROMs stay in LUTRAM / logic. Yosys must agree with hwgen.resources exactly."""
+    g = net("bram_net", (48, 48, 3), [("conv", "conv", {"kernel": 3, "stride": 1, "filters": 4}),
+                                      ("dw", "dw", {"kernel": 3, "stride": 1}), ("pw", "pw", {"filters": 8}),
+                                      ("pool", "pool", {}), ("fc", "fc", {"units": 4})])
+    m = map_network(compute_ops(g), 16, split="3x4,4x1", weights_in_dram=False)
+    qg = quantize(g)
+    plan = plan_rtl(qg, m)
+    mems = {mem.name: yosys_blocks(mem) for mem in rtl_memories(plan)}
+    # in: 3 channels, a: 8 (conv's 4, then the pool's 8), b: 8 (the pw output) memories of 2304 x 8.
+    assert mems["fbuf_in"] == (3, 0) and mems["fbuf_a"] == (8, 0) and mems["fbuf_b"] == (8, 0)
+    assert mems["fbuf_band"] == (0, 0) and mems["pw_weights"] == (0, 0)
+    predicted = rtl_bram36(plan)
+    assert predicted == 19
+    rep = synthesize(write_rtl(qg, m, tmp_path / "rtl"))
+    assert rep["dsp"] == m.cfg.pe == 16
+    assert abs(rep["bram36"] + rep["bram18"] / 2 - predicted) <= 0.1 * predicted
+    assert (rep["bram36"], rep["bram18"]) == (19, 0)
+    # The only warnings are Yosys 0.23's own RAMB36E1 port resizing when it maps a block RAM.
+    log = (tmp_path / "rtl" / "yosys.log").read_text().splitlines()
+    others = [ln for ln in log if ln.startswith("Warning:") and not re.match(r"Warning: Resizing cell port \S+\.(DI|DO)", ln)]
+    assert others == []

@@ -43,3 +43,16 @@ def test_row_bands_and_memory_blocks():
     assert hw.uram_blocks(4096, 72) == 1 and hw.uram_blocks(4097, 73) == 4
     assert hw.dram_cycles(0, 8, 30) == 0
     assert hw.dram_cycles(100, 8, 30) == 30 + 13
+
+
+def test_weight_words_and_loads():
+    cfg = hw.EngineConfig(tin=5, tout=12, tc=4, tk=1)
+    assert hw.pw_weight_words(64, 128, cfg) == 13 * 11  # zero-padded 5x12 blocks
+    assert hw.dw_weight_words(32, 3, cfg) == 8 * 9
+    assert hw.weight_bus_bits(cfg, 8) == 512  # 480-bit words on a 512-bit bus
+    assert hw.weight_bus_bits(hw.EngineConfig(1, 1, 1, 1), 8) == 32  # AXI minimum
+    assert hw.max_burst_beats(512) == 64 and hw.max_burst_beats(32) == 256  # no burst crosses 4 KB
+    # 100 beats of 64 bytes: at 16 B/cycle 400 cycles; at 96 B/cycle the bus takes one beat per cycle.
+    assert hw.weight_load_cycles(100, 512, 16.0, 30) == 30 + 400
+    assert hw.weight_load_cycles(100, 512, 96.0, 30) == 30 + 100
+    assert hw.weight_load_cycles(0, 512, 96.0, 30) == 0

@@ -12,11 +12,12 @@ from hwgen.codegen.rtl_plan import plan_rtl
 from hwgen.cosim import find_verilator
 from hwgen.errors import HwgenError
 from hwgen.graph import compute_ops
-from hwgen.hw import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles
+from hwgen.hw import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles, weight_bus_bits
 from hwgen.mapping import map_network
 from hwgen.quant import quantize
 from hwgen.sim import simulate
 from hwgen.zoo import get_model
+from hwgen.steps import step_weight_words
 
 
 def _design(model="tiny_odd", pe=20, **kw):
@@ -87,6 +88,11 @@ def test_dram_plan_slots_and_image():
     dw0 = first.addr + first.pw_words * beat
     assert img[dw0:dw0 + beat] == plan.dw_wrom[0].to_bytes(beat, "little")
     assert all(ld.addr % 4096 == 0 for ld in plan.loads)
+    # The loads are what hwgen.sim charges the DRAM channel for: the steps' padded weight words,
+    # one beat of hw.weight_bus_bits each.
+    assert plan.axi_bits == weight_bus_bits(m.cfg, m.weight_bits)
+    assert [ld.pw_words + ld.dw_words for ld in plan.loads] == [step_weight_words(s, m.cfg) for s in m.steps]
+    assert plan.axi_max_burst == min(256, 4096 // beat)
 
 
 def _cli(*args, cwd=None):

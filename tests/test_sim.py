@@ -84,11 +84,22 @@ def test_dram_bound_weights_stall():
     m = map_network(ops, 17, "zcu104", split="4x4,1x1", dram_gbps=0.2, weights_in_dram=True)
     assert m.dram_bytes_per_cycle == 1.0 and m.dram_latency == 30
     est = simulate(ops, m)
-    # weights 64*64 bytes load from cycle 0: 30 + 4096 = 4126 > input done (16): start 4127.
-    # compute 16 * 16 * 16 = 4096 + 4 = 4100 -> 8227; output 8228 + 4*4*64 = 1024 -> 9252.
-    assert est.total_cycles == 9252
-    assert est.layers[0].stall_dram == 4126 - 16
+    # weights: 16 x 16 words of 4x4 8-bit weights, one 128-bit beat each = 4096 bytes, issued at cycle
+    # HANDOFF = 1: 1 + 30 + 4096 = 4127 > input done (16): start 4128.
+    # compute 16 * 16 * 16 = 4096 + 4 = 4100 -> 8228; output 8229 + 4*4*64 = 1024 -> 9253.
+    assert est.total_cycles == 9253
+    assert est.layers[0].stall_dram == 4127 - 16
     assert est.dram_read == 4096 and est.dram_write == 0
+
+
+def _padded_words(op, cfg):
+    """Zero-padded tin x tout (PW engine) / tc x tk (DW engine) weight blocks of an op."""
+    if op.kind == "dw":
+        return -(-op.out_shape[2] // cfg.tc) * -(-op.kernel ** 2 // cfg.tk)
+    if op.kind == "pool":
+        return 0
+    m = op.kernel ** 2 * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
+    return -(-m // cfg.tin) * -(-op.out_shape[2] // cfg.tout)
 
 
 def _network_schedule(ops, cfg, band_rows, dram=None):
@@ -98,16 +109,18 @@ def _network_schedule(ops, cfg, band_rows, dram=None):
     steps = schedule_steps(ops)
     loads_done = []
     if dram:
+        # One load per step of the engines' zero-padded weight blocks, one beat of the weight bus each.
         bpc, lat, wbits = dram
-        nbytes = [sum(-(-op.weights * wbits // 8) for op in s.ops) for s in steps]
-        load_end = hw.dram_cycles(nbytes[0], bpc, lat)
+        bus = hw.weight_bus_bits(cfg, wbits)
+        words = [sum(_padded_words(op, cfg) for op in s.ops) for s in steps]
+        load_end = hw.HANDOFF + hw.weight_load_cycles(words[0], bus, bpc, lat)
     for k, s in enumerate(steps):
         start = t + hw.HANDOFF
         if dram:
             start = max(t, load_end) + hw.HANDOFF
             loads_done.append(load_end)
             if k + 1 < len(steps):  # the next step's weights load while this one runs
-                load_end = start + hw.dram_cycles(nbytes[k + 1], bpc, lat)
+                load_end = start + hw.weight_load_cycles(words[k + 1], bus, bpc, lat)
         if s.fused:
             d, p = s.ops
             bands = hw.row_bands(d.out_shape[0], band_rows[d.name])
@@ -153,7 +166,10 @@ def test_weights_in_dram_path_follows_network_schedule(model, gbps):
     expected = _network_schedule(ops, m.cfg, m.band_rows, (m.dram_bytes_per_cycle, m.dram_latency, 8))
     est = simulate(ops, m)
     assert est.total_cycles == expected
-    assert est.dram_read == sum(-(-op.weights * 8 // 8) for op in ops)
+    # 8x4 blocks of 8-bit weights: one 256-bit (32-byte) beat per word; 4x1 DW blocks are padded too.
+    assert hw.weight_bus_bits(m.cfg, 8) == 256
+    assert est.dram_read == 32 * sum(_padded_words(op, m.cfg) for op in ops)
+    assert est.dram_read > sum(op.weights for op in ops)
     if gbps == 0.05:
         assert sum(x.stall_dram for x in est.layers) > 0
 

@@ -6,10 +6,10 @@ import pytest
 
 from hwgen.errors import HwgenError
 from hwgen.graph import compute_ops
-from hwgen.hw import EngineConfig
+from hwgen.hw import EngineConfig, weight_bus_bits
 from hwgen.mapping import _candidates, _lower_bounds, map_network, parse_split, tk_choices
 from hwgen.sim import simulate
-from hwgen.steps import bands_of, schedule_steps, weight_bytes
+from hwgen.steps import bands_of, schedule_steps, weight_words
 from hwgen.zoo import get_model, mobilenet_v1
 
 
@@ -92,12 +92,14 @@ def test_weight_tiles_when_weights_do_not_fit():
     assert m.weights_in_dram and not m.fmaps_in_dram and m.memory_fits
     assert max(t.weight_tiles for t in m.tiles.values()) > 1
     assert m.bram36 <= 312 and m.uram <= 96
-    # Tiled layers re-load their weights for every row band (loop order: band, then weight tile).
+    # Tiled layers re-load their weights for every row band (loop order: band, then weight tile); the
+    # DRAM moves the engines' zero-padded weight blocks, one beat of the weight bus each.
+    beat = weight_bus_bits(m.cfg, 8) // 8
     expected = 0
     for s in schedule_steps(ops):
         t = m.tiles[s.name]
         reloads = len(bands_of(s, t)) if t.weight_tiles > 1 else 1
-        expected += sum(weight_bytes(op, 8) * (reloads if op is s.pw_op else 1) for op in s.ops)
+        expected += sum(weight_words(op, m.cfg) * beat * (reloads if op is s.pw_op else 1) for op in s.ops)
     est = simulate(ops, m)
     assert est.dram_read == expected and est.dram_write == 0
 

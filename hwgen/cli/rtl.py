@@ -37,7 +37,8 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOpt
                                                 "sim_cycles": est.total_cycles}) + "\n"})
     summary = json.loads((out / "plan.json").read_text())
     click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
-               f"predicted {summary['predicted_cycles']} cycles (hwgen.sim: {est.total_cycles})")
+               f"predicted {summary['predicted_cycles']} cycles (hwgen.sim: {est.total_cycles}), "
+               f"{summary['bram36_predicted']:g} RAMB36 equivalents (Yosys rule, hwgen.resources)")
 
 
 @click.command()
@@ -87,12 +88,17 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
 def synth(outdir: str, top: str, as_json: bool) -> None:
     """Synthesize OUTDIR's RTL with Yosys (synth_xilinx -family xc7); report DSP/BRAM/LUT/FF."""
     report = synthesize(outdir, top)
+    plan = Path(outdir) / "plan.json"
+    if plan.exists():  # hwgen's RTL: what the resource model predicted
+        report["bram36_predicted"] = json.loads(plan.read_text()).get("bram36_predicted")
     if as_json:
         print_json(report)
         return
     click.echo(f"DSP48E1 {report['dsp']}  RAMB36E1 {report['bram36']}  RAMB18E1 {report['bram18']}  "
                f"LUTRAM/SRL {report['lutram']}  LUT {report['lut']}  FF {report['ff']}  CARRY4 {report['carry']}  "
-               f"(stat.json, yosys.log in {outdir}; {report['warnings']} Yosys warnings)")
+               f"(stat.json, yosys.log in {outdir}; {report['warnings']} Yosys warnings)"
+               + (f"; predicted {report['bram36_predicted']:g} RAMB36 equivalents"
+                  if report.get("bram36_predicted") is not None else ""))
 
 
 COMMANDS = [rtl, cosim, synth]

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..resources import rtl_bram36, rtl_memories, yosys_blocks
 from ..templating import render
 from .writer import check_outdir, write_tree
 from .rtl_plan import STEP_DW, STEP_FUSED, STEP_POOL, STEP_PW, RtlPlan, plan_rtl, sel_bits
@@ -92,6 +93,12 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "pe": plan.cfg.pe,
         "weights_in_dram": plan.dram,
         "dram_image": "hwgen_weights.hex" if plan.dram else None,
+        "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.dram else None,
+        "dram_latency": plan.dram_latency if plan.dram else None,
+        # The memories this RTL instantiates and the block RAM Yosys maps them to (hwgen.resources).
+        "memories": [dict(asdict(m), ramb36=b36, ramb18=b18) for m in rtl_memories(plan)
+                     for b36, b18 in [yosys_blocks(m)]],
+        "bram36_predicted": rtl_bram36(plan),
     }
 
 

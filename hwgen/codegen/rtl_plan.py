@@ -14,7 +14,8 @@ from typing import Any, Sequence
 from ..errors import HwgenError
 from ..fixed import pool_recip, relu6_max
 from ..hw import (DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, fused_schedule,
-                  pool_iterations, pw_iterations, row_bands, tile_cycles)
+                  pool_iterations, pw_iterations, row_bands, max_burst_beats, tile_cycles,
+                  weight_bus_bits)
 from ..steps import schedule_steps
 
 #: Buffer ids shared by the top and the engines.
@@ -138,7 +139,10 @@ class RtlPlan:
     layer_cycles: list[tuple[str, int]] = field(default_factory=list)
     dram: bool = False  # weights streamed from DRAM through the AXI4 read master
     axi_bits: int = 0
+    axi_max_burst: int = 0  # beats of the longest INCR burst (none crosses 4 KB)
     loads: list["Load"] = field(default_factory=list)
+    dram_bytes_per_cycle: float = 0.0  # the mapping's DRAM channel (what the testbench emulates)
+    dram_latency: int = 0
 
     @property
     def pw_wdepth(self) -> int:
@@ -399,11 +403,12 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
 
     step_first_words.append((len(pw_w), len(dw_w)))
     loads: list[Load] = []
-    axi_bits = 0
+    axi_bits = axi_max_burst = 0
     if dram:
         # Each step's weights are one DRAM region, loaded into slot k % 2 of the engines' weight RAMs
         # while step k-1 runs. One AXI beat carries one weight word (PW words first, then DW words).
-        axi_bits = max(32, 1 << (max(tin * tout, tc * tk) * wb - 1).bit_length())
+        axi_bits = weight_bus_bits(cfg, wb)
+        axi_max_burst = max_burst_beats(axi_bits)
         if axi_bits > 1024:
             raise HwgenError(f"weight words of {max(tin * tout, tc * tk) * wb} bits exceed the 1024-bit AXI "
                              "data bus; use a smaller PE split for RTL with weights in DRAM")
@@ -446,5 +451,8 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
         dw_table=dw_table, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
         left_shift=left_shift, pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
-        predicted_cycles=predicted, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits, loads=loads)
+        predicted_cycles=predicted, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
+        axi_max_burst=axi_max_burst, loads=loads,
+        dram_bytes_per_cycle=float(getattr(mapping, "dram_bytes_per_cycle", 0.0)) if dram else 0.0,
+        dram_latency=int(getattr(mapping, "dram_latency", 0)) if dram else 0)
 

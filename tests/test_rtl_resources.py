@@ -1,0 +1,65 @@
+"""RTL memory listing and the Yosys block-RAM mapping rule (hwgen.resources)."""
+from __future__ import annotations
+
+import pytest
+
+from hwgen.codegen.rtl_plan import plan_rtl
+from hwgen.graph import compute_ops
+from hwgen.mapping import map_network
+from hwgen.quant import quantize
+from hwgen.resources import Memory, rtl_bram36, rtl_memories, yosys_blocks
+from hwgen.zoo import get_model
+
+# (depth, width, read ports, ROM) -> (RAMB36E1, RAMB18E1) measured with Yosys 0.23
+# `synth_xilinx -family xc7 -noiopad` on a single memory with registered read ports.
+MEASURED = [
+    ((256, 8, 1, False), (0, 0)),     # 12 RAM64M
+    ((320, 8, 1, False), (0, 0)),     # 15 RAM64M
+    ((384, 8, 1, False), (0, 1)),
+    ((2048, 8, 1, False), (0, 1)),
+    ((4096, 8, 1, False), (1, 0)),
+    ((256, 8, 3, False), (0, 0)),     # 32 RAM64M (three read ports each)
+    ((512, 8, 3, False), (0, 3)),     # one block RAM per read port
+    ((4096, 8, 3, False), (3, 0)),
+    ((256, 8, 9, False), (0, 0)),     # 96 RAM64M
+    ((63, 64, 1, False), (0, 0)),     # 22 RAM64M
+    ((105, 192, 1, False), (3, 0)),   # 512 x 72 RAMB36 beats 6 RAMB18 by cost
+    ((68, 360, 1, False), (5, 0)),
+    ((1024, 72, 1, False), (2, 0)),
+    ((512, 16, 1, False), (0, 1)),
+    ((1024, 8, 1, True), (0, 0)),     # a small ROM becomes logic
+    ((105, 192, 1, True), (0, 0)),
+    ((512, 64, 1, True), (1, 0)),
+]
+
+
+@pytest.mark.parametrize("geometry,cells", MEASURED)
+def test_yosys_block_rule_matches_measurements(geometry, cells):
+    depth, width, ports, rom = geometry
+    assert yosys_blocks(Memory("m", depth, width, ports, 1, rom)) == cells
+
+
+def test_count_multiplies_blocks():
+    assert yosys_blocks(Memory("m", 4096, 8, 1, count=5)) == (5, 0)
+
+
+def test_rtl_memories_of_tiny_dsc():
+    g = get_model("tiny_dsc")
+    ops = compute_ops(g)
+    plan = plan_rtl(quantize(g), map_network(ops, 32, weights_in_dram=False))
+    mems = {m.name: m for m in rtl_memories(plan)}
+    # in: 16x16 pixels x 3 channels; a/b: up to 8x8 pixels x 32 channels; band: 2 halves of 1 row x 8 px.
+    assert (mems["fbuf_in"].depth, mems["fbuf_in"].count) == (256, 3)
+    assert (mems["fbuf_a"].depth, mems["fbuf_a"].count, mems["fbuf_a"].width) == (64, 32, 8)
+    assert mems["pw_weights"].width == 3 * 8 * 8 and mems["pw_weights"].depth == len(plan.pw_wrom)
+    assert mems["pw_weights"].rom and mems["dw_weights"].rom
+    assert rtl_bram36(plan) == 0  # all LUTRAM / logic, as Yosys maps it (docs/rtl.md)
+
+
+def test_rtl_memories_weights_in_dram_are_two_slot_rams():
+    g = get_model("tiny_dsc")
+    ops = compute_ops(g)
+    plan = plan_rtl(quantize(g), map_network(ops, 32, weights_in_dram=True))
+    mems = {m.name: m for m in rtl_memories(plan)}
+    assert not mems["pw_weights"].rom and mems["pw_weights"].depth == plan.pw_wdepth
+    assert mems["pw_bias"].rom
