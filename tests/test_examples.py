@@ -1,0 +1,29 @@
+"""The runnable examples keep working and print the numbers the docs quote."""
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(name: str) -> str:
+    r = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_mobilenet_family():
+    lines = {line.split()[0]: line.split()[1:] for line in run("mobilenet_family.py").splitlines()[1:]}
+    assert lines["mobilenet_v1_1_224"] == ["568.7", "4.21", "94.86"]
+    assert lines["mobilenet_v1_0.25_128"][0] == "13.6"  # paper Table 6 (0.25 MobileNet-128): 14 M mult-adds
+    assert len(lines) == 16
+
+
+def test_pe_scaling_is_monotone():
+    rows = [line.split() for line in run("pe_scaling.py").splitlines() if line.strip()[:1].isdigit()]
+    pes = [int(r[0]) for r in rows]
+    cycles = [int(r[2].replace(",", "")) for r in rows]
+    assert pes == [16, 32, 64, 128, 256, 512, 1024]
+    assert all(a > b for a, b in zip(cycles, cycles[1:]))
+    assert cycles[2] == 10_151_972  # the README's worked example at 64 PEs
+    assert all(float(r[3]) >= 1.0 for r in rows)  # never below the MACs/PE bound
