@@ -6,8 +6,9 @@ wider product is split into partial products, ceil(wide/25) * ceil(narrow/18) DS
 per PE (their sum reuses the DSP post-adders). The pool engine adds, so it uses none.
 
 RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates — one memory per
-channel of each feature-map buffer (depth = pixels, act bits wide, one registered read port per
-engine port), the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs, or two-slot
+channel of each feature-map buffer (act bits wide, one registered read port per engine port), as
+deep as the largest map stored there that has the channel: ``fbuf_<buffer>[c0:c1]`` lists the
+channels c0..c1-1 of one depth, the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs, or two-slot
 RAMs when weights are in DRAM) and the bias ROMs. :func:`yosys_blocks` predicts how Yosys 0.23
 ``synth_xilinx -family xc7`` maps each one. memory_libmap picks the cheapest option by the costs in
 Yosys' xilinx library files: RAMB18 129 and RAMB36 257 per block (the read ports of one block RAM
@@ -87,8 +88,8 @@ class Memory:
 def rtl_memories(plan: Any) -> list[Memory]:
     """The memories of a generated RTL design (an ``hwgen.codegen.rtl_plan.RtlPlan``)."""
     cfg = plan.cfg
-    mems = [Memory(f"fbuf_{b.name}", b.depth, plan.aw, b.ports, b.channels)
-            for b in plan.buffers if b.depth > 0 and b.channels > 0]
+    mems = [Memory(f"fbuf_{b.name}[{c0}:{c1}]", depth, plan.aw, b.ports, c1 - c0)
+            for b in plan.buffers for c0, c1, depth in b.segments()]
     if plan.has_pw:
         mems.append(Memory("pw_weights", plan.pw_wdepth, cfg.tin * cfg.tout * plan.wb, rom=not plan.dram))
         mems.append(Memory("pw_bias", max(1, len(plan.pw_brom)), cfg.tout * plan.pw_acc, rom=True))

@@ -48,9 +48,12 @@ def test_rtl_memories_of_tiny_dsc():
     ops = compute_ops(g)
     plan = plan_rtl(quantize(g), map_network(ops, 32, weights_in_dram=False))
     mems = {m.name: m for m in rtl_memories(plan)}
-    # in: 16x16 pixels x 3 channels; a/b: up to 8x8 pixels x 32 channels; band: 2 halves of 1 row x 8 px.
-    assert (mems["fbuf_in"].depth, mems["fbuf_in"].count) == (256, 3)
-    assert (mems["fbuf_a"].depth, mems["fbuf_a"].count, mems["fbuf_a"].width) == (64, 32, 8)
+    # in: 16x16 pixels x 3 channels; a: 8x8 x 8 then 4x4 x 32, so channels 8-31 need only 16 words;
+    # band: 2 halves of 1 row x 8 px (one depth for all its channels).
+    assert (mems["fbuf_in[0:3]"].depth, mems["fbuf_in[0:3]"].count) == (256, 3)
+    assert (mems["fbuf_a[0:8]"].depth, mems["fbuf_a[0:8]"].count, mems["fbuf_a[0:8]"].width) == (64, 8, 8)
+    assert (mems["fbuf_a[8:32]"].depth, mems["fbuf_a[8:32]"].count) == (16, 24)
+    assert (mems["fbuf_band[0:32]"].depth, mems["fbuf_band[0:32]"].count) == (16, 32)
     assert mems["pw_weights"].width == 3 * 8 * 8 and mems["pw_weights"].depth == len(plan.pw_wrom)
     assert mems["pw_weights"].rom and mems["dw_weights"].rom
     assert rtl_bram36(plan) == 0  # all LUTRAM / logic, as Yosys maps it (docs/rtl.md)
@@ -63,3 +66,16 @@ def test_rtl_memories_weights_in_dram_are_two_slot_rams():
     mems = {m.name: m for m in rtl_memories(plan)}
     assert not mems["pw_weights"].rom and mems["pw_weights"].depth == plan.pw_wdepth
     assert mems["pw_bias"].rom
+
+
+def test_feature_memories_scale_with_the_maps_stored():
+    """MobileNet v1 0.25-128 at pe 128: buffer b holds 64x64 x 16 maps and the 1x1 x 1000 FC output;
+    each channel is only as deep as the largest map that has it (was 4096 words x 1000 channels)."""
+    g = get_model("mobilenet_v1", alpha=0.25, resolution=128)
+    plan = plan_rtl(quantize(g), map_network(compute_ops(g), 128, weights_in_dram=False))
+    b = {m.name: m for m in rtl_memories(plan) if m.name.startswith("fbuf_b[")}
+    assert [(name, m.depth, m.count) for name, m in b.items()] == [
+        ("fbuf_b[0:16]", 4096, 16), ("fbuf_b[16:32]", 1024, 16), ("fbuf_b[32:64]", 256, 32),
+        ("fbuf_b[64:128]", 64, 64), ("fbuf_b[128:256]", 16, 128), ("fbuf_b[256:1000]", 1, 744)]
+    assert all(m.read_ports == 3 for m in b.values())  # the DW engine's tk read ports
+    assert rtl_bram36(plan) == 306  # 3,942 with every channel max(pixels) deep

@@ -76,6 +76,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
 def _buf(b: Any) -> dict[str, Any]:
     return {"id": b.id, "name": b.name, "channels": b.channels, "depth": b.depth, "ports": b.ports,
             "lb": sel_bits(b.depth),
+            "segments": [{"lo": c0, "hi": c1, "depth": d, "lb": sel_bits(d)} for c0, c1, d in b.segments()],
             "readers": sorted(b.readers), "writers": sorted(b.writers)}
 
 

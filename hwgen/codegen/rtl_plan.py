@@ -36,6 +36,27 @@ class Buffer:
     ports: int = 1
     readers: set[str] = field(default_factory=set)
     writers: set[str] = field(default_factory=set)
+    maps: list[tuple[int, int]] = field(default_factory=list)  # (pixels, channels) of each map stored
+
+    def segments(self) -> list[tuple[int, int, int]]:
+        """Channel ranges [c0, c1) with the memory depth each channel needs: the most pixels of any map
+        stored here that has the channel (a 64x64x16 map and a 1x1x1000 one need 4096 words for
+        channels 0-15 and one word for the rest). The band buffer's halves keep one depth."""
+        if self.depth <= 0 or self.channels <= 0:
+            return []
+        if self.id == BUF_BAND or not self.maps:
+            return [(0, self.channels, self.depth)]
+        segs: list[tuple[int, int, int]] = []
+        c0 = 0
+        for c1 in sorted({c for _, c in self.maps}):
+            # Channels c0..c1-1 belong to exactly the maps with at least c1 channels.
+            d = max(px for px, c in self.maps if c >= c1)
+            if segs and segs[-1][2] == d:
+                segs[-1] = (segs[-1][0], c1, d)
+            else:
+                segs.append((c0, c1, d))
+            c0 = c1
+        return segs
 
 
 @dataclass
@@ -231,6 +252,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
     buffers = [Buffer(b, BUF_NAMES[b]) for b in range(4)]
     h0, w0, c0 = qops[0].op.in_shape
     buffers[BUF_IN].channels, buffers[BUF_IN].depth = c0, h0 * w0
+    buffers[BUF_IN].maps.append((h0 * w0, c0))
     buffers[BUF_IN].writers.add("in")
 
     pw_ops: list[EngineOp] = []
@@ -261,7 +283,9 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
     def use(buf: int, shape: tuple[int, int, int], who: str, writing: bool) -> None:
         b = buffers[buf]
         b.channels = max(b.channels, shape[2])
-        b.depth = max(b.depth, shape[0] * shape[1]) if buf != BUF_BAND else b.depth
+        if buf != BUF_BAND:
+            b.depth = max(b.depth, shape[0] * shape[1])
+            b.maps.append((shape[0] * shape[1], shape[2]))
         (b.writers if writing else b.readers).add(who)
 
     def add_pw(q: Any, in_buf: int, out_buf: int) -> int:
