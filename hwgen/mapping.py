@@ -51,7 +51,7 @@ from .hw import (BRAM36_SHAPES, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, URAM_SH
 from .resources import dsp_count, dsp_per_pe, lut_count
 from .sim import Trace, run_schedule
 from .steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, pw_band_cycles, pw_dot,
-                    schedule_steps, weight_tile_channels)
+                    schedule_steps, weight_tile_channels, weight_words)
 
 
 @dataclass(frozen=True)
@@ -238,15 +238,15 @@ def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineCon
             bufs.append(Buffer(name, 2 * cdiv(elems, word), word * act_bits))
     pw_ops = [op for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
     dw_ops = [op for s in steps for op in s.ops if op.kind == "dw"]
-    pw_words = [cdiv(pw_dot(op), cfg.tin) * cdiv(op.out_shape[2], cfg.tout) for op in pw_ops]
-    dw_words = [cdiv(op.out_shape[2], cfg.tc) * cdiv(op.kernel ** 2, cfg.tk) for op in dw_ops]
+    pw_words = [weight_words(op, cfg) for op in pw_ops]
+    dw_words = [weight_words(op, cfg) for op in dw_ops]
     if weights_in_dram:
         tile_words = []
         for s in steps:
             if s.pw_op is not None:
                 op = s.pw_op
                 ch = weight_tile_channels(op, tiles[s.name].weight_tiles, cfg)[0]
-                tile_words.append(cdiv(pw_dot(op), cfg.tin) * cdiv(ch, cfg.tout))
+                tile_words.append(weight_words(op, cfg, ch))
         if tile_words:
             bufs.append(Buffer("pw_weights_2x", 2 * max(tile_words), cfg.tin * cfg.tout * weight_bits))
         if dw_words:
@@ -401,7 +401,7 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
     pw_ops = [s.pw_op for s in steps if s.pw_op is not None]
     caps: list[int | None] = [None]
     if pw_ops:
-        top = max(cdiv(pw_dot(op), cfg.tin) * cdiv(op.out_shape[2], cfg.tout) for op in pw_ops)
+        top = max(weight_words(op, cfg) for op in pw_ops)
         floor_ = max(cdiv(pw_dot(op), cfg.tin) for op in pw_ops)
         cap = top // 2
         while cap >= floor_:

@@ -22,6 +22,7 @@ from ..errors import HwgenError
 from ..fixed import pool_recip, relu6_max
 from ..golden import random_input, run_fixed
 from ..hw import EngineConfig, cdiv
+from ..steps import weight_words
 from ..templating import render
 from .writer import check_outdir, write_tree
 
@@ -192,10 +193,7 @@ def _check(qgraph: QuantGraph) -> None:
 
 def _engine_words(q: QuantOp, cfg: EngineConfig) -> tuple[str, int]:
     """(engine, weight words) of a weighted op."""
-    op = q.op
-    if op.kind == "dw":
-        return "dw", cdiv(op.in_shape[2], cfg.tc) * cdiv(op.kernel * op.kernel, cfg.tk)
-    return "pw", cdiv(op.out_shape[2], cfg.tout) * cdiv(op.kernel * op.kernel * op.in_shape[2], cfg.tin)
+    return ("dw" if q.op.kind == "dw" else "pw"), weight_words(q.op, cfg)
 
 
 def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
