@@ -5,7 +5,7 @@ import csv
 import functools
 import io
 import json
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -13,12 +13,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..boards import BOARDS, DEFAULT_BOARD
-from ..codegen.writer import check_outdir
-from ..graph import ComputeOp, Graph, compute_ops
-from ..mapping import Mapping, map_network
-from ..quant import QuantGraph, check_bits, quantize
-from ..zoo import VARIANTS, get_model
+from hwgen.build import WEIGHT_PLACEMENT, Design, HwConfig, build
+from hwgen.codegen.writer import check_outdir
+from hwgen.hw.boards import BOARDS, DEFAULT_BOARD
+from hwgen.ir.graph import Graph
+from hwgen.models.zoo import VARIANTS, get_model
 
 FORMATS = ("table", "json", "csv")
 
@@ -34,30 +33,6 @@ def model_options(f: Callable) -> Callable:
     return f
 
 
-#: --weights choice -> map_network(weights_in_dram=...)
-WEIGHTS = {"auto": None, "dram": True, "onchip": False}
-
-
-@dataclass(frozen=True)
-class HardwareOptions:
-    """The accelerator flags shared by estimate, generate and rtl."""
-
-    pe: int
-    board: str
-    clock_mhz: float | None
-    act_bits: int
-    weight_bits: int
-    dram_gbps: float | None
-    split: str | None
-    weights: str
-    band_rows: int | None
-
-    def map(self, ops: list[ComputeOp]) -> Mapping:
-        return map_network(ops, self.pe, self.board, self.act_bits, self.weight_bits, clock_mhz=self.clock_mhz,
-                           dram_gbps=self.dram_gbps, split=self.split, weights_in_dram=WEIGHTS[self.weights],
-                           band_rows=self.band_rows)
-
-
 _HARDWARE_OPTIONS = (
     click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over all engines."),
     click.option("--board", default=DEFAULT_BOARD, show_default=True, type=click.Choice(sorted(BOARDS)),
@@ -67,19 +42,19 @@ _HARDWARE_OPTIONS = (
     click.option("--weight-bits", default=8, show_default=True, type=int, help="Weight bits (2..32)."),
     click.option("--dram-gbps", type=float, default=None, help="DRAM bandwidth in GB/s [default: the board's peak]."),
     click.option("--split", default=None, help="Force the PE split TINxTOUT,TCxTK (e.g. 8x7,8x1)."),
-    click.option("--weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHTS)),
+    click.option("--weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHT_PLACEMENT)),
                  help="Where weights live (auto: on-chip when everything fits)."),
     click.option("--band-rows", type=int, default=None, help="Force the row-band height of every fused DW->PW pair."),
 )
 
 
 def hardware_options(f: Callable) -> Callable:
-    """Add the accelerator flags; the command receives them as one ``hw: HardwareOptions``."""
-    names = [field.name for field in fields(HardwareOptions)]
+    """Add the accelerator flags; the command receives them as one ``hw: HwConfig`` (validated there)."""
+    names = [field.name for field in fields(HwConfig)]
 
     @functools.wraps(f)
     def wrapper(**kwargs: Any) -> Any:
-        hw = HardwareOptions(**{n: kwargs.pop(n) for n in names})
+        hw = HwConfig(**{n: kwargs.pop(n) for n in names})
         return f(hw=hw, **kwargs)
 
     for option in reversed(_HARDWARE_OPTIONS):
@@ -87,26 +62,11 @@ def hardware_options(f: Callable) -> Callable:
     return wrapper
 
 
-@dataclass(frozen=True)
-class Design:
-    """What a code generator needs: the graph, its ops, the mapping and the quantized graph."""
-
-    graph: Graph
-    ops: list[ComputeOp]
-    mapping: Mapping
-    qgraph: QuantGraph
-
-
-def prepare_design(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int,
+def prepare_design(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, seed: int,
                    outdir: Path, force: bool) -> Design:
-    """Validate flags and OUTDIR first (cheap), then map and quantize (slow)."""
-    check_bits("act_bits", hw.act_bits)
-    check_bits("weight_bits", hw.weight_bits)
+    """Check OUTDIR first (cheap), then map (the design quantizes on first use)."""
     check_outdir(outdir, force)
-    graph = load_model(model, alpha, resolution, variant)
-    ops = compute_ops(graph)
-    mapping = hw.map(ops)
-    return Design(graph, ops, mapping, quantize(graph, hw.weight_bits, hw.act_bits, seed=seed))
+    return build(load_model(model, alpha, resolution, variant), hw, seed=seed)
 
 
 def output_options(f: Callable) -> Callable:

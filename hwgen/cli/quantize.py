@@ -6,10 +6,12 @@ import math
 import click
 from rich.console import Console
 
-from ..golden import STREAM_EVAL, random_images
-from ..quant import DEFAULT_CALIB, AccuracyReport, accuracy_report, calibration_inputs, check_bits, quantize
-from .common import console as make_console
-from .common import format_option, load_model, model_options, print_csv, print_json, print_table
+from hwgen.cli.common import console as make_console
+from hwgen.cli.common import format_option, load_model, model_options, print_csv, print_json, print_table
+from hwgen.quant.accuracy import AccuracyReport, accuracy_report
+from hwgen.quant.calibration import DEFAULT_CALIB, STREAM_EVAL, calibration_inputs, random_images
+from hwgen.quant.formats import check_bits
+from hwgen.quant.quantize import quantize
 
 COLUMNS = ("name", "kind", "in_fmt", "w_fmt", "out_fmt", "bias_bits", "acc_bits", "shift", "sqnr_db",
            "max_abs_err", "saturations", "clipped", "weight_saturations")

@@ -8,13 +8,18 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..codegen.rtl import write_rtl
-from ..cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
-from ..errors import HwgenError
-from ..golden import random_input, run_fixed
-from ..sim import simulate
-from ..synth import synthesize
-from .common import HardwareOptions, prepare_design, hardware_options, model_options, output_options, print_json
+from hwgen.build import HwConfig
+from hwgen.cli.common import (
+    hardware_options,
+    model_options,
+    output_options,
+    prepare_design,
+    print_json,
+)
+from hwgen.errors import HwgenError
+from hwgen.quant.golden import random_input
+from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
+from hwgen.verify.synth import synthesize
 
 VECTORS = "tb_vectors.json"
 
@@ -23,15 +28,14 @@ VECTORS = "tb_vectors.json"
 @model_options
 @hardware_options
 @output_options
-def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int, outdir: Path,
+def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, seed: int, outdir: Path,
         force: bool) -> None:
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
     design = prepare_design(model, alpha, resolution, variant, hw, seed, outdir, force)
-    ops, mapping, qg = design.ops, design.mapping, design.qgraph
-    x = random_input(qg, seed)
-    expected = run_fixed(qg, x).logits
-    est = simulate(ops, mapping, qg.name)
-    out = write_rtl(qg, mapping, outdir, force=force,
+    x = random_input(design.qgraph, seed)
+    expected = design.predict(x).logits
+    est = design.estimate()
+    out = design.write_rtl(outdir, force=force,
                     extra={VECTORS: json.dumps({"input": x.reshape(-1).tolist(), "expected":
                                                 expected.reshape(-1).tolist(), "seed": seed,
                                                 "sim_cycles": est.total_cycles}) + "\n"})
