@@ -94,6 +94,7 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "pe": plan.cfg.pe,
         "weights_in_dram": plan.dram,
         "dram_image": "hwgen_weights.hex" if plan.dram else None,
+        "axi_bits": plan.axi_bits if plan.dram else None,
         "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.dram else None,
         "dram_latency": plan.dram_latency if plan.dram else None,
         # The memories this RTL instantiates and the block RAM Yosys maps them to (hwgen.resources).
