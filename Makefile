@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup tools demo test bench clean
+.PHONY: setup tools demo test test-slow bench clean
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,10 @@ demo: setup tools
 
 test: setup tools
 	$(BIN)/pytest -q
+
+# Slow-marked tests (deselected by `make test`): Yosys synthesis, MobileNet cosim on Verilator.
+test-slow: setup tools
+	$(BIN)/pytest -q -m slow
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
