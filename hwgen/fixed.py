@@ -66,14 +66,17 @@ def relu6_max(fmt: FixedFormat) -> int:
     return min(6 << fmt.frac, fmt.max_int) if fmt.frac >= 0 else min(6 >> -fmt.frac, fmt.max_int)
 
 
-def requantize(acc: np.ndarray, shift: int, fmt: FixedFormat, relu6: bool) -> tuple[np.ndarray, int]:
-    """Accumulator -> output code: round (AP_RND_CONV), saturate (AP_SAT), then ReLU6 clamp.
+def requantize(acc: np.ndarray, shift: int, fmt: FixedFormat, relu6: bool,
+               relu: bool = False) -> tuple[np.ndarray, int]:
+    """Accumulator -> output code: round (AP_RND_CONV), saturate (AP_SAT), then the ReLU6 (or ReLU) clamp.
 
-    Returns (codes, saturation events). ReLU6 clamping is the activation, not an overflow.
+    Returns (codes, saturation events). The activation clamp is not an overflow.
     """
     q, over = saturate(round_shift(acc, shift), fmt)
     if relu6:
         q = np.clip(q, 0, relu6_max(fmt))
+    elif relu:
+        q = np.maximum(q, 0)
     return q, over
 
 

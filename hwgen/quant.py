@@ -31,7 +31,7 @@ from .fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip, r
 from .golden import (STREAM_CALIB, dequantize, quantize_array, quantize_input, random_images, run_fixed,
                      run_op_fixed)
 from .graph import ComputeOp, Graph, compute_ops
-from .reference import FloatWeights, FoldedWeights, forward_op, run_ops
+from .reference import FloatWeights, FoldedWeights, activation, forward_op, run_ops
 from .weights import check_weights, fold_bn, random_weights
 
 #: Accepted total widths for --weight-bits / --act-bits (ap_fixed supports more; 32 keeps products in int64).
@@ -160,7 +160,7 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
              formats: dict[str, tuple[int, int]] | None = None, bias_correction: bool = True) -> QuantGraph:
     """Fold BN, calibrate and quantize ``graph``.
 
-    ``weights``: float weights (default: ``random_weights(graph, seed)``).
+    ``weights``: float weights (default: the graph's trained ``graph.weights``, else ``random_weights(graph, seed)``).
     ``calib_inputs``: float images (N, H, W, C) (default: DEFAULT_CALIB seeded uniform [-1, 1) images).
     ``formats``: activation format overrides, tensor name ("input" or an op name) -> (width, integer bits).
     ``bias_correction``: subtract from each bias the mean error (per output channel) of the fixed-point
@@ -170,6 +170,8 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
     """
     weight_bits = check_bits("weight_bits", weight_bits)
     act_bits = check_bits("act_bits", act_bits)
+    if weights is None and graph.weights is not None:  # a trained model (ONNX import) brings its own
+        weights = graph.weights
     if weights is None:
         weights = random_weights(graph, seed)
     else:
@@ -219,7 +221,7 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
         else:
             w, b = folded[op.name]
             pre_f = [kernels.linear(op, x, w) + b for x in xs_f]
-            ys_f = [np.clip(y, 0.0, 6.0) for y in pre_f] if op.relu6 else pre_f
+            ys_f = [activation(op, y) for y in pre_f]
             act_max[op.name] = max(float(np.abs(y).max()) for y in ys_f)
             out_fmt = act_format(op.name, act_max[op.name], op.relu6)
             qop, accs = _weighted_op(op, in_fmt, out_fmt, w, b, weight_bits, xs_q, pre_f, bias_correction)
@@ -228,7 +230,7 @@ def quantize(graph: Graph, weight_bits: int = 8, act_bits: int = 8, calib_inputs
         if op.kind == "pool":
             xs_q = [run_op_fixed(qop, x)[0] for x in xs_q]
         else:  # the products are already summed: add the final bias and requantize as run_op_fixed does
-            xs_q = [requantize(acc + qop.bias, qop.shift, qop.out_fmt, op.relu6)[0] for acc in accs]
+            xs_q = [requantize(acc + qop.bias, qop.shift, qop.out_fmt, op.relu6, op.relu)[0] for acc in accs]
         in_fmt = qop.out_fmt
     return QuantGraph(graph.name, qops, input_fmt, graph, weights, folded, weight_bits, act_bits, act_max)
 
@@ -313,6 +315,8 @@ class AccuracyReport:
     layers: list[LayerAccuracy]
     top1_agree: int  # images whose fixed-point top-1 class equals the float one
     logits_sqnr_db: float
+    float_correct: int | None = None  # with labels: images the float model classifies correctly
+    fixed_correct: int | None = None  # with labels: images the golden (fixed-point) model classifies correctly
 
     @property
     def top1_agreement(self) -> float:
@@ -340,23 +344,27 @@ def _sqnr_db(signal: float, noise: float) -> float:
     return 10 * math.log10(signal / noise) if signal > 0 else -math.inf
 
 
-def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
+def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray, labels: np.ndarray | None = None) -> AccuracyReport:
     """Compare the golden model with the float model on float images ``inputs`` (N, H, W, C).
 
     The float model sees the float image; the golden model its quantized codes,
     so the per-op errors include input quantization and accumulate through the network.
+    With ``labels`` (N,) class indices, both models' top-1 accuracy is counted too.
     """
     inputs = np.asarray(inputs, dtype=np.float64)
     if inputs.ndim == 3:
         inputs = inputs[None]
     if not len(inputs):
         raise HwgenError("accuracy report needs at least one input image")
+    if labels is not None and np.shape(labels) != (len(inputs),):
+        raise HwgenError(f"labels have shape {np.shape(labels)}, expected ({len(inputs)},)")
+    float_correct = fixed_correct = 0
     n_ops = len(qgraph.ops)
     signal, noise, max_err = np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops)
     sats, clipped = np.zeros(n_ops, dtype=int), np.zeros(n_ops, dtype=int)
     input_sat = agree = 0
     ops = [q.op for q in qgraph.ops]
-    for x in inputs:
+    for n, x in enumerate(inputs):
         codes, sat = quantize_input(qgraph, x)
         input_sat += sat
         fixed = run_fixed(qgraph, codes)
@@ -369,6 +377,9 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
             sats[i] += fixed.saturations[qop.name]
             clipped[i] += fixed.clipped[qop.name]
         agree += int(np.argmax(fixed.logits) == np.argmax(ref[-1]))
+        if labels is not None:
+            float_correct += int(np.argmax(ref[-1]) == labels[n])
+            fixed_correct += int(np.argmax(fixed.logits) == labels[n])
     layers = [LayerAccuracy(q.name, q.op.kind, q.in_fmt.ctype(False), q.w_fmt.ctype(False) if q.w_fmt else None,
                             q.out_fmt.ctype(False), q.bias_bits, q.acc_bits, q.shift,
                             _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), int(clipped[i]),
@@ -376,4 +387,5 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
               for i, q in enumerate(qgraph.ops)]
     return AccuracyReport(qgraph.name, qgraph.weight_bits, qgraph.act_bits, len(inputs),
                           qgraph.input_fmt.ctype(False), input_sat, layers, agree,
-                          _sqnr_db(signal[-1], noise[-1]))
+                          _sqnr_db(signal[-1], noise[-1]), None if labels is None else float_correct,
+                          None if labels is None else fixed_correct)

@@ -15,8 +15,10 @@ from rich.table import Table
 
 from ..boards import BOARDS, DEFAULT_BOARD
 from ..codegen.writer import check_outdir
+from ..errors import HwgenError
 from ..graph import ComputeOp, Graph, compute_ops
 from ..mapping import Mapping, map_network
+from ..onnx import from_onnx
 from ..quant import QuantGraph, check_bits, quantize
 from ..zoo import VARIANTS, get_model
 
@@ -24,7 +26,9 @@ FORMATS = ("table", "json", "csv")
 
 
 def model_options(f: Callable) -> Callable:
-    """MODEL argument plus --alpha/--resolution/--variant."""
+    """MODEL argument (a zoo name or a path to an .onnx file) plus --alpha/--resolution/--variant/--input-shape."""
+    f = click.option("--input-shape", default=None, metavar="HxWxC",
+                     help="Input shape of an .onnx MODEL whose input is dynamic (e.g. 28x28x1).")(f)
     f = click.option("--variant", default="standard", show_default=True, type=click.Choice(VARIANTS),
                      help="MobileNet v1 variant.")(f)
     f = click.option("--resolution", default=224, show_default=True, type=int,
@@ -97,13 +101,13 @@ class Design:
     qgraph: QuantGraph
 
 
-def prepare_design(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int,
-                   outdir: Path, force: bool) -> Design:
+def prepare_design(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None,
+                   hw: HardwareOptions, seed: int, outdir: Path, force: bool) -> Design:
     """Validate flags and OUTDIR first (cheap), then map and quantize (slow)."""
     check_bits("act_bits", hw.act_bits)
     check_bits("weight_bits", hw.weight_bits)
     check_outdir(outdir, force)
-    graph = load_model(model, alpha, resolution, variant)
+    graph = load_model(model, alpha, resolution, variant, input_shape)
     ops = compute_ops(graph)
     mapping = hw.map(ops)
     return Design(graph, ops, mapping, quantize(graph, hw.weight_bits, hw.act_bits, seed=seed))
@@ -123,8 +127,23 @@ def format_option(f: Callable) -> Callable:
                         help="Output format.")(f)
 
 
-def load_model(model: str, alpha: float, resolution: int, variant: str) -> Graph:
+def load_model(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None = None) -> Graph:
+    """The one place MODEL is resolved: a path ending in .onnx is imported (with its trained weights), else the zoo."""
+    if model.lower().endswith(".onnx"):
+        if (alpha, resolution, variant) != (1.0, 224, "standard"):
+            raise HwgenError("--alpha/--resolution/--variant apply to zoo models only, not to an .onnx file")
+        return from_onnx(model, parse_shape(input_shape) if input_shape else None)
+    if input_shape is not None:
+        raise HwgenError("--input-shape applies to .onnx models only")
     return get_model(model, alpha=alpha, resolution=resolution, variant=variant)
+
+
+def parse_shape(text: str) -> tuple[int, int, int]:
+    """'28x28x1' -> (28, 28, 1) (H, W, C)."""
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise HwgenError(f"--input-shape must be HxWxC with positive integers (e.g. 28x28x1), got {text!r}")
+    return int(parts[0]), int(parts[1]), int(parts[2])
 
 
 def print_json(obj: Any) -> None:

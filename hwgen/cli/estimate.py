@@ -20,9 +20,10 @@ CSV_COLUMNS = ("name", "kind", "engine", "step", "cycles", "busy", "stall_dram",
 @model_options
 @hardware_options
 @format_option
-def estimate(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, fmt: str) -> None:
+def estimate(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HardwareOptions,
+             fmt: str) -> None:
     """Map MODEL onto the PW and DW engines and simulate one inference."""
-    graph = load_model(model, alpha, resolution, variant)
+    graph = load_model(model, alpha, resolution, variant, input_shape)
     ops = compute_ops(graph)
     mapping = hw.map(ops)
     est = simulate(ops, mapping, graph.name)

@@ -22,10 +22,10 @@ REPORT_IMAGES = 8
 @model_options
 @hardware_options
 @output_options
-def generate(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int, outdir: Path,
-             force: bool) -> None:
+def generate(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HardwareOptions,
+             seed: int, outdir: Path, force: bool) -> None:
     """Write a Vitis HLS project (engines, top, weights, testbench, vectors, build.tcl) for MODEL."""
-    design = prepare_design(model, alpha, resolution, variant, hw, seed, outdir, force)
+    design = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force)
     graph, mapping, qgraph = design.graph, design.mapping, design.qgraph
     project = generate_hls(qgraph, mapping, outdir, part=mapping.board.part, clock_mhz=mapping.clock_mhz,
                            board=mapping.board.name, seed=seed, force=force)

@@ -6,6 +6,7 @@ import math
 import click
 from rich.console import Console
 
+from ..data import load_dataset
 from ..golden import STREAM_EVAL, random_images
 from ..quant import DEFAULT_CALIB, AccuracyReport, accuracy_report, calibration_inputs, check_bits, quantize
 from .common import console as make_console
@@ -32,6 +33,10 @@ def print_report(report: AccuracyReport, fmt: str = "table", out: Console | None
     title = (f"{report.model}: weights {report.weight_bits} bits, activations {report.act_bits} bits, "
              f"input {report.input_fmt}")
     print_table(title, report_rows(report), COLUMNS, out)
+    if report.float_correct is not None:
+        out.print(f"top-1 accuracy on the labelled data: float {report.float_correct}/{report.images} "
+                  f"({100 * report.float_correct / report.images:.1f} %), fixed point {report.fixed_correct}/"
+                  f"{report.images} ({100 * report.fixed_correct / report.images:.1f} %)")
     out.print(f"top-1 agreement fixed vs float: {report.top1_agree}/{report.images} "
               f"({100 * report.top1_agreement:.1f} %); logits SQNR {report.logits_sqnr_db:.1f} dB; "
               f"saturations: {report.total_saturations} in ops ({report.total_clipped} outputs clipped), "
@@ -53,23 +58,36 @@ def _finite(obj: object) -> object:
 @model_options
 @click.option("--weight-bits", default=8, show_default=True, type=int, help="Total weight width (2..32).")
 @click.option("--act-bits", default=8, show_default=True, type=int, help="Total activation width (2..32).")
+@click.option("--data", type=click.Path(dir_okay=False), default=None,
+              help="Labelled .npz (x: N,H,W,C images; y: labels; optional calib): evaluate on it, calibrate on "
+                   "its calib images (else its first --calib test images).")
 @click.option("--calib", default=DEFAULT_CALIB, show_default=True, type=int,
-              help="Seeded calibration images (uniform [-1, 1)).")
-@click.option("--batch", default=64, show_default=True, type=int, help="Seeded evaluation images.")
+              help="Calibration images (seeded uniform [-1, 1) without --data).")
+@click.option("--batch", default=None, type=int, help="Evaluation images [default: all of --data, else 64 seeded].")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of weights and images.")
 @click.option("--no-bias-correction", is_flag=True, help="Keep the folded float bias (no calibration correction).")
 @format_option
-def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, weight_bits: int, act_bits: int,
-                 calib: int, batch: int, seed: int, no_bias_correction: bool, fmt: str) -> None:
-    """Quantize MODEL and report per-layer formats, SQNR, errors, saturations and top-1 agreement."""
+def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, weight_bits: int,
+                 act_bits: int, data: str | None, calib: int, batch: int | None, seed: int, no_bias_correction: bool,
+                 fmt: str) -> None:
+    """Quantize MODEL and report per-layer formats, SQNR, errors, saturations and top-1 agreement (and accuracy)."""
     check_bits("weight_bits", weight_bits)
     check_bits("act_bits", act_bits)
-    if batch < 1:
+    if batch is not None and batch < 1:
         raise click.BadParameter(f"must be >= 1, got {batch}", param_hint="--batch")
-    graph = load_model(model, alpha, resolution, variant)
-    qgraph = quantize(graph, weight_bits, act_bits, calibration_inputs(graph, calib, seed), seed,
-                      bias_correction=not no_bias_correction)
-    print_report(accuracy_report(qgraph, random_images(graph.input_shape, batch, seed, STREAM_EVAL)), fmt)
+    if calib < 1:
+        raise click.BadParameter(f"must be >= 1, got {calib}", param_hint="--calib")
+    graph = load_model(model, alpha, resolution, variant, input_shape)
+    labels = None
+    if data is None:
+        calib_x = calibration_inputs(graph, calib, seed)
+        images = random_images(graph.input_shape, batch or 64, seed, STREAM_EVAL)
+    else:
+        ds = load_dataset(data, graph.input_shape)
+        calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib]
+        images, labels = ds.x[:batch], ds.y[:batch]
+    qgraph = quantize(graph, weight_bits, act_bits, calib_x, seed, bias_correction=not no_bias_correction)
+    print_report(accuracy_report(qgraph, images, labels), fmt)
 
 
 COMMANDS = (quantize_cmd,)

@@ -23,10 +23,10 @@ VECTORS = "tb_vectors.json"
 @model_options
 @hardware_options
 @output_options
-def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HardwareOptions, seed: int, outdir: Path,
-        force: bool) -> None:
+def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HardwareOptions,
+        seed: int, outdir: Path, force: bool) -> None:
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
-    design = prepare_design(model, alpha, resolution, variant, hw, seed, outdir, force)
+    design = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force)
     ops, mapping, qg = design.ops, design.mapping, design.qgraph
     x = random_input(qg, seed)
     expected = run_fixed(qg, x).logits

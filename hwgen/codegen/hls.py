@@ -157,9 +157,11 @@ def _dw_words(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray, in
 
 
 def _clamp(q: QuantOp) -> tuple[int, int]:
-    """The requantizer's clamp range: the output format, narrowed to [0, 6.0] under ReLU6."""
+    """The requantizer's clamp range: the output format, narrowed to [0, 6.0] under ReLU6, to >= 0 under ReLU."""
     if q.op.relu6:
         return 0, relu6_max(q.out_fmt)
+    if q.op.relu:
+        return 0, q.out_fmt.max_int
     return q.out_fmt.min_int, q.out_fmt.max_int
 
 

@@ -203,6 +203,8 @@ def _clamp(qop: Any) -> tuple[int, int]:
     fmt = qop.out_fmt
     if qop.op.relu6:
         return 0, relu6_max(fmt)
+    if qop.op.relu:  # plain ReLU: the same clamp unit, lower bound 0 only
+        return 0, fmt.max_int
     return fmt.min_int, fmt.max_int
 
 
