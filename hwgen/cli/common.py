@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import click
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -19,7 +20,9 @@ from ..errors import HwgenError
 from ..graph import ComputeOp, Graph, compute_ops
 from ..mapping import Mapping, map_network
 from ..onnx import from_onnx
-from ..quant import QuantGraph, check_bits, quantize
+from ..data import Dataset, load_dataset
+from ..golden import quantize_input, random_input
+from ..quant import DEFAULT_CALIB, QuantGraph, check_bits, quantize
 from ..zoo import VARIANTS, get_model
 
 FORMATS = ("table", "json", "csv")
@@ -99,18 +102,37 @@ class Design:
     ops: list[ComputeOp]
     mapping: Mapping
     qgraph: QuantGraph
+    data: Dataset | None = None  # --data: the labelled images
+    inputs: np.ndarray | None = None  # input codes (N, H, W, C) of the test vectors; None: one seeded image
 
 
 def prepare_design(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None,
-                   hw: HardwareOptions, seed: int, outdir: Path, force: bool) -> Design:
-    """Validate flags and OUTDIR first (cheap), then map and quantize (slow)."""
+                   hw: HardwareOptions, seed: int, outdir: Path, force: bool, data: str | None = None,
+                   images: int = 1) -> Design:
+    """Validate flags and OUTDIR first (cheap), then map and quantize (slow).
+
+    With ``data`` (a labelled .npz), calibration uses its calib images (else its first test images) and
+    the test vectors are its first ``images`` test images; without, ``images`` seeded random inputs.
+    """
     check_bits("act_bits", hw.act_bits)
     check_bits("weight_bits", hw.weight_bits)
+    if images < 1:
+        raise HwgenError(f"--images must be >= 1, got {images}")
     check_outdir(outdir, force)
     graph = load_model(model, alpha, resolution, variant, input_shape)
     ops = compute_ops(graph)
     mapping = hw.map(ops)
-    return Design(graph, ops, mapping, quantize(graph, hw.weight_bits, hw.act_bits, seed=seed))
+    if data is None:
+        qgraph = quantize(graph, hw.weight_bits, hw.act_bits, seed=seed)
+        inputs = None if images == 1 else np.stack([random_input(qgraph, seed + i) for i in range(images)])
+        return Design(graph, ops, mapping, qgraph, None, inputs)
+    ds = load_dataset(data, graph.input_shape)
+    if images > len(ds.x):
+        raise HwgenError(f"--images {images}: {data!r} has only {len(ds.x)} test images")
+    calib = ds.calib if ds.calib is not None else ds.x[:DEFAULT_CALIB]
+    qgraph = quantize(graph, hw.weight_bits, hw.act_bits, calib, seed=seed)
+    inputs = np.stack([quantize_input(qgraph, x)[0] for x in ds.x[:images]])
+    return Design(graph, ops, mapping, qgraph, ds, inputs)
 
 
 def output_options(f: Callable) -> Callable:
@@ -118,6 +140,11 @@ def output_options(f: Callable) -> Callable:
     f = click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")(f)
     f = click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path),
                      help="Directory to create (written atomically).")(f)
+    f = click.option("--images", default=1, show_default=True, type=int,
+                     help="Test images in the vectors (the first of --data, else seeded random inputs).")(f)
+    f = click.option("--data", type=click.Path(dir_okay=False), default=None,
+                     help="Labelled .npz (see `hwgen quantize --data`): calibrate on its calib images, "
+                          "test vectors from its images.")(f)
     return click.option("--seed", default=0, show_default=True, type=int,
                         help="Seed of weights, calibration and test input.")(f)
 

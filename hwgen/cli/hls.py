@@ -23,15 +23,18 @@ REPORT_IMAGES = 8
 @hardware_options
 @output_options
 def generate(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HardwareOptions,
-             seed: int, outdir: Path, force: bool) -> None:
+             seed: int, outdir: Path, force: bool, data: str | None, images: int) -> None:
     """Write a Vitis HLS project (engines, top, weights, testbench, vectors, build.tcl) for MODEL."""
-    design = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force)
+    design = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data, images)
     graph, mapping, qgraph = design.graph, design.mapping, design.qgraph
     project = generate_hls(qgraph, mapping, outdir, part=mapping.board.part, clock_mhz=mapping.clock_mhz,
-                           board=mapping.board.name, seed=seed, force=force)
+                           board=mapping.board.name, seed=seed, force=force, inputs=design.inputs)
     out = console()
-    print_report(accuracy_report(qgraph, random_images(graph.input_shape, REPORT_IMAGES, seed, STREAM_EVAL)),
-                 out=out)
+    if design.data is None:
+        print_report(accuracy_report(qgraph, random_images(graph.input_shape, REPORT_IMAGES, seed, STREAM_EVAL)),
+                     out=out)
+    else:  # the labelled images the vectors come from
+        print_report(accuracy_report(qgraph, design.data.x[:images], design.data.y[:images]), out=out)
     bands = sorted(set(project.band_rows.values()))
     out.print(f"engines: split {format_split(mapping.cfg)} ({mapping.cfg.pe} PEs); "
               f"{len(project.band_rows)} fused DW->PW pairs, band rows {bands or '-'}; "
@@ -72,7 +75,8 @@ def csim(outdir: Path, opt: str, unity: bool) -> None:
     if not result.passed:
         click.echo(f"FAIL: {result.first_mismatch or 'testbench error'} ({timing})")
         sys.exit(1)
-    click.echo(f"csim PASS ({timing})")
+    click.echo(f"csim PASS: {result.images} images bit-exact ({timing})" if result.images > 1 else
+               f"csim PASS ({timing})")
 
 
 COMMANDS = (generate, csim)

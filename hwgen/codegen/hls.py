@@ -503,24 +503,36 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
     sources = sorted([f"{top}.cpp"] + [f"{e}.cpp" for e in ENGINE_SOURCES])
     files["build.tcl"] = render("hls/build.tcl.j2", sources=sources, **ctx)
     files["README.md"] = render("hls/README.md.j2", **ctx)
-    files["vectors/input.txt"] = _vector(x)
-    files["vectors/output.txt"] = _vector(outputs[-1])
-    for i, (q, out) in enumerate(zip(qgraph.ops, outputs)):
-        files[f"vectors/{i:02d}_{ident(q.op.name)}.txt"] = _vector(out)
+    files.update(_vector_files(qgraph, x, outputs, "vectors"))
     return files, ctx
 
 
+#: Extra test images' vector directories (vectors/batch/001, ...), each laid out like vectors/.
+BATCH_DIR = "vectors/batch"
+
+
+def _vector_files(qgraph: QuantGraph, x: np.ndarray, outputs: list[np.ndarray], folder: str) -> dict[str, str]:
+    """The testbench's vector files for one image: input, output and every op's golden output."""
+    files = {f"{folder}/input.txt": _vector(x), f"{folder}/output.txt": _vector(outputs[-1])}
+    for i, (q, out) in enumerate(zip(qgraph.ops, outputs)):
+        files[f"{folder}/{i:02d}_{ident(q.op.name)}.txt"] = _vector(out)
+    return files
+
+
 def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, part: str, clock_mhz: float,
-                 board: str, seed: int = 0, force: bool = False) -> HlsProject:
+                 board: str, seed: int = 0, force: bool = False, inputs: np.ndarray | None = None) -> HlsProject:
     """Write the Vitis HLS project for ``qgraph`` on ``mapping`` to ``outdir`` (atomically).
 
-    The test vectors are the golden model's outputs for ``random_input(qgraph, seed)``.
+    The test vectors are the golden model's outputs for ``random_input(qgraph, seed)``, or for the input
+    codes ``inputs`` (N, H, W, C): the first image in vectors/, the others in vectors/batch/NNN/ (csim runs all).
     """
     outdir = Path(outdir)
     check_outdir(outdir, force)
-    x = random_input(qgraph, seed)
+    x = random_input(qgraph, seed) if inputs is None else inputs[0]
     golden = run_fixed(qgraph, x)
     files, ctx = _render(qgraph, mapping, x, golden.outputs, part=part, clock_mhz=clock_mhz, board=board)
+    for n, xb in enumerate([] if inputs is None else inputs[1:], start=1):
+        files.update(_vector_files(qgraph, xb, run_fixed(qgraph, xb).outputs, f"{BATCH_DIR}/{n:03d}"))
     written = write_tree(files, outdir, force=force)
     return HlsProject(outdir=outdir, top=ctx["top"], files=written, ops=len(qgraph.ops), pw_words=ctx["pw_words"],
                       dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"],
