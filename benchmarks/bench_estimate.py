@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 
-from hwgen.graph import compute_ops
-from hwgen.hw import pool_iterations, pw_iterations
-from hwgen.mapping import _candidates, _lower_bounds, map_network, tk_choices
-from hwgen.sim import simulate
-from hwgen.steps import pw_dot, schedule_steps
-from hwgen.zoo import mobilenet_v1
+from hwgen.estimate import simulate
+from hwgen.hw.contract import pool_iterations, pw_iterations
+from hwgen.hw.steps import pw_dot, schedule_steps
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.plan import tk_choices
+from hwgen.mapping.search import _candidates, _lower_bounds, map_network
+from hwgen.models.zoo import mobilenet_v1
 
 SCALESIM_8X8 = {"output-stationary": 15.29e6, "weight-stationary": 14.15e6}
 

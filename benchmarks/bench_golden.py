@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import time
 
-from hwgen.golden import dequantize, random_input, run_fixed, run_float
-from hwgen.quant import quantize
-from hwgen.zoo import get_model
+from hwgen.models.zoo import get_model
+from hwgen.numerics.fixed import dequantize
+from hwgen.quant.golden import random_input, run_fixed, run_float
+from hwgen.quant.quantize import quantize
 
 
 def timed(fn, repeat: int = 3) -> float:

@@ -12,14 +12,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hwgen.codegen.rtl import write_rtl  # noqa: E402
-from hwgen.cosim import check_simulator, make_vectors, run_cosim  # noqa: E402
+from hwgen.codegen.rtl.render import write_rtl
 from hwgen.errors import HwgenError  # noqa: E402
-from hwgen.golden import random_input, run_fixed  # noqa: E402
-from hwgen.graph import compute_ops  # noqa: E402
-from hwgen.mapping import map_network  # noqa: E402
-from hwgen.quant import quantize  # noqa: E402
-from hwgen.zoo import get_model  # noqa: E402
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import get_model
+from hwgen.quant.golden import random_input, run_fixed
+from hwgen.quant.quantize import quantize
+from hwgen.verify.cosim import check_simulator, make_vectors, run_cosim
 
 
 def main() -> None:

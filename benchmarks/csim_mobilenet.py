@@ -13,12 +13,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from hwgen.codegen.hls import generate_hls
-from hwgen.csim import run_csim
-from hwgen.graph import compute_ops
-from hwgen.mapping import map_network
-from hwgen.quant import quantize
-from hwgen.zoo import get_model
+from hwgen.codegen.hls.project import generate_hls
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import get_model
+from hwgen.quant.quantize import quantize
+from hwgen.verify.csim import run_csim
 
 CASES = [("tiny_dsc", {}, "zcu104"), ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, "zcu104"),
          ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, "pynq-z2")]

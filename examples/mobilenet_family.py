@@ -4,8 +4,8 @@ Run: python examples/mobilenet_family.py
 Prints mult-adds and parameters for every (α, ρ) pair of the paper's grid and the
 share of 1x1 convolutions, straight from the graph IR.
 """
-from hwgen import analyze
-from hwgen.zoo import mobilenet_v1
+from hwgen.models.analyze import analyze
+from hwgen.models.zoo import mobilenet_v1
 
 
 def main() -> None:

@@ -7,10 +7,11 @@ are never slower (above the board's DSP count the budget is capped at it).
 """
 import sys
 
-from hwgen.graph import compute_ops
-from hwgen.mapping import format_split, map_network
-from hwgen.sim import simulate
-from hwgen.zoo import mobilenet_v1
+from hwgen.estimate import simulate
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.plan import format_split
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import mobilenet_v1
 
 
 def main(board: str = "zcu104") -> None:

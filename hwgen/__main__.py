@@ -1,3 +1,3 @@
-from .cli import main
+from hwgen.cli import main
 
 main()

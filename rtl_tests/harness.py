@@ -7,15 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.codegen.rtl import write_rtl
-from hwgen.cosim import default_simulator, make_vectors, run_cosim
-from hwgen.golden import run_fixed
-from hwgen.graph import Graph, compute_ops
-from hwgen.hw import EngineConfig
-from hwgen.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
-from hwgen.mapping import map_network
-from hwgen.quant import quantize
-from hwgen.sim import simulate
+from hwgen.build import HwConfig, build
+from hwgen.hw.contract import EngineConfig
+from hwgen.ir.graph import Graph
+from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
+from hwgen.verify.cosim import default_simulator, make_vectors, run_cosim
 
 #: (test, predicted by hwgen.sim, measured in RTL) rows for the session's cycle table.
 CYCLE_ROWS: list[tuple[str, int, int]] = []
@@ -39,7 +35,7 @@ def net(name: str, shape: tuple[int, int, int], layers: list[tuple[str, str, dic
 class Outcome:
     results: dict
     summary: dict
-    predicted: int  # hwgen.sim.simulate's total cycles
+    predicted: int  # hwgen.estimate.simulate's total cycles
     expected: np.ndarray
     rtl_dir: Path
 
@@ -55,27 +51,25 @@ def generate(graph: Graph, tmp: Path, split: EngineConfig | str | None = None, p
              band_rows: int | None = None, act_bits: int = 8, weight_bits: int = 8, seed: int = 0,
              weights_in_dram: bool = False, dram_gbps: float | None = None,
              formats: dict[str, tuple[int, int]] | None = None):
-    qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, seed=seed, formats=formats)
-    ops = compute_ops(graph)
-    mapping = map_network(ops, split.pe if isinstance(split, EngineConfig) else pe, act_bits=act_bits,
-                          weight_bits=weight_bits, split=split, band_rows=band_rows,
-                          weights_in_dram=weights_in_dram, dram_gbps=dram_gbps)
-    rtl = write_rtl(qg, mapping, tmp / "rtl")
-    return qg, ops, mapping, rtl
+    config = HwConfig(pe=pe, act_bits=act_bits, weight_bits=weight_bits, split=split, band_rows=band_rows,
+                      weights="dram" if weights_in_dram else "onchip", dram_gbps=dram_gbps)
+    design = build(graph, config, seed=seed, formats=formats)
+    return design, design.write_rtl(tmp / "rtl")
 
 
 def cosim(test: str, graph: Graph, tmp: Path, x_seed: int = 1, patch=None, record: bool = True,
           **gen_kw) -> Outcome:
     """Generate, simulate with random back-pressure, and compare with the golden model."""
-    qg, ops, mapping, rtl = generate(graph, tmp, **gen_kw)
+    design, rtl = generate(graph, tmp, **gen_kw)
+    qg = design.qgraph
     if patch is not None:
         patch(rtl)
     summary = json.loads((rtl / "plan.json").read_text())
     x = full_range_input(qg, x_seed)
-    expected = run_fixed(qg, x).logits
+    expected = design.predict(x).logits
     res = run_cosim(rtl, make_vectors(summary, x, expected, seed=x_seed), tmp / "sim",
                     simulator=default_simulator())
-    predicted = simulate(ops, mapping).total_cycles
+    predicted = design.estimate().total_cycles
     if record and "cycles" in res:
         CYCLE_ROWS.append((test, predicted, res["cycles"]))
     return Outcome(res, summary, predicted, expected, rtl)

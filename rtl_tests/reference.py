@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwgen.fixed import pool_recip, requantize
+from hwgen.numerics.fixed import pool_recip, requantize
 
 
 def _padded(x: np.ndarray, op) -> np.ndarray:

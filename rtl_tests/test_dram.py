@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from hwgen.boards import get_board
-from hwgen.hw import weight_bus_bits
-from hwgen.mapping import parse_split
-from hwgen.zoo import get_model
+from hwgen.hw.boards import get_board
+from hwgen.hw.contract import weight_bus_bits
+from hwgen.mapping.plan import parse_split
+from hwgen.models.zoo import get_model
 from rtl_tests.harness import assert_exact, cosim
 
 

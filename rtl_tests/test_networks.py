@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hwgen.graph import compute_ops
-from hwgen.hw import EngineConfig
-from hwgen.zoo import get_model
+from hwgen.hw.contract import EngineConfig
+from hwgen.ir.ops import compute_ops
+from hwgen.models.zoo import get_model
 from rtl_tests.harness import assert_exact, cosim
 
 NETS = {
@@ -46,11 +46,12 @@ def test_timeout_names_the_stalled_stream(tmp_path):
     """A sink that never takes a beat: the testbench times out and says the output stream stalled."""
     import json
 
-    from hwgen.cosim import default_simulator, make_vectors, run_cosim
-    from hwgen.golden import run_fixed
+    from hwgen.quant.golden import run_fixed
+    from hwgen.verify.cosim import default_simulator, make_vectors, run_cosim
     from rtl_tests.harness import full_range_input, generate
 
-    qg, _, _, rtl = generate(get_model("tiny_odd"), tmp_path, pe=20)
+    design, rtl = generate(get_model("tiny_odd"), tmp_path, pe=20)
+    qg = design.qgraph
     summary = json.loads((rtl / "plan.json").read_text())
     x = full_range_input(qg, 1)
     vec = make_vectors(summary, x, run_fixed(qg, x).logits)

@@ -8,14 +8,15 @@ import shutil
 
 import pytest
 
-from hwgen.codegen.rtl import write_rtl
-from hwgen.codegen.rtl_plan import plan_rtl
-from hwgen.graph import compute_ops
-from hwgen.mapping import map_network
-from hwgen.quant import quantize
-from hwgen.resources import dsp_count, rtl_bram36, rtl_memories, yosys_blocks
-from hwgen.synth import synthesize
-from hwgen.zoo import get_model
+from hwgen.codegen.rtl.memories import rtl_bram36, rtl_memories, yosys_blocks
+from hwgen.codegen.rtl.plan import plan_rtl
+from hwgen.codegen.rtl.render import write_rtl
+from hwgen.hw.resources import dsp_count
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import get_model
+from hwgen.quant.quantize import quantize
+from hwgen.verify.synth import synthesize
 from rtl_tests.harness import net
 
 

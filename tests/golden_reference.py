@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from hwgen.fixed import pool_recip
+from hwgen.numerics.fixed import pool_recip
 
 
 def requantize_ref(acc: int, shift: int, width: int, frac: int, relu6: bool) -> tuple[int, bool]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hwgen.codegen.hls import HlsProject, generate_hls
-from hwgen.graph import Graph
-from hwgen.hw import EngineConfig
-from hwgen.quant import QuantGraph, quantize
-from hwgen.steps import StepTiling
+from hwgen.codegen.hls.project import HlsProject, generate_hls
+from hwgen.hw.contract import EngineConfig
+from hwgen.hw.steps import StepTiling
+from hwgen.ir.graph import Graph
+from hwgen.quant.qgraph import QuantGraph
+from hwgen.quant.quantize import quantize
 
 
 @dataclass

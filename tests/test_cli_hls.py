@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from hwgen.boards import get_board
+from hwgen.hw.boards import get_board
 
 
 def hwgen(*args):

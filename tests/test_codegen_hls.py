@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from hls_helpers import HandMapping, assert_fused_pairs_are_dataflow, c_function, fuse_all, generate, quantized
-from hwgen.codegen import hls
+
+from hwgen.codegen.hls import project as hls
 from hwgen.errors import HwgenError
-from hwgen.golden import random_input, run_fixed
-from hwgen.hw import EngineConfig
-from hwgen.vectors import read_vectors
-from hwgen.zoo import tiny_dsc, tiny_odd
+from hwgen.hw.contract import EngineConfig
+from hwgen.models.zoo import tiny_dsc, tiny_odd
+from hwgen.quant.golden import random_input, run_fixed
+from hwgen.verify.vectors import read_vectors
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
 
 @pytest.mark.parametrize("dram", [False, True])
 def test_generation_is_deterministic(q_dsc, tmp_path, dram):
-    from hwgen.steps import StepTiling
+    from hwgen.hw.steps import StepTiling
 
     mapping = fuse_all(q_dsc, EngineConfig(8, 8, 8, 9), 2)
     if dram:  # weights, weight tiles and a feature map in DRAM

@@ -5,17 +5,17 @@ import re
 
 import numpy as np
 import pytest
+from hls_helpers import HandMapping, assert_fused_pairs_are_dataflow, braced, fuse_all, generate, quantized
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from hls_helpers import HandMapping, assert_fused_pairs_are_dataflow, braced, fuse_all, generate, quantized
-from hwgen import csim
-from hwgen.csim import run_csim
 from hwgen.errors import HwgenError
-from hwgen.graph import Graph
-from hwgen.hw import EngineConfig
-from hwgen.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
-from hwgen.zoo import get_model, mobilenet_v1
+from hwgen.hw.contract import EngineConfig
+from hwgen.ir.graph import Graph
+from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
+from hwgen.models.zoo import get_model, mobilenet_v1
+from hwgen.verify import csim
+from hwgen.verify.csim import run_csim
 
 pytestmark = pytest.mark.skipif(not csim.shutil.which("g++"), reason="g++ not installed")
 
@@ -215,7 +215,7 @@ int main() {
 
 def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
     """The generated integer requantizer is bit-exact with ap_fixed<W,I,AP_RND_CONV,AP_SAT> conversion."""
-    from hwgen.templating import render
+    from hwgen.codegen.templating import render
 
     ctx = dict(top="t", model="t", cfg=EngineConfig(1, 1, 1, 1), act_bits=16, in_bits=8, out_bits=8, w_bits=8,
                acc_bits=40, rq_bits=48, in_shape=(1, 1, 1), img_words=1, fm_words=1, band_words=1, pool_words=1,
@@ -234,7 +234,7 @@ def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
 
 def test_weight_tiles_in_dram_bit_exact(tmp_path):
     """PW layers split into output-channel weight tiles (reloaded per row band in a fused pair)."""
-    from hwgen.steps import StepTiling
+    from hwgen.hw.steps import StepTiling
 
     q = quantized(get_model("tiny_dsc4"))
     cfg = EngineConfig(4, 3, 2, 9)
@@ -270,7 +270,7 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
     ("tiny_dsc4", True, {"conv1": (3, 2, True, True)}),
 ])
 def test_feature_maps_in_dram_bit_exact(tmp_path, model, fuse, tiles):
-    from hwgen.steps import StepTiling
+    from hwgen.hw.steps import StepTiling
 
     q = quantized(get_model(model))
     cfg = EngineConfig(3, 4, 2, 3)
@@ -300,7 +300,7 @@ def test_feature_maps_in_dram_bit_exact(tmp_path, model, fuse, tiles):
 def test_property_fused_pair_with_dram(tmp_path_factory, h, w, c, stride, cout, band_rows, weight_tiles, conv_rows,
                                        dram, tin, tout, tc, tk):
     """conv -> fused DW->PW: random shapes, band heights, weight tiles, and (optionally) everything in DRAM."""
-    from hwgen.steps import StepTiling
+    from hwgen.hw.steps import StepTiling
 
     g = Graph("prop_fused")
     g.add("input", Input(shape=(h, w, 3)))

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from hwgen.graph import compute_ops
-from hwgen.mapping import map_network
-from hwgen.sim import simulate
-from hwgen.zoo import get_model
+from hwgen.estimate import simulate
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import get_model
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

@@ -5,17 +5,18 @@ import dataclasses
 
 import numpy as np
 import pytest
+from golden_reference import op_ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden_reference import op_ref
 from hwgen.errors import HwgenError
-from hwgen.fixed import FixedFormat, accumulator_bits, requantize, round_shift
-from hwgen.golden import (dequantize, quantize_input, random_input, run_fixed, run_float, run_op_fixed)
-from hwgen.graph import ComputeOp
-from hwgen.layers import same_padding
-from hwgen.quant import QuantOp, quantize
-from hwgen.zoo import get_model
+from hwgen.ir.layers import same_padding
+from hwgen.ir.ops import ComputeOp
+from hwgen.models.zoo import get_model
+from hwgen.numerics.fixed import FixedFormat, accumulator_bits, dequantize, requantize, round_shift
+from hwgen.quant.golden import quantize_input, random_input, run_fixed, run_float, run_op_fixed
+from hwgen.quant.qgraph import QuantOp
+from hwgen.quant.quantize import quantize
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,19 @@
 import pytest
 
 from hwgen.errors import HwgenError
-from hwgen.graph import Graph, compute_ops
-from hwgen.layers import (BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6,
-                          same_padding)
+from hwgen.ir.graph import Graph
+from hwgen.ir.layers import (
+    BatchNorm,
+    Conv2D,
+    Dense,
+    DepthwiseConv2D,
+    GlobalAvgPool,
+    Input,
+    PointwiseConv2D,
+    ReLU6,
+    same_padding,
+)
+from hwgen.ir.ops import compute_ops
 
 
 def test_same_padding_matches_tensorflow():

@@ -1,8 +1,8 @@
 """The shared hardware contract (hwgen/hw.py): formulas checked by hand."""
 import pytest
 
-from hwgen import hw
-from hwgen.hw import EngineConfig
+from hwgen.hw import contract as hw
+from hwgen.hw.contract import EngineConfig
 
 
 def test_iteration_formulas():

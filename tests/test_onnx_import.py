@@ -13,10 +13,10 @@ ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper  # noqa: E402
 
 from hwgen.errors import HwgenError  # noqa: E402
-from hwgen.graph import compute_ops  # noqa: E402
-from hwgen.onnx import from_onnx  # noqa: E402
-from hwgen.quant import quantize  # noqa: E402
-from hwgen.reference import run_graph  # noqa: E402
+from hwgen.ir.ops import compute_ops  # noqa: E402
+from hwgen.models import from_onnx  # noqa: E402
+from hwgen.numerics.float_model import run_graph  # noqa: E402
+from hwgen.quant.quantize import quantize  # noqa: E402
 
 from onnx_models import Builder, dsc_net  # noqa: E402
 

@@ -9,13 +9,16 @@ import numpy as np
 import pytest
 
 from hwgen.errors import HwgenError
-from hwgen.fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, relu6_max
-from hwgen.golden import STREAM_EVAL, random_images, random_input, run_fixed, run_op_fixed
-from hwgen.quant import (accuracy_report, calibrated_format, check_bits, im2col_weights, int_bits, make_format,
-                         quantize)
-from hwgen.reference import run_graph, run_ops
-from hwgen.weights import check_weights, fold_bn, random_weights
-from hwgen.zoo import get_model
+from hwgen.models.weights import check_weights, fold_bn, random_weights
+from hwgen.models.zoo import get_model
+from hwgen.numerics.fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, relu6_max
+from hwgen.numerics.float_model import run_graph, run_ops
+from hwgen.quant.accuracy import accuracy_report
+from hwgen.quant.calibration import STREAM_EVAL, random_images
+from hwgen.quant.formats import calibrated_format, check_bits, int_bits, make_format
+from hwgen.quant.golden import random_input, run_fixed, run_op_fixed
+from hwgen.quant.qgraph import im2col_weights
+from hwgen.quant.quantize import quantize
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +149,7 @@ def test_im2col_weights_order(dsc):
     xp = np.pad(x, ((0, 1), (0, 1), (0, 0)))  # 16 -> 8 at stride 2: pad (0, 0) top/left, 1 bottom/right
     cols = np.stack([xp[2 * oy + ky, 2 * ox + kx, ci] for oy in range(8) for ox in range(8)
                      for ky in range(3) for kx in range(3) for ci in range(3)]).reshape(64, 27)
-    from hwgen.fixed import requantize
+    from hwgen.numerics.fixed import requantize
     out, _ = requantize((cols @ m + qop.bias).reshape(8, 8, 8), qop.shift, qop.out_fmt, True)
     np.testing.assert_array_equal(out, run_op_fixed(qop, x)[0])
     with pytest.raises(HwgenError, match="no im2col"):
@@ -201,7 +204,7 @@ def test_report_counts_saturations(dsc):
     g = get_model("tiny_dsc")
     xs = random_images(g.input_shape, 4, 0, STREAM_EVAL)
     r = accuracy_report(dsc, xs)
-    from hwgen.golden import quantize_input
+    from hwgen.quant.golden import quantize_input
     expected = {q.name: 0 for q in dsc.ops}
     for x in xs:
         for name, n in run_fixed(dsc, quantize_input(dsc, x)[0]).saturations.items():
@@ -247,15 +250,15 @@ def test_non_finite_inputs_are_rejected(dsc):
     bad[0, 3, 4, 1] = np.nan
     with pytest.raises(HwgenError, match="calibration inputs contain NaN"):
         quantize(g, calib_inputs=bad)
-    from hwgen.golden import quantize_input
+    from hwgen.quant.golden import quantize_input
     with pytest.raises(HwgenError, match="non-finite"):
         quantize_input(dsc, bad[0])
 
 
 def test_pool_after_unbounded_op_is_not_capped_at_6():
     """Without ReLU6 before it, the pool's range comes from calibration alone (here beyond 8)."""
-    from hwgen.graph import Graph
-    from hwgen.layers import BatchNorm, Conv2D, Dense, GlobalAvgPool, Input
+    from hwgen.ir.graph import Graph
+    from hwgen.ir.layers import BatchNorm, Conv2D, Dense, GlobalAvgPool, Input
     g = Graph("no_relu")
     g.add("input", Input(shape=(6, 6, 2)))
     g.add("conv", Conv2D(kernel=3, stride=1, filters=4))

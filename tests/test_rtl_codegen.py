@@ -7,17 +7,17 @@ import sys
 
 import pytest
 
-from hwgen.codegen.rtl import render_rtl, write_rtl
-from hwgen.codegen.rtl_plan import plan_rtl
-from hwgen.cosim import find_verilator
+from hwgen.codegen.rtl.plan import plan_rtl
+from hwgen.codegen.rtl.render import render_rtl, write_rtl
 from hwgen.errors import HwgenError
-from hwgen.graph import compute_ops
-from hwgen.hw import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles, weight_bus_bits
-from hwgen.mapping import map_network
-from hwgen.quant import quantize
-from hwgen.sim import simulate
-from hwgen.zoo import get_model
-from hwgen.steps import step_weight_words
+from hwgen.estimate import simulate
+from hwgen.hw.contract import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles, weight_bus_bits
+from hwgen.hw.steps import step_weight_words
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import get_model
+from hwgen.quant.quantize import quantize
+from hwgen.verify.cosim import find_verilator
 
 
 def _design(model="tiny_odd", pe=20, **kw):

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from hwgen.codegen.rtl_plan import plan_rtl
-from hwgen.graph import compute_ops
-from hwgen.mapping import map_network
-from hwgen.quant import quantize
-from hwgen.resources import Memory, rtl_bram36, rtl_memories, yosys_blocks
-from hwgen.zoo import get_model
+from hwgen.codegen.rtl.memories import Memory, rtl_bram36, rtl_memories, yosys_blocks
+from hwgen.codegen.rtl.plan import plan_rtl
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import get_model
+from hwgen.quant.quantize import quantize
 
 # (depth, width, read ports, ROM) -> (RAMB36E1, RAMB18E1) measured with Yosys 0.23
 # `synth_xilinx -family xc7 -noiopad` on a single memory with registered read ports.

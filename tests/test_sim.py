@@ -5,13 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwgen import hw
-from hwgen.graph import Graph, compute_ops
-from hwgen.layers import BatchNorm, DepthwiseConv2D, Input, PointwiseConv2D, ReLU6
-from hwgen.mapping import map_network
-from hwgen.sim import DramChannel, simulate
-from hwgen.steps import schedule_steps
-from hwgen.zoo import get_model
+from hwgen.estimate import simulate
+from hwgen.hw import contract as hw
+from hwgen.hw.schedule import DramChannel
+from hwgen.hw.steps import schedule_steps
+from hwgen.ir.graph import Graph
+from hwgen.ir.layers import BatchNorm, DepthwiseConv2D, Input, PointwiseConv2D, ReLU6
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import get_model
 
 
 def _ops(shape, *layers):

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 
 from hwgen.errors import HwgenError
-from hwgen.graph import compute_ops
-from hwgen.hw import EngineConfig, weight_bus_bits
-from hwgen.mapping import _candidates, _lower_bounds, map_network, parse_split, tk_choices
-from hwgen.sim import simulate
-from hwgen.steps import bands_of, schedule_steps, weight_words
-from hwgen.zoo import get_model, mobilenet_v1
+from hwgen.estimate import simulate
+from hwgen.hw.contract import EngineConfig, weight_bus_bits
+from hwgen.hw.steps import bands_of, schedule_steps, weight_words
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.plan import parse_split, tk_choices
+from hwgen.mapping.search import _candidates, _lower_bounds, map_network
+from hwgen.models.zoo import get_model, mobilenet_v1
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hwgen.errors import HwgenError
-from hwgen.vectors import read_vectors, write_vectors
+from hwgen.verify.vectors import read_vectors, write_vectors
 
 
 def test_vectors_roundtrip_and_exact_text(tmp_path):

@@ -3,9 +3,10 @@ import math
 
 import pytest
 
-from hwgen import analyze, compute_ops
+from hwgen import compute_ops
 from hwgen.errors import HwgenError
-from hwgen.zoo import ZOO, get_model, mobilenet_v1
+from hwgen.models.analyze import analyze
+from hwgen.models.zoo import ZOO, get_model, mobilenet_v1
 
 
 def test_mobilenet_v1_paper_counts():

@@ -8,8 +8,9 @@ import sys
 
 import click
 
-from ..errors import HwgenError
-from . import analyze, estimate, hls, quantize, rtl
+from hwgen.cli import analyze, estimate, quantize, rtl
+from hwgen.cli import generate as hls
+from hwgen.errors import HwgenError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import click
-from ..analyze import analyze as analyze_graph
-from ..zoo import ZOO
-from .common import console as make_console, format_option, load_model, model_options, print_csv, print_json, print_table
+
+from hwgen.cli.common import console as make_console
+from hwgen.cli.common import format_option, load_model, model_options, print_csv, print_json, print_table
+from hwgen.models.analyze import analyze as analyze_graph
+from hwgen.models.zoo import ZOO
 
 COLUMNS = ("name", "op", "in_shape", "out_shape", "kernel", "stride", "macs", "params", "activations")
 

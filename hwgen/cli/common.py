@@ -5,7 +5,7 @@ import csv
 import functools
 import io
 import json
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -14,16 +14,16 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ..boards import BOARDS, DEFAULT_BOARD
-from ..codegen.writer import check_outdir
-from ..errors import HwgenError
-from ..graph import ComputeOp, Graph, compute_ops
-from ..mapping import Mapping, map_network
-from ..onnx import from_onnx
-from ..data import Dataset, load_dataset
-from ..golden import quantize_input, random_input
-from ..quant import DEFAULT_CALIB, QuantGraph, check_bits, quantize
-from ..zoo import VARIANTS, get_model
+from hwgen.build import WEIGHT_PLACEMENT, Design, HwConfig, build
+from hwgen.codegen.writer import check_outdir
+from hwgen.errors import HwgenError
+from hwgen.hw.boards import BOARDS, DEFAULT_BOARD
+from hwgen.ir.graph import Graph
+from hwgen.models import load_model as load_any_model
+from hwgen.models.zoo import VARIANTS
+from hwgen.quant.calibration import DEFAULT_CALIB
+from hwgen.quant.data import Dataset, load_dataset
+from hwgen.quant.golden import quantize_input, random_input
 
 FORMATS = ("table", "json", "csv")
 
@@ -41,30 +41,6 @@ def model_options(f: Callable) -> Callable:
     return f
 
 
-#: --weights choice -> map_network(weights_in_dram=...)
-WEIGHTS = {"auto": None, "dram": True, "onchip": False}
-
-
-@dataclass(frozen=True)
-class HardwareOptions:
-    """The accelerator flags shared by estimate, generate and rtl."""
-
-    pe: int
-    board: str
-    clock_mhz: float | None
-    act_bits: int
-    weight_bits: int
-    dram_gbps: float | None
-    split: str | None
-    weights: str
-    band_rows: int | None
-
-    def map(self, ops: list[ComputeOp]) -> Mapping:
-        return map_network(ops, self.pe, self.board, self.act_bits, self.weight_bits, clock_mhz=self.clock_mhz,
-                           dram_gbps=self.dram_gbps, split=self.split, weights_in_dram=WEIGHTS[self.weights],
-                           band_rows=self.band_rows)
-
-
 _HARDWARE_OPTIONS = (
     click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over all engines."),
     click.option("--board", default=DEFAULT_BOARD, show_default=True, type=click.Choice(sorted(BOARDS)),
@@ -74,19 +50,19 @@ _HARDWARE_OPTIONS = (
     click.option("--weight-bits", default=8, show_default=True, type=int, help="Weight bits (2..32)."),
     click.option("--dram-gbps", type=float, default=None, help="DRAM bandwidth in GB/s [default: the board's peak]."),
     click.option("--split", default=None, help="Force the PE split TINxTOUT,TCxTK (e.g. 8x7,8x1)."),
-    click.option("--weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHTS)),
+    click.option("--weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHT_PLACEMENT)),
                  help="Where weights live (auto: on-chip when everything fits)."),
     click.option("--band-rows", type=int, default=None, help="Force the row-band height of every fused DW->PW pair."),
 )
 
 
 def hardware_options(f: Callable) -> Callable:
-    """Add the accelerator flags; the command receives them as one ``hw: HardwareOptions``."""
-    names = [field.name for field in fields(HardwareOptions)]
+    """Add the accelerator flags; the command receives them as one ``hw: HwConfig`` (validated there)."""
+    names = [field.name for field in fields(HwConfig)]
 
     @functools.wraps(f)
     def wrapper(**kwargs: Any) -> Any:
-        hw = HardwareOptions(**{n: kwargs.pop(n) for n in names})
+        hw = HwConfig(**{n: kwargs.pop(n) for n in names})
         return f(hw=hw, **kwargs)
 
     for option in reversed(_HARDWARE_OPTIONS):
@@ -94,45 +70,29 @@ def hardware_options(f: Callable) -> Callable:
     return wrapper
 
 
-@dataclass(frozen=True)
-class Design:
-    """What a code generator needs: the graph, its ops, the mapping and the quantized graph."""
+def prepare_design(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HwConfig,
+                   seed: int, outdir: Path, force: bool, data: str | None = None,
+                   images: int = 1) -> tuple[Design, Dataset | None]:
+    """Check flags and OUTDIR first (cheap), then map (the design quantizes on first use).
 
-    graph: Graph
-    ops: list[ComputeOp]
-    mapping: Mapping
-    qgraph: QuantGraph
-    data: Dataset | None = None  # --data: the labelled images
-    inputs: np.ndarray | None = None  # input codes (N, H, W, C) of the test vectors; None: one seeded image
-
-
-def prepare_design(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None,
-                   hw: HardwareOptions, seed: int, outdir: Path, force: bool, data: str | None = None,
-                   images: int = 1) -> Design:
-    """Validate flags and OUTDIR first (cheap), then map and quantize (slow).
-
-    With ``data`` (a labelled .npz), calibration uses its calib images (else its first test images) and
-    the test vectors are its first ``images`` test images; without, ``images`` seeded random inputs.
+    With ``data`` (a labelled .npz), calibration uses its calib images (else its first test images).
     """
-    check_bits("act_bits", hw.act_bits)
-    check_bits("weight_bits", hw.weight_bits)
     if images < 1:
         raise HwgenError(f"--images must be >= 1, got {images}")
     check_outdir(outdir, force)
     graph = load_model(model, alpha, resolution, variant, input_shape)
-    ops = compute_ops(graph)
-    mapping = hw.map(ops)
-    if data is None:
-        qgraph = quantize(graph, hw.weight_bits, hw.act_bits, seed=seed)
-        inputs = None if images == 1 else np.stack([random_input(qgraph, seed + i) for i in range(images)])
-        return Design(graph, ops, mapping, qgraph, None, inputs)
-    ds = load_dataset(data, graph.input_shape)
-    if images > len(ds.x):
+    ds = None if data is None else load_dataset(data, graph.input_shape)
+    if ds is not None and images > len(ds.x):
         raise HwgenError(f"--images {images}: {data!r} has only {len(ds.x)} test images")
-    calib = ds.calib if ds.calib is not None else ds.x[:DEFAULT_CALIB]
-    qgraph = quantize(graph, hw.weight_bits, hw.act_bits, calib, seed=seed)
-    inputs = np.stack([quantize_input(qgraph, x)[0] for x in ds.x[:images]])
-    return Design(graph, ops, mapping, qgraph, ds, inputs)
+    calib = None if ds is None else ds.calib if ds.calib is not None else ds.x[:DEFAULT_CALIB]
+    return build(graph, hw, seed=seed, calib_inputs=calib), ds
+
+
+def test_inputs(design: Design, ds: Dataset | None, images: int, seed: int) -> np.ndarray:
+    """Input codes (N, H, W, C) of the test vectors: the first ``images`` of ``ds``, else seeded random images."""
+    if ds is None:
+        return np.stack([random_input(design.qgraph, seed + i) for i in range(images)])
+    return np.stack([quantize_input(design.qgraph, x)[0] for x in ds.x[:images]])
 
 
 def output_options(f: Callable) -> Callable:
@@ -155,14 +115,14 @@ def format_option(f: Callable) -> Callable:
 
 
 def load_model(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None = None) -> Graph:
-    """The one place MODEL is resolved: a path ending in .onnx is imported (with its trained weights), else the zoo."""
+    """The one place the CLI resolves MODEL: a path ending in .onnx is imported (with its trained weights)."""
     if model.lower().endswith(".onnx"):
         if (alpha, resolution, variant) != (1.0, 224, "standard"):
             raise HwgenError("--alpha/--resolution/--variant apply to zoo models only, not to an .onnx file")
-        return from_onnx(model, parse_shape(input_shape) if input_shape else None)
+        return load_any_model(model, parse_shape(input_shape) if input_shape else None)
     if input_shape is not None:
         raise HwgenError("--input-shape applies to .onnx models only")
-    return get_model(model, alpha=alpha, resolution=resolution, variant=variant)
+    return load_any_model(model, alpha=alpha, resolution=resolution, variant=variant)
 
 
 def parse_shape(text: str) -> tuple[int, int, int]:

@@ -3,12 +3,20 @@ from __future__ import annotations
 
 import click
 
-from ..graph import compute_ops
-from ..mapping import format_split
-from ..sim import Estimate, simulate
-from ..steps import StepTiling
-from .common import (HardwareOptions, console, format_option, hardware_options, load_model, model_options, print_csv,
-                     print_json, print_table)
+from hwgen.build import HwConfig, build
+from hwgen.cli.common import (
+    console,
+    format_option,
+    hardware_options,
+    load_model,
+    model_options,
+    print_csv,
+    print_json,
+    print_table,
+)
+from hwgen.estimate import Estimate
+from hwgen.hw.steps import StepTiling
+from hwgen.mapping.plan import format_split
 
 COLUMNS = ("layer", "engine", "cycles", "busy", "stall dram", "stall buf", "util %", "on-chip kbit", "DRAM rd KB",
            "DRAM wr KB", "band", "wtiles", "maps")
@@ -20,13 +28,10 @@ CSV_COLUMNS = ("name", "kind", "engine", "step", "cycles", "busy", "stall_dram",
 @model_options
 @hardware_options
 @format_option
-def estimate(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HardwareOptions,
+def estimate(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HwConfig,
              fmt: str) -> None:
     """Map MODEL onto the PW and DW engines and simulate one inference."""
-    graph = load_model(model, alpha, resolution, variant, input_shape)
-    ops = compute_ops(graph)
-    mapping = hw.map(ops)
-    est = simulate(ops, mapping, graph.name)
+    est = build(load_model(model, alpha, resolution, variant, input_shape), hw).estimate()
     if fmt == "json":
         print_json(est.to_dict())
     elif fmt == "csv":

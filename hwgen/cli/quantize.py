@@ -6,11 +6,13 @@ import math
 import click
 from rich.console import Console
 
-from ..data import load_dataset
-from ..golden import STREAM_EVAL, random_images
-from ..quant import DEFAULT_CALIB, AccuracyReport, accuracy_report, calibration_inputs, check_bits, quantize
-from .common import console as make_console
-from .common import format_option, load_model, model_options, print_csv, print_json, print_table
+from hwgen.cli.common import console as make_console
+from hwgen.cli.common import format_option, load_model, model_options, print_csv, print_json, print_table
+from hwgen.quant.accuracy import AccuracyReport, accuracy_report
+from hwgen.quant.calibration import DEFAULT_CALIB, STREAM_EVAL, calibration_inputs, random_images
+from hwgen.quant.data import load_dataset
+from hwgen.quant.formats import check_bits
+from hwgen.quant.quantize import quantize
 
 COLUMNS = ("name", "kind", "in_fmt", "w_fmt", "out_fmt", "bias_bits", "acc_bits", "shift", "sqnr_db",
            "max_abs_err", "saturations", "clipped", "weight_saturations")
@@ -70,13 +72,11 @@ def _finite(obj: object) -> object:
 def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, weight_bits: int,
                  act_bits: int, data: str | None, calib: int, batch: int | None, seed: int, no_bias_correction: bool,
                  fmt: str) -> None:
-    """Quantize MODEL and report per-layer formats, SQNR, errors, saturations and top-1 agreement (and accuracy)."""
+    """Quantize MODEL and report per-layer formats, SQNR, errors, saturations, top-1 agreement (and accuracy)."""
     check_bits("weight_bits", weight_bits)
     check_bits("act_bits", act_bits)
     if batch is not None and batch < 1:
         raise click.BadParameter(f"must be >= 1, got {batch}", param_hint="--batch")
-    if calib < 1:
-        raise click.BadParameter(f"must be >= 1, got {calib}", param_hint="--calib")
     graph = load_model(model, alpha, resolution, variant, input_shape)
     labels = None
     if data is None:

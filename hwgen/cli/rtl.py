@@ -8,13 +8,18 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..codegen.rtl import write_rtl
-from ..cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
-from ..errors import HwgenError
-from ..golden import random_input, run_fixed
-from ..sim import simulate
-from ..synth import synthesize
-from .common import HardwareOptions, prepare_design, hardware_options, model_options, output_options, print_json
+from hwgen.build import HwConfig
+from hwgen.cli.common import (
+    hardware_options,
+    model_options,
+    output_options,
+    prepare_design,
+    print_json,
+    test_inputs,
+)
+from hwgen.errors import HwgenError
+from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
+from hwgen.verify.synth import synthesize
 
 VECTORS = "tb_vectors.json"
 
@@ -23,19 +28,19 @@ VECTORS = "tb_vectors.json"
 @model_options
 @hardware_options
 @output_options
-def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HardwareOptions,
-        seed: int, outdir: Path, force: bool, data: str | None, images: int) -> None:
+def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HwConfig, seed: int,
+        outdir: Path, force: bool, data: str | None, images: int) -> None:
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
-    design = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data, images)
-    ops, mapping, qg = design.ops, design.mapping, design.qgraph
-    xs = design.inputs if design.inputs is not None else random_input(qg, seed)[None]
-    logits = [run_fixed(qg, x).logits.reshape(-1).tolist() for x in xs]
-    est = simulate(ops, mapping, qg.name)
+    design, ds = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data,
+                                images)
+    xs = test_inputs(design, ds, images, seed)
+    logits = [design.predict(x).logits.reshape(-1).tolist() for x in xs]
+    est = design.estimate()
     batch = [{"input": x.reshape(-1).tolist(), "expected": y} for x, y in zip(xs[1:], logits[1:])]
-    out = write_rtl(qg, mapping, outdir, force=force,
-                    extra={VECTORS: json.dumps({"input": xs[0].reshape(-1).tolist(), "expected": logits[0],
-                                                "seed": seed, "sim_cycles": est.total_cycles,
-                                                "batch": batch}) + "\n"})
+    out = design.write_rtl(outdir, force=force,
+                           extra={VECTORS: json.dumps({"input": xs[0].reshape(-1).tolist(), "expected": logits[0],
+                                                       "seed": seed, "sim_cycles": est.total_cycles,
+                                                       "batch": batch}) + "\n"})
     summary = json.loads((out / "plan.json").read_text())
     click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
                f"predicted {summary['predicted_cycles']} cycles (hwgen.sim: {est.total_cycles}), "

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Mapping
 
-from ..errors import HwgenError
+from hwgen.errors import HwgenError
 
 
 def check_outdir(outdir: Path, force: bool) -> None:

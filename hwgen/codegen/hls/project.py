@@ -1,0 +1,542 @@
+"""Vitis HLS C++ project generator: engines, top, weights, testbench, vectors, build.tcl.
+
+The generated design follows :mod:`hwgen.hw`: one pointwise engine (TIN x TOUT
+MACs; also the first standard conv via im2col and the FC), one depthwise
+engine (TC lanes x TK taps) and one pool engine, shared by all layers and
+driven by a layer-sequential schedule; each fused DW->PW pair runs over row
+bands through a ping-pong band buffer. Arithmetic is integer on the codes of
+:mod:`hwgen.fixed` (accumulate exactly, add the bias at accumulator scale,
+round half to even, saturate, ReLU6 clamp), so C-simulation is bit-exact with
+:func:`hwgen.golden.run_fixed`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hwgen.codegen.templating import render
+from hwgen.codegen.writer import check_outdir, write_tree
+from hwgen.errors import HwgenError
+from hwgen.hw.contract import EngineConfig, cdiv
+from hwgen.hw.steps import weight_words
+from hwgen.ir.ops import ComputeOp
+from hwgen.mapping.plan import Mapping
+from hwgen.numerics.fixed import pool_recip, relu6_max
+from hwgen.quant.golden import random_input, run_fixed
+from hwgen.quant.qgraph import QuantGraph, QuantOp
+
+#: Where a step's input lives in the generated run_network: feature buffer fm[0] / fm[1], the input image.
+BUF_FM0, BUF_FM1, BUF_IMG = 0, 1, 2
+
+#: Widest activation / weight code the int fields of the job descriptors carry.
+MAX_CODE_BITS = 30
+
+ENGINE_SOURCES = ("pw_engine", "dw_engine", "pool_engine")
+
+
+@dataclass
+class HlsProject:
+    """What :func:`generate_hls` wrote."""
+
+    outdir: Path
+    top: str
+    files: list[str]
+    ops: int
+    pw_words: int
+    dw_words: int
+    weight_codes: int
+    weights_in_dram: bool
+    fmap_words: int  # codes per on-chip feature-map buffer (two of them, ping-pong)
+    fmaps_in_dram: int  # feature maps kept in DRAM (fmem) between steps
+    band_rows: dict[str, int] = field(default_factory=dict)
+    input_in_dram: bool = False  # the network input is stored in fmem and loaded in bands by the first step
+    dataflow_pairs: int = 0  # fused DW->PW pairs run by the fused_pair DATAFLOW region (DW and PW overlap)
+    staged_pairs: int = 0  # fused pairs with a feature map in DRAM, their bands run one engine at a time
+    weight_tiles: dict[str, int] = field(default_factory=dict)  # PW layer -> output-channel weight tiles
+
+
+@dataclass
+class _Block:
+    """Weight and bias words of one op in an engine's ROM."""
+
+    name: str
+    w_off: int
+    b_off: int
+    words: list[str]
+    bias: list[str]
+
+
+@dataclass
+class _Rom:
+    """One engine's weights (all layers as a ROM, or two DRAM-loaded slots, ping-pong) and bias ROM (always on-chip)."""
+
+    engine: str
+    lanes: int
+    blanes: int
+    dram: bool
+    slot_words: int  # DRAM mode: words of the largest layer or weight tile
+    blocks: list[_Block] = field(default_factory=list)
+    used: int = 0
+    bused: int = 0
+    loads: int = 0  # DRAM mode: slot loads so far (they alternate between the two slots)
+
+    def place(self, name: str, words: np.ndarray, bias: np.ndarray, loads: int = 1) -> tuple[int, int, int]:
+        """Offsets (weight word, bias word) of a layer and, in DRAM mode, the weight slot of its first of ``loads`` loads."""
+        slot = self.loads % 2
+        self.loads += loads
+        if self.dram:
+            w_off, b_off = slot * self.slot_words, self.bused
+        else:
+            w_off, b_off = self.used, self.bused
+        # DRAM mode: the words go to weights.bin, the header only declares the slots
+        self.blocks.append(_Block(name, w_off, b_off, [] if self.dram else _rows(words), _rows(bias)))
+        self.used += len(words)
+        self.bused += len(bias)
+        return w_off, b_off, slot
+
+    @property
+    def words(self) -> int:
+        return max(2 * self.slot_words if self.dram else self.used, 1)
+
+    @property
+    def bwords(self) -> int:
+        return max(self.bused, 1)
+
+
+def _pack(codes: np.ndarray, bits: int) -> bytes:
+    """Rows of signed codes -> little-endian 64-bit beats, code 0 in the LSBs; each row starts a new beat."""
+    rows, lanes = codes.shape
+    u = codes.astype(np.int64) & ((1 << bits) - 1)
+    bitmat = ((u[:, :, None] >> np.arange(bits, dtype=np.int64)) & 1).astype(np.uint8).reshape(rows, lanes * bits)
+    beats = cdiv(lanes * bits, 64)
+    padded = np.zeros((rows, beats * 64), dtype=np.uint8)
+    padded[:, :lanes * bits] = bitmat
+    return np.packbits(padded, axis=1, bitorder="little").tobytes()
+
+
+def ident(name: str) -> str:
+    """A C identifier from a model or layer name."""
+    s = re.sub(r"\W", "_", name)
+    return s if re.match(r"[A-Za-z_]", s) else f"m_{s}"
+
+
+def _rows(arr: np.ndarray) -> list[str]:
+    return [", ".join(str(int(v)) for v in row) for row in arr]
+
+
+def _pw_words(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(weight words (ngo*ngi, tin*tout), bias words (ngo, tout), ngi, ngo); word [og*ngi+ig][i*tout+j]."""
+    w = q.weights.reshape(-1, q.weights.shape[-1])  # conv (K,K,Cin,Cout) -> im2col rows (ky, kx, cin)
+    m, n = w.shape
+    ngi, ngo = cdiv(m, cfg.tin), cdiv(n, cfg.tout)
+    padded = np.zeros((ngi * cfg.tin, ngo * cfg.tout), dtype=np.int64)
+    padded[:m, :n] = w
+    words = padded.reshape(ngi, cfg.tin, ngo, cfg.tout).transpose(2, 0, 1, 3).reshape(ngo * ngi, -1)
+    bias = np.zeros(ngo * cfg.tout, dtype=np.int64)
+    bias[:n] = q.bias
+    return words, bias.reshape(ngo, cfg.tout), ngi, ngo
+
+
+def _dw_words(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(weight words (ngc*ngt, tc*tk), bias words (ngc, tc), ngc, ngt); word [cg*ngt+tg][l*tk+t]."""
+    k = q.op.kernel
+    taps = q.weights.reshape(k * k, -1)  # (K,K,C) -> (tap, C)
+    kk, c = taps.shape
+    ngc, ngt = cdiv(c, cfg.tc), cdiv(kk, cfg.tk)
+    padded = np.zeros((ngt * cfg.tk, ngc * cfg.tc), dtype=np.int64)
+    padded[:kk, :c] = taps
+    words = padded.reshape(ngt, cfg.tk, ngc, cfg.tc).transpose(2, 0, 3, 1).reshape(ngc * ngt, -1)
+    bias = np.zeros(ngc * cfg.tc, dtype=np.int64)
+    bias[:c] = q.bias
+    return words, bias.reshape(ngc, cfg.tc), ngc, ngt
+
+
+def _clamp(q: QuantOp) -> tuple[int, int]:
+    """The requantizer's clamp range: the output format, narrowed to [0, 6.0] under ReLU6, to >= 0 under ReLU."""
+    if q.op.relu6:
+        return 0, relu6_max(q.out_fmt)
+    if q.op.relu:
+        return 0, q.out_fmt.max_int
+    return q.out_fmt.min_int, q.out_fmt.max_int
+
+
+def _ctype(bits: int) -> str:
+    for limit, name in ((8, "signed char"), (16, "short"), (32, "int")):
+        if bits <= limit:
+            return name
+    return "long long"
+
+
+def _unused_block(lanes: int, blanes: int) -> list[_Block]:
+    """One zero word, so an engine no layer uses still has (unread) ROMs of legal C size."""
+    return [_Block("unused (no layer on this engine)", 0, 0, [", ".join(["0"] * lanes)], [", ".join(["0"] * blanes)])]
+
+
+def _words(shape: tuple[int, int, int]) -> int:
+    return int(np.prod(shape))
+
+
+def _check(qgraph: QuantGraph) -> None:
+    if not qgraph.ops:
+        raise HwgenError(f"model {qgraph.name!r} has no ops to generate")
+    widths = [qgraph.input_fmt.width] + [q.out_fmt.width for q in qgraph.ops]
+    widths += [q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None]
+    if max(widths) > MAX_CODE_BITS:
+        raise HwgenError(f"HLS generator supports codes up to {MAX_CODE_BITS} bits, got {max(widths)}")
+    for q in qgraph.ops:
+        if q.op.kind not in ("conv", "dw", "pw", "pool", "fc"):
+            raise HwgenError(f"op {q.op.name!r}: kind {q.op.kind!r} has no HLS engine")
+
+
+def _engine_words(q: QuantOp, cfg: EngineConfig) -> tuple[str, int]:
+    """(engine, weight words) of a weighted op."""
+    return ("dw" if q.op.kind == "dw" else "pw"), weight_words(q.op, cfg)
+
+
+def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
+    """Op indices per schedule step: a fused DW->PW pair (DW named in band_rows) or one op."""
+    groups: list[list[int]] = []
+    i = 0
+    while i < len(ops):
+        fused = (ops[i].op.kind == "dw" and ops[i].op.name in mapping.band_rows and i + 1 < len(ops)
+                 and ops[i + 1].op.kind == "pw")
+        groups.append([i, i + 1] if fused else [i])
+        i += len(groups[-1])
+    return groups
+
+
+def _in_rows(op: ComputeOp, r0: int, r1: int) -> int:
+    """Input rows (the KxK halo included) that output rows [r0, r1) of ``op`` read."""
+    lo = max(0, r0 * op.stride - op.pad[0])
+    hi = min(op.in_shape[0], (r1 - 1) * op.stride - op.pad[0] + op.kernel)
+    return hi - lo
+
+
+def _im2col_rows(op: ComputeOp, ngi: int, tin: int) -> list[tuple[list[int], list[int], list[int]]]:
+    """(channel, dy, dx) of every im2col lane of a KxK conv, ordered (ky, kx, cin); channel -1 beyond M."""
+    cin, k = op.in_shape[2], op.kernel
+    rows = []
+    for ig in range(ngi):
+        cols = [ig * tin + i for i in range(tin)]
+        valid = [col < k * k * cin for col in cols]
+        rows.append(([col % cin if v else -1 for col, v in zip(cols, valid)],
+                     [col // cin // k if v else 0 for col, v in zip(cols, valid)],
+                     [col // cin % k if v else 0 for col, v in zip(cols, valid)]))
+    return rows
+
+
+def _tap_rows(k: int, ngt: int, tk: int) -> list[tuple[list[int], list[int]]]:
+    """(dy, dx) of every tap lane of a KxK window; dy -1 beyond the K*K taps."""
+    taps = [[tg * tk + t for t in range(tk)] for tg in range(ngt)]
+    return [([tap // k if tap < k * k else -1 for tap in row], [tap % k if tap < k * k else 0 for tap in row])
+            for row in taps]
+
+
+def _pw_tile_groups(q: QuantOp, tiles: int, cfg: EngineConfig) -> int:
+    """Output-channel groups (of tout) per weight tile when a PW-engine layer's weights are split in ``tiles``."""
+    ngo = cdiv(q.op.out_shape[2], cfg.tout)
+    return cdiv(ngo, max(1, tiles))
+
+
+def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
+    """Lay out buffers, weight memories and engine jobs; returns the template context (minus vectors)."""
+    cfg = mapping.cfg
+    ops = qgraph.ops
+    dram = bool(mapping.weights_in_dram)
+    w_bits = max([q.w_fmt.width for q in ops if q.w_fmt is not None], default=2)
+    bias_bits = max([q.bias_bits for q in ops if q.bias is not None], default=2)
+    groups = _groups(ops, mapping)
+    # Weight tiles (DRAM mode): a step's PW layer split into output-channel tiles, as hwgen.mapping planned.
+    tilings = getattr(mapping, "tiles", {})
+    pw_tiles = {ops[g[-1]].op.name: tilings[ops[g[0]].op.name].weight_tiles
+                for g in groups if dram and ops[g[0]].op.name in tilings and ops[g[-1]].weights is not None
+                and ops[g[-1]].op.kind != "dw"}
+    slot_words = {"pw": 0, "dw": 0}  # DRAM mode: the largest layer or weight tile per engine
+    for q in ops:
+        if q.weights is not None:
+            engine, nw = _engine_words(q, cfg)
+            if engine == "pw" and pw_tiles.get(q.op.name, 1) > 1:
+                nw = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) * cdiv(q.op.kernel * q.op.kernel *
+                                                                         q.op.in_shape[2], cfg.tin)
+            slot_words[engine] = max(slot_words[engine], nw)
+    roms = {"pw": _Rom("pw", cfg.tin * cfg.tout, cfg.tout, dram, slot_words["pw"]),
+            "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, slot_words["dw"])}
+    beats = {e: cdiv(r.lanes * w_bits, 64) for e, r in roms.items()}  # 64-bit DRAM beats per weight word
+    wmem = bytearray()
+    im2col_rows: list[tuple[list[int], list[int], list[int]]] = []  # per TIN-lane group: (c, dy, dx)
+    tap_rows: list[tuple[list[int], list[int]]] = []  # per TK-tap group: (dy, dx)
+    tap_offsets: dict[int, int] = {}
+    steps: list[dict] = []
+    cur = BUF_IMG
+    fm_words = band_words = pool_words = 1
+    band_rows_used: dict[str, int] = {}
+    max_rows = max_cols = max_ngi = max_ngo = max_ngc = max_ngt = max_pool_px = max_pool_ngc = 1
+
+    def emit(words: np.ndarray) -> int:
+        """DRAM mode: append a layer's weight words to weights.bin (biases stay on-chip); its first beat."""
+        wbeat = len(wmem) // 8
+        wmem.extend(_pack(words, w_bits))
+        return wbeat
+
+    def load(engine: str, words: np.ndarray, slot: int) -> dict:
+        """The top's loader call for a whole layer."""
+        return {"engine": engine, "wbeat": emit(words), "words": len(words), "slot": slot}
+
+    def pw_job(i: int, q: QuantOp, loads: list[dict], bands: int = 1) -> dict:
+        nonlocal max_ngi, max_ngo
+        words, bias, ngi, ngo = _pw_words(q, cfg)
+        col_off = -1
+        if q.op.kind == "conv":  # KxK conv: decode table of its im2col lanes
+            col_off = len(im2col_rows)
+            im2col_rows.extend(_im2col_rows(q.op, ngi, cfg.tin))
+        tiled = pw_tiles.get(q.op.name, 1) > 1
+        g = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) if tiled else ngo
+        count = cdiv(ngo, g)
+        # a tiled layer reloads its tiles for every row band (loop order: band, then weight tile)
+        w_off, b_off, slot = roms["pw"].place(q.op.name, words, bias, loads=bands * count if tiled else 1)
+        tiles = None
+        if dram and tiled:
+            tiles = {"count": count, "groups": g, "ngo": ngo, "ngi": ngi, "wbeat": emit(words),
+                     "tile_wbeats": g * ngi * beats["pw"], "slot0": slot, "slot_words": roms["pw"].slot_words}
+        elif dram:
+            loads.append(load("pw", words, slot))
+        op = q.op
+        lo, hi = _clamp(q)
+        fields = [i, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
+                  op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
+                  w_off, b_off, q.shift, lo, hi, col_off]
+        max_ngi, max_ngo = max(max_ngi, ngi), max(max_ngo, ngo)
+        return {"op": i, "name": op.name, "fields": fields, "ngo": ngo, "tiles": tiles}
+
+    def dw_job(i: int, q: QuantOp, loads: list[dict]) -> dict:
+        nonlocal max_ngc, max_ngt
+        words, bias, ngc, ngt = _dw_words(q, cfg)
+        if q.op.kernel not in tap_offsets:  # one decode table block per kernel size
+            tap_offsets[q.op.kernel] = len(tap_rows)
+            tap_rows.extend(_tap_rows(q.op.kernel, ngt, cfg.tk))
+        w_off, b_off, slot = roms["dw"].place(q.op.name, words, bias)
+        if dram:
+            loads.append(load("dw", words, slot))
+        op = q.op
+        lo, hi = _clamp(q)
+        fields = [i, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.kernel,
+                  op.stride, op.pad[0], op.pad[1], ngc, ngt, w_off, b_off, q.shift, lo, hi, tap_offsets[op.kernel]]
+        max_ngc, max_ngt = max(max_ngc, ngc), max(max_ngt, ngt)
+        return {"op": i, "name": op.name, "fields": fields}
+
+    # Feature maps in DRAM (the mapping's StepTiling.out_dram): a step's output bands are staged in the
+    # output-side feature buffer and stored; the next step loads the input rows of each band (halo
+    # included) into its input-side buffer. DRAM tensors alternate between two regions.
+    fmaps = bool(getattr(mapping, "fmaps_in_dram", False))
+    # The network input in DRAM (the first step's tiling says in_dram, as hwgen.sim models it):
+    # read_input stores the stream in region 0 and the first step loads its bands from there.
+    first = tilings.get(ops[0].op.name)
+    input_dram = fmaps and first is not None and first.in_dram
+    fmem_half = _words(ops[0].op.in_shape) if input_dram else 0
+    region = 1 if input_dram else 0
+    cur: int | None = None if input_dram else BUF_IMG  # where the current tensor is: img, fm[0]/fm[1], None = DRAM
+    cur_region = 0
+    for n, group in enumerate(groups):
+        i = group[0]
+        q = ops[i]
+        op = q.op
+        last = ops[group[-1]].op
+        tiling = tilings.get(op.name)
+        in_dram = cur is None
+        out_dram = fmaps and tiling is not None and tiling.out_dram and n + 1 < len(groups)
+        dst = BUF_FM1 if cur == BUF_FM0 else BUF_FM0
+        src = (BUF_FM1 if dst == BUF_FM0 else BUF_FM0) if in_dram else cur
+        out_h, out_w, out_c = op.out_shape
+        max_rows, max_cols = max(max_rows, out_h), max(max_cols, out_w)
+        if len(group) == 2:
+            rows = int(mapping.band_rows[op.name])
+        elif last.kind not in ("pool", "fc") and (in_dram or out_dram) and tiling is not None:
+            rows = tiling.band_rows
+        else:
+            rows = out_h
+        rows = max(1, min(rows, out_h))
+        bands = cdiv(out_h, rows)
+        loads: list[dict] = []
+        step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "band_rows": rows,
+                "bands": bands, "region": False, "src": "img" if src == BUF_IMG else f"fm[{src}]",
+                "dst": f"fm[{dst}]", "dst_sel": dst, "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
+                last.out_shape[2], "loads": loads, "in_dram": None, "out_dram": None}
+        if in_dram:
+            full = op.kind in ("pool", "fc")
+            staged = max(op.in_shape[0] if full else _in_rows(op, r0, min(r0 + rows, out_h))
+                         for r0 in range(0, out_h, rows))
+            fm_words = max(fm_words, staged * op.in_shape[1] * op.in_shape[2])
+            step["in_dram"] = {"region": cur_region, "row_words": op.in_shape[1] * op.in_shape[2],
+                               "h": op.in_shape[0], "k": op.kernel, "stride": op.stride, "pad": op.pad[0],
+                               "full": full, "sel": src}
+        if out_dram:
+            step["out_dram"] = {"region": region, "row_words": step["out_row_words"]}
+            fmem_half = max(fmem_half, _words(last.out_shape))
+            fm_words = max(fm_words, rows * step["out_row_words"])
+        else:
+            fm_words = max(fm_words, _words(last.out_shape))
+        if len(group) == 2:
+            nxt = ops[i + 1]
+            band_rows_used[op.name] = rows
+            # On-chip input and output: a DATAFLOW region (fused_pair) overlaps the DW and PW engines
+            # band by band; with a DRAM side the pair runs its bands in run_network, one engine at a time.
+            step.update(kind="fused", dw=dw_job(i, q, loads), pw=pw_job(i + 1, nxt, loads, bands),
+                        region=not in_dram and not out_dram, dw_row_words=out_w * out_c,
+                        title=f"{op.name} -> {nxt.op.name}: fused, {bands} bands of "
+                              f"{rows} row{'s' if rows > 1 else ''}"
+                              f"{', DATAFLOW region' if not in_dram and not out_dram else ', staged'}")
+            band_words = max(band_words, rows * out_w * out_c)
+        elif op.kind in ("conv", "pw", "fc"):
+            step.update(kind="pw", pw=pw_job(i, q, loads, bands),
+                        title=f"{op.name}: {op.kind} on the PW engine")
+        elif op.kind == "dw":
+            step.update(dw=dw_job(i, q, loads), title=f"{op.name}: dw on the DW engine")
+        else:
+            pixels = op.in_shape[0] * op.in_shape[1]
+            ngc = cdiv(op.in_shape[2], cfg.tin)
+            lo, hi = _clamp(q)
+            step["pool"] = {"op": i, "name": op.name,
+                            "fields": [i, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
+                                       lo, hi]}
+            step["title"] = f"{op.name}: global average pool on the pool engine"
+            pool_words = max(pool_words, op.in_shape[2])
+            max_pool_px, max_pool_ngc = max(max_pool_px, pixels), max(max_pool_ngc, ngc)
+        if step["pw"] is not None and step["pw"]["tiles"] is not None:
+            step["title"] += f", weights in {step['pw']['tiles']['count']} output-channel tiles"
+        if in_dram:
+            step["title"] += ", input from DRAM"
+        if out_dram:
+            step["title"] += ", output to DRAM"
+            cur, cur_region, region = None, region, 1 - region
+        else:
+            cur = dst
+        steps.append(step)
+
+    acc_bits = max(q.acc_bits for q in ops)
+    max_left = max(0, -min(q.shift for q in ops))
+    rq_bits = max(acc_bits + max_left, max(q.shift for q in ops) + 2) + 1
+    act_bits = max([qgraph.input_fmt.width] + [q.out_fmt.width for q in ops])
+    in_shape = ops[0].op.in_shape
+    out_bits = ops[-1].out_fmt.width
+    for rom in roms.values():
+        if not rom.blocks:
+            rom.blocks = _unused_block(rom.lanes, rom.blanes)
+    return dict(
+        top=f"{ident(qgraph.name)}_top", model=qgraph.name, cfg=cfg, act_bits=act_bits,
+        in_bits=qgraph.input_fmt.width, out_bits=out_bits, w_bits=w_bits, bias_bits=bias_bits, acc_bits=acc_bits,
+        rq_bits=rq_bits, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words, band_words=band_words,
+        pool_words=pool_words, out_words=_words(ops[-1].op.out_shape),
+        in_beat_bits=8 * cdiv(in_shape[2] * qgraph.input_fmt.width, 8), out_beat_bits=8 * cdiv(out_bits, 8),
+        pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
+        dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem), wmem_beats=max(len(wmem) // 8, 1),
+        fmaps=fmem_half > 0, fmem_half=fmem_half, input_dram=input_dram, fmem_bits=8 * cdiv(act_bits, 8),
+        pw_wbeats=beats["pw"], dw_wbeats=beats["dw"],
+        wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
+        regions=any(st["region"] for st in steps),
+        staged_pairs=any(st["kind"] == "fused" and not st["region"] for st in steps),
+        max_bands=max([st["bands"] for st in steps if st["region"]], default=1),
+        max_tiles=max([st["pw"]["tiles"]["count"] for st in steps if st["region"] and st["pw"]["tiles"]], default=1),
+        result_buf=f"fm[{cur}]", fm_partition=cfg.tin, band_partition=cfg.tin,
+        max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
+        max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
+        im2col_rows=im2col_rows or [([-1] * cfg.tin, [0] * cfg.tin, [0] * cfg.tin)],
+        tap_rows=tap_rows or [([-1] * cfg.tk, [0] * cfg.tk)],
+        tb_ops=[{"name": ident(q.op.name), "words": _words(q.op.out_shape)} for q in ops],
+        band_rows_used=band_rows_used, weight_tiles={k: v for k, v in pw_tiles.items() if v > 1}, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
+    )
+
+
+def _vector(codes: np.ndarray) -> str:
+    return "".join(f"{int(v)}\n" for v in np.asarray(codes).reshape(-1))
+
+
+def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
+               part: str, clock_mhz: float, board: str) -> dict[str, str | bytes]:
+    """All project files (relative path -> text) for input codes ``x`` and golden per-op ``outputs``."""
+    return _render(qgraph, mapping, x, outputs, part=part, clock_mhz=clock_mhz, board=board)[0]
+
+
+def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
+            part: str, clock_mhz: float, board: str) -> tuple[dict[str, str | bytes], dict]:
+    _check(qgraph)
+    if len(outputs) != len(qgraph.ops):
+        raise HwgenError(f"expected {len(qgraph.ops)} golden outputs, got {len(outputs)}")
+    ctx = _plan(qgraph, mapping)
+    top = ctx["top"]
+    ctx.update(part=part, clock_mhz=f"{clock_mhz:g}", period_ns=f"{1000.0 / clock_mhz:.3f}", board=board,
+               project=f"{top}_prj", n_ops=len(qgraph.ops), ops=ctx["tb_ops"])
+    files = {
+        "hwgen_ap.h": render("hls/hwgen_ap.h.j2", **ctx),
+        "hwgen_types.h": render("hls/hwgen_types.h.j2", **ctx),
+        f"{top}.h": render("hls/top.h.j2", **ctx),
+        f"{top}.cpp": render("hls/top.cpp.j2", **ctx),
+        f"tb_{top}.cpp": render("hls/tb.cpp.j2", **ctx),
+        "pw_weights.h": render("hls/weights.h.j2", rom=ctx["roms"]["pw"], model=ctx["model"],
+                               layout="index i*TOUT+j: input i, output j of the group"),
+        "dw_weights.h": render("hls/weights.h.j2", rom=ctx["roms"]["dw"], model=ctx["model"],
+                               layout="index l*TK+t: channel lane l, tap t of the group"),
+    }
+    if ctx["dram"]:
+        files["weights.bin"] = ctx["wmem"]
+    files["pw_decode.h"] = render(
+        "hls/decode.h.j2", engine="pw", model=ctx["model"], rows_macro="IM2COL_ROWS", lanes="TIN",
+        tables=[(name, [", ".join(map(str, row[j])) for row in ctx["im2col_rows"]])
+                for j, name in enumerate(("im2col_c", "im2col_dy", "im2col_dx"))],
+        comment={"im2col_c": "input channel of each im2col lane (-1: beyond the K*K*Cin dot product)",
+                 "im2col_dy": "window row offset of each lane", "im2col_dx": "window column offset of each lane"},
+        ctype={"im2col_c": "int", "im2col_dy": "signed char", "im2col_dx": "signed char"})
+    files["dw_decode.h"] = render(
+        "hls/decode.h.j2", engine="dw", model=ctx["model"], rows_macro="TAP_ROWS", lanes="TK",
+        tables=[(name, [", ".join(map(str, row[j])) for row in ctx["tap_rows"]])
+                for j, name in enumerate(("tap_dy", "tap_dx"))],
+        comment={"tap_dy": "window row offset of each tap lane (-1: beyond the K*K taps)",
+                 "tap_dx": "window column offset of each tap lane"},
+        ctype={"tap_dy": "signed char", "tap_dx": "signed char"})
+    for engine in ENGINE_SOURCES:
+        files[f"{engine}.h"] = render(f"hls/{engine}.h.j2", **ctx)
+        files[f"{engine}.cpp"] = render(f"hls/{engine}.cpp.j2", **ctx)
+    sources = sorted([f"{top}.cpp"] + [f"{e}.cpp" for e in ENGINE_SOURCES])
+    files["build.tcl"] = render("hls/build.tcl.j2", sources=sources, **ctx)
+    files["README.md"] = render("hls/README.md.j2", **ctx)
+    files.update(_vector_files(qgraph, x, outputs, "vectors"))
+    return files, ctx
+
+
+#: Extra test images' vector directories (vectors/batch/001, ...), each laid out like vectors/.
+BATCH_DIR = "vectors/batch"
+
+
+def _vector_files(qgraph: QuantGraph, x: np.ndarray, outputs: list[np.ndarray], folder: str) -> dict[str, str]:
+    """The testbench's vector files for one image: input, output and every op's golden output."""
+    files = {f"{folder}/input.txt": _vector(x), f"{folder}/output.txt": _vector(outputs[-1])}
+    for i, (q, out) in enumerate(zip(qgraph.ops, outputs)):
+        files[f"{folder}/{i:02d}_{ident(q.op.name)}.txt"] = _vector(out)
+    return files
+
+
+def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, part: str, clock_mhz: float,
+                 board: str, seed: int = 0, force: bool = False, inputs: np.ndarray | None = None) -> HlsProject:
+    """Write the Vitis HLS project for ``qgraph`` on ``mapping`` to ``outdir`` (atomically).
+
+    The test vectors are the golden model's outputs for ``random_input(qgraph, seed)``, or for the input
+    codes ``inputs`` (N, H, W, C): the first image in vectors/, the others in vectors/batch/NNN/ (csim runs all).
+    """
+    outdir = Path(outdir)
+    check_outdir(outdir, force)
+    x = random_input(qgraph, seed) if inputs is None else inputs[0]
+    golden = run_fixed(qgraph, x)
+    files, ctx = _render(qgraph, mapping, x, golden.outputs, part=part, clock_mhz=clock_mhz, board=board)
+    for n, xb in enumerate([] if inputs is None else inputs[1:], start=1):
+        files.update(_vector_files(qgraph, xb, run_fixed(qgraph, xb).outputs, f"{BATCH_DIR}/{n:03d}"))
+    written = write_tree(files, outdir, force=force)
+    return HlsProject(outdir=outdir, top=ctx["top"], files=written, ops=len(qgraph.ops), pw_words=ctx["pw_words"],
+                      dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"],
+                      weights_in_dram=ctx["dram"], fmap_words=ctx["fm_words"],
+                      fmaps_in_dram=sum(1 for st in ctx["steps"] if st["out_dram"]), band_rows=ctx["band_rows_used"],
+                      input_in_dram=ctx["input_dram"],
+                      dataflow_pairs=sum(1 for st in ctx["steps"] if st["region"]),
+                      staged_pairs=sum(1 for st in ctx["steps"] if st["kind"] == "fused" and not st["region"]),
+                      weight_tiles=ctx["weight_tiles"])

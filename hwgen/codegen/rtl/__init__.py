@@ -1,0 +1,1 @@
+"""Verilog RTL generator: the RTL plan, its memories, rendering."""

@@ -1,0 +1,77 @@
+"""hwgen.codegen.rtl.render.memories"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hwgen.hw.contract import BRAM36_SHAPES, cdiv
+
+#: RAMB18 aspect ratios (depth, width), the 36-bit one in simple dual-port mode.
+BRAM18_SHAPES: tuple[tuple[int, int], ...] = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+
+#: Yosys 0.23 xilinx memory-library costs (brams_xc4v.txt / lutrams_xc5v.txt) and memory_libmap's ROM logic cost.
+COST_RAMB18, COST_RAMB36 = 129, 257
+
+COST_LUTRAM_SDP, COST_LUTRAM_QP = 8, 7
+
+ROM_LOGIC_BITS_PER_COST = 64
+
+
+@dataclass(frozen=True)
+class Memory:
+    """``count`` identical memories of ``depth`` x ``width`` bits with ``read_ports`` registered read ports."""
+
+    name: str
+    depth: int
+    width: int
+    read_ports: int = 1
+    count: int = 1
+    rom: bool = False
+
+
+def rtl_memories(plan: Any) -> list[Memory]:
+    """The memories of a generated RTL design (an ``hwgen.codegen.rtl_plan.RtlPlan``)."""
+    cfg = plan.cfg
+    mems = [Memory(f"fbuf_{b.name}[{c0}:{c1}]", depth, plan.aw, b.ports, c1 - c0)
+            for b in plan.buffers for c0, c1, depth in b.segments()]
+    if plan.has_pw:
+        mems.append(Memory("pw_weights", plan.pw_wdepth, cfg.tin * cfg.tout * plan.wb, rom=not plan.dram))
+        mems.append(Memory("pw_bias", max(1, len(plan.pw_brom)), cfg.tout * plan.pw_acc, rom=True))
+    if plan.has_dw:
+        mems.append(Memory("dw_weights", plan.dw_wdepth, cfg.tc * cfg.tk * plan.wb, rom=not plan.dram))
+        mems.append(Memory("dw_bias", max(1, len(plan.dw_brom)), cfg.tc * plan.dw_acc, rom=True))
+    return mems
+
+
+def _block_ram(depth: int, width: int) -> tuple[int, int, int]:
+    """(cost, RAMB36, RAMB18) of the cheapest single-kind block-RAM tiling of one read port's copy."""
+    best = min((cdiv(width, w) * cdiv(depth, d) * COST_RAMB36, cdiv(width, w) * cdiv(depth, d), 0)
+               for d, w in BRAM36_SHAPES)
+    b18 = min((cdiv(width, w) * cdiv(depth, d) * COST_RAMB18, 0, cdiv(width, w) * cdiv(depth, d))
+              for d, w in BRAM18_SHAPES)
+    return min(best, b18)
+
+
+def _lutram_cost(depth: int, width: int, read_ports: int) -> int:
+    if read_ports == 1:
+        per = 6 if depth <= 32 else 3
+        return COST_LUTRAM_SDP * cdiv(depth, 64) * cdiv(width, per)
+    per = 2 if depth <= 32 else 1
+    return COST_LUTRAM_QP * cdiv(read_ports, 3) * cdiv(depth, 64) * cdiv(width, per)
+
+
+def yosys_blocks(mem: Memory) -> tuple[int, int]:
+    """(RAMB36E1, RAMB18E1) cells Yosys 0.23 synth_xilinx maps ``mem`` to (0, 0: LUTRAM or logic)."""
+    cost, b36, b18 = _block_ram(mem.depth, mem.width)
+    cost *= mem.read_ports
+    other = (mem.depth * mem.width / ROM_LOGIC_BITS_PER_COST if mem.rom
+             else _lutram_cost(mem.depth, mem.width, mem.read_ports))
+    if cost >= other:
+        return 0, 0
+    return b36 * mem.read_ports * mem.count, b18 * mem.read_ports * mem.count
+
+
+def rtl_bram36(plan: Any) -> float:
+    """Block RAM of a generated RTL design in RAMB36 equivalents (a RAMB18 is half)."""
+    blocks = [yosys_blocks(m) for m in rtl_memories(plan)]
+    return sum(b36 + b18 / 2 for b36, b18 in blocks)

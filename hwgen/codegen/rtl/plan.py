@@ -1,0 +1,499 @@
+"""Plan of the generated RTL: buffers, engine op tables, tile lists, schedule steps and ROM images.
+
+Everything the Verilog templates need is computed here from (QuantGraph, Mapping), so the
+templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw`:
+a conv/pw/fc op is one PW-engine tile, a lone dw op one DW-engine tile, pool one pool
+tile, and a dw op followed by a pw op whose name is in ``mapping.band_rows`` is a fused
+pair over row bands (DW writes the ping-pong band buffer, PW reads it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from hwgen.errors import HwgenError
+from hwgen.hw.contract import (
+    DW_DEPTH,
+    HANDOFF,
+    POOL_DEPTH,
+    PW_DEPTH,
+    EngineConfig,
+    cdiv,
+    dw_iterations,
+    fused_schedule,
+    max_burst_beats,
+    pool_iterations,
+    pw_iterations,
+    row_bands,
+    tile_cycles,
+    weight_bus_bits,
+)
+from hwgen.hw.steps import schedule_steps
+from hwgen.numerics.fixed import pool_recip, relu6_max
+
+#: Buffer ids shared by the top and the engines.
+BUF_IN, BUF_A, BUF_B, BUF_BAND = 0, 1, 2, 3
+
+BUF_NAMES = ("in", "a", "b", "band")
+
+#: Schedule step kinds.
+STEP_PW, STEP_DW, STEP_POOL, STEP_FUSED = 0, 1, 2, 3
+
+#: Width of the signed shift field of the op tables.
+SHIFT_BITS = 8
+
+
+@dataclass
+class Buffer:
+    id: int
+    name: str
+    channels: int = 0
+    depth: int = 0
+    ports: int = 1
+    readers: set[str] = field(default_factory=set)
+    writers: set[str] = field(default_factory=set)
+    maps: list[tuple[int, int]] = field(default_factory=list)  # (pixels, channels) of each map stored
+
+    def segments(self) -> list[tuple[int, int, int]]:
+        """Channel ranges [c0, c1) with the memory depth each channel needs: the most pixels of any map
+        stored here that has the channel (a 64x64x16 map and a 1x1x1000 one need 4096 words for
+        channels 0-15 and one word for the rest). The band buffer's halves keep one depth."""
+        if self.depth <= 0 or self.channels <= 0:
+            return []
+        if self.id == BUF_BAND or not self.maps:
+            return [(0, self.channels, self.depth)]
+        segs: list[tuple[int, int, int]] = []
+        c0 = 0
+        for c1 in sorted({c for _, c in self.maps}):
+            # Channels c0..c1-1 belong to exactly the maps with at least c1 channels.
+            d = max(px for px, c in self.maps if c >= c1)
+            if segs and segs[-1][2] == d:
+                segs[-1] = (segs[-1][0], c1, d)
+            else:
+                segs.append((c0, c1, d))
+            c0 = c1
+        return segs
+
+
+@dataclass
+class EngineOp:
+    """One op's constants in an engine's op table (names match the template)."""
+
+    name: str
+    kind: str
+    m: int  # dot-product length (pw/fc: Cin; conv: K*K*Cin; dw: taps; pool: pixels)
+    channels: int  # input channels (conv: Cin; dw/pool: C)
+    n: int  # output channels
+    ngi: int  # inner groups (PW: ceil(M/tin); DW: ceil(K*K/tk); pool: ceil(C/tin))
+    ngo: int  # outer groups (PW: ceil(N/tout); DW: ceil(C/tc); pool: 1)
+    k: int
+    s: int
+    pad_t: int
+    pad_l: int
+    hi: int
+    wi: int
+    wo: int
+    shift: int
+    lo: int
+    hi_clamp: int
+    in_buf: int
+    out_buf: int
+    wbase: int = 0
+    bbase: int = 0
+    tbase: int = 0  # first row of the op's im2col / tap table
+    recip: int = 0  # pool only
+
+
+@dataclass
+class Tile:
+    """One engine invocation: output rows [row0, row0+rows) of op ``op`` (index in the engine's op table)."""
+
+    op: int
+    rows: int
+    oys0: int  # row0*s - pad_t
+    rowa0: int  # input address of (row oys0, column 0), relative to the buffer
+    out0: int  # output address of the tile's first pixel
+    iterations: int
+    cycles: int
+
+
+@dataclass
+class Step:
+    kind: int
+    bands: int  # fused: number of row bands; else 1
+    ops: tuple[str, ...]
+
+
+@dataclass
+class Load:
+    """One step's weight load: DRAM byte address and the PW/DW ROM-image words it carries."""
+
+    addr: int
+    pw_first: int
+    pw_words: int
+    dw_first: int
+    dw_words: int
+
+
+@dataclass
+class RtlPlan:
+    name: str
+    cfg: EngineConfig
+    aw: int  # activation lane width (max over formats)
+    wb: int  # weight lane width
+    cmax: int  # channel lanes of a buffer word
+    abits: int  # buffer address bits
+    in_channels: int
+    in_width: int  # input format width
+    in_pixels: int
+    in_beat_bits: int
+    out_pixels: int
+    out_channels: int
+    out_width: int
+    out_beat_bits: int
+    out_buf: int
+    buffers: list[Buffer]
+    pw_ops: list[EngineOp]
+    dw_ops: list[EngineOp]
+    pool_ops: list[EngineOp]
+    pw_tiles: list[Tile]
+    dw_tiles: list[Tile]
+    pool_tiles: list[Tile]
+    steps: list[Step]
+    pw_ports: int  # read ports the PW engine uses (im2col needs several pixels per cycle)
+    pw_table: list[dict[str, Any]]  # im2col rows: ports [(ky,kx,off)], lanes [(port, c, valid)]
+    dw_table: list[dict[str, Any]]  # tap rows: ports [(ky,kx,off,valid)]
+    pw_acc: int
+    dw_acc: int
+    pool_acc: int
+    pool_channels: int
+    left_shift: int  # largest left shift of any requantization (negative shift)
+    pw_wrom: list[int]  # words of tin*tout*wb bits
+    pw_brom: list[int]  # words of tout*pw_acc bits
+    dw_wrom: list[int]
+    dw_brom: list[int]
+    predicted_cycles: int = 0
+    layer_cycles: list[tuple[str, int]] = field(default_factory=list)
+    dram: bool = False  # weights streamed from DRAM through the AXI4 read master
+    axi_bits: int = 0
+    axi_max_burst: int = 0  # beats of the longest INCR burst (none crosses 4 KB)
+    loads: list["Load"] = field(default_factory=list)
+    dram_bytes_per_cycle: float = 0.0  # the mapping's DRAM channel (what the testbench emulates)
+    dram_latency: int = 0
+
+    @property
+    def pw_wdepth(self) -> int:
+        """Words of the PW weight memory: the ROM, or two slots of the largest step."""
+        return 2 * max([ld.pw_words for ld in self.loads] + [1]) if self.dram else len(self.pw_wrom)
+
+    @property
+    def dw_wdepth(self) -> int:
+        return 2 * max([ld.dw_words for ld in self.loads] + [1]) if self.dram else len(self.dw_wrom)
+
+    def dram_image(self) -> bytes:
+        """The weights in DRAM: per step, its PW then DW words, one little-endian AXI beat each."""
+        beat = self.axi_bits // 8
+        size = self.loads[-1].addr + -(-(self.loads[-1].pw_words + self.loads[-1].dw_words) * beat // 4096) * 4096
+        img = bytearray(max(size, 4096))
+        for ld in self.loads:
+            words = self.pw_wrom[ld.pw_first:ld.pw_first + ld.pw_words] + \
+                self.dw_wrom[ld.dw_first:ld.dw_first + ld.dw_words]
+            for i, w in enumerate(words):
+                img[ld.addr + i * beat:ld.addr + (i + 1) * beat] = w.to_bytes(beat, "little")
+        return bytes(img)
+
+    @property
+    def has_pw(self) -> bool:
+        return bool(self.pw_ops)
+
+    @property
+    def has_dw(self) -> bool:
+        return bool(self.dw_ops)
+
+    @property
+    def has_pool(self) -> bool:
+        return bool(self.pool_ops)
+
+
+def _clamp(qop: Any) -> tuple[int, int]:
+    fmt = qop.out_fmt
+    if qop.op.relu6:
+        return 0, relu6_max(fmt)
+    if qop.op.relu:  # plain ReLU: the same clamp unit, lower bound 0 only
+        return 0, fmt.max_int
+    return fmt.min_int, fmt.max_int
+
+
+def _pack(values: Sequence[int], bits: int) -> int:
+    """Pack signed values into one word, element 0 in the LSBs (two's complement lanes)."""
+    word = 0
+    mask = (1 << bits) - 1
+    for i, v in enumerate(values):
+        word |= (int(v) & mask) << (i * bits)
+    return word
+
+
+def sel_bits(n: int) -> int:
+    """Bits to index ``n`` entries (at least 1)."""
+    return max(1, (max(n, 1) - 1).bit_length())
+
+
+def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
+    """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip weights)."""
+    cfg: EngineConfig = mapping.cfg
+    qops = list(qgraph.ops)
+    if not qops:
+        raise HwgenError(f"network {qgraph.name!r} has no ops to map")
+    dram = bool(getattr(mapping, "weights_in_dram", False))
+    if dram and any(t.weight_tiles > 1 for t in getattr(mapping, "tiles", {}).values()):
+        raise HwgenError("RTL generation does not support output-channel weight tiles (weights in DRAM with "
+                         "weight_tiles > 1); use a larger board or fewer PEs")
+    band_rows: dict[str, int] = dict(getattr(mapping, "band_rows", {}) or {})
+
+    # Schedule steps: fuse dw -> pw pairs named in band_rows.
+    if getattr(mapping, "fmaps_in_dram", False):
+        raise HwgenError("RTL generation supports on-chip feature maps only; the mapping streams them from DRAM")
+    steps: list[Step] = []
+    for sst in schedule_steps([q.op for q in qops]):
+        op = sst.first
+        if sst.fused:
+            band_rows.setdefault(op.name, op.out_shape[0])
+            nb = len(row_bands(op.out_shape[0], band_rows[op.name]))
+            steps.append(Step(STEP_FUSED, nb, (op.name, sst.last.name)))
+            continue
+        kind = {"conv": STEP_PW, "pw": STEP_PW, "fc": STEP_PW, "dw": STEP_DW, "pool": STEP_POOL}.get(op.kind)
+        if kind is None:
+            raise HwgenError(f"op {op.name!r}: unsupported kind {op.kind!r} for RTL")
+        steps.append(Step(kind, 1, (op.name,)))
+
+    by_name = {q.op.name: q for q in qops}
+    buffers = [Buffer(b, BUF_NAMES[b]) for b in range(4)]
+    h0, w0, c0 = qops[0].op.in_shape
+    buffers[BUF_IN].channels, buffers[BUF_IN].depth = c0, h0 * w0
+    buffers[BUF_IN].maps.append((h0 * w0, c0))
+    buffers[BUF_IN].writers.add("in")
+
+    pw_ops: list[EngineOp] = []
+    dw_ops: list[EngineOp] = []
+    pool_ops: list[EngineOp] = []
+    pw_tiles: list[Tile] = []
+    dw_tiles: list[Tile] = []
+    pool_tiles: list[Tile] = []
+    pw_table: list[dict[str, Any]] = []
+    dw_table: list[dict[str, Any]] = []
+    pw_w: list[int] = []
+    pw_b: list[int] = []
+    dw_w: list[int] = []
+    dw_b: list[int] = []
+    pw_ports = 1
+    wb = max([q.w_fmt.width for q in qops if q.w_fmt is not None] or [2])
+    aw = max([qgraph.input_fmt.width] + [q.out_fmt.width for q in qops])
+    pw_acc = max([q.acc_bits for q in qops if q.op.kind in ("conv", "pw", "fc")] or [2])
+    dw_acc = max([q.acc_bits for q in qops if q.op.kind == "dw"] or [2])
+    pool_acc = 2
+    left_shift = max([0] + [-q.shift for q in qops])
+    tin, tout, tc, tk = cfg.tin, cfg.tout, cfg.tc, cfg.tk
+    half_depth = max([band_rows[s.ops[0]] * by_name[s.ops[0]].op.out_shape[1] for s in steps
+                      if s.kind == STEP_FUSED] or [0])
+    if half_depth:
+        buffers[BUF_BAND].depth = 2 * half_depth
+
+    def use(buf: int, shape: tuple[int, int, int], who: str, writing: bool) -> None:
+        b = buffers[buf]
+        b.channels = max(b.channels, shape[2])
+        if buf != BUF_BAND:
+            b.depth = max(b.depth, shape[0] * shape[1])
+            b.maps.append((shape[0] * shape[1], shape[2]))
+        (b.writers if writing else b.readers).add(who)
+
+    def add_pw(q: Any, in_buf: int, out_buf: int) -> int:
+        nonlocal pw_ports
+        op = q.op
+        hi, wi, cin = op.in_shape
+        ho, wo, n = op.out_shape
+        k = op.kernel if op.kind == "conv" else 1
+        s = op.stride if op.kind == "conv" else 1
+        m = k * k * cin
+        w2 = q.weights.reshape(m, n)  # conv (K,K,Cin,Cout) -> (ky,kx,cin) rows; pw/fc already (Cin,Cout)
+        lo, hc = _clamp(q)
+        eop = EngineOp(op.name, op.kind, m, cin, n, cdiv(m, tin), cdiv(n, tout), k, s,
+                       op.pad[0] if op.kind == "conv" else 0, op.pad[1] if op.kind == "conv" else 0,
+                       hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
+        for og in range(eop.ngo):
+            lanes = [int(q.bias[og * tout + t]) if og * tout + t < n else 0 for t in range(tout)]
+            pw_b.append(_pack(lanes, pw_acc))
+            for ig in range(eop.ngi):
+                ws = []
+                for t in range(tout):
+                    for j in range(tin):
+                        mi, ni = ig * tin + j, og * tout + t
+                        ws.append(int(w2[mi, ni]) if mi < m and ni < n else 0)
+                pw_w.append(_pack(ws, wb))
+        if op.kind == "conv":
+            for ig in range(eop.ngi):
+                ms = [ig * tin + j for j in range(tin)]
+                qs = sorted({mi // cin for mi in ms if mi < m})
+                ports = [(q_ // k, q_ % k, (q_ // k) * wi + q_ % k) for q_ in qs]
+                lanes_t = [(qs.index(mi // cin), mi % cin, 1) if mi < m else (0, 0, 0) for mi in ms]
+                pw_table.append({"ports": ports, "lanes": lanes_t})
+                pw_ports = max(pw_ports, len(ports))
+        pw_ops.append(eop)
+        use(in_buf, op.in_shape, "pw", False)
+        use(out_buf, op.out_shape, "pw", True)
+        return len(pw_ops) - 1
+
+    def add_dw(q: Any, in_buf: int, out_buf: int) -> int:
+        op = q.op
+        hi, wi, c = op.in_shape
+        ho, wo, _ = op.out_shape
+        k = op.kernel
+        lo, hc = _clamp(q)
+        eop = EngineOp(op.name, "dw", k * k, c, c, cdiv(k * k, tk), cdiv(c, tc), k, op.stride, op.pad[0],
+                       op.pad[1], hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(dw_w), len(dw_b),
+                       len(dw_table))
+        for cg in range(eop.ngo):
+            dw_b.append(_pack([int(q.bias[cg * tc + l]) if cg * tc + l < c else 0 for l in range(tc)], dw_acc))
+            for tg in range(eop.ngi):
+                ws = []
+                for l in range(tc):
+                    for u in range(tk):
+                        tap, ch = tg * tk + u, cg * tc + l
+                        ws.append(int(q.weights[tap // k, tap % k, ch]) if tap < k * k and ch < c else 0)
+                dw_w.append(_pack(ws, wb))
+        for tg in range(eop.ngi):
+            ports = []
+            for u in range(tk):
+                tap = tg * tk + u
+                ky, kx = divmod(tap, k)
+                ports.append((ky, kx, ky * wi + kx, 1) if tap < k * k else (0, 0, 0, 0))
+            dw_table.append({"ports": ports})
+        dw_ops.append(eop)
+        use(in_buf, op.in_shape, "dw", False)
+        if out_buf != BUF_BAND:
+            use(out_buf, op.out_shape, "dw", True)
+        else:
+            buffers[BUF_BAND].channels = max(buffers[BUF_BAND].channels, c)
+            buffers[BUF_BAND].writers.add("dw")
+        return len(dw_ops) - 1
+
+    def pw_tile(idx: int, rows: int, in_base: int, out0: int) -> Tile:
+        # A PW tile reads its input from row 0 of the buffer region at in_base (a band half or a whole map).
+        e = pw_ops[idx]
+        it = pw_iterations(rows * e.wo, e.m, e.n, cfg)
+        return Tile(idx, rows, -e.pad_t, in_base - e.pad_t * e.wi, out0, it, tile_cycles(it, PW_DEPTH))
+
+    def dw_tile(idx: int, row0: int, rows: int, out0: int) -> Tile:
+        e = dw_ops[idx]
+        oys0 = row0 * e.s - e.pad_t
+        it = dw_iterations(rows * e.wo, e.channels, e.k, cfg)
+        return Tile(idx, rows, oys0, oys0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH))
+
+    cur = BUF_IN
+    nxt_buf = BUF_A
+    t = h0 * w0  # input beats
+    layer_cycles: list[tuple[str, int]] = [("input", h0 * w0)]
+    step_first_words: list[tuple[int, int]] = []  # (pw words, dw words) before each step
+    for st in steps:
+        step_first_words.append((len(pw_w), len(dw_w)))
+        out_buf = nxt_buf
+        start = t + HANDOFF
+        if st.kind == STEP_FUSED:
+            qd, qp = by_name[st.ops[0]], by_name[st.ops[1]]
+            di = add_dw(qd, cur, BUF_BAND)
+            if qp.op.in_shape != qd.op.out_shape:
+                raise HwgenError(f"op {qp.op.name!r}: input shape does not match {qd.op.name!r}'s output")
+            pi = add_pw(qp, BUF_BAND, out_buf)
+            buffers[BUF_BAND].readers.add("pw")
+            wo = qd.op.out_shape[1]
+            row0 = 0
+            dcs, pcs = [], []
+            for b, rows in enumerate(row_bands(qd.op.out_shape[0], band_rows[qd.op.name])):
+                half = (b % 2) * half_depth
+                dt = dw_tile(di, row0, rows, half)
+                pt = pw_tile(pi, rows, half, row0 * wo)
+                dw_tiles.append(dt)
+                pw_tiles.append(pt)
+                dcs.append(dt.cycles)
+                pcs.append(pt.cycles)
+                row0 += rows
+            end = fused_schedule(start, dcs, pcs)[0]
+        elif st.kind == STEP_PW:
+            pi = add_pw(by_name[st.ops[0]], cur, out_buf)
+            tl = pw_tile(pi, by_name[st.ops[0]].op.out_shape[0], 0, 0)
+            pw_tiles.append(tl)
+            end = start + tl.cycles
+        elif st.kind == STEP_DW:
+            di = add_dw(by_name[st.ops[0]], cur, out_buf)
+            tl = dw_tile(di, 0, by_name[st.ops[0]].op.out_shape[0], 0)
+            dw_tiles.append(tl)
+            end = start + tl.cycles
+        else:
+            q = by_name[st.ops[0]]
+            hi, wi, c = q.op.in_shape
+            lo, hc = _clamp(q)
+            pool_ops.append(EngineOp(q.op.name, "pool", hi * wi, c, c, cdiv(c, tin), 1, 1, 1, 0, 0, hi, wi, 1,
+                                     q.shift, lo, hc, cur, out_buf, recip=pool_recip(hi * wi)))
+            use(cur, q.op.in_shape, "pool", False)
+            use(out_buf, q.op.out_shape, "pool", True)
+            it = pool_iterations(hi * wi, c, cfg)
+            pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH)))
+            pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
+            end = start + pool_tiles[-1].cycles
+        layer_cycles.append(("+".join(st.ops), end - t))
+        t = end
+        cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
+
+    step_first_words.append((len(pw_w), len(dw_w)))
+    loads: list[Load] = []
+    axi_bits = axi_max_burst = 0
+    if dram:
+        # Each step's weights are one DRAM region, loaded into slot k % 2 of the engines' weight RAMs
+        # while step k-1 runs. One AXI beat carries one weight word (PW words first, then DW words).
+        axi_bits = weight_bus_bits(cfg, wb)
+        axi_max_burst = max_burst_beats(axi_bits)
+        if axi_bits > 1024:
+            raise HwgenError(f"weight words of {max(tin * tout, tc * tk) * wb} bits exceed the 1024-bit AXI "
+                             "data bus; use a smaller PE split for RTL with weights in DRAM")
+        addr = 0
+        for k in range(len(steps)):
+            (p0, d0), (p1, d1) = step_first_words[k], step_first_words[k + 1]
+            loads.append(Load(addr, p0, p1 - p0, d0, d1 - d0))
+            addr += -(-((p1 - p0) + (d1 - d0)) * (axi_bits // 8) // 4096) * 4096  # 4 KB aligned regions
+        slot_pw = max(ld.pw_words for ld in loads)
+        slot_dw = max(ld.dw_words for ld in loads)
+        op_step = {name: k for k, st in enumerate(steps) for name in st.ops}
+        for e in pw_ops:
+            k = op_step[e.name]
+            e.wbase = (k % 2) * slot_pw + e.wbase - loads[k].pw_first
+        for e in dw_ops:
+            k = op_step[e.name]
+            e.wbase = (k % 2) * slot_dw + e.wbase - loads[k].dw_first
+
+    last = qops[-1]
+    ho, wo, n = last.op.out_shape
+    buffers[cur].readers.add("out")
+    layer_cycles.append(("output", HANDOFF + ho * wo * n))
+    predicted = t + HANDOFF + ho * wo * n
+    for b in buffers:
+        ports = 1
+        if "pw" in b.readers:
+            ports = max(ports, pw_ports if any(e.kind == "conv" and e.in_buf == b.id for e in pw_ops) else 1)
+        if "dw" in b.readers:
+            ports = max(ports, tk)
+        b.ports = ports
+    cmax = max(b.channels for b in buffers)
+    depth = max(b.depth for b in buffers)
+    pool_channels = max([e.channels for e in pool_ops] or [1])
+    return RtlPlan(
+        name=qgraph.name, cfg=cfg, aw=aw, wb=wb, cmax=cmax, abits=sel_bits(depth),
+        in_channels=c0, in_width=qgraph.input_fmt.width, in_pixels=h0 * w0,
+        in_beat_bits=8 * cdiv(c0 * qgraph.input_fmt.width, 8), out_pixels=ho * wo, out_channels=n,
+        out_width=last.out_fmt.width, out_beat_bits=8 * cdiv(last.out_fmt.width, 8), out_buf=cur,
+        buffers=buffers, pw_ops=pw_ops, dw_ops=dw_ops, pool_ops=pool_ops, pw_tiles=pw_tiles,
+        dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
+        dw_table=dw_table, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
+        left_shift=left_shift, pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
+        predicted_cycles=predicted, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
+        axi_max_burst=axi_max_burst, loads=loads,
+        dram_bytes_per_cycle=float(getattr(mapping, "dram_bytes_per_cycle", 0.0)) if dram else 0.0,
+        dram_latency=int(getattr(mapping, "dram_latency", 0)) if dram else 0)

@@ -1,0 +1,121 @@
+"""Verilog RTL generator: (QuantGraph, Mapping) -> a directory of Verilog-2005 and ROM images.
+
+Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_pw_engine.v``,
+``hwgen_dw_engine.v``, ``hwgen_pool_engine.v`` (as the network needs them), ``hwgen_lib.v``,
+``*.mem`` ROM images ($readmemh, read relative to the simulator's / synthesizer's working
+directory) and ``plan.json`` (the schedule, tiles and predicted cycles the testbench checks).
+The directory is written atomically (temp dir, then rename) and byte-for-byte deterministic.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from hwgen.codegen.rtl.memories import rtl_bram36, rtl_memories, yosys_blocks
+from hwgen.codegen.rtl.plan import STEP_DW, STEP_FUSED, STEP_POOL, STEP_PW, RtlPlan, plan_rtl, sel_bits
+from hwgen.codegen.templating import render
+from hwgen.codegen.writer import check_outdir, write_tree
+
+TOP = "hwgen_top"
+
+
+def lit(value: int, bits: int = 32) -> str:
+    """A sized signed Verilog literal."""
+    return f"-{bits}'sd{-value}" if value < 0 else f"{bits}'sd{value}"
+
+
+def recip_bits(value: int) -> list[int]:
+    """Set bit positions of a positive constant (its shift-add decomposition)."""
+    return [b for b in range(value.bit_length()) if value >> b & 1]
+
+
+def _mem(words: list[int], bits: int) -> str:
+    digits = max(1, -(-bits // 4))
+    return "".join(f"{w:0{digits}x}\n" for w in words) if words else f"{0:0{digits}x}\n"
+
+
+def render_rtl(plan: RtlPlan) -> dict[str, str]:
+    """File name -> contents for a plan."""
+    engines = []
+    ports = {"pw": plan.pw_ports, "dw": plan.cfg.tk, "pool": 1}
+    wbits = {"pw": plan.cfg.tin * plan.cfg.tout * plan.wb, "dw": plan.cfg.tc * plan.cfg.tk * plan.wb, "pool": 0}
+    for name, present in (("pw", plan.has_pw), ("dw", plan.has_dw), ("pool", plan.has_pool)):
+        if present:
+            engines.append({"name": name, "ports": ports[name], "wbits": wbits[name]})
+    absent = [n for n in ("pw", "dw", "pool") if n not in {e["name"] for e in engines}]
+    buffers = [b for b in plan.buffers if b.depth > 0]
+    for b in buffers:
+        b.readers = set(sorted(b.readers))
+    ctx: dict[str, Any] = dict(p=plan, lit=lit, sel_bits=sel_bits, recip_bits=recip_bits, engines=engines,
+                               absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
+                               buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
+                               STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED)
+    files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fbuf.v", "hwgen_requant.v", "hwgen_top.v")}
+    tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
+    if plan.dram:
+        files["hwgen_weights.hex"] = _mem(list(plan.dram_image()), 8)  # DRAM image, one byte per line
+    if plan.has_pw:
+        files["hwgen_pw_engine.v"] = render("rtl/hwgen_pw_engine.v.j2", **ctx)
+        if not plan.dram:
+            files["hwgen_pw_w.mem"] = _mem(plan.pw_wrom, tin * tout * plan.wb)
+        files["hwgen_pw_b.mem"] = _mem(plan.pw_brom, tout * plan.pw_acc)
+    if plan.has_dw:
+        files["hwgen_dw_engine.v"] = render("rtl/hwgen_dw_engine.v.j2", **ctx)
+        if not plan.dram:
+            files["hwgen_dw_w.mem"] = _mem(plan.dw_wrom, tc * tk * plan.wb)
+        files["hwgen_dw_b.mem"] = _mem(plan.dw_brom, tc * plan.dw_acc)
+    if plan.has_pool:
+        files["hwgen_pool_engine.v"] = render("rtl/hwgen_pool_engine.v.j2", **ctx)
+    files["plan.json"] = json.dumps(plan_summary(plan), indent=1, sort_keys=True) + "\n"
+    return files
+
+
+def _buf(b: Any) -> dict[str, Any]:
+    return {"id": b.id, "name": b.name, "channels": b.channels, "depth": b.depth, "ports": b.ports,
+            "lb": sel_bits(b.depth),
+            "segments": [{"lo": c0, "hi": c1, "depth": d, "lb": sel_bits(d)} for c0, c1, d in b.segments()],
+            "readers": sorted(b.readers), "writers": sorted(b.writers)}
+
+
+def plan_summary(plan: RtlPlan) -> dict[str, Any]:
+    """What the testbench and the CLI need to know about a generated design."""
+    return {
+        "name": plan.name, "top": TOP, "cfg": asdict(plan.cfg),
+        "in_pixels": plan.in_pixels, "in_channels": plan.in_channels, "in_width": plan.in_width,
+        "in_beat_bits": plan.in_beat_bits, "out_pixels": plan.out_pixels, "out_channels": plan.out_channels,
+        "out_width": plan.out_width, "out_beat_bits": plan.out_beat_bits,
+        "predicted_cycles": plan.predicted_cycles, "layer_cycles": plan.layer_cycles,
+        "tiles": {"pw": [t.cycles for t in plan.pw_tiles], "dw": [t.cycles for t in plan.dw_tiles],
+                  "pool": [t.cycles for t in plan.pool_tiles]},
+        "sources": sorted(f for f in verilog_files(plan)),
+        "pe": plan.cfg.pe,
+        "weights_in_dram": plan.dram,
+        "dram_image": "hwgen_weights.hex" if plan.dram else None,
+        "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.dram else None,
+        "dram_latency": plan.dram_latency if plan.dram else None,
+        # The memories this RTL instantiates and the block RAM Yosys maps them to (hwgen.resources).
+        "memories": [dict(asdict(m), ramb36=b36, ramb18=b18) for m in rtl_memories(plan)
+                     for b36, b18 in [yosys_blocks(m)]],
+        "bram36_predicted": rtl_bram36(plan),
+    }
+
+
+def verilog_files(plan: RtlPlan) -> list[str]:
+    files = ["hwgen_fbuf.v", "hwgen_requant.v", "hwgen_top.v"]
+    files += [f"hwgen_{n}_engine.v" for n, on in (("pw", plan.has_pw), ("dw", plan.has_dw),
+                                                  ("pool", plan.has_pool)) if on]
+    return files
+
+
+def write_rtl(qgraph: Any, mapping: Any, outdir: str | os.PathLike, force: bool = False,
+              extra: dict[str, str] | None = None) -> Path:
+    """Generate the RTL for ``qgraph`` under ``mapping`` into ``outdir`` (atomically); ``extra``: more files."""
+    out = Path(outdir)
+    check_outdir(out, force)
+    files = render_rtl(plan_rtl(qgraph, mapping))
+    files.update(extra or {})
+    write_tree(files, out, force)
+    return out

@@ -1,0 +1,210 @@
+"""The hardware model: engines, their cycle formulas and the fused schedule.
+
+This module is the single written-down contract that the dataflow simulator,
+the HLS code generator and the Verilog RTL all follow (see shared design.md,
+"Hardware model"). Change it here and all three must follow.
+
+Engines (one of each, shared by all layers, layer-sequential):
+
+* **PW engine** — a ``tin x tout`` MAC array. Runs pointwise layers, the
+  standard KxK convs (im2col: the dot product runs over K*K*Cin inputs,
+  ordered (ky, kx, cin)) and the FC layer. For each output pixel, for each
+  group of ``tout`` output channels, for each group of ``tin`` inputs: one
+  cycle. Iterations = pixels * ceil(N/tout) * ceil(M/tin).
+* **DW engine** — ``tc`` channel lanes with ``tk`` MACs each (``tk`` in
+  {1, K, K*K}). For each output pixel, for each group of ``tc`` channels, for
+  each group of ``tk`` taps: one cycle. Iterations = pixels * ceil(C/tc) *
+  ceil(K*K/tk).
+* **Pool engine** — ``tin`` adders (the PW engine's input width): for each
+  input pixel, for each group of ``tin`` channels: one cycle.
+
+Every engine invocation (one tile) costs ``iterations * II + depth`` cycles
+(II = 1): ``depth`` is the fixed pipeline latency from the first issued
+iteration to the last result written. A start that waits on another event
+happens ``HANDOFF`` cycles after that event (a registered done/start pair).
+
+A depthwise layer followed by a pointwise layer is **fused**: the DW engine
+writes row bands of ``band_rows`` output rows (all channels) into one half of
+a ping-pong buffer while the PW engine consumes the other half; see
+:func:`fused_schedule`.
+
+Network schedule (what the generated top implements; cycle 0 = first input beat):
+
+1. Input: one pixel (Cin channels) per AXI4-Stream beat, raster order, into the
+   input feature buffer: H*W cycles when the source never stalls.
+2. Ops run in order; each starts HANDOFF cycles after the previous op is done
+   (and, when weights live in DRAM, HANDOFF cycles after its weights are loaded:
+   the first load is issued HANDOFF cycles after the first input beat, op i+1's
+   weights load while op i runs — issued when op i starts — double-buffered;
+   each load costs :func:`weight_load_cycles` of its :func:`pw_weight_words` /
+   :func:`dw_weight_words`). A standard conv runs on the PW engine as one tile of
+   pw_iterations(Ho*Wo, K*K*Cin, Cout); a fused DW->PW pair follows
+   :func:`fused_schedule` over its row bands; a lone DW or PW layer is one tile;
+   pool is one tile of pool_iterations(H*W, C); FC is one PW tile of
+   pw_iterations(1, Cin, Cout).
+3. Output: HANDOFF cycles after the last op, one element (logit) per beat;
+   the last output beat ends the inference.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+#: Pipeline depths (cycles from first issue to last write of a tile), per engine.
+PW_DEPTH = 4
+
+DW_DEPTH = 4
+
+POOL_DEPTH = 3
+
+#: Cycles between an event (done) and a start that waits for it.
+HANDOFF = 1
+
+#: Xilinx block RAM geometry: (depth, width) aspect ratios of one RAMB36 / one URAM288.
+BRAM36_SHAPES: tuple[tuple[int, int], ...] = ((32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18),
+                                              (1024, 36), (512, 72))
+
+URAM_SHAPE = (4096, 72)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """PE split between the pointwise array (tin x tout) and the depthwise lanes (tc x tk)."""
+
+    tin: int
+    tout: int
+    tc: int
+    tk: int
+
+    def __post_init__(self) -> None:
+        for field in ("tin", "tout", "tc", "tk"):
+            if getattr(self, field) < 1:
+                raise ValueError(f"{field} must be >= 1")
+
+    @property
+    def pw_pe(self) -> int:
+        return self.tin * self.tout
+
+    @property
+    def dw_pe(self) -> int:
+        return self.tc * self.tk
+
+    @property
+    def pe(self) -> int:
+        return self.pw_pe + self.dw_pe
+
+
+def cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def pw_iterations(pixels: int, m: int, n: int, cfg: EngineConfig) -> int:
+    """PW-engine iterations for ``pixels`` output pixels of an M-input, N-output dot product."""
+    return pixels * cdiv(n, cfg.tout) * cdiv(m, cfg.tin)
+
+
+def dw_iterations(pixels: int, channels: int, kernel: int, cfg: EngineConfig) -> int:
+    """DW-engine iterations for ``pixels`` output pixels of ``channels`` KxK depthwise filters."""
+    return pixels * cdiv(channels, cfg.tc) * cdiv(kernel * kernel, cfg.tk)
+
+
+def pool_iterations(pixels: int, channels: int, cfg: EngineConfig) -> int:
+    """Pool-engine iterations to sum ``pixels`` input pixels of ``channels`` channels."""
+    return pixels * cdiv(channels, cfg.tin)
+
+
+def tile_cycles(iterations: int, depth: int) -> int:
+    """Cycles of one engine invocation: pipelined at II=1 plus fill/drain."""
+    return iterations + depth if iterations else 0
+
+
+def row_bands(rows: int, band_rows: int) -> list[int]:
+    """Split ``rows`` output rows into bands of ``band_rows`` (the last may be shorter)."""
+    if band_rows < 1:
+        raise ValueError("band_rows must be >= 1")
+    return [min(band_rows, rows - r) for r in range(0, rows, band_rows)]
+
+
+def fused_schedule(start: int, dw_cycles: Sequence[int], pw_cycles: Sequence[int]) -> tuple[int, int, int]:
+    """Ping-pong schedule of a fused DW->PW pair over row bands.
+
+    Band i of the DW engine may start when band i-1 is done and buffer half
+    i%2 has been drained by the PW engine (band i-2 done); band i of the PW
+    engine starts when DW band i is done and PW band i-1 is done. Every
+    dependent start lags its event by HANDOFF. Returns (end cycle, DW stall
+    cycles waiting for a free buffer, PW stall cycles waiting for a full one).
+    """
+    dw_end: list[int] = []
+    pw_end: list[int] = []
+    dw_stall = pw_stall = 0
+    t_dw_free = start  # when the DW engine can issue
+    for i, (d, p) in enumerate(zip(dw_cycles, pw_cycles)):
+        ready = t_dw_free
+        if i >= 2:
+            ready = max(ready, pw_end[i - 2] + HANDOFF)
+            dw_stall += ready - t_dw_free
+        dw_end.append(ready + d)
+        t_dw_free = dw_end[-1] + HANDOFF
+        pw_free = pw_end[-1] + HANDOFF if pw_end else start
+        pw_start = max(pw_free, dw_end[-1] + HANDOFF)
+        if pw_end:
+            pw_stall += pw_start - pw_free
+        pw_end.append(pw_start + p)
+    return pw_end[-1], dw_stall, pw_stall
+
+
+def bram36_blocks(depth: int, width: int) -> int:
+    """RAMB36 blocks for a depth x width memory (best aspect ratio, as Vivado maps it)."""
+    if depth <= 0 or width <= 0:
+        return 0
+    return min(cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES)
+
+
+def uram_blocks(depth: int, width: int) -> int:
+    """URAM288 blocks for a depth x width memory."""
+    if depth <= 0 or width <= 0:
+        return 0
+    return cdiv(width, URAM_SHAPE[1]) * cdiv(depth, URAM_SHAPE[0])
+
+
+def dram_cycles(nbytes: int, bytes_per_cycle: float, latency: int) -> int:
+    """Cycles to move ``nbytes`` over the DRAM channel: one latency, then the bandwidth."""
+    return latency + math.ceil(nbytes / bytes_per_cycle) if nbytes else 0
+
+
+#: Cycles of the weight loader from a load's issue to its first AR handshake (request register, ARVALID);
+#: part of the channel latency, so a DRAM model serving the loader answers ``latency - DRAM_AR_CYCLES`` later.
+DRAM_AR_CYCLES = 2
+
+#: AXI4 limits of the weight loader's bursts.
+AXI_MAX_BURST = 256
+
+AXI_BOUNDARY = 4096
+
+
+def pw_weight_words(m: int, n: int, cfg: EngineConfig) -> int:
+    """Weight words (tin x tout blocks) of an M-input, N-output dot product on the PW engine."""
+    return cdiv(m, cfg.tin) * cdiv(n, cfg.tout)
+
+
+def dw_weight_words(channels: int, kernel: int, cfg: EngineConfig) -> int:
+    """Weight words (tc x tk blocks) of ``channels`` KxK depthwise filters."""
+    return cdiv(channels, cfg.tc) * cdiv(kernel * kernel, cfg.tk)
+
+
+def weight_bus_bits(cfg: EngineConfig, weight_bits: int) -> int:
+    """AXI data-bus width of the weight loader: the next power of two >= the widest word, at least 32."""
+    return max(32, 1 << (max(cfg.pw_pe, cfg.dw_pe) * weight_bits - 1).bit_length())
+
+
+def max_burst_beats(bus_bits: int) -> int:
+    """Beats of the loader's longest INCR burst: a load starts 4 KB-aligned, so no burst crosses 4 KB."""
+    return min(AXI_MAX_BURST, AXI_BOUNDARY // (bus_bits // 8))
+
+
+def weight_load_cycles(words: int, bus_bits: int, bytes_per_cycle: float, latency: int) -> int:
+    """Cycles of one weight load of ``words`` beats: one latency (the loader issues the bursts back to
+    back, so their latencies overlap), then the beats at the DRAM bandwidth but at most one per cycle."""
+    beat = bus_bits // 8
+    return dram_cycles(words * beat, min(bytes_per_cycle, beat), latency)

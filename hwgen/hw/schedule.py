@@ -1,0 +1,315 @@
+"""Cycle-approximate dataflow simulator: a network on the DW/PW engines of hw.py.
+
+The simulator walks the tiles of every schedule step (hwgen.steps) in program
+order and computes when each starts and ends from its dependencies; it is an
+event schedule at tile level, not a closed-form sum. Times are cycles, cycle 0
+is the first input beat; an event "at t" means the producing tile's last cycle
+is t-1, and a start that waits on it happens at t + HANDOFF.
+
+On-chip path (the contract the generated RTL implements, hw.py docstring):
+the input takes H*W beats; each step starts HANDOFF after the previous one is
+done; a lone op is one tile of ``tile_cycles(iterations, depth)``; a fused
+DW->PW pair follows ``hw.fused_schedule`` over its row bands; the output starts
+HANDOFF after the last step and takes one beat per element. The total is the
+cycle after the last output beat, i.e. what an RTL testbench counts from the
+first input beat to the last output beat inclusive (sources and sinks never
+stalling).
+
+Weights in DRAM: each step's weights (DW and PW weights of a fused pair
+together, biases stay on-chip) are one load of ``hw.weight_load_cycles``: the
+words the engines consume (zero-padded tin x tout / tc x tk blocks), one beat
+of the ``hw.weight_bus_bits`` AXI bus each — what the generated RTL moves. The
+first load is issued HANDOFF after the first input beat and the load of step
+s+1 when step s starts (double buffering), so a step starts HANDOFF after
+max(previous step done, its weights loaded). DRAM bytes read are the beats'
+bytes. When a layer's weights do not fit the weight buffer they are
+split into ``weight_tiles`` output-channel tiles, each its own load into the
+same double buffer: the load of a tile starts when the tile before it in
+program order starts, and with several row bands the tiles are re-loaded for
+every band (loop order: band, then weight tile).
+
+Feature maps in DRAM (``StepTiling.in_dram`` / ``out_dram``): the input rows a
+band needs (its KxK halo included) are loaded into a double-buffered band
+buffer — band 0 when the previous step is done, band i+1 when the tile
+consuming band i starts — and each output band is stored when its last tile
+ends; a tile may not overwrite the output buffer half whose store (band i-2)
+is still in flight. A step is done when its last store has reached DRAM.
+The network input is written to DRAM as it streams in.
+
+DRAM channel: one transfer at a time, each ``dram_cycles(bytes)`` long (burst
+latency + bytes / bytes-per-cycle; a weight load's beats at most one per cycle); a transfer takes the earliest idle gap at or
+after the moment it is issued, so weight loads, band loads and band stores
+contend for the same bandwidth. A tile waiting on a transfer counts as a DRAM
+stall; waiting on the other engine's ping-pong half or on a full output buffer
+counts as a buffer stall.
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from hwgen.hw.contract import HANDOFF, EngineConfig, dram_cycles, weight_bus_bits, weight_load_cycles
+from hwgen.hw.steps import (
+    Step,
+    StepTiling,
+    bands_of,
+    dw_band_cycles,
+    input_rows,
+    nbytes,
+    pw_band_cycles,
+    step_weight_words,
+    weight_tile_channels,
+    weight_words,
+)
+from hwgen.ir.ops import ComputeOp
+
+
+class DramChannel:
+    """A single DRAM channel: transfers are serialized; each takes the first idle gap after it is issued."""
+
+    def __init__(self, bytes_per_cycle: float, latency: int) -> None:
+        self.bytes_per_cycle = bytes_per_cycle
+        self.latency = latency
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def transfer(self, ready: int, nbytes_: int) -> int:
+        """Issue a transfer of ``nbytes_`` at cycle ``ready``; returns the cycle it completes."""
+        if nbytes_ <= 0:
+            return ready
+        return self._book(ready, dram_cycles(nbytes_, self.bytes_per_cycle, self.latency))
+
+    def load(self, ready: int, words: int, bus_bits: int) -> int:
+        """Issue a weight load of ``words`` bus beats at cycle ``ready``; returns the cycle it completes."""
+        if words <= 0:
+            return ready
+        return self._book(ready, weight_load_cycles(words, bus_bits, self.bytes_per_cycle, self.latency))
+
+    def _book(self, ready: int, dur: int) -> int:
+        i = bisect_right(self._starts, ready)
+        t = ready
+        if i > 0 and self._ends[i - 1] > t:
+            t = self._ends[i - 1]
+        while i < len(self._starts) and self._starts[i] < t + dur:
+            t = max(t, self._ends[i])
+            i += 1
+        self._starts.insert(i, t)
+        self._ends.insert(i, t + dur)
+        return t + dur
+
+
+@dataclass
+class EngineStats:
+    """What one op did on its engine within its step."""
+
+    busy: int = 0
+    stall_dram: int = 0
+    stall_buffer: int = 0
+    first_start: int = -1
+    last_end: int = 0
+    dram_read: int = 0
+    dram_write: int = 0
+
+    def run(self, start: int, cycles: int) -> int:
+        if self.first_start < 0:
+            self.first_start = start
+        self.busy += cycles
+        self.last_end = start + cycles
+        return self.last_end
+
+
+@dataclass
+class StepTrace:
+    step: Step
+    tiling: StepTiling
+    ready: int  # previous step done
+    done: int
+    ops: list[EngineStats] = field(default_factory=list)  # one per op of the step
+
+
+@dataclass
+class Trace:
+    input_done: int
+    steps: list[StepTrace]
+    output_start: int
+    total_cycles: int
+    input_dram_write: int
+
+
+def _wait(free: int, deps: list[tuple[int, str]], stats: EngineStats, count_stall: bool = True) -> int:
+    """Start time of a tile whose engine is free at ``free`` and that waits on ``deps`` (time, cause)."""
+    start = free
+    cause = ""
+    for t, c in deps:
+        if t > start:
+            start, cause = t, c
+    if count_stall and start > free:
+        if cause == "dram":
+            stats.stall_dram += start - free
+        else:
+            stats.stall_buffer += start - free
+    return start
+
+
+class _Run:
+    """One simulation: engine, buffer and DRAM state while walking the steps."""
+
+    def __init__(self, steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
+                 act_bits: int, weight_bits: int, bytes_per_cycle: float, latency: int) -> None:
+        self.steps = steps
+        self.tiles = tiles
+        self.cfg = cfg
+        self.wdram = weights_in_dram
+        self.act_bits = act_bits
+        self.chan = DramChannel(bytes_per_cycle, latency)
+        self.bus_bits = weight_bus_bits(cfg, weight_bits)
+        # Weight loads (in bus beats) in program order: one per step, or one per PW tile of a step with weight tiles.
+        self.slots: list[int] = []
+        if weights_in_dram:
+            for s in steps:
+                self.slots.extend(self._step_slots(s, tiles[s.name]))
+        self.slot = 0
+        self.slot_end = self.chan.load(HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
+
+    def _tiled(self, step: Step, tiling: StepTiling) -> bool:
+        return self.wdram and step.pw_op is not None and tiling.weight_tiles > 1
+
+    def _step_slots(self, step: Step, tiling: StepTiling) -> list[int]:
+        if not self._tiled(step, tiling):
+            return [step_weight_words(step, self.cfg)]
+        pw = step.pw_op
+        assert pw is not None
+        per_tile = [weight_words(pw, self.cfg, c) for c in weight_tile_channels(pw, tiling.weight_tiles, self.cfg)]
+        loads = per_tile * len(bands_of(step, tiling))
+        if step.dw_op is not None:
+            loads[0] += weight_words(step.dw_op, self.cfg)
+        return loads
+
+    def _beat_bytes(self, words: int) -> int:
+        return words * (self.bus_bits // 8)
+
+    def _take_slot(self) -> int:
+        """Completion cycle of the weight load the next consumer needs."""
+        return self.slot_end
+
+    def _start_slot(self, t: int) -> int:
+        """The consumer of the current load started at ``t``: issue the next load; returns the current one's bytes."""
+        words = self.slots[self.slot]
+        self.slot += 1
+        if self.slot < len(self.slots):
+            self.slot_end = self.chan.load(t, self.slots[self.slot], self.bus_bits)
+        return self._beat_bytes(words)
+
+    def run(self, input_op: ComputeOp, in_dram: bool) -> Trace:
+        h, w, c = input_op.in_shape
+        in_done = h * w
+        in_write = 0
+        if in_dram:
+            in_write = nbytes(h * w * c, self.act_bits)
+            in_done = max(in_done, self.chan.transfer(0, in_write))
+        t = in_done
+        traces = []
+        for step in self.steps:
+            tr = self._step(step, self.tiles[step.name], t)
+            traces.append(tr)
+            t = tr.done
+        out = self.steps[-1].last.out_shape
+        out_start = t + HANDOFF
+        return Trace(in_done, traces, out_start, out_start + out[0] * out[1] * out[2], in_write)
+
+    def _step(self, step: Step, tiling: StepTiling, ready: int) -> StepTrace:
+        cfg = self.cfg
+        bands = bands_of(step, tiling)
+        nb = len(bands)
+        pw = step.pw_op
+        tiled = self._tiled(step, tiling)
+        _, out_w, out_c = step.last.out_shape
+        chans = weight_tile_channels(pw, tiling.weight_tiles, cfg) if tiled and pw else [out_c]
+        stats = [EngineStats() for _ in step.ops]
+        a_stats = stats[0]          # DW engine of a fused pair, or the only engine
+        b_stats = stats[-1]         # the engine producing the step's output
+        start0 = ready + HANDOFF
+        if self.wdram and not tiled:
+            w_end = self._take_slot()
+            start0 = max(ready, w_end) + HANDOFF
+            if w_end > ready:
+                a_stats.stall_dram += w_end - ready
+            self._start_slot(start0)
+            for op, st in zip(step.ops, stats):
+                st.dram_read += self._beat_bytes(weight_words(op, cfg))
+        ranges = []
+        r = 0
+        for b in bands:
+            ranges.append((r, r + b))
+            r += b
+        in_op = step.first
+        in_w, in_c = in_op.in_shape[1], in_op.in_shape[2]
+        in_end: list[int] = []
+        if tiling.in_dram:
+            b0 = nbytes(input_rows(in_op, *ranges[0]) * in_w * in_c, self.act_bits)
+            a_stats.dram_read += b0
+            in_end.append(self.chan.transfer(ready, b0))
+        store_end: list[int] = []
+        b_band_end: list[int] = []
+
+        def issue_next_input(i: int, t: int) -> None:
+            if tiling.in_dram and i + 1 < nb:
+                nbt = nbytes(input_rows(in_op, *ranges[i + 1]) * in_w * in_c, self.act_bits)
+                a_stats.dram_read += nbt
+                in_end.append(self.chan.transfer(t, nbt))
+
+        a_free = start0
+        b_free = start0
+        for i, rows in enumerate(bands):
+            dw_end = None
+            if step.fused:
+                deps = []
+                if i >= 2:
+                    deps.append((b_band_end[i - 2] + HANDOFF, "buffer"))
+                if tiling.in_dram:
+                    deps.append((in_end[i] + HANDOFF, "dram"))
+                if tiled and i == 0:
+                    deps.append((self._take_slot() + HANDOFF, "dram"))  # DW weights come with the first tile
+                s = _wait(a_free, deps, a_stats)
+                dw_end = a_stats.run(s, dw_band_cycles(step, rows, cfg))
+                a_free = dw_end + HANDOFF
+                issue_next_input(i, s)
+            for j, ch in enumerate(chans):
+                deps = []
+                first_b = b_stats.first_start < 0
+                if dw_end is not None and j == 0:
+                    deps.append((dw_end + HANDOFF, "buffer"))
+                if not step.fused and j == 0 and tiling.in_dram:
+                    deps.append((in_end[i] + HANDOFF, "dram"))
+                if tiled:
+                    deps.append((self._take_slot() + HANDOFF, "dram"))
+                if tiling.out_dram and j == 0 and i >= 2:
+                    deps.append((store_end[i - 2] + HANDOFF, "dram"))
+                # The PW engine waiting for the first DW band of a fused pair is pipeline fill, not a stall.
+                s = _wait(b_free, deps, b_stats, count_stall=not (step.fused and first_b))
+                if tiled:
+                    loaded = self._start_slot(s)
+                    if step.dw_op is not None and i == 0 and j == 0:  # the DW weights came with the first tile
+                        dw_bytes = self._beat_bytes(weight_words(step.dw_op, cfg))
+                        a_stats.dram_read += dw_bytes
+                        loaded -= dw_bytes
+                    b_stats.dram_read += loaded
+                end = b_stats.run(s, pw_band_cycles(step, rows, ch, cfg))
+                b_free = end + HANDOFF
+                if not step.fused and j == 0:
+                    issue_next_input(i, s)
+            b_band_end.append(b_stats.last_end)
+            if tiling.out_dram:
+                nbt = nbytes(rows * out_w * out_c, self.act_bits)
+                b_stats.dram_write += nbt
+                store_end.append(self.chan.transfer(b_stats.last_end, nbt))
+        done = max([b_stats.last_end] + store_end[-1:])
+        return StepTrace(step, tiling, ready, done, stats)
+
+
+def run_schedule(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, *, weights_in_dram: bool,
+                 input_in_dram: bool, act_bits: int, weight_bits: int, bytes_per_cycle: float,
+                 latency: int) -> Trace:
+    """Simulate ``steps`` tiled as ``tiles`` on ``cfg``; returns the per-step trace and the total cycles."""
+    run = _Run(steps, tiles, cfg, weights_in_dram, act_bits, weight_bits, bytes_per_cycle, latency)
+    return run.run(steps[0].first, input_in_dram)

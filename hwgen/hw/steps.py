@@ -1,0 +1,152 @@
+"""Schedule steps: the units the engines run one after another, and their tiles.
+
+A step is one compute op, or a depthwise op fused with the pointwise op that
+consumes it (hw.py: DW->PW fusion). A step's output rows are split into row
+bands; the weights of its PW-engine op (conv, pw, fc) into output-channel
+tiles (multiples of ``tout``). The cycle count of each tile follows hw.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hwgen.hw.contract import (
+    DW_DEPTH,
+    POOL_DEPTH,
+    PW_DEPTH,
+    EngineConfig,
+    cdiv,
+    dw_iterations,
+    dw_weight_words,
+    pool_iterations,
+    pw_iterations,
+    pw_weight_words,
+    row_bands,
+    tile_cycles,
+)
+from hwgen.ir.ops import ComputeOp
+
+
+@dataclass(frozen=True)
+class Step:
+    ops: tuple[ComputeOp, ...]
+
+    @property
+    def name(self) -> str:
+        """The first op's name: for a fused pair, the DW op (the key of Mapping.band_rows)."""
+        return self.ops[0].name
+
+    @property
+    def fused(self) -> bool:
+        return len(self.ops) == 2
+
+    @property
+    def first(self) -> ComputeOp:
+        return self.ops[0]
+
+    @property
+    def last(self) -> ComputeOp:
+        return self.ops[-1]
+
+    @property
+    def pw_op(self) -> ComputeOp | None:
+        """The op running on the PW engine whose weights are tiled by output channel."""
+        return self.last if self.last.kind in ("conv", "pw", "fc") else None
+
+    @property
+    def dw_op(self) -> ComputeOp | None:
+        return self.first if self.first.kind == "dw" else None
+
+    @property
+    def out_rows(self) -> int:
+        return self.last.out_shape[0]
+
+    @property
+    def bandable(self) -> bool:
+        """Pool and FC run as one tile; the others may be split into row bands."""
+        return self.last.kind not in ("pool", "fc")
+
+
+def schedule_steps(ops: list[ComputeOp]) -> list[Step]:
+    """Group ops into steps: each DW op directly followed by a PW op reading its output is fused."""
+    steps: list[Step] = []
+    i = 0
+    while i < len(ops):
+        op = ops[i]
+        nxt = ops[i + 1] if i + 1 < len(ops) else None
+        if op.kind == "dw" and nxt is not None and nxt.kind == "pw" and nxt.in_shape == op.out_shape:
+            steps.append(Step((op, nxt)))
+            i += 2
+        else:
+            steps.append(Step((op,)))
+            i += 1
+    return steps
+
+
+@dataclass(frozen=True)
+class StepTiling:
+    """How one step is tiled: row bands, weight tiles, and where its feature maps live."""
+
+    band_rows: int
+    weight_tiles: int = 1
+    in_dram: bool = False
+    out_dram: bool = False
+
+
+def pw_dot(op: ComputeOp) -> int:
+    """Length of the PW engine's dot product for ``op`` (im2col for a standard conv)."""
+    return op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
+
+
+def weight_tile_channels(op: ComputeOp, tiles: int, cfg: EngineConfig) -> list[int]:
+    """Output channels of each of ``tiles`` weight tiles (each a multiple of tout but the last)."""
+    n = op.out_shape[2]
+    groups = cdiv(cdiv(n, cfg.tout), tiles) * cfg.tout
+    return [min(groups, n - c) for c in range(0, n, groups)]
+
+
+def bands_of(step: Step, tiling: StepTiling) -> list[int]:
+    return row_bands(step.out_rows, tiling.band_rows) if step.bandable else [step.out_rows]
+
+
+def dw_band_cycles(step: Step, rows: int, cfg: EngineConfig) -> int:
+    op = step.dw_op
+    assert op is not None
+    return tile_cycles(dw_iterations(rows * op.out_shape[1], op.out_shape[2], op.kernel, cfg), DW_DEPTH)
+
+
+def pw_band_cycles(step: Step, rows: int, channels: int, cfg: EngineConfig) -> int:
+    """Cycles of one PW-engine (or pool-engine) tile of ``rows`` output rows and ``channels`` outputs."""
+    op = step.last
+    if op.kind == "pool":
+        return tile_cycles(pool_iterations(op.in_shape[0] * op.in_shape[1], op.in_shape[2], cfg), POOL_DEPTH)
+    if op.kind == "dw":
+        return tile_cycles(dw_iterations(rows * op.out_shape[1], op.out_shape[2], op.kernel, cfg), DW_DEPTH)
+    pixels = 1 if op.kind == "fc" else rows * op.out_shape[1]
+    return tile_cycles(pw_iterations(pixels, pw_dot(op), channels, cfg), PW_DEPTH)
+
+
+def input_rows(op: ComputeOp, r0: int, r1: int) -> int:
+    """Input rows an op reads to produce output rows [r0, r1) (the halo of a KxK window included)."""
+    if op.kind in ("pool", "fc"):
+        return op.in_shape[0]
+    lo = max(0, r0 * op.stride - op.pad[0])
+    hi = min(op.in_shape[0], (r1 - 1) * op.stride - op.pad[0] + op.kernel)
+    return hi - lo
+
+
+def nbytes(elements: int, bits: int) -> int:
+    return cdiv(elements * bits, 8)
+
+
+def weight_words(op: ComputeOp, cfg: EngineConfig, channels: int | None = None) -> int:
+    """Weight words (zero-padded engine blocks, one DRAM beat each, hw.py) of ``op``
+    (restricted to ``channels`` outputs for a PW-engine tile)."""
+    if op.kind == "pool":
+        return 0
+    if op.kind == "dw":
+        return dw_weight_words(op.out_shape[2], op.kernel, cfg)
+    return pw_weight_words(pw_dot(op), op.out_shape[2] if channels is None else channels, cfg)
+
+
+def step_weight_words(step: Step, cfg: EngineConfig) -> int:
+    return sum(weight_words(op, cfg) for op in step.ops)

@@ -1,0 +1,1 @@
+"""Graph IR: typed layers, the networkx graph with NHWC shapes, and its lowering to hardware compute ops."""

@@ -1,0 +1,1 @@
+"""Mapping: the plan (PE split, tiling, memories, DRAM placement) and the search that picks it."""

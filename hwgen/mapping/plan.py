@@ -1,0 +1,304 @@
+"""Mapping: split the PE budget between the engines and tile every layer so its buffers fit the board.
+
+Search. Candidate splits are (tin x tout PW array, tc x tk DW lanes with tk in
+{1, K, K*K}) with tin*tout + tc*tk <= pe, each factor a "breakpoint" — a value
+where ceil(X/t) drops for some channel count X of the network (any other value
+is no faster than the breakpoint below it and costs PEs and memory width). The
+budget is capped at the board's DSP count (more PEs cannot be built). For all
+candidates at once, numpy computes a closed-form lower bound of the cycles: the
+input and output beats, HANDOFFs, each lone op's tile, for a fused pair the larger
+of (one DW row + all PW work) and (all DW work + one PW row), and per step the
+time its feature-map transfers need on the DRAM channel when the map cannot be
+on-chip in any plan. Candidates are then planned and simulated exactly in order
+of their bound until the next bound is no better than the best simulated latency
+(branch and bound), so the result is the best split for this planner, and as the
+candidate set only grows with the budget, more PEs are never slower. Candidates
+whose smallest buffers overflow the board go last. A DRAM-bound search stops after
+48 exact simulations (its bounds are loose and many splits tie); there
+monotonicity is checked by the tests rather than guaranteed.
+
+Memory plan for a split (first that fits the board's BRAM36/URAM wins):
+1. everything on-chip: two feature-map buffers (a layer reads one, writes the
+   other) sized for the largest map, the DW->PW ping-pong, all weights, biases;
+2. weights in DRAM, double-buffered per load; if the weight buffer is too large
+   the PW-engine layers are split into output-channel tiles (halving the buffer);
+3. feature maps larger than a threshold live in DRAM and are streamed in row
+   bands through double-buffered band buffers (the threshold lowers until it fits).
+Row bands of fused pairs are chosen per step to minimise the step's simulated
+time; when the step streams maps from DRAM or re-loads weight tiles per band, the
+band buffers must also fit a budget (what the fixed buffers leave, halved until the
+plan fits). Lone ops with on-chip feature maps run as one tile (the RTL contract).
+
+Buffer geometry: feature-map, band and ping-pong buffers are words of
+max(tin, tc) channels; PW weights words of tin*tout, DW weights words of tc*tk,
+biases (act_bits + weight_bits wide, the product's fraction) one per output
+channel. Each buffer is a separate memory; a memory goes to URAM when the board
+has URAM left and it needs no more than a quarter of the BRAM36 blocks' count in
+URAM blocks, else to BRAM36 (largest memories first).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hwgen.errors import HwgenError
+from hwgen.hw.boards import Board
+from hwgen.hw.contract import EngineConfig, bram36_blocks, cdiv, uram_blocks
+from hwgen.hw.resources import dsp_count, lut_count
+from hwgen.hw.schedule import Trace, run_schedule
+from hwgen.hw.steps import (
+    Step,
+    StepTiling,
+    bands_of,
+    input_rows,
+    pw_dot,
+    schedule_steps,
+    weight_tile_channels,
+    weight_words,
+)
+from hwgen.ir.ops import ComputeOp
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One on-chip memory: ``depth`` words of ``width`` bits, placed in BRAM36 or URAM blocks."""
+
+    name: str
+    depth: int
+    width: int
+    memory: str = "bram"
+    blocks: int = 0
+
+    @property
+    def bits(self) -> int:
+        return self.depth * self.width
+
+
+@dataclass
+class Mapping:
+    """Where and how a network runs: PE split, tiling per step, memory placement, DRAM channel."""
+
+    cfg: EngineConfig
+    band_rows: dict[str, int]          # keyed by the DW op name of each fused dw->pw pair
+    weights_in_dram: bool
+    fmaps_in_dram: bool
+    tiles: dict[str, StepTiling]       # per step (keyed by its first op's name)
+    steps: list[Step]
+    board: Board
+    clock_mhz: float
+    act_bits: int
+    weight_bits: int
+    dram_bytes_per_cycle: float
+    dram_latency: int                  # cycles of one DRAM burst's latency
+    fmap_limit: int                    # feature maps with more elements live in DRAM
+    buffers: list[Buffer] = field(default_factory=list)
+    pe_budget: int = 0                 # the PEs asked for (the search uses at most the board's DSPs)
+
+    @property
+    def bram36(self) -> int:
+        return sum(b.blocks for b in self.buffers if b.memory == "bram")
+
+    @property
+    def uram(self) -> int:
+        return sum(b.blocks for b in self.buffers if b.memory == "uram")
+
+    @property
+    def onchip_bits(self) -> int:
+        return sum(b.bits for b in self.buffers)
+
+    @property
+    def lut(self) -> int:
+        return lut_count(self.cfg, self.act_bits, self.weight_bits, self.weights_in_dram or self.fmaps_in_dram)
+
+    @property
+    def memory_fits(self) -> bool:
+        return self.bram36 <= self.board.bram36 and self.uram <= self.board.uram
+
+    @property
+    def warnings(self) -> list[str]:
+        out = []
+        b = self.board
+        if self.bram36 > b.bram36:
+            out.append(f"needs {self.bram36} BRAM36 but {b.name} has {b.bram36}")
+        if self.uram > b.uram:
+            out.append(f"needs {self.uram} URAM but {b.name} has {b.uram}")
+        dsp = dsp_count(self.cfg, self.act_bits, self.weight_bits)
+        if dsp > b.dsp:
+            out.append(f"needs {dsp} DSP but {b.name} has {b.dsp}")
+        lut = self.lut
+        if lut > b.lut:
+            out.append(f"needs ~{lut} LUT but {b.name} has {b.lut}")
+        return out
+
+    def trace(self, ops: list[ComputeOp] | None = None) -> Trace:
+        steps = schedule_steps(ops) if ops is not None else self.steps
+        return run_schedule(steps, self.tiles, self.cfg, weights_in_dram=self.weights_in_dram,
+                            input_in_dram=_input_in_dram(steps, self.fmap_limit), act_bits=self.act_bits,
+                            weight_bits=self.weight_bits, bytes_per_cycle=self.dram_bytes_per_cycle,
+                            latency=self.dram_latency)
+
+    def to_dict(self) -> dict:
+        c = self.cfg
+        return {
+            "pe": c.pe, "pe_budget": self.pe_budget, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
+            "split": format_split(c), "board": self.board.name, "part": self.board.part,
+            "clock_mhz": self.clock_mhz, "act_bits": self.act_bits, "weight_bits": self.weight_bits,
+            "weights_in_dram": self.weights_in_dram, "fmaps_in_dram": self.fmaps_in_dram,
+            "fmap_limit": self.fmap_limit, "dram_bytes_per_cycle": self.dram_bytes_per_cycle,
+            "dram_latency": self.dram_latency, "band_rows": dict(self.band_rows),
+            "tiles": {k: vars(t).copy() for k, t in self.tiles.items()},
+            "buffers": [{"name": b.name, "depth": b.depth, "width": b.width, "bits": b.bits, "memory": b.memory,
+                         "blocks": b.blocks} for b in self.buffers],
+            "bram36": self.bram36, "uram": self.uram, "onchip_bits": self.onchip_bits,
+        }
+
+
+_SPLIT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*,\s*(\d+)\s*x\s*(\d+)\s*$", re.IGNORECASE)
+
+
+def parse_split(text: str) -> EngineConfig:
+    """Parse ``TINxTOUT,TCxTK`` (e.g. ``8x7,8x1``)."""
+    m = _SPLIT.match(text)
+    if not m:
+        raise HwgenError(f"malformed --split {text!r}: expected TINxTOUT,TCxTK such as 8x7,8x1")
+    tin, tout, tc, tk = (int(g) for g in m.groups())
+    if min(tin, tout, tc, tk) < 1:
+        raise HwgenError(f"--split {text!r}: every factor must be >= 1")
+    return EngineConfig(tin, tout, tc, tk)
+
+
+def format_split(cfg: EngineConfig) -> str:
+    return f"{cfg.tin}x{cfg.tout},{cfg.tc}x{cfg.tk}"
+
+
+def dw_kernel(steps: list[Step]) -> int:
+    ks = {op.kernel for s in steps for op in s.ops if op.kind == "dw"}
+    if len(ks) > 1:
+        raise HwgenError(f"depthwise layers with different kernels {sorted(ks)} cannot share one DW engine")
+    return ks.pop() if ks else 1
+
+
+def tk_choices(steps: list[Step]) -> list[int]:
+    k = dw_kernel(steps)
+    return sorted({1, k, k * k})
+
+
+def _tensors(steps: list[Step]) -> list[int]:
+    """Elements of the network input and of every step's output."""
+    h, w, c = steps[0].first.in_shape
+    return [h * w * c] + [s.last.out_shape[0] * s.last.out_shape[1] * s.last.out_shape[2] for s in steps]
+
+
+def _input_in_dram(steps: list[Step], fmap_limit: int) -> bool:
+    return _tensors(steps)[0] > fmap_limit
+
+
+def _fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
+    t = _tensors(steps)
+    flags = []
+    for i in range(len(steps)):
+        last = i == len(steps) - 1
+        flags.append((t[i] > fmap_limit, t[i + 1] > fmap_limit and not last))  # the logits stream out
+    return flags
+
+
+def _word(cfg: EngineConfig) -> int:
+    return max(cfg.tin, cfg.tc)
+
+
+def _band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
+    """Elements of one half of the (input band, output band, DW->PW ping-pong) buffers a step needs."""
+    bands = bands_of(step, tiling)
+    rows = max(bands)
+    op = step.first
+    in_b = out_b = pp = 0
+    if tiling.in_dram:
+        worst = max(input_rows(op, r, min(r + tiling.band_rows, step.out_rows))
+                    for r in range(0, step.out_rows, tiling.band_rows)) if step.bandable else op.in_shape[0]
+        in_b = worst * op.in_shape[1] * op.in_shape[2]
+    last = step.last
+    if tiling.out_dram:
+        out_b = (rows if step.bandable else last.out_shape[0]) * last.out_shape[1] * last.out_shape[2]
+    if step.fused:
+        d = step.first
+        pp = rows * d.out_shape[1] * d.out_shape[2]
+    return in_b, out_b, pp
+
+
+def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
+                 fmap_limit: int, act_bits: int, weight_bits: int) -> list[Buffer]:
+    """The on-chip memories of a mapping (depth x width, before placement)."""
+    word = _word(cfg)
+    bufs: list[Buffer] = []
+    onchip = [t for t in _tensors(steps) if t <= fmap_limit]
+    if onchip:
+        for name in ("fmap_a", "fmap_b"):
+            bufs.append(Buffer(name, cdiv(max(onchip), word), word * act_bits))
+    in_b = out_b = pp = 0
+    for s in steps:
+        i, o, p = _band_buffer_elems(s, tiles[s.name])
+        in_b, out_b, pp = max(in_b, i), max(out_b, o), max(pp, p)
+    for name, elems in (("in_band", in_b), ("out_band", out_b), ("dw_pw_pingpong", pp)):
+        if elems:
+            bufs.append(Buffer(name, 2 * cdiv(elems, word), word * act_bits))
+    pw_ops = [op for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
+    dw_ops = [op for s in steps for op in s.ops if op.kind == "dw"]
+    pw_words = [weight_words(op, cfg) for op in pw_ops]
+    dw_words = [weight_words(op, cfg) for op in dw_ops]
+    if weights_in_dram:
+        tile_words = []
+        for s in steps:
+            if s.pw_op is not None:
+                op = s.pw_op
+                ch = weight_tile_channels(op, tiles[s.name].weight_tiles, cfg)[0]
+                tile_words.append(weight_words(op, cfg, ch))
+        if tile_words:
+            bufs.append(Buffer("pw_weights_2x", 2 * max(tile_words), cfg.tin * cfg.tout * weight_bits))
+        if dw_words:
+            bufs.append(Buffer("dw_weights_2x", 2 * max(dw_words), cfg.tc * cfg.tk * weight_bits))
+    else:
+        if pw_words:
+            bufs.append(Buffer("pw_weights", sum(pw_words), cfg.tin * cfg.tout * weight_bits))
+        if dw_words:
+            bufs.append(Buffer("dw_weights", sum(dw_words), cfg.tc * cfg.tk * weight_bits))
+    nbias = sum(op.out_shape[2] for op in pw_ops + dw_ops)
+    if nbias:
+        bufs.append(Buffer("bias", nbias, act_bits + weight_bits))
+    return bufs
+
+
+def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
+    """Assign each memory to URAM or BRAM36 (largest first) and count its blocks."""
+    uram_left = board.uram
+    placed: dict[str, Buffer] = {}
+    for b in sorted(bufs, key=lambda b: -bram36_blocks(b.depth, b.width)):
+        nb, nu = bram36_blocks(b.depth, b.width), uram_blocks(b.depth, b.width)
+        if nu and nu <= uram_left and 4 * nu <= nb:
+            uram_left -= nu
+            placed[b.name] = Buffer(b.name, b.depth, b.width, "uram", nu)
+        else:
+            placed[b.name] = Buffer(b.name, b.depth, b.width, "bram", nb)
+    return [placed[b.name] for b in bufs]
+
+
+def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
+    """On-chip bits the op's data occupies: its maps held on-chip, band/ping-pong halves, its weights."""
+    t = mapping.tiles[step.name]
+    ab, wb = mapping.act_bits, mapping.weight_bits
+    h, w, c = op.in_shape
+    ho, wo, co = op.out_shape
+    bits = 0
+    i_b, o_b, pp = _band_buffer_elems(step, t)
+    if op is step.first:
+        bits += (h * w * c if not t.in_dram else 2 * i_b) * ab
+    if op is step.last:
+        bits += (ho * wo * co if not t.out_dram else 2 * o_b) * ab
+    if step.fused:
+        bits += pp * ab  # each op of the pair is charged half of the two-half ping-pong
+    if op.kind != "pool":
+        if mapping.weights_in_dram and op is step.pw_op:
+            ch = weight_tile_channels(op, t.weight_tiles, mapping.cfg)[0]
+            bits += 2 * pw_dot(op) * ch * wb
+        else:
+            bits += op.weights * wb * (2 if mapping.weights_in_dram else 1)
+    return bits

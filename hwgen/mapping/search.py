@@ -1,0 +1,382 @@
+"""hwgen.mapping.plan.search"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwgen.errors import HwgenError
+from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
+from hwgen.hw.contract import (
+    BRAM36_SHAPES,
+    DW_DEPTH,
+    HANDOFF,
+    POOL_DEPTH,
+    PW_DEPTH,
+    URAM_SHAPE,
+    EngineConfig,
+    cdiv,
+    fused_schedule,
+)
+from hwgen.hw.resources import dsp_per_pe
+from hwgen.hw.schedule import run_schedule
+from hwgen.hw.steps import (
+    Step,
+    StepTiling,
+    bands_of,
+    dw_band_cycles,
+    pw_band_cycles,
+    pw_dot,
+    schedule_steps,
+    weight_words,
+)
+from hwgen.ir.ops import ComputeOp
+from hwgen.mapping.plan import (
+    Mapping,
+    _band_buffer_elems,
+    _fmap_flags,
+    _tensors,
+    _word,
+    dw_kernel,
+    format_split,
+    parse_split,
+    place_buffers,
+    plan_buffers,
+    tk_choices,
+)
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    board: Board
+    clock_mhz: float
+    act_bits: int
+    weight_bits: int
+    bpc: float
+    latency: int
+    weights_in_dram: bool | None
+    band_rows: int | None
+
+
+def _band_candidates(rows: int) -> list[int]:
+    c = {rows}
+    b = 1
+    while b < rows:
+        c.add(b)
+        b *= 2
+    return sorted(c)
+
+
+def _fused_time(step: Step, band: int, cfg: EngineConfig) -> int:
+    bands = bands_of(step, StepTiling(band))
+    dw = [dw_band_cycles(step, r, cfg) for r in bands]
+    pw = [pw_band_cycles(step, r, step.last.out_shape[2], cfg) for r in bands]
+    return fused_schedule(0, dw, pw)[0]
+
+
+def _best_onchip_band(step: Step, cfg: EngineConfig) -> int:
+    return min(_band_candidates(step.out_rows), key=lambda b: (_fused_time(step, b, cfg), b))
+
+
+def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx) -> int:
+    """Cycles of one step alone (its weight tiles, re-loaded per band, included when tiled)."""
+    tr = run_schedule([step], {step.name: tiling}, cfg, weights_in_dram=tiling.weight_tiles > 1, input_in_dram=False,
+                      act_bits=ctx.act_bits, weight_bits=ctx.weight_bits, bytes_per_cycle=ctx.bpc,
+                      latency=ctx.latency)
+    return tr.steps[0].done - tr.steps[0].ready
+
+
+def _weight_tiles(op: ComputeOp, cap_words: int, cfg: EngineConfig) -> int:
+    per_group = cdiv(pw_dot(op), cfg.tin)
+    groups = max(1, cap_words // per_group)
+    return cdiv(cdiv(op.out_shape[2], cfg.tout), groups)
+
+
+def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_limit: int, cap_words: int | None,
+             band_budget_bits: int | None, onchip_bands: dict[str, int],
+             times: dict[tuple[str, StepTiling], int]) -> Mapping:
+    """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
+    flags = _fmap_flags(steps, fmap_limit)
+    tiles: dict[str, StepTiling] = {}
+    word_bits = _word(cfg) * ctx.act_bits
+    for s, (ind, outd) in zip(steps, flags):
+        wt = _weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
+        if not s.bandable:
+            tiles[s.name] = StepTiling(s.out_rows, wt, ind, outd)
+        elif ctx.band_rows is not None:
+            tiles[s.name] = StepTiling(min(ctx.band_rows, s.out_rows) if s.fused or ind or outd else s.out_rows,
+                                       wt, ind, outd)
+        elif not (ind or outd or (s.fused and wt > 1)):
+            tiles[s.name] = StepTiling(onchip_bands[s.name] if s.fused else s.out_rows, wt, ind, outd)
+        elif band_budget_bits == 0:
+            tiles[s.name] = StepTiling(1, wt, ind, outd)
+        else:
+            best = None
+            for b in _band_candidates(s.out_rows):
+                t = StepTiling(b, wt, ind, outd)
+                need = sum(2 * cdiv(e, _word(cfg)) * word_bits for e in _band_buffer_elems(s, t))
+                if band_budget_bits is not None and need > band_budget_bits and b > 1:
+                    break  # band buffers grow with the band height
+                if (s.name, t) not in times:
+                    times[(s.name, t)] = _isolated_time(s, t, cfg, ctx)
+                key = (times[(s.name, t)], b)
+                if best is None or key < best[0]:
+                    best = (key, t)
+            assert best is not None
+            tiles[s.name] = best[1]
+    bufs = place_buffers(plan_buffers(steps, tiles, cfg, wdram, fmap_limit, ctx.act_bits, ctx.weight_bits),
+                         ctx.board)
+    return Mapping(cfg=cfg, band_rows={s.name: tiles[s.name].band_rows for s in steps if s.fused},
+                   weights_in_dram=wdram, fmaps_in_dram=any(a or b for a, b in flags), tiles=tiles, steps=steps,
+                   board=ctx.board, clock_mhz=ctx.clock_mhz, act_bits=ctx.act_bits, weight_bits=ctx.weight_bits,
+                   dram_bytes_per_cycle=ctx.bpc, dram_latency=ctx.latency, fmap_limit=fmap_limit, buffers=bufs)
+
+
+def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
+    """The first memory plan (in the order of the module docstring) whose buffers fit the board."""
+    onchip_bands = {s.name: _best_onchip_band(s, cfg) for s in steps if s.fused}
+    tensors = _tensors(steps)
+    all_onchip = max(tensors)
+    last: Mapping | None = None
+    times: dict[tuple[str, StepTiling], int] = {}
+    if ctx.weights_in_dram is not True:
+        last = _attempt(steps, cfg, ctx, False, all_onchip, None, None, onchip_bands, times)
+        if last.memory_fits or ctx.weights_in_dram is False:
+            return last
+    pw_ops = [s.pw_op for s in steps if s.pw_op is not None]
+    caps: list[int | None] = [None]
+    if pw_ops:
+        top = max(weight_words(op, cfg) for op in pw_ops)
+        floor_ = max(cdiv(pw_dot(op), cfg.tin) for op in pw_ops)
+        cap = top // 2
+        while cap >= floor_:
+            caps.append(cap)
+            cap //= 2
+        if caps[-1] != floor_:
+            caps.append(floor_)
+    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    band_bufs = ("in_band", "out_band", "dw_pw_pingpong")
+    for limit in sorted(set(tensors), reverse=True) + [0]:
+        for cap in caps:
+            # One-row bands need the least memory: if they do not fit, no band height will.
+            last = _attempt(steps, cfg, ctx, True, limit, cap, 0, onchip_bands, times)
+            if not last.memory_fits:
+                continue
+            fixed = sum(b.blocks * (288 if b.memory == "uram" else 36) * 1024 for b in last.buffers
+                        if b.name not in band_bufs)
+            budget = (capacity - fixed) // len(band_bufs)
+            while budget > 0:
+                m = _attempt(steps, cfg, ctx, True, limit, cap, budget, onchip_bands, times)
+                if m.memory_fits:
+                    return m
+                budget //= 2
+            return last
+    assert last is not None
+    return last
+
+
+def _breakpoints(sizes: set[int], limit: int) -> np.ndarray:
+    """Parallelisms t <= limit at which ceil(X/t) drops for some X in ``sizes``.
+
+    Any other t is no faster than the breakpoint below it and costs more PEs and
+    wider memories, so only breakpoints need to be searched.
+    """
+    out = {1}
+    for x in sizes:
+        out.update(t for t in {-(-x // q) for q in range(1, x + 1)} if t <= limit)
+    return np.array(sorted(out), dtype=np.int64)
+
+
+def _candidates(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
+    """All splits (tin, tout, tc, tk) with tin*tout + tc*tk <= pe, each factor a breakpoint."""
+    ins = {pw_dot(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
+    ins |= {op.in_shape[2] for s in steps for op in s.ops if op.kind == "pool"}
+    outs = {op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
+    chans = {op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"} or {1}
+    tin = _breakpoints(ins or {1}, pe - 1)
+    tout = _breakpoints(outs or {1}, pe - 1)
+    tc = _breakpoints(chans, pe - 1)
+    a, b = np.meshgrid(tin, tout, indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    keep = a * b <= pe - 1
+    a, b = a[keep], b[keep]
+    parts = []
+    for tk in tks:
+        n = np.searchsorted(tc, (pe - a * b) // tk, side="right")  # tc values that fit beside each PW array
+        rows = np.repeat(np.arange(len(a)), n)
+        idx = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        parts.append(np.stack([a[rows], b[rows], tc[idx], np.full(len(rows), tk)], axis=1))
+    return np.concatenate(parts)
+
+
+def _dram_floor(steps: list[Step], ctx: _Ctx) -> list[int]:
+    """Per step, the cycles its feature-map transfers need in any plan that fits the board.
+
+    Two feature-map buffers of the largest on-chip map must fit the board's block RAM
+    bits, so maps above that size live in DRAM in every fitting plan; a step's map
+    transfers happen between its start and its end on one serial channel.
+    """
+    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    limit = capacity // (2 * ctx.act_bits)
+    t = _tensors(steps)
+    floors = []
+    for i, (ind, outd) in enumerate(_fmap_flags(steps, limit)):
+        moved = (t[i] if ind else 0) + (t[i + 1] if outd else 0)
+        floors.append(int(moved * ctx.act_bits / 8 / ctx.bpc) if moved else 0)
+    return floors
+
+
+def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
+    """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan)."""
+    tin, tout, tc, tk = (cand[:, i] for i in range(4))
+    floors = floors or [0] * len(steps)
+
+    def cd(a: int, b: np.ndarray) -> np.ndarray:
+        return -(-a // b)
+
+    h, w, _ = steps[0].first.in_shape
+    oh, ow, oc = steps[-1].last.out_shape
+    total = np.full(len(cand), h * w + HANDOFF + oh * ow * oc, dtype=np.int64)
+    for s, floor in zip(steps, floors):
+        total += HANDOFF
+        last = s.last
+        if last.kind == "pool":
+            total += np.maximum(last.in_shape[0] * last.in_shape[1] * cd(last.in_shape[2], tin) + POOL_DEPTH, floor)
+            continue
+        if last.kind in ("conv", "pw", "fc"):
+            px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
+            pw_row = last.out_shape[1] * cd(last.out_shape[2], tout) * cd(pw_dot(last), tin)
+            pw_all = px * cd(last.out_shape[2], tout) * cd(pw_dot(last), tin)
+        dw = s.dw_op
+        if dw is not None:
+            dw_row = dw.out_shape[1] * cd(dw.out_shape[2], tc) * cd(dw.kernel ** 2, tk)
+            dw_all = dw.out_shape[0] * dw_row
+        if s.fused:
+            step = np.maximum(dw_row + DW_DEPTH + HANDOFF + pw_all + PW_DEPTH,
+                              dw_all + DW_DEPTH + HANDOFF + pw_row + PW_DEPTH)
+        elif last.kind == "dw":
+            step = dw_all + DW_DEPTH
+        else:
+            step = pw_all + PW_DEPTH
+        total += np.maximum(step, floor)
+    return total
+
+
+def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOARD, act_bits: int = 8,
+                weight_bits: int = 8, *, clock_mhz: float | None = None, dram_gbps: float | None = None,
+                split: EngineConfig | str | None = None, weights_in_dram: bool | None = None,
+                band_rows: int | None = None) -> Mapping:
+    """Choose the PE split and tiling of ``ops`` that minimise simulated latency on ``board``.
+
+    ``split`` forces the engine configuration; ``weights_in_dram`` forces (True/False)
+    the weight placement; ``band_rows`` forces the row-band height of every fused pair.
+    """
+    if not ops:
+        raise HwgenError("the network has no compute ops")
+    if pe < 2:
+        raise HwgenError(f"--pe must be >= 2 (one PE for each of the PW and DW engines), got {pe}")
+    for name, bits in (("act-bits", act_bits), ("weight-bits", weight_bits)):
+        if not 2 <= bits <= 32:
+            raise HwgenError(f"--{name} must be in 2..32, got {bits}")
+    b = get_board(board) if isinstance(board, str) else board
+    clock = b.clock_mhz if clock_mhz is None else clock_mhz
+    if clock <= 0:
+        raise HwgenError(f"--clock-mhz must be > 0, got {clock}")
+    if dram_gbps is not None and dram_gbps <= 0:
+        raise HwgenError(f"--dram-gbps must be > 0, got {dram_gbps}")
+    if band_rows is not None and band_rows < 1:
+        raise HwgenError(f"band rows must be >= 1, got {band_rows}")
+    steps = schedule_steps(ops)
+    tks = tk_choices(steps)
+    ctx = _Ctx(b, clock, act_bits, weight_bits, b.dram_bytes_per_cycle(clock, dram_gbps),
+               b.dram_latency_cycles(clock), weights_in_dram, band_rows)
+    if split is not None:
+        cfg = parse_split(split) if isinstance(split, str) else split
+        if cfg.pe > pe:
+            raise HwgenError(f"--split {format_split(cfg)} uses {cfg.pe} PEs, more than --pe {pe}")
+        if cfg.tk not in tks:
+            raise HwgenError(f"--split {format_split(cfg)}: tk must be one of {tks} for kernel {dw_kernel(steps)}")
+        m = plan_memory(steps, cfg, ctx)
+        m.pe_budget = pe
+        return m
+    # More PEs than DSPs cannot be built: search within the DSP budget (so more PEs are never slower).
+    m = _search(steps, min(pe, max(2, b.dsp // dsp_per_pe(act_bits, weight_bits))), tks, ctx)
+    m.pe_budget = pe
+    return m
+
+
+_MAX_UNFIT_TRIES = 16
+
+#: Exact simulations per search at most (reached only when DRAM-bound: many splits then have equal bounds).
+_MAX_EXACT = 48
+
+
+def _min_blocks(depth: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(BRAM36, URAM) blocks of depth x width memories, vectorised hw.bram36_blocks / hw.uram_blocks."""
+    bram = np.min([-(-width // w) * -(-depth // d) for d, w in BRAM36_SHAPES], axis=0)
+    return bram, -(-width // URAM_SHAPE[1]) * -(-depth // URAM_SHAPE[0])
+
+
+def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
+    """Whether each split's smallest buffers fit the board (a URAM counted as 8 BRAM36).
+
+    Smallest: weight double buffers of one tout group per tile, one-row band and
+    ping-pong buffers, biases; maps too large for any plan are streamed.
+    """
+    tin, tout, tc, tk = (cand[:, i] for i in range(4))
+    ab, wb = ctx.act_bits, ctx.weight_bits
+    word = np.maximum(tin, tc)
+    blocks = np.zeros(len(cand), dtype=np.int64)
+
+    def add(depth: np.ndarray, width: np.ndarray) -> None:
+        nonlocal blocks
+        b, u = _min_blocks(depth, width)
+        blocks = blocks + np.minimum(b, 8 * u if ctx.board.uram else b)
+
+    ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]
+    if ins:
+        add(2 * np.max([-(-m // tin) for m in ins], axis=0), tin * tout * wb)
+    dws = [(s.dw_op.out_shape[2], s.dw_op.kernel ** 2) for s in steps if s.dw_op is not None]
+    if dws:
+        add(2 * np.max([-(-c // tc) * -(-kk // tk) for c, kk in dws], axis=0), tc * tk * wb)
+    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    flags = _fmap_flags(steps, capacity // (2 * ab))
+    halves = [0, 0, 0]
+    for s, (ind, outd) in zip(steps, flags):
+        one_row = _band_buffer_elems(s, StepTiling(1, 1, ind, outd))
+        halves = [max(a, b) for a, b in zip(halves, one_row)]
+    for elems in halves:
+        if elems:
+            add(2 * -(-elems // word), word * ab)
+    nbias = sum(op.out_shape[2] for s in steps for op in s.ops if op.kind != "pool")
+    add(np.full(len(cand), nbias), np.full(len(cand), ab + wb))
+    return blocks <= ctx.board.bram36 + 8 * ctx.board.uram
+
+
+def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
+    cand = _candidates(steps, pe, tks)
+    lb = _lower_bounds(steps, cand, _dram_floor(steps, ctx))
+    # Splits whose smallest buffers overflow the board go last.
+    lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)
+    # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).
+    order = np.lexsort((cand[:, 3], cand[:, 1], cand[:, 0], -cand[:, 2], lb))
+    best: tuple[tuple[int, int], Mapping] | None = None
+    fitted: set[tuple[int, int, int]] = set()
+    n = 0
+    for idx in order:
+        # Stop when no remaining split can beat the best; while nothing fits the board, look a little further.
+        if best is not None and ((lb[idx] >= best[0][1] and (best[0][0] == 0 or n >= _MAX_UNFIT_TRIES))
+                                 or n >= _MAX_EXACT):
+            break
+        tin, tout, tc, tk = (int(x) for x in cand[idx])
+        if (tin, tout, tk) in fitted:
+            continue  # a wider DW engine with this PW array already fits and is never slower
+        n += 1
+        m = plan_memory(steps, EngineConfig(tin, tout, tc, tk), ctx)
+        if m.memory_fits:
+            fitted.add((tin, tout, tk))
+        key = (0 if m.memory_fits else 1, m.trace().total_cycles)
+        if best is None or key < best[0]:
+            best = (key, m)
+    assert best is not None
+    return best[1]

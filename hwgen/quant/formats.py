@@ -1,0 +1,63 @@
+"""hwgen.quant.quantize.formats"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hwgen.errors import HwgenError
+from hwgen.numerics.fixed import FixedFormat, dequantize, quantize_array
+
+#: Accepted total widths for --weight-bits / --act-bits (ap_fixed supports more; 32 keeps products in int64).
+MIN_BITS, MAX_BITS = 2, 32
+
+#: The golden model computes in int64: accumulators (and shifted accumulators) must fit in 62 bits.
+MAX_ACC_BITS = 62
+
+#: Extra integer bits of calibrated activations over the observed range (capped at 6.0 for ReLU6 outputs).
+ACT_HEADROOM_BITS = 1
+
+#: Weight formats may clip up to this many integer bits below the max-|w| range (see weight_format).
+WEIGHT_CLIP_BITS = 2
+
+
+def check_bits(name: str, value: object) -> int:
+    """Validate a total width (weight_bits / act_bits); the message names the CLI flag too."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not MIN_BITS <= value <= MAX_BITS:
+        flag = "--" + name.replace("_", "-")
+        raise HwgenError(f"{name} ({flag}) must be an integer in {MIN_BITS}..{MAX_BITS}, got {value!r}")
+    return int(value)
+
+
+def int_bits(max_abs: float) -> int:
+    """Integer bits (sign included) of the smallest ap_fixed range holding +-max_abs: max_abs < 2**(I-1)."""
+    if not max_abs > 0:
+        return 1
+    return math.floor(math.log2(max_abs)) + 2
+
+
+def calibrated_format(width: int, max_abs: float) -> FixedFormat:
+    """``width`` bits with integer bits for ``max_abs``, capped at ``width`` (frac >= 0; larger values saturate)."""
+    return FixedFormat(width, width - min(int_bits(max_abs), width))
+
+
+def weight_format(w: np.ndarray, width: int) -> FixedFormat:
+    """Weight format with the least squared error: the max-|w| range or up to WEIGHT_CLIP_BITS fewer
+    integer bits (clipping rare outliers buys resolution for all other weights; clipped weights are counted)."""
+    widest = calibrated_format(width, float(np.abs(w).max()))
+    best, best_err = widest, math.inf
+    for frac in range(widest.frac, widest.frac + WEIGHT_CLIP_BITS + 1):
+        fmt = FixedFormat(width, frac)
+        err = float(np.sum((dequantize(quantize_array(w, fmt)[0], fmt) - w) ** 2))
+        if err < best_err:
+            best, best_err = fmt, err
+    return best
+
+
+def make_format(width: int, integer: int, what: str) -> FixedFormat:
+    """ap_fixed<width, integer> after validation (integer bits may not exceed the width)."""
+    if not MIN_BITS <= width <= MAX_BITS:
+        raise HwgenError(f"{what}: width {width} outside {MIN_BITS}..{MAX_BITS}")
+    if integer > width:
+        raise HwgenError(f"{what}: ap_fixed<{width},{integer}> has more integer bits than total bits")
+    return FixedFormat(width, width - integer)

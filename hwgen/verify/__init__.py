@@ -1,0 +1,1 @@
+"""Verification runners: C-simulation (g++), cocotb RTL simulation, Yosys synthesis."""
