@@ -30,5 +30,5 @@ def test_dram_weights_throttled(tmp_path, period):
     out = cosim(f"tiny_dsc_dram_1beat_per_{period}", get_model("tiny_dsc"), tmp_path, pe=32, weights_in_dram=True,
                 dram_gbps=gbps, split=cfg_split)
     assert out.summary["dram_bytes_per_cycle"] == beat_bytes / period
-    assert out.results["cycles"] > out.summary["predicted_cycles"]  # the loads did stall the on-chip schedule
-    assert_exact(out, onchip=False)
+    assert sum(x.stall_dram for x in out.estimate.layers) > 0  # the loads did stall the schedule
+    assert_exact(out)

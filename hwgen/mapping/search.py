@@ -16,7 +16,12 @@ from hwgen.hw.contract import (
     URAM_SHAPE,
     EngineConfig,
     cdiv,
+    dw_iterations,
+    fused_cycles_bound,
     fused_schedule,
+    pool_iterations,
+    pw_iterations,
+    tile_cycles,
 )
 from hwgen.hw.resources import dsp_per_pe
 from hwgen.hw.schedule import run_schedule
@@ -227,13 +232,13 @@ def _dram_floor(steps: list[Step], ctx: _Ctx) -> list[int]:
 
 
 def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
-    """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan)."""
-    tin, tout, tc, tk = (cand[:, i] for i in range(4))
+    """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan).
+
+    The contract's formulas evaluated on arrays of lane counts: lone ops as one tile, fused pairs by
+    ``fused_cycles_bound``, each step at least its DRAM floor, plus the input/output beats and HANDOFFs.
+    """
+    lanes = _CandidateLanes(*(cand[:, i] for i in range(4)))
     floors = floors or [0] * len(steps)
-
-    def cd(a: int, b: np.ndarray) -> np.ndarray:
-        return -(-a // b)
-
     h, w, _ = steps[0].first.in_shape
     oh, ow, oc = steps[-1].last.out_shape
     total = np.full(len(cand), h * w + HANDOFF + oh * ow * oc, dtype=np.int64)
@@ -241,25 +246,34 @@ def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None 
         total += HANDOFF
         last = s.last
         if last.kind == "pool":
-            total += np.maximum(last.in_shape[0] * last.in_shape[1] * cd(last.in_shape[2], tin) + POOL_DEPTH, floor)
-            continue
-        if last.kind in ("conv", "pw", "fc"):
-            px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
-            pw_row = last.out_shape[1] * cd(last.out_shape[2], tout) * cd(pw_dot(last), tin)
-            pw_all = px * cd(last.out_shape[2], tout) * cd(pw_dot(last), tin)
-        dw = s.dw_op
-        if dw is not None:
-            dw_row = dw.out_shape[1] * cd(dw.out_shape[2], tc) * cd(dw.kernel ** 2, tk)
-            dw_all = dw.out_shape[0] * dw_row
-        if s.fused:
-            step = np.maximum(dw_row + DW_DEPTH + HANDOFF + pw_all + PW_DEPTH,
-                              dw_all + DW_DEPTH + HANDOFF + pw_row + PW_DEPTH)
+            step = tile_cycles(pool_iterations(last.in_shape[0] * last.in_shape[1], last.in_shape[2], lanes),
+                               POOL_DEPTH)
+        elif s.fused:
+            dw = s.dw_op
+            row, rows = dw.out_shape[1], dw.out_shape[0] * dw.out_shape[1]
+            step = fused_cycles_bound(
+                tile_cycles(dw_iterations(row, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
+                tile_cycles(dw_iterations(rows, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
+                tile_cycles(pw_iterations(row, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH),
+                tile_cycles(pw_iterations(rows, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH))
         elif last.kind == "dw":
-            step = dw_all + DW_DEPTH
+            step = tile_cycles(dw_iterations(last.out_shape[0] * last.out_shape[1], last.out_shape[2], last.kernel,
+                                             lanes), DW_DEPTH)
         else:
-            step = pw_all + PW_DEPTH
+            px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
+            step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH)
         total += np.maximum(step, floor)
     return total
+
+
+@dataclass(frozen=True)
+class _CandidateLanes:
+    """Lane counts of many candidate splits at once (numpy arrays), for the contract's formulas."""
+
+    tin: np.ndarray
+    tout: np.ndarray
+    tc: np.ndarray
+    tk: np.ndarray
 
 
 def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOARD, act_bits: int = 8,

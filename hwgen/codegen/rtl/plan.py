@@ -14,13 +14,11 @@ from typing import Any, Sequence
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (
     DW_DEPTH,
-    HANDOFF,
     POOL_DEPTH,
     PW_DEPTH,
     EngineConfig,
     cdiv,
     dw_iterations,
-    fused_schedule,
     max_burst_beats,
     pool_iterations,
     pw_iterations,
@@ -390,13 +388,10 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
 
     cur = BUF_IN
     nxt_buf = BUF_A
-    t = h0 * w0  # input beats
-    layer_cycles: list[tuple[str, int]] = [("input", h0 * w0)]
     step_first_words: list[tuple[int, int]] = []  # (pw words, dw words) before each step
     for st in steps:
         step_first_words.append((len(pw_w), len(dw_w)))
         out_buf = nxt_buf
-        start = t + HANDOFF
         if st.kind == STEP_FUSED:
             qd, qp = by_name[st.ops[0]], by_name[st.ops[1]]
             di = add_dw(qd, cur, BUF_BAND)
@@ -406,27 +401,21 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
             buffers[BUF_BAND].readers.add("pw")
             wo = qd.op.out_shape[1]
             row0 = 0
-            dcs, pcs = [], []
             for b, rows in enumerate(row_bands(qd.op.out_shape[0], band_rows[qd.op.name])):
                 half = (b % 2) * half_depth
                 dt = dw_tile(di, row0, rows, half)
                 pt = pw_tile(pi, rows, half, row0 * wo)
                 dw_tiles.append(dt)
                 pw_tiles.append(pt)
-                dcs.append(dt.cycles)
-                pcs.append(pt.cycles)
                 row0 += rows
-            end = fused_schedule(start, dcs, pcs)[0]
         elif st.kind == STEP_PW:
             pi = add_pw(by_name[st.ops[0]], cur, out_buf)
             tl = pw_tile(pi, by_name[st.ops[0]].op.out_shape[0], 0, 0)
             pw_tiles.append(tl)
-            end = start + tl.cycles
         elif st.kind == STEP_DW:
             di = add_dw(by_name[st.ops[0]], cur, out_buf)
             tl = dw_tile(di, 0, by_name[st.ops[0]].op.out_shape[0], 0)
             dw_tiles.append(tl)
-            end = start + tl.cycles
         else:
             q = by_name[st.ops[0]]
             hi, wi, c = q.op.in_shape
@@ -438,9 +427,6 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
             it = pool_iterations(hi * wi, c, cfg)
             pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH)))
             pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
-            end = start + pool_tiles[-1].cycles
-        layer_cycles.append(("+".join(st.ops), end - t))
-        t = end
         cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
 
     step_first_words.append((len(pw_w), len(dw_w)))
@@ -472,8 +458,14 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
     last = qops[-1]
     ho, wo, n = last.op.out_shape
     buffers[cur].readers.add("out")
-    layer_cycles.append(("output", HANDOFF + ho * wo * n))
-    predicted = t + HANDOFF + ho * wo * n
+    # Cycles come from the one schedule model (hwgen.hw.schedule via the mapping), never re-derived here.
+    trace = mapping.trace([q.op for q in qops])
+    layer_cycles = [("input", trace.input_done)]
+    prev = trace.input_done
+    for st in trace.steps:
+        layer_cycles.append(("+".join(op.name for op in st.step.ops), st.done - prev))
+        prev = st.done
+    layer_cycles.append(("output", trace.total_cycles - prev))
     for b in buffers:
         ports = 1
         if "pw" in b.readers:
@@ -493,7 +485,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
         dw_table=dw_table, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
         left_shift=left_shift, pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
-        predicted_cycles=predicted, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
+        predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(getattr(mapping, "dram_bytes_per_cycle", 0.0)) if dram else 0.0,
         dram_latency=int(getattr(mapping, "dram_latency", 0)) if dram else 0)
