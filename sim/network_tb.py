@@ -129,4 +129,4 @@ async def inference(dut) -> None:
     assert results["timeout"] is None, results["timeout"]
     assert results["mismatches"] == 0, f"{results['mismatches']} output mismatches (first at {mism[:1]})"
     assert results["mismatches_backpressure"] == 0, f"{results['mismatches_backpressure']} mismatches with back-pressure"
-    assert not any(results.get("batch_mismatches", [])), f"batch mismatches per image: {results['batch_mismatches']}"
+    assert not any(results.get("batch_mismatches", [])), f"mismatches per batch image: {results['batch_mismatches']}"

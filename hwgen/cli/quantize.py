@@ -63,15 +63,15 @@ def _finite(obj: object) -> object:
 @click.option("--data", type=click.Path(dir_okay=False), default=None,
               help="Labelled .npz (x: N,H,W,C images; y: labels; optional calib): evaluate on it, calibrate on "
                    "its calib images (else its first --calib test images).")
-@click.option("--calib", default=DEFAULT_CALIB, show_default=True, type=int,
-              help="Calibration images (seeded uniform [-1, 1) without --data).")
+@click.option("--calib", default=None, type=int,
+              help=f"Calibration images [default: {DEFAULT_CALIB} seeded uniform [-1, 1), or all of --data's calib].")
 @click.option("--batch", default=None, type=int, help="Evaluation images [default: all of --data, else 64 seeded].")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of weights and images.")
 @click.option("--no-bias-correction", is_flag=True, help="Keep the folded float bias (no calibration correction).")
 @format_option
 def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, weight_bits: int,
-                 act_bits: int, data: str | None, calib: int, batch: int | None, seed: int, no_bias_correction: bool,
-                 fmt: str) -> None:
+                 act_bits: int, data: str | None, calib: int | None, batch: int | None, seed: int,
+                 no_bias_correction: bool, fmt: str) -> None:
     """Quantize MODEL and report per-layer formats, SQNR, errors, saturations, top-1 agreement (and accuracy)."""
     check_bits("weight_bits", weight_bits)
     check_bits("act_bits", act_bits)
@@ -80,11 +80,11 @@ def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_
     graph = load_model(model, alpha, resolution, variant, input_shape)
     labels = None
     if data is None:
-        calib_x = calibration_inputs(graph, calib, seed)
+        calib_x = calibration_inputs(graph, DEFAULT_CALIB if calib is None else calib, seed)
         images = random_images(graph.input_shape, batch or 64, seed, STREAM_EVAL)
     else:
         ds = load_dataset(data, graph.input_shape)
-        calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib]
+        calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib or DEFAULT_CALIB]
         images, labels = ds.x[:batch], ds.y[:batch]
     qgraph = quantize(graph, weight_bits, act_bits, calib_x, seed, bias_correction=not no_bias_correction)
     print_report(accuracy_report(qgraph, images, labels), fmt)

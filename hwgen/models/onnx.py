@@ -18,8 +18,8 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.ir.graph import Graph
-from hwgen.ir.layers import (BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, Layer, Pads, PointwiseConv2D,
-                     ReLU, ReLU6, Shape, Softmax, same_padding)
+from hwgen.ir.layers import (BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, Layer, Pads,
+                             PointwiseConv2D, ReLU, ReLU6, Shape, Softmax, same_padding)
 from hwgen.numerics.float_model import FloatWeights
 
 #: Op types that become IR layers or vanish (layout no-ops); listed in error messages.

@@ -35,7 +35,8 @@ def load_dataset(path: str | Path, shape: Shape) -> Dataset:
         raise HwgenError(f"data file {str(p)!r} is not a readable .npz ({e})") from None
     for key in ("x", "y"):
         if key not in arrays:
-            raise HwgenError(f"data file {str(p)!r} has no array {key!r} (needs x: (N, H, W, C) images, y: (N,) labels)")
+            raise HwgenError(f"data file {str(p)!r} has no array {key!r} (needs x: (N, H, W, C) images, "
+                             "y: (N,) labels)")
     x, y = arrays["x"], arrays["y"]
     want = tuple(shape)
     if x.ndim != 4 or x.shape[1:] != want or not len(x):
