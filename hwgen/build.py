@@ -26,7 +26,7 @@ from hwgen.mapping.plan import Mapping
 from hwgen.mapping.search import map_network
 from hwgen.models import load_model
 from hwgen.numerics.float_model import FloatWeights
-from hwgen.quant.formats import check_bits
+from hwgen.quant.formats import WEIGHT_SCALES, check_bits
 from hwgen.quant.golden import GoldenResult, quantize_input, run_fixed
 from hwgen.quant.qgraph import QuantGraph
 from hwgen.quant.quantize import quantize
@@ -52,12 +52,15 @@ class HwConfig:
     split: str | EngineConfig | None = None
     weights: str = "auto"
     band_rows: int | None = None
+    weight_scale: str = "per-layer"  # or "per-channel": a fractional-bit shift per output channel
 
     def __post_init__(self) -> None:
         check_bits("act_bits", self.act_bits)
         check_bits("weight_bits", self.weight_bits)
         if self.weights not in WEIGHT_PLACEMENT:
             raise HwgenError(f"weights must be one of {', '.join(WEIGHT_PLACEMENT)}, got {self.weights!r}")
+        if self.weight_scale not in WEIGHT_SCALES:
+            raise HwgenError(f"weight_scale must be one of {', '.join(WEIGHT_SCALES)}, got {self.weight_scale!r}")
 
     def map(self, ops: list[ComputeOp]) -> Mapping:
         pe = self.split.pe if isinstance(self.split, EngineConfig) else self.pe
@@ -88,7 +91,8 @@ class Design:
     @cached_property
     def qgraph(self) -> QuantGraph:
         return quantize(self.graph, self.config.weight_bits, self.config.act_bits, calib_inputs=self.calib_inputs,
-                        seed=self.seed, weights=self.weights, formats=self.formats)
+                        seed=self.seed, weights=self.weights, formats=self.formats,
+                        weight_scale=self.config.weight_scale)
 
     def estimate(self) -> Estimate:
         return simulate(self.ops, self.mapping, self.graph.name)

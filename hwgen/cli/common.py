@@ -23,6 +23,7 @@ from hwgen.models import load_model as load_any_model
 from hwgen.models.zoo import VARIANTS
 from hwgen.quant.calibration import DEFAULT_CALIB
 from hwgen.quant.data import Dataset, load_dataset
+from hwgen.quant.formats import WEIGHT_SCALES
 from hwgen.quant.golden import quantize_input, random_input
 
 FORMATS = ("table", "json", "csv")
@@ -41,6 +42,11 @@ def model_options(f: Callable) -> Callable:
     return f
 
 
+#: --weight-scale, shared by the accelerator commands and `hwgen quantize`.
+WEIGHT_SCALE_OPTION = click.option("--weight-scale", default="per-layer", show_default=True,
+                                   type=click.Choice(WEIGHT_SCALES),
+                                   help="Weight formats: one per layer, or a fractional-bit shift per output channel.")
+
 _HARDWARE_OPTIONS = (
     click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over all engines."),
     click.option("--board", default=DEFAULT_BOARD, show_default=True, type=click.Choice(sorted(BOARDS)),
@@ -53,6 +59,7 @@ _HARDWARE_OPTIONS = (
     click.option("--weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHT_PLACEMENT)),
                  help="Where weights live (auto: on-chip when everything fits)."),
     click.option("--band-rows", type=int, default=None, help="Force the row-band height of every fused DW->PW pair."),
+    WEIGHT_SCALE_OPTION,
 )
 
 

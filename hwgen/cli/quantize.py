@@ -7,7 +7,8 @@ import click
 from rich.console import Console
 
 from hwgen.cli.common import console as make_console
-from hwgen.cli.common import format_option, load_model, model_options, print_csv, print_json, print_table
+from hwgen.cli.common import (WEIGHT_SCALE_OPTION, format_option, load_model, model_options, print_csv, print_json,
+                              print_table)
 from hwgen.quant.accuracy import AccuracyReport, accuracy_report
 from hwgen.quant.calibration import DEFAULT_CALIB, STREAM_EVAL, calibration_inputs, random_images
 from hwgen.quant.data import load_dataset
@@ -68,10 +69,11 @@ def _finite(obj: object) -> object:
 @click.option("--batch", default=None, type=int, help="Evaluation images [default: all of --data, else 64 seeded].")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of weights and images.")
 @click.option("--no-bias-correction", is_flag=True, help="Keep the folded float bias (no calibration correction).")
+@WEIGHT_SCALE_OPTION
 @format_option
 def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, weight_bits: int,
                  act_bits: int, data: str | None, calib: int | None, batch: int | None, seed: int,
-                 no_bias_correction: bool, fmt: str) -> None:
+                 no_bias_correction: bool, weight_scale: str, fmt: str) -> None:
     """Quantize MODEL and report per-layer formats, SQNR, errors, saturations, top-1 agreement (and accuracy)."""
     check_bits("weight_bits", weight_bits)
     check_bits("act_bits", act_bits)
@@ -86,7 +88,8 @@ def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_
         ds = load_dataset(data, graph.input_shape)
         calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib or DEFAULT_CALIB]
         images, labels = ds.x[:batch], ds.y[:batch]
-    qgraph = quantize(graph, weight_bits, act_bits, calib_x, seed, bias_correction=not no_bias_correction)
+    qgraph = quantize(graph, weight_bits, act_bits, calib_x, seed, bias_correction=not no_bias_correction,
+                      weight_scale=weight_scale)
     print_report(accuracy_report(qgraph, images, labels), fmt)
 
 

@@ -10,7 +10,7 @@ from hwgen.errors import HwgenError
 from hwgen.numerics.fixed import dequantize
 from hwgen.numerics.float_model import run_ops
 from hwgen.quant.golden import quantize_input, run_fixed
-from hwgen.quant.qgraph import QuantGraph
+from hwgen.quant.qgraph import QuantGraph, QuantOp
 
 
 @dataclass
@@ -72,6 +72,15 @@ def _sqnr_db(signal: float, noise: float) -> float:
     return 10 * math.log10(signal / noise) if signal > 0 else -math.inf
 
 
+def _weight_format(q: QuantOp) -> str | None:
+    """'ap_fixed<8,2>', or with per-channel formats the range over channels: 'ap_fixed<8,2..-1>'."""
+    if q.w_fmt is None:
+        return None
+    if q.channel_shift is None or not q.channel_shift.any():
+        return q.w_fmt.ctype(False)
+    return f"ap_fixed<{q.w_fmt.width},{q.w_fmt.integer}..{q.w_fmt.integer - int(q.channel_shift.max())}>"
+
+
 def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray, labels: np.ndarray | None = None) -> AccuracyReport:
     """Compare the golden model with the float model on float images ``inputs`` (N, H, W, C).
 
@@ -108,7 +117,7 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray, labels: np.ndarray |
         if labels is not None:
             float_correct += int(np.argmax(ref[-1]) == labels[n])
             fixed_correct += int(np.argmax(fixed.logits) == labels[n])
-    layers = [LayerAccuracy(q.name, q.op.kind, q.in_fmt.ctype(False), q.w_fmt.ctype(False) if q.w_fmt else None,
+    layers = [LayerAccuracy(q.name, q.op.kind, q.in_fmt.ctype(False), _weight_format(q),
                             q.out_fmt.ctype(False), q.bias_bits, q.acc_bits, q.shift,
                             _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), int(clipped[i]),
                             q.weight_saturations)

@@ -82,12 +82,12 @@ def accumulate(qop: "QuantOp", x: np.ndarray) -> np.ndarray:
 
 def run_op_fixed(qop: "QuantOp", x: np.ndarray) -> tuple[np.ndarray, int]:
     """One op on int64 codes in ``qop.in_fmt``: (output codes in ``qop.out_fmt``, saturation events)."""
-    return requantize(accumulate(qop, x), qop.shift, qop.out_fmt, qop.op.relu6, qop.op.relu)
+    return requantize(accumulate(qop, x), qop.shifts, qop.out_fmt, qop.op.relu6, qop.op.relu)
 
 
 def clipped_count(qop: "QuantOp", acc: np.ndarray, out: np.ndarray) -> int:
     """Outputs that differ from an unbounded format's: saturation that the ReLU6 clamp did not hide."""
-    ideal = round_shift(acc, qop.shift)
+    ideal = round_shift(acc, qop.shifts)
     if qop.op.relu6:
         frac = qop.out_fmt.frac
         ideal = np.clip(ideal, 0, 6 << frac if frac >= 0 else 6 >> -frac)  # relu6_max without the format cap
@@ -109,7 +109,7 @@ def run_fixed(qgraph: "QuantGraph", x: np.ndarray) -> GoldenResult:
     outputs, saturations, clipped = [], {}, {}
     for qop in qgraph.ops:
         acc = accumulate(qop, cur)
-        cur, saturations[qop.name] = requantize(acc, qop.shift, qop.out_fmt, qop.op.relu6, qop.op.relu)
+        cur, saturations[qop.name] = requantize(acc, qop.shifts, qop.out_fmt, qop.op.relu6, qop.op.relu)
         clipped[qop.name] = clipped_count(qop, acc, cur)
         outputs.append(cur)
     return GoldenResult([q.op.name for q in qgraph.ops], outputs, saturations, clipped)
