@@ -110,4 +110,4 @@ def test_rtl_cosim_8_real_digits_bit_exact_cycles_equal_estimate(tmp_path: Path)
     assert c.returncode == 0, c.stdout + c.stderr
     report = json.loads(c.stdout)
     assert report["outputs_match"] and report["images"] == 8 and report["batch_mismatches"] == [0] * 7
-    assert report["measured_cycles"] == report["predicted_cycles"] == est["total_cycles"]
+    assert report["measured_cycles"] == report["predicted_cycles"] == est["total"]["cycles"]

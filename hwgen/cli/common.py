@@ -95,7 +95,7 @@ def prepare_design(model: str, alpha: float, resolution: int, variant: str, inpu
     return build(graph, hw, seed=seed, calib_inputs=calib), ds
 
 
-def test_inputs(design: Design, ds: Dataset | None, images: int, seed: int) -> np.ndarray:
+def vector_inputs(design: Design, ds: Dataset | None, images: int, seed: int) -> np.ndarray:
     """Input codes (N, H, W, C) of the test vectors: the first ``images`` of ``ds``, else seeded random images."""
     if ds is None:
         return np.stack([random_input(design.qgraph, seed + i) for i in range(images)])

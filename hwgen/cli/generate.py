@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import console, hardware_options, model_options, output_options, prepare_design, test_inputs
+from hwgen.cli.common import console, hardware_options, model_options, output_options, prepare_design, vector_inputs
 from hwgen.cli.quantize import print_report
 from hwgen.mapping.plan import format_split
 from hwgen.quant.accuracy import accuracy_report
@@ -28,7 +28,7 @@ def generate(model: str, alpha: float, resolution: int, variant: str, input_shap
     design, ds = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data,
                                 images)
     graph, mapping, qgraph = design.graph, design.mapping, design.qgraph
-    inputs = test_inputs(design, ds, images, seed) if ds is not None or images > 1 else None
+    inputs = vector_inputs(design, ds, images, seed) if ds is not None or images > 1 else None
     project = design.write_hls(outdir, force=force, inputs=inputs)
     out = console()
     if ds is None:

@@ -15,7 +15,7 @@ from hwgen.cli.common import (
     output_options,
     prepare_design,
     print_json,
-    test_inputs,
+    vector_inputs,
 )
 from hwgen.errors import HwgenError
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
@@ -33,7 +33,7 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: st
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
     design, ds = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data,
                                 images)
-    xs = test_inputs(design, ds, images, seed)
+    xs = vector_inputs(design, ds, images, seed)
     logits = [design.predict(x).logits.reshape(-1).tolist() for x in xs]
     est = design.estimate()
     batch = [{"input": x.reshape(-1).tolist(), "expected": y} for x, y in zip(xs[1:], logits[1:])]

@@ -39,6 +39,8 @@ STEP_PW, STEP_DW, STEP_POOL, STEP_FUSED = 0, 1, 2, 3
 
 #: Width of the signed shift field of the op tables.
 SHIFT_BITS = 8
+#: Width of each lane's per-channel extra shift (0 .. accumulator width - 1).
+CH_SHIFT_BITS = 8
 
 
 @dataclass
@@ -100,6 +102,8 @@ class EngineOp:
     bbase: int = 0
     tbase: int = 0  # first row of the op's im2col / tap table
     recip: int = 0  # pool only
+    # Per-channel weight formats: each output group's extra right shifts, 8-bit lanes packed (lane 0 in the LSBs).
+    ch_shift: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -166,6 +170,7 @@ class RtlPlan:
     pool_acc: int
     pool_channels: int
     left_shift: int  # largest left shift of any requantization (negative shift)
+    per_channel: bool  # some op has per-channel weight formats (EngineOp.ch_shift)
     pw_wrom: list[int]  # words of tin*tout*wb bits
     pw_brom: list[int]  # words of tout*pw_acc bits
     dw_wrom: list[int]
@@ -320,6 +325,9 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         for og in range(eop.ngo):
             lanes = [int(q.bias[og * tout + t]) if og * tout + t < n else 0 for t in range(tout)]
             pw_b.append(_pack(lanes, pw_acc))
+            if q.channel_shift is not None:
+                eop.ch_shift.append(_pack([int(q.channel_shift[og * tout + t]) if og * tout + t < n else 0
+                                           for t in range(tout)], CH_SHIFT_BITS))
             for ig in range(eop.ngi):
                 ws = []
                 for t in range(tout):
@@ -351,6 +359,9 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
                        len(dw_table))
         for cg in range(eop.ngo):
             dw_b.append(_pack([int(q.bias[cg * tc + l]) if cg * tc + l < c else 0 for l in range(tc)], dw_acc))
+            if q.channel_shift is not None:
+                eop.ch_shift.append(_pack([int(q.channel_shift[cg * tc + l]) if cg * tc + l < c else 0
+                                           for l in range(tc)], CH_SHIFT_BITS))
             for tg in range(eop.ngi):
                 ws = []
                 for l in range(tc):
@@ -484,7 +495,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         buffers=buffers, pw_ops=pw_ops, dw_ops=dw_ops, pool_ops=pool_ops, pw_tiles=pw_tiles,
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
         dw_table=dw_table, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
-        left_shift=left_shift, pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
+        left_shift=left_shift, per_channel=any(q.channel_shift is not None for q in qops), pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
         predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(getattr(mapping, "dram_bytes_per_cycle", 0.0)) if dram else 0.0,
