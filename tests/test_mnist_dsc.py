@@ -25,8 +25,10 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mnist_dsc"
 MODEL, DATA = EXAMPLE / "mnist_dsc.onnx", EXAMPLE / "test.npz"
 #: The committed figures (docs/onnx.md, the example's README): correct top-1 out of the 500 held-out digits.
 FLOAT_CORRECT = 482
-FIXED_CORRECT = {8: 479, 6: 476, 4: 359}
+FIXED_CORRECT = {8: 479, 6: 476, 4: 359}  # per-layer weight formats
 AGREE = {8: 494, 6: 483, 4: 359}
+#: bits -> (fixed correct, agreement) with per-channel weight formats.
+PER_CHANNEL = {8: (483, 499), 6: (483, 483), 4: (382, 388)}
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -65,12 +67,13 @@ def test_float_forward_matches_onnxruntime_on_real_digits(graph, data) -> None:
         np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * float(np.abs(ref).max()))
 
 
+@pytest.mark.parametrize("scale", ["per-layer", "per-channel"])
 @pytest.mark.parametrize("bits", sorted(FIXED_CORRECT))
-def test_committed_accuracy_figures(graph, data, bits: int) -> None:
-    qg = quantize(graph, bits, bits, data.calib)
+def test_committed_accuracy_figures(graph, data, bits: int, scale: str) -> None:
+    qg = quantize(graph, bits, bits, data.calib, weight_scale=scale)
     report = accuracy_report(qg, data.x, data.y)
-    assert (report.float_correct, report.fixed_correct, report.top1_agree) == (FLOAT_CORRECT, FIXED_CORRECT[bits],
-                                                                               AGREE[bits])
+    expected = (FIXED_CORRECT[bits], AGREE[bits]) if scale == "per-layer" else PER_CHANNEL[bits]
+    assert (report.float_correct, report.fixed_correct, report.top1_agree) == (FLOAT_CORRECT, *expected)
 
 
 def test_quantize_cli_with_data_is_deterministic(tmp_path: Path) -> None:
