@@ -11,7 +11,7 @@ Formats (``FixedFormat(width, frac)`` = ``ap_fixed<width, width-frac>``):
   weights, or fewer when clipping rare outliers lowers the squared error.
 * bias: frac = in.frac + w.frac (the accumulator's), as many bits as its codes
   need; by default corrected for the mean fixed-point error on the calibration set.
-* accumulator: :func:`hwgen.fixed.accumulator_bits` — no overflow inside a dot product.
+* accumulator: :func:`hwgen.numerics.fixed.accumulator_bits` — no overflow inside a dot product.
 
 Weight layouts (int64 codes): conv (K, K, Cin, Cout), dw (K, K, C), pw (Cin, Cout),
 fc (Cin, Cout). The PW engine runs a standard conv as an im2col dot product over

@@ -1,13 +1,13 @@
 """Vitis HLS C++ project generator: engines, top, weights, testbench, vectors, build.tcl.
 
-The generated design follows :mod:`hwgen.hw`: one pointwise engine (TIN x TOUT
+The generated design follows :mod:`hwgen.hw.contract`: one pointwise engine (TIN x TOUT
 MACs; also the first standard conv via im2col and the FC), one depthwise
 engine (TC lanes x TK taps) and one pool engine, shared by all layers and
 driven by a layer-sequential schedule; each fused DW->PW pair runs over row
 bands through a ping-pong band buffer. Arithmetic is integer on the codes of
-:mod:`hwgen.fixed` (accumulate exactly, add the bias at accumulator scale,
+:mod:`hwgen.numerics.fixed` (accumulate exactly, add the bias at accumulator scale,
 round half to even, saturate, ReLU6 clamp), so C-simulation is bit-exact with
-:func:`hwgen.golden.run_fixed`.
+:func:`hwgen.quant.golden.run_fixed`.
 """
 from __future__ import annotations
 
@@ -300,7 +300,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # output-side feature buffer and stored; the next step loads the input rows of each band (halo
     # included) into its input-side buffer. DRAM tensors alternate between two regions.
     fmaps = bool(getattr(mapping, "fmaps_in_dram", False))
-    # The network input in DRAM (the first step's tiling says in_dram, as hwgen.sim models it):
+    # The network input in DRAM (the first step's tiling says in_dram, as hwgen.hw.schedule models it):
     # read_input stores the stream in region 0 and the first step loads its bands from there.
     first = tilings.get(ops[0].op.name)
     input_dram = fmaps and first is not None and first.in_dram

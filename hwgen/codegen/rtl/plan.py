@@ -1,7 +1,7 @@
 """Plan of the generated RTL: buffers, engine op tables, tile lists, schedule steps and ROM images.
 
 Everything the Verilog templates need is computed here from (QuantGraph, Mapping), so the
-templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw`:
+templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw.contract`:
 a conv/pw/fc op is one PW-engine tile, a lone dw op one DW-engine tile, pool one pool
 tile, and a dw op followed by a pw op whose name is in ``mapping.band_rows`` is a fused
 pair over row bands (DW writes the ping-pong band buffer, PW reads it).
