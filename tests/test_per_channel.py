@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from golden_reference import op_ref
+from loop_reference import op_ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -179,18 +179,20 @@ def fused_cycles_bound(dw_first: Any, dw_all: Any, pw_last: Any, pw_all: Any) ->
     return np.maximum(dw_first + HANDOFF + pw_all, dw_all + HANDOFF + pw_last)
 
 
-def bram36_blocks(depth: int, width: int) -> int:
-    """RAMB36 blocks for a depth x width memory (best aspect ratio, as Vivado maps it)."""
-    if depth <= 0 or width <= 0:
-        return 0
-    return min(cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES)
+def bram36_blocks(depth: Any, width: Any) -> Any:
+    """RAMB36 blocks for depth x width memories (best aspect ratio, as Vivado maps it); ints or arrays."""
+    blocks = np.min([cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES], axis=0)
+    return _scalar(blocks * ((np.asarray(depth) > 0) & (np.asarray(width) > 0)))
 
 
-def uram_blocks(depth: int, width: int) -> int:
-    """URAM288 blocks for a depth x width memory."""
-    if depth <= 0 or width <= 0:
-        return 0
-    return cdiv(width, URAM_SHAPE[1]) * cdiv(depth, URAM_SHAPE[0])
+def uram_blocks(depth: Any, width: Any) -> Any:
+    """URAM288 blocks for depth x width memories; ints or arrays."""
+    blocks = cdiv(width, URAM_SHAPE[1]) * cdiv(depth, URAM_SHAPE[0])
+    return _scalar(blocks * ((np.asarray(depth) > 0) & (np.asarray(width) > 0)))
+
+
+def _scalar(x: Any) -> Any:
+    return int(x) if np.ndim(x) == 0 else x
 
 
 def dram_cycles(nbytes: int, bytes_per_cycle: float, latency: int) -> int:

@@ -8,13 +8,12 @@ import numpy as np
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
 from hwgen.hw.contract import (
-    BRAM36_SHAPES,
     DW_DEPTH,
     HANDOFF,
     POOL_DEPTH,
     PW_DEPTH,
-    URAM_SHAPE,
     EngineConfig,
+    bram36_blocks,
     cdiv,
     dw_iterations,
     fused_cycles_bound,
@@ -22,6 +21,7 @@ from hwgen.hw.contract import (
     pool_iterations,
     pw_iterations,
     tile_cycles,
+    uram_blocks,
 )
 from hwgen.hw.resources import dsp_per_pe
 from hwgen.hw.schedule import run_schedule
@@ -49,6 +49,7 @@ from hwgen.mapping.plan import (
     plan_buffers,
     tk_choices,
 )
+from hwgen.numerics.fixed import check_bits
 
 
 @dataclass(frozen=True)
@@ -289,9 +290,8 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
         raise HwgenError("the network has no compute ops")
     if pe < 2:
         raise HwgenError(f"--pe must be >= 2 (one PE for each of the PW and DW engines), got {pe}")
-    for name, bits in (("act-bits", act_bits), ("weight-bits", weight_bits)):
-        if not 2 <= bits <= 32:
-            raise HwgenError(f"--{name} must be in 2..32, got {bits}")
+    check_bits("act_bits", act_bits)
+    check_bits("weight_bits", weight_bits)
     b = get_board(board) if isinstance(board, str) else board
     clock = b.clock_mhz if clock_mhz is None else clock_mhz
     if clock <= 0:
@@ -325,12 +325,6 @@ _MAX_UNFIT_TRIES = 16
 _MAX_EXACT = 48
 
 
-def _min_blocks(depth: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(BRAM36, URAM) blocks of depth x width memories, vectorised hw.bram36_blocks / hw.uram_blocks."""
-    bram = np.min([-(-width // w) * -(-depth // d) for d, w in BRAM36_SHAPES], axis=0)
-    return bram, -(-width // URAM_SHAPE[1]) * -(-depth // URAM_SHAPE[0])
-
-
 def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     """Whether each split's smallest buffers fit the board (a URAM counted as 8 BRAM36).
 
@@ -344,7 +338,7 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
 
     def add(depth: np.ndarray, width: np.ndarray) -> None:
         nonlocal blocks
-        b, u = _min_blocks(depth, width)
+        b, u = bram36_blocks(depth, width), uram_blocks(depth, width)
         blocks = blocks + np.minimum(b, 8 * u if ctx.board.uram else b)
 
     ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]

@@ -1,7 +1,7 @@
 """Plan of the generated RTL: buffers, engine op tables, tile lists, schedule steps and ROM images.
 
 Everything the Verilog templates need is computed here from (QuantGraph, Mapping), so the
-templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw`:
+templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw.contract`:
 a conv/pw/fc op is one PW-engine tile, a lone dw op one DW-engine tile, pool one pool
 tile, and a dw op followed by a pw op whose name is in ``mapping.band_rows`` is a fused
 pair over row bands (DW writes the ping-pong band buffer, PW reads it).
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (
     DW_DEPTH,
@@ -27,7 +28,7 @@ from hwgen.hw.contract import (
     weight_bus_bits,
 )
 from hwgen.hw.steps import schedule_steps
-from hwgen.numerics.fixed import pool_recip, relu6_max
+from hwgen.numerics.fixed import output_range, pool_recip
 
 #: Buffer ids shared by the top and the engines.
 BUF_IN, BUF_A, BUF_B, BUF_BAND = 0, 1, 2, 3
@@ -218,15 +219,6 @@ class RtlPlan:
         return bool(self.pool_ops)
 
 
-def _clamp(qop: Any) -> tuple[int, int]:
-    fmt = qop.out_fmt
-    if qop.op.relu6:
-        return 0, relu6_max(fmt)
-    if qop.op.relu:  # plain ReLU: the same clamp unit, lower bound 0 only
-        return 0, fmt.max_int
-    return fmt.min_int, fmt.max_int
-
-
 def _pack(values: Sequence[int], bits: int) -> int:
     """Pack signed values into one word, element 0 in the LSBs (two's complement lanes)."""
     word = 0
@@ -317,24 +309,17 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         k = op.kernel if op.kind == "conv" else 1
         s = op.stride if op.kind == "conv" else 1
         m = k * k * cin
-        w2 = q.weights.reshape(m, n)  # conv (K,K,Cin,Cout) -> (ky,kx,cin) rows; pw/fc already (Cin,Cout)
-        lo, hc = _clamp(q)
+        lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
         eop = EngineOp(op.name, op.kind, m, cin, n, cdiv(m, tin), cdiv(n, tout), k, s,
                        op.pad[0] if op.kind == "conv" else 0, op.pad[1] if op.kind == "conv" else 0,
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
+        blocks, bias = pw_blocks(q, cfg)
         for og in range(eop.ngo):
-            lanes = [int(q.bias[og * tout + t]) if og * tout + t < n else 0 for t in range(tout)]
-            pw_b.append(_pack(lanes, pw_acc))
+            pw_b.append(_pack(bias[og], pw_acc))
+            pw_w.extend(_pack(blocks[og, ig].T.reshape(-1), wb) for ig in range(eop.ngi))  # lane t*tin + j
             if q.channel_shift is not None:
                 eop.ch_shift.append(_pack([int(q.channel_shift[og * tout + t]) if og * tout + t < n else 0
                                            for t in range(tout)], CH_SHIFT_BITS))
-            for ig in range(eop.ngi):
-                ws = []
-                for t in range(tout):
-                    for j in range(tin):
-                        mi, ni = ig * tin + j, og * tout + t
-                        ws.append(int(w2[mi, ni]) if mi < m and ni < n else 0)
-                pw_w.append(_pack(ws, wb))
         if op.kind == "conv":
             for ig in range(eop.ngi):
                 ms = [ig * tin + j for j in range(tin)]
@@ -353,22 +338,17 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         hi, wi, c = op.in_shape
         ho, wo, _ = op.out_shape
         k = op.kernel
-        lo, hc = _clamp(q)
+        lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
         eop = EngineOp(op.name, "dw", k * k, c, c, cdiv(k * k, tk), cdiv(c, tc), k, op.stride, op.pad[0],
                        op.pad[1], hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(dw_w), len(dw_b),
                        len(dw_table))
+        blocks, bias = dw_blocks(q, cfg)
         for cg in range(eop.ngo):
-            dw_b.append(_pack([int(q.bias[cg * tc + l]) if cg * tc + l < c else 0 for l in range(tc)], dw_acc))
+            dw_b.append(_pack(bias[cg], dw_acc))
+            dw_w.extend(_pack(blocks[cg, tg].reshape(-1), wb) for tg in range(eop.ngi))  # lane l*tk + u
             if q.channel_shift is not None:
                 eop.ch_shift.append(_pack([int(q.channel_shift[cg * tc + l]) if cg * tc + l < c else 0
                                            for l in range(tc)], CH_SHIFT_BITS))
-            for tg in range(eop.ngi):
-                ws = []
-                for l in range(tc):
-                    for u in range(tk):
-                        tap, ch = tg * tk + u, cg * tc + l
-                        ws.append(int(q.weights[tap // k, tap % k, ch]) if tap < k * k and ch < c else 0)
-                dw_w.append(_pack(ws, wb))
         for tg in range(eop.ngi):
             ports = []
             for u in range(tk):
@@ -430,7 +410,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         else:
             q = by_name[st.ops[0]]
             hi, wi, c = q.op.in_shape
-            lo, hc = _clamp(q)
+            lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
             pool_ops.append(EngineOp(q.op.name, "pool", hi * wi, c, c, cdiv(c, tin), 1, 1, 1, 0, 0, hi, wi, 1,
                                      q.shift, lo, hc, cur, out_buf, recip=pool_recip(hi * wi)))
             use(cur, q.op.in_shape, "pool", False)
