@@ -107,9 +107,7 @@ def from_onnx(path: str | Path, input_shape: Shape | None = None, name: str | No
 
     ``input_shape`` (H, W, C) fixes a dynamic input; it must agree with any static dimensions.
     """
-    model = load_onnx(path)
-    graph = import_model(model, input_shape, name or Path(path).stem)
-    return graph
+    return import_model(load_onnx(path), input_shape, name or Path(path).stem)
 
 
 def import_model(model: Any, input_shape: Shape | None, name: str) -> Graph:
@@ -123,8 +121,8 @@ def import_model(model: Any, input_shape: Shape | None, name: str) -> Graph:
         raise HwgenError(f"onnx model {name!r}: expected one input tensor, got {len(inputs)} "
                          f"({', '.join(i.name for i in inputs) or 'none'})")
     inp = inputs[0]
-    act_name, act = inp.name, _Act(_input_shape(inp, input_shape, _input_is_nhwc(g, inp.name)), 4)
-    act.nhwc = _input_is_nhwc(g, inp.name)
+    nhwc = _input_is_nhwc(g, inp.name)
+    act_name, act = inp.name, _Act(_input_shape(inp, input_shape, nhwc), 4, nhwc)
     b = _Builder()
     b.used.add("input")
     b.layers.append(("input", Input(shape=act.shape)))
