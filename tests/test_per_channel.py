@@ -10,18 +10,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 from loop_reference import op_ref
-from hypothesis import given, settings
+from hls_helpers import HandMapping, generate
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from hwgen.cli.common import vector_inputs
 from hwgen.errors import HwgenError
-from hwgen.ir.layers import same_padding
+from hwgen.hw.contract import EngineConfig
+from hwgen.ir.graph import Graph
+from hwgen.ir.layers import (BatchNorm, Conv2D, DepthwiseConv2D, Input, PointwiseConv2D, ReLU, ReLU6,
+                             same_padding)
 from hwgen.ir.ops import ComputeOp
 from hwgen.models.zoo import get_model
 from hwgen.numerics.fixed import FixedFormat, accumulator_bits, round_shift
 from hwgen.quant.golden import random_input, run_fixed, run_op_fixed
 from hwgen.quant.qgraph import QuantOp
 from hwgen.quant.quantize import quantize
+from hwgen.verify.csim import run_csim
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mnist_dsc"
 
@@ -157,3 +162,29 @@ def test_test_inputs_are_the_quantized_images() -> None:
     xs = vector_inputs(design, ds, 3, 0)
     assert xs.shape == (3, 28, 28, 1) and xs.dtype.kind == "i"
     assert design.qgraph.weight_scale == "per-channel"
+
+
+# Each example compiles C++ (~1.5 s): few examples, no shrinking.
+HLS_PROP = settings(max_examples=6, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@HLS_PROP
+@given(kind=st.sampled_from(["dw", "pw", "conv"]), h=st.integers(1, 7), w=st.integers(1, 7), c=st.integers(1, 9),
+       cout=st.integers(1, 9), stride=st.integers(1, 2), relu=st.sampled_from(["relu6", "relu", None]),
+       act_bits=st.integers(3, 10), weight_bits=st.integers(3, 8), lanes=st.integers(1, 5))
+def test_property_hls_engines_per_channel(tmp_path_factory, kind, h, w, c, cout, stride, relu, act_bits,
+                                          weight_bits, lanes) -> None:
+    """Random single-engine projects with per-channel formats (BN makes channel ranges differ): C-sim = golden."""
+    g = Graph(f"pc_{kind}")
+    g.add("input", Input(shape=(h, w, c)))
+    g.add("layer", {"dw": DepthwiseConv2D(kernel=3, stride=stride), "pw": PointwiseConv2D(filters=cout),
+                    "conv": Conv2D(kernel=3, stride=stride, filters=cout)}[kind])
+    g.add("bn", BatchNorm())
+    if relu:
+        g.add("act", ReLU6() if relu == "relu6" else ReLU())
+    q = quantize(g.validate(), weight_bits, act_bits, weight_scale="per-channel")
+    out = tmp_path_factory.mktemp("pc")
+    generate(q, HandMapping(EngineConfig(lanes, lanes + 1, lanes, 3)), out / "p")
+    result = run_csim(out / "p", opt="-O1", unity=True)
+    assert result.passed, result.first_mismatch or result.output
