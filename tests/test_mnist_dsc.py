@@ -114,3 +114,16 @@ def test_rtl_cosim_8_real_digits_bit_exact_cycles_equal_estimate(tmp_path: Path)
     report = json.loads(c.stdout)
     assert report["outputs_match"] and report["images"] == 8 and report["batch_mismatches"] == [0] * 7
     assert report["measured_cycles"] == report["predicted_cycles"] == est["total"]["cycles"]
+
+
+def test_bad_data_files_are_one_line_errors(tmp_path: Path) -> None:
+    np.savez(tmp_path / "small.npz", x=np.zeros((3, 8, 8, 1)), y=np.zeros(3, dtype=np.int64))
+    np.savez(tmp_path / "nolabels.npz", x=np.zeros((3, 28, 28, 1)))
+    (tmp_path / "text.npz").write_text("not a zip\n")
+    cases = {"missing.npz": "not found", "small.npz": "x has shape (3, 8, 8, 1), expected (N, 28, 28, 1)",
+             "nolabels.npz": "has no array 'y'", "text.npz": "is not a readable .npz"}
+    for name, message in cases.items():
+        r = run_cli("quantize", str(MODEL), "--data", name, cwd=tmp_path)
+        assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    r = run_cli("generate", str(MODEL), "--data", str(DATA), "--images", "501", "-o", "out", cwd=tmp_path)
+    assert r.returncode == 2 and "has only 500 test images" in r.stderr and not (tmp_path / "out").exists()
