@@ -40,7 +40,7 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: st
     out = design.write_rtl(outdir, force=force,
                            extra={VECTORS: json.dumps({"input": xs[0].reshape(-1).tolist(), "expected": logits[0],
                                                        "seed": seed, "sim_cycles": est.total_cycles,
-                                                       "batch": batch}) + "\n"})
+                                                       **({"batch": batch} if batch else {})}) + "\n"})
     summary = json.loads((out / "plan.json").read_text())
     click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
                f"predicted {summary['predicted_cycles']} cycles (hwgen estimate: {est.total_cycles}), "
