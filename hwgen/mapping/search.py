@@ -18,8 +18,8 @@ from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
                             weight_words)
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import (Mapping, band_buffer_elems, fmap_flags, tensor_elems, fmap_word_lanes, dw_kernel, format_split,
-                                parse_split, place_buffers, plan_buffers, tk_choices)
+from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, fmap_word_lanes, format_split,
+                                parse_split, place_buffers, plan_buffers, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
 
