@@ -9,14 +9,8 @@ import click
 import numpy as np
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import (
-    hardware_options,
-    model_options,
-    output_options,
-    prepare_design,
-    print_json,
-    vector_inputs,
-)
+from hwgen.cli.common import (hardware_options, model_options, output_options, prepare_design, print_json,
+                              vector_inputs)
 from hwgen.errors import HwgenError
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
 from hwgen.verify.synth import synthesize

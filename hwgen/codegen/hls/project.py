@@ -19,6 +19,7 @@ import numpy as np
 
 from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.codegen.templating import render
+from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv
@@ -434,10 +435,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     )
 
 
-def _vector(codes: np.ndarray) -> str:
-    return "".join(f"{int(v)}\n" for v in np.asarray(codes).reshape(-1))
-
-
 def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
                part: str, clock_mhz: float, board: str) -> dict[str, str | bytes]:
     """All project files (relative path -> text) for input codes ``x`` and golden per-op ``outputs``."""
@@ -498,9 +495,10 @@ BATCH_DIR = "vectors/batch"
 
 def _vector_files(qgraph: QuantGraph, x: np.ndarray, outputs: list[np.ndarray], folder: str) -> dict[str, str]:
     """The testbench's vector files for one image: input, output and every op's golden output."""
-    files = {f"{folder}/input.txt": _vector(x), f"{folder}/output.txt": _vector(outputs[-1])}
+    files = {f"{folder}/input.txt": format_vectors(x, "input"),
+             f"{folder}/output.txt": format_vectors(outputs[-1], "output")}
     for i, (q, out) in enumerate(zip(qgraph.ops, outputs)):
-        files[f"{folder}/{i:02d}_{ident(q.op.name)}.txt"] = _vector(out)
+        files[f"{folder}/{i:02d}_{ident(q.op.name)}.txt"] = format_vectors(out, q.op.name)
     return files
 
 
