@@ -27,12 +27,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hwgen.estimate import simulate
+from hwgen.hw.schedule import run_schedule
+from hwgen.hw.steps import StepTiling, schedule_steps
 from hwgen.hw import contract as hw
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import BatchNorm, DepthwiseConv2D, Input, PointwiseConv2D, ReLU6
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.search import map_network
-from hwgen.models.zoo import get_model
+from hwgen.models.zoo import get_model, mobilenet_v1
 
 # The contract's constants, as its docstring states them (not imported: a changed constant must fail here).
 HANDOFF, PW_DEPTH, DW_DEPTH, POOL_DEPTH = 1, 4, 4, 3
@@ -142,20 +144,6 @@ def _dw_tile(pixels: int, c: int, k: int, cfg) -> int:
     return _loops((pixels, 1), (c, cfg.tc), (k * k, cfg.tk)) + DW_DEPTH
 
 
-def _lone_tile(op: ComputeOp, cfg) -> Tile:
-    ho, wo, co = op.out_shape
-    h, w, c = op.in_shape
-    if op.kind == "conv":  # im2col: dot over K*K*Cin
-        return Tile("pw", _pw_tile(ho * wo, op.kernel * op.kernel * c, co, cfg))
-    if op.kind == "pw":
-        return Tile("pw", _pw_tile(ho * wo, c, co, cfg))
-    if op.kind == "fc":
-        return Tile("pw", _pw_tile(1, c, co, cfg))
-    if op.kind == "pool":  # tin adders over every input pixel
-        return Tile("pw", _loops((h * w, 1), (c, cfg.tin)) + POOL_DEPTH)
-    return Tile("dw", _dw_tile(ho * wo, co, op.kernel, cfg))
-
-
 def _words(op: ComputeOp, cfg) -> int:
     if op.kind == "pool":
         return 0
@@ -165,12 +153,11 @@ def _words(op: ComputeOp, cfg) -> int:
     return _loops((dot, cfg.tin), (op.out_shape[2], cfg.tout))
 
 
-def reference_cycles(ops: list[ComputeOp], cfg, band_rows: dict[str, int], dram=None) -> int:
-    """Total cycles of the network schedule by stepping a clock; ``dram`` = (bytes/cycle, latency, weight bits)."""
-    h, w, _ = ops[0].in_shape
+def _groups(ops: list[ComputeOp]) -> list[tuple[ComputeOp, ...]]:
+    """Schedule steps: a dw directly followed by the pw that reads it runs fused."""
     groups: list[tuple[ComputeOp, ...]] = []
     i = 0
-    while i < len(ops):  # a dw directly followed by the pw that reads it runs fused
+    while i < len(ops):
         if ops[i].kind == "dw" and i + 1 < len(ops) and ops[i + 1].kind == "pw" \
                 and ops[i + 1].in_shape == ops[i].out_shape:
             groups.append((ops[i], ops[i + 1]))
@@ -178,81 +165,139 @@ def reference_cycles(ops: list[ComputeOp], cfg, band_rows: dict[str, int], dram=
         else:
             groups.append((ops[i],))
             i += 1
+    return groups
+
+
+def _pw_engine_tile(op: ComputeOp, rows: int, channels: int, cfg) -> int:
+    """A PW-engine tile of ``rows`` output rows and ``channels`` outputs (pool and dw: the whole op / band)."""
+    h, w, c = op.in_shape
+    wo = op.out_shape[1]
+    if op.kind == "conv":  # im2col: dot over K*K*Cin
+        return _pw_tile(rows * wo, op.kernel * op.kernel * c, channels, cfg)
+    if op.kind == "pw":
+        return _pw_tile(rows * wo, c, channels, cfg)
+    if op.kind == "fc":
+        return _pw_tile(1, c, channels, cfg)
+    if op.kind == "pool":  # tin adders over every input pixel
+        return _loops((h * w, 1), (c, cfg.tin)) + POOL_DEPTH
+    return _dw_tile(rows * wo, op.out_shape[2], op.kernel, cfg)
+
+
+def reference_cycles(ops: list[ComputeOp], cfg, tiles: dict | None = None, dram=None) -> int:
+    """Total cycles of the network schedule on a clock; ``tiles`` maps a step's first op to its StepTiling
+    (band rows, weight tiles; feature maps on-chip), ``dram`` = (bytes/cycle, latency, weight bits) when
+    weights are in DRAM. Weight tiles follow the schedule docstring: output-channel tiles of whole tout
+    groups, loaded one after another (band, then tile), the DW weights with the first."""
+    tiles = tiles or {}
     steps: list[list[Tile]] = []
-    for g in groups:
-        if len(g) == 1:
-            steps.append([_lone_tile(g[0], cfg)])
-            continue
-        d, p = g
-        rows, wo = d.out_shape[0], d.out_shape[1]
-        br = band_rows[d.name]
-        tiles: list[Tile] = []
+    loads: list[tuple[int, Tile, list[Tile]]] = []  # (words, consumer, tiles that also wait for it)
+    for g in _groups(ops):
+        first, last = g[0], g[-1]
+        t = tiles.get(first.name)
+        rows = last.out_shape[0]
+        br = t.band_rows if t is not None and last.kind not in ("pool", "fc") else rows
+        wtiles = t.weight_tiles if t is not None and dram is not None and last.kind in ("conv", "pw", "fc") else 1
+        n = last.out_shape[2]
+        size = -(-_loops((n, cfg.tout)) // wtiles) * cfg.tout
+        chans = [min(size, n - c0) for c0 in range(0, n, size)]
+        step: list[Tile] = []
         dws: list[Tile] = []
-        pws: list[Tile] = []
+        pw_bands: list[list[Tile]] = []
         for r0 in range(0, rows, br):
-            px = (min(r0 + br, rows) - r0) * wo
-            dt = Tile("dw", _dw_tile(px, d.out_shape[2], d.kernel, cfg))
-            if dws:
-                dt.deps.append((dws[-1], "end", HANDOFF))
-            if len(pws) >= 2:
-                dt.deps.append((pws[-2], "end", HANDOFF))  # its ping-pong half drained
-            pt = Tile("pw", _pw_tile(px, p.in_shape[2], p.out_shape[2], cfg), [(dt, "end", HANDOFF)])
-            if pws:
-                pt.deps.append((pws[-1], "end", HANDOFF))
-            dws.append(dt)
-            pws.append(pt)
-            tiles += [dt, pt]
-        steps.append(tiles)
-    loads: list[Tile] = []
+            r = min(r0 + br, rows) - r0
+            dt = None
+            if len(g) == 2:
+                dt = Tile("dw", _dw_tile(r * first.out_shape[1], first.out_shape[2], first.kernel, cfg))
+                if dws:
+                    dt.deps.append((dws[-1], "end", HANDOFF))
+                if len(pw_bands) >= 2:
+                    dt.deps.append((pw_bands[-2][-1], "end", HANDOFF))  # its ping-pong half drained
+                dws.append(dt)
+                step.append(dt)
+            band = []
+            for j, ch in enumerate(chans):
+                pt = Tile("pw", _pw_engine_tile(last, r, ch, cfg))
+                if dt is not None and j == 0:
+                    pt.deps.append((dt, "end", HANDOFF))
+                prev = band[-1] if band else (pw_bands[-1][-1] if pw_bands else None)
+                if prev is not None:
+                    pt.deps.append((prev, "end", HANDOFF))
+                if wtiles > 1:
+                    words = _pw_words(last, ch, cfg)
+                    also = []
+                    if not pw_bands and j == 0 and len(g) == 2:
+                        words += _words(first, cfg)
+                        also = [dws[0]]
+                    loads.append((words, pt, also))
+                band.append(pt)
+                step.append(pt)
+            pw_bands.append(band)
+        if dram is not None and wtiles == 1:
+            loads.append((sum(_words(op, cfg) for op in g), step[0], []))
+        steps.append(step)
+    load_tiles: list[Tile] = []
     if dram is not None:
         bpc, latency, wbits = dram
         bus = 32
         while bus < max(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * wbits:
             bus *= 2
         beat = bus // 8
-        for k, g in enumerate(groups):
-            nbytes = beat * sum(_words(op, cfg) for op in g)
-            cyc = latency + math.ceil(nbytes / min(bpc, beat)) if nbytes else 0
-            load = Tile("dram", cyc, not_before=HANDOFF)
-            if k:
-                load.deps.append((steps[k - 1][0], "start", 0))
-            loads.append(load)
-    input_done = h * w
-    for k, tiles in enumerate(steps):
-        first = tiles[0]
-        first.not_before = input_done + HANDOFF
+        for k, (words, consumer, also) in enumerate(loads):
+            nbytes = beat * words
+            load = Tile("dram", latency + math.ceil(nbytes / min(bpc, beat)) if nbytes else 0, not_before=HANDOFF)
+            if k:  # issued when the previous load's consumer starts
+                load.deps.append((loads[k - 1][1], "start", 0))
+            for waiting in [consumer, *also]:
+                waiting.deps.append((load, "end", HANDOFF))
+            load_tiles.append(load)
+    h, w, _ = ops[0].in_shape
+    for k, step in enumerate(steps):
+        step[0].not_before = h * w + HANDOFF  # the input's last beat is cycle H*W - 1
         if k:
-            first.deps.append((steps[k - 1][-1], "end", HANDOFF))
-        if loads:
-            first.deps.append((loads[k], "end", HANDOFF))
-    # Every engine issues its tiles in program order; DRAM loads after the compute tiles of the same cycle.
-    queues = {e: [t for tiles in steps for t in tiles if t.engine == e] for e in ("dw", "pw")}
-    queues["dram"] = loads
-    busy = {e: 0 for e in queues}
-    t = 0
-    while any(queues.values()):
-        for e in ("dw", "pw", "dram"):
-            q = queues[e]
-            if not q or t < busy[e]:
-                continue
-            tile = q[0]
-            ok = t >= tile.not_before
-            for dep, what, lag in tile.deps:
-                ev = dep.start if what == "start" else dep.end
-                ok = ok and ev is not None and t >= ev + lag
-            if ok:
-                tile.start = t
-                busy[e] = tile.end
-                q.pop(0)
-        t += 1
+            step[0].deps.append((steps[k - 1][-1], "end", HANDOFF))
+    _run_clock({"dw": [t for s in steps for t in s if t.engine == "dw"],
+                "pw": [t for s in steps for t in s if t.engine == "pw"], "dram": load_tiles})
     oh, ow, oc = ops[-1].out_shape
     return steps[-1][-1].end + HANDOFF + oh * ow * oc
 
 
+def _pw_words(op: ComputeOp, channels: int, cfg) -> int:
+    dot = op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
+    return _loops((dot, cfg.tin), (channels, cfg.tout))
+
+
+def _run_clock(queues: dict[str, list[Tile]]) -> None:
+    """Start each engine's tiles in order, each on the first cycle its engine is free and all its waits are
+    over. The clock ticks one cycle at a time but skips cycles in which nothing can become ready."""
+    busy = {e: 0 for e in queues}
+    t = 0
+    while any(queues.values()):
+        for e in queues:  # dw, pw, then dram: a load sees a compute tile that started this cycle
+            q = queues[e]
+            if q and t >= busy[e] and _ready_at(q[0]) is not None and t >= _ready_at(q[0]):
+                q[0].start = t
+                busy[e] = q[0].end
+                q.pop(0)
+        nxt = [max(busy[e], _ready_at(q[0])) for e, q in queues.items() if q and _ready_at(q[0]) is not None]
+        assert nxt or not any(queues.values()), "deadlock: no tile can ever start"
+        t = max(t + 1, min(nxt, default=t + 1))
+
+
+def _ready_at(tile: Tile) -> int | None:
+    """The first cycle all of ``tile``'s waits are over, or None while an event it waits on has not happened."""
+    at = tile.not_before
+    for dep, what, lag in tile.deps:
+        ev = dep.start if what == "start" else dep.end
+        if ev is None:
+            return None
+        at = max(at, ev + lag)
+    return at
+
+
 def test_reference_reproduces_the_hand_schedules():
     ops = _ops((4, 4, 4), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=8))
-    assert reference_cycles(ops, hw.EngineConfig(2, 2, 2, 3), {"l0": 2}) == 336
-    assert reference_cycles(ops, hw.EngineConfig(1, 1, 4, 9), {"l0": 1}) == 686
+    assert reference_cycles(ops, hw.EngineConfig(2, 2, 2, 3), {"l0": StepTiling(2)}) == 336
+    assert reference_cycles(ops, hw.EngineConfig(1, 1, 4, 9), {"l0": StepTiling(1)}) == 686
     lone = _ops((6, 6, 5), PointwiseConv2D(filters=7), DepthwiseConv2D(kernel=3, stride=2))
     assert reference_cycles(lone, hw.EngineConfig(3, 2, 2, 3), {}, (2.0, 30, 8)) == 533
 
@@ -263,7 +308,7 @@ def test_onchip_network_matches_cycle_stepped_reference(model, split, band):
     ops = compute_ops(get_model(model))
     m = map_network(ops, 64, "zcu104", split=split, band_rows=band)
     assert not m.weights_in_dram and not m.fmaps_in_dram
-    assert simulate(ops, m).total_cycles == reference_cycles(ops, m.cfg, m.band_rows)
+    assert simulate(ops, m).total_cycles == reference_cycles(ops, m.cfg, m.tiles)
 
 
 @pytest.mark.parametrize("model", ["tiny_dsc", "tiny_odd"])
@@ -273,7 +318,7 @@ def test_weights_in_dram_network_matches_cycle_stepped_reference(model, gbps):
     m = map_network(ops, 64, "zcu104", split="8x4,4x1", band_rows=2, dram_gbps=gbps, weights_in_dram=True)
     assert all(t.weight_tiles == 1 for t in m.tiles.values())
     est = simulate(ops, m)
-    assert est.total_cycles == reference_cycles(ops, m.cfg, m.band_rows, (m.dram_bytes_per_cycle, m.dram_latency, 8))
+    assert est.total_cycles == reference_cycles(ops, m.cfg, m.tiles, (m.dram_bytes_per_cycle, m.dram_latency, 8))
     # 8x4 blocks of 8-bit weights: 256 bits, one 32-byte beat per word; the 4x1 DW blocks are padded to it too.
     assert est.dram_read == 32 * sum(_words(op, m.cfg) for op in ops)
     if gbps == 0.05:
@@ -289,5 +334,30 @@ def test_any_split_matches_cycle_stepped_reference(model, tin, tout, tc, tk, ban
                     weights_in_dram=gbps is not None)
     dram = (m.dram_bytes_per_cycle, m.dram_latency, 8) if gbps is not None else None
     est = simulate(ops, m)
-    assert est.total_cycles == reference_cycles(ops, m.cfg, m.band_rows, dram)
+    assert est.total_cycles == reference_cycles(ops, m.cfg, m.tiles, dram)
     assert est.total_cycles >= est.macs / m.cfg.pe
+
+
+@given(model=st.sampled_from(["tiny_dsc", "tiny_dsc4", "tiny_odd"]), tin=st.integers(1, 8), tout=st.integers(1, 8),
+       tc=st.integers(1, 8), tk=st.sampled_from([1, 3, 9]), band=st.integers(1, 6), wtiles=st.integers(1, 4),
+       bpc=st.sampled_from([0.5, 4.0, 64.0]))
+def test_weight_tiles_match_cycle_stepped_reference(model, tin, tout, tc, tk, band, wtiles, bpc):
+    """Output-channel weight tiles, re-loaded per band, on a DRAM channel from starved to ample."""
+    ops = compute_ops(get_model(model))
+    steps = schedule_steps(ops)
+    cfg = hw.EngineConfig(tin, tout, tc, tk)
+    tiles = {s.name: StepTiling(band if s.fused else s.out_rows, wtiles if s.pw_op is not None else 1) for s in steps}
+    trace = run_schedule(steps, tiles, cfg, weights_in_dram=True, input_in_dram=False, act_bits=8, weight_bits=8,
+                         bytes_per_cycle=bpc, latency=30)
+    assert trace.total_cycles == reference_cycles(ops, cfg, tiles, (bpc, 30, 8))
+
+
+def test_mobilenet_pe64_zcu104_readme_figure():
+    """The README's worked example (hwgen estimate --pe 64: MobileNet v1 1.0-224 on a ZCU104, weights in DRAM,
+    three layers in two weight tiles) recomputed by the cycle-stepped reference: 10,151,972 cycles."""
+    ops = compute_ops(mobilenet_v1())
+    m = map_network(ops, 64, "zcu104")
+    assert m.weights_in_dram and not m.fmaps_in_dram
+    assert sorted(k for k, t in m.tiles.items() if t.weight_tiles == 2) == ["conv_dw_12", "conv_dw_13", "fc"]
+    ref = reference_cycles(ops, m.cfg, m.tiles, (m.dram_bytes_per_cycle, m.dram_latency, m.weight_bits))
+    assert ref == 10_151_972 == simulate(ops, m).total_cycles
