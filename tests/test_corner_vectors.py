@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from hwgen.build import HwConfig, build
+from hwgen.codegen.vectors import format_vectors
 from hwgen.errors import HwgenError
 from hwgen.numerics.fixed import relu6_max
 from hwgen.quant.golden import accumulate, run_fixed
 from hwgen.verify.corners import corner_input, corner_qgraph
 from hwgen.verify.csim import run_csim
-from hwgen.verify.vectors import write_vectors
 
 
 def _design(bits: int = 8):
@@ -94,10 +94,10 @@ def test_csim_bit_exact_on_corner_vectors(tmp_path, mode):
     x = corner_input(qg, mode, seed=1)
     golden = run_fixed(qg, x)
     vec = tmp_path / "p" / "vectors"
-    write_vectors(vec / "input.txt", x)
-    write_vectors(vec / "output.txt", golden.logits)
-    for i, (name, out) in enumerate(zip(golden.names, golden.outputs)):
-        write_vectors(vec / f"{i:02d}_{name}.txt", out)
+    files = {"input.txt": x, "output.txt": golden.logits}
+    files.update({f"{i:02d}_{name}.txt": out for i, (name, out) in enumerate(zip(golden.names, golden.outputs))})
+    for fname, codes in files.items():
+        (vec / fname).write_text(format_vectors(codes, fname))
     result = run_csim(proj.outdir, unity=True)
     assert result.warnings == [] and result.compile_error == ""
     assert result.passed, result.output[-2000:]
