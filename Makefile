@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup tools demo test test-slow bench clean
+.PHONY: setup tools demo test test-slow bench mutation clean
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,13 @@ test: setup tools
 # Slow-marked tests (deselected by `make test`): Yosys synthesis, MobileNet cosim on Verilator.
 test-slow: setup tools
 	$(BIN)/pytest -q -m slow
+
+# Mutation score of the contract and arithmetic modules (docs/mutation.md); not part of `make test`/CI.
+mutation: setup
+	$(PY) -m pip install -q -e '.[mutation]'
+	rm -rf mutants
+	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

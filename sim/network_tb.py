@@ -6,12 +6,13 @@ Loaded by the simulator through cocotb; configured by the JSON file named in $HW
 1. timing run: the source never idles and the sink never back-pressures; the cycle count from
    the first input beat to the last output beat (inclusive) is recorded, and (when asked) the
    start/done cycles of every engine tile;
-2. correctness run: random source idles (30 %) and sink back-pressure (40 %).
+2. correctness run: random source idles (30 %) and sink back-pressure (40 %);
+3. the configuration's ``batch`` images (if any), one after another, still under back-pressure.
 
 Python runs only on the clocks of stream transfers (:mod:`hwgen.sim.axis`): cycles are the
 simulator's time, tiles come from the edges of the engines' start/done pulses, and a top with
 weights in DRAM is simulated inside ``hwgen_tb_dram`` (sim/hwgen_tb_dram.v), whose HDL AXI4 slave
-emulates the mapping's DRAM channel. Both outputs are compared with the expected codes; results go
+emulates the mapping's DRAM channel. Every output is compared with its expected codes; results go
 to $HWGEN_RESULTS.
 """
 from __future__ import annotations
@@ -53,8 +54,9 @@ def _prefix(dut, candidates: tuple[str, ...]) -> str:
     raise AssertionError(f"no AXI4-Stream port among prefixes {candidates} on {dut._name}")
 
 
-async def _infer(dut, cfg: dict, source: StreamSource, sink: StreamSink, limit: int, rng: random.Random | None) -> list[int]:
-    beats = pack_beats(cfg["input"], cfg["in_channels"], cfg["in_width"])
+async def _infer(dut, cfg: dict, source: StreamSource, sink: StreamSink, limit: int, rng: random.Random | None,
+                 codes: list[int] | None = None) -> list[int]:
+    beats = pack_beats(cfg["input"] if codes is None else codes, cfg["in_channels"], cfg["in_width"])
     src_pause = (lambda: rng.random() < 0.3) if rng else None
     sink_pause = (lambda: True) if cfg.get("sink_stall") else ((lambda: rng.random() < 0.4) if rng else None)
     cocotb.start_soon(source.send(beats, src_pause))
@@ -100,8 +102,15 @@ async def inference(dut) -> None:
         results["tiles"] = {e: r.tiles for e, r in recorders.items()}
         for t in tasks:
             t.cancel()
-        out_bp = await _infer(dut, cfg, source, sink, 4 * limit, random.Random(cfg.get("seed", 0)))
+        rng = random.Random(cfg.get("seed", 0))
+        out_bp = await _infer(dut, cfg, source, sink, 4 * limit, rng)
         results["outputs_backpressure"] = out_bp
+        # Further images (e.g. real test images), streamed back to back under the same back-pressure.
+        results["batch_mismatches"] = []
+        for item in cfg.get("batch", []):
+            got = await _infer(dut, cfg, source, sink, 4 * limit, rng, item["input"])
+            results["batch_mismatches"].append(sum(a != b for a, b in zip(got, item["expected"]))
+                                               + abs(len(got) - len(item["expected"])))
     except AssertionError as exc:
         results["timeout"] = str(exc)
     mism = [i for i, (a, b) in enumerate(zip(results.get("outputs", []), expected)) if a != b]
@@ -117,3 +126,4 @@ async def inference(dut) -> None:
     assert results["timeout"] is None, results["timeout"]
     assert results["mismatches"] == 0, f"{results['mismatches']} output mismatches (first at {mism[:1]})"
     assert results["mismatches_backpressure"] == 0, f"{results['mismatches_backpressure']} mismatches with back-pressure"
+    assert not any(results.get("batch_mismatches", [])), f"mismatches per batch image: {results['batch_mismatches']}"
