@@ -56,3 +56,10 @@ def test_weight_words_and_loads():
     assert hw.weight_load_cycles(100, 512, 16.0, 30) == 30 + 400
     assert hw.weight_load_cycles(100, 512, 96.0, 30) == 30 + 100
     assert hw.weight_load_cycles(0, 512, 96.0, 30) == 0
+
+
+def test_memory_blocks_edges_and_integer_burst():
+    assert hw.bram36_blocks(0, 8) == 0 and hw.bram36_blocks(8, 0) == 0 and hw.bram36_blocks(1, 1) == 1
+    assert hw.uram_blocks(1, 72) == 1 and hw.uram_blocks(0, 72) == 0 and hw.uram_blocks(5, 0) == 0
+    beats = hw.max_burst_beats(512)
+    assert beats == 64 and isinstance(beats, int)  # rendered into the RTL as a Verilog parameter
