@@ -3,6 +3,7 @@ ctype spelling, ReLU6 bounds of every frac sign, accumulator widths at their edg
 and quantization of values far outside int64."""
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -14,6 +15,8 @@ from hwgen.numerics.fixed import (
     POOL_RECIP_BITS,
     FixedFormat,
     accumulator_bits,
+    check_bits,
+    output_range,
     pool_recip,
     quantize_array,
     relu6_max,
@@ -65,8 +68,16 @@ def test_dtype_contracts():
 
 def test_quantize_far_outside_int64_saturates_the_right_way():
     f = FixedFormat(8, 4)
-    q, n = quantize_array(np.array([1e300, -1e300, 1e19, -1e19, 2.0 ** 63]), f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the float -> int64 cast stays defined (no "invalid value in cast")
+        q, n = quantize_array(np.array([1e300, -1e300, 1e19, -1e19, 2.0 ** 63]), f)
     assert q.tolist() == [127, -128, 127, -128, 127] and n == 5
+
+
+def test_output_range():
+    assert output_range(FixedFormat(8, 4), False) == (-128, 127)  # the RTL clamps non-ReLU layers here
+    assert output_range(FixedFormat(8, 4), True) == (0, 96)
+    assert output_range(FixedFormat(6, 5), True) == (0, 31)
 
 
 def test_quantize_rejects_non_finite_with_one_message():
@@ -97,3 +108,16 @@ def test_pool_within_one_code_of_the_true_average(k):
     true = np.array([round(Fraction(int(s), n)) for s in x.sum(axis=(0, 1))])  # half to even
     assert np.abs(got - true).max() <= (0 if n & (n - 1) == 0 else 1)
     assert (got == true).mean() > 0.9
+
+
+@pytest.mark.parametrize("value", [2, 8, 32, np.int64(12)])
+def test_check_bits_accepts_2_to_32(value):
+    got = check_bits("act_bits", value)
+    assert got == int(value) and type(got) is int
+
+
+@pytest.mark.parametrize("value", [1, 33, 0, -8, True, 8.0, "8", None])
+def test_check_bits_rejects_with_one_line_naming_the_flag(value):
+    with pytest.raises(HwgenError) as e:
+        check_bits("weight_bits", value)
+    assert str(e.value) == f"weight_bits (--weight-bits) must be an integer in 2..32, got {value!r}"
