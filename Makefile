@@ -37,6 +37,7 @@ mutation: setup
 	rm -rf mutants
 	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
+	$(PY) tools/property_mutants.py
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

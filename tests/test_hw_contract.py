@@ -80,3 +80,13 @@ def test_fused_cycles_bound_by_hand():
     assert hw.fused_cycles_bound(10, 26, 20, 56) <= hw.fused_schedule(0, [10] * 3, [20] * 3)[0]
     assert hw.fused_cycles_bound(np.array([10, 2]), np.array([30, 30]), np.array([5, 5]),
                                  np.array([40, 4])).tolist() == [51, 36]
+
+
+def test_contract_errors_and_edges():
+    with pytest.raises(ValueError, match="^tin must be >= 1$"):
+        EngineConfig(0, 1, 1, 1)
+    with pytest.raises(ValueError, match="^band_rows must be >= 1$"):
+        hw.row_bands(4, 0)
+    assert hw.tile_cycles(1, hw.PW_DEPTH) == 1 + 4  # a single iteration still fills and drains the pipeline
+    # 3 lanes x 11-bit weights = 33 bits: the next power of two is 64 (not 32)
+    assert hw.weight_bus_bits(EngineConfig(3, 1, 1, 1), 11) == 64
