@@ -5,6 +5,7 @@ import csv
 import functools
 import io
 import json
+import math
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hwgen.build import WEIGHT_PLACEMENT, Design, HwConfig, build
+from hwgen.cli.params import bounded_option
 from hwgen.codegen.writer import check_outdir
 from hwgen.hw.boards import BOARDS, DEFAULT_BOARD
 from hwgen.ir.graph import Graph
@@ -26,25 +28,24 @@ def model_options(f: Callable) -> Callable:
     """MODEL argument plus --alpha/--resolution/--variant."""
     f = click.option("--variant", default="standard", show_default=True, type=click.Choice(VARIANTS),
                      help="MobileNet v1 variant.")(f)
-    f = click.option("--resolution", default=224, show_default=True, type=int,
-                     help="Input resolution ρ (multiple of 32).")(f)
-    f = click.option("--alpha", default=1.0, show_default=True, type=float, help="Width multiplier α in (0, 1].")(f)
+    f = bounded_option("--resolution", "Input resolution ρ.", default=224, show_default=True)(f)
+    f = bounded_option("--alpha", "Width multiplier α.", default=1.0, show_default=True)(f)
     f = click.argument("model", default="mobilenet_v1")(f)
     return f
 
 
 _HARDWARE_OPTIONS = (
-    click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over all engines."),
+    bounded_option("--pe", "Total PEs (MACs/cycle) over all engines.", default=64, show_default=True),
     click.option("--board", default=DEFAULT_BOARD, show_default=True, type=click.Choice(sorted(BOARDS)),
                  help="Target board (part, memory budget, DRAM, default clock)."),
-    click.option("--clock-mhz", type=float, default=None, help="Clock in MHz [default: the board's]."),
-    click.option("--act-bits", default=8, show_default=True, type=int, help="Activation bits (2..32)."),
-    click.option("--weight-bits", default=8, show_default=True, type=int, help="Weight bits (2..32)."),
-    click.option("--dram-gbps", type=float, default=None, help="DRAM bandwidth in GB/s [default: the board's peak]."),
+    bounded_option("--clock-mhz", "Clock in MHz (default: the board's).", default=None),
+    bounded_option("--act-bits", "Activation bits.", default=8, show_default=True),
+    bounded_option("--weight-bits", "Weight bits.", default=8, show_default=True),
+    bounded_option("--dram-gbps", "DRAM bandwidth in GB/s (default: the board's peak).", default=None),
     click.option("--split", default=None, help="Force the PE split TINxTOUT,TCxTK (e.g. 8x7,8x1)."),
     click.option("--weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHT_PLACEMENT)),
                  help="Where weights live (auto: on-chip when everything fits)."),
-    click.option("--band-rows", type=int, default=None, help="Force the row-band height of every fused DW->PW pair."),
+    bounded_option("--band-rows", "Force the row-band height of every fused DW->PW pair.", default=None),
 )
 
 
@@ -74,8 +75,7 @@ def output_options(f: Callable) -> Callable:
     f = click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")(f)
     f = click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path),
                      help="Directory to create (written atomically).")(f)
-    return click.option("--seed", default=0, show_default=True, type=int,
-                        help="Seed of weights, calibration and test input.")(f)
+    return bounded_option("--seed", "Seed of weights, calibration and test input.", default=0, show_default=True)(f)
 
 
 def format_option(f: Callable) -> Callable:
@@ -88,7 +88,18 @@ def load_model(model: str, alpha: float, resolution: int, variant: str) -> Graph
 
 
 def print_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2))
+    """Strict JSON: a non-finite float (an SQNR of a bit-exact layer, ...) becomes null, never NaN/Infinity."""
+    click.echo(json.dumps(_finite(obj), indent=2, allow_nan=False))
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def print_csv(rows: Sequence[dict], columns: Sequence[str]) -> None:

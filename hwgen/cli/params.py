@@ -1,0 +1,53 @@
+"""Click parameter types for every numeric flag: finite, ASCII, inside the range of :data:`hwgen.limits.LIMITS`.
+
+A bad value fails in click's parsing (one line naming the flag, exit 2) before any work starts;
+the library checks the same table where the value enters (HwConfig, the zoo, calibration).
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+import click
+
+from hwgen.errors import HwgenError
+from hwgen.limits import LIMITS, range_error
+
+
+class Bounded(click.ParamType):
+    """An int or float flag checked against its :class:`hwgen.limits.Limit`."""
+
+    def __init__(self, flag: str) -> None:
+        self.flag = flag
+        self.limit = LIMITS[flag]
+        self.name = "integer" if self.limit.integer else "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            # float() and int() accept non-ASCII digits and "1_000"; a flag value is plain ASCII.
+            if not text.isascii() or "_" in text or not text:
+                self.fail(f"{value!r} is not a {'whole number' if self.limit.integer else 'number'}", param, ctx)
+            try:
+                value = int(text) if self.limit.integer else float(text)
+            except ValueError:
+                self.fail(f"{value!r} is not a {'whole number' if self.limit.integer else 'number'}", param, ctx)
+        msg = range_error(self.flag, value)
+        if msg:
+            self.fail(msg, param, ctx)
+        return value
+
+
+def bounded_option(flag: str, help: str, **kwargs: Any) -> Any:
+    """``click.option(flag, type=Bounded(flag))`` with the range appended to the help text."""
+    lim = LIMITS[flag]
+    return click.option(flag, type=Bounded(flag), help=f"{help} [{lim.describe().removeprefix('in ')}]", **kwargs)
+
+
+@contextlib.contextmanager
+def sized_by(flag: str, value: object, what: str) -> Iterator[None]:
+    """Turn a MemoryError raised inside the block into one line naming the flag that drives the size."""
+    try:
+        yield
+    except MemoryError:
+        raise HwgenError(f"out of memory {what} ({flag} {value}): lower {flag}") from None
