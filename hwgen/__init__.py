@@ -1,8 +1,26 @@
-"""hwgen: depthwise-separable CNNs (MobileNet v1 family) to FPGA accelerators."""
-from hwgen.models import zoo
-from hwgen.models.analyze import Report, analyze
-from hwgen.errors import HwgenError
-from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.ir.graph import Graph
+"""hwgen: depthwise-separable CNNs (MobileNet v1 family) to FPGA accelerators.
 
-__all__ = ["zoo", "analyze", "Report", "HwgenError", "Graph", "ComputeOp", "compute_ops"]
+The public names are imported on first use (PEP 562), so ``import hwgen.cli`` — what the
+``hwgen`` command does first — stays light and the CLI's signal handlers are in place before
+numpy and networkx load.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "zoo": "hwgen.models.zoo", "analyze": "hwgen.models.analyze", "Report": "hwgen.models.analyze",
+    "HwgenError": "hwgen.errors", "Graph": "hwgen.ir.graph", "ComputeOp": "hwgen.ir.ops",
+    "compute_ops": "hwgen.ir.ops",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'hwgen' has no attribute {name!r}")
+    module = importlib.import_module(_EXPORTS[name])
+    return module if name == "zoo" else getattr(module, name)

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hwgen.build import WEIGHT_PLACEMENT, Design, HwConfig, build
-from hwgen.cli.params import bounded_option
+from hwgen.cli.params import bounded_option, sized_by
 from hwgen.codegen.writer import check_outdir
 from hwgen.hw.boards import BOARDS, DEFAULT_BOARD
 from hwgen.ir.graph import Graph
@@ -67,7 +67,8 @@ def prepare_design(model: str, alpha: float, resolution: int, variant: str, hw: 
                    outdir: Path, force: bool) -> Design:
     """Check OUTDIR first (cheap), then map (the design quantizes on first use)."""
     check_outdir(outdir, force)
-    return build(load_model(model, alpha, resolution, variant), hw, seed=seed)
+    with sized_by("--resolution", resolution, "building the design"):
+        return build(load_model(model, alpha, resolution, variant), hw, seed=seed)
 
 
 def output_options(f: Callable) -> Callable:

@@ -14,6 +14,7 @@ from hwgen.cli.common import (
     print_json,
     print_table,
 )
+from hwgen.cli.params import sized_by
 from hwgen.estimate import Estimate
 from hwgen.hw.steps import StepTiling
 from hwgen.mapping.plan import format_split
@@ -30,7 +31,8 @@ CSV_COLUMNS = ("name", "kind", "engine", "step", "cycles", "busy", "stall_dram",
 @format_option
 def estimate(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, fmt: str) -> None:
     """Map MODEL onto the PW and DW engines and simulate one inference."""
-    est = build(load_model(model, alpha, resolution, variant), hw).estimate()
+    with sized_by("--resolution", resolution, "estimating"):
+        est = build(load_model(model, alpha, resolution, variant), hw).estimate()
     if fmt == "json":
         print_json(est.to_dict())
     elif fmt == "csv":
