@@ -67,16 +67,24 @@ def _fail(message: str, code: int) -> None:
 
 
 def main(args: list[str] | None = None) -> None:
-    for s in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(s, _on_signal)
+    """Run the CLI on ``args`` (default: sys.argv[1:]); returns on success, else exits with a code above."""
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _main(args)
+    finally:  # in-process callers (tests) get their own handlers back
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _main(args: list[str] | None) -> None:
     try:
         cli.main(args=args, prog_name="hwgen", standalone_mode=False)
     except Interrupted as e:
         _fail("interrupted", 128 + e.signum)
     except click.exceptions.Abort:  # click turns a KeyboardInterrupt it sees itself into Abort
         _fail("interrupted", 128 + signal.SIGINT)
-    except click.ClickException as e:  # usage errors: bad flag values, unknown options
-        _fail(" ".join(e.format_message().split()), e.exit_code)
+    except click.ClickException as e:  # usage errors (bad flag values, unknown options) and click's file errors
+        _fail(" ".join(e.format_message().split()), 2)
     except HwgenError as e:
         _fail(f"error: {' '.join(str(e).split())}", 2)
     except BrokenPipeError:  # `hwgen ... | head`: point stdout at /dev/null so the exit flush stays quiet

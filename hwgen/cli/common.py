@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hwgen.build import WEIGHT_PLACEMENT, Design, HwConfig, build
-from hwgen.cli.params import bounded_option, sized_by
+from hwgen.cli.params import PathArg, bounded_option, sized_by
 from hwgen.codegen.writer import check_outdir
 from hwgen.hw.boards import BOARDS, DEFAULT_BOARD
 from hwgen.ir.graph import Graph
@@ -74,7 +74,7 @@ def prepare_design(model: str, alpha: float, resolution: int, variant: str, hw: 
 def output_options(f: Callable) -> Callable:
     """-o/--outdir and --force for commands that write a project directory."""
     f = click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")(f)
-    f = click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path),
+    f = click.option("-o", "--outdir", required=True, type=PathArg(path_type=Path),
                      help="Directory to create (written atomically).")(f)
     return bounded_option("--seed", "Seed of weights, calibration and test input.", default=0, show_default=True)(f)
 

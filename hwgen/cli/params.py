@@ -6,6 +6,7 @@ the library checks the same table where the value enters (HwConfig, the zoo, cal
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any, Iterator
 
 import click
@@ -42,6 +43,15 @@ def bounded_option(flag: str, help: str, **kwargs: Any) -> Any:
     """``click.option(flag, type=Bounded(flag))`` with the range appended to the help text."""
     lim = LIMITS[flag]
     return click.option(flag, type=Bounded(flag), help=f"{help} [{lim.describe().removeprefix('in ')}]", **kwargs)
+
+
+class PathArg(click.Path):
+    """click.Path that refuses a NUL byte in one line (os.stat would raise ValueError on it)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if "\0" in os.fspath(value):
+            self.fail(f"{os.fspath(value)!r} contains a NUL byte", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 @contextlib.contextmanager

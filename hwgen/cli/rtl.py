@@ -16,6 +16,7 @@ from hwgen.cli.common import (
     prepare_design,
     print_json,
 )
+from hwgen.cli.params import PathArg
 from hwgen.errors import HwgenError
 from hwgen.quant.golden import random_input
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
@@ -45,10 +46,10 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, s
 
 
 @click.command()
-@click.argument("outdir", type=click.Path(file_okay=False))
+@click.argument("outdir", type=PathArg(file_okay=False))
 @click.option("--simulator", type=click.Choice(SIMULATORS), default=None,
               help="RTL simulator [default: $HWGEN_SIM or icarus].")
-@click.option("--rtl-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--rtl-dir", type=PathArg(file_okay=False), default=None,
               help="Simulate this RTL (e.g. Vitis-exported Verilog with the same top ports) instead of OUTDIR's.")
 @click.option("--top", default="hwgen_top", show_default=True, help="Top-level module name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -86,7 +87,7 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
 
 
 @click.command()
-@click.argument("outdir", type=click.Path(exists=True, file_okay=False))
+@click.argument("outdir", type=PathArg(exists=True, file_okay=False))
 @click.option("--top", default="hwgen_top", show_default=True, help="Top-level module name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def synth(outdir: str, top: str, as_json: bool) -> None:
