@@ -35,18 +35,20 @@ class Limit:
 LIMITS: dict[str, Limit] = {lim.flag: lim for lim in (
     Limit("--pe", 2, 100_000, True, "one PE per engine at least; more than any FPGA has DSPs for "
           "(the mapper searches within the board's DSP budget anyway)"),
-    Limit("--clock-mhz", 1, 1000, False, "FPGA fabric clocks: UltraScale+ global clock buffers stop below 1 GHz"),
-    Limit("--dram-gbps", 0.01, 1000, False, "a DRAM channel: 10 MB/s (below it a transfer rounds to 0 bytes per "
-          "cycle) to 1 TB/s (beyond HBM2e)"),
+    Limit("--clock-mhz", 1, 1000, False, "a fabric clock; the bound rejects typos such as 1e12 (hwgen makes no "
+          "timing claim for any clock)"),
+    Limit("--dram-gbps", 0.01, 1000, False, "10 MB/s to 1 TB/s; far above the 1e-12 that rounded to 0 bytes per "
+          "cycle and divided by zero"),
     Limit("--act-bits", 2, 32, True, "ap_fixed widths the engines implement"),
     Limit("--weight-bits", 2, 32, True, "ap_fixed widths the engines implement"),
     Limit("--band-rows", 1, 1024, True, "a band is at most a whole feature map (the largest resolution)"),
     Limit("--alpha", 0, 1, False, "MobileNet width multiplier", lo_open=True),
-    Limit("--resolution", 32, 1024, True, "five stride-2 stages; above 1024 the golden model of one image "
-          "needs several GB", step=32),
+    Limit("--resolution", 32, 1024, True, "five stride-2 stages; the golden model of one image grows with the "
+          "square (0.7 GB peak at 512)", step=32),
     Limit("--seed", 0, 2**32 - 1, True, "a 32-bit seed of numpy's generator"),
-    Limit("--calib", 1, 1024, True, "calibration images held in memory at once"),
-    Limit("--batch", 1, 1024, True, "evaluation images held in memory at once"),
+    Limit("--calib", 1, 1024, True, "calibration images, all held in memory (and refused when they would not "
+          "fit the machine's available memory)"),
+    Limit("--batch", 1, 1024, True, "evaluation images, all held in memory (same memory check)"),
 )}
 
 

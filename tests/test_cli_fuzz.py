@@ -497,3 +497,13 @@ def test_ctrl_c_at_start_up_is_one_line(tmp_path: Path, delay: float) -> None:
     _, err = proc.communicate(timeout=60)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert (proc.returncode, err) in ((130, "hwgen: interrupted\n"), (0, ""))
+
+
+def test_images_that_do_not_fit_memory_are_refused(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hwgen.cli import params
+
+    # tiny_dsc: 16x16x3 elements x 16 bytes = 12,288 bytes per image; 1 MB available holds 85 images.
+    monkeypatch.setattr(params, "available_memory", lambda: 1_000_000)
+    code, _, err = invoke(["quantize", "tiny_dsc", "--calib", "100"], work)
+    assert (code, err) == (2, "hwgen: error: --calib 100 images of 16x16x3 need 1.2 MB, more than the 1.0 MB "
+                              "available: lower --calib or --resolution\n")

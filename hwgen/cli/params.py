@@ -6,7 +6,9 @@ the library checks the same table where the value enters (HwConfig, the zoo, cal
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+from pathlib import Path
 from typing import Any, Iterator
 
 import click
@@ -61,3 +63,31 @@ def sized_by(flag: str, value: object, what: str) -> Iterator[None]:
         yield
     except MemoryError:
         raise HwgenError(f"out of memory {what} ({flag} {value}): lower {flag}") from None
+
+
+#: Bytes per image element while images are held: the float64 image and its int64 codes.
+IMAGE_BYTES = 16
+
+
+def available_memory() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (None where there is no such file)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_images_fit(flag: str, count: int, shape: tuple[int, ...]) -> None:
+    """Refuse ``count`` images of ``shape`` when holding them would exceed the machine's available memory."""
+    need = count * math.prod(shape) * IMAGE_BYTES
+    avail = available_memory()
+    if avail is not None and need > avail:
+        raise HwgenError(f"{flag} {count} images of {'x'.join(map(str, shape))} need {_size(need)}, more than "
+                         f"the {_size(avail)} available: lower {flag} or --resolution")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"

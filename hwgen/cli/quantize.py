@@ -6,7 +6,7 @@ from rich.console import Console
 
 from hwgen.cli.common import console as make_console
 from hwgen.cli.common import format_option, load_model, model_options, print_csv, print_json, print_table
-from hwgen.cli.params import bounded_option, sized_by
+from hwgen.cli.params import bounded_option, check_images_fit, sized_by
 from hwgen.quant.accuracy import AccuracyReport, accuracy_report
 from hwgen.quant.calibration import DEFAULT_CALIB, STREAM_EVAL, calibration_inputs, random_images
 from hwgen.quant.quantize import quantize
@@ -51,6 +51,8 @@ def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, weight
                  calib: int, batch: int, seed: int, no_bias_correction: bool, fmt: str) -> None:
     """Quantize MODEL and report per-layer formats, SQNR, errors, saturations and top-1 agreement."""
     graph = load_model(model, alpha, resolution, variant)
+    check_images_fit("--calib", calib, graph.input_shape)
+    check_images_fit("--batch", batch, graph.input_shape)
     with sized_by("--calib", calib, "calibrating"):
         qgraph = quantize(graph, weight_bits, act_bits, calibration_inputs(graph, calib, seed), seed,
                           bias_correction=not no_bias_correction)
