@@ -504,10 +504,13 @@ def test_clean_stale_restores_a_project_moved_aside(tmp_path: Path) -> None:
     (mine_not / "notes.txt").write_text("not ours")
     empty = tmp_path / ".out.out.empty000"
     empty.mkdir()
+    os.utime(empty, (time.time() - 120, time.time() - 120))
+    fresh = tmp_path / ".out.out.fresh000"  # a live run between mkdtemp and its owner file
+    fresh.mkdir()
     removed = writer.clean_stale(tmp_path / "out")
     assert sorted(removed) == [".out.old.abcd1234", ".out.out.efgh5678", ".out.out.empty000"]
     assert (tmp_path / "out" / "plan.json").read_text() == "{}"
-    assert alive.is_dir() and foreign.is_dir() and (mine_not / "notes.txt").is_file()
+    assert alive.is_dir() and foreign.is_dir() and fresh.is_dir() and (mine_not / "notes.txt").is_file()
 
 
 SLOW_IMPORT = """
@@ -546,3 +549,15 @@ def test_images_that_do_not_fit_memory_are_refused(work: Path, monkeypatch: pyte
     code, _, err = invoke(["quantize", "tiny_dsc", "--calib", "100"], work)
     assert (code, err) == (2, "hwgen: error: --calib 100 images of 16x16x3 need 1.2 MB, more than the 1.0 MB "
                               "available: lower --calib or --resolution\n")
+
+
+def test_signals_deferred_delivers_after_the_block() -> None:
+    got = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: got.append(("handled", signum)))
+    try:
+        with writer.signals_deferred():
+            signal.raise_signal(signal.SIGTERM)
+            got.append("block finished")
+        assert got == ["block finished", ("handled", signal.SIGTERM)]
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -83,6 +83,8 @@ def _main(args: list[str] | None) -> None:
         _fail("interrupted", 128 + e.signum)
     except click.exceptions.Abort:  # click turns a KeyboardInterrupt it sees itself into Abort
         _fail("interrupted", 128 + signal.SIGINT)
+    except click.exceptions.NoArgsIsHelpError as e:  # plain `hwgen`: the help, as `hwgen --help` prints it
+        click.echo(e.ctx.get_help() if e.ctx else e.format_message())
     except click.ClickException as e:  # usage errors (bad flag values, unknown options) and click's file errors
         _fail(" ".join(e.format_message().split()), 2)
     except HwgenError as e:

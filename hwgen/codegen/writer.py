@@ -17,8 +17,10 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
+import time
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from hwgen.errors import HwgenError
 
@@ -28,7 +30,12 @@ OWNER = "owner"
 #: Bytes a holder adds to the target's name: "." + NAME + ".out." + 8 random characters.
 TEMP_EXTRA = 14
 
+#: A holder without an owner file is removed only when older than this: a live run writes the file at once.
+FRESH_S = 60.0
+
 _PACKAGE = Path(__file__).resolve().parents[1]
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _fail(outdir: object, why: str) -> HwgenError:
@@ -87,7 +94,8 @@ def check_outdir(outdir: str | os.PathLike, force: bool) -> Path:
             raise _fail(text, f"has a name of {len(part.encode())} bytes: at most {name_max - TEMP_EXTRA}")
     try:
         probe = tempfile.mkdtemp(prefix=f".{target.name}.out.", dir=anc)
-        os.rmdir(probe)
+        with contextlib.suppress(FileNotFoundError):  # a concurrent clean_stale may take it first
+            os.rmdir(probe)
     except OSError as e:
         raise _fail(text, f"cannot be written: {str(anc)!r}: {e.strerror or e}") from None
     if anc == target.parent:
@@ -108,15 +116,28 @@ def check_outdir(outdir: str | os.PathLike, force: bool) -> Path:
 
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back (delivered on exit) while a rename or clean-up must not be cut short."""
-    if not hasattr(signal, "pthread_sigmask"):
+    """Hold SIGINT and SIGTERM back while a rename or clean-up must not be cut short; deliver them after.
+
+    Python runs signal handlers in the main thread whichever thread the signal hits, so swapping
+    the handlers there covers a process with helper threads too (a signal mask would not).
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    caught: list[tuple[int, Any]] = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append((signum, frame))) for s in _SIGNALS}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            signum, frame = caught[0]
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, frame)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 def _owner_line() -> str:
@@ -146,9 +167,9 @@ def clean_stale(target: Path) -> list[str]:
     """Remove the holders of killed runs beside ``target``; returns the names removed.
 
     Only directories named like our holders are touched, and only when their owner file names a
-    dead process of this host (or, with no owner file, when they are empty: a run killed between
-    creating the holder and writing its owner file). A previous project that a killed ``--force``
-    run moved aside is renamed back to ``target`` when nothing has taken its place.
+    dead process of this host (or, with no owner file, when they are empty and older than FRESH_S:
+    a run killed between creating the holder and writing its owner file). A previous project that
+    a killed ``--force`` run moved aside is renamed back to ``target`` when nothing has taken its place.
     """
     pattern = re.compile(rf"\.{re.escape(target.name)}\.(out|old)\.[a-z0-9_]{{8}}")
     removed = []
@@ -161,6 +182,8 @@ def clean_stale(target: Path) -> list[str]:
         if not m or entry.is_symlink() or not entry.is_dir():
             continue
         state = _abandoned(entry)
+        if state is None and _age(entry) < FRESH_S:  # being set up by a live run right now
+            continue
         with signals_deferred():
             if state is None:
                 with contextlib.suppress(OSError):
@@ -174,6 +197,13 @@ def clean_stale(target: Path) -> list[str]:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry.name)
     return removed
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _holder(parent: Path, name: str, kind: str) -> Path:

@@ -86,7 +86,8 @@ def read_rtl_project(outdir: Path, sources: bool = True) -> tuple[dict[str, Any]
     ``sources``: also require every Verilog file plan.json lists (unless cosim simulates other RTL).
     """
     if not outdir.is_dir():
-        raise HwgenError(f"RTL directory {str(outdir)!r} {'is not a directory' if outdir.exists() else 'does not exist'}")
+        raise HwgenError(f"RTL directory {str(outdir)!r} {'is not a directory' if outdir.exists() else 'does not exist'}"
+                         f" (`hwgen rtl -o DIR` writes the Verilog, plan.json and {VECTORS})")
     for name in ("plan.json", VECTORS):
         if not (outdir / name).exists():
             raise HwgenError(f"{str(outdir / name)!r} not found: generate OUTDIR with `hwgen rtl -o {outdir}`")
