@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from golden_reference import op_ref
+from loop_reference import op_ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

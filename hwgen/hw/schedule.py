@@ -1,6 +1,6 @@
 """Cycle-approximate dataflow simulator: a network on the DW/PW engines of hw.py.
 
-The simulator walks the tiles of every schedule step (hwgen.steps) in program
+The simulator walks the tiles of every schedule step (hwgen.hw.steps) in program
 order and computes when each starts and ends from its dependencies; it is an
 event schedule at tile level, not a closed-form sum. Times are cycles, cycle 0
 is the first input beat; an event "at t" means the producing tile's last cycle

@@ -8,15 +8,20 @@ import numpy as np
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
 from hwgen.hw.contract import (
-    BRAM36_SHAPES,
     DW_DEPTH,
     HANDOFF,
     POOL_DEPTH,
     PW_DEPTH,
-    URAM_SHAPE,
     EngineConfig,
+    bram36_blocks,
     cdiv,
+    dw_iterations,
+    fused_cycles_bound,
     fused_schedule,
+    pool_iterations,
+    pw_iterations,
+    tile_cycles,
+    uram_blocks,
 )
 from hwgen.hw.resources import dsp_per_pe
 from hwgen.hw.schedule import run_schedule
@@ -44,6 +49,7 @@ from hwgen.mapping.plan import (
     plan_buffers,
     tk_choices,
 )
+from hwgen.numerics.fixed import check_bits
 
 
 @dataclass(frozen=True)
@@ -227,13 +233,13 @@ def _dram_floor(steps: list[Step], ctx: _Ctx) -> list[int]:
 
 
 def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
-    """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan)."""
-    tin, tout, tc, tk = (cand[:, i] for i in range(4))
+    """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan).
+
+    The contract's formulas evaluated on arrays of lane counts: lone ops as one tile, fused pairs by
+    ``fused_cycles_bound``, each step at least its DRAM floor, plus the input/output beats and HANDOFFs.
+    """
+    lanes = _CandidateLanes(*(cand[:, i] for i in range(4)))
     floors = floors or [0] * len(steps)
-
-    def cd(a: int, b: np.ndarray) -> np.ndarray:
-        return -(-a // b)
-
     h, w, _ = steps[0].first.in_shape
     oh, ow, oc = steps[-1].last.out_shape
     total = np.full(len(cand), h * w + HANDOFF + oh * ow * oc, dtype=np.int64)
@@ -241,25 +247,34 @@ def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None 
         total += HANDOFF
         last = s.last
         if last.kind == "pool":
-            total += np.maximum(last.in_shape[0] * last.in_shape[1] * cd(last.in_shape[2], tin) + POOL_DEPTH, floor)
-            continue
-        if last.kind in ("conv", "pw", "fc"):
-            px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
-            pw_row = last.out_shape[1] * cd(last.out_shape[2], tout) * cd(pw_dot(last), tin)
-            pw_all = px * cd(last.out_shape[2], tout) * cd(pw_dot(last), tin)
-        dw = s.dw_op
-        if dw is not None:
-            dw_row = dw.out_shape[1] * cd(dw.out_shape[2], tc) * cd(dw.kernel ** 2, tk)
-            dw_all = dw.out_shape[0] * dw_row
-        if s.fused:
-            step = np.maximum(dw_row + DW_DEPTH + HANDOFF + pw_all + PW_DEPTH,
-                              dw_all + DW_DEPTH + HANDOFF + pw_row + PW_DEPTH)
+            step = tile_cycles(pool_iterations(last.in_shape[0] * last.in_shape[1], last.in_shape[2], lanes),
+                               POOL_DEPTH)
+        elif s.fused:
+            dw = s.dw_op
+            row, rows = dw.out_shape[1], dw.out_shape[0] * dw.out_shape[1]
+            step = fused_cycles_bound(
+                tile_cycles(dw_iterations(row, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
+                tile_cycles(dw_iterations(rows, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
+                tile_cycles(pw_iterations(row, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH),
+                tile_cycles(pw_iterations(rows, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH))
         elif last.kind == "dw":
-            step = dw_all + DW_DEPTH
+            step = tile_cycles(dw_iterations(last.out_shape[0] * last.out_shape[1], last.out_shape[2], last.kernel,
+                                             lanes), DW_DEPTH)
         else:
-            step = pw_all + PW_DEPTH
+            px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
+            step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH)
         total += np.maximum(step, floor)
     return total
+
+
+@dataclass(frozen=True)
+class _CandidateLanes:
+    """Lane counts of many candidate splits at once (numpy arrays), for the contract's formulas."""
+
+    tin: np.ndarray
+    tout: np.ndarray
+    tc: np.ndarray
+    tk: np.ndarray
 
 
 def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOARD, act_bits: int = 8,
@@ -275,9 +290,8 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
         raise HwgenError("the network has no compute ops")
     if pe < 2:
         raise HwgenError(f"--pe must be >= 2 (one PE for each of the PW and DW engines), got {pe}")
-    for name, bits in (("act-bits", act_bits), ("weight-bits", weight_bits)):
-        if not 2 <= bits <= 32:
-            raise HwgenError(f"--{name} must be in 2..32, got {bits}")
+    check_bits("act_bits", act_bits)
+    check_bits("weight_bits", weight_bits)
     b = get_board(board) if isinstance(board, str) else board
     clock = b.clock_mhz if clock_mhz is None else clock_mhz
     if clock <= 0:
@@ -311,12 +325,6 @@ _MAX_UNFIT_TRIES = 16
 _MAX_EXACT = 48
 
 
-def _min_blocks(depth: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(BRAM36, URAM) blocks of depth x width memories, vectorised hw.bram36_blocks / hw.uram_blocks."""
-    bram = np.min([-(-width // w) * -(-depth // d) for d, w in BRAM36_SHAPES], axis=0)
-    return bram, -(-width // URAM_SHAPE[1]) * -(-depth // URAM_SHAPE[0])
-
-
 def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     """Whether each split's smallest buffers fit the board (a URAM counted as 8 BRAM36).
 
@@ -330,7 +338,7 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
 
     def add(depth: np.ndarray, width: np.ndarray) -> None:
         nonlocal blocks
-        b, u = _min_blocks(depth, width)
+        b, u = bram36_blocks(depth, width), uram_blocks(depth, width)
         blocks = blocks + np.minimum(b, 8 * u if ctx.board.uram else b)
 
     ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]
