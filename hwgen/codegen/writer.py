@@ -90,8 +90,8 @@ def check_outdir(outdir: str | os.PathLike, force: bool) -> Path:
         raise _fail(text, f"cannot be created: {str(anc)!r} is a file, not a directory")
     name_max = _name_max(anc)
     for part in target.relative_to(anc).parts:
-        if len(part.encode()) > name_max - TEMP_EXTRA:
-            raise _fail(text, f"has a name of {len(part.encode())} bytes: at most {name_max - TEMP_EXTRA}")
+        if len(os.fsencode(part)) > name_max - TEMP_EXTRA:
+            raise _fail(text, f"has a name of {len(os.fsencode(part))} bytes: at most {name_max - TEMP_EXTRA}")
     try:
         probe = tempfile.mkdtemp(prefix=f".{target.name}.out.", dir=anc)
         with contextlib.suppress(FileNotFoundError):  # a concurrent clean_stale may take it first
