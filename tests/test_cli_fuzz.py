@@ -561,3 +561,21 @@ def test_signals_deferred_delivers_after_the_block() -> None:
         assert got == ["block finished", ("handled", signal.SIGTERM)]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to run as nobody")
+def test_read_only_directory() -> None:
+    """Root ignores permissions, so the command runs as nobody on a 0555 directory (the write probe refuses it)."""
+    root = Path(tempfile.mkdtemp(prefix="hwgen_ro_"))
+    try:
+        root.chmod(0o755)
+        (root / "ro").mkdir(mode=0o555)
+        (root / "ro").chmod(0o555)
+        proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
+                               "hwgen", "rtl", "tiny_dsc", "--pe", "32", "-o", "ro/x"], cwd=root, capture_output=True,
+                              text=True)
+        assert (proc.returncode, proc.stderr) == (2, f"hwgen: error: output directory 'ro/x' cannot be written: "
+                                                     f"{str(root / 'ro')!r}: Permission denied\n")
+        assert list((root / "ro").iterdir()) == []
+    finally:
+        shutil.rmtree(root)
