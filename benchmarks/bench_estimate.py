@@ -15,7 +15,7 @@ from hwgen.hw.contract import pool_iterations, pw_iterations
 from hwgen.hw.steps import pw_dot, schedule_steps
 from hwgen.ir.ops import compute_ops
 from hwgen.mapping.plan import tk_choices
-from hwgen.mapping.search import _candidates, _lower_bounds
+from hwgen.mapping.search import candidate_splits, lower_bounds
 from hwgen.models.zoo import mobilenet_v1
 
 SCALESIM_8X8 = {"output-stationary": 15.29e6, "weight-stationary": 14.15e6}
@@ -69,8 +69,8 @@ def main() -> None:
     print(f"ideal MACs/PE: {est.macs:,} / {est.pe} = {est.ideal_cycles:,.0f} cycles; "
           f"ratio {est.ratio:.4f}x (>= 1 required; target ~1.12)")
     steps = schedule_steps(ops)
-    cand = _candidates(steps, 64, tk_choices(steps))
-    bound = int(_lower_bounds(steps, cand).min())
+    cand = candidate_splits(steps, 64, tk_choices(steps))
+    bound = int(lower_bounds(steps, cand).min())
     print(f"model bound: no split of 64 PEs can go below {bound:,} cycles = {bound / est.ideal_cycles:.4f}x ideal "
           f"(lower bound over all {len(cand):,} candidate splits); simulated / bound = "
           f"{est.total_cycles / bound:.5f}")

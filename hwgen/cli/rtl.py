@@ -9,13 +9,7 @@ import click
 import numpy as np
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import (
-    hardware_options,
-    model_options,
-    output_options,
-    prepare_design,
-    print_json,
-)
+from hwgen.cli.common import hardware_options, model_options, output_options, prepare_design, print_json
 from hwgen.cli.params import PathArg
 from hwgen.errors import HwgenError
 from hwgen.quant.golden import random_input

@@ -49,18 +49,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from hwgen.hw.contract import HANDOFF, EngineConfig, dram_cycles, weight_bus_bits, weight_load_cycles
-from hwgen.hw.steps import (
-    Step,
-    StepTiling,
-    bands_of,
-    dw_band_cycles,
-    input_rows,
-    nbytes,
-    pw_band_cycles,
-    step_weight_words,
-    weight_tile_channels,
-    weight_words,
-)
+from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, nbytes, pw_band_cycles,
+                            step_weight_words, weight_tile_channels, weight_words)
 from hwgen.ir.ops import ComputeOp
 
 

@@ -1,4 +1,4 @@
-"""hwgen.quant.quantize.formats"""
+"""Choosing fixed-point formats: integer bits from a calibrated range, weight formats that may clip outliers."""
 from __future__ import annotations
 
 import math

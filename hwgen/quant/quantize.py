@@ -27,25 +27,11 @@ from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.models.weights import check_weights, fold_bn, random_weights
 from hwgen.numerics import kernels
-from hwgen.numerics.fixed import (
-    POOL_RECIP_BITS,
-    FixedFormat,
-    accumulator_bits,
-    check_bits,
-    pool_recip,
-    quantize_array,
-    requantize,
-)
+from hwgen.numerics.fixed import (POOL_RECIP_BITS, FixedFormat, accumulator_bits, check_bits, pool_recip,
+                                  quantize_array, requantize)
 from hwgen.numerics.float_model import FloatWeights, forward_op
 from hwgen.quant.calibration import DEFAULT_CALIB, calibration_inputs
-from hwgen.quant.formats import (
-    ACT_HEADROOM_BITS,
-    MAX_ACC_BITS,
-    calibrated_format,
-    int_bits,
-    make_format,
-    weight_format,
-)
+from hwgen.quant.formats import ACT_HEADROOM_BITS, MAX_ACC_BITS, calibrated_format, int_bits, make_format, weight_format
 from hwgen.quant.golden import run_op_fixed
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 

@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hwgen.codegen.vectors import read_vectors
 from hwgen.errors import HwgenError
 from hwgen.verify.project import read_text
-from hwgen.verify.vectors import read_vectors
 
 #: The flags the generated C++ must compile cleanly with (plus -O level and the ap_types include).
 CXXFLAGS = ("-std=c++14", "-Wall", "-Wno-unknown-pragmas")

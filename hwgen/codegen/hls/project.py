@@ -19,6 +19,7 @@ import numpy as np
 
 from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.codegen.templating import render
+from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv
@@ -418,10 +419,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     )
 
 
-def _vector(codes: np.ndarray) -> str:
-    return "".join(f"{int(v)}\n" for v in np.asarray(codes).reshape(-1))
-
-
 def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
                part: str, clock_mhz: float, board: str) -> dict[str, str | bytes]:
     """All project files (relative path -> text) for input codes ``x`` and golden per-op ``outputs``."""
@@ -470,10 +467,10 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
     sources = sorted([f"{top}.cpp"] + [f"{e}.cpp" for e in ENGINE_SOURCES])
     files["build.tcl"] = render("hls/build.tcl.j2", sources=sources, **ctx)
     files["README.md"] = render("hls/README.md.j2", **ctx)
-    files["vectors/input.txt"] = _vector(x)
-    files["vectors/output.txt"] = _vector(outputs[-1])
+    files["vectors/input.txt"] = format_vectors(x, "input")
+    files["vectors/output.txt"] = format_vectors(outputs[-1], "output")
     for i, (q, out) in enumerate(zip(qgraph.ops, outputs)):
-        files[f"vectors/{i:02d}_{ident(q.op.name)}.txt"] = _vector(out)
+        files[f"vectors/{i:02d}_{ident(q.op.name)}.txt"] = format_vectors(out, q.op.name)
     return files, ctx
 
 

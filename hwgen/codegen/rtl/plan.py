@@ -13,20 +13,8 @@ from typing import Any, Sequence
 
 from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (
-    DW_DEPTH,
-    POOL_DEPTH,
-    PW_DEPTH,
-    EngineConfig,
-    cdiv,
-    dw_iterations,
-    max_burst_beats,
-    pool_iterations,
-    pw_iterations,
-    row_bands,
-    tile_cycles,
-    weight_bus_bits,
-)
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
+                               pool_iterations, pw_iterations, row_bands, tile_cycles, weight_bus_bits)
 from hwgen.hw.steps import schedule_steps
 from hwgen.numerics.fixed import output_range, pool_recip
 
