@@ -53,6 +53,7 @@ class CsimResult:
     checked: dict[str, int] = field(default_factory=dict)  # values compared per layer
     compile_error: str = ""
     output: str = ""
+    images: int = 0  # images the testbench ran and compared (vectors/ plus vectors/batch/*)
 
 
 def ap_types_dir() -> Path:
@@ -100,7 +101,7 @@ def project_sources(outdir: Path, include_dirs: tuple[Path, ...] = ()) -> list[P
         for name in _INCLUDE.findall(read_text(path, "HLS source")):
             if not any((d / name).is_file() for d in (outdir, *include_dirs)):
                 raise HwgenError(f"HLS source {str(path)!r} includes {name!r}, which is missing from {str(outdir)!r}")
-    for path in sorted((outdir / "vectors").glob("*.txt")):
+    for path in sorted((outdir / "vectors").rglob("*.txt")):
         read_vectors(path)
     return sources
 
@@ -133,22 +134,32 @@ def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False) -> CsimR
         warnings = [line for line in comp.stderr.splitlines() if "warning:" in line]
         if comp.returncode != 0:
             return CsimResult(False, None, t1 - t0, t1 - t0, 0.0, warnings, compile_error=comp.stderr)
-        try:
-            run = subprocess.run([str(binary), "vectors"], cwd=outdir, capture_output=True, text=True,
-                                 errors="replace", timeout=RUN_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            t2 = time.perf_counter()
-            return CsimResult(False, None, t2 - t0, t1 - t0, t2 - t1, warnings,
-                              output=f"testbench still running after {RUN_TIMEOUT_S} s: stopped")
+        folders = ["vectors"] + sorted(str(p.relative_to(outdir)) for p in (outdir / "vectors" / "batch").glob("*")
+                                       if p.is_dir())
+        out, passed, mismatch, checked = "", True, None, {}
+        for folder in folders:  # one binary, every image's vectors
+            try:
+                run = subprocess.run([str(binary), folder], cwd=outdir, capture_output=True, text=True,
+                                     errors="replace", timeout=RUN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                t2 = time.perf_counter()
+                return CsimResult(False, None, t2 - t0, t1 - t0, t2 - t1, warnings,
+                                  output=f"testbench on {folder} still running after {RUN_TIMEOUT_S} s: stopped")
+            text = run.stdout + run.stderr
+            tb_error = _TB_ERROR.search(text)
+            if run.returncode == 2 and tb_error:  # a vector file the testbench cannot use: bad input, not a verdict
+                raise HwgenError(f"C-simulation testbench of {str(outdir)!r}: {tb_error[1]}")
+            fail = _FAIL.search(text)
+            ok = run.returncode == 0 and "PASS:" in text and not fail
+            if folder == "vectors":
+                out = text
+                checked = {m["layer"]: int(m["n"]) for m in _CHECKED.finditer(text)}
+            elif not ok:  # an extra image: only its failure is worth a line
+                out += f"{folder}: {text.strip().splitlines()[-1] if text.strip() else 'no output'}\n"
+            if fail and mismatch is None:
+                layer = fail["layer"] if folder == "vectors" else f"{fail['layer']} ({folder})"
+                mismatch = Mismatch(layer, int(fail["index"]), int(fail["got"]), int(fail["exp"]))
+            passed = passed and ok
         t2 = time.perf_counter()
-    out = run.stdout + run.stderr
-    tb_error = _TB_ERROR.search(out)
-    if run.returncode == 2 and tb_error:  # a vector file the testbench cannot use: bad input, not a verdict
-        raise HwgenError(f"C-simulation testbench of {str(outdir)!r}: {tb_error[1]}")
-    fail = _FAIL.search(out)
-    mismatch = None
-    if fail:
-        mismatch = Mismatch(fail["layer"], int(fail["index"]), int(fail["got"]), int(fail["exp"]))
-    checked = {m["layer"]: int(m["n"]) for m in _CHECKED.finditer(out)}
-    passed = run.returncode == 0 and "PASS:" in out and mismatch is None
-    return CsimResult(passed, mismatch, t2 - t0, t1 - t0, t2 - t1, warnings, checked, output=out)
+    return CsimResult(passed, mismatch, t2 - t0, t1 - t0, t2 - t1, warnings, checked, output=out,
+                      images=len(folders))
