@@ -89,8 +89,10 @@ HOSTILE = st.one_of(
 )
 
 ESTIMATE_FLAGS = ["--pe", "--clock-mhz", "--dram-gbps", "--act-bits", "--weight-bits", "--band-rows", "--split",
-                  "--weights", "--board", "--alpha", "--resolution", "--format", "--variant", "--bogus"]
-QUANTIZE_FLAGS = ["--calib", "--batch", "--seed", "--act-bits", "--weight-bits", "--format", "--alpha"]
+                  "--weights", "--board", "--alpha", "--resolution", "--format", "--variant", "--input-shape",
+                  "--weight-scale", "--bogus"]
+QUANTIZE_FLAGS = ["--calib", "--batch", "--seed", "--act-bits", "--weight-bits", "--format", "--alpha", "--data",
+                  "--input-shape", "--weight-scale"]
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +102,8 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 #: The command each ranged flag is swept on (model flags need a scalable model).
 SWEEP = {"--calib": ["quantize", "tiny_dsc"], "--batch": ["quantize", "tiny_dsc"], "--seed": ["quantize", "tiny_dsc"],
-         "--alpha": ["estimate", "mobilenet_v1"], "--resolution": ["estimate", "mobilenet_v1"]}
+         "--alpha": ["estimate", "mobilenet_v1"], "--resolution": ["estimate", "mobilenet_v1"],
+         "--images": ["rtl", "tiny_dsc", "-o", "sweep_images"]}
 
 
 @pytest.mark.parametrize("flag", sorted(LIMITS))
