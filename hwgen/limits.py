@@ -49,8 +49,7 @@ LIMITS: dict[str, Limit] = {lim.flag: lim for lim in (
     Limit("--calib", 1, 1024, True, "calibration images, all held in memory (and refused when they would not "
           "fit the machine's available memory)"),
     Limit("--batch", 1, 1024, True, "evaluation images, all held in memory (same memory check)"),
-    Limit("--images", 1, 1024, True, "test images in generated vectors (each one a full inference in C-sim "
-          "and cosim)"),
+    Limit("--images", 1, 1024, True, "test images in a generated project's vectors, all held in memory"),
 )}
 
 

@@ -108,7 +108,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 #: The command each ranged flag is swept on (model flags need a scalable model).
 SWEEP = {"--calib": ["quantize", "tiny_dsc"], "--batch": ["quantize", "tiny_dsc"], "--seed": ["quantize", "tiny_dsc"],
          "--alpha": ["estimate", "mobilenet_v1"], "--resolution": ["estimate", "mobilenet_v1"],
-         "--images": ["rtl", "tiny_dsc", "-o", "sweep_images"]}
+         "--images": ["generate", "tiny_dsc", "-o", "never_written"]}
 
 
 @pytest.mark.parametrize("flag", sorted(LIMITS))

@@ -85,15 +85,13 @@ def prepare_design(model: str, alpha: float, resolution: int, variant: str, inpu
 
     With ``data`` (a labelled .npz), calibration uses its calib images (else its first test images).
     """
-    if images < 1:
-        raise HwgenError(f"--images must be >= 1, got {images}")
     check_outdir(outdir, force)
+    graph = load_model(model, alpha, resolution, variant, input_shape)
+    ds = None if data is None else load_dataset(data, graph.input_shape)
+    if ds is not None and images > len(ds.x):
+        raise HwgenError(f"--images {images}: {data!r} has only {len(ds.x)} test images")
+    calib = None if ds is None else ds.calib if ds.calib is not None else ds.x[:DEFAULT_CALIB]
     with sized_by("--resolution", resolution, "building the design"):
-        graph = load_model(model, alpha, resolution, variant, input_shape)
-        ds = None if data is None else load_dataset(data, graph.input_shape)
-        if ds is not None and images > len(ds.x):
-            raise HwgenError(f"--images {images}: {data!r} has only {len(ds.x)} test images")
-        calib = None if ds is None else ds.calib if ds.calib is not None else ds.x[:DEFAULT_CALIB]
         return build(graph, hw, seed=seed, calib_inputs=calib), ds
 
 

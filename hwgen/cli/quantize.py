@@ -51,8 +51,8 @@ def print_report(report: AccuracyReport, fmt: str = "table", out: Console | None
 @click.option("--data", type=PathArg(dir_okay=False), default=None,
               help="Labelled .npz (x: N,H,W,C images; y: labels; optional calib): evaluate on it, calibrate on "
                    "its calib images (else its first --calib test images).")
-@bounded_option("--calib", f"Calibration images (default: {DEFAULT_CALIB} seeded uniform [-1, 1), or all of --data's "
-                "calib).", default=None)
+@bounded_option("--calib", f"Calibration images (default: {DEFAULT_CALIB} seeded uniform [-1, 1), or all of "
+                "--data's calib).", default=None)
 @bounded_option("--batch", "Evaluation images (default: all of --data, else 64 seeded).", default=None)
 @bounded_option("--seed", "Seed of weights and images.", default=0, show_default=True)
 @click.option("--no-bias-correction", is_flag=True, help="Keep the folded float bias (no calibration correction).")
@@ -63,23 +63,22 @@ def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_
                  no_bias_correction: bool, weight_scale: str, fmt: str) -> None:
     """Quantize MODEL and report per-layer formats, SQNR, errors, saturations, top-1 agreement (and accuracy)."""
     graph = load_model(model, alpha, resolution, variant, input_shape)
-    labels = None
-    if data is None:
-        n_calib, n_eval = DEFAULT_CALIB if calib is None else calib, batch or 64
-        check_images_fit("--calib", n_calib, graph.input_shape)
-        check_images_fit("--batch", n_eval, graph.input_shape)
-        with sized_by("--calib", n_calib, "calibrating"):
-            calib_x = calibration_inputs(graph, n_calib, seed)
-        with sized_by("--batch", n_eval, "evaluating"):
-            images = random_images(graph.input_shape, n_eval, seed, STREAM_EVAL)
-    else:
-        ds = load_dataset(data, graph.input_shape)
-        calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib or DEFAULT_CALIB]
-        images, labels = ds.x[:batch], ds.y[:batch]
-    with sized_by("--calib", len(calib_x), "calibrating"):
+    if data is None:  # the seeded images are made here: refuse counts that would not fit in memory
+        for flag, count in (("--calib", DEFAULT_CALIB if calib is None else calib), ("--batch", batch or 64)):
+            check_images_fit(flag, count, graph.input_shape)
+    ds = None if data is None else load_dataset(data, graph.input_shape)
+    with sized_by("--calib", calib or DEFAULT_CALIB, "calibrating"):
+        if ds is None:
+            calib_x = calibration_inputs(graph, DEFAULT_CALIB if calib is None else calib, seed)
+        else:
+            calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib or DEFAULT_CALIB]
         qgraph = quantize(graph, weight_bits, act_bits, calib_x, seed, bias_correction=not no_bias_correction,
                           weight_scale=weight_scale)
-    with sized_by("--batch", len(images), "evaluating"):
+    with sized_by("--batch", batch or 64, "evaluating"):
+        if ds is None:
+            images, labels = random_images(graph.input_shape, batch or 64, seed, STREAM_EVAL), None
+        else:
+            images, labels = ds.x[:batch], ds.y[:batch]
         report = accuracy_report(qgraph, images, labels)
     print_report(report, fmt)
 

@@ -101,7 +101,7 @@ def project_sources(outdir: Path, include_dirs: tuple[Path, ...] = ()) -> list[P
         for name in _INCLUDE.findall(read_text(path, "HLS source")):
             if not any((d / name).is_file() for d in (outdir, *include_dirs)):
                 raise HwgenError(f"HLS source {str(path)!r} includes {name!r}, which is missing from {str(outdir)!r}")
-    for path in sorted((outdir / "vectors").rglob("*.txt")):
+    for path in sorted((outdir / "vectors").rglob("*.txt")):  # the first image's and vectors/batch/*
         read_vectors(path)
     return sources
 
@@ -144,7 +144,7 @@ def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False) -> CsimR
             except subprocess.TimeoutExpired:
                 t2 = time.perf_counter()
                 return CsimResult(False, None, t2 - t0, t1 - t0, t2 - t1, warnings,
-                                  output=f"testbench on {folder} still running after {RUN_TIMEOUT_S} s: stopped")
+                                  output=f"testbench still running after {RUN_TIMEOUT_S} s ({folder}): stopped")
             text = run.stdout + run.stderr
             tb_error = _TB_ERROR.search(text)
             if run.returncode == 2 and tb_error:  # a vector file the testbench cannot use: bad input, not a verdict

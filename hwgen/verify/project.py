@@ -30,7 +30,7 @@ PLAN_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
 
 VECTORS_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
     "input": ((list,), True), "expected": ((list,), True), "seed": (_INT, True), "sim_cycles": (_INT, True),
-    "batch": ((list,), False),
+    "batch": ((list,), False),  # further images: [{"input": [...], "expected": [...]}, ...]
 }
 
 _REGENERATE = "regenerate the project with `hwgen rtl`"
@@ -72,12 +72,12 @@ def read_json(path: Path, schema: dict[str, tuple[tuple[type, ...], bool]], hint
     return obj
 
 
-def _int_list(path: Path, obj: dict[str, Any], key: str, size: int, name: str | None = None) -> list[int]:
-    values, name = obj[key], name or key
+def _int_list(path: Path, obj: dict[str, Any], key: str, size: int) -> list[int]:
+    values = obj[key]
     if len(values) != size:
-        raise HwgenError(f"{str(path)!r}: {name!r} has {len(values)} values, the design needs {size}: {_REGENERATE}")
+        raise HwgenError(f"{str(path)!r}: {key!r} has {len(values)} values, the design needs {size}: {_REGENERATE}")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        raise HwgenError(f"{str(path)!r}: {name!r} must hold integers only: {_REGENERATE}")
+        raise HwgenError(f"{str(path)!r}: {key!r} must hold integers only: {_REGENERATE}")
     return values
 
 
@@ -94,16 +94,15 @@ def read_rtl_project(outdir: Path, sources: bool = True) -> tuple[dict[str, Any]
             raise HwgenError(f"{str(outdir / name)!r} not found: generate OUTDIR with `hwgen rtl -o {outdir}`")
     plan = read_json(outdir / "plan.json", PLAN_SCHEMA, _REGENERATE)
     vec = read_json(outdir / VECTORS, VECTORS_SCHEMA, _REGENERATE)
-    sizes = {"input": plan["in_pixels"] * plan["in_channels"], "expected": plan["out_pixels"] * plan["out_channels"]}
-    for key, size in sizes.items():
-        _int_list(outdir / VECTORS, vec, key, size)
-    for i, image in enumerate(vec.get("batch", [])):  # further test images: the same two lists each
-        if not isinstance(image, dict) or set(image) != set(sizes):
-            raise HwgenError(f"{str(outdir / VECTORS)!r}: batch[{i}] must hold 'input' and 'expected': {_REGENERATE}")
-        for key, size in sizes.items():
-            if not isinstance(image[key], list):
-                raise HwgenError(f"{str(outdir / VECTORS)!r}: batch[{i}].{key} must be a list: {_REGENERATE}")
-            _int_list(outdir / VECTORS, image, key, size, f"batch[{i}].{key}")
+    _int_list(outdir / VECTORS, vec, "input", plan["in_pixels"] * plan["in_channels"])
+    _int_list(outdir / VECTORS, vec, "expected", plan["out_pixels"] * plan["out_channels"])
+    for i, image in enumerate(vec.get("batch", [])):
+        if not isinstance(image, dict) or not isinstance(image.get("input"), list) or \
+                not isinstance(image.get("expected"), list):
+            raise HwgenError(f"{str(outdir / VECTORS)!r}: batch image {i} needs 'input' and 'expected' lists: "
+                             f"{_REGENERATE}")
+        _int_list(outdir / VECTORS, image, "input", plan["in_pixels"] * plan["in_channels"])
+        _int_list(outdir / VECTORS, image, "expected", plan["out_pixels"] * plan["out_channels"])
     if not all(isinstance(s, str) and s and "/" not in s for s in plan["sources"]):
         raise HwgenError(f"{str(outdir / 'plan.json')!r}: 'sources' must be file names: {_REGENERATE}")
     if sources:
