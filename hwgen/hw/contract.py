@@ -49,7 +49,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
+
+import numpy as np
 
 #: Pipeline depths (cycles from first issue to last write of a tile), per engine.
 PW_DEPTH = 4
@@ -95,6 +97,29 @@ class EngineConfig:
         return self.pw_pe + self.dw_pe
 
 
+class EngineArrays(NamedTuple):
+    """Many PE splits at once (numpy int64 arrays): the formulas below that only use ``cdiv`` and
+    arithmetic accept it in place of an :class:`EngineConfig`; the ``*_np`` functions are the
+    vectorised twins of the ones that branch."""
+
+    tin: np.ndarray
+    tout: np.ndarray
+    tc: np.ndarray
+    tk: np.ndarray
+
+    @property
+    def pw_pe(self) -> np.ndarray:
+        return self.tin * self.tout
+
+    @property
+    def dw_pe(self) -> np.ndarray:
+        return self.tc * self.tk
+
+    @property
+    def pe(self) -> np.ndarray:
+        return self.pw_pe + self.dw_pe
+
+
 def cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -117,6 +142,11 @@ def pool_iterations(pixels: int, channels: int, cfg: EngineConfig) -> int:
 def tile_cycles(iterations: int, depth: int) -> int:
     """Cycles of one engine invocation: pipelined at II=1 plus fill/drain."""
     return iterations + depth if iterations else 0
+
+
+def tile_cycles_np(iterations: np.ndarray, depth: int) -> np.ndarray:
+    """Vectorised :func:`tile_cycles`."""
+    return np.where(iterations > 0, iterations + depth, 0)
 
 
 def row_bands(rows: int, band_rows: int) -> list[int]:
@@ -154,6 +184,24 @@ def fused_schedule(start: int, dw_cycles: Sequence[int], pw_cycles: Sequence[int
     return pw_end[-1], dw_stall, pw_stall
 
 
+def fused_span_uniform(n: np.ndarray, d_full: np.ndarray, d_last: np.ndarray, p_full: np.ndarray,
+                       p_last: np.ndarray) -> np.ndarray:
+    """End minus start of :func:`fused_schedule` when every band but the last is the same (as
+    :func:`row_bands` makes them): ``n`` bands, DW/PW cycles ``d_full``/``p_full`` each, the last
+    ``d_last``/``p_last`` (<= the full ones). Vectorised over numpy arrays.
+
+    The schedule is a longest path through the band DAG (DW chain, PW chain, DW_i -> PW_i and the
+    ping-pong edge PW_{i-2} -> DW_i, each edge HANDOFF). With equal full bands the ping-pong edge is
+    never on a longest path (it replaces p by d where the other chain is already at least as long), so
+    the path runs along the DW chain to some band j and crosses to the PW chain: ``n`` edges plus
+    d_0..d_j + p_j..p_{n-1}, linear in j between the full bands, hence the maximum of j = 0, n-2, n-1.
+    """
+    cross_first = np.where(n >= 2, d_full + (n - 1) * p_full + p_last, d_last + p_last)
+    cross_second_last = np.where(n >= 2, (n - 1) * d_full + p_full + p_last, d_last + p_last)
+    cross_last = (n - 1) * d_full + d_last + p_last
+    return n * HANDOFF + np.maximum(np.maximum(cross_first, cross_second_last), cross_last)
+
+
 def bram36_blocks(depth: int, width: int) -> int:
     """RAMB36 blocks for a depth x width memory (best aspect ratio, as Vivado maps it)."""
     if depth <= 0 or width <= 0:
@@ -166,6 +214,19 @@ def uram_blocks(depth: int, width: int) -> int:
     if depth <= 0 or width <= 0:
         return 0
     return cdiv(width, URAM_SHAPE[1]) * cdiv(depth, URAM_SHAPE[0])
+
+
+def bram36_blocks_np(depth: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`bram36_blocks`."""
+    depth, width = np.asarray(depth, dtype=np.int64), np.asarray(width, dtype=np.int64)
+    best = np.min([cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES], axis=0)
+    return np.where((depth > 0) & (width > 0), best, 0)
+
+
+def uram_blocks_np(depth: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`uram_blocks`."""
+    depth, width = np.asarray(depth, dtype=np.int64), np.asarray(width, dtype=np.int64)
+    return np.where((depth > 0) & (width > 0), cdiv(width, URAM_SHAPE[1]) * cdiv(depth, URAM_SHAPE[0]), 0)
 
 
 def dram_cycles(nbytes: int, bytes_per_cycle: float, latency: int) -> int:
@@ -198,6 +259,12 @@ def weight_bus_bits(cfg: EngineConfig, weight_bits: int) -> int:
     return max(32, 1 << (max(cfg.pw_pe, cfg.dw_pe) * weight_bits - 1).bit_length())
 
 
+def weight_bus_bits_np(cfg: EngineArrays, weight_bits: int) -> np.ndarray:
+    """Vectorised :func:`weight_bus_bits` (``frexp`` gives the bit length exactly below 2**53)."""
+    widest = np.maximum(cfg.pw_pe, cfg.dw_pe) * weight_bits - 1
+    return np.maximum(32, np.left_shift(1, np.frexp(widest.astype(np.float64))[1].astype(np.int64)))
+
+
 def max_burst_beats(bus_bits: int) -> int:
     """Beats of the loader's longest INCR burst: a load starts 4 KB-aligned, so no burst crosses 4 KB."""
     return min(AXI_MAX_BURST, AXI_BOUNDARY // (bus_bits // 8))
@@ -208,3 +275,11 @@ def weight_load_cycles(words: int, bus_bits: int, bytes_per_cycle: float, latenc
     back, so their latencies overlap), then the beats at the DRAM bandwidth but at most one per cycle."""
     beat = bus_bits // 8
     return dram_cycles(words * beat, min(bytes_per_cycle, beat), latency)
+
+
+def weight_load_cycles_np(words: np.ndarray, bus_bits: np.ndarray, bytes_per_cycle: float,
+                          latency: int) -> np.ndarray:
+    """Vectorised :func:`weight_load_cycles` (0 for an empty load, as :func:`dram_cycles`)."""
+    beat = bus_bits // 8
+    moved = words * beat
+    return np.where(moved > 0, latency + np.ceil(moved / np.minimum(bytes_per_cycle, beat)).astype(np.int64), 0)

@@ -92,6 +92,12 @@ def _weight_tiles(op: ComputeOp, cap_words: int, cfg: EngineConfig) -> int:
     return cdiv(cdiv(op.out_shape[2], cfg.tout), groups)
 
 
+def weight_tiles_np(dot: int, n: int, cap_words: np.ndarray, tin: np.ndarray, tout: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`_weight_tiles` for an op with dot-product length ``dot`` and ``n`` outputs."""
+    groups = np.maximum(1, cap_words // cdiv(dot, tin))
+    return cdiv(cdiv(n, tout), groups)
+
+
 def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_limit: int, cap_words: int | None,
              band_budget_bits: int | None, onchip_bands: dict[str, int],
              times: dict[tuple[str, StepTiling], int]) -> Mapping:
