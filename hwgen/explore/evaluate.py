@@ -108,6 +108,13 @@ def _zeros(n: int) -> np.ndarray:
     return np.zeros(n, dtype=_I64)
 
 
+def _bands(step: Step, band: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """Number of row bands of ``band`` rows and the rows of the last (``row_bands``)."""
+    rows = step.out_rows
+    n = cdiv(rows, band)
+    return n, rows - (n - 1) * band
+
+
 class SplitTables:
     """Split-only quantities of a network over an array of splits."""
 
@@ -160,14 +167,9 @@ class SplitTables:
         out.n = len(idx)
         return out
 
-    def bands(self, step: Step, band: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
-        rows = step.out_rows
-        n = cdiv(rows, band)
-        return n, rows - (n - 1) * band
-
     def fused_span(self, step: Step, band: np.ndarray | int) -> np.ndarray:
         """On-chip cycles of a fused pair in bands of ``band`` rows (``fused_schedule``, closed form)."""
-        n, last = self.bands(step, band)
+        n, last = _bands(step, band)
         c = step.last.out_shape[2]
         return fused_span_uniform(n, dw_band_cycles_np(step, band, self.cfg), dw_band_cycles_np(step, last, self.cfg),
                                   pw_band_cycles_np(step, band, c, self.cfg), pw_band_cycles_np(step, last, c, self.cfg))
@@ -233,7 +235,7 @@ def _tiling(step: Step, cap: np.ndarray, t: SplitTables) -> _Tiling:
                    per * cdiv(last, cfg.tout))
 
 
-def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, t: SplitTables, loads: _Loads, start0: np.ndarray,
+def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, loads: _Loads, start0: np.ndarray,
                 load0_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Done cycle and last tile start of a step whose PW weights are re-loaded per tile and band.
 
@@ -241,16 +243,25 @@ def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, t: SplitTables, loads
     starts H + max(previous tile's cycles, its own load) after tile j-1; the first tile of a band waits
     for its DW band (fused) and for the PW engine and its load after the last tile of the band before.
     """
-    cfg = t.cfg
-    n_bands, last_rows = t.bands(step, band) if step.bandable else (np.ones_like(band), _zeros(t.n) + step.out_rows)
+    n_bands, last_rows = _bands(step, band) if step.bandable else (np.ones_like(band), np.full_like(band, step.out_rows))
     c_out = step.last.out_shape[2]
     l_full, l_last = loads.cycles(tl.full_words), loads.cycles(tl.last_words)
     multi = tl.ntiles >= 2
     l_first = np.where(multi, l_full, l_last)
 
+    # Tile cycles are affine in the band's rows (iterations = pixels x per-pixel work): two evaluations fix them.
+    def affine(f) -> tuple[np.ndarray, np.ndarray]:
+        one, two = f(1), f(2)
+        return two - one, 2 * one - two
+
+    full_a, full_b = affine(lambda r: pw_band_cycles_np(step, r, np.minimum(tl.groups, c_out), cfg))
+    last_a, last_b = affine(lambda r: pw_band_cycles_np(step, r, tl.last_ch, cfg))
+    if step.fused:
+        dw_a, dw_b = affine(lambda r: dw_band_cycles_np(step, r, cfg))
+
     def pw_band(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        c_full = pw_band_cycles_np(step, rows, np.minimum(tl.groups, c_out), cfg)
-        c_last = pw_band_cycles_np(step, rows, tl.last_ch, cfg)
+        c_full = full_a * rows + full_b
+        c_last = last_a * rows + last_b
         span = np.where(multi, (tl.ntiles - 2) * (HANDOFF + np.maximum(c_full, l_full))
                         + HANDOFF + np.maximum(c_full, l_last) + c_last, c_last)
         return span, c_last
@@ -258,7 +269,7 @@ def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, t: SplitTables, loads
     rows0 = np.where(n_bands > 1, band, last_rows)
     span, c_last = pw_band(rows0)
     if step.fused:
-        dw_end = np.maximum(start0, load0_end + HANDOFF) + dw_band_cycles_np(step, rows0, cfg)
+        dw_end = np.maximum(start0, load0_end + HANDOFF) + dw_a * rows0 + dw_b
         pw_end = dw_end + HANDOFF + span
     else:
         assert int(n_bands.max()) == 1, "a lone step with on-chip maps is one band"
@@ -270,7 +281,7 @@ def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, t: SplitTables, loads
         live = i < n_bands
         rows = np.where(i < n_bands - 1, band, last_rows)
         dw_start = dw_end + HANDOFF if i == 1 else np.maximum(dw_end + HANDOFF, pw_prev2 + HANDOFF)
-        new_dw_end = dw_start + dw_band_cycles_np(step, rows, cfg)
+        new_dw_end = dw_start + dw_a * rows + dw_b
         span, new_c_last = pw_band(rows)
         pw_start = np.maximum(last_start + HANDOFF + np.maximum(c_last, l_first), new_dw_end + HANDOFF)
         new_pw_end = pw_start + span
@@ -368,7 +379,7 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
         tilings = {i: _tiling(net.steps[i], cap, ts) for i in pw_steps}
         fits, pl, cyc, nbytes = _tiled_plan(ts, combo, loads.subset(todo), tilings)
         ok = np.flatnonzero(fits)
-        take(todo[ok], "wtiles", pl.subset(ok), cyc[ok], nbytes[ok])
+        take(todo[ok], "wtiles", pl, cyc, nbytes)
         todo = todo[~fits]
         k += 1
     todo = np.flatnonzero(path == PATHS.index("exact"))
@@ -411,7 +422,7 @@ def _chain(t: SplitTables, loads: _Loads,
         if i in tiled:
             mask, band, tl = tiled[i]
             dw = _zeros(t.n) + (weight_words(s.dw_op, t.cfg) if s.dw_op is not None else 0)
-            n_bands = t.bands(s, band)[0] if s.bandable else 1
+            n_bands = _bands(s, band)[0] if s.bandable else 1
             first_load.append(loads.cycles(np.where(mask, tl.first_words + dw, t.words[i])))
             moved = moved + loads.nbytes(np.where(mask, n_bands * t.pw_words[i] + dw, t.words[i]))
         else:
@@ -422,29 +433,33 @@ def _chain(t: SplitTables, loads: _Loads,
     for i, s in enumerate(net.steps):
         issue = np.maximum(done, load_end) + HANDOFF
         step_done = issue + t.duration[i]
-        if i in tiled:
+        if i in tiled and tiled[i][0].any():
             mask, band, tl = tiled[i]
-            t_done, t_issue = _tiled_step(s, band, tl, t, loads, done + HANDOFF, load_end)
-            step_done, issue = np.where(mask, t_done, step_done), np.where(mask, t_issue, issue)
+            sel = np.flatnonzero(mask)
+            cfg = EngineArrays(*(a[sel] for a in t.cfg))
+            t_done, t_issue = _tiled_step(s, band[sel], _subset_tiling(tl, sel), cfg, loads.subset(sel),
+                                          done[sel] + HANDOFF, load_end[sel])
+            step_done[sel], issue[sel] = t_done, t_issue
         done = step_done
         if i + 1 < len(net.steps):
             load_end = issue + first_load[i + 1]
     return done + HANDOFF + net.out_cycles, moved
 
 
-def _isolated(step: Step, band: np.ndarray, tl: _Tiling, t: SplitTables, loads: _Loads) -> np.ndarray:
+def _isolated(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, loads: _Loads) -> np.ndarray:
     """``_isolated_time``: the step alone (its input streamed in, its first load issued at HANDOFF)."""
     h, w, _ = step.first.in_shape
-    ready = _zeros(t.n) + h * w
-    dw = weight_words(step.dw_op, t.cfg) if step.dw_op is not None else 0
-    done, _ = _tiled_step(step, band, tl, t, loads, ready + HANDOFF, HANDOFF + loads.cycles(tl.first_words + dw))
+    ready = np.full_like(band, h * w)
+    dw = weight_words(step.dw_op, cfg) if step.dw_op is not None else 0
+    done, _ = _tiled_step(step, band, tl, cfg, loads, ready + HANDOFF, HANDOFF + loads.cycles(tl.first_words + dw))
     return done - ready
 
 
-def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads, tilings: dict[int, _Tiling]) -> tuple[np.ndarray, _Placed, np.ndarray, np.ndarray]:
+def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
+                tilings: dict[int, _Tiling]) -> tuple[np.ndarray, _Placed, np.ndarray, np.ndarray]:
     """One cap of plan_memory with on-chip maps: the one-row-band plan must fit; then the band budget
     (what the fixed buffers leave, per band buffer; halved until the plan fits) picks each tiled fused
-    step's band by its isolated time. Returns (fits, placement, cycles, DRAM bytes)."""
+    step's band by its isolated time. Returns (fits; for the splits that fit: placement, cycles, DRAM bytes)."""
     net = t.net
     board = combo.board_spec
     is_tiled = {i: tl.tiles > 1 for i, tl in tilings.items()}
@@ -461,8 +476,15 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads, tilings: dict[int, 
                 pp = np.maximum(pp, cur)
         return _Placed(t, combo, *_buffers(t, combo, pp, pw_depth, 2 * t.dw_max))
 
+    base = placed({i: _zeros(t.n) + 1 for i in fused})
+    fits0 = base.fits
+    # Only the splits whose one-row-band plan fits take this cap: continue with them.
+    idx = np.flatnonzero(fits0)
+    t, loads, final = t.subset(idx), loads.subset(idx), base.subset(idx)
+    tilings = {i: _subset_tiling(tl, idx) for i, tl in tilings.items()}
+    is_tiled = {i: v[idx] for i, v in is_tiled.items()}
+    pw_depth = pw_depth[idx]
     chosen = {i: _zeros(t.n) + 1 for i in fused}
-    final = placed(chosen)
     fits0 = final.fits
     capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
     budget = np.where(fits0, (capacity - final.bits_excluding_pingpong()) // 3, 0)
@@ -473,11 +495,12 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads, tilings: dict[int, 
         if not len(sel):
             continue
         s = net.steps[i]
-        sub, sub_loads, sub_tl = t.subset(sel), loads.subset(sel), _subset_tiling(tilings[i], sel)
+        cfg, sub_loads, sub_tl = EngineArrays(*(a[sel] for a in t.cfg)), loads.subset(sel), _subset_tiling(tilings[i], sel)
         rows = np.array(_band_candidates(s.out_rows), dtype=_I64)
-        times = np.stack([_isolated(s, _zeros(len(sel)) + int(b), sub_tl, sub, sub_loads) for b in rows])
+        times = np.stack([_isolated(s, _zeros(len(sel)) + int(b), sub_tl, cfg, sub_loads) for b in rows])
         elems = rows * s.first.out_shape[1] * s.first.out_shape[2]
-        need = 2 * cdiv(elems[:, None], sub.word[None, :]) * (sub.word * combo.act_bits)[None, :]
+        word = t.word[sel]
+        need = 2 * cdiv(elems[:, None], word[None, :]) * (word * combo.act_bits)[None, :]
         cands[i] = (sel, rows, times, need)
     pending = fits0 & (budget > 0)
     while pending.any():
@@ -500,4 +523,4 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads, tilings: dict[int, 
         band = np.where(is_tiled[i], chosen[i], s.out_rows) if i in chosen else _zeros(t.n) + s.out_rows
         tiled[i] = (is_tiled[i], band, tl)
     cyc, nbytes = _chain(t, loads, tiled)
-    return fits0, final, cyc, nbytes
+    return base.fits, final, cyc, nbytes
