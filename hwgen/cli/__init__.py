@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from hwgen.cli import analyze, estimate, quantize, rtl
+from hwgen.cli import analyze, estimate, explore, quantize, rtl
 from hwgen.cli import generate as hls
 from hwgen.errors import HwgenError
 
@@ -19,7 +19,7 @@ def cli() -> None:
     """hwgen: depthwise-separable CNNs to FPGA accelerators."""
 
 
-for module in (analyze, estimate, quantize, hls, rtl):
+for module in (analyze, estimate, quantize, hls, rtl, explore):
     for command in module.COMMANDS:
         cli.add_command(command)
 
