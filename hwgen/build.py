@@ -25,8 +25,8 @@ from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import Mapping
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
+from hwgen.numerics.fixed import check_bits
 from hwgen.numerics.float_model import FloatWeights
-from hwgen.quant.formats import check_bits
 from hwgen.quant.golden import GoldenResult, quantize_input, run_fixed
 from hwgen.quant.qgraph import QuantGraph
 from hwgen.quant.quantize import quantize

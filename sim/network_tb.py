@@ -1,7 +1,7 @@
 """cocotb testbench for a generated (or Vitis-exported) network top.
 
 Loaded by the simulator through cocotb; configured by the JSON file named in $HWGEN_VECTORS
-(written by :func:`hwgen.cosim.run_cosim`). Two inferences back to back, no reset between:
+(written by :func:`hwgen.verify.cosim.run_cosim`). Two inferences back to back, no reset between:
 
 1. timing run: the source never idles and the sink never back-pressures; the cycle count from
    the first input beat to the last output beat (inclusive) is recorded;

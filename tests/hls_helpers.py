@@ -14,7 +14,7 @@ from hwgen.quant.quantize import quantize
 
 @dataclass
 class HandMapping:
-    """The fields of hwgen.mapping.Mapping the code generator reads."""
+    """The fields of hwgen.mapping.plan.Mapping the code generator reads."""
 
     cfg: EngineConfig
     band_rows: dict[str, int] = field(default_factory=dict)

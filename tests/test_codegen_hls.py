@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 from hls_helpers import HandMapping, assert_fused_pairs_are_dataflow, c_function, fuse_all, generate, quantized
 
+from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.codegen.hls import project as hls
+from hwgen.codegen.vectors import read_vectors
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig
 from hwgen.models.zoo import tiny_dsc, tiny_odd
 from hwgen.quant.golden import random_input, run_fixed
-from hwgen.verify.vectors import read_vectors
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +23,12 @@ def tree(path):
     return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
-def test_pw_word_layout_matches_engine_indexing(q_dsc):
+def test_pw_block_layout_matches_engine_indexing(q_dsc):
     cfg = EngineConfig(3, 5, 2, 4)
     q = q_dsc.op("conv1")  # (3,3,3,8): im2col M = 27 rows ordered (ky, kx, cin)
-    words, bias, ngi, ngo = hls._pw_words(q, cfg)
-    assert (ngi, ngo) == (9, 2) and words.shape == (18, 15) and bias.shape == (2, 5)
+    blocks, bias = pw_blocks(q, cfg)
+    assert blocks.shape == (2, 9, 3, 5) and bias.shape == (2, 5)
+    ngo, ngi = blocks.shape[:2]
     w = q.weights.reshape(27, 8)
     for og in range(ngo):
         for ig in range(ngi):
@@ -34,22 +36,23 @@ def test_pw_word_layout_matches_engine_indexing(q_dsc):
                 for j in range(cfg.tout):
                     m, n = ig * cfg.tin + i, og * cfg.tout + j
                     expect = w[m, n] if m < 27 and n < 8 else 0
-                    assert words[og * ngi + ig, i * cfg.tout + j] == expect
+                    assert blocks[og, ig, i, j] == expect
     assert list(bias.reshape(-1)) == list(q.bias) + [0, 0]
 
 
-def test_dw_word_layout_matches_engine_indexing(q_dsc):
+def test_dw_block_layout_matches_engine_indexing(q_dsc):
     cfg = EngineConfig(4, 4, 3, 2)
     q = q_dsc.op("conv_dw_2")  # (3,3,16)
-    words, bias, ngc, ngt = hls._dw_words(q, cfg)
-    assert (ngc, ngt) == (6, 5) and words.shape == (30, 6)
+    blocks, bias = dw_blocks(q, cfg)
+    assert blocks.shape == (6, 5, 3, 2)
+    ngc, ngt = blocks.shape[:2]
     for cg in range(ngc):
         for tg in range(ngt):
             for lane in range(cfg.tc):
                 for t in range(cfg.tk):
                     c, tap = cg * cfg.tc + lane, tg * cfg.tk + t
                     expect = q.weights[tap // 3, tap % 3, c] if c < 16 and tap < 9 else 0
-                    assert words[cg * ngt + tg, lane * cfg.tk + t] == expect
+                    assert blocks[cg, tg, lane, t] == expect
     assert list(bias.reshape(-1)[:16]) == list(q.bias) and not bias.reshape(-1)[16:].any()
 
 
@@ -138,7 +141,7 @@ def test_failure_mid_generation_leaves_nothing(q_dsc, tmp_path, monkeypatch):
         raise RuntimeError("template failure")
 
     out = tmp_path / "prj"
-    monkeypatch.setattr(hls, "_vector", boom)
+    monkeypatch.setattr(hls, "format_vectors", boom)
     with pytest.raises(RuntimeError):
         generate(q_dsc, fuse_all(q_dsc, EngineConfig(4, 4, 4, 3), 2), out)
     assert list(tmp_path.iterdir()) == []
@@ -191,7 +194,8 @@ def test_weights_in_dram_layout(q_dsc, tmp_path):
     for q in q_dsc.ops:  # schedule order = op order: per op its weight words (biases stay on-chip)
         if q.weights is None:
             continue
-        words, bias, *_ = hls._dw_words(q, cfg) if q.op.kind == "dw" else hls._pw_words(q, cfg)
+        blocks, _ = dw_blocks(q, cfg) if q.op.kind == "dw" else pw_blocks(q, cfg)
+        words = blocks.reshape(blocks.shape[0] * blocks.shape[1], -1)
         got, beat = _unpack(blob, beat, len(words), words.shape[1], w_bits)
         assert np.array_equal(got, words), q.op.name
     assert beat * 8 == len(blob)

@@ -24,11 +24,9 @@ from hwgen.hw.contract import (
     EngineArrays,
     EngineConfig,
     bram36_blocks,
-    bram36_blocks_np,
     fused_schedule,
     fused_span_uniform,
     uram_blocks,
-    uram_blocks_np,
     weight_bus_bits,
     weight_bus_bits_np,
     weight_load_cycles,
@@ -64,8 +62,8 @@ def test_block_and_load_twins_agree_with_the_scalar_formulas():
     rng = np.random.default_rng(3)
     depth = rng.integers(0, 300_000, 2000)
     width = rng.integers(0, 700, 2000)
-    assert bram36_blocks_np(depth, width).tolist() == [bram36_blocks(int(d), int(w)) for d, w in zip(depth, width)]
-    assert uram_blocks_np(depth, width).tolist() == [uram_blocks(int(d), int(w)) for d, w in zip(depth, width)]
+    assert bram36_blocks(depth, width).tolist() == [bram36_blocks(int(d), int(w)) for d, w in zip(depth, width)]
+    assert uram_blocks(depth, width).tolist() == [uram_blocks(int(d), int(w)) for d, w in zip(depth, width)]
     cfgs = [EngineConfig(*map(int, rng.integers(1, 40, 4))) for _ in range(300)]
     arr = EngineArrays(*(np.array([getattr(c, f) for c in cfgs]) for f in ("tin", "tout", "tc", "tk")))
     for wb in (4, 8, 13):

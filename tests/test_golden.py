@@ -5,9 +5,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from golden_reference import op_ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from loop_reference import op_ref
 
 from hwgen.errors import HwgenError
 from hwgen.ir.layers import same_padding

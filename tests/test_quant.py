@@ -11,11 +11,11 @@ import pytest
 from hwgen.errors import HwgenError
 from hwgen.models.weights import check_weights, fold_bn, random_weights
 from hwgen.models.zoo import get_model
-from hwgen.numerics.fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, relu6_max
+from hwgen.numerics.fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, check_bits, relu6_max
 from hwgen.numerics.float_model import run_graph, run_ops
 from hwgen.quant.accuracy import accuracy_report
 from hwgen.quant.calibration import STREAM_EVAL, random_images
-from hwgen.quant.formats import calibrated_format, check_bits, int_bits, make_format
+from hwgen.quant.formats import calibrated_format, int_bits, make_format
 from hwgen.quant.golden import random_input, run_fixed, run_op_fixed
 from hwgen.quant.qgraph import im2col_weights
 from hwgen.quant.quantize import quantize

@@ -4,16 +4,8 @@ from __future__ import annotations
 import click
 
 from hwgen.build import HwConfig, build
-from hwgen.cli.common import (
-    console,
-    format_option,
-    hardware_options,
-    load_model,
-    model_options,
-    print_csv,
-    print_json,
-    print_table,
-)
+from hwgen.cli.common import (console, format_option, hardware_options, load_model, model_options, print_csv,
+                              print_json, print_table)
 from hwgen.estimate import Estimate
 from hwgen.hw.steps import StepTiling
 from hwgen.mapping.plan import format_split

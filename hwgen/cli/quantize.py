@@ -8,9 +8,9 @@ from rich.console import Console
 
 from hwgen.cli.common import console as make_console
 from hwgen.cli.common import format_option, load_model, model_options, print_csv, print_json, print_table
+from hwgen.numerics.fixed import check_bits
 from hwgen.quant.accuracy import AccuracyReport, accuracy_report
 from hwgen.quant.calibration import DEFAULT_CALIB, STREAM_EVAL, calibration_inputs, random_images
-from hwgen.quant.formats import check_bits
 from hwgen.quant.quantize import quantize
 
 COLUMNS = ("name", "kind", "in_fmt", "w_fmt", "out_fmt", "bias_bits", "acc_bits", "shift", "sqnr_db",

@@ -9,13 +9,7 @@ import click
 import numpy as np
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import (
-    hardware_options,
-    model_options,
-    output_options,
-    prepare_design,
-    print_json,
-)
+from hwgen.cli.common import hardware_options, model_options, output_options, prepare_design, print_json
 from hwgen.errors import HwgenError
 from hwgen.quant.golden import random_input
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
@@ -41,8 +35,8 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, s
                                                 "sim_cycles": est.total_cycles}) + "\n"})
     summary = json.loads((out / "plan.json").read_text())
     click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
-               f"predicted {summary['predicted_cycles']} cycles (hwgen.sim: {est.total_cycles}), "
-               f"{summary['bram36_predicted']:g} RAMB36 equivalents (Yosys rule, hwgen.resources)")
+               f"predicted {summary['predicted_cycles']} cycles (hwgen estimate: {est.total_cycles}), "
+               f"{summary['bram36_predicted']:g} RAMB36 equivalents (Yosys rule, hwgen.codegen.rtl.memories)")
 
 
 @click.command()

@@ -40,11 +40,11 @@ from hwgen.hw.contract import (
     weight_load_cycles_np,
 )
 from hwgen.hw.resources import dsp_per_pe, lut_count_np
-from hwgen.hw.steps import Step, dw_band_cycles_np, pw_band_cycles_np, pw_dot, schedule_steps, weight_words
+from hwgen.hw.steps import Step, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_words
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import compute_ops
-from hwgen.mapping.plan import _tensors, place_buffers_np, tk_choices
-from hwgen.mapping.search import _band_candidates, _candidates, weight_tiles_np
+from hwgen.mapping.plan import place_buffers_np, tensor_elems, tk_choices
+from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles_np
 
 #: Plan / path codes of a point.
 PATHS = ("onchip", "wdram", "wtiles", "exact")
@@ -92,7 +92,7 @@ class Network:
         self.steps: list[Step] = schedule_steps(self.ops)
         self.tks = tk_choices(self.steps)
         self.macs = sum(op.macs for op in self.ops)
-        self.tensors = _tensors(self.steps)
+        self.tensors = tensor_elems(self.steps)
         h, w, _ = self.steps[0].first.in_shape
         oh, ow, oc = self.steps[-1].last.out_shape
         self.in_cycles = h * w
@@ -101,7 +101,7 @@ class Network:
 
     def splits(self, pe_max: int) -> np.ndarray:
         """Every split the mapper considers for a budget of ``pe_max`` PEs (rows tin, tout, tc, tk)."""
-        return _candidates(self.steps, pe_max, self.tks)
+        return candidate_splits(self.steps, pe_max, self.tks)
 
 
 def _zeros(n: int) -> np.ndarray:
@@ -138,7 +138,7 @@ class SplitTables:
                 self.duration.append(span)
                 self.pp.append(band * step.first.out_shape[1] * step.first.out_shape[2])
             else:
-                self.duration.append(z + pw_band_cycles_np(step, step.out_rows, step.last.out_shape[2], cfg))
+                self.duration.append(z + pw_band_cycles(step, step.out_rows, step.last.out_shape[2], cfg))
                 self.pp.append(z)
         self.onchip_cycles = net.in_cycles + HANDOFF + net.out_cycles + sum(HANDOFF + d for d in self.duration)
         pw_ops = [op for op in net.ops if op.kind in ("conv", "pw", "fc")]
@@ -171,12 +171,12 @@ class SplitTables:
         """On-chip cycles of a fused pair in bands of ``band`` rows (``fused_schedule``, closed form)."""
         n, last = _bands(step, band)
         c = step.last.out_shape[2]
-        return fused_span_uniform(n, dw_band_cycles_np(step, band, self.cfg), dw_band_cycles_np(step, last, self.cfg),
-                                  pw_band_cycles_np(step, band, c, self.cfg), pw_band_cycles_np(step, last, c, self.cfg))
+        return fused_span_uniform(n, dw_band_cycles(step, band, self.cfg), dw_band_cycles(step, last, self.cfg),
+                                  pw_band_cycles(step, band, c, self.cfg), pw_band_cycles(step, last, c, self.cfg))
 
     def _best_band(self, step: Step) -> tuple[np.ndarray, np.ndarray]:
         """``_best_onchip_band``: the candidate with the least span, the smaller on ties."""
-        cands = np.array(_band_candidates(step.out_rows), dtype=_I64)
+        cands = np.array(band_candidates(step.out_rows), dtype=_I64)
         spans = np.stack([self.fused_span(step, int(b)) for b in cands])
         best = np.argmin(spans, axis=0)
         return spans[best, np.arange(self.n)], cands[best]
@@ -254,10 +254,10 @@ def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, lo
         one, two = f(1), f(2)
         return two - one, 2 * one - two
 
-    full_a, full_b = affine(lambda r: pw_band_cycles_np(step, r, np.minimum(tl.groups, c_out), cfg))
-    last_a, last_b = affine(lambda r: pw_band_cycles_np(step, r, tl.last_ch, cfg))
+    full_a, full_b = affine(lambda r: pw_band_cycles(step, r, np.minimum(tl.groups, c_out), cfg))
+    last_a, last_b = affine(lambda r: pw_band_cycles(step, r, tl.last_ch, cfg))
     if step.fused:
-        dw_a, dw_b = affine(lambda r: dw_band_cycles_np(step, r, cfg))
+        dw_a, dw_b = affine(lambda r: dw_band_cycles(step, r, cfg))
 
     def pw_band(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c_full = full_a * rows + full_b
@@ -496,7 +496,7 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
             continue
         s = net.steps[i]
         cfg, sub_loads, sub_tl = EngineArrays(*(a[sel] for a in t.cfg)), loads.subset(sel), _subset_tiling(tilings[i], sel)
-        rows = np.array(_band_candidates(s.out_rows), dtype=_I64)
+        rows = np.array(band_candidates(s.out_rows), dtype=_I64)
         times = np.stack([_isolated(s, _zeros(len(sel)) + int(b), sub_tl, cfg, sub_loads) for b in rows])
         elems = rows * s.first.out_shape[1] * s.first.out_shape[2]
         word = t.word[sel]

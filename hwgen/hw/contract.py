@@ -1,8 +1,11 @@
 """The hardware model: engines, their cycle formulas and the fused schedule.
 
-This module is the single written-down contract that the dataflow simulator,
-the HLS code generator and the Verilog RTL all follow (see shared design.md,
-"Hardware model"). Change it here and all three must follow.
+This module is the single written-down contract that the schedule simulator
+(:mod:`hwgen.hw.schedule`), the mapper's vectorised lower bound, the HLS code
+generator and the Verilog RTL all follow (docs/estimate.md, "Hardware model").
+Change it here and all of them follow. The iteration and tile formulas take
+plain integers or numpy arrays of lane counts (:class:`Lanes`), so the mapper
+evaluates them for every candidate split at once with the same code.
 
 Engines (one of each, shared by all layers, layer-sequential):
 
@@ -49,7 +52,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -97,10 +100,18 @@ class EngineConfig:
         return self.pw_pe + self.dw_pe
 
 
+class Lanes(Protocol):
+    """The lane counts the formulas read: an EngineConfig, or numpy arrays of candidate splits."""
+
+    tin: Any
+    tout: Any
+    tc: Any
+    tk: Any
+
+
 class EngineArrays(NamedTuple):
-    """Many PE splits at once (numpy int64 arrays): the formulas below that only use ``cdiv`` and
-    arithmetic accept it in place of an :class:`EngineConfig`; the ``*_np`` functions are the
-    vectorised twins of the ones that branch."""
+    """Many PE splits at once (numpy int64 arrays): a :class:`Lanes` for the formulas below, with the
+    PE counts of :class:`EngineConfig`."""
 
     tin: np.ndarray
     tout: np.ndarray
@@ -120,33 +131,28 @@ class EngineArrays(NamedTuple):
         return self.pw_pe + self.dw_pe
 
 
-def cdiv(a: int, b: int) -> int:
+def cdiv(a: Any, b: Any) -> Any:
     return -(-a // b)
 
 
-def pw_iterations(pixels: int, m: int, n: int, cfg: EngineConfig) -> int:
+def pw_iterations(pixels: int, m: int, n: int, cfg: Lanes) -> Any:
     """PW-engine iterations for ``pixels`` output pixels of an M-input, N-output dot product."""
     return pixels * cdiv(n, cfg.tout) * cdiv(m, cfg.tin)
 
 
-def dw_iterations(pixels: int, channels: int, kernel: int, cfg: EngineConfig) -> int:
+def dw_iterations(pixels: int, channels: int, kernel: int, cfg: Lanes) -> Any:
     """DW-engine iterations for ``pixels`` output pixels of ``channels`` KxK depthwise filters."""
     return pixels * cdiv(channels, cfg.tc) * cdiv(kernel * kernel, cfg.tk)
 
 
-def pool_iterations(pixels: int, channels: int, cfg: EngineConfig) -> int:
+def pool_iterations(pixels: int, channels: int, cfg: Lanes) -> Any:
     """Pool-engine iterations to sum ``pixels`` input pixels of ``channels`` channels."""
     return pixels * cdiv(channels, cfg.tin)
 
 
-def tile_cycles(iterations: int, depth: int) -> int:
-    """Cycles of one engine invocation: pipelined at II=1 plus fill/drain."""
-    return iterations + depth if iterations else 0
-
-
-def tile_cycles_np(iterations: np.ndarray, depth: int) -> np.ndarray:
-    """Vectorised :func:`tile_cycles`."""
-    return np.where(iterations > 0, iterations + depth, 0)
+def tile_cycles(iterations: Any, depth: int) -> Any:
+    """Cycles of one engine invocation: pipelined at II=1 plus fill/drain (an empty tile costs nothing)."""
+    return iterations + depth * (iterations > 0)
 
 
 def row_bands(rows: int, band_rows: int) -> list[int]:
@@ -184,6 +190,17 @@ def fused_schedule(start: int, dw_cycles: Sequence[int], pw_cycles: Sequence[int
     return pw_end[-1], dw_stall, pw_stall
 
 
+def fused_cycles_bound(dw_first: Any, dw_all: Any, pw_last: Any, pw_all: Any) -> Any:
+    """A lower bound of a fused pair's :func:`fused_schedule` duration over any banding.
+
+    The PW engine cannot start before the first DW band is done, nor the last PW band before all DW
+    bands are: duration >= max(dw_first + HANDOFF + pw_all, dw_all + HANDOFF + pw_last), with
+    ``dw_first``/``pw_last`` the cycles of the shortest possible band (one row) and ``*_all`` the
+    cycles of all rows as one tile (fewer fill/drains than any banding).
+    """
+    return np.maximum(dw_first + HANDOFF + pw_all, dw_all + HANDOFF + pw_last)
+
+
 def fused_span_uniform(n: np.ndarray, d_full: np.ndarray, d_last: np.ndarray, p_full: np.ndarray,
                        p_last: np.ndarray) -> np.ndarray:
     """End minus start of :func:`fused_schedule` when every band but the last is the same (as
@@ -202,31 +219,20 @@ def fused_span_uniform(n: np.ndarray, d_full: np.ndarray, d_last: np.ndarray, p_
     return n * HANDOFF + np.maximum(np.maximum(cross_first, cross_second_last), cross_last)
 
 
-def bram36_blocks(depth: int, width: int) -> int:
-    """RAMB36 blocks for a depth x width memory (best aspect ratio, as Vivado maps it)."""
-    if depth <= 0 or width <= 0:
-        return 0
-    return min(cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES)
+def bram36_blocks(depth: Any, width: Any) -> Any:
+    """RAMB36 blocks for depth x width memories (best aspect ratio, as Vivado maps it); ints or arrays."""
+    blocks = np.min([cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES], axis=0)
+    return _scalar(blocks * ((np.asarray(depth) > 0) & (np.asarray(width) > 0)))
 
 
-def uram_blocks(depth: int, width: int) -> int:
-    """URAM288 blocks for a depth x width memory."""
-    if depth <= 0 or width <= 0:
-        return 0
-    return cdiv(width, URAM_SHAPE[1]) * cdiv(depth, URAM_SHAPE[0])
+def uram_blocks(depth: Any, width: Any) -> Any:
+    """URAM288 blocks for depth x width memories; ints or arrays."""
+    blocks = cdiv(width, URAM_SHAPE[1]) * cdiv(depth, URAM_SHAPE[0])
+    return _scalar(blocks * ((np.asarray(depth) > 0) & (np.asarray(width) > 0)))
 
 
-def bram36_blocks_np(depth: np.ndarray, width: np.ndarray) -> np.ndarray:
-    """Vectorised :func:`bram36_blocks`."""
-    depth, width = np.asarray(depth, dtype=np.int64), np.asarray(width, dtype=np.int64)
-    best = np.min([cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES], axis=0)
-    return np.where((depth > 0) & (width > 0), best, 0)
-
-
-def uram_blocks_np(depth: np.ndarray, width: np.ndarray) -> np.ndarray:
-    """Vectorised :func:`uram_blocks`."""
-    depth, width = np.asarray(depth, dtype=np.int64), np.asarray(width, dtype=np.int64)
-    return np.where((depth > 0) & (width > 0), cdiv(width, URAM_SHAPE[1]) * cdiv(depth, URAM_SHAPE[0]), 0)
+def _scalar(x: Any) -> Any:
+    return int(x) if np.ndim(x) == 0 else x
 
 
 def dram_cycles(nbytes: int, bytes_per_cycle: float, latency: int) -> int:
@@ -259,9 +265,9 @@ def weight_bus_bits(cfg: EngineConfig, weight_bits: int) -> int:
     return max(32, 1 << (max(cfg.pw_pe, cfg.dw_pe) * weight_bits - 1).bit_length())
 
 
-def weight_bus_bits_np(cfg: EngineArrays, weight_bits: int) -> np.ndarray:
+def weight_bus_bits_np(cfg: Lanes, weight_bits: int) -> np.ndarray:
     """Vectorised :func:`weight_bus_bits` (``frexp`` gives the bit length exactly below 2**53)."""
-    widest = np.maximum(cfg.pw_pe, cfg.dw_pe) * weight_bits - 1
+    widest = np.maximum(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits - 1
     return np.maximum(32, np.left_shift(1, np.frexp(widest.astype(np.float64))[1].astype(np.int64)))
 
 

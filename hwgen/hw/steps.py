@@ -9,24 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from hwgen.hw.contract import (
-    DW_DEPTH,
-    POOL_DEPTH,
-    PW_DEPTH,
-    EngineArrays,
-    EngineConfig,
-    cdiv,
-    dw_iterations,
-    dw_weight_words,
-    pool_iterations,
-    pw_iterations,
-    pw_weight_words,
-    row_bands,
-    tile_cycles,
-    tile_cycles_np,
-)
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, dw_weight_words,
+                               pool_iterations, pw_iterations, pw_weight_words, row_bands, tile_cycles)
 from hwgen.ir.ops import ComputeOp
 
 
@@ -127,26 +111,6 @@ def pw_band_cycles(step: Step, rows: int, channels: int, cfg: EngineConfig) -> i
         return tile_cycles(dw_iterations(rows * op.out_shape[1], op.out_shape[2], op.kernel, cfg), DW_DEPTH)
     pixels = 1 if op.kind == "fc" else rows * op.out_shape[1]
     return tile_cycles(pw_iterations(pixels, pw_dot(op), channels, cfg), PW_DEPTH)
-
-
-def dw_band_cycles_np(step: Step, rows: np.ndarray | int, cfg: EngineArrays) -> np.ndarray:
-    """Vectorised :func:`dw_band_cycles` (``rows`` and the split may be arrays)."""
-    op = step.dw_op
-    assert op is not None
-    return tile_cycles_np(dw_iterations(rows * op.out_shape[1], op.out_shape[2], op.kernel, cfg), DW_DEPTH)
-
-
-def pw_band_cycles_np(step: Step, rows: np.ndarray | int, channels: np.ndarray | int,
-                      cfg: EngineArrays) -> np.ndarray:
-    """Vectorised :func:`pw_band_cycles`."""
-    op = step.last
-    if op.kind == "pool":
-        return tile_cycles_np(pool_iterations(op.in_shape[0] * op.in_shape[1], op.in_shape[2], cfg)
-                              + 0 * np.asarray(rows), POOL_DEPTH)
-    if op.kind == "dw":
-        return tile_cycles_np(dw_iterations(rows * op.out_shape[1], op.out_shape[2], op.kernel, cfg), DW_DEPTH)
-    pixels = 1 + 0 * np.asarray(rows) if op.kind == "fc" else rows * op.out_shape[1]
-    return tile_cycles_np(pw_iterations(pixels, pw_dot(op), channels, cfg), PW_DEPTH)
 
 
 def input_rows(op: ComputeOp, r0: int, r1: int) -> int:

@@ -1,8 +1,8 @@
 """Graph IR: a networkx DiGraph of typed layers with inferred NHWC shapes.
 
-Nodes are layer names; node data holds ``layer`` (a :mod:`hwgen.layers` object),
-``in_shape`` and ``out_shape``. Later stages add their own annotations
-(quantization, mapping) without changing this structure.
+Nodes are layer names; node data holds ``layer`` (a :mod:`hwgen.ir.layers` object),
+``in_shape`` and ``out_shape``, nothing else: later stages build their own objects from it
+(:func:`hwgen.ir.ops.compute_ops`, the quantized graph, the mapping) and never annotate it.
 """
 from __future__ import annotations
 

@@ -1,23 +1,12 @@
-"""hwgen.ir.ops"""
+"""Lowering of the graph IR to hardware compute ops: conv/dw/pw/pool/fc with BN and ReLU6 fused in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from hwgen.errors import HwgenError
 from hwgen.ir.graph import Graph
-from hwgen.ir.layers import (
-    BatchNorm,
-    Conv2D,
-    Dense,
-    DepthwiseConv2D,
-    GlobalAvgPool,
-    Input,
-    PointwiseConv2D,
-    ReLU6,
-    Shape,
-    Softmax,
-    same_padding,
-)
+from hwgen.ir.layers import (BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6,
+                             Shape, Softmax, same_padding)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""hwgen.mapping.plan.search"""
+"""The mapping search: every PE split under the budget, pruned by a vectorised lower bound, the best
+simulated exactly (branch and bound); memory plans tried in order until one fits the board.
+
+The strategy is described in :mod:`hwgen.mapping.plan`'s docstring (search, memory plan, buffer geometry)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,43 +10,17 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
-from hwgen.hw.contract import (
-    BRAM36_SHAPES,
-    DW_DEPTH,
-    HANDOFF,
-    POOL_DEPTH,
-    PW_DEPTH,
-    URAM_SHAPE,
-    EngineConfig,
-    cdiv,
-    fused_schedule,
-)
+from hwgen.hw.contract import (DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv,
+                               dw_iterations, fused_cycles_bound, fused_schedule, pool_iterations, pw_iterations,
+                               tile_cycles, uram_blocks)
 from hwgen.hw.resources import dsp_per_pe
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import (
-    Step,
-    StepTiling,
-    bands_of,
-    dw_band_cycles,
-    pw_band_cycles,
-    pw_dot,
-    schedule_steps,
-    weight_words,
-)
+from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
+                            weight_words)
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import (
-    Mapping,
-    _band_buffer_elems,
-    _fmap_flags,
-    _tensors,
-    _word,
-    dw_kernel,
-    format_split,
-    parse_split,
-    place_buffers,
-    plan_buffers,
-    tk_choices,
-)
+from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, fmap_word_lanes, format_split,
+                                parse_split, place_buffers, plan_buffers, tensor_elems, tk_choices)
+from hwgen.numerics.fixed import check_bits
 
 
 @dataclass(frozen=True)
@@ -58,7 +35,7 @@ class _Ctx:
     band_rows: int | None
 
 
-def _band_candidates(rows: int) -> list[int]:
+def band_candidates(rows: int) -> list[int]:
     c = {rows}
     b = 1
     while b < rows:
@@ -75,7 +52,7 @@ def _fused_time(step: Step, band: int, cfg: EngineConfig) -> int:
 
 
 def _best_onchip_band(step: Step, cfg: EngineConfig) -> int:
-    return min(_band_candidates(step.out_rows), key=lambda b: (_fused_time(step, b, cfg), b))
+    return min(band_candidates(step.out_rows), key=lambda b: (_fused_time(step, b, cfg), b))
 
 
 def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx) -> int:
@@ -102,9 +79,9 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
              band_budget_bits: int | None, onchip_bands: dict[str, int],
              times: dict[tuple[str, StepTiling], int]) -> Mapping:
     """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
-    flags = _fmap_flags(steps, fmap_limit)
+    flags = fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
-    word_bits = _word(cfg) * ctx.act_bits
+    word_bits = fmap_word_lanes(cfg) * ctx.act_bits
     for s, (ind, outd) in zip(steps, flags):
         wt = _weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
         if not s.bandable:
@@ -118,9 +95,9 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             tiles[s.name] = StepTiling(1, wt, ind, outd)
         else:
             best = None
-            for b in _band_candidates(s.out_rows):
+            for b in band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
-                need = sum(2 * cdiv(e, _word(cfg)) * word_bits for e in _band_buffer_elems(s, t))
+                need = sum(2 * cdiv(e, fmap_word_lanes(cfg)) * word_bits for e in band_buffer_elems(s, t))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
                     break  # band buffers grow with the band height
                 if (s.name, t) not in times:
@@ -141,7 +118,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
 def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
     """The first memory plan (in the order of the module docstring) whose buffers fit the board."""
     onchip_bands = {s.name: _best_onchip_band(s, cfg) for s in steps if s.fused}
-    tensors = _tensors(steps)
+    tensors = tensor_elems(steps)
     all_onchip = max(tensors)
     last: Mapping | None = None
     times: dict[tuple[str, StepTiling], int] = {}
@@ -193,7 +170,7 @@ def _breakpoints(sizes: set[int], limit: int) -> np.ndarray:
     return np.array(sorted(out), dtype=np.int64)
 
 
-def _candidates(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
+def candidate_splits(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
     """All splits (tin, tout, tc, tk) with tin*tout + tc*tk <= pe, each factor a breakpoint."""
     ins = {pw_dot(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
     ins |= {op.in_shape[2] for s in steps for op in s.ops if op.kind == "pool"}
@@ -224,22 +201,22 @@ def _dram_floor(steps: list[Step], ctx: _Ctx) -> list[int]:
     """
     capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
     limit = capacity // (2 * ctx.act_bits)
-    t = _tensors(steps)
+    t = tensor_elems(steps)
     floors = []
-    for i, (ind, outd) in enumerate(_fmap_flags(steps, limit)):
+    for i, (ind, outd) in enumerate(fmap_flags(steps, limit)):
         moved = (t[i] if ind else 0) + (t[i + 1] if outd else 0)
         floors.append(int(moved * ctx.act_bits / 8 / ctx.bpc) if moved else 0)
     return floors
 
 
-def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
-    """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan)."""
-    tin, tout, tc, tk = (cand[:, i] for i in range(4))
+def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
+    """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan).
+
+    The contract's formulas evaluated on arrays of lane counts: lone ops as one tile, fused pairs by
+    ``fused_cycles_bound``, each step at least its DRAM floor, plus the input/output beats and HANDOFFs.
+    """
+    lanes = _CandidateLanes(*(cand[:, i] for i in range(4)))
     floors = floors or [0] * len(steps)
-
-    def cd(a: int, b: np.ndarray) -> np.ndarray:
-        return -(-a // b)
-
     h, w, _ = steps[0].first.in_shape
     oh, ow, oc = steps[-1].last.out_shape
     total = np.full(len(cand), h * w + HANDOFF + oh * ow * oc, dtype=np.int64)
@@ -247,25 +224,34 @@ def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None 
         total += HANDOFF
         last = s.last
         if last.kind == "pool":
-            total += np.maximum(last.in_shape[0] * last.in_shape[1] * cd(last.in_shape[2], tin) + POOL_DEPTH, floor)
-            continue
-        if last.kind in ("conv", "pw", "fc"):
-            px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
-            pw_row = last.out_shape[1] * cd(last.out_shape[2], tout) * cd(pw_dot(last), tin)
-            pw_all = px * cd(last.out_shape[2], tout) * cd(pw_dot(last), tin)
-        dw = s.dw_op
-        if dw is not None:
-            dw_row = dw.out_shape[1] * cd(dw.out_shape[2], tc) * cd(dw.kernel ** 2, tk)
-            dw_all = dw.out_shape[0] * dw_row
-        if s.fused:
-            step = np.maximum(dw_row + DW_DEPTH + HANDOFF + pw_all + PW_DEPTH,
-                              dw_all + DW_DEPTH + HANDOFF + pw_row + PW_DEPTH)
+            step = tile_cycles(pool_iterations(last.in_shape[0] * last.in_shape[1], last.in_shape[2], lanes),
+                               POOL_DEPTH)
+        elif s.fused:
+            dw = s.dw_op
+            row, rows = dw.out_shape[1], dw.out_shape[0] * dw.out_shape[1]
+            step = fused_cycles_bound(
+                tile_cycles(dw_iterations(row, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
+                tile_cycles(dw_iterations(rows, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
+                tile_cycles(pw_iterations(row, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH),
+                tile_cycles(pw_iterations(rows, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH))
         elif last.kind == "dw":
-            step = dw_all + DW_DEPTH
+            step = tile_cycles(dw_iterations(last.out_shape[0] * last.out_shape[1], last.out_shape[2], last.kernel,
+                                             lanes), DW_DEPTH)
         else:
-            step = pw_all + PW_DEPTH
+            px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
+            step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH)
         total += np.maximum(step, floor)
     return total
+
+
+@dataclass(frozen=True)
+class _CandidateLanes:
+    """Lane counts of many candidate splits at once (numpy arrays), for the contract's formulas."""
+
+    tin: np.ndarray
+    tout: np.ndarray
+    tc: np.ndarray
+    tk: np.ndarray
 
 
 def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOARD, act_bits: int = 8,
@@ -281,9 +267,8 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
         raise HwgenError("the network has no compute ops")
     if pe < 2:
         raise HwgenError(f"--pe must be >= 2 (one PE for each of the PW and DW engines), got {pe}")
-    for name, bits in (("act-bits", act_bits), ("weight-bits", weight_bits)):
-        if not 2 <= bits <= 32:
-            raise HwgenError(f"--{name} must be in 2..32, got {bits}")
+    check_bits("act_bits", act_bits)
+    check_bits("weight_bits", weight_bits)
     b = get_board(board) if isinstance(board, str) else board
     clock = b.clock_mhz if clock_mhz is None else clock_mhz
     if clock <= 0:
@@ -317,12 +302,6 @@ _MAX_UNFIT_TRIES = 16
 _MAX_EXACT = 48
 
 
-def _min_blocks(depth: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(BRAM36, URAM) blocks of depth x width memories, vectorised hw.bram36_blocks / hw.uram_blocks."""
-    bram = np.min([-(-width // w) * -(-depth // d) for d, w in BRAM36_SHAPES], axis=0)
-    return bram, -(-width // URAM_SHAPE[1]) * -(-depth // URAM_SHAPE[0])
-
-
 def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     """Whether each split's smallest buffers fit the board (a URAM counted as 8 BRAM36).
 
@@ -336,7 +315,7 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
 
     def add(depth: np.ndarray, width: np.ndarray) -> None:
         nonlocal blocks
-        b, u = _min_blocks(depth, width)
+        b, u = bram36_blocks(depth, width), uram_blocks(depth, width)
         blocks = blocks + np.minimum(b, 8 * u if ctx.board.uram else b)
 
     ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]
@@ -346,10 +325,10 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     if dws:
         add(2 * np.max([-(-c // tc) * -(-kk // tk) for c, kk in dws], axis=0), tc * tk * wb)
     capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
-    flags = _fmap_flags(steps, capacity // (2 * ab))
+    flags = fmap_flags(steps, capacity // (2 * ab))
     halves = [0, 0, 0]
     for s, (ind, outd) in zip(steps, flags):
-        one_row = _band_buffer_elems(s, StepTiling(1, 1, ind, outd))
+        one_row = band_buffer_elems(s, StepTiling(1, 1, ind, outd))
         halves = [max(a, b) for a, b in zip(halves, one_row)]
     for elems in halves:
         if elems:
@@ -360,8 +339,8 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
 
 
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
-    cand = _candidates(steps, pe, tks)
-    lb = _lower_bounds(steps, cand, _dram_floor(steps, ctx))
+    cand = candidate_splits(steps, pe, tks)
+    lb = lower_bounds(steps, cand, _dram_floor(steps, ctx))
     # Splits whose smallest buffers overflow the board go last.
     lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)
     # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).

@@ -16,6 +16,18 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 
+#: Accepted total widths for --weight-bits / --act-bits (ap_fixed supports more; 32 keeps products in int64).
+MIN_BITS, MAX_BITS = 2, 32
+
+
+def check_bits(name: str, value: object) -> int:
+    """Validate a total width (weight_bits / act_bits); the message names the CLI flag too."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not MIN_BITS <= value <= MAX_BITS:
+        flag = "--" + name.replace("_", "-")
+        raise HwgenError(f"{name} ({flag}) must be an integer in {MIN_BITS}..{MAX_BITS}, got {value!r}")
+    return int(value)
+
+
 #: Fractional bits of the reciprocal used by global average pooling (sum * recip >> shift).
 POOL_RECIP_BITS = 16
 
@@ -68,6 +80,11 @@ def relu6_max(fmt: FixedFormat) -> int:
     return min(6 << fmt.frac, fmt.max_int) if fmt.frac >= 0 else min(6 >> -fmt.frac, fmt.max_int)
 
 
+def output_range(fmt: FixedFormat, relu6: bool) -> tuple[int, int]:
+    """The codes a requantized output can take: the format's range, narrowed to [0, 6.0] under ReLU6."""
+    return (0, relu6_max(fmt)) if relu6 else (fmt.min_int, fmt.max_int)
+
+
 def requantize(acc: np.ndarray, shift: int, fmt: FixedFormat, relu6: bool) -> tuple[np.ndarray, int]:
     """Accumulator -> output code: round (AP_RND_CONV), saturate (AP_SAT), then ReLU6 clamp.
 
@@ -75,7 +92,7 @@ def requantize(acc: np.ndarray, shift: int, fmt: FixedFormat, relu6: bool) -> tu
     """
     q, over = saturate(round_shift(acc, shift), fmt)
     if relu6:
-        q = np.clip(q, 0, relu6_max(fmt))
+        q = np.clip(q, *output_range(fmt, relu6))
     return q, over
 
 

@@ -1,7 +1,7 @@
 """Float64 reference forward passes: layer by layer on the IR (BN unfolded) and op by op (BN folded).
 
 Float weights are a plain dict ``layer name -> {array name -> ndarray}`` (see
-:mod:`hwgen.weights`), so weights from any source (zoo generator, ONNX) plug in.
+:mod:`hwgen.models.weights`), so weights from any source (zoo generator, ONNX) plug in.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvg
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.numerics import kernels
 
-#: layer name -> {array name -> array}; keys per layer type are documented in hwgen.weights.
+#: layer name -> {array name -> array}; keys per layer type are documented in hwgen.models.weights.
 FloatWeights = dict[str, dict[str, np.ndarray]]
 
 #: op name -> (folded weights in the QuantOp layout, folded bias (Cout,)).

@@ -1,4 +1,4 @@
-"""hwgen.quant.quantize.accuracy"""
+"""Fixed-point vs float accuracy: per-layer SQNR, max error, saturations, top-1 agreement."""
 from __future__ import annotations
 
 import math

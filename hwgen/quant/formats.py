@@ -1,4 +1,4 @@
-"""hwgen.quant.quantize.formats"""
+"""Choosing fixed-point formats: integer bits from a calibrated range, weight formats that may clip outliers."""
 from __future__ import annotations
 
 import math
@@ -6,10 +6,7 @@ import math
 import numpy as np
 
 from hwgen.errors import HwgenError
-from hwgen.numerics.fixed import FixedFormat, dequantize, quantize_array
-
-#: Accepted total widths for --weight-bits / --act-bits (ap_fixed supports more; 32 keeps products in int64).
-MIN_BITS, MAX_BITS = 2, 32
+from hwgen.numerics.fixed import MAX_BITS, MIN_BITS, FixedFormat, dequantize, quantize_array
 
 #: The golden model computes in int64: accumulators (and shifted accumulators) must fit in 62 bits.
 MAX_ACC_BITS = 62
@@ -19,14 +16,6 @@ ACT_HEADROOM_BITS = 1
 
 #: Weight formats may clip up to this many integer bits below the max-|w| range (see weight_format).
 WEIGHT_CLIP_BITS = 2
-
-
-def check_bits(name: str, value: object) -> int:
-    """Validate a total width (weight_bits / act_bits); the message names the CLI flag too."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not MIN_BITS <= value <= MAX_BITS:
-        flag = "--" + name.replace("_", "-")
-        raise HwgenError(f"{name} ({flag}) must be an integer in {MIN_BITS}..{MAX_BITS}, got {value!r}")
-    return int(value)
 
 
 def int_bits(max_abs: float) -> int:

@@ -1,6 +1,6 @@
 """The bit-exact fixed-point golden model (int64 numpy) and the float reference runner.
 
-``run_fixed`` reproduces the datapath of :mod:`hwgen.fixed` exactly: per op,
+``run_fixed`` reproduces the datapath of :mod:`hwgen.numerics.fixed` exactly: per op,
 ``acc = sum(x_q * w_q) + bias_q`` at frac ``in.frac + w.frac`` (pool:
 ``acc = sum_pixels(x_q) * pool_recip(H*W)``), then ``requantize(acc, shift,
 out_fmt, relu6)`` — round half to even, saturate (counted), ReLU6 clamp.

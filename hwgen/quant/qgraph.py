@@ -1,4 +1,4 @@
-"""hwgen.quant.quantize.qgraph"""
+"""The quantized graph: per op its formats, integer weights and bias, shift and accumulator width."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

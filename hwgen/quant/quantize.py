@@ -11,7 +11,7 @@ Formats (``FixedFormat(width, frac)`` = ``ap_fixed<width, width-frac>``):
   weights, or fewer when clipping rare outliers lowers the squared error.
 * bias: frac = in.frac + w.frac (the accumulator's), as many bits as its codes
   need; by default corrected for the mean fixed-point error on the calibration set.
-* accumulator: :func:`hwgen.fixed.accumulator_bits` — no overflow inside a dot product.
+* accumulator: :func:`hwgen.numerics.fixed.accumulator_bits` — no overflow inside a dot product.
 
 Weight layouts (int64 codes): conv (K, K, Cin, Cout), dw (K, K, C), pw (Cin, Cout),
 fc (Cin, Cout). The PW engine runs a standard conv as an im2col dot product over
@@ -27,18 +27,11 @@ from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.models.weights import check_weights, fold_bn, random_weights
 from hwgen.numerics import kernels
-from hwgen.numerics.fixed import POOL_RECIP_BITS, FixedFormat, accumulator_bits, pool_recip, quantize_array, requantize
+from hwgen.numerics.fixed import (POOL_RECIP_BITS, FixedFormat, accumulator_bits, check_bits, pool_recip,
+                                  quantize_array, requantize)
 from hwgen.numerics.float_model import FloatWeights, forward_op
 from hwgen.quant.calibration import DEFAULT_CALIB, calibration_inputs
-from hwgen.quant.formats import (
-    ACT_HEADROOM_BITS,
-    MAX_ACC_BITS,
-    calibrated_format,
-    check_bits,
-    int_bits,
-    make_format,
-    weight_format,
-)
+from hwgen.quant.formats import ACT_HEADROOM_BITS, MAX_ACC_BITS, calibrated_format, int_bits, make_format, weight_format
 from hwgen.quant.golden import run_op_fixed
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 

@@ -1,13 +1,13 @@
 """Vitis HLS C++ project generator: engines, top, weights, testbench, vectors, build.tcl.
 
-The generated design follows :mod:`hwgen.hw`: one pointwise engine (TIN x TOUT
+The generated design follows :mod:`hwgen.hw.contract`: one pointwise engine (TIN x TOUT
 MACs; also the first standard conv via im2col and the FC), one depthwise
 engine (TC lanes x TK taps) and one pool engine, shared by all layers and
 driven by a layer-sequential schedule; each fused DW->PW pair runs over row
 bands through a ping-pong band buffer. Arithmetic is integer on the codes of
-:mod:`hwgen.fixed` (accumulate exactly, add the bias at accumulator scale,
+:mod:`hwgen.numerics.fixed` (accumulate exactly, add the bias at accumulator scale,
 round half to even, saturate, ReLU6 clamp), so C-simulation is bit-exact with
-:func:`hwgen.golden.run_fixed`.
+:func:`hwgen.quant.golden.run_fixed`.
 """
 from __future__ import annotations
 
@@ -17,14 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
+from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.codegen.templating import render
+from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv
 from hwgen.hw.steps import weight_words
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import Mapping
-from hwgen.numerics.fixed import pool_recip, relu6_max
+from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.quant.golden import random_input, run_fixed
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
@@ -125,40 +127,6 @@ def ident(name: str) -> str:
 
 def _rows(arr: np.ndarray) -> list[str]:
     return [", ".join(str(int(v)) for v in row) for row in arr]
-
-
-def _pw_words(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """(weight words (ngo*ngi, tin*tout), bias words (ngo, tout), ngi, ngo); word [og*ngi+ig][i*tout+j]."""
-    w = q.weights.reshape(-1, q.weights.shape[-1])  # conv (K,K,Cin,Cout) -> im2col rows (ky, kx, cin)
-    m, n = w.shape
-    ngi, ngo = cdiv(m, cfg.tin), cdiv(n, cfg.tout)
-    padded = np.zeros((ngi * cfg.tin, ngo * cfg.tout), dtype=np.int64)
-    padded[:m, :n] = w
-    words = padded.reshape(ngi, cfg.tin, ngo, cfg.tout).transpose(2, 0, 1, 3).reshape(ngo * ngi, -1)
-    bias = np.zeros(ngo * cfg.tout, dtype=np.int64)
-    bias[:n] = q.bias
-    return words, bias.reshape(ngo, cfg.tout), ngi, ngo
-
-
-def _dw_words(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """(weight words (ngc*ngt, tc*tk), bias words (ngc, tc), ngc, ngt); word [cg*ngt+tg][l*tk+t]."""
-    k = q.op.kernel
-    taps = q.weights.reshape(k * k, -1)  # (K,K,C) -> (tap, C)
-    kk, c = taps.shape
-    ngc, ngt = cdiv(c, cfg.tc), cdiv(kk, cfg.tk)
-    padded = np.zeros((ngt * cfg.tk, ngc * cfg.tc), dtype=np.int64)
-    padded[:kk, :c] = taps
-    words = padded.reshape(ngt, cfg.tk, ngc, cfg.tc).transpose(2, 0, 3, 1).reshape(ngc * ngt, -1)
-    bias = np.zeros(ngc * cfg.tc, dtype=np.int64)
-    bias[:c] = q.bias
-    return words, bias.reshape(ngc, cfg.tc), ngc, ngt
-
-
-def _clamp(q: QuantOp) -> tuple[int, int]:
-    """The requantizer's clamp range: the output format, narrowed to [0, 6.0] under ReLU6."""
-    if q.op.relu6:
-        return 0, relu6_max(q.out_fmt)
-    return q.out_fmt.min_int, q.out_fmt.max_int
 
 
 def _ctype(bits: int) -> str:
@@ -285,7 +253,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
 
     def pw_job(i: int, q: QuantOp, loads: list[dict], bands: int = 1) -> dict:
         nonlocal max_ngi, max_ngo
-        words, bias, ngi, ngo = _pw_words(q, cfg)
+        blocks, bias = pw_blocks(q, cfg)
+        ngo, ngi = blocks.shape[:2]
+        words = blocks.reshape(ngo * ngi, -1)  # word og*ngi + ig, lane i*tout + j
         col_off = -1
         if q.op.kind == "conv":  # KxK conv: decode table of its im2col lanes
             col_off = len(im2col_rows)
@@ -302,7 +272,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         elif dram:
             loads.append(load("pw", words, slot))
         op = q.op
-        lo, hi = _clamp(q)
+        lo, hi = output_range(q.out_fmt, q.op.relu6)
         fields = [i, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
                   op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
                   w_off, b_off, q.shift, lo, hi, col_off]
@@ -311,7 +281,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
 
     def dw_job(i: int, q: QuantOp, loads: list[dict]) -> dict:
         nonlocal max_ngc, max_ngt
-        words, bias, ngc, ngt = _dw_words(q, cfg)
+        blocks, bias = dw_blocks(q, cfg)
+        ngc, ngt = blocks.shape[:2]
+        words = blocks.reshape(ngc * ngt, -1)  # word cg*ngt + tg, lane l*tk + t
         if q.op.kernel not in tap_offsets:  # one decode table block per kernel size
             tap_offsets[q.op.kernel] = len(tap_rows)
             tap_rows.extend(_tap_rows(q.op.kernel, ngt, cfg.tk))
@@ -319,7 +291,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         if dram:
             loads.append(load("dw", words, slot))
         op = q.op
-        lo, hi = _clamp(q)
+        lo, hi = output_range(q.out_fmt, q.op.relu6)
         fields = [i, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.kernel,
                   op.stride, op.pad[0], op.pad[1], ngc, ngt, w_off, b_off, q.shift, lo, hi, tap_offsets[op.kernel]]
         max_ngc, max_ngt = max(max_ngc, ngc), max(max_ngt, ngt)
@@ -329,7 +301,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # output-side feature buffer and stored; the next step loads the input rows of each band (halo
     # included) into its input-side buffer. DRAM tensors alternate between two regions.
     fmaps = bool(getattr(mapping, "fmaps_in_dram", False))
-    # The network input in DRAM (the first step's tiling says in_dram, as hwgen.sim models it):
+    # The network input in DRAM (the first step's tiling says in_dram, as hwgen.hw.schedule models it):
     # read_input stores the stream in region 0 and the first step loads its bands from there.
     first = tilings.get(ops[0].op.name)
     input_dram = fmaps and first is not None and first.in_dram
@@ -395,7 +367,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         else:
             pixels = op.in_shape[0] * op.in_shape[1]
             ngc = cdiv(op.in_shape[2], cfg.tin)
-            lo, hi = _clamp(q)
+            lo, hi = output_range(q.out_fmt, q.op.relu6)
             step["pool"] = {"op": i, "name": op.name,
                             "fields": [i, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
                                        lo, hi]}
@@ -447,10 +419,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     )
 
 
-def _vector(codes: np.ndarray) -> str:
-    return "".join(f"{int(v)}\n" for v in np.asarray(codes).reshape(-1))
-
-
 def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
                part: str, clock_mhz: float, board: str) -> dict[str, str | bytes]:
     """All project files (relative path -> text) for input codes ``x`` and golden per-op ``outputs``."""
@@ -499,10 +467,10 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
     sources = sorted([f"{top}.cpp"] + [f"{e}.cpp" for e in ENGINE_SOURCES])
     files["build.tcl"] = render("hls/build.tcl.j2", sources=sources, **ctx)
     files["README.md"] = render("hls/README.md.j2", **ctx)
-    files["vectors/input.txt"] = _vector(x)
-    files["vectors/output.txt"] = _vector(outputs[-1])
+    files["vectors/input.txt"] = format_vectors(x, "input")
+    files["vectors/output.txt"] = format_vectors(outputs[-1], "output")
     for i, (q, out) in enumerate(zip(qgraph.ops, outputs)):
-        files[f"vectors/{i:02d}_{ident(q.op.name)}.txt"] = _vector(out)
+        files[f"vectors/{i:02d}_{ident(q.op.name)}.txt"] = format_vectors(out, q.op.name)
     return files, ctx
 
 

@@ -1,7 +1,7 @@
 """Plan of the generated RTL: buffers, engine op tables, tile lists, schedule steps and ROM images.
 
 Everything the Verilog templates need is computed here from (QuantGraph, Mapping), so the
-templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw`:
+templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw.contract`:
 a conv/pw/fc op is one PW-engine tile, a lone dw op one DW-engine tile, pool one pool
 tile, and a dw op followed by a pw op whose name is in ``mapping.band_rows`` is a fused
 pair over row bands (DW writes the ping-pong band buffer, PW reads it).
@@ -11,25 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (
-    DW_DEPTH,
-    HANDOFF,
-    POOL_DEPTH,
-    PW_DEPTH,
-    EngineConfig,
-    cdiv,
-    dw_iterations,
-    fused_schedule,
-    max_burst_beats,
-    pool_iterations,
-    pw_iterations,
-    row_bands,
-    tile_cycles,
-    weight_bus_bits,
-)
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
+                               pool_iterations, pw_iterations, row_bands, tile_cycles, weight_bus_bits)
 from hwgen.hw.steps import schedule_steps
-from hwgen.numerics.fixed import pool_recip, relu6_max
+from hwgen.numerics.fixed import output_range, pool_recip
 
 #: Buffer ids shared by the top and the engines.
 BUF_IN, BUF_A, BUF_B, BUF_BAND = 0, 1, 2, 3
@@ -215,13 +202,6 @@ class RtlPlan:
         return bool(self.pool_ops)
 
 
-def _clamp(qop: Any) -> tuple[int, int]:
-    fmt = qop.out_fmt
-    if qop.op.relu6:
-        return 0, relu6_max(fmt)
-    return fmt.min_int, fmt.max_int
-
-
 def _pack(values: Sequence[int], bits: int) -> int:
     """Pack signed values into one word, element 0 in the LSBs (two's complement lanes)."""
     word = 0
@@ -312,21 +292,14 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         k = op.kernel if op.kind == "conv" else 1
         s = op.stride if op.kind == "conv" else 1
         m = k * k * cin
-        w2 = q.weights.reshape(m, n)  # conv (K,K,Cin,Cout) -> (ky,kx,cin) rows; pw/fc already (Cin,Cout)
-        lo, hc = _clamp(q)
+        lo, hc = output_range(q.out_fmt, q.op.relu6)
         eop = EngineOp(op.name, op.kind, m, cin, n, cdiv(m, tin), cdiv(n, tout), k, s,
                        op.pad[0] if op.kind == "conv" else 0, op.pad[1] if op.kind == "conv" else 0,
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
+        blocks, bias = pw_blocks(q, cfg)
         for og in range(eop.ngo):
-            lanes = [int(q.bias[og * tout + t]) if og * tout + t < n else 0 for t in range(tout)]
-            pw_b.append(_pack(lanes, pw_acc))
-            for ig in range(eop.ngi):
-                ws = []
-                for t in range(tout):
-                    for j in range(tin):
-                        mi, ni = ig * tin + j, og * tout + t
-                        ws.append(int(w2[mi, ni]) if mi < m and ni < n else 0)
-                pw_w.append(_pack(ws, wb))
+            pw_b.append(_pack(bias[og], pw_acc))
+            pw_w.extend(_pack(blocks[og, ig].T.reshape(-1), wb) for ig in range(eop.ngi))  # lane t*tin + j
         if op.kind == "conv":
             for ig in range(eop.ngi):
                 ms = [ig * tin + j for j in range(tin)]
@@ -345,19 +318,14 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         hi, wi, c = op.in_shape
         ho, wo, _ = op.out_shape
         k = op.kernel
-        lo, hc = _clamp(q)
+        lo, hc = output_range(q.out_fmt, q.op.relu6)
         eop = EngineOp(op.name, "dw", k * k, c, c, cdiv(k * k, tk), cdiv(c, tc), k, op.stride, op.pad[0],
                        op.pad[1], hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(dw_w), len(dw_b),
                        len(dw_table))
+        blocks, bias = dw_blocks(q, cfg)
         for cg in range(eop.ngo):
-            dw_b.append(_pack([int(q.bias[cg * tc + l]) if cg * tc + l < c else 0 for l in range(tc)], dw_acc))
-            for tg in range(eop.ngi):
-                ws = []
-                for l in range(tc):
-                    for u in range(tk):
-                        tap, ch = tg * tk + u, cg * tc + l
-                        ws.append(int(q.weights[tap // k, tap % k, ch]) if tap < k * k and ch < c else 0)
-                dw_w.append(_pack(ws, wb))
+            dw_b.append(_pack(bias[cg], dw_acc))
+            dw_w.extend(_pack(blocks[cg, tg].reshape(-1), wb) for tg in range(eop.ngi))  # lane l*tk + u
         for tg in range(eop.ngi):
             ports = []
             for u in range(tk):
@@ -388,13 +356,10 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
 
     cur = BUF_IN
     nxt_buf = BUF_A
-    t = h0 * w0  # input beats
-    layer_cycles: list[tuple[str, int]] = [("input", h0 * w0)]
     step_first_words: list[tuple[int, int]] = []  # (pw words, dw words) before each step
     for st in steps:
         step_first_words.append((len(pw_w), len(dw_w)))
         out_buf = nxt_buf
-        start = t + HANDOFF
         if st.kind == STEP_FUSED:
             qd, qp = by_name[st.ops[0]], by_name[st.ops[1]]
             di = add_dw(qd, cur, BUF_BAND)
@@ -404,31 +369,25 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
             buffers[BUF_BAND].readers.add("pw")
             wo = qd.op.out_shape[1]
             row0 = 0
-            dcs, pcs = [], []
             for b, rows in enumerate(row_bands(qd.op.out_shape[0], band_rows[qd.op.name])):
                 half = (b % 2) * half_depth
                 dt = dw_tile(di, row0, rows, half)
                 pt = pw_tile(pi, rows, half, row0 * wo)
                 dw_tiles.append(dt)
                 pw_tiles.append(pt)
-                dcs.append(dt.cycles)
-                pcs.append(pt.cycles)
                 row0 += rows
-            end = fused_schedule(start, dcs, pcs)[0]
         elif st.kind == STEP_PW:
             pi = add_pw(by_name[st.ops[0]], cur, out_buf)
             tl = pw_tile(pi, by_name[st.ops[0]].op.out_shape[0], 0, 0)
             pw_tiles.append(tl)
-            end = start + tl.cycles
         elif st.kind == STEP_DW:
             di = add_dw(by_name[st.ops[0]], cur, out_buf)
             tl = dw_tile(di, 0, by_name[st.ops[0]].op.out_shape[0], 0)
             dw_tiles.append(tl)
-            end = start + tl.cycles
         else:
             q = by_name[st.ops[0]]
             hi, wi, c = q.op.in_shape
-            lo, hc = _clamp(q)
+            lo, hc = output_range(q.out_fmt, q.op.relu6)
             pool_ops.append(EngineOp(q.op.name, "pool", hi * wi, c, c, cdiv(c, tin), 1, 1, 1, 0, 0, hi, wi, 1,
                                      q.shift, lo, hc, cur, out_buf, recip=pool_recip(hi * wi)))
             use(cur, q.op.in_shape, "pool", False)
@@ -436,9 +395,6 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
             it = pool_iterations(hi * wi, c, cfg)
             pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH)))
             pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
-            end = start + pool_tiles[-1].cycles
-        layer_cycles.append(("+".join(st.ops), end - t))
-        t = end
         cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
 
     step_first_words.append((len(pw_w), len(dw_w)))
@@ -470,8 +426,14 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
     last = qops[-1]
     ho, wo, n = last.op.out_shape
     buffers[cur].readers.add("out")
-    layer_cycles.append(("output", HANDOFF + ho * wo * n))
-    predicted = t + HANDOFF + ho * wo * n
+    # Cycles come from the one schedule model (hwgen.hw.schedule via the mapping), never re-derived here.
+    trace = mapping.trace([q.op for q in qops])
+    layer_cycles = [("input", trace.input_done)]
+    prev = trace.input_done
+    for st in trace.steps:
+        layer_cycles.append(("+".join(op.name for op in st.step.ops), st.done - prev))
+        prev = st.done
+    layer_cycles.append(("output", trace.total_cycles - prev))
     for b in buffers:
         ports = 1
         if "pw" in b.readers:
@@ -491,7 +453,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
         dw_table=dw_table, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
         left_shift=left_shift, pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
-        predicted_cycles=predicted, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
+        predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(getattr(mapping, "dram_bytes_per_cycle", 0.0)) if dram else 0.0,
         dram_latency=int(getattr(mapping, "dram_latency", 0)) if dram else 0)

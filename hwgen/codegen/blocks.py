@@ -1,0 +1,43 @@
+"""Weights and biases in the engines' block layout, shared by the HLS and RTL generators.
+
+A PW-engine layer (pw, fc, and conv as im2col rows ordered (ky, kx, cin)) is ``ngo x ngi`` blocks of
+``tin x tout`` weights, zero-padded; a DW layer is ``ngc x ngt`` blocks of ``tc`` channel lanes x
+``tk`` taps (taps in raster order ky, kx). Biases are one ``tout`` / ``tc`` lane vector per output
+group. How each generator flattens a block into a memory word is its own business; the blocks, their
+order and their padding are this one layout (``hw.steps.weight_words`` counts them).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwgen.hw.contract import EngineConfig, cdiv
+from hwgen.quant.qgraph import QuantOp
+
+
+def pw_blocks(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(weights (ngo, ngi, tin, tout), bias (ngo, tout)) of a conv/pw/fc op on the PW engine."""
+    w = q.weights.reshape(-1, q.weights.shape[-1])  # conv (K,K,Cin,Cout) -> im2col rows (ky, kx, cin)
+    return _tiles(w, cfg.tin, cfg.tout), _lane_groups(q.bias, cfg.tout)
+
+
+def dw_blocks(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(weights (ngc, ngt, tc, tk), bias (ngc, tc)) of a depthwise op on the DW engine."""
+    k = q.op.kernel
+    taps = q.weights.reshape(k * k, -1)  # (K,K,C) -> (tap, C)
+    return _tiles(taps, cfg.tk, cfg.tc).transpose(0, 1, 3, 2), _lane_groups(q.bias, cfg.tc)
+
+
+def _tiles(matrix: np.ndarray, row_lanes: int, col_lanes: int) -> np.ndarray:
+    """A (R, C) matrix zero-padded to lane multiples -> (column group, row group, row lane, column lane)."""
+    r, c = matrix.shape
+    ngr, ngc = cdiv(r, row_lanes), cdiv(c, col_lanes)
+    padded = np.zeros((ngr * row_lanes, ngc * col_lanes), dtype=np.int64)
+    padded[:r, :c] = matrix
+    return padded.reshape(ngr, row_lanes, ngc, col_lanes).transpose(2, 0, 1, 3)
+
+
+def _lane_groups(values: np.ndarray, lanes: int) -> np.ndarray:
+    """A vector zero-padded to a multiple of ``lanes`` -> (group, lane)."""
+    padded = np.zeros(cdiv(len(values), lanes) * lanes, dtype=np.int64)
+    padded[:len(values)] = values
+    return padded.reshape(-1, lanes)
