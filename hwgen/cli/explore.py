@@ -32,9 +32,12 @@ SHOWN = 15
 @click.argument("model", default="mobilenet_v1")
 @click.option("--pe", "pe", default="16:1024", show_default=True,
               help="PE totals of the splits: a:b (every split the mapper considers), a:b:step or a list.")
-@click.option("--alpha", default="1.0", show_default=True, help="Widths α: list, a:b (the paper's 0.25..1.0) or a:b:step.")
-@click.option("--resolution", default="224", show_default=True, help="Resolutions ρ: list, a:b (multiples of 32), a:b:step.")
-@click.option("--variant", default="standard", show_default=True, type=click.Choice(VARIANTS), help="MobileNet v1 variant.")
+@click.option("--alpha", default="1.0", show_default=True,
+              help="Widths α: list, a:b (the paper's 0.25..1.0) or a:b:step.")
+@click.option("--resolution", default="224", show_default=True,
+              help="Resolutions ρ: list, a:b (multiples of 32), a:b:step.")
+@click.option("--variant", default="standard", show_default=True, type=click.Choice(VARIANTS),
+              help="MobileNet v1 variant.")
 @click.option("--act-bits", default="8", show_default=True, help="Activation bits: list, a:b or a:b:step (2..32).")
 @click.option("--weight-bits", default="8", show_default=True, help="Weight bits: list, a:b or a:b:step (2..32).")
 @click.option("--board", default=DEFAULT_BOARD, show_default=True, help="Boards: comma list, or all.")

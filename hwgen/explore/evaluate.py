@@ -243,7 +243,10 @@ def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, lo
     starts H + max(previous tile's cycles, its own load) after tile j-1; the first tile of a band waits
     for its DW band (fused) and for the PW engine and its load after the last tile of the band before.
     """
-    n_bands, last_rows = _bands(step, band) if step.bandable else (np.ones_like(band), np.full_like(band, step.out_rows))
+    if step.bandable:
+        n_bands, last_rows = _bands(step, band)
+    else:
+        n_bands, last_rows = np.ones_like(band), np.full_like(band, step.out_rows)
     c_out = step.last.out_shape[2]
     l_full, l_last = loads.cycles(tl.full_words), loads.cycles(tl.last_words)
     multi = tl.ntiles >= 2
@@ -337,7 +340,10 @@ class _Placed:
 
 
 def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
-    """The points (every split of ``t``) x ``combo``: memory plan, cycles, DRAM bytes, resources."""
+    """The points (every split of ``t``) x ``combo``: memory plan, cycles, DRAM bytes, resources.
+
+    ``exact=False`` leaves the points no closed-form plan covers unevaluated (path ``exact``, metrics 0):
+    the benchmark uses it to time the vectorised evaluator alone."""
     net = t.net
     n = t.n
     loads = _Loads(t, combo)
@@ -495,7 +501,8 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
         if not len(sel):
             continue
         s = net.steps[i]
-        cfg, sub_loads, sub_tl = EngineArrays(*(a[sel] for a in t.cfg)), loads.subset(sel), _subset_tiling(tilings[i], sel)
+        cfg = EngineArrays(*(a[sel] for a in t.cfg))
+        sub_loads, sub_tl = loads.subset(sel), _subset_tiling(tilings[i], sel)
         rows = np.array(band_candidates(s.out_rows), dtype=_I64)
         times = np.stack([_isolated(s, _zeros(len(sel)) + int(b), sub_tl, cfg, sub_loads) for b in rows])
         elems = rows * s.first.out_shape[1] * s.first.out_shape[2]
