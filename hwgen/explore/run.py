@@ -25,8 +25,8 @@ from hwgen.models.zoo import get_model
 
 #: Columns of points.csv / the structured arrays, in order (documented in docs/explore.md).
 FIELDS: list[tuple[str, str]] = [
-    ("model", "U48"), ("alpha", "f8"), ("resolution", "i8"), ("variant", "U12"), ("act_bits", "i8"),
-    ("weight_bits", "i8"), ("board", "U12"), ("clock_mhz", "f8"), ("pe", "i8"), ("tin", "i8"), ("tout", "i8"),
+    ("model", "U40"), ("alpha", "f8"), ("resolution", "i8"), ("variant", "U9"), ("act_bits", "i8"),
+    ("weight_bits", "i8"), ("board", "U8"), ("clock_mhz", "f8"), ("pe", "i8"), ("tin", "i8"), ("tout", "i8"),
     ("tc", "i8"), ("tk", "i8"), ("macs", "i8"), ("cycles", "i8"), ("latency_ms", "f8"), ("fps", "f8"),
     ("dsp", "i8"), ("bram36", "i8"), ("uram", "i8"), ("lut", "i8"), ("onchip_bits", "i8"), ("dram_bytes", "i8"),
     ("dram_gbps", "f8"), ("weights_in_dram", "?"), ("fmaps_in_dram", "?"), ("fits", "?"), ("path", "U6"),
