@@ -86,6 +86,8 @@ def _plots(ex: Exploration) -> dict[str, bytes]:
             fig.colorbar(sc, ax=ax, label="width α" if colour == "alpha" else "resolution ρ")
         ax.scatter(fr[x], fr["fps"], s=14, facecolors="none", edgecolors="red", linewidths=0.8,
                    label=f"Pareto front ({len(fr)})")
+        if x == "macs":
+            ax.set_xscale("log")  # MACs span α² ρ²: 14 M to 569 M for the paper's grid
         ax.set_xlabel(label)
         ax.set_ylabel("frames per second")
         ax.set_title(f"fps vs {label} — {len(pts):,} points")
