@@ -145,6 +145,20 @@ def test_points_that_stream_maps_take_the_exact_path():
     assert (int(r.cycles[0]), int(r.dram_bytes[0]), bool(r.fits[0])) == (est.total_cycles, est.dram_bytes, est.fits)
 
 
+def test_point_rows_equal_the_estimate_report():
+    """Every column of a points row is the estimate's value (floats from the same operations)."""
+    ex = explore(ModelSpace("tiny_dsc4"), HwSpace(PeSet(8, 48), (8,), (8, 32), ("pynq-z2",), (150.0,)))
+    rng = np.random.default_rng(2)
+    for row in ex.points[rng.choice(len(ex.points), 25, replace=False)]:
+        cfg = EngineConfig(int(row["tin"]), int(row["tout"]), int(row["tc"]), int(row["tk"]))
+        est = build("tiny_dsc4", HwConfig(pe=cfg.pe, board="pynq-z2", clock_mhz=150.0, act_bits=8,
+                                          weight_bits=int(row["weight_bits"]), split=cfg)).estimate()
+        assert int(row["pe"]) == cfg.pe and int(row["macs"]) == est.macs
+        assert (float(row["latency_ms"]), float(row["fps"]), float(row["dram_gbps"])) == (
+            est.latency_ms, est.fps, est.dram_gbps_needed)
+        assert (int(row["dsp"]), int(row["lut"]), bool(row["fits"])) == (est.dsp, est.lut, est.fits)
+
+
 # --- Pareto front --------------------------------------------------------------------------------------------------
 
 def _brute_front(v: np.ndarray) -> np.ndarray:
