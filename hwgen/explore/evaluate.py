@@ -25,6 +25,7 @@ per point. ``Result.path`` records which.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -108,6 +109,13 @@ def _zeros(n: int) -> np.ndarray:
     return np.zeros(n, dtype=_I64)
 
 
+def _affine(cycles: Callable[[int], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) with cycles(rows) = a * rows + b: a band's tile cycles are affine in its rows (iterations =
+    pixels x per-pixel work, plus the pipeline depth), so two evaluations of the contract's formula fix them."""
+    one, two = cycles(1), cycles(2)
+    return two - one, 2 * one - two
+
+
 def _bands(step: Step, band: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     """Number of row bands of ``band`` rows and the rows of the last (``row_bands``)."""
     rows = step.out_rows
@@ -167,17 +175,19 @@ class SplitTables:
         out.n = len(idx)
         return out
 
-    def fused_span(self, step: Step, band: np.ndarray | int) -> np.ndarray:
-        """On-chip cycles of a fused pair in bands of ``band`` rows (``fused_schedule``, closed form)."""
-        n, last = _bands(step, band)
-        c = step.last.out_shape[2]
-        return fused_span_uniform(n, dw_band_cycles(step, band, self.cfg), dw_band_cycles(step, last, self.cfg),
-                                  pw_band_cycles(step, band, c, self.cfg), pw_band_cycles(step, last, c, self.cfg))
-
     def _best_band(self, step: Step) -> tuple[np.ndarray, np.ndarray]:
-        """``_best_onchip_band``: the candidate with the least span, the smaller on ties."""
+        """``_best_onchip_band``: the candidate with the least span (``fused_schedule`` in closed form over
+        its row bands), the smaller on ties."""
+        c = step.last.out_shape[2]
+        dw_a, dw_b = _affine(lambda r: dw_band_cycles(step, r, self.cfg))
+        pw_a, pw_b = _affine(lambda r: pw_band_cycles(step, r, c, self.cfg))
         cands = np.array(band_candidates(step.out_rows), dtype=_I64)
-        spans = np.stack([self.fused_span(step, int(b)) for b in cands])
+        spans = []
+        for b in cands.tolist():
+            n, last = _bands(step, b)
+            spans.append(fused_span_uniform(n, dw_a * b + dw_b, dw_a * last + dw_b, pw_a * b + pw_b,
+                                            pw_a * last + pw_b))
+        spans = np.stack(spans)
         best = np.argmin(spans, axis=0)
         return spans[best, np.arange(self.n)], cands[best]
 
@@ -252,15 +262,10 @@ def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, lo
     multi = tl.ntiles >= 2
     l_first = np.where(multi, l_full, l_last)
 
-    # Tile cycles are affine in the band's rows (iterations = pixels x per-pixel work): two evaluations fix them.
-    def affine(f) -> tuple[np.ndarray, np.ndarray]:
-        one, two = f(1), f(2)
-        return two - one, 2 * one - two
-
-    full_a, full_b = affine(lambda r: pw_band_cycles(step, r, np.minimum(tl.groups, c_out), cfg))
-    last_a, last_b = affine(lambda r: pw_band_cycles(step, r, tl.last_ch, cfg))
+    full_a, full_b = _affine(lambda r: pw_band_cycles(step, r, np.minimum(tl.groups, c_out), cfg))
+    last_a, last_b = _affine(lambda r: pw_band_cycles(step, r, tl.last_ch, cfg))
     if step.fused:
-        dw_a, dw_b = affine(lambda r: dw_band_cycles(step, r, cfg))
+        dw_a, dw_b = _affine(lambda r: dw_band_cycles(step, r, cfg))
 
     def pw_band(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c_full = full_a * rows + full_b
