@@ -43,7 +43,7 @@ from hwgen.hw.contract import (
 from hwgen.hw.resources import dsp_per_pe, lut_count_np
 from hwgen.hw.steps import Step, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_words
 from hwgen.ir.graph import Graph
-from hwgen.ir.ops import compute_ops
+from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import place_buffers_np, tensor_elems, tk_choices
 from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles_np
 
@@ -137,29 +137,42 @@ class SplitTables:
         self.pp: list[np.ndarray] = []          # ping-pong half elements of each fused step at its on-chip band
         self.words: list[np.ndarray] = []       # weight words of each step (DW + PW of a fused pair)
         self.pw_words: list[np.ndarray] = []    # weight words of each step's PW-engine op
-        for step in net.steps:
-            z = _zeros(self.n)
-            self.words.append(z + sum((weight_words(op, cfg) for op in step.ops), start=0))
-            self.pw_words.append(z + (weight_words(step.pw_op, cfg) if step.pw_op is not None else 0))
-            if step.fused:
-                span, band = self._best_band(step)
-                self.duration.append(span)
-                self.pp.append(band * step.first.out_shape[1] * step.first.out_shape[2])
-            else:
-                self.duration.append(z + pw_band_cycles(step, step.out_rows, step.last.out_shape[2], cfg))
-                self.pp.append(z)
-        self.onchip_cycles = net.in_cycles + HANDOFF + net.out_cycles + sum(HANDOFF + d for d in self.duration)
-        pw_ops = [op for op in net.ops if op.kind in ("conv", "pw", "fc")]
-        dw_ops = [op for op in net.ops if op.kind == "dw"]
         z = _zeros(self.n)
-        self.pw_sum = z + sum((weight_words(op, cfg) for op in pw_ops), start=0)
-        self.dw_sum = z + sum((weight_words(op, cfg) for op in dw_ops), start=0)
-        self.pw_max = z + (np.max([z + weight_words(op, cfg) for op in pw_ops], axis=0) if pw_ops else 0)
-        self.dw_max = z + (np.max([z + weight_words(op, cfg) for op in dw_ops], axis=0) if dw_ops else 0)
+        # Each distinct layer / step geometry is evaluated once (MobileNet repeats its 14x14x512 block five times).
+        op_words: dict[tuple, np.ndarray] = {}
+        spans: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+        def words(op: ComputeOp | None) -> np.ndarray:
+            if op is None:
+                return z
+            key = (op.kind, op.in_shape, op.out_shape, op.kernel)
+            if key not in op_words:
+                op_words[key] = z + weight_words(op, cfg)
+            return op_words[key]
+
+        for step in net.steps:
+            self.words.append(sum((words(op) for op in step.ops), start=z))
+            self.pw_words.append(words(step.pw_op))
+            key = tuple((op.kind, op.in_shape, op.out_shape, op.kernel, op.stride, op.pad) for op in step.ops)
+            if key not in spans:
+                if step.fused:
+                    span, band = self._best_band(step)
+                    spans[key] = (span, band * step.first.out_shape[1] * step.first.out_shape[2])
+                else:
+                    spans[key] = (z + pw_band_cycles(step, step.out_rows, step.last.out_shape[2], cfg), z)
+            self.duration.append(spans[key][0])
+            self.pp.append(spans[key][1])
+        self.onchip_cycles = net.in_cycles + HANDOFF + net.out_cycles + sum(HANDOFF + d for d in self.duration)
+        pw_ops = [words(op) for op in net.ops if op.kind in ("conv", "pw", "fc")]
+        dw_ops = [words(op) for op in net.ops if op.kind == "dw"]
+        self.pw_sum = sum(pw_ops, start=z)
+        self.dw_sum = sum(dw_ops, start=z)
+        self.pw_max = np.max(pw_ops, axis=0) if pw_ops else z
+        self.dw_max = np.max(dw_ops, axis=0) if dw_ops else z
         self.fmap_depth = cdiv(max(net.tensors), self.word)
         self.pp_onchip = np.max(self.pp, axis=0)
-        pw_steps = [st.pw_op for st in net.steps if st.pw_op is not None]
-        self.cap_floor = z + (np.max([z + cdiv(pw_dot(op), cfg.tin) for op in pw_steps], axis=0) if pw_steps else 0)
+        dots = sorted({pw_dot(st.pw_op) for st in net.steps if st.pw_op is not None})
+        self.cap_floor = np.max([z + cdiv(d, cfg.tin) for d in dots], axis=0) if dots else z
 
     def subset(self, idx: np.ndarray) -> "SplitTables":
         """The tables of the splits ``idx`` (every per-split array indexed)."""
