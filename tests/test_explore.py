@@ -291,7 +291,7 @@ def test_index_html_renders_in_headless_chromium(tmp_path):
     if browser is None:
         pytest.skip("chromium not installed")
     out = tmp_path / "ex"
-    r = _run(["explore", "tiny_dsc4", "--pe", "8:40", "--board", "zcu104,pynq-z2", "-o", str(out)])
+    r = _run(["explore", "tiny_dsc4", "--pe", "8:24", "--board", "zcu104,pynq-z2", "-o", str(out)])
     assert r.returncode == 0, r.stderr
     html = (out / "index.html").read_text()
     assert html.count("<img ") == 4 and "Pareto front" in html

@@ -45,6 +45,7 @@ def lut_count(cfg: EngineConfig, act_bits: int, weight_bits: int, dram_master: b
         luts += LUT_DRAM_MASTER
     return luts
 
+
 def lut_count_np(cfg: EngineArrays, act_bits: int, weight_bits: int, dram_master: np.ndarray) -> np.ndarray:
     """Vectorised :func:`lut_count`."""
     acc = accumulator_bits(act_bits, weight_bits, LUT_DOT_TERMS)

@@ -36,6 +36,7 @@ class _Ctx:
 
 
 def band_candidates(rows: int) -> list[int]:
+    """Row-band heights the planner tries for a step of ``rows`` output rows: powers of two below it, and all rows."""
     c = {rows}
     b = 1
     while b < rows:
