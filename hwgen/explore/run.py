@@ -35,7 +35,7 @@ FIELDS: list[tuple[str, str]] = [
 DTYPE = np.dtype(FIELDS)
 
 #: Splits per work unit.
-CHUNK = 32768
+CHUNK = 8192
 
 
 @dataclass(frozen=True)
