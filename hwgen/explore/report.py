@@ -10,6 +10,7 @@ from hwgen.codegen.templating import render
 from hwgen.codegen.writer import write_tree
 from hwgen.errors import HwgenError
 from hwgen.explore.run import FIELDS, Exploration
+from hwgen.models.zoo import ZOO
 
 #: Non-front points drawn per plot at most (evenly spaced in points order, so the same every run).
 PLOT_POINTS = 60_000
@@ -121,9 +122,10 @@ def summary(ex: Exploration) -> list[str]:
     ms, hw = ex.spaces
     paths = ex.paths
     n = len(ex.points)
+    shape = (f"({ms.variant}); α {', '.join(f'{a:g}' for a in ms.alpha)}; ρ {', '.join(map(str, ms.resolution))}"
+             if ZOO[ms.model].scalable else "(fixed shape)")
     return [
-        f"model {ms.model} ({ms.variant}); α {', '.join(f'{a:g}' for a in ms.alpha)}; "
-        f"ρ {', '.join(map(str, ms.resolution))}",
+        f"model {ms.model} {shape}",
         f"PE totals {hw.pe.text()}; activation bits {', '.join(map(str, hw.act_bits))}; weight bits "
         f"{', '.join(map(str, hw.weight_bits))}; boards {', '.join(hw.boards)}; clocks "
         f"{', '.join('board default' if c is None else f'{c:g} MHz' for c in hw.clock_mhz)}",

@@ -118,7 +118,7 @@ class Exploration:
     objectives: tuple[str, ...]
     target_fps: float | None
     seconds: float
-    spaces: tuple[ModelSpace, HwSpace] = field(repr=False, default=None)  # type: ignore[assignment]
+    spaces: tuple[ModelSpace, HwSpace] = field(repr=False)
 
     @property
     def paths(self) -> dict[str, int]:
