@@ -9,7 +9,7 @@ What is evaluated is exactly what ``hwgen estimate --split`` does for the point:
 fitting plan and ``Mapping.trace``'s cycle count. Three of its plans are closed-form here:
 
 * ``onchip``: weights and feature maps on-chip. Every step is one tile, or a fused pair whose ping-pong
-  schedule over uniform row bands is ``hw.contract.fused_span_uniform`` (proved and tested equal to
+  schedule over uniform row bands is ``hw.contract.fused_span_uniform`` (derived in its docstring, tested equal to
   ``fused_schedule``); the band height minimises it, as ``_best_onchip_band`` does.
 * ``wdram``: weights in DRAM, feature maps on-chip, one weight load per step. The loads form a chain
   (the load of step s+1 is issued when step s starts, which is after load s ended), so the DRAM channel
