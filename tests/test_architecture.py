@@ -10,6 +10,7 @@ import hwgen
 #: Stage of each top-level part of the package; a module may import its own part or a lower stage only.
 STAGES: dict[str, int] = {
     "hwgen.errors": 0,
+    "hwgen.limits": 1,
     "hwgen.ir": 1,
     "hwgen.numerics": 2,
     "hwgen.models": 3,
