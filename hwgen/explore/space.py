@@ -6,7 +6,8 @@ mapper considers (each factor a breakpoint of the network's channel counts, hwge
 a <= tin*tout + tc*tk <= b; ``a:b:step`` and comma lists keep the splits whose total is one of the
 listed values. ``a:b`` on the other axes: α the paper's widths {0.25, 0.5, 0.75, 1.0} in [a, b];
 ρ the multiples of 32 in [a, b]; bits every integer in [a, b]; the clock needs a step.
-Every malformed value is a one-line :class:`HwgenError` naming the flag.
+Every malformed value, and every value outside the flag's range in hwgen.limits, is a one-line
+:class:`HwgenError` naming the flag.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import BOARDS
+from hwgen.limits import check_limit
 from hwgen.models.zoo import VARIANTS, ZOO
 
 #: The width multipliers of the MobileNets paper (Howard et al. 2017, Table 6).
@@ -78,38 +80,36 @@ class PeSet:
         return f"{self.lo}:{self.hi}" if self.values is None else ",".join(map(str, self.values))
 
 
+def _checked(flag: str, values: tuple) -> tuple:
+    """Every value within the flag's documented range (hwgen.limits, the same as the other commands)."""
+    for v in values:
+        check_limit(flag, v)
+    return values
+
+
 def parse_pe(text: str) -> PeSet:
     parts = text.strip().split(":")
     if len(parts) == 2:
-        lo, hi = parse_axis("--pe", text, True, lambda a, b: [a, b])
+        lo, hi = _checked("--pe", parse_axis("--pe", text, True, lambda a, b: [a, b]))
         return PeSet(int(lo), int(hi))
-    values = tuple(int(v) for v in parse_axis("--pe", text, True))
-    if values[0] < 2:
-        raise HwgenError(f"--pe {text!r}: a split needs at least 2 PEs (one per engine)")
+    values = _checked("--pe", tuple(int(v) for v in parse_axis("--pe", text, True)))
     return PeSet(values[0], values[-1], values)
 
 
 def parse_alpha(text: str) -> tuple[float, ...]:
     values = parse_axis("--alpha", text, False, lambda a, b: [x for x in PAPER_ALPHAS if a <= x <= b])
-    if values[-1] > 1:
-        raise HwgenError(f"--alpha {text!r}: the width multiplier must be in (0, 1]")
-    return values
+    return _checked("--alpha", values)
 
 
 def parse_resolution(text: str) -> tuple[int, ...]:
     values = parse_axis("--resolution", text, True,
                         lambda a, b: list(range(int(math.ceil(a / 32)) * 32, int(b) + 1, 32)))
-    bad = [v for v in values if v % 32]
-    if bad:
-        raise HwgenError(f"--resolution {text!r}: {bad[0]} is not a multiple of 32")
-    return tuple(int(v) for v in values)
+    return _checked("--resolution", tuple(int(v) for v in values))
 
 
 def parse_bits(flag: str, text: str) -> tuple[int, ...]:
     values = parse_axis(flag, text, True, lambda a, b: list(range(int(a), int(b) + 1)))
-    if values[0] < 2 or values[-1] > 32:
-        raise HwgenError(f"{flag} {text!r}: bits must be in 2..32")
-    return tuple(int(v) for v in values)
+    return _checked(flag, tuple(int(v) for v in values))
 
 
 def parse_boards(text: str) -> tuple[str, ...]:
@@ -128,7 +128,7 @@ def parse_clocks(text: str | None) -> tuple[float | None, ...]:
     """``None``: each board's default clock."""
     if text is None:
         return (None,)
-    return tuple(float(v) for v in parse_axis("--clock-mhz", text, False))
+    return _checked("--clock-mhz", tuple(float(v) for v in parse_axis("--clock-mhz", text, False)))
 
 
 @dataclass(frozen=True)
