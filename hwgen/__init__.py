@@ -19,6 +19,8 @@ _EXPORTS = {
     "build": "hwgen.build", "HwConfig": "hwgen.build", "Design": "hwgen.build", "zoo": "hwgen.models.zoo",
     "analyze": "hwgen.models.analyze", "Report": "hwgen.models.analyze", "HwgenError": "hwgen.errors",
     "Graph": "hwgen.ir.graph", "ComputeOp": "hwgen.ir.ops", "compute_ops": "hwgen.ir.ops",
+    # hwgen.explore is both the package and, called, the function (hwgen/explore/__init__.py).
+    "explore": "hwgen.explore", "ModelSpace": "hwgen.explore", "HwSpace": "hwgen.explore",
 }
 
 __all__ = list(_EXPORTS)
@@ -28,7 +30,7 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'hwgen' has no attribute {name!r}")
     module = importlib.import_module(_EXPORTS[name])
-    return module if name == "zoo" else getattr(module, name)
+    return module if name in ("zoo", "explore") else getattr(module, name)
 
 
 class _Package(types.ModuleType):

@@ -18,7 +18,7 @@ import click
 from hwgen.errors import HwgenError
 
 #: Modules whose ``COMMANDS`` make up the group, imported on first use (after the signal handlers exist).
-COMMAND_MODULES = ("analyze", "estimate", "quantize", "generate", "rtl")
+COMMAND_MODULES = ("analyze", "estimate", "quantize", "generate", "rtl", "explore")
 
 
 class _Commands(click.Group):
