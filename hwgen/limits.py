@@ -49,6 +49,10 @@ LIMITS: dict[str, Limit] = {lim.flag: lim for lim in (
     Limit("--calib", 1, 1024, True, "calibration images, all held in memory (and refused when they would not "
           "fit the machine's available memory)"),
     Limit("--batch", 1, 1024, True, "evaluation images, all held in memory (same memory check)"),
+    Limit("--jobs", 1, 256, True, "worker processes on one machine; a typo such as 99999999999 forked until the "
+          "OS refused"),
+    Limit("--target-fps", 0, 1e9, False, "frames per second a design must reach; nan and inf select nothing",
+          lo_open=True),
     Limit("--images", 1, 1024, True, "test images in a generated project's vectors, all held in memory"),
 )}
 

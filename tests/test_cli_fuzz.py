@@ -108,7 +108,9 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 #: The command each ranged flag is swept on (model flags need a scalable model).
 SWEEP = {"--calib": ["quantize", "tiny_dsc"], "--batch": ["quantize", "tiny_dsc"], "--seed": ["quantize", "tiny_dsc"],
          "--alpha": ["estimate", "mobilenet_v1"], "--resolution": ["estimate", "mobilenet_v1"],
-         "--images": ["generate", "tiny_dsc", "-o", "never_written"]}
+         "--images": ["generate", "tiny_dsc", "-o", "never_written"],
+         "--jobs": ["explore", "tiny_dsc", "-o", "never_written"],
+         "--target-fps": ["explore", "tiny_dsc", "-o", "never_written"]}
 
 
 @pytest.mark.parametrize("flag", sorted(LIMITS))
