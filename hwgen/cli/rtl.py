@@ -9,30 +9,32 @@ import click
 import numpy as np
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import hardware_options, model_options, output_options, prepare_design, print_json
+from hwgen.cli.common import (hardware_options, model_options, output_options, prepare_design, print_json,
+                              vector_inputs)
+from hwgen.cli.params import PathArg
 from hwgen.errors import HwgenError
-from hwgen.quant.golden import random_input
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
+from hwgen.verify.project import PLAN_SCHEMA, VECTORS, check_top, read_json, read_rtl_project
 from hwgen.verify.synth import synthesize
-
-VECTORS = "tb_vectors.json"
 
 
 @click.command()
 @model_options
 @hardware_options
 @output_options
-def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, seed: int, outdir: Path,
-        force: bool) -> None:
+def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HwConfig, seed: int,
+        outdir: Path, force: bool, data: str | None, images: int) -> None:
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
-    design = prepare_design(model, alpha, resolution, variant, hw, seed, outdir, force)
-    x = random_input(design.qgraph, seed)
-    expected = design.predict(x).logits
+    design, ds = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data,
+                                images)
+    xs = vector_inputs(design, ds, images, seed)
+    logits = [design.predict(x).logits.reshape(-1).tolist() for x in xs]
     est = design.estimate()
+    batch = [{"input": x.reshape(-1).tolist(), "expected": y} for x, y in zip(xs[1:], logits[1:])]
     out = design.write_rtl(outdir, force=force,
-                    extra={VECTORS: json.dumps({"input": x.reshape(-1).tolist(), "expected":
-                                                expected.reshape(-1).tolist(), "seed": seed,
-                                                "sim_cycles": est.total_cycles}) + "\n"})
+                           extra={VECTORS: json.dumps({"input": xs[0].reshape(-1).tolist(), "expected": logits[0],
+                                                       "seed": seed, "sim_cycles": est.total_cycles,
+                                                       **({"batch": batch} if batch else {})}) + "\n"})
     summary = json.loads((out / "plan.json").read_text())
     click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
                f"predicted {summary['predicted_cycles']} cycles (hwgen estimate: {est.total_cycles}), "
@@ -40,30 +42,33 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, s
 
 
 @click.command()
-@click.argument("outdir", type=click.Path(file_okay=False))
+@click.argument("outdir", type=PathArg(file_okay=False))
 @click.option("--simulator", type=click.Choice(SIMULATORS), default=None,
               help="RTL simulator [default: $HWGEN_SIM or icarus].")
-@click.option("--rtl-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--rtl-dir", type=PathArg(file_okay=False), default=None,
               help="Simulate this RTL (e.g. Vitis-exported Verilog with the same top ports) instead of OUTDIR's.")
 @click.option("--top", default="hwgen_top", show_default=True, help="Top-level module name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_json: bool) -> None:
     """Run the cocotb testbench on OUTDIR's RTL: bit-exact vs the golden model, cycles vs prediction."""
     out = Path(outdir)
-    for name in ("plan.json", VECTORS):
-        if not (out / name).exists():
-            raise HwgenError(f"{str(out / name)!r} not found: generate OUTDIR with `hwgen rtl -o {outdir}`")
-    summary = json.loads((out / "plan.json").read_text())
-    vec = json.loads((out / VECTORS).read_text())
+    summary, vec = read_rtl_project(out, sources=rtl_dir is None)
+    rtl_path = Path(rtl_dir) if rtl_dir else out
+    if not rtl_path.is_dir():
+        raise HwgenError(f"--rtl-dir {rtl_dir!r} is not a directory")
+    check_top(rtl_path, top)
     vectors = make_vectors(summary, np.array(vec["input"]), np.array(vec["expected"]), seed=vec["seed"],
-                           engines=rtl_dir is None)
+                           engines=rtl_dir is None, batch=vec.get("batch"))
     with tempfile.TemporaryDirectory(prefix="hwgen_cosim_") as work:
-        res = run_cosim(rtl_dir or out, vectors, work, simulator=simulator or default_simulator(), toplevel=top)
+        res = run_cosim(rtl_path, vectors, work, simulator=simulator or default_simulator(), toplevel=top,
+                        log_dir=out)
     predicted = vec["sim_cycles"]
     measured = res.get("cycles")
-    ok = res["timeout"] is None and res["mismatches"] == 0 and res["mismatches_backpressure"] == 0
+    batch = res.get("batch_mismatches", [])
+    ok = res["timeout"] is None and res["mismatches"] == 0 and res["mismatches_backpressure"] == 0 and not any(batch)
     report = {"outputs_match": ok, "mismatches": res["mismatches"],
               "mismatches_backpressure": res["mismatches_backpressure"], "timeout": res["timeout"],
+              "images": 1 + len(vec.get("batch", [])), "batch_mismatches": batch,
               "predicted_cycles": predicted, "measured_cycles": measured,
               "error_pct": None if measured is None else round(100 * (measured - predicted) / predicted, 3)}
     if as_json:
@@ -71,6 +76,9 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
     else:
         click.echo(f"outputs: {'bit-exact' if ok else 'MISMATCH'} ({len(vec['expected'])} values, "
                    f"{res['mismatches']} mismatches; {res['mismatches_backpressure']} with back-pressure)")
+        if vec.get("batch"):
+            click.echo(f"further images: {sum(m == 0 for m in batch)}/{len(vec['batch'])} bit-exact "
+                       f"(mismatching values per image: {batch})")
         if res["timeout"]:
             click.echo(f"timeout: {res['timeout']}")
         if measured is not None:
@@ -80,15 +88,17 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
 
 
 @click.command()
-@click.argument("outdir", type=click.Path(exists=True, file_okay=False))
+@click.argument("outdir", type=PathArg(exists=True, file_okay=False))
 @click.option("--top", default="hwgen_top", show_default=True, help="Top-level module name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def synth(outdir: str, top: str, as_json: bool) -> None:
     """Synthesize OUTDIR's RTL with Yosys (synth_xilinx -family xc7); report DSP/BRAM/LUT/FF."""
+    check_top(Path(outdir), top)
     report = synthesize(outdir, top)
     plan = Path(outdir) / "plan.json"
     if plan.exists():  # hwgen's RTL: what the resource model predicted
-        report["bram36_predicted"] = json.loads(plan.read_text()).get("bram36_predicted")
+        report["bram36_predicted"] = read_json(plan, {"bram36_predicted": PLAN_SCHEMA["bram36_predicted"]},
+                                               "regenerate the project with `hwgen rtl`").get("bram36_predicted")
     if as_json:
         print_json(report)
         return

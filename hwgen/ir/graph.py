@@ -21,6 +21,9 @@ class Graph:
         self.name = name
         self.g = nx.DiGraph()
         self._last: str | None = None
+        #: Trained float weights (the hwgen.models.weights container) when the model brought them (ONNX
+        #: import); None for zoo networks, which get seeded random weights.
+        self.weights: dict | None = None
 
     def add(self, name: str, layer: Layer, inputs: list[str] | None = None) -> str:
         """Add a layer fed by ``inputs`` (default: the last layer added)."""
