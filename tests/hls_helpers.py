@@ -1,36 +1,53 @@
-"""Shared helpers of the HLS codegen / C-sim tests: a hand-made engine mapping and project generation."""
+"""Shared helpers of the HLS codegen / C-sim tests: a mapping with a forced split and tiling, project generation."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwgen.codegen.hls.project import HlsProject, generate_hls
 from hwgen.hw.contract import EngineConfig
-from hwgen.hw.steps import StepTiling
+from hwgen.hw.boards import get_board
+from hwgen.hw.steps import StepTiling, schedule_steps
 from hwgen.ir.graph import Graph
+from hwgen.mapping.plan import Mapping, place_buffers, plan_buffers
 from hwgen.quant.qgraph import QuantGraph
 from hwgen.quant.quantize import quantize
 
 
-@dataclass
-class HandMapping:
-    """The fields of hwgen.mapping.Mapping the code generator reads."""
+def hand_mapping(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int | None = None, *,
+                 weights_in_dram: bool = False, tiles: dict[str, StepTiling] | None = None,
+                 board: str = "pynq-z2") -> Mapping:
+    """A real :class:`Mapping` with a forced split and tiling (the mapper fuses every DW->PW pair).
 
-    cfg: EngineConfig
-    band_rows: dict[str, int] = field(default_factory=dict)
-    weights_in_dram: bool = False
-    fmaps_in_dram: bool = False
-    tiles: dict[str, StepTiling] = field(default_factory=dict)  # per step (first op's name): weight tiles
+    Fused pairs get ``band_rows`` rows per band (default: one band); ``tiles`` overrides the tiling of
+    the steps it names (weight tiles, feature maps in DRAM). The memory plan is the mapper's
+    (plan_buffers / place_buffers), with the feature-map limit between the on-chip and DRAM maps.
+    """
+    steps = schedule_steps([q.op for q in qgraph.ops])
+    tilings = {s.name: StepTiling(min(band_rows, s.out_rows) if s.fused and band_rows else s.out_rows)
+               for s in steps}
+    tilings.update(tiles or {})
+    h, w, c = steps[0].first.in_shape
+    tensors = [(h * w * c, tilings[steps[0].name].in_dram)]
+    tensors += [(s.last.out_shape[0] * s.last.out_shape[1] * s.last.out_shape[2], tilings[s.name].out_dram)
+                for s in steps]
+    limit = max([t for t, dram in tensors if not dram], default=0)
+    b = get_board(board)
+    bufs = place_buffers(plan_buffers(steps, tilings, cfg, weights_in_dram, limit, qgraph.input_fmt.width,
+                                      max(q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None)), b)
+    return Mapping(cfg=cfg, band_rows={s.name: tilings[s.name].band_rows for s in steps if s.fused},
+                   weights_in_dram=weights_in_dram, fmaps_in_dram=any(dram for _, dram in tensors), tiles=tilings,
+                   steps=steps, board=b, clock_mhz=b.clock_mhz, act_bits=qgraph.input_fmt.width,
+                   weight_bits=max(q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None),
+                   dram_bytes_per_cycle=b.dram_bytes_per_cycle(b.clock_mhz), dram_latency=b.dram_latency_cycles(b.clock_mhz),
+                   fmap_limit=limit, buffers=bufs)
 
 
-def fuse_all(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int) -> HandMapping:
-    """Fuse every DW op followed by a PW op, with ``band_rows`` rows per band."""
-    ops = qgraph.ops
-    return HandMapping(cfg, {a.op.name: band_rows for a, b in zip(ops, ops[1:])
-                             if a.op.kind == "dw" and b.op.kind == "pw"})
+def fuse_all(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int, **kw) -> Mapping:
+    """Every DW->PW pair fused (as the mapper does) with ``band_rows`` rows per band."""
+    return hand_mapping(qgraph, cfg, band_rows, **kw)
 
 
-def generate(qgraph: QuantGraph, mapping: HandMapping, outdir: Path, seed: int = 0, force: bool = False) -> HlsProject:
+def generate(qgraph: QuantGraph, mapping: Mapping, outdir: Path, seed: int = 0, force: bool = False) -> HlsProject:
     return generate_hls(qgraph, mapping, outdir, part="xc7z020clg400-1", clock_mhz=100.0, board="pynq-z2",
                         seed=seed, force=force)
 

@@ -53,9 +53,7 @@ def _run_stub(project: Path, top: str, delta: int, tmp: Path, dram: bool) -> sub
 @pytest.mark.parametrize("dram", [False, True])
 def test_testbench_passes_on_outputs_alone_and_fails_on_a_wrong_logit(tmp_path, dram):
     q = quantized(get_model("tiny_dsc"))
-    mapping = fuse_all(q, EngineConfig(4, 4, 4, 3), 2)
-    mapping.weights_in_dram = dram
-    proj = generate(q, mapping, tmp_path / "p")
+    proj = generate(q, fuse_all(q, EngineConfig(4, 4, 4, 3), 2, weights_in_dram=dram), tmp_path / "p")
     good = _run_stub(proj.outdir, proj.top, 0, tmp_path, dram)
     assert good.returncode == 0, good.stdout
     assert "PASS: 10 outputs bit-exact (2 inferences), 0 of 9 layers compared" in good.stdout

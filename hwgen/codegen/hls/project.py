@@ -22,7 +22,7 @@ from hwgen.codegen.templating import render
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv
-from hwgen.hw.steps import weight_words
+from hwgen.hw.steps import input_rows, weight_words
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import Mapping
 from hwgen.numerics.fixed import output_range, pool_recip
@@ -162,22 +162,13 @@ def _engine_words(q: QuantOp, cfg: EngineConfig) -> tuple[str, int]:
 
 
 def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
-    """Op indices per schedule step: a fused DW->PW pair (DW named in band_rows) or one op."""
-    groups: list[list[int]] = []
-    i = 0
-    while i < len(ops):
-        fused = (ops[i].op.kind == "dw" and ops[i].op.name in mapping.band_rows and i + 1 < len(ops)
-                 and ops[i + 1].op.kind == "pw")
-        groups.append([i, i + 1] if fused else [i])
-        i += len(groups[-1])
+    """Op indices of each of the mapping's schedule steps (a fused DW->PW pair or one op)."""
+    index = {q.op.name: i for i, q in enumerate(ops)}
+    groups = [[index.get(op.name, -1) for op in step.ops] for step in mapping.steps]
+    if [i for g in groups for i in g] != list(range(len(ops))):
+        raise HwgenError(f"mapping steps {[s.name for s in mapping.steps]} do not cover the ops of "
+                         f"{[q.op.name for q in ops]} in order")
     return groups
-
-
-def _in_rows(op: ComputeOp, r0: int, r1: int) -> int:
-    """Input rows (the KxK halo included) that output rows [r0, r1) of ``op`` read."""
-    lo = max(0, r0 * op.stride - op.pad[0])
-    hi = min(op.in_shape[0], (r1 - 1) * op.stride - op.pad[0] + op.kernel)
-    return hi - lo
 
 
 def _im2col_rows(op: ComputeOp, ngi: int, tin: int) -> list[tuple[list[int], list[int], list[int]]]:
@@ -215,10 +206,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     bias_bits = max([q.bias_bits for q in ops if q.bias is not None], default=2)
     groups = _groups(ops, mapping)
     # Weight tiles (DRAM mode): a step's PW layer split into output-channel tiles, as hwgen.mapping planned.
-    tilings = getattr(mapping, "tiles", {})
-    pw_tiles = {ops[g[-1]].op.name: tilings[ops[g[0]].op.name].weight_tiles
-                for g in groups if dram and ops[g[0]].op.name in tilings and ops[g[-1]].weights is not None
-                and ops[g[-1]].op.kind != "dw"}
+    tilings = mapping.tiles
+    pw_tiles = {step.pw_op.name: tilings[step.name].weight_tiles
+                for step in mapping.steps if dram and step.pw_op is not None and step.name in tilings}
     slot_words = {"pw": 0, "dw": 0}  # DRAM mode: the largest layer or weight tile per engine
     for q in ops:
         if q.weights is not None:
@@ -299,7 +289,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # Feature maps in DRAM (the mapping's StepTiling.out_dram): a step's output bands are staged in the
     # output-side feature buffer and stored; the next step loads the input rows of each band (halo
     # included) into its input-side buffer. DRAM tensors alternate between two regions.
-    fmaps = bool(getattr(mapping, "fmaps_in_dram", False))
+    fmaps = mapping.fmaps_in_dram
     # The network input in DRAM (the first step's tiling says in_dram, as hwgen.sim models it):
     # read_input stores the stream in region 0 and the first step loads its bands from there.
     first = tilings.get(ops[0].op.name)
@@ -335,7 +325,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                 last.out_shape[2], "loads": loads, "in_dram": None, "out_dram": None}
         if in_dram:
             full = op.kind in ("pool", "fc")
-            staged = max(op.in_shape[0] if full else _in_rows(op, r0, min(r0 + rows, out_h))
+            staged = max(op.in_shape[0] if full else input_rows(op, r0, min(r0 + rows, out_h))
                          for r0 in range(0, out_h, rows))
             fm_words = max(fm_words, staged * op.in_shape[1] * op.in_shape[2])
             step["in_dram"] = {"region": cur_region, "row_words": op.in_shape[1] * op.in_shape[2],
