@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hls_rules
+
 from hwgen.codegen.hls.project import HlsProject, generate_hls
 from hwgen.hw.contract import EngineConfig
 from hwgen.hw.boards import get_board
@@ -48,8 +50,26 @@ def fuse_all(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int, **kw) -> Map
 
 
 def generate(qgraph: QuantGraph, mapping: Mapping, outdir: Path, seed: int = 0, force: bool = False) -> HlsProject:
-    return generate_hls(qgraph, mapping, outdir, part="xc7z020clg400-1", clock_mhz=100.0, board="pynq-z2",
+    """Generate a project and hold it to the HLS rules (:func:`assert_rules`)."""
+    proj = generate_hls(qgraph, mapping, outdir, part="xc7z020clg400-1", clock_mhz=100.0, board="pynq-z2",
                         seed=seed, force=force)
+    assert_rules(outdir, mapping)
+    return proj
+
+
+#: How far the memory blocks the HLS declarations imply may be from the plan's (hwgen estimate's figure).
+MEMORY_TOLERANCE = 0.10
+
+
+def assert_rules(outdir: Path, mapping: Mapping) -> None:
+    """The project passes the rule checker (tests/hls_rules.py) but for its documented limits, and its
+    declarations imply the mapping's memory plan: BRAM36 and URAM within MEMORY_TOLERANCE."""
+    proj = hls_rules.load(outdir)
+    violations = hls_rules.unexplained(hls_rules.check(outdir))
+    assert violations == [], [str(v) for v in violations]
+    bram, uram = hls_rules.memory_blocks(proj)
+    assert abs(bram - mapping.bram36) <= MEMORY_TOLERANCE * mapping.bram36, (bram, mapping.bram36)
+    assert abs(uram - mapping.uram) <= MEMORY_TOLERANCE * mapping.uram, (uram, mapping.uram)
 
 
 def quantized(graph: Graph, weight_bits: int = 8, act_bits: int = 8) -> QuantGraph:
@@ -89,8 +109,8 @@ def assert_fused_pairs_are_dataflow(top: str, pairs: int) -> None:
     assert stmts[2].startswith("fused_pw(band, dst, pw, b, band_rows, out_h")
     assert "src" not in stmts[2] and "dst" not in stmts[1]
     # the processes' signatures: DW writes the band, PW only reads it
-    assert "static void fused_dw(const act_t src[], act_t band[BAND_WORDS]," in top
-    assert "static void fused_pw(const act_t band[BAND_WORDS], act_t dst[]," in top
+    assert "static void fused_dw(const act_t src[BUF_WORDS], act_t band[BAND_WORDS]," in top
+    assert "static void fused_pw(const act_t band[BAND_WORDS], act_t dst[BUF_WORDS]," in top
     dw, pw = c_function(top, "fused_dw"), c_function(top, "fused_pw")
     assert "dw_engine(src, band, dw, row0, rows, 0, row0);" in dw and "pw_engine" not in dw
     assert "pw_engine(band, dst, " in pw and "dw_engine" not in pw and "src" not in pw

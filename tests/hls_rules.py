@@ -13,7 +13,8 @@ Rules (each violation names its rule):
   bank index counts against every bank of that dimension (UG1448 200-885 / 200-448).
 * ``pipeline-nest``: a PIPELINE loop inside another loop of the same function fills once per outer
   iteration, not once per tile (the contract's ``iterations + depth``).
-* ``pipeline-divmod``: no ``/`` or ``%`` by anything but a constant power of two in a PIPELINE loop.
+* ``pipeline-divmod``: no ``/`` or ``%`` by a run-time value in a PIPELINE loop (a constant divisor is a
+  multiply and shift).
 * ``interface-size``: no unsized array parameter; a pointer parameter only as an ``m_axi`` port with
   ``depth=``.
 * ``dataflow``: a DATAFLOW region holds only channel declarations and process calls; each array or
@@ -87,12 +88,12 @@ class Memory:
     copies: int = 1
 
     @property
-    def bram36(self) -> int:
-        return self.copies * self.banks * bram36_blocks(self.depth, self.width) if self.impl == "bram" else 0
+    def bram36(self) -> int:  # a PIPO's copies are the halves of one memory
+        return self.banks * bram36_blocks(self.copies * self.depth, self.width) if self.impl == "bram" else 0
 
     @property
     def uram(self) -> int:
-        return self.copies * self.banks * uram_blocks(self.depth, self.width) if self.impl == "uram" else 0
+        return self.banks * uram_blocks(self.copies * self.depth, self.width) if self.impl == "uram" else 0
 
 
 @dataclass
@@ -376,8 +377,6 @@ def _pipelined_loops(proj: Project, fn: ci.Cursor) -> list[ci.Cursor]:
 
 def _label(loop: ci.Cursor, fn: ci.Cursor) -> str:
     prev = None
-    for c in loop.semantic_parent.get_children() if loop.semantic_parent else []:
-        pass
     for c in fn.walk_preorder():
         if c.kind == ci.CursorKind.LABEL_STMT and any(k == loop for k in c.get_children()):
             prev = c.spelling
@@ -402,85 +401,139 @@ def check_pipelines(proj: Project) -> list[Violation]:
             for c in _body(loop).walk_preorder():
                 if c.kind in (ci.CursorKind.BINARY_OPERATOR, ci.CursorKind.COMPOUND_ASSIGNMENT_OPERATOR) and \
                         _binop(c).rstrip("=") in ("/", "%"):
-                    rhs = _evaluate(list(c.get_children())[1])
-                    if rhs is None or rhs <= 0 or rhs & (rhs - 1):
-                        out.append(Violation("pipeline-divmod", where, f"'{_binop(c)}' by a run-time or non-power-of-2 "
-                                             f"value at line {c.location.line}"))
+                    if _evaluate(list(c.get_children())[1]) is None:
+                        out.append(Violation("pipeline-divmod", where, f"'{_binop(c)}' by a run-time value at line "
+                                             f"{c.location.line}"))
     return out
 
 
+def _word_key(env: _Env, e: ci.Cursor, factor: int, trips: list[_Loop], values: tuple) -> object:
+    """The word address of index ``e`` into a dimension reshaped cyclically by ``factor``: a value; for the
+    idiom X * factor + lane (lane compile-time, below factor) the text of X with the values of the other
+    unrolled loops around the access (X may differ between their copies); else None (unknown)."""
+    v = env.value(e)
+    if v is not None:
+        return v // factor
+    e = _strip(e)
+    if e.kind == ci.CursorKind.BINARY_OPERATOR and _binop(e) == "+":
+        a, b = list(e.get_children())
+        lane = env.value(b)
+        mul = _strip(a)
+        if lane is not None and 0 <= lane < factor and mul.kind == ci.CursorKind.BINARY_OPERATOR and \
+                _binop(mul) == "*":
+            x, f = list(mul.get_children())
+            if env.value(f) == factor:
+                others = tuple(v for t, v in zip(trips, values) if not _depends(b, [t]))
+                return ("word", " ".join(t.spelling for t in x.get_tokens()), others)
+    return None
+
+
+def _layout_of(proj: Project, var: ci.Cursor) -> _Layout:
+    """The layout a parameter sees: its first binding's root layout without the indices fixed at the call."""
+    root, fixed = _roots(proj, var)[0]
+    lay = _layout(proj, root)
+    return _Layout(lay.dims[fixed:], lay.part[fixed:], lay.reshape[fixed:])
+
+
 def _check_ports(proj: Project, loop: ci.Cursor, where: str) -> list[Violation]:
+    """Per memory (a local/global array, or an array parameter: one interface of the function) and
+    bank, the distinct word addresses one iteration of the pipelined ``loop`` touches."""
     body = _body(loop)
     nest = _unrolled_nest(body)
     loops = {n.hash: _for_loop(n) for n in nest}
-    accesses = []  # (root, fixed, index exprs, enclosing unrolled loops)
-    seen_inner = set()
+    accesses = []
+    inner = set()
     for c in body.walk_preorder():
-        if c.kind != ci.CursorKind.ARRAY_SUBSCRIPT_EXPR or c.hash in seen_inner:
+        if c.kind != ci.CursorKind.ARRAY_SUBSCRIPT_EXPR or c.hash in inner:
             continue
-        var, idx = _subscript(c)
-        # an outer a[i] of a[i][j] chain is visited first; mark inner subscripts as part of it
         node = c
         while node.kind == ci.CursorKind.ARRAY_SUBSCRIPT_EXPR:
             node = _strip(list(node.get_children())[0])
-            seen_inner.add(node.hash)
+            inner.add(node.hash)
+        var, idx = _subscript(c)
         if var is None:
             continue
-        if _dims(var.type)[0] and len(idx) < len(_dims(var.type)[0]) and var.kind != ci.CursorKind.PARM_DECL:
-            continue  # a row passed on as an argument
-        enclosing = [n for n in nest if any(d == c for d in n.walk_preorder())]
-        accesses.append((var, idx, enclosing, c))
+        dims = _dims(var.type)[0]
+        if len(idx) < len(dims) and var.kind != ci.CursorKind.PARM_DECL:
+            continue  # a row handed on as a call argument
+        accesses.append((var, idx, [n for n in nest if any(d == c for d in n.walk_preorder())], c))
     out = []
-    by_root: dict[str, list] = {}
-    for var, idx, enclosing, c in accesses:
-        for root, fixed in _roots(proj, var):
-            by_root.setdefault(root.get_usr(), []).append((root, fixed, idx, enclosing, c))
-    for items in by_root.values():
-        root = items[0][0]
-        lay = _layout(proj, root)
-        # registers: every dimension completely partitioned or reshaped
-        if lay.dims and all(p[0] == "complete" or r[0] == "complete" for p, r in zip(lay.part, lay.reshape)):
-            continue
-        counts: dict[tuple, set] = {}
-        unknown: list[tuple] = []
-        for _, fixed, idx, enclosing, c in items:
-            full = [None] * fixed + idx  # the leading fixed indices are constants of the call site
+    by_var: dict[str, list] = {}
+    for item in accesses:
+        by_var.setdefault(item[0].get_usr(), []).append(item)
+    for items in by_var.values():
+        var = items[0][0]
+        lay = _layout_of(proj, var)
+        if lay.dims and all(p[0] == "complete" for p in lay.part):
+            continue  # registers
+        per_bank: dict[tuple, set] = {}
+        unknown = set()
+        for _, idx, enclosing, c in items:
             trips = [loops[n.hash] for n in enclosing]
+            text = " ".join(t.spelling for t in c.get_tokens())
             if any(t.trip is None or t.var is None for t in trips):
-                unknown.append((c, None))
+                unknown.add((text, None))
                 continue
             for values in itertools.product(*[range(t.trip) for t in trips]):
                 env = _Env({t.var.get_usr(): v for t, v in zip(trips, values)})
-                bank = []
-                for d, e in enumerate(full):
-                    if d >= len(lay.part) or lay.part[d][0] == "none":
-                        continue
-                    if e is None:
-                        bank.append(("call", d))
+                bank, addr = [], []
+                for d, e in enumerate(idx):
+                    part = lay.part[d] if d < len(lay.part) else ("none",)
+                    resh = lay.reshape[d] if d < len(lay.reshape) else ("none",)
+                    if resh[0] == "complete":
+                        continue  # lanes of one word
+                    if resh[0] == "cyclic":
+                        addr.append(_word_key(env, e, resh[1], trips, values))
+                        if addr[-1] is None:
+                            addr[-1] = ("lane", text, values)  # an unknown word: an access of its own
                         continue
                     v = env.value(e)
-                    if v is None:
+                    if part[0] == "none":
+                        addr.append(v if v is not None else ("expr", " ".join(t.spelling for t in e.get_tokens()),
+                                                             values if _depends(e, trips) else ()))
+                    elif v is None:
                         bank.append(None)
-                    elif lay.part[d][0] == "complete":
+                    elif part[0] == "complete":
                         bank.append(v)
-                    elif lay.part[d][0] == "cyclic":
-                        bank.append(v % lay.part[d][1])
+                    elif part[0] == "cyclic":
+                        bank.append(v % part[1])
                     else:
                         bank.append(("block", v))
-                key = tuple(bank)
-                addr = " ".join(t.spelling for t in c.get_tokens()) + repr(values if any(b is None for b in bank)
-                                                                         else ())
-                if None in key:
-                    unknown.append((c, addr))
+                if None in bank:
+                    unknown.add((text, values))
                 else:
-                    counts.setdefault(key, set()).add(" ".join(t.spelling for t in c.get_tokens()) + repr(
-                        tuple(env.value(e) if e is not None else None for e in full)))
-        n_unknown = len({a for _, a in unknown})
-        worst = max([len(v) for v in counts.values()] + [0]) + n_unknown
+                    per_bank.setdefault(tuple(bank), set()).add(tuple(map(str, addr)))
+        worst = max([len(a) for a in per_bank.values()] + [0]) + len(unknown)
         if worst > PORTS:
-            why = (f"{n_unknown} access(es) with a run-time bank index" if n_unknown else "accesses")
-            out.append(Violation("pipeline-ports", where, f"{root.spelling}: {worst} accesses to one bank per "
-                                 f"iteration ({why}), {PORTS} ports"))
+            why = f", {len(unknown)} with a run-time bank index" if unknown else ""
+            out.append(Violation("pipeline-ports", where, f"{var.spelling}: {worst} word accesses to one bank per "
+                                 f"iteration{why}; {PORTS} ports"))
+    return out
+
+
+def _depends(e: ci.Cursor, trips: list[_Loop]) -> bool:
+    usrs = {t.var.get_usr() for t in trips}
+    return any(k.kind == ci.CursorKind.DECL_REF_EXPR and k.referenced is not None and k.referenced.get_usr() in usrs
+               for k in e.walk_preorder())
+
+
+def check_aliases(proj: Project) -> list[Violation]:
+    """No call binds two array parameters to the same memory (their ports would add up)."""
+    out = []
+    for fn in proj.functions.values():
+        for c in fn.walk_preorder():
+            if c.kind != ci.CursorKind.CALL_EXPR or c.referenced is None or c.referenced.spelling not in proj.functions:
+                continue
+            seen = {}
+            for arg in c.get_arguments():
+                var, idx = _subscript(_strip(arg))
+                if var is None or not _dims(var.type)[0]:
+                    continue
+                key = (var.get_usr(), tuple(" ".join(t.spelling for t in i.get_tokens()) for i in idx))
+                if key in seen:
+                    out.append(Violation("pipeline-ports", fn.spelling, f"{c.referenced.spelling} gets "
+                                         f"{var.spelling} twice at line {c.location.line}"))
+                seen[key] = True
     return out
 
 
@@ -492,9 +545,12 @@ def check_interfaces(proj: Project) -> list[Violation]:
             if t.kind == ci.TypeKind.INCOMPLETEARRAY:
                 out.append(Violation("interface-size", fn.spelling, f"array parameter {a.spelling}[] has no size"))
             elif t.kind == ci.TypeKind.POINTER:
-                axi = [p for p in proj.pragmas if p.kind == "INTERFACE" and p.opts.get("port") == a.spelling
-                       and p.opts.get("mode") == "m_axi" and "depth" in p.opts and _inside(p, fn)]
-                if not axi:
+                # a sub-function's pointer is fine when every call binds it to an m_axi port of the top
+                ports = [(root.semantic_parent, root.spelling) for root, _ in _roots(proj, a)]
+                axi = [p for f, port in ports for p in proj.pragmas if p.kind == "INTERFACE" and
+                       p.opts.get("port") == port and p.opts.get("mode") == "m_axi" and "depth" in p.opts and
+                       _inside(p, f)]
+                if len(axi) < len(ports):
                     out.append(Violation("interface-size", fn.spelling, f"pointer parameter {a.spelling} is no "
                                          "m_axi port with a depth"))
     return out
@@ -667,4 +723,28 @@ def memory_blocks(proj: Project) -> tuple[int, int]:
 def check(outdir: str | Path) -> list[Violation]:
     """Every rule but the memory count (which needs the mapping: compare :func:`memory_blocks`)."""
     proj = load(outdir)
-    return check_pipelines(proj) + check_interfaces(proj) + check_dataflow(proj) + check_engines(proj)
+    return (check_pipelines(proj) + check_aliases(proj) + check_interfaces(proj) + check_dataflow(proj) +
+            check_engines(proj))
+
+
+#: What the generated design does not do yet (docs/hls.md, "Limits"): (rule, where, memory) -> why.
+KNOWN_LIMITS = {
+    ("pipeline-ports", "pw_engine/pw_conv_iter", "src"):
+        "a KxK conv's im2col lanes read several pixels per cycle (needs a sliding-window buffer)",
+    ("pipeline-ports", "dw_engine/dw_iter", "src"):
+        "TK > 1 taps read TK pixels per cycle (needs line buffers)",
+    ("pipeline-ports", "pw_engine/pw_iter", "dst"): "weight tiles write a channel slice of each pixel code by code",
+    ("pipeline-ports", "pw_engine/pw_conv_iter", "dst"): "weight tiles write a channel slice of each pixel code by code",
+    ("pipeline-ports", "read_input/read_pixel", "buf"): "a pixel of more than WORD codes spans several words",
+    ("engine-instances", "pw_engine", ""): "the fused_pair region and the lone steps each call the PW engine",
+    ("engine-instances", "dw_engine", ""): "the fused_pair region and lone DW steps each call the DW engine",
+}
+
+
+def limit_key(v: Violation) -> tuple[str, str, str]:
+    return (v.rule, v.where, v.detail.split(":")[0] if v.rule == "pipeline-ports" else "")
+
+
+def unexplained(violations: list[Violation]) -> list[Violation]:
+    """The violations that are not one of the design's documented limits."""
+    return [v for v in violations if limit_key(v) not in KNOWN_LIMITS]
