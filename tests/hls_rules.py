@@ -20,7 +20,7 @@ Rules (each violation names its rule):
 * ``dataflow``: a DATAFLOW region holds only channel declarations and process calls; each array or
   stream is written by at most one process and read by at most one later one (no bypass of the next
   process); a top-level region overlaps images only with ``ap_ctrl_chain``.
-* ``engine-instances``: ``pw_engine``, ``dw_engine`` and ``pool_engine`` are one instance each
+* ``engine-instances``: ``pw_engine``, ``dw_engine`` and ``pool_engine`` are one instance each (or none)
   (call sites counted through the call graph; ``ALLOCATION ... limit=1`` caps the direct calls of the
   function that holds it).
 * memory: :func:`memory_blocks` counts BRAM36/URAM blocks from the declarations, ARRAY_PARTITION /
@@ -388,8 +388,12 @@ def _unrolled_nest(body: ci.Cursor) -> list[ci.Cursor]:
 
 
 def check_pipelines(proj: Project) -> list[Violation]:
+    """The pipelined loops of every function the top instantiates (an unused engine is not built)."""
     out = []
+    used = instances(proj)
     for fn in proj.functions.values():
+        if not used.get(fn.spelling):
+            continue
         for loop in _pipelined_loops(proj, fn):
             where = _label(loop, fn)
             enclosing = [c for c in fn.walk_preorder() if c.kind == ci.CursorKind.FOR_STMT and c != loop
@@ -638,8 +642,8 @@ def check_dataflow(proj: Project) -> list[Violation]:
     return out
 
 
-def engine_instances(proj: Project) -> dict[str, int]:
-    """Instances of each function, counted through the call graph from the top (ALLOCATION-limited)."""
+def instances(proj: Project) -> dict[str, int]:
+    """Instances of every function, counted through the call graph from the top (ALLOCATION-limited)."""
     top = _top(proj)
     memo: dict[str, int] = {}
 
@@ -660,11 +664,17 @@ def engine_instances(proj: Project) -> dict[str, int]:
             memo[g] = sum(inst(f.spelling) * n for f, n in callers if n)
         return memo[g]
 
-    return {e: inst(e) for e in ENGINES if e in proj.functions}
+    return {f: inst(f) for f in proj.functions}
+
+
+def engine_instances(proj: Project) -> dict[str, int]:
+    n = instances(proj)
+    return {e: n[e] for e in ENGINES if e in n}
 
 
 def check_engines(proj: Project) -> list[Violation]:
-    return [Violation("engine-instances", e, f"{n} instances") for e, n in engine_instances(proj).items() if n != 1]
+    """At most one instance of each engine (none when no layer uses it)."""
+    return [Violation("engine-instances", e, f"{n} instances") for e, n in engine_instances(proj).items() if n > 1]
 
 
 def memories(proj: Project) -> list[Memory]:

@@ -78,15 +78,15 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
     top = (out / "tiny_dsc_top.cpp").read_text()
     assert_fused_pairs_are_dataflow(top, 3)
     # each pair's region call: source and destination map, descriptors, bands, band rows, output rows
-    # (the input is in fm[0], conv1 writes fm[1])
-    assert "fused_pair(fm[1], fm[0], DW_1, PW_2, 3, 3, 8);" in top
-    assert "fused_pair(fm[0], fm[1], DW_3, PW_4, 2, 3, 4);" in top
-    assert "fused_pair(fm[1], fm[0], DW_5, PW_6, 2, 3, 4);" in top
+    # (the input is in fmap_a, conv1 writes fmap_b)
+    assert "fused_pair(fmap_b, fmap_a, DW_1, PW_2, 3, 3, 8);" in top
+    assert "fused_pair(fmap_a, fmap_b, DW_3, PW_4, 2, 3, 4);" in top
+    assert "fused_pair(fmap_b, fmap_a, DW_5, PW_6, 2, 3, 4);" in top
     assert "static act_t band[2]" not in top  # no staged pair: the band buffer is the regions' PIPO
     assert "mode=axis port=in" in top and "s_axilite port=return" in top
     # input, network and output in sequence, as the estimate counts one image's latency (no overlap)
     body = c_function(top, "tiny_dsc_top") if "static void tiny_dsc_top(" in top else top[top.index("void tiny_dsc_top("):]
-    assert "#pragma HLS DATAFLOW" not in body and "read_input(in, fm[0]);" in body and "write_output(fm[0], out);" in body
+    assert "#pragma HLS DATAFLOW" not in body and "read_input(in, fmap_a);" in body and "write_output(fmap_a, out);" in body
     types = (out / "hwgen_types.h").read_text()
     assert "#define TIN 4\n#define TOUT 4\n#define TC 4\n#define TK 3\n" in types
     assert f"#define ACC_BITS {max(q.acc_bits for q in q_dsc.ops)}\n" in types
@@ -115,7 +115,7 @@ def test_generation_is_deterministic(q_dsc, tmp_path, dram):
     generate(q_dsc, mapping, tmp_path / "a")
     generate(q_dsc, mapping, tmp_path / "b")
     a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
-    assert a == b and len(a) == 28 + dram  # + weights.bin
+    assert a == b and len(a) == 30 + dram  # + weights.bin
 
 
 def _lone_dw_net():
@@ -139,9 +139,9 @@ def test_lone_dw_and_lone_engines(tmp_path):
     top = (tmp_path / "p" / "lone_top.cpp").read_text()
     assert proj.band_rows == {} and "band[" not in top and "fused_pair" not in top
     # layer-sequential: each engine call reads one feature buffer and writes the other
-    assert "pw_engine(fm[0], fm[1], PW_0, row0, rows, 0, 2, 0, 0);" in top
-    assert "dw_engine(fm[1], fm[0], DW_1, row0, rows, 0, 0);" in top
-    assert top.count("pw_engine(") == 2 and "pool_engine(fm[0], fm[1], POOL_2);" in top
+    assert "pw_engine(fmap_a, fmap_b, PW_0, row0, rows, 0, 2, 0, 0);" in top
+    assert "dw_engine(fmap_b, fmap_a, DW_1, row0, rows, 0, 0);" in top
+    assert top.count("pw_engine(") == 2 and "pool_engine(fmap_a, fmap_b, POOL_2);" in top
 
 
 def test_nonempty_outdir_refused_untouched_and_force_replaces(q_dsc, tmp_path):

@@ -29,8 +29,9 @@ from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.quant.golden import random_input, run_fixed
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
-#: The two feature buffers of the generated design, fm[0] / fm[1] (the plan's fmap_a / fmap_b).
+#: The two feature buffers of the generated design (named as in the memory plan).
 BUF_FM0, BUF_FM1 = 0, 1
+FM_NAMES = ("fmap_a", "fmap_b")
 
 #: Widest activation / weight code the int fields of the job descriptors carry.
 MAX_CODE_BITS = 30
@@ -295,7 +296,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     input_dram = fmaps and first is not None and first.in_dram
     fmem_half = _words(ops[0].op.in_shape) if input_dram else 0
     region = 1 if input_dram else 0
-    # where the current tensor is: fm[0]/fm[1], None = DRAM; read_input stores an on-chip input in fm[0]
+    # where the current tensor is: fmap_a/fmap_b, None = DRAM; read_input stores an on-chip input in fmap_a
     cur: int | None = None if input_dram else BUF_FM0
     cur_region = 0
     if not input_dram:
@@ -322,8 +323,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         bands = cdiv(out_h, rows)
         loads: list[dict] = []
         step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "band_rows": rows,
-                "bands": bands, "region": False, "src": f"fm[{src}]",
-                "dst": f"fm[{dst}]", "dst_sel": dst, "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
+                "bands": bands, "region": False, "src": FM_NAMES[src],
+                "dst": FM_NAMES[dst], "dst_sel": dst, "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
                 last.out_shape[2], "loads": loads, "in_dram": None, "out_dram": None}
         if in_dram:
             full = op.kind in ("pool", "fc")
@@ -378,7 +379,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     word = feature_word(cfg)
     # Each plan memory's storage (BIND_STORAGE impl): the mapper placed it in BRAM or URAM.
     placed = {b.name: b.memory for b in mapping.buffers}
-    storage = {"fmap": placed.get("fmap_a", "bram"), "dw_pw_pingpong": placed.get("dw_pw_pingpong", "bram"),
+    storage = {"fmap_a": placed.get("fmap_a", "bram"), "fmap_b": placed.get("fmap_b", "bram"),
+               "dw_pw_pingpong": placed.get("dw_pw_pingpong", "bram"),
                "pw_weights": placed.get("pw_weights_2x" if dram else "pw_weights", "bram"),
                "dw_weights": placed.get("dw_weights_2x" if dram else "dw_weights", "bram"),
                "pw_bias": placed.get("pw_bias", "bram"), "dw_bias": placed.get("dw_bias", "bram")}
@@ -421,7 +423,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         staged_pairs=any(st["kind"] == "fused" and not st["region"] for st in steps),
         max_bands=max([st["bands"] for st in steps if st["region"]], default=1),
         max_tiles=max([st["pw"]["tiles"]["count"] for st in steps if st["region"] and st["pw"]["tiles"]], default=1),
-        result_buf=f"fm[{cur}]",
+        result_buf=FM_NAMES[cur], fm_names=FM_NAMES,
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
         max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
         im2col_rows=im2col_rows or [([-1] * cfg.tin, [0] * cfg.tin, [0] * cfg.tin)],
