@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup tools demo test bench clean
+.PHONY: setup tools demo test bench mutation clean
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,13 @@ demo: setup tools
 
 test: setup tools
 	$(BIN)/pytest -q
+
+# Mutation score of the contract and arithmetic modules (docs/mutation.md); not part of `make test`/CI.
+mutation: setup
+	$(PY) -m pip install -q -e '.[mutation]'
+	rm -rf mutants
+	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

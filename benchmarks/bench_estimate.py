@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import time
 
-from hwgen.estimate import simulate
+from hwgen.build import HwConfig, build
 from hwgen.hw.contract import pool_iterations, pw_iterations
 from hwgen.hw.steps import pw_dot, schedule_steps
 from hwgen.ir.ops import compute_ops
 from hwgen.mapping.plan import tk_choices
-from hwgen.mapping.search import _candidates, _lower_bounds, map_network
+from hwgen.mapping.search import candidate_splits, lower_bounds
 from hwgen.models.zoo import mobilenet_v1
 
 SCALESIM_8X8 = {"output-stationary": 15.29e6, "weight-stationary": 14.15e6}
 
 
-def timed(ops, pe, board, repeat=7):
+def timed(graph, pe, board, repeat=7):
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
-        est = simulate(ops, map_network(ops, pe, board))
+        est = build(graph, HwConfig(pe=pe, board=board)).estimate()
         best = min(best, time.perf_counter() - t0)
     return est, best
 
@@ -53,12 +53,13 @@ def overheads(est, ops):
 
 
 def main() -> None:
-    ops = compute_ops(mobilenet_v1())
-    est, secs = timed(ops, 64, "zcu104")
+    graph = mobilenet_v1()
+    ops = compute_ops(graph)
+    est, secs = timed(graph, 64, "zcu104")
     print("== speed (in-process: mapping search + simulation, best of 7)")
     print(f"MobileNet v1 1.0-224, 64 PEs, zcu104: {1e3 * secs:.1f} ms (target < 100 ms; SCALE-Sim 3: 17-21 min)")
     for board in ("pynq-z2", "ultra96", "kv260", "zcu102"):
-        _, s = timed(ops, 64, board, repeat=3)
+        _, s = timed(graph, 64, board, repeat=3)
         print(f"  on {board:8s} (feature maps and/or weights in DRAM): {1e3 * s:.1f} ms")
 
     print("\n== quality at 64 PEs")
@@ -68,8 +69,8 @@ def main() -> None:
     print(f"ideal MACs/PE: {est.macs:,} / {est.pe} = {est.ideal_cycles:,.0f} cycles; "
           f"ratio {est.ratio:.4f}x (>= 1 required; target ~1.12)")
     steps = schedule_steps(ops)
-    cand = _candidates(steps, 64, tk_choices(steps))
-    bound = int(_lower_bounds(steps, cand).min())
+    cand = candidate_splits(steps, 64, tk_choices(steps))
+    bound = int(lower_bounds(steps, cand).min())
     print(f"model bound: no split of 64 PEs can go below {bound:,} cycles = {bound / est.ideal_cycles:.4f}x ideal "
           f"(lower bound over all {len(cand):,} candidate splits); simulated / bound = "
           f"{est.total_cycles / bound:.5f}")
@@ -83,7 +84,7 @@ def main() -> None:
     print(f"{'PEs':>5} {'split':>12} {'cycles':>12} {'x ideal':>8} {'fps':>8}")
     prev = None
     for pe in (16, 32, 64, 128, 256, 512, 1024):
-        e = simulate(ops, map_network(ops, pe, "zcu104"))
+        e = build(graph, HwConfig(pe=pe, board="zcu104")).estimate()
         c = e.mapping.cfg
         flag = "" if prev is None or e.total_cycles <= prev else "  SLOWER (bug)"
         print(f"{pe:5d} {f'{c.tin}x{c.tout},{c.tc}x{c.tk}':>12} {e.total_cycles:12,} {e.ratio:8.3f} {e.fps:8.1f}{flag}")

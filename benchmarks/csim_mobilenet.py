@@ -13,11 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hwgen.codegen.hls.project import generate_hls
-from hwgen.ir.ops import compute_ops
-from hwgen.mapping.search import map_network
+from hwgen.build import HwConfig, build
 from hwgen.models.zoo import get_model
-from hwgen.quant.quantize import quantize
 from hwgen.verify.csim import run_csim
 
 CASES = [("tiny_dsc", {}, "zcu104"), ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, "zcu104"),
@@ -34,12 +31,11 @@ def main() -> None:
         graph = get_model(name, **kw)
         if only not in f"{graph.name}-{board}":
             continue
-        mapping = map_network(compute_ops(graph), 64, board)
-        qgraph = quantize(graph)
+        design = build(graph, HwConfig(pe=64, board=board))
+        mapping = design.mapping
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            proj = generate_hls(qgraph, mapping, Path(tmp) / "p", part=mapping.board.part, clock_mhz=mapping.clock_mhz,
-                         board=board)
+            proj = design.write_hls(Path(tmp) / "p")
             gen = time.perf_counter() - t0
             print(f"  {graph.name} on {board}: {proj.dataflow_pairs} fused pairs in the DATAFLOW region, "
                   f"{proj.staged_pairs} staged through DRAM; input {'in DRAM' if proj.input_in_dram else 'on-chip'}")

@@ -7,19 +7,16 @@ are never slower (above the board's DSP count the budget is capped at it).
 """
 import sys
 
-from hwgen.estimate import simulate
-from hwgen.ir.ops import compute_ops
+import hwgen
 from hwgen.mapping.plan import format_split
-from hwgen.mapping.search import map_network
-from hwgen.models.zoo import mobilenet_v1
 
 
 def main(board: str = "zcu104") -> None:
-    ops = compute_ops(mobilenet_v1(alpha=1.0, resolution=224))
+    graph = hwgen.zoo.mobilenet_v1(alpha=1.0, resolution=224)
     print(f"MobileNet v1 1.0-224 on {board}")
     print(f"{'PEs':>5} {'split':>12} {'cycles':>12} {'x ideal':>8} {'fps':>8} {'DRAM MB':>8} {'BRAM36':>6} {'URAM':>5}")
     for pe in (16, 32, 64, 128, 256, 512, 1024):
-        est = simulate(ops, map_network(ops, pe, board))
+        est = hwgen.build(graph, hwgen.HwConfig(pe=pe, board=board)).estimate()
         m = est.mapping
         print(f"{pe:5d} {format_split(m.cfg):>12} {est.total_cycles:12,} {est.ratio:8.3f} {est.fps:8.1f} "
               f"{est.dram_bytes / 1e6:8.2f} {est.bram36:6d} {est.uram:5d}")

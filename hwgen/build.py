@@ -24,9 +24,10 @@ from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import Mapping
 from hwgen.mapping.search import map_network
-from hwgen.models.zoo import get_model
+from hwgen.models import load_model
 from hwgen.numerics.fixed import check_bits
 from hwgen.numerics.float_model import FloatWeights
+from hwgen.quant.formats import WEIGHT_SCALES
 from hwgen.quant.golden import GoldenResult, quantize_input, run_fixed
 from hwgen.quant.qgraph import QuantGraph
 from hwgen.quant.quantize import quantize
@@ -52,12 +53,15 @@ class HwConfig:
     split: str | EngineConfig | None = None
     weights: str = "auto"
     band_rows: int | None = None
+    weight_scale: str = "per-layer"  # or "per-channel": a fractional-bit shift per output channel
 
     def __post_init__(self) -> None:
         check_bits("act_bits", self.act_bits)
         check_bits("weight_bits", self.weight_bits)
         if self.weights not in WEIGHT_PLACEMENT:
             raise HwgenError(f"weights must be one of {', '.join(WEIGHT_PLACEMENT)}, got {self.weights!r}")
+        if self.weight_scale not in WEIGHT_SCALES:
+            raise HwgenError(f"weight_scale must be one of {', '.join(WEIGHT_SCALES)}, got {self.weight_scale!r}")
 
     def map(self, ops: list[ComputeOp]) -> Mapping:
         pe = self.split.pe if isinstance(self.split, EngineConfig) else self.pe
@@ -88,7 +92,8 @@ class Design:
     @cached_property
     def qgraph(self) -> QuantGraph:
         return quantize(self.graph, self.config.weight_bits, self.config.act_bits, calib_inputs=self.calib_inputs,
-                        seed=self.seed, weights=self.weights, formats=self.formats)
+                        seed=self.seed, weights=self.weights, formats=self.formats,
+                        weight_scale=self.config.weight_scale)
 
     def estimate(self) -> Estimate:
         return simulate(self.ops, self.mapping, self.graph.name)
@@ -99,10 +104,11 @@ class Design:
         codes = x if np.issubdtype(x.dtype, np.integer) else quantize_input(self.qgraph, x)[0]
         return run_fixed(self.qgraph, codes)
 
-    def write_hls(self, outdir: str | Path, force: bool = False) -> HlsProject:
+    def write_hls(self, outdir: str | Path, force: bool = False, inputs: np.ndarray | None = None) -> HlsProject:
+        """``inputs``: input codes (N, H, W, C) of the test vectors (default: one seeded random image)."""
         m = self.mapping
         return generate_hls(self.qgraph, m, outdir, part=m.board.part, clock_mhz=m.clock_mhz, board=m.board.name,
-                            seed=self.seed, force=force)
+                            seed=self.seed, force=force, inputs=inputs)
 
     def write_rtl(self, outdir: str | Path, force: bool = False, extra: dict[str, str] | None = None) -> Path:
         return write_rtl(self.qgraph, self.mapping, outdir, force=force, extra=extra)
@@ -111,7 +117,8 @@ class Design:
 def build(model: Graph | str, config: HwConfig | None = None, *, seed: int = 0, weights: FloatWeights | None = None,
           calib_inputs: np.ndarray | None = None, formats: dict[str, tuple[int, int]] | None = None,
           **model_args: object) -> Design:
-    """Map ``model`` (a Graph, or a zoo name with ``alpha``/``resolution``/``variant``) onto ``config``."""
+    """Map ``model`` (a Graph, a path to an ``.onnx`` file, or a zoo name with ``alpha``/``resolution``/``variant``)
+    onto ``config``. An imported model's trained weights are used unless ``weights`` is given."""
     config = config or HwConfig()
-    graph = model if isinstance(model, Graph) else get_model(model, **model_args)
+    graph = model if isinstance(model, Graph) else load_model(model, **model_args)
     return Design(graph, config, config.map(compute_ops(graph)), seed, weights, calib_inputs, formats)

@@ -1,4 +1,7 @@
-"""hwgen.estimate"""
+"""The estimate: per-layer and total cycles, fps, memory, DRAM traffic and resources of a mapping.
+
+:func:`simulate` runs the schedule simulator (:mod:`hwgen.hw.schedule`) through the mapping and
+attributes its trace to layers; it adds no cycle model of its own."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -14,7 +14,7 @@ from hwgen.ir.graph import Graph
 from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
 from hwgen.verify.cosim import default_simulator, make_vectors, run_cosim
 
-#: (test, predicted by hwgen.sim, measured in RTL) rows for the session's cycle table.
+#: (test, predicted by hwgen estimate, measured in RTL) rows for the session's cycle table.
 CYCLE_ROWS: list[tuple[str, int, int]] = []
 
 

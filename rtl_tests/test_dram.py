@@ -1,6 +1,6 @@
 """Weights in DRAM: the top's AXI4 read master loads each step's weights into slot k % 2 of the
 engines' weight RAMs while step k-1 runs; the testbench's DramModel emulates the mapping's DRAM
-channel (bytes per cycle, latency), the same figures hwgen.sim is given."""
+channel (bytes per cycle, latency), the same figures the estimate is given."""
 from __future__ import annotations
 
 import pytest
@@ -23,7 +23,7 @@ def test_dram_weights_hidden_behind_compute(tmp_path):
 @pytest.mark.parametrize("period", [8, 32])
 def test_dram_weights_throttled(tmp_path, period):
     """One weight beat per ``period`` cycles: loads stall the schedule; outputs stay bit-exact (also with
-    stream back-pressure), every tile takes hw.tile_cycles, and the total equals hwgen.sim's exactly."""
+    stream back-pressure), every tile takes hw.tile_cycles, and the total equals the estimate's exactly."""
     cfg_split = "3x8,8x1"
     beat_bytes = weight_bus_bits(parse_split(cfg_split), 8) // 8  # 3x8 blocks of 8-bit weights in 256-bit beats
     gbps = beat_bytes / period * get_board("zcu104").clock_mhz / 1e3

@@ -1,7 +1,7 @@
 """Engine-level cocotb tests: one small network per engine mode over a matrix of PE splits,
 band heights, bit widths, strides and odd sizes. Random full-range input codes; outputs must be
-bit-exact with the golden model (and the fixed.py reference), every tile must take exactly
-hw.tile_cycles, and the whole run exactly hwgen.sim's cycle count."""
+bit-exact with the golden model (and the loop reference (rtl_tests/engine_loops.py)), every tile must take exactly
+hw.tile_cycles, and the whole run exactly the estimate's cycle count."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +9,7 @@ import pytest
 from hwgen.hw.contract import EngineConfig
 from hwgen.quant.golden import run_fixed
 from rtl_tests.harness import assert_exact, cosim, full_range_input, net
-from rtl_tests.reference import run_network
+from rtl_tests.engine_loops import run_network
 
 CASES = {
     # name: (graph, split, band_rows, act_bits, weight_bits)
@@ -49,7 +49,7 @@ def test_left_shift_case_has_a_negative_shift():
 
 
 def test_reference_agrees_with_golden(tmp_path):
-    """The fixed.py engine reference and the golden model agree on every case (so RTL == both)."""
+    """The loop reference and the golden model agree on every case (so RTL == both)."""
     from hwgen.quant.quantize import quantize
     for case, (graph, _, _, act_bits, weight_bits) in CASES.items():
         qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, formats=FORMATS.get(case))

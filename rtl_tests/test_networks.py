@@ -1,5 +1,5 @@
-"""Whole tiny networks end to end: bit-exact against hwgen.golden.run_fixed with random
-back-pressure, and cycle-exact against hwgen.sim; a corrupted ROM word must be detected."""
+"""Whole tiny networks end to end: bit-exact against hwgen.quant.golden.run_fixed with random
+back-pressure, and cycle-exact against the estimate; a corrupted ROM word must be detected."""
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,5 @@
 """Yosys synth_xilinx of generated RTL: warning-free, one DSP48E1 per PE (the simulator's resource
-model, hwgen.resources.dsp_count), and block RAM as hwgen.resources.rtl_bram36 predicts.
+model, hwgen.codegen.rtl.memories.dsp_count), and block RAM as hwgen.codegen.rtl.memories.rtl_bram36 predicts.
 Slow (~35 s each on the 2-core machine): marked ``slow``."""
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_yosys_dsp_equals_pe(tmp_path):
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed (apt-get install -y yosys)")
 def test_yosys_bram_matches_rtl_memory_model(tmp_path):
     """48x48 maps: each channel's feature memory (2304 x 8 bits) is one RAMB36 (4K x 9); the band buffer,
-    weight and bias ROMs stay in LUTRAM / logic. Yosys must agree with hwgen.resources exactly."""
+    weight and bias ROMs stay in LUTRAM / logic. Yosys must agree with hwgen.codegen.rtl.memories exactly."""
     g = net("bram_net", (48, 48, 3), [("conv", "conv", {"kernel": 3, "stride": 1, "filters": 4}),
                                       ("dw", "dw", {"kernel": 3, "stride": 1}), ("pw", "pw", {"filters": 8}),
                                       ("pool", "pool", {}), ("fc", "fc", {"units": 4})])

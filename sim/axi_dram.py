@@ -10,7 +10,7 @@ from hwgen.hw.contract import AXI_BOUNDARY, DRAM_AR_CYCLES
 
 
 class DramModel:
-    """AXI4 read slave emulating the simulator's DRAM channel (hwgen.hw.weight_load_cycles).
+    """AXI4 read slave emulating the simulator's DRAM channel (hwgen.hw.contract.weight_load_cycles).
 
     ARREADY is always high. A burst's data is available ``latency - DRAM_AR_CYCLES`` cycles after
     its AR handshake (the loader's request-to-AR cycles are the rest of the channel latency); while

@@ -1,16 +1,17 @@
 """cocotb testbench for a generated (or Vitis-exported) network top.
 
 Loaded by the simulator through cocotb; configured by the JSON file named in $HWGEN_VECTORS
-(written by :func:`hwgen.cosim.run_cosim`). Two inferences back to back, no reset between:
+(written by :func:`hwgen.verify.cosim.run_cosim`). Two inferences back to back, no reset between:
 
 1. timing run: the source never idles and the sink never back-pressures; the cycle count from
    the first input beat to the last output beat (inclusive) is recorded;
-2. correctness run: random source idles and sink back-pressure.
+2. correctness run: random source idles and sink back-pressure;
+3. the configuration's ``batch`` images (if any), one after another, still under back-pressure.
 
 A top with weights in DRAM (an ``m_axi`` read master) is served by :class:`DramModel`, which emulates
 the DRAM channel the simulator is given (the mapping's bytes per cycle and latency, from plan.json).
 
-Both outputs are compared with the expected codes; results go to $HWGEN_RESULTS.
+Every output is compared with its expected codes; results go to $HWGEN_RESULTS.
 """
 from __future__ import annotations
 
@@ -51,8 +52,10 @@ def _prefix(dut, candidates: tuple[str, ...]) -> str:
     raise AssertionError(f"no AXI4-Stream port among prefixes {candidates} on {dut._name}")
 
 
-async def _infer(dut, cfg: dict, source: AxiStreamSource, sink: AxiStreamSink, mon: Monitor, limit: int) -> list[int]:
-    frame = AxiStreamFrame(pack_beats(cfg["input"], cfg["in_channels"], cfg["in_width"], cfg["in_beat_bits"] // 8))
+async def _infer(dut, cfg: dict, source: AxiStreamSource, sink: AxiStreamSink, mon: Monitor, limit: int,
+                 codes: list[int] | None = None) -> list[int]:
+    codes = cfg["input"] if codes is None else codes
+    frame = AxiStreamFrame(pack_beats(codes, cfg["in_channels"], cfg["in_width"], cfg["in_beat_bits"] // 8))
     in0, out0 = mon.in_beats, mon.out_beats
     await source.send(frame)
     try:
@@ -108,6 +111,12 @@ async def inference(dut) -> None:
         sink.set_pause_generator(iter(lambda: rng.random() < 0.4, None))
         out_bp = await _infer(dut, cfg, source, sink, mon, 4 * limit)
         results["outputs_backpressure"] = out_bp
+        # Further images (e.g. real test images), streamed back to back under the same back-pressure.
+        results["batch_mismatches"] = []
+        for item in cfg.get("batch", []):
+            got = await _infer(dut, cfg, source, sink, mon, 4 * limit, item["input"])
+            results["batch_mismatches"].append(sum(a != b for a, b in zip(got, item["expected"]))
+                                               + abs(len(got) - len(item["expected"])))
     except AssertionError as exc:
         results["timeout"] = str(exc)
     mism = [i for i, (a, b) in enumerate(zip(results.get("outputs", []), expected)) if a != b]
@@ -120,3 +129,4 @@ async def inference(dut) -> None:
     assert results["timeout"] is None, results["timeout"]
     assert results["mismatches"] == 0, f"{results['mismatches']} output mismatches (first at {mism[:1]})"
     assert results["mismatches_backpressure"] == 0, f"{results['mismatches_backpressure']} mismatches with back-pressure"
+    assert not any(results.get("batch_mismatches", [])), f"mismatches per batch image: {results['batch_mismatches']}"

@@ -7,13 +7,13 @@ from hls_helpers import assert_fused_pairs_are_dataflow, c_function, fuse_all, g
 
 from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.codegen.hls import project as hls
+from hwgen.codegen.vectors import read_vectors
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, ReLU6
 from hwgen.models.zoo import tiny_dsc, tiny_odd
 from hwgen.quant.golden import random_input, run_fixed
-from hwgen.verify.vectors import read_vectors
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +162,7 @@ def test_failure_mid_generation_leaves_nothing(q_dsc, tmp_path, monkeypatch):
         raise RuntimeError("template failure")
 
     out = tmp_path / "prj"
-    monkeypatch.setattr(hls, "_vector", boom)
+    monkeypatch.setattr(hls, "format_vectors", boom)
     with pytest.raises(RuntimeError):
         generate(q_dsc, fuse_all(q_dsc, EngineConfig(4, 4, 4, 3), 2), out)
     assert list(tmp_path.iterdir()) == []

@@ -3,17 +3,8 @@ import pytest
 
 from hwgen.errors import HwgenError
 from hwgen.ir.graph import Graph
-from hwgen.ir.layers import (
-    BatchNorm,
-    Conv2D,
-    Dense,
-    DepthwiseConv2D,
-    GlobalAvgPool,
-    Input,
-    PointwiseConv2D,
-    ReLU6,
-    same_padding,
-)
+from hwgen.ir.layers import (BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6,
+                             same_padding)
 from hwgen.ir.ops import compute_ops
 
 

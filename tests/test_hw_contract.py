@@ -1,4 +1,4 @@
-"""The shared hardware contract (hwgen/hw.py): formulas checked by hand."""
+"""The shared hardware contract (hwgen/hw/contract.py): formulas checked by hand."""
 import pytest
 
 from hwgen.hw import contract as hw

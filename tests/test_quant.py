@@ -16,7 +16,7 @@ from hwgen.numerics.float_model import run_graph, run_ops
 from hwgen.quant.accuracy import accuracy_report
 from hwgen.quant.calibration import STREAM_EVAL, random_images
 from hwgen.quant.formats import calibrated_format, int_bits, make_format
-from hwgen.quant.golden import random_input, run_fixed, run_op_fixed
+from hwgen.quant.golden import quantize_input, random_input, run_fixed, run_op_fixed
 from hwgen.quant.qgraph import im2col_weights
 from hwgen.quant.quantize import quantize
 
@@ -179,16 +179,32 @@ def _report(bits: int, bias_correction: bool = True):
     return accuracy_report(q, random_images(g.input_shape, EVAL, 0, STREAM_EVAL))
 
 
+def _agreement_another_way(bits: int) -> tuple[int, int]:
+    """(top-1 agreements, saturation events) recomputed without accuracy_report: the float model on the
+    graph with BN unfolded (run_graph, not the folded ops), the golden model's logits and saturation counts."""
+    g = get_model("tiny_dsc")
+    q = quantize(g, bits, bits)
+    agree = sats = 0
+    for x in random_images(g.input_shape, EVAL, 0, STREAM_EVAL):
+        ref = run_graph(g, q.weights, x)["fc"]
+        fixed = run_fixed(q, quantize_input(q, x)[0])
+        agree += int(np.argmax(fixed.logits) == np.argmax(ref))
+        sats += sum(fixed.saturations.values())
+    return agree, sats
+
+
 def test_accuracy_tiny_dsc_8_and_12_bits():
     r8, r10, r12 = _report(8), _report(10), _report(12)
-    # Measured: 8/8 bits agree on 179/200 images (89.5 %), logits SQNR 18.7 dB; 10 bits 197/200, 30.9 dB;
-    # 12 bits 196/200 (the 4 misses are float near-ties), 42.0 dB.
-    assert r8.top1_agree == 179 and r8.images == EVAL
+    # The counts are recomputed another way (docs/quant.md quotes them: at 8/8 bits 179/200 images agree,
+    # logits SQNR 18.7 dB; 10 bits 197/200, 30.9 dB; 12 bits 196/200, the 4 misses float near-ties, 42.0 dB).
+    agree8, sats8 = _agreement_another_way(8)
+    assert r8.top1_agree == agree8 and r8.images == EVAL and r8.total_saturations == sats8
+    assert r10.top1_agree == _agreement_another_way(10)[0] and r12.top1_agree == _agreement_another_way(12)[0]
     assert r8.top1_agreement >= 0.85 and r8.logits_sqnr_db > 17
-    assert r10.top1_agree == 197 and r10.logits_sqnr_db > r8.logits_sqnr_db + 10
-    assert r12.top1_agree == 196 and r12.logits_sqnr_db > r10.logits_sqnr_db + 10 > 38
+    assert r10.top1_agreement >= 0.95 and r10.logits_sqnr_db > r8.logits_sqnr_db + 10
+    assert r12.top1_agreement >= 0.95 and r12.logits_sqnr_db > r10.logits_sqnr_db + 10 > 38
     # Pre-activations overflow ap_fixed<8,4> (counted) but ReLU6 hides every one: nothing is clipped.
-    assert r8.total_saturations == 213 and r8.total_clipped == 0
+    assert sats8 > 0 and r8.total_clipped == 0
     # Error grows through the network but every layer is above 15 dB at 8 bits.
     assert all(layer.sqnr_db > 15 for layer in r8.layers)
     assert r8.layers[0].sqnr_db > 35  # conv1: input + weight rounding only

@@ -1,4 +1,4 @@
-"""RTL generator without simulation: determinism, schedule agreement with hwgen.sim, CLI errors, lint."""
+"""RTL generator without simulation: determinism, schedule agreement with the estimate, CLI errors, lint."""
 from __future__ import annotations
 
 import shutil
@@ -88,7 +88,7 @@ def test_dram_plan_slots_and_image():
     dw0 = first.addr + first.pw_words * beat
     assert img[dw0:dw0 + beat] == plan.dw_wrom[0].to_bytes(beat, "little")
     assert all(ld.addr % 4096 == 0 for ld in plan.loads)
-    # The loads are what hwgen.sim charges the DRAM channel for: the steps' padded weight words,
+    # The loads are what the schedule simulator charges the DRAM channel for: the steps' padded weight words,
     # one beat of hw.weight_bus_bits each.
     assert plan.axi_bits == weight_bus_bits(m.cfg, m.weight_bits)
     assert [ld.pw_words + ld.dw_words for ld in plan.loads] == [step_weight_words(s, m.cfg) for s in m.steps]

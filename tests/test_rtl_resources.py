@@ -1,4 +1,4 @@
-"""RTL memory listing and the Yosys block-RAM mapping rule (hwgen.resources)."""
+"""RTL memory listing and the Yosys block-RAM mapping rule (hwgen.codegen.rtl.memories)."""
 from __future__ import annotations
 
 import pytest

@@ -10,7 +10,7 @@ from hwgen.hw.contract import EngineConfig, weight_bus_bits
 from hwgen.hw.steps import bands_of, schedule_steps, weight_words
 from hwgen.ir.ops import compute_ops
 from hwgen.mapping.plan import parse_split, tk_choices
-from hwgen.mapping.search import _candidates, _lower_bounds, map_network
+from hwgen.mapping.search import candidate_splits, lower_bounds, map_network
 from hwgen.models.zoo import get_model, mobilenet_v1
 
 
@@ -70,9 +70,9 @@ def test_ratio_mobilenet_64(small_mobilenet):
 
 def test_lower_bound_never_exceeds_simulation(small_mobilenet):
     steps = schedule_steps(small_mobilenet)
-    cand = _candidates(steps, 48, tk_choices(steps))
+    cand = candidate_splits(steps, 48, tk_choices(steps))
     assert (cand[:, 0] * cand[:, 1] + cand[:, 2] * cand[:, 3] <= 48).all()
-    lb = _lower_bounds(steps, cand)
+    lb = lower_bounds(steps, cand)
     rng = np.random.default_rng(0)
     for i in rng.choice(len(cand), 12, replace=False):
         cfg = EngineConfig(*(int(x) for x in cand[i]))

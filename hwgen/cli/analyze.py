@@ -21,9 +21,9 @@ def models() -> None:
 @click.command()
 @model_options
 @format_option
-def analyze(model: str, alpha: float, resolution: int, variant: str, fmt: str) -> None:
+def analyze(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, fmt: str) -> None:
     """Per-layer MACs, parameters and activation sizes of MODEL."""
-    report = analyze_graph(load_model(model, alpha, resolution, variant))
+    report = analyze_graph(load_model(model, alpha, resolution, variant, input_shape))
     data = report.to_dict()
     if fmt == "json":
         print_json(data)

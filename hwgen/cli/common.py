@@ -10,20 +10,29 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import click
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from hwgen.build import WEIGHT_PLACEMENT, Design, HwConfig, build
 from hwgen.codegen.writer import check_outdir
+from hwgen.errors import HwgenError
 from hwgen.hw.boards import BOARDS, DEFAULT_BOARD
 from hwgen.ir.graph import Graph
-from hwgen.models.zoo import VARIANTS, get_model
+from hwgen.models import load_model as load_any_model
+from hwgen.models.zoo import VARIANTS
+from hwgen.quant.calibration import DEFAULT_CALIB
+from hwgen.quant.data import Dataset, load_dataset
+from hwgen.quant.formats import WEIGHT_SCALES
+from hwgen.quant.golden import quantize_input, random_input
 
 FORMATS = ("table", "json", "csv")
 
 
 def model_options(f: Callable) -> Callable:
-    """MODEL argument plus --alpha/--resolution/--variant."""
+    """MODEL argument (a zoo name or a path to an .onnx file) plus --alpha/--resolution/--variant/--input-shape."""
+    f = click.option("--input-shape", default=None, metavar="HxWxC",
+                     help="Input shape of an .onnx MODEL whose input is dynamic (e.g. 28x28x1).")(f)
     f = click.option("--variant", default="standard", show_default=True, type=click.Choice(VARIANTS),
                      help="MobileNet v1 variant.")(f)
     f = click.option("--resolution", default=224, show_default=True, type=int,
@@ -32,6 +41,11 @@ def model_options(f: Callable) -> Callable:
     f = click.argument("model", default="mobilenet_v1")(f)
     return f
 
+
+#: --weight-scale, shared by the accelerator commands and `hwgen quantize`.
+WEIGHT_SCALE_OPTION = click.option("--weight-scale", default="per-layer", show_default=True,
+                                   type=click.Choice(WEIGHT_SCALES),
+                                   help="Weight formats: one per layer, or a fractional-bit shift per output channel.")
 
 _HARDWARE_OPTIONS = (
     click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over all engines."),
@@ -45,6 +59,7 @@ _HARDWARE_OPTIONS = (
     click.option("--weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHT_PLACEMENT)),
                  help="Where weights live (auto: on-chip when everything fits)."),
     click.option("--band-rows", type=int, default=None, help="Force the row-band height of every fused DW->PW pair."),
+    WEIGHT_SCALE_OPTION,
 )
 
 
@@ -62,11 +77,29 @@ def hardware_options(f: Callable) -> Callable:
     return wrapper
 
 
-def prepare_design(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, seed: int,
-                   outdir: Path, force: bool) -> Design:
-    """Check OUTDIR first (cheap), then map (the design quantizes on first use)."""
+def prepare_design(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HwConfig,
+                   seed: int, outdir: Path, force: bool, data: str | None = None,
+                   images: int = 1) -> tuple[Design, Dataset | None]:
+    """Check flags and OUTDIR first (cheap), then map (the design quantizes on first use).
+
+    With ``data`` (a labelled .npz), calibration uses its calib images (else its first test images).
+    """
+    if images < 1:
+        raise HwgenError(f"--images must be >= 1, got {images}")
     check_outdir(outdir, force)
-    return build(load_model(model, alpha, resolution, variant), hw, seed=seed)
+    graph = load_model(model, alpha, resolution, variant, input_shape)
+    ds = None if data is None else load_dataset(data, graph.input_shape)
+    if ds is not None and images > len(ds.x):
+        raise HwgenError(f"--images {images}: {data!r} has only {len(ds.x)} test images")
+    calib = None if ds is None else ds.calib if ds.calib is not None else ds.x[:DEFAULT_CALIB]
+    return build(graph, hw, seed=seed, calib_inputs=calib), ds
+
+
+def vector_inputs(design: Design, ds: Dataset | None, images: int, seed: int) -> np.ndarray:
+    """Input codes (N, H, W, C) of the test vectors: the first ``images`` of ``ds``, else seeded random images."""
+    if ds is None:
+        return np.stack([random_input(design.qgraph, seed + i) for i in range(images)])
+    return np.stack([quantize_input(design.qgraph, x)[0] for x in ds.x[:images]])
 
 
 def output_options(f: Callable) -> Callable:
@@ -74,6 +107,11 @@ def output_options(f: Callable) -> Callable:
     f = click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")(f)
     f = click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path),
                      help="Directory to create (written atomically).")(f)
+    f = click.option("--images", default=1, show_default=True, type=int,
+                     help="Test images in the vectors (the first of --data, else seeded random inputs).")(f)
+    f = click.option("--data", type=click.Path(dir_okay=False), default=None,
+                     help="Labelled .npz (see `hwgen quantize --data`): calibrate on its calib images, "
+                          "test vectors from its images.")(f)
     return click.option("--seed", default=0, show_default=True, type=int,
                         help="Seed of weights, calibration and test input.")(f)
 
@@ -83,8 +121,23 @@ def format_option(f: Callable) -> Callable:
                         help="Output format.")(f)
 
 
-def load_model(model: str, alpha: float, resolution: int, variant: str) -> Graph:
-    return get_model(model, alpha=alpha, resolution=resolution, variant=variant)
+def load_model(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None = None) -> Graph:
+    """The one place the CLI resolves MODEL: a path ending in .onnx is imported (with its trained weights)."""
+    if model.lower().endswith(".onnx"):
+        if (alpha, resolution, variant) != (1.0, 224, "standard"):
+            raise HwgenError("--alpha/--resolution/--variant apply to zoo models only, not to an .onnx file")
+        return load_any_model(model, parse_shape(input_shape) if input_shape else None)
+    if input_shape is not None:
+        raise HwgenError("--input-shape applies to .onnx models only")
+    return load_any_model(model, alpha=alpha, resolution=resolution, variant=variant)
+
+
+def parse_shape(text: str) -> tuple[int, int, int]:
+    """'28x28x1' -> (28, 28, 1) (H, W, C)."""
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise HwgenError(f"--input-shape must be HxWxC with positive integers (e.g. 28x28x1), got {text!r}")
+    return int(parts[0]), int(parts[1]), int(parts[2])
 
 
 def print_json(obj: Any) -> None:

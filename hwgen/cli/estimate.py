@@ -4,16 +4,8 @@ from __future__ import annotations
 import click
 
 from hwgen.build import HwConfig, build
-from hwgen.cli.common import (
-    console,
-    format_option,
-    hardware_options,
-    load_model,
-    model_options,
-    print_csv,
-    print_json,
-    print_table,
-)
+from hwgen.cli.common import (console, format_option, hardware_options, load_model, model_options, print_csv,
+                              print_json, print_table)
 from hwgen.estimate import Estimate
 from hwgen.hw.steps import StepTiling
 from hwgen.mapping.plan import format_split
@@ -28,9 +20,10 @@ CSV_COLUMNS = ("name", "kind", "engine", "step", "cycles", "busy", "stall_dram",
 @model_options
 @hardware_options
 @format_option
-def estimate(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, fmt: str) -> None:
+def estimate(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HwConfig,
+             fmt: str) -> None:
     """Map MODEL onto the PW and DW engines and simulate one inference."""
-    est = build(load_model(model, alpha, resolution, variant), hw).estimate()
+    est = build(load_model(model, alpha, resolution, variant, input_shape), hw).estimate()
     if fmt == "json":
         print_json(est.to_dict())
     elif fmt == "csv":

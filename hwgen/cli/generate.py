@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import console, hardware_options, model_options, output_options, prepare_design
+from hwgen.cli.common import console, hardware_options, model_options, output_options, prepare_design, vector_inputs
 from hwgen.cli.quantize import print_report
 from hwgen.mapping.plan import format_split
 from hwgen.quant.accuracy import accuracy_report
@@ -22,15 +22,20 @@ REPORT_IMAGES = 8
 @model_options
 @hardware_options
 @output_options
-def generate(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, seed: int, outdir: Path,
-             force: bool) -> None:
+def generate(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HwConfig,
+             seed: int, outdir: Path, force: bool, data: str | None, images: int) -> None:
     """Write a Vitis HLS project (engines, top, weights, testbench, vectors, build.tcl) for MODEL."""
-    design = prepare_design(model, alpha, resolution, variant, hw, seed, outdir, force)
+    design, ds = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data,
+                                images)
     graph, mapping, qgraph = design.graph, design.mapping, design.qgraph
-    project = design.write_hls(outdir, force=force)
+    inputs = vector_inputs(design, ds, images, seed) if ds is not None or images > 1 else None
+    project = design.write_hls(outdir, force=force, inputs=inputs)
     out = console()
-    print_report(accuracy_report(qgraph, random_images(graph.input_shape, REPORT_IMAGES, seed, STREAM_EVAL)),
-                 out=out)
+    if ds is None:
+        print_report(accuracy_report(qgraph, random_images(graph.input_shape, REPORT_IMAGES, seed, STREAM_EVAL)),
+                     out=out)
+    else:  # the labelled images the vectors come from
+        print_report(accuracy_report(qgraph, ds.x[:images], ds.y[:images]), out=out)
     bands = sorted(set(project.band_rows.values()))
     out.print(f"engines: split {format_split(mapping.cfg)} ({mapping.cfg.pe} PEs); "
               f"{len(project.band_rows)} fused DW->PW pairs, band rows {bands or '-'}; "
@@ -71,7 +76,8 @@ def csim(outdir: Path, opt: str, unity: bool) -> None:
     if not result.passed:
         click.echo(f"FAIL: {result.first_mismatch or 'testbench error'} ({timing})")
         sys.exit(1)
-    click.echo(f"csim PASS ({timing})")
+    click.echo(f"csim PASS: {result.images} images bit-exact ({timing})" if result.images > 1 else
+               f"csim PASS ({timing})")
 
 
 COMMANDS = (generate, csim)

@@ -7,10 +7,12 @@ import click
 from rich.console import Console
 
 from hwgen.cli.common import console as make_console
-from hwgen.cli.common import format_option, load_model, model_options, print_csv, print_json, print_table
+from hwgen.cli.common import (WEIGHT_SCALE_OPTION, format_option, load_model, model_options, print_csv, print_json,
+                              print_table)
 from hwgen.numerics.fixed import check_bits
 from hwgen.quant.accuracy import AccuracyReport, accuracy_report
 from hwgen.quant.calibration import DEFAULT_CALIB, STREAM_EVAL, calibration_inputs, random_images
+from hwgen.quant.data import load_dataset
 from hwgen.quant.quantize import quantize
 
 COLUMNS = ("name", "kind", "in_fmt", "w_fmt", "out_fmt", "bias_bits", "acc_bits", "shift", "sqnr_db",
@@ -34,6 +36,10 @@ def print_report(report: AccuracyReport, fmt: str = "table", out: Console | None
     title = (f"{report.model}: weights {report.weight_bits} bits, activations {report.act_bits} bits, "
              f"input {report.input_fmt}")
     print_table(title, report_rows(report), COLUMNS, out)
+    if report.float_correct is not None:
+        out.print(f"top-1 accuracy on the labelled data: float {report.float_correct}/{report.images} "
+                  f"({100 * report.float_correct / report.images:.1f} %), fixed point {report.fixed_correct}/"
+                  f"{report.images} ({100 * report.fixed_correct / report.images:.1f} %)")
     out.print(f"top-1 agreement fixed vs float: {report.top1_agree}/{report.images} "
               f"({100 * report.top1_agreement:.1f} %); logits SQNR {report.logits_sqnr_db:.1f} dB; "
               f"saturations: {report.total_saturations} in ops ({report.total_clipped} outputs clipped), "
@@ -55,23 +61,36 @@ def _finite(obj: object) -> object:
 @model_options
 @click.option("--weight-bits", default=8, show_default=True, type=int, help="Total weight width (2..32).")
 @click.option("--act-bits", default=8, show_default=True, type=int, help="Total activation width (2..32).")
-@click.option("--calib", default=DEFAULT_CALIB, show_default=True, type=int,
-              help="Seeded calibration images (uniform [-1, 1)).")
-@click.option("--batch", default=64, show_default=True, type=int, help="Seeded evaluation images.")
+@click.option("--data", type=click.Path(dir_okay=False), default=None,
+              help="Labelled .npz (x: N,H,W,C images; y: labels; optional calib): evaluate on it, calibrate on "
+                   "its calib images (else its first --calib test images).")
+@click.option("--calib", default=None, type=int,
+              help=f"Calibration images [default: {DEFAULT_CALIB} seeded uniform [-1, 1), or all of --data's calib].")
+@click.option("--batch", default=None, type=int, help="Evaluation images [default: all of --data, else 64 seeded].")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of weights and images.")
 @click.option("--no-bias-correction", is_flag=True, help="Keep the folded float bias (no calibration correction).")
+@WEIGHT_SCALE_OPTION
 @format_option
-def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, weight_bits: int, act_bits: int,
-                 calib: int, batch: int, seed: int, no_bias_correction: bool, fmt: str) -> None:
-    """Quantize MODEL and report per-layer formats, SQNR, errors, saturations and top-1 agreement."""
+def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, weight_bits: int,
+                 act_bits: int, data: str | None, calib: int | None, batch: int | None, seed: int,
+                 no_bias_correction: bool, weight_scale: str, fmt: str) -> None:
+    """Quantize MODEL and report per-layer formats, SQNR, errors, saturations, top-1 agreement (and accuracy)."""
     check_bits("weight_bits", weight_bits)
     check_bits("act_bits", act_bits)
-    if batch < 1:
+    if batch is not None and batch < 1:
         raise click.BadParameter(f"must be >= 1, got {batch}", param_hint="--batch")
-    graph = load_model(model, alpha, resolution, variant)
-    qgraph = quantize(graph, weight_bits, act_bits, calibration_inputs(graph, calib, seed), seed,
-                      bias_correction=not no_bias_correction)
-    print_report(accuracy_report(qgraph, random_images(graph.input_shape, batch, seed, STREAM_EVAL)), fmt)
+    graph = load_model(model, alpha, resolution, variant, input_shape)
+    labels = None
+    if data is None:
+        calib_x = calibration_inputs(graph, DEFAULT_CALIB if calib is None else calib, seed)
+        images = random_images(graph.input_shape, batch or 64, seed, STREAM_EVAL)
+    else:
+        ds = load_dataset(data, graph.input_shape)
+        calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib or DEFAULT_CALIB]
+        images, labels = ds.x[:batch], ds.y[:batch]
+    qgraph = quantize(graph, weight_bits, act_bits, calib_x, seed, bias_correction=not no_bias_correction,
+                      weight_scale=weight_scale)
+    print_report(accuracy_report(qgraph, images, labels), fmt)
 
 
 COMMANDS = (quantize_cmd,)

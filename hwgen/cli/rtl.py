@@ -9,15 +9,9 @@ import click
 import numpy as np
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import (
-    hardware_options,
-    model_options,
-    output_options,
-    prepare_design,
-    print_json,
-)
+from hwgen.cli.common import (hardware_options, model_options, output_options, prepare_design, print_json,
+                              vector_inputs)
 from hwgen.errors import HwgenError
-from hwgen.quant.golden import random_input
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
 from hwgen.verify.synth import synthesize
 
@@ -28,21 +22,23 @@ VECTORS = "tb_vectors.json"
 @model_options
 @hardware_options
 @output_options
-def rtl(model: str, alpha: float, resolution: int, variant: str, hw: HwConfig, seed: int, outdir: Path,
-        force: bool) -> None:
+def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HwConfig, seed: int,
+        outdir: Path, force: bool, data: str | None, images: int) -> None:
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
-    design = prepare_design(model, alpha, resolution, variant, hw, seed, outdir, force)
-    x = random_input(design.qgraph, seed)
-    expected = design.predict(x).logits
+    design, ds = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data,
+                                images)
+    xs = vector_inputs(design, ds, images, seed)
+    logits = [design.predict(x).logits.reshape(-1).tolist() for x in xs]
     est = design.estimate()
+    batch = [{"input": x.reshape(-1).tolist(), "expected": y} for x, y in zip(xs[1:], logits[1:])]
     out = design.write_rtl(outdir, force=force,
-                    extra={VECTORS: json.dumps({"input": x.reshape(-1).tolist(), "expected":
-                                                expected.reshape(-1).tolist(), "seed": seed,
-                                                "sim_cycles": est.total_cycles}) + "\n"})
+                           extra={VECTORS: json.dumps({"input": xs[0].reshape(-1).tolist(), "expected": logits[0],
+                                                       "seed": seed, "sim_cycles": est.total_cycles,
+                                                       **({"batch": batch} if batch else {})}) + "\n"})
     summary = json.loads((out / "plan.json").read_text())
     click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
-               f"predicted {summary['predicted_cycles']} cycles (hwgen.sim: {est.total_cycles}), "
-               f"{summary['bram36_predicted']:g} RAMB36 equivalents (Yosys rule, hwgen.resources)")
+               f"predicted {summary['predicted_cycles']} cycles (hwgen estimate: {est.total_cycles}), "
+               f"{summary['bram36_predicted']:g} RAMB36 equivalents (Yosys rule, hwgen.codegen.rtl.memories)")
 
 
 @click.command()
@@ -62,14 +58,16 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
     summary = json.loads((out / "plan.json").read_text())
     vec = json.loads((out / VECTORS).read_text())
     vectors = make_vectors(summary, np.array(vec["input"]), np.array(vec["expected"]), seed=vec["seed"],
-                           engines=rtl_dir is None)
+                           engines=rtl_dir is None, batch=vec.get("batch"))
     with tempfile.TemporaryDirectory(prefix="hwgen_cosim_") as work:
         res = run_cosim(rtl_dir or out, vectors, work, simulator=simulator or default_simulator(), toplevel=top)
     predicted = vec["sim_cycles"]
     measured = res.get("cycles")
-    ok = res["timeout"] is None and res["mismatches"] == 0 and res["mismatches_backpressure"] == 0
+    batch = res.get("batch_mismatches", [])
+    ok = res["timeout"] is None and res["mismatches"] == 0 and res["mismatches_backpressure"] == 0 and not any(batch)
     report = {"outputs_match": ok, "mismatches": res["mismatches"],
               "mismatches_backpressure": res["mismatches_backpressure"], "timeout": res["timeout"],
+              "images": 1 + len(vec.get("batch", [])), "batch_mismatches": batch,
               "predicted_cycles": predicted, "measured_cycles": measured,
               "error_pct": None if measured is None else round(100 * (measured - predicted) / predicted, 3)}
     if as_json:
@@ -77,6 +75,9 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
     else:
         click.echo(f"outputs: {'bit-exact' if ok else 'MISMATCH'} ({len(vec['expected'])} values, "
                    f"{res['mismatches']} mismatches; {res['mismatches_backpressure']} with back-pressure)")
+        if vec.get("batch"):
+            click.echo(f"further images: {sum(m == 0 for m in batch)}/{len(vec['batch'])} bit-exact "
+                       f"(mismatching values per image: {batch})")
         if res["timeout"]:
             click.echo(f"timeout: {res['timeout']}")
         if measured is not None:

@@ -17,23 +17,27 @@ from hwgen.quant.qgraph import QuantOp
 def pw_blocks(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
     """(weights (ngo, ngi, tin, tout), bias (ngo, tout)) of a conv/pw/fc op on the PW engine."""
     w = q.weights.reshape(-1, q.weights.shape[-1])  # conv (K,K,Cin,Cout) -> im2col rows (ky, kx, cin)
-    m, n = w.shape
-    ngi, ngo = cdiv(m, cfg.tin), cdiv(n, cfg.tout)
-    padded = np.zeros((ngi * cfg.tin, ngo * cfg.tout), dtype=np.int64)
-    padded[:m, :n] = w
-    bias = np.zeros(ngo * cfg.tout, dtype=np.int64)
-    bias[:n] = q.bias
-    return padded.reshape(ngi, cfg.tin, ngo, cfg.tout).transpose(2, 0, 1, 3), bias.reshape(ngo, cfg.tout)
+    return _tiles(w, cfg.tin, cfg.tout), _lane_groups(q.bias, cfg.tout)
 
 
 def dw_blocks(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
     """(weights (ngc, ngt, tc, tk), bias (ngc, tc)) of a depthwise op on the DW engine."""
     k = q.op.kernel
     taps = q.weights.reshape(k * k, -1)  # (K,K,C) -> (tap, C)
-    kk, c = taps.shape
-    ngc, ngt = cdiv(c, cfg.tc), cdiv(kk, cfg.tk)
-    padded = np.zeros((ngt * cfg.tk, ngc * cfg.tc), dtype=np.int64)
-    padded[:kk, :c] = taps
-    bias = np.zeros(ngc * cfg.tc, dtype=np.int64)
-    bias[:c] = q.bias
-    return padded.reshape(ngt, cfg.tk, ngc, cfg.tc).transpose(2, 0, 3, 1), bias.reshape(ngc, cfg.tc)
+    return _tiles(taps, cfg.tk, cfg.tc).transpose(0, 1, 3, 2), _lane_groups(q.bias, cfg.tc)
+
+
+def _tiles(matrix: np.ndarray, row_lanes: int, col_lanes: int) -> np.ndarray:
+    """A (R, C) matrix zero-padded to lane multiples -> (column group, row group, row lane, column lane)."""
+    r, c = matrix.shape
+    ngr, ngc = cdiv(r, row_lanes), cdiv(c, col_lanes)
+    padded = np.zeros((ngr * row_lanes, ngc * col_lanes), dtype=np.int64)
+    padded[:r, :c] = matrix
+    return padded.reshape(ngr, row_lanes, ngc, col_lanes).transpose(2, 0, 1, 3)
+
+
+def _lane_groups(values: np.ndarray, lanes: int) -> np.ndarray:
+    """A vector zero-padded to a multiple of ``lanes`` -> (group, lane)."""
+    padded = np.zeros(cdiv(len(values), lanes) * lanes, dtype=np.int64)
+    padded[:len(values)] = values
+    return padded.reshape(-1, lanes)

@@ -1,23 +1,9 @@
-"""DSP, LUT and RTL block-RAM estimates of a mapped accelerator (the mapping's own BRAM/URAM come from its buffers).
+"""DSP and LUT estimates of a mapped accelerator (its BRAM/URAM come from the mapping's memory plan).
 
 DSP rule: one DSP48 per PE when the multiplier fits the DSP48's signed 18x25 port
 (the narrower operand <= 18 bits and the wider <= 25, as with 8-bit operands); a
 wider product is split into partial products, ceil(wide/25) * ceil(narrow/18) DSPs
 per PE (their sum reuses the DSP post-adders). The pool engine adds, so it uses none.
-
-RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates — one memory per
-channel of each feature-map buffer (act bits wide, one registered read port per engine port), as
-deep as the largest map stored there that has the channel: ``fbuf_<buffer>[c0:c1]`` lists the
-channels c0..c1-1 of one depth, the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs, or two-slot
-RAMs when weights are in DRAM) and the bias ROMs. :func:`yosys_blocks` predicts how Yosys 0.23
-``synth_xilinx -family xc7`` maps each one. memory_libmap picks the cheapest option by the costs in
-Yosys' xilinx library files: RAMB18 129 and RAMB36 257 per block (the read ports of one block RAM
-serve one read port each next to the write port, so a memory with R read ports is R copies);
-LUTRAM 8 per RAM64M holding 64 x 3 bits (RAM32M: 32 x 6) with one read port, or 7 per RAM64M
-holding 64 x 1 bits (32 x 2) for up to three read ports; a ROM may also become logic at 1/64 per
-bit. Measured on single memories (depth x width x read ports -> cells): 256x8x1 -> 12 RAM64M,
-384x8x1 -> 1 RAMB18, 256x8x3 -> 32 RAM64M, 512x8x3 -> 3 RAMB18, 4096x8x1 -> 1 RAMB36, 105x192x1
--> 3 RAMB36, 1024x8 ROM -> logic, 512x64 ROM -> 1 RAMB36.
 
 LUT rule (a rule of thumb for 8-16 bit datapaths, not a synthesis result): per PE, the accumulator register feed/clear mux and the adder-tree
 share ~ acc_bits LUTs; per output lane (tout of the PW engine, tc of the DW engine)

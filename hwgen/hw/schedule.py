@@ -1,6 +1,6 @@
 """Cycle-approximate dataflow simulator: a network on the DW/PW engines of hw.py.
 
-The simulator walks the tiles of every schedule step (hwgen.steps) in program
+The simulator walks the tiles of every schedule step (hwgen.hw.steps) in program
 order and computes when each starts and ends from its dependencies; it is an
 event schedule at tile level, not a closed-form sum. Times are cycles, cycle 0
 is the first input beat; an event "at t" means the producing tile's last cycle
@@ -49,18 +49,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from hwgen.hw.contract import HANDOFF, EngineConfig, dram_cycles, weight_bus_bits, weight_load_cycles
-from hwgen.hw.steps import (
-    Step,
-    StepTiling,
-    bands_of,
-    dw_band_cycles,
-    input_rows,
-    nbytes,
-    pw_band_cycles,
-    step_weight_words,
-    weight_tile_channels,
-    weight_words,
-)
+from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, nbytes, pw_band_cycles,
+                            step_weight_words, weight_tile_channels, weight_words)
 from hwgen.ir.ops import ComputeOp
 
 

@@ -9,20 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwgen.hw.contract import (
-    DW_DEPTH,
-    POOL_DEPTH,
-    PW_DEPTH,
-    EngineConfig,
-    cdiv,
-    dw_iterations,
-    dw_weight_words,
-    pool_iterations,
-    pw_iterations,
-    pw_weight_words,
-    row_bands,
-    tile_cycles,
-)
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, dw_weight_words,
+                               pool_iterations, pw_iterations, pw_weight_words, row_bands, tile_cycles)
 from hwgen.ir.ops import ComputeOp
 
 

@@ -1,8 +1,8 @@
 """Graph IR: a networkx DiGraph of typed layers with inferred NHWC shapes.
 
-Nodes are layer names; node data holds ``layer`` (a :mod:`hwgen.layers` object),
-``in_shape`` and ``out_shape``. Later stages add their own annotations
-(quantization, mapping) without changing this structure.
+Nodes are layer names; node data holds ``layer`` (a :mod:`hwgen.ir.layers` object),
+``in_shape`` and ``out_shape``, nothing else: later stages build their own objects from it
+(:func:`hwgen.ir.ops.compute_ops`, the quantized graph, the mapping) and never annotate it.
 """
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ class Graph:
         self.name = name
         self.g = nx.DiGraph()
         self._last: str | None = None
+        #: Trained float weights (the hwgen.models.weights container) when the model brought them (ONNX
+        #: import); None for zoo networks, which get seeded random weights.
+        self.weights: dict | None = None
 
     def add(self, name: str, layer: Layer, inputs: list[str] | None = None) -> str:
         """Add a layer fed by ``inputs`` (default: the last layer added)."""

@@ -12,6 +12,8 @@ from typing import ClassVar
 from hwgen.errors import HwgenError
 
 Shape = tuple[int, int, int]
+#: Explicit zero padding (top, left, bottom, right), as imported models (ONNX ``pads``) give it.
+Pads = tuple[int, int, int, int]
 
 
 def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int, int]:
@@ -56,13 +58,33 @@ class Input(Layer):
 
 @dataclass(frozen=True)
 class _Windowed(Layer):
+    """A KxK window with stride; padding is TF 'same' unless ``pads`` gives it explicitly."""
+
     kernel: int = 3
     stride: int = 1
+    pads: Pads | None = None
 
     def _spatial(self, name: str, shape: Shape) -> tuple[int, int]:
         if self.kernel < 1 or self.stride < 1:
             raise HwgenError(f"layer {name!r}: kernel and stride must be >= 1")
-        return same_padding(shape[0], self.kernel, self.stride)[0], same_padding(shape[1], self.kernel, self.stride)[0]
+        if self.pads is None:
+            return (same_padding(shape[0], self.kernel, self.stride)[0],
+                    same_padding(shape[1], self.kernel, self.stride)[0])
+        top, left, bottom, right = self.pads
+        if min(self.pads) < 0 or max(self.pads) >= self.kernel:
+            raise HwgenError(f"layer {name!r}: pads {self.pads} must be in 0..kernel-1 ({self.kernel - 1})")
+        h, w = shape[0] + top + bottom, shape[1] + left + right
+        if h < self.kernel or w < self.kernel:
+            raise HwgenError(f"layer {name!r}: padded input {h}x{w} is smaller than the {self.kernel}x{self.kernel} "
+                             "kernel")
+        return (h - self.kernel) // self.stride + 1, (w - self.kernel) // self.stride + 1
+
+    def pad_top_left(self, shape: Shape) -> tuple[int, int]:
+        """Padding before the first row and column (the hardware's pad_t, pad_l)."""
+        if self.pads is not None:
+            return self.pads[0], self.pads[1]
+        return (same_padding(shape[0], self.kernel, self.stride)[1],
+                same_padding(shape[1], self.kernel, self.stride)[1])
 
     def describe(self) -> dict:
         return {"kernel": self.kernel, "stride": self.stride}
@@ -70,7 +92,7 @@ class _Windowed(Layer):
 
 @dataclass(frozen=True)
 class Conv2D(_Windowed):
-    """Standard convolution, 'same' padding."""
+    """Standard convolution ('same' padding unless ``pads`` is given)."""
 
     op: ClassVar[str] = "conv"
     filters: int = 32
@@ -131,6 +153,13 @@ class ReLU6(Layer):
 
 
 @dataclass(frozen=True)
+class ReLU(Layer):
+    """Plain ReLU: the requantizer clamps at 0 and at the output format's maximum."""
+
+    op: ClassVar[str] = "relu"
+
+
+@dataclass(frozen=True)
 class GlobalAvgPool(Layer):
     op: ClassVar[str] = "avgpool"
 
@@ -169,5 +198,6 @@ class Softmax(Layer):
 #: op name -> class; the set of layer types the IR knows.
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.op: cls
-    for cls in (Input, Conv2D, PointwiseConv2D, DepthwiseConv2D, BatchNorm, ReLU6, GlobalAvgPool, Dense, Softmax)
+    for cls in (Input, Conv2D, PointwiseConv2D, DepthwiseConv2D, BatchNorm, ReLU6, ReLU, GlobalAvgPool, Dense,
+                Softmax)
 }

@@ -1,32 +1,22 @@
-"""hwgen.ir.ops"""
+"""Lowering of the graph IR to hardware compute ops: conv/dw/pw/pool/fc with BN and ReLU6 fused in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from hwgen.errors import HwgenError
 from hwgen.ir.graph import Graph
-from hwgen.ir.layers import (
-    BatchNorm,
-    Conv2D,
-    Dense,
-    DepthwiseConv2D,
-    GlobalAvgPool,
-    Input,
-    PointwiseConv2D,
-    ReLU6,
-    Shape,
-    Softmax,
-    same_padding,
-)
+from hwgen.ir.layers import (BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU,
+                             ReLU6, Shape, Softmax)
 
 
 @dataclass(frozen=True)
 class ComputeOp:
-    """One hardware-level operation: a conv/FC/pool with BN and ReLU6 fused in.
+    """One hardware-level operation: a conv/FC/pool with BN and ReLU6 (or plain ReLU) fused in.
 
     ``kind`` is one of ``conv`` (standard KxK), ``dw``, ``pw``, ``pool``, ``fc``.
-    ``layers`` names the IR layers merged into it (conv, batchnorm, relu6).
-    Padding is TF 'same': ``pad`` = (top, left); bottom/right follow from shapes.
+    ``layers`` names the IR layers merged into it (conv, batchnorm, relu6/relu).
+    ``pad`` = (top, left); bottom/right follow from shapes (TF 'same' or the layer's explicit pads).
+    ``relu`` is a plain ReLU (clamp at 0 only); ``relu6`` and ``relu`` are never both set.
     """
 
     name: str
@@ -39,6 +29,7 @@ class ComputeOp:
     bn: str | None
     relu6: bool
     layers: tuple[str, ...]
+    relu: bool = False
 
     @property
     def macs(self) -> int:
@@ -83,15 +74,15 @@ def compute_ops(graph: Graph) -> list[ComputeOp]:
         if isinstance(layer, (Input, Softmax)):
             continue
         if isinstance(layer, BatchNorm):
-            if pending is None or pending["bn"] is not None or pending["relu6"]:
+            if pending is None or pending["bn"] is not None or pending["relu6"] or pending["relu"]:
                 raise HwgenError(f"layer {name!r}: batchnorm must directly follow a conv or dense layer")
             pending["bn"] = name
             pending["layers"] += (name,)
             continue
-        if isinstance(layer, ReLU6):
-            if pending is None or pending["relu6"] or pending["kind"] == "pool":
-                raise HwgenError(f"layer {name!r}: relu6 must follow a conv, dense or batchnorm layer")
-            pending["relu6"] = True
+        if isinstance(layer, (ReLU6, ReLU)):
+            if pending is None or pending["relu6"] or pending["relu"] or pending["kind"] == "pool":
+                raise HwgenError(f"layer {name!r}: {layer.op} must follow a conv, dense or batchnorm layer")
+            pending["relu6" if isinstance(layer, ReLU6) else "relu"] = True
             pending["layers"] += (name,)
             continue
         kind = _KIND.get(type(layer))
@@ -102,10 +93,8 @@ def compute_ops(graph: Graph) -> list[ComputeOp]:
         stride = getattr(layer, "stride", 1)
         if kind == "conv" and kernel == 1 and stride == 1:
             kind = "pw"
-        pad = (0, 0)
-        if kind in ("conv", "dw"):
-            pad = (same_padding(in_shape[0], kernel, stride)[1], same_padding(in_shape[1], kernel, stride)[1])
+        pad = layer.pad_top_left(in_shape) if kind in ("conv", "dw") else (0, 0)
         pending = dict(name=name, kind=kind, in_shape=in_shape, out_shape=out_shape, kernel=kernel,
-                       stride=stride, pad=pad, bn=None, relu6=False, layers=(name,))
+                       stride=stride, pad=pad, bn=None, relu6=False, relu=False, layers=(name,))
     flush()
     return ops

@@ -48,16 +48,8 @@ from hwgen.hw.boards import Board
 from hwgen.hw.contract import EngineConfig, bram36_blocks, cdiv, uram_blocks
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
-from hwgen.hw.steps import (
-    Step,
-    StepTiling,
-    bands_of,
-    input_rows,
-    pw_dot,
-    schedule_steps,
-    weight_tile_channels,
-    weight_words,
-)
+from hwgen.hw.steps import (Step, StepTiling, bands_of, input_rows, pw_dot, schedule_steps, weight_tile_channels,
+                            weight_words)
 from hwgen.ir.ops import ComputeOp
 
 
@@ -135,7 +127,7 @@ class Mapping:
     def trace(self, ops: list[ComputeOp] | None = None) -> Trace:
         steps = schedule_steps(ops) if ops is not None else self.steps
         return run_schedule(steps, self.tiles, self.cfg, weights_in_dram=self.weights_in_dram,
-                            input_in_dram=_input_in_dram(steps, self.fmap_limit), act_bits=self.act_bits,
+                            input_in_dram=input_in_dram(steps, self.fmap_limit), act_bits=self.act_bits,
                             weight_bits=self.weight_bits, bytes_per_cycle=self.dram_bytes_per_cycle,
                             latency=self.dram_latency)
 
@@ -185,18 +177,18 @@ def tk_choices(steps: list[Step]) -> list[int]:
     return sorted({1, k, k * k})
 
 
-def _tensors(steps: list[Step]) -> list[int]:
+def tensor_elems(steps: list[Step]) -> list[int]:
     """Elements of the network input and of every step's output."""
     h, w, c = steps[0].first.in_shape
     return [h * w * c] + [s.last.out_shape[0] * s.last.out_shape[1] * s.last.out_shape[2] for s in steps]
 
 
-def _input_in_dram(steps: list[Step], fmap_limit: int) -> bool:
-    return _tensors(steps)[0] > fmap_limit
+def input_in_dram(steps: list[Step], fmap_limit: int) -> bool:
+    return tensor_elems(steps)[0] > fmap_limit
 
 
-def _fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
-    t = _tensors(steps)
+def fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
+    t = tensor_elems(steps)
     flags = []
     for i in range(len(steps)):
         last = i == len(steps) - 1
@@ -211,7 +203,7 @@ def feature_word(cfg: EngineConfig) -> int:
     return max(cfg.tin, cfg.tout, cfg.tc)
 
 
-def _band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
+def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
     """Elements of one half of the (input band, output band, DW->PW ping-pong) buffers a step needs."""
     bands = bands_of(step, tiling)
     rows = max(bands)
@@ -235,13 +227,13 @@ def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineCon
     """The on-chip memories of a mapping (depth x width, before placement)."""
     word = feature_word(cfg)
     bufs: list[Buffer] = []
-    onchip = [t for t in _tensors(steps) if t <= fmap_limit]
+    onchip = [t for t in tensor_elems(steps) if t <= fmap_limit]
     if onchip:
         for name in ("fmap_a", "fmap_b"):
             bufs.append(Buffer(name, cdiv(max(onchip), word), word * act_bits))
     in_b = out_b = pp = 0
     for s in steps:
-        i, o, p = _band_buffer_elems(s, tiles[s.name])
+        i, o, p = band_buffer_elems(s, tiles[s.name])
         in_b, out_b, pp = max(in_b, i), max(out_b, o), max(pp, p)
     for name, elems in (("in_band", in_b), ("out_band", out_b), ("dw_pw_pingpong", pp)):
         if elems:
@@ -297,7 +289,7 @@ def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
     h, w, c = op.in_shape
     ho, wo, co = op.out_shape
     bits = 0
-    i_b, o_b, pp = _band_buffer_elems(step, t)
+    i_b, o_b, pp = band_buffer_elems(step, t)
     if op is step.first:
         bits += (h * w * c if not t.in_dram else 2 * i_b) * ab
     if op is step.last:

@@ -1,4 +1,7 @@
-"""hwgen.mapping.plan.search"""
+"""The mapping search: every PE split under the budget, pruned by a vectorised lower bound, the best
+simulated exactly (branch and bound); memory plans tried in order until one fits the board.
+
+The strategy is described in :mod:`hwgen.mapping.plan`'s docstring (search, memory plan, buffer geometry)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,48 +10,16 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
-from hwgen.hw.contract import (
-    DW_DEPTH,
-    HANDOFF,
-    POOL_DEPTH,
-    PW_DEPTH,
-    EngineConfig,
-    bram36_blocks,
-    cdiv,
-    dw_iterations,
-    fused_cycles_bound,
-    fused_schedule,
-    pool_iterations,
-    pw_iterations,
-    tile_cycles,
-    uram_blocks,
-)
+from hwgen.hw.contract import (DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv,
+                               dw_iterations, fused_cycles_bound, fused_schedule, pool_iterations, pw_iterations,
+                               tile_cycles, uram_blocks)
 from hwgen.hw.resources import dsp_per_pe
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import (
-    Step,
-    StepTiling,
-    bands_of,
-    dw_band_cycles,
-    pw_band_cycles,
-    pw_dot,
-    schedule_steps,
-    weight_words,
-)
+from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
+                            weight_words)
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import (
-    Mapping,
-    _band_buffer_elems,
-    _fmap_flags,
-    _tensors,
-    dw_kernel,
-    feature_word,
-    format_split,
-    parse_split,
-    place_buffers,
-    plan_buffers,
-    tk_choices,
-)
+from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, feature_word, format_split,
+                                parse_split, place_buffers, plan_buffers, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
 
@@ -102,7 +73,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
              band_budget_bits: int | None, onchip_bands: dict[str, int],
              times: dict[tuple[str, StepTiling], int]) -> Mapping:
     """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
-    flags = _fmap_flags(steps, fmap_limit)
+    flags = fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
     word_bits = feature_word(cfg) * ctx.act_bits
     for s, (ind, outd) in zip(steps, flags):
@@ -120,7 +91,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             best = None
             for b in _band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
-                need = sum(2 * cdiv(e, feature_word(cfg)) * word_bits for e in _band_buffer_elems(s, t))
+                need = sum(2 * cdiv(e, feature_word(cfg)) * word_bits for e in band_buffer_elems(s, t))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
                     break  # band buffers grow with the band height
                 if (s.name, t) not in times:
@@ -141,7 +112,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
 def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
     """The first memory plan (in the order of the module docstring) whose buffers fit the board."""
     onchip_bands = {s.name: _best_onchip_band(s, cfg) for s in steps if s.fused}
-    tensors = _tensors(steps)
+    tensors = tensor_elems(steps)
     all_onchip = max(tensors)
     last: Mapping | None = None
     times: dict[tuple[str, StepTiling], int] = {}
@@ -193,7 +164,7 @@ def _breakpoints(sizes: set[int], limit: int) -> np.ndarray:
     return np.array(sorted(out), dtype=np.int64)
 
 
-def _candidates(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
+def candidate_splits(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
     """All splits (tin, tout, tc, tk) with tin*tout + tc*tk <= pe, each factor a breakpoint."""
     ins = {pw_dot(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
     ins |= {op.in_shape[2] for s in steps for op in s.ops if op.kind == "pool"}
@@ -224,15 +195,15 @@ def _dram_floor(steps: list[Step], ctx: _Ctx) -> list[int]:
     """
     capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
     limit = capacity // (2 * ctx.act_bits)
-    t = _tensors(steps)
+    t = tensor_elems(steps)
     floors = []
-    for i, (ind, outd) in enumerate(_fmap_flags(steps, limit)):
+    for i, (ind, outd) in enumerate(fmap_flags(steps, limit)):
         moved = (t[i] if ind else 0) + (t[i + 1] if outd else 0)
         floors.append(int(moved * ctx.act_bits / 8 / ctx.bpc) if moved else 0)
     return floors
 
 
-def _lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
+def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
     """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan).
 
     The contract's formulas evaluated on arrays of lane counts: lone ops as one tile, fused pairs by
@@ -348,10 +319,10 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     if dws:
         add(2 * np.max([-(-c // tc) * -(-kk // tk) for c, kk in dws], axis=0), tc * tk * wb)
     capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
-    flags = _fmap_flags(steps, capacity // (2 * ab))
+    flags = fmap_flags(steps, capacity // (2 * ab))
     halves = [0, 0, 0]
     for s, (ind, outd) in zip(steps, flags):
-        one_row = _band_buffer_elems(s, StepTiling(1, 1, ind, outd))
+        one_row = band_buffer_elems(s, StepTiling(1, 1, ind, outd))
         halves = [max(a, b) for a, b in zip(halves, one_row)]
     for elems in halves:
         if elems:
@@ -366,8 +337,8 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
 
 
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
-    cand = _candidates(steps, pe, tks)
-    lb = _lower_bounds(steps, cand, _dram_floor(steps, ctx))
+    cand = candidate_splits(steps, pe, tks)
+    lb = lower_bounds(steps, cand, _dram_floor(steps, ctx))
     # Splits whose smallest buffers overflow the board go last.
     lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)
     # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).

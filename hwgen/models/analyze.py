@@ -74,8 +74,8 @@ def analyze(graph: Graph) -> Report:
             by_cat[cat]["params"] += stats.params
     macs = sum(s.macs for s in layers)
     params = sum(s.params for s in layers)
-    # Activations: the input plus every tensor a conv/pool/FC writes (BN, ReLU6, softmax act in place).
-    writers = [s for s in layers if s.op not in ("batchnorm", "relu6", "softmax")]
+    # Activations: the input plus every tensor a conv/pool/FC writes (BN, ReLU6/ReLU, softmax act in place).
+    writers = [s for s in layers if s.op not in ("batchnorm", "relu6", "relu", "softmax")]
     h, w, c = graph.input_shape
     total = {
         "macs": macs,

@@ -1,6 +1,6 @@
 """Float weights: the container, seeded random weights for zoo networks, and BN folding.
 
-The container is :data:`hwgen.reference.FloatWeights`, a dict ``IR layer name ->
+The container is :data:`hwgen.numerics.float_model.FloatWeights`, a dict ``IR layer name ->
 {array name -> float ndarray}``, so trained weights (e.g. from ONNX) plug in
 unchanged. Arrays per layer type:
 

@@ -6,17 +6,8 @@ from typing import Callable
 
 from hwgen.errors import HwgenError
 from hwgen.ir.graph import Graph
-from hwgen.ir.layers import (
-    BatchNorm,
-    Conv2D,
-    Dense,
-    DepthwiseConv2D,
-    GlobalAvgPool,
-    Input,
-    PointwiseConv2D,
-    ReLU6,
-    Softmax,
-)
+from hwgen.ir.layers import (BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6,
+                             Softmax)
 
 #: (output channels, stride) of the 13 depthwise-separable blocks (Howard et al. 2017, Table 1).
 MOBILENET_V1_BLOCKS: tuple[tuple[int, int], ...] = (

@@ -56,9 +56,19 @@ class FixedFormat:
         return f"ap_fixed<{self.width},{self.integer}{mode}>"
 
 
-def round_shift(acc: np.ndarray, shift: int) -> np.ndarray:
-    """``acc / 2**shift`` rounded half-to-even (AP_RND_CONV); a negative shift multiplies."""
+def round_shift(acc: np.ndarray, shift: int | np.ndarray) -> np.ndarray:
+    """``acc / 2**shift`` rounded half-to-even (AP_RND_CONV); a negative shift multiplies.
+
+    ``shift`` may be an array broadcast against ``acc`` (per output channel: the last axis).
+    """
     acc = np.asarray(acc, dtype=np.int64)
+    if np.ndim(shift):
+        right = np.maximum(np.asarray(shift, dtype=np.int64), 0)
+        q = acc >> right
+        rem = acc & ((np.int64(1) << right) - 1)
+        half = np.where(right > 0, np.int64(1) << np.maximum(right - 1, 0), 0)
+        up = (right > 0) & ((rem > half) | ((rem == half) & ((q & 1) == 1)))
+        return np.where(right > 0, q + up, acc << np.maximum(-np.asarray(shift, dtype=np.int64), 0))
     if shift <= 0:
         return acc << (-shift)
     q = acc >> shift  # floor
@@ -80,19 +90,23 @@ def relu6_max(fmt: FixedFormat) -> int:
     return min(6 << fmt.frac, fmt.max_int) if fmt.frac >= 0 else min(6 >> -fmt.frac, fmt.max_int)
 
 
-def output_range(fmt: FixedFormat, relu6: bool) -> tuple[int, int]:
-    """The codes a requantized output can take: the format's range, narrowed to [0, 6.0] under ReLU6."""
-    return (0, relu6_max(fmt)) if relu6 else (fmt.min_int, fmt.max_int)
+def output_range(fmt: FixedFormat, relu6: bool, relu: bool = False) -> tuple[int, int]:
+    """The codes a requantized output can take: the format's range, narrowed to [0, 6.0] under ReLU6,
+    to [0, max] under a plain ReLU."""
+    if relu6:
+        return 0, relu6_max(fmt)
+    return (0, fmt.max_int) if relu else (fmt.min_int, fmt.max_int)
 
 
-def requantize(acc: np.ndarray, shift: int, fmt: FixedFormat, relu6: bool) -> tuple[np.ndarray, int]:
-    """Accumulator -> output code: round (AP_RND_CONV), saturate (AP_SAT), then ReLU6 clamp.
+def requantize(acc: np.ndarray, shift: int | np.ndarray, fmt: FixedFormat, relu6: bool,
+               relu: bool = False) -> tuple[np.ndarray, int]:
+    """Accumulator -> output code: round (AP_RND_CONV), saturate (AP_SAT), then the ReLU6 (or ReLU) clamp.
 
-    Returns (codes, saturation events). ReLU6 clamping is the activation, not an overflow.
+    Returns (codes, saturation events). The activation clamp is not an overflow.
     """
     q, over = saturate(round_shift(acc, shift), fmt)
-    if relu6:
-        q = np.clip(q, *output_range(fmt, relu6))
+    if relu6 or relu:
+        q = np.clip(q, *output_range(fmt, relu6, relu))
     return q, over
 
 

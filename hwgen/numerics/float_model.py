@@ -1,18 +1,18 @@
 """Float64 reference forward passes: layer by layer on the IR (BN unfolded) and op by op (BN folded).
 
 Float weights are a plain dict ``layer name -> {array name -> ndarray}`` (see
-:mod:`hwgen.weights`), so weights from any source (zoo generator, ONNX) plug in.
+:mod:`hwgen.models.weights`), so weights from any source (zoo generator, ONNX) plug in.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from hwgen.ir.graph import Graph
-from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, Layer, ReLU6, Softmax
+from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, Layer, ReLU, ReLU6, Softmax
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.numerics import kernels
 
-#: layer name -> {array name -> array}; keys per layer type are documented in hwgen.weights.
+#: layer name -> {array name -> array}; keys per layer type are documented in hwgen.models.weights.
 FloatWeights = dict[str, dict[str, np.ndarray]]
 
 #: op name -> (folded weights in the QuantOp layout, folded bias (Cout,)).
@@ -39,6 +39,8 @@ def forward_layer(layer: Layer, x: np.ndarray, params: dict[str, np.ndarray], op
         return (x - params["mean"]) * scale + params["beta"]
     if isinstance(layer, ReLU6):
         return np.clip(x, 0.0, 6.0)
+    if isinstance(layer, ReLU):
+        return np.maximum(x, 0.0)
     if isinstance(layer, Softmax):
         return softmax(x).reshape(x.shape)
     if isinstance(layer, GlobalAvgPool):
@@ -65,12 +67,18 @@ def run_graph(graph: Graph, weights: FloatWeights, x: np.ndarray) -> dict[str, n
 
 
 def forward_op(op: ComputeOp, x: np.ndarray, folded: FoldedWeights) -> np.ndarray:
-    """One fused op (conv/dw/pw/fc with folded BN, ReLU6; or average pool) in float64."""
+    """One fused op (conv/dw/pw/fc with folded BN, ReLU6 or ReLU; or average pool) in float64."""
     if op.kind == "pool":
         return kernels.pool_sum(x) / (x.shape[0] * x.shape[1])
     w, b = folded[op.name]
-    y = kernels.linear(op, x, w) + b
-    return np.clip(y, 0.0, 6.0) if op.relu6 else y
+    return activation(op, kernels.linear(op, x, w) + b)
+
+
+def activation(op: ComputeOp, y: np.ndarray) -> np.ndarray:
+    """The op's fused activation in float: ReLU6, ReLU or none."""
+    if op.relu6:
+        return np.clip(y, 0.0, 6.0)
+    return np.maximum(y, 0.0) if op.relu else y
 
 
 def run_ops(ops: list[ComputeOp], folded: FoldedWeights, x: np.ndarray) -> list[np.ndarray]:

@@ -1,4 +1,4 @@
-"""hwgen.quant.quantize.accuracy"""
+"""Fixed-point vs float accuracy: per-layer SQNR, max error, saturations, top-1 agreement."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,7 @@ from hwgen.errors import HwgenError
 from hwgen.numerics.fixed import dequantize
 from hwgen.numerics.float_model import run_ops
 from hwgen.quant.golden import quantize_input, run_fixed
-from hwgen.quant.qgraph import QuantGraph
+from hwgen.quant.qgraph import QuantGraph, QuantOp
 
 
 @dataclass
@@ -43,6 +43,8 @@ class AccuracyReport:
     layers: list[LayerAccuracy]
     top1_agree: int  # images whose fixed-point top-1 class equals the float one
     logits_sqnr_db: float
+    float_correct: int | None = None  # with labels: images the float model classifies correctly
+    fixed_correct: int | None = None  # with labels: images the golden (fixed-point) model classifies correctly
 
     @property
     def top1_agreement(self) -> float:
@@ -70,23 +72,36 @@ def _sqnr_db(signal: float, noise: float) -> float:
     return 10 * math.log10(signal / noise) if signal > 0 else -math.inf
 
 
-def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
+def _weight_format(q: QuantOp) -> str | None:
+    """'ap_fixed<8,2>', or with per-channel formats the range over channels: 'ap_fixed<8,2..-1>'."""
+    if q.w_fmt is None:
+        return None
+    if q.channel_shift is None or not q.channel_shift.any():
+        return q.w_fmt.ctype(False)
+    return f"ap_fixed<{q.w_fmt.width},{q.w_fmt.integer}..{q.w_fmt.integer - int(q.channel_shift.max())}>"
+
+
+def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray, labels: np.ndarray | None = None) -> AccuracyReport:
     """Compare the golden model with the float model on float images ``inputs`` (N, H, W, C).
 
     The float model sees the float image; the golden model its quantized codes,
     so the per-op errors include input quantization and accumulate through the network.
+    With ``labels`` (N,) class indices, both models' top-1 accuracy is counted too.
     """
     inputs = np.asarray(inputs, dtype=np.float64)
     if inputs.ndim == 3:
         inputs = inputs[None]
     if not len(inputs):
         raise HwgenError("accuracy report needs at least one input image")
+    if labels is not None and np.shape(labels) != (len(inputs),):
+        raise HwgenError(f"labels have shape {np.shape(labels)}, expected ({len(inputs)},)")
+    float_correct = fixed_correct = 0
     n_ops = len(qgraph.ops)
     signal, noise, max_err = np.zeros(n_ops), np.zeros(n_ops), np.zeros(n_ops)
     sats, clipped = np.zeros(n_ops, dtype=int), np.zeros(n_ops, dtype=int)
     input_sat = agree = 0
     ops = [q.op for q in qgraph.ops]
-    for x in inputs:
+    for n, x in enumerate(inputs):
         codes, sat = quantize_input(qgraph, x)
         input_sat += sat
         fixed = run_fixed(qgraph, codes)
@@ -99,11 +114,15 @@ def accuracy_report(qgraph: QuantGraph, inputs: np.ndarray) -> AccuracyReport:
             sats[i] += fixed.saturations[qop.name]
             clipped[i] += fixed.clipped[qop.name]
         agree += int(np.argmax(fixed.logits) == np.argmax(ref[-1]))
-    layers = [LayerAccuracy(q.name, q.op.kind, q.in_fmt.ctype(False), q.w_fmt.ctype(False) if q.w_fmt else None,
+        if labels is not None:
+            float_correct += int(np.argmax(ref[-1]) == labels[n])
+            fixed_correct += int(np.argmax(fixed.logits) == labels[n])
+    layers = [LayerAccuracy(q.name, q.op.kind, q.in_fmt.ctype(False), _weight_format(q),
                             q.out_fmt.ctype(False), q.bias_bits, q.acc_bits, q.shift,
                             _sqnr_db(signal[i], noise[i]), float(max_err[i]), int(sats[i]), int(clipped[i]),
                             q.weight_saturations)
               for i, q in enumerate(qgraph.ops)]
     return AccuracyReport(qgraph.name, qgraph.weight_bits, qgraph.act_bits, len(inputs),
                           qgraph.input_fmt.ctype(False), input_sat, layers, agree,
-                          _sqnr_db(signal[-1], noise[-1]))
+                          _sqnr_db(signal[-1], noise[-1]), None if labels is None else float_correct,
+                          None if labels is None else fixed_correct)

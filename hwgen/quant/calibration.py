@@ -1,4 +1,4 @@
-"""hwgen.quant.quantize.calibration"""
+"""Seeded input images (calibration, evaluation and test streams that never coincide)."""
 from __future__ import annotations
 
 import numpy as np

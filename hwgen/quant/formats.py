@@ -1,4 +1,4 @@
-"""hwgen.quant.quantize.formats"""
+"""Choosing fixed-point formats: integer bits from a calibrated range, weight formats that may clip outliers."""
 from __future__ import annotations
 
 import math
@@ -10,6 +10,8 @@ from hwgen.numerics.fixed import MAX_BITS, MIN_BITS, FixedFormat, dequantize, qu
 
 #: The golden model computes in int64: accumulators (and shifted accumulators) must fit in 62 bits.
 MAX_ACC_BITS = 62
+#: --weight-scale: one weight format per layer, or one fractional-bit count per output channel.
+WEIGHT_SCALES = ("per-layer", "per-channel")
 
 #: Extra integer bits of calibrated activations over the observed range (capped at 6.0 for ReLU6 outputs).
 ACT_HEADROOM_BITS = 1

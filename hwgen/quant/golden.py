@@ -1,6 +1,6 @@
 """The bit-exact fixed-point golden model (int64 numpy) and the float reference runner.
 
-``run_fixed`` reproduces the datapath of :mod:`hwgen.fixed` exactly: per op,
+``run_fixed`` reproduces the datapath of :mod:`hwgen.numerics.fixed` exactly: per op,
 ``acc = sum(x_q * w_q) + bias_q`` at frac ``in.frac + w.frac`` (pool:
 ``acc = sum_pixels(x_q) * pool_recip(H*W)``), then ``requantize(acc, shift,
 out_fmt, relu6)`` — round half to even, saturate (counted), ReLU6 clamp.
@@ -82,15 +82,17 @@ def accumulate(qop: "QuantOp", x: np.ndarray) -> np.ndarray:
 
 def run_op_fixed(qop: "QuantOp", x: np.ndarray) -> tuple[np.ndarray, int]:
     """One op on int64 codes in ``qop.in_fmt``: (output codes in ``qop.out_fmt``, saturation events)."""
-    return requantize(accumulate(qop, x), qop.shift, qop.out_fmt, qop.op.relu6)
+    return requantize(accumulate(qop, x), qop.shifts, qop.out_fmt, qop.op.relu6, qop.op.relu)
 
 
 def clipped_count(qop: "QuantOp", acc: np.ndarray, out: np.ndarray) -> int:
     """Outputs that differ from an unbounded format's: saturation that the ReLU6 clamp did not hide."""
-    ideal = round_shift(acc, qop.shift)
+    ideal = round_shift(acc, qop.shifts)
     if qop.op.relu6:
         frac = qop.out_fmt.frac
         ideal = np.clip(ideal, 0, 6 << frac if frac >= 0 else 6 >> -frac)  # relu6_max without the format cap
+    elif qop.op.relu:
+        ideal = np.maximum(ideal, 0)
     return int(np.count_nonzero(ideal != out))
 
 
@@ -107,17 +109,19 @@ def run_fixed(qgraph: "QuantGraph", x: np.ndarray) -> GoldenResult:
     outputs, saturations, clipped = [], {}, {}
     for qop in qgraph.ops:
         acc = accumulate(qop, cur)
-        cur, saturations[qop.name] = requantize(acc, qop.shift, qop.out_fmt, qop.op.relu6)
+        cur, saturations[qop.name] = requantize(acc, qop.shifts, qop.out_fmt, qop.op.relu6, qop.op.relu)
         clipped[qop.name] = clipped_count(qop, acc, cur)
         outputs.append(cur)
     return GoldenResult([q.op.name for q in qgraph.ops], outputs, saturations, clipped)
 
 
 def run_float(qgraph_or_graph: "QuantGraph | Graph", x_float: np.ndarray, seed: int = 0) -> FloatResult:
-    """Float reference (BN folded) on a float image; a bare Graph gets ``random_weights(graph, seed)``."""
+    """Float reference (BN folded) on a float image; a bare Graph uses its trained weights or
+    ``random_weights(graph, seed)``."""
     if isinstance(qgraph_or_graph, Graph):
         ops = compute_ops(qgraph_or_graph)
-        folded = fold_bn(qgraph_or_graph, random_weights(qgraph_or_graph, seed))
+        weights = qgraph_or_graph.weights or random_weights(qgraph_or_graph, seed)
+        folded = fold_bn(qgraph_or_graph, weights)
     else:
         ops = [q.op for q in qgraph_or_graph.ops]
         folded = qgraph_or_graph.folded

@@ -1,4 +1,4 @@
-"""hwgen.quant.quantize.qgraph"""
+"""The quantized graph: per op its formats, integer weights and bias, shift and accumulator width."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,10 +26,23 @@ class QuantOp:
     acc_bits: int  # signed accumulator width that cannot overflow
     bias_bits: int = 0  # signed width of the bias codes (0 for pool)
     weight_saturations: int = 0  # weights clamped when quantized
+    # Per-channel weight formats: output channel c's weights (and bias, accumulator) have
+    # channel_shift[c] >= 0 more fractional bits than w_fmt, so its requantization shift is
+    # shift + channel_shift[c]. None: one format for the whole layer.
+    channel_shift: np.ndarray | None = None
 
     @property
     def name(self) -> str:
         return self.op.name
+
+    @property
+    def shifts(self) -> int | np.ndarray:
+        """The requantization shift: an int, or one per output channel (Cout,) with per-channel formats."""
+        return self.shift if self.channel_shift is None else self.shift + self.channel_shift
+
+    @property
+    def max_shift(self) -> int:
+        return self.shift if self.channel_shift is None else self.shift + int(self.channel_shift.max())
 
     @property
     def terms(self) -> int:
@@ -57,6 +70,7 @@ class QuantGraph:
     weight_bits: int
     act_bits: int
     act_max: dict[str, float] = field(default_factory=dict)  # calibrated max |x| per tensor ("input", op names)
+    weight_scale: str = "per-layer"  # or "per-channel" (QuantOp.channel_shift)
 
     def op(self, name: str) -> QuantOp:
         for q in self.ops:

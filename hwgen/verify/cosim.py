@@ -50,9 +50,13 @@ def default_simulator() -> str:
 
 
 def make_vectors(summary: dict[str, Any], x: np.ndarray, expected: np.ndarray, seed: int = 0,
-                 engines: bool = True) -> dict[str, Any]:
-    """Testbench configuration from a design summary (plan.json), input codes (H,W,C) and expected outputs."""
+                 engines: bool = True, batch: list[dict[str, list[int]]] | None = None) -> dict[str, Any]:
+    """Testbench configuration from a design summary (plan.json), input codes (H,W,C) and expected outputs.
+
+    ``batch``: further images ({"input": codes, "expected": logits}) streamed after the first two inferences.
+    """
     return {
+        "batch": batch or [],
         "input": [int(v) for v in np.asarray(x).reshape(-1)],
         "expected": [int(v) for v in np.asarray(expected).reshape(-1)],
         "n_out": int(np.asarray(expected).size),

@@ -51,6 +51,7 @@ class CsimResult:
     checked: dict[str, int] = field(default_factory=dict)  # values compared per layer
     compile_error: str = ""
     output: str = ""
+    images: int = 0  # images the testbench ran and compared (vectors/ plus vectors/batch/*)
 
 
 def ap_types_dir() -> Path:
@@ -104,14 +105,24 @@ def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False) -> CsimR
         warnings = [line for line in comp.stderr.splitlines() if "warning:" in line]
         if comp.returncode != 0:
             return CsimResult(False, None, t1 - t0, t1 - t0, 0.0, warnings, compile_error=comp.stderr)
-        run = subprocess.run([str(binary), "vectors"], cwd=outdir, capture_output=True, text=True,
-                             timeout=RUN_TIMEOUT_S)
+        folders = ["vectors"] + sorted(str(p.relative_to(outdir)) for p in (outdir / "vectors" / "batch").glob("*")
+                                       if p.is_dir())
+        out, passed, mismatch, checked = "", True, None, {}
+        for folder in folders:  # one binary, every image's vectors
+            run = subprocess.run([str(binary), folder], cwd=outdir, capture_output=True, text=True,
+                                 timeout=RUN_TIMEOUT_S)
+            text = run.stdout + run.stderr
+            fail = _FAIL.search(text)
+            ok = run.returncode == 0 and "PASS:" in text and not fail
+            if folder == "vectors":
+                out = text
+                checked = {m["layer"]: int(m["n"]) for m in _CHECKED.finditer(text)}
+            elif not ok:  # an extra image: only its failure is worth a line
+                out += f"{folder}: {text.strip().splitlines()[-1] if text.strip() else 'no output'}\n"
+            if fail and mismatch is None:
+                layer = fail["layer"] if folder == "vectors" else f"{fail['layer']} ({folder})"
+                mismatch = Mismatch(layer, int(fail["index"]), int(fail["got"]), int(fail["exp"]))
+            passed = passed and ok
         t2 = time.perf_counter()
-    out = run.stdout + run.stderr
-    fail = _FAIL.search(out)
-    mismatch = None
-    if fail:
-        mismatch = Mismatch(fail["layer"], int(fail["index"]), int(fail["got"]), int(fail["exp"]))
-    checked = {m["layer"]: int(m["n"]) for m in _CHECKED.finditer(out)}
-    passed = run.returncode == 0 and "PASS:" in out and mismatch is None
-    return CsimResult(passed, mismatch, t2 - t0, t1 - t0, t2 - t1, warnings, checked, output=out)
+    return CsimResult(passed, mismatch, t2 - t0, t1 - t0, t2 - t1, warnings, checked, output=out,
+                      images=len(folders))

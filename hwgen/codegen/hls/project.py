@@ -1,13 +1,13 @@
 """Vitis HLS C++ project generator: engines, top, weights, testbench, vectors, build.tcl.
 
-The generated design follows :mod:`hwgen.hw`: one pointwise engine (TIN x TOUT
+The generated design follows :mod:`hwgen.hw.contract`: one pointwise engine (TIN x TOUT
 MACs; also the first standard conv via im2col and the FC), one depthwise
 engine (TC lanes x TK taps) and one pool engine, shared by all layers and
 driven by a layer-sequential schedule; each fused DW->PW pair runs over row
 bands through a ping-pong band buffer. Arithmetic is integer on the codes of
-:mod:`hwgen.fixed` (accumulate exactly, add the bias at accumulator scale,
+:mod:`hwgen.numerics.fixed` (accumulate exactly, add the bias at accumulator scale,
 round half to even, saturate, ReLU6 clamp), so C-simulation is bit-exact with
-:func:`hwgen.golden.run_fixed`.
+:func:`hwgen.quant.golden.run_fixed`.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import numpy as np
 
 from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.codegen.templating import render
+from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv
@@ -69,6 +70,7 @@ class _Block:
     b_off: int
     words: list[str]
     bias: list[str]
+    chshift: list[str] = field(default_factory=list)  # per-channel extra shifts, laid out like the bias words
 
 
 @dataclass
@@ -85,7 +87,8 @@ class _Rom:
     bused: int = 0
     loads: int = 0  # DRAM mode: slot loads so far (they alternate between the two slots)
 
-    def place(self, name: str, words: np.ndarray, bias: np.ndarray, loads: int = 1) -> tuple[int, int, int]:
+    def place(self, name: str, words: np.ndarray, bias: np.ndarray, loads: int = 1,
+              chshift: np.ndarray | None = None) -> tuple[int, int, int]:
         """Offsets (weight word, bias word) of a layer and, in DRAM mode, the weight slot of its first of ``loads`` loads."""
         slot = self.loads % 2
         self.loads += loads
@@ -94,7 +97,8 @@ class _Rom:
         else:
             w_off, b_off = self.used, self.bused
         # DRAM mode: the words go to weights.bin, the header only declares the slots
-        self.blocks.append(_Block(name, w_off, b_off, [] if self.dram else _rows(words), _rows(bias)))
+        self.blocks.append(_Block(name, w_off, b_off, [] if self.dram else _rows(words), _rows(bias),
+                                  [] if chshift is None else _rows(chshift)))
         self.used += len(words)
         self.bused += len(bias)
         return w_off, b_off, slot
@@ -129,6 +133,14 @@ def _rows(arr: np.ndarray) -> list[str]:
     return [", ".join(str(int(v)) for v in row) for row in arr]
 
 
+def _channel_shifts(q: QuantOp, groups: int, lanes: int) -> np.ndarray:
+    """Per-channel extra requantization shifts (zero for a per-layer op) in the bias words' (group, lane) layout."""
+    extra = np.zeros(groups * lanes, dtype=np.int64)
+    if q.channel_shift is not None:
+        extra[:len(q.channel_shift)] = q.channel_shift
+    return extra.reshape(groups, lanes)
+
+
 def _ctype(bits: int) -> str:
     for limit, name in ((8, "signed char"), (16, "short"), (32, "int")):
         if bits <= limit:
@@ -138,7 +150,8 @@ def _ctype(bits: int) -> str:
 
 def _unused_block(lanes: int, blanes: int) -> list[_Block]:
     """One zero word, so an engine no layer uses still has (unread) ROMs of legal C size."""
-    return [_Block("unused (no layer on this engine)", 0, 0, [", ".join(["0"] * lanes)], [", ".join(["0"] * blanes)])]
+    zeros = [", ".join(["0"] * blanes)]
+    return [_Block("unused (no layer on this engine)", 0, 0, [", ".join(["0"] * lanes)], zeros, zeros)]
 
 
 def _words(shape: tuple[int, int, int]) -> int:
@@ -205,6 +218,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     dram = bool(mapping.weights_in_dram)
     w_bits = max([q.w_fmt.width for q in ops if q.w_fmt is not None], default=2)
     bias_bits = max([q.bias_bits for q in ops if q.bias is not None], default=2)
+    per_channel = any(q.channel_shift is not None for q in ops)  # per-channel shift ROMs beside the biases
     groups = _groups(ops, mapping)
     # Weight tiles (DRAM mode): a step's PW layer split into output-channel tiles, as hwgen.mapping planned.
     tilings = mapping.tiles
@@ -253,7 +267,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         g = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) if tiled else ngo
         count = cdiv(ngo, g)
         # a tiled layer reloads its tiles for every row band (loop order: band, then weight tile)
-        w_off, b_off, slot = roms["pw"].place(q.op.name, words, bias, loads=bands * count if tiled else 1)
+        w_off, b_off, slot = roms["pw"].place(q.op.name, words, bias, loads=bands * count if tiled else 1,
+                                              chshift=_channel_shifts(q, ngo, cfg.tout) if per_channel else None)
         tiles = None
         if dram and tiled:
             tiles = {"count": count, "groups": g, "ngo": ngo, "ngi": ngi, "wbeat": emit(words),
@@ -261,7 +276,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         elif dram:
             loads.append(load("pw", words, slot))
         op = q.op
-        lo, hi = output_range(q.out_fmt, q.op.relu6)
+        lo, hi = output_range(q.out_fmt, q.op.relu6, q.op.relu)
         fields = [i, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
                   op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
                   w_off, b_off, q.shift, lo, hi, col_off]
@@ -276,11 +291,12 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         if q.op.kernel not in tap_offsets:  # one decode table block per kernel size
             tap_offsets[q.op.kernel] = len(tap_rows)
             tap_rows.extend(_tap_rows(q.op.kernel, ngt, cfg.tk))
-        w_off, b_off, slot = roms["dw"].place(q.op.name, words, bias)
+        w_off, b_off, slot = roms["dw"].place(q.op.name, words, bias,
+                                              chshift=_channel_shifts(q, ngc, cfg.tc) if per_channel else None)
         if dram:
             loads.append(load("dw", words, slot))
         op = q.op
-        lo, hi = output_range(q.out_fmt, q.op.relu6)
+        lo, hi = output_range(q.out_fmt, q.op.relu6, q.op.relu)
         fields = [i, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.kernel,
                   op.stride, op.pad[0], op.pad[1], ngc, ngt, w_off, b_off, q.shift, lo, hi, tap_offsets[op.kernel]]
         max_ngc, max_ngt = max(max_ngc, ngc), max(max_ngt, ngt)
@@ -290,7 +306,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # output-side feature buffer and stored; the next step loads the input rows of each band (halo
     # included) into its input-side buffer. DRAM tensors alternate between two regions.
     fmaps = mapping.fmaps_in_dram
-    # The network input in DRAM (the first step's tiling says in_dram, as hwgen.sim models it):
+    # The network input in DRAM (the first step's tiling says in_dram, as hwgen.hw.schedule models it):
     # read_input stores the stream in region 0 and the first step loads its bands from there.
     first = tilings.get(ops[0].op.name)
     input_dram = fmaps and first is not None and first.in_dram
@@ -359,7 +375,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         else:
             pixels = op.in_shape[0] * op.in_shape[1]
             ngc = cdiv(op.in_shape[2], cfg.tin)
-            lo, hi = output_range(q.out_fmt, q.op.relu6)
+            lo, hi = output_range(q.out_fmt, q.op.relu6, q.op.relu)
             step["pool"] = {"op": i, "name": op.name,
                             "fields": [i, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
                                        lo, hi]}
@@ -397,7 +413,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                     dw_iters = max(dw_iters, rows * f[4] * f[9] * f[10])
     acc_bits = max(q.acc_bits for q in ops)
     max_left = max(0, -min(q.shift for q in ops))
-    rq_bits = max(acc_bits + max_left, max(q.shift for q in ops) + 2) + 1
+    rq_bits = max(acc_bits + max_left, max(q.max_shift for q in ops) + 2) + 1
     act_bits = max([qgraph.input_fmt.width] + [q.out_fmt.width for q in ops])
     in_shape = ops[0].op.in_shape
     out_bits = ops[-1].out_fmt.width
@@ -407,7 +423,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     return dict(
         top=f"{ident(qgraph.name)}_top", model=qgraph.name, cfg=cfg, act_bits=act_bits,
         in_bits=qgraph.input_fmt.width, out_bits=out_bits, w_bits=w_bits, bias_bits=bias_bits, acc_bits=acc_bits,
-        rq_bits=rq_bits, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words, band_words=band_words,
+        rq_bits=rq_bits, per_channel=per_channel, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words, band_words=band_words,
         out_words=_words(ops[-1].op.out_shape),
         in_beat_bits=axis_bits(in_shape[2] * qgraph.input_fmt.width), out_beat_bits=axis_bits(out_bits),
         word=word, storage=storage, buf_words=max(fm_words, band_words), in_c_fits=in_shape[2] <= word,
@@ -441,10 +457,6 @@ def axis_bits(bits: int) -> int:
     return width
 
 
-def _vector(codes: np.ndarray) -> str:
-    return "".join(f"{int(v)}\n" for v in np.asarray(codes).reshape(-1))
-
-
 def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
                part: str, clock_mhz: float, board: str) -> dict[str, str | bytes]:
     """All project files (relative path -> text) for input codes ``x`` and golden per-op ``outputs``."""
@@ -467,9 +479,11 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
         f"{top}.cpp": render("hls/top.cpp.j2", **ctx),
         f"tb_{top}.cpp": render("hls/tb.cpp.j2", **ctx),
         "pw_weights.h": render("hls/weights.h.j2", rom=ctx["roms"]["pw"], model=ctx["model"],
-                               layout="index i*TOUT+j: input i, output j of the group"),
+                               layout="index i*TOUT+j: input i, output j of the group",
+                               per_channel=ctx["per_channel"]),
         "dw_weights.h": render("hls/weights.h.j2", rom=ctx["roms"]["dw"], model=ctx["model"],
-                               layout="index l*TK+t: channel lane l, tap t of the group"),
+                               layout="index l*TK+t: channel lane l, tap t of the group",
+                               per_channel=ctx["per_channel"]),
     }
     if ctx["dram"]:
         files["weights.bin"] = ctx["wmem"]
@@ -497,24 +511,37 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
     files[f"board/{top}_driver.py"] = render("hls/board/driver.py.j2",
                                              fmem_bytes=2 * ctx["fmem_half"] * ctx["fmem_bits"] // 8, **ctx)
     files["README.md"] = render("hls/README.md.j2", **ctx)
-    files["vectors/input.txt"] = _vector(x)
-    files["vectors/output.txt"] = _vector(outputs[-1])
-    for i, (q, out) in enumerate(zip(qgraph.ops, outputs)):
-        files[f"vectors/{i:02d}_{ident(q.op.name)}.txt"] = _vector(out)
+    files.update(_vector_files(qgraph, x, outputs, "vectors"))
     return files, ctx
 
 
+#: Extra test images' vector directories (vectors/batch/001, ...), each laid out like vectors/.
+BATCH_DIR = "vectors/batch"
+
+
+def _vector_files(qgraph: QuantGraph, x: np.ndarray, outputs: list[np.ndarray], folder: str) -> dict[str, str]:
+    """The testbench's vector files for one image: input, output and every op's golden output."""
+    files = {f"{folder}/input.txt": format_vectors(x, "input"),
+             f"{folder}/output.txt": format_vectors(outputs[-1], "output")}
+    for i, (q, out) in enumerate(zip(qgraph.ops, outputs)):
+        files[f"{folder}/{i:02d}_{ident(q.op.name)}.txt"] = format_vectors(out, q.op.name)
+    return files
+
+
 def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, part: str, clock_mhz: float,
-                 board: str, seed: int = 0, force: bool = False) -> HlsProject:
+                 board: str, seed: int = 0, force: bool = False, inputs: np.ndarray | None = None) -> HlsProject:
     """Write the Vitis HLS project for ``qgraph`` on ``mapping`` to ``outdir`` (atomically).
 
-    The test vectors are the golden model's outputs for ``random_input(qgraph, seed)``.
+    The test vectors are the golden model's outputs for ``random_input(qgraph, seed)``, or for the input
+    codes ``inputs`` (N, H, W, C): the first image in vectors/, the others in vectors/batch/NNN/ (csim runs all).
     """
     outdir = Path(outdir)
     check_outdir(outdir, force)
-    x = random_input(qgraph, seed)
+    x = random_input(qgraph, seed) if inputs is None else inputs[0]
     golden = run_fixed(qgraph, x)
     files, ctx = _render(qgraph, mapping, x, golden.outputs, part=part, clock_mhz=clock_mhz, board=board)
+    for n, xb in enumerate([] if inputs is None else inputs[1:], start=1):
+        files.update(_vector_files(qgraph, xb, run_fixed(qgraph, xb).outputs, f"{BATCH_DIR}/{n:03d}"))
     written = write_tree(files, outdir, force=force)
     return HlsProject(outdir=outdir, top=ctx["top"], files=written, ops=len(qgraph.ops), pw_words=ctx["pw_words"],
                       dw_words=ctx["dw_words"], weight_codes=ctx["weight_codes"],

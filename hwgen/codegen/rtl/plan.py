@@ -1,7 +1,7 @@
 """Plan of the generated RTL: buffers, engine op tables, tile lists, schedule steps and ROM images.
 
 Everything the Verilog templates need is computed here from (QuantGraph, Mapping), so the
-templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw`:
+templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw.contract`:
 a conv/pw/fc op is one PW-engine tile, a lone dw op one DW-engine tile, pool one pool
 tile, and a dw op followed by a pw op whose name is in ``mapping.band_rows`` is a fused
 pair over row bands (DW writes the ping-pong band buffer, PW reads it).
@@ -13,20 +13,8 @@ from typing import Any, Sequence
 
 from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (
-    DW_DEPTH,
-    POOL_DEPTH,
-    PW_DEPTH,
-    EngineConfig,
-    cdiv,
-    dw_iterations,
-    max_burst_beats,
-    pool_iterations,
-    pw_iterations,
-    row_bands,
-    tile_cycles,
-    weight_bus_bits,
-)
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
+                               pool_iterations, pw_iterations, row_bands, tile_cycles, weight_bus_bits)
 from hwgen.hw.steps import schedule_steps
 from hwgen.numerics.fixed import output_range, pool_recip
 
@@ -40,6 +28,8 @@ STEP_PW, STEP_DW, STEP_POOL, STEP_FUSED = 0, 1, 2, 3
 
 #: Width of the signed shift field of the op tables.
 SHIFT_BITS = 8
+#: Width of each lane's per-channel extra shift (0 .. accumulator width - 1).
+CH_SHIFT_BITS = 8
 
 
 @dataclass
@@ -101,6 +91,8 @@ class EngineOp:
     bbase: int = 0
     tbase: int = 0  # first row of the op's im2col / tap table
     recip: int = 0  # pool only
+    # Per-channel weight formats: each output group's extra right shifts, 8-bit lanes packed (lane 0 in the LSBs).
+    ch_shift: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -167,6 +159,7 @@ class RtlPlan:
     pool_acc: int
     pool_channels: int
     left_shift: int  # largest left shift of any requantization (negative shift)
+    per_channel: bool  # some op has per-channel weight formats (EngineOp.ch_shift)
     pw_wrom: list[int]  # words of tin*tout*wb bits
     pw_brom: list[int]  # words of tout*pw_acc bits
     dw_wrom: list[int]
@@ -304,7 +297,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         k = op.kernel if op.kind == "conv" else 1
         s = op.stride if op.kind == "conv" else 1
         m = k * k * cin
-        lo, hc = output_range(q.out_fmt, q.op.relu6)
+        lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
         eop = EngineOp(op.name, op.kind, m, cin, n, cdiv(m, tin), cdiv(n, tout), k, s,
                        op.pad[0] if op.kind == "conv" else 0, op.pad[1] if op.kind == "conv" else 0,
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
@@ -312,6 +305,9 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         for og in range(eop.ngo):
             pw_b.append(_pack(bias[og], pw_acc))
             pw_w.extend(_pack(blocks[og, ig].T.reshape(-1), wb) for ig in range(eop.ngi))  # lane t*tin + j
+            if q.channel_shift is not None:
+                eop.ch_shift.append(_pack([int(q.channel_shift[og * tout + t]) if og * tout + t < n else 0
+                                           for t in range(tout)], CH_SHIFT_BITS))
         if op.kind == "conv":
             for ig in range(eop.ngi):
                 ms = [ig * tin + j for j in range(tin)]
@@ -330,7 +326,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         hi, wi, c = op.in_shape
         ho, wo, _ = op.out_shape
         k = op.kernel
-        lo, hc = output_range(q.out_fmt, q.op.relu6)
+        lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
         eop = EngineOp(op.name, "dw", k * k, c, c, cdiv(k * k, tk), cdiv(c, tc), k, op.stride, op.pad[0],
                        op.pad[1], hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(dw_w), len(dw_b),
                        len(dw_table))
@@ -338,6 +334,9 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         for cg in range(eop.ngo):
             dw_b.append(_pack(bias[cg], dw_acc))
             dw_w.extend(_pack(blocks[cg, tg].reshape(-1), wb) for tg in range(eop.ngi))  # lane l*tk + u
+            if q.channel_shift is not None:
+                eop.ch_shift.append(_pack([int(q.channel_shift[cg * tc + l]) if cg * tc + l < c else 0
+                                           for l in range(tc)], CH_SHIFT_BITS))
         for tg in range(eop.ngi):
             ports = []
             for u in range(tk):
@@ -399,7 +398,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         else:
             q = by_name[st.ops[0]]
             hi, wi, c = q.op.in_shape
-            lo, hc = output_range(q.out_fmt, q.op.relu6)
+            lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
             pool_ops.append(EngineOp(q.op.name, "pool", hi * wi, c, c, cdiv(c, tin), 1, 1, 1, 0, 0, hi, wi, 1,
                                      q.shift, lo, hc, cur, out_buf, recip=pool_recip(hi * wi)))
             use(cur, q.op.in_shape, "pool", False)
@@ -464,7 +463,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         buffers=buffers, pw_ops=pw_ops, dw_ops=dw_ops, pool_ops=pool_ops, pw_tiles=pw_tiles,
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
         dw_table=dw_table, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
-        left_shift=left_shift, pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
+        left_shift=left_shift, per_channel=any(q.channel_shift is not None for q in qops), pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
         predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(getattr(mapping, "dram_bytes_per_cycle", 0.0)) if dram else 0.0,

@@ -1,8 +1,9 @@
 """Verilog RTL generator: (QuantGraph, Mapping) -> a directory of Verilog-2005 and ROM images.
 
-Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_pw_engine.v``,
-``hwgen_dw_engine.v``, ``hwgen_pool_engine.v`` (as the network needs them), ``hwgen_lib.v``,
-``*.mem`` ROM images ($readmemh, read relative to the simulator's / synthesizer's working
+Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_fbuf.v`` (feature buffers),
+``hwgen_requant.v`` (the requantizer), ``hwgen_pw_engine.v``, ``hwgen_dw_engine.v``,
+``hwgen_pool_engine.v`` (as the network needs them), ``hwgen_weights.hex`` (the DRAM image when weights
+live in DRAM), ``*.mem`` ROM images ($readmemh, read relative to the simulator's / synthesizer's working
 directory) and ``plan.json`` (the schedule, tiles and predicted cycles the testbench checks).
 The directory is written atomically (temp dir, then rename) and byte-for-byte deterministic.
 """
@@ -96,7 +97,7 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "dram_image": "hwgen_weights.hex" if plan.dram else None,
         "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.dram else None,
         "dram_latency": plan.dram_latency if plan.dram else None,
-        # The memories this RTL instantiates and the block RAM Yosys maps them to (hwgen.resources).
+        # The memories this RTL instantiates and the block RAM Yosys maps them to (hwgen.codegen.rtl.memories).
         "memories": [dict(asdict(m), ramb36=b36, ramb18=b18) for m in rtl_memories(plan)
                      for b36, b18 in [yosys_blocks(m)]],
         "bram36_predicted": rtl_bram36(plan),

@@ -9,7 +9,7 @@ import numpy as np
 from hwgen.numerics.fixed import pool_recip
 
 
-def requantize_ref(acc: int, shift: int, width: int, frac: int, relu6: bool) -> tuple[int, bool]:
+def requantize_ref(acc: int, shift: int, width: int, frac: int, relu6: bool, relu: bool = False) -> tuple[int, bool]:
     value = round(Fraction(acc, 2 ** shift) if shift >= 0 else Fraction(acc * 2 ** -shift))  # half to even
     lo, hi = -(2 ** (width - 1)), 2 ** (width - 1) - 1
     saturated = not lo <= value <= hi
@@ -17,6 +17,8 @@ def requantize_ref(acc: int, shift: int, width: int, frac: int, relu6: bool) -> 
     if relu6:
         six = min(math.floor(Fraction(6) * Fraction(2) ** frac), hi)
         value = min(max(value, 0), six)
+    elif relu:
+        value = max(value, 0)
     return value, saturated
 
 
@@ -48,7 +50,9 @@ def op_ref(qop, x: np.ndarray) -> tuple[np.ndarray, int]:
                                 else:
                                     acc += sum(int(x[iy, ix, ci]) * int(qop.weights[ky, kx, ci, co])
                                                for ci in range(op.in_shape[2]))
-                value, saturated = requantize_ref(acc, qop.shift, qop.out_fmt.width, qop.out_fmt.frac, op.relu6)
+                shift = qop.shift + (0 if qop.channel_shift is None else int(qop.channel_shift[co]))
+                value, saturated = requantize_ref(acc, shift, qop.out_fmt.width, qop.out_fmt.frac, op.relu6,
+                                                  op.relu)
                 out[oy, ox, co] = value
                 sats += saturated
     return out, sats

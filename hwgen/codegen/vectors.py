@@ -1,4 +1,4 @@
-"""Test vectors for codegen testbenches: plain text, one decimal integer per line, C (raster, channel-fastest) order."""
+"""Test vectors of generated testbenches (written by the generators, read by tests and runners): plain text, one decimal integer per line, C (raster, channel-fastest) order."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,12 +8,12 @@ import numpy as np
 from hwgen.errors import HwgenError
 
 
-def write_vectors(path: str | Path, array: np.ndarray) -> None:
-    """Write integer codes flattened in C order (NHWC: pixel by pixel, channel 0 first), one per line."""
+def format_vectors(array: np.ndarray, name: str) -> str:
+    """Integer codes flattened in C order (NHWC: pixel by pixel, channel 0 first), one per line."""
     a = np.asarray(array)
     if a.dtype.kind not in "iu":
-        raise HwgenError(f"test vectors must be integers, got dtype {a.dtype} for {path}")
-    Path(path).write_text("".join(f"{int(v)}\n" for v in a.reshape(-1)))
+        raise HwgenError(f"test vectors must be integers, got dtype {a.dtype} for {name}")
+    return "".join(f"{int(v)}\n" for v in a.reshape(-1))
 
 
 def read_vectors(path: str | Path, shape: tuple[int, ...] | None = None) -> np.ndarray:

@@ -1,7 +1,7 @@
-"""Independent numpy reference for the engines, written directly against hwgen.fixed.
+"""Independent numpy reference for the engines, written directly against hwgen.numerics.fixed.
 
 Loops over the im2col / depthwise windows the way the engines do (zero padding, round half to
-even, saturate, ReLU6 clamp); the RTL tests check it against hwgen.golden.run_fixed as well.
+even, saturate, ReLU6 clamp); the RTL tests check it against hwgen.quant.golden.run_fixed as well.
 """
 from __future__ import annotations
 

@@ -1,0 +1,61 @@
+"""hwgen.numerics.fixed by hand: the cases the mutation run (docs/mutation.md) showed no other test pins —
+ctype spelling, ReLU6 bounds of every frac sign, accumulator widths at their edges, dtype contracts,
+and quantization of values far outside int64."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwgen.errors import HwgenError
+from hwgen.numerics.fixed import FixedFormat, accumulator_bits, quantize_array, relu6_max, round_shift, saturate
+
+
+def test_ctype_spelling():
+    assert FixedFormat(8, 4).ctype() == "ap_fixed<8,4,AP_RND_CONV,AP_SAT>"
+    assert FixedFormat(8, 4).ctype(False) == "ap_fixed<8,4>"
+    assert FixedFormat(6, 7).ctype(rounding=False) == "ap_fixed<6,-1>"  # frac > width: negative integer bits
+
+
+@pytest.mark.parametrize("width,frac,code", [
+    (8, 4, 96),     # 6 * 2^4
+    (8, 0, 6),      # 6 itself
+    (8, 5, 127),    # 6 * 32 = 192 > 127: the format's maximum
+    (4, 1, 7),      # 12 > 7
+    (8, -1, 3),     # LSB 2: the largest code <= 6 is 3 (6.0 exactly)
+    (8, -2, 1),     # LSB 4: 1 (4.0), since 2 would be 8 > 6
+    (2, -3, 0),     # LSB 8: no positive value <= 6
+    (2, -1, 1),     # LSB 2: 3 would be 6.0 but the 2-bit maximum is 1
+])
+def test_relu6_max_every_frac_sign(width, frac, code):
+    assert relu6_max(FixedFormat(width, frac)) == code
+
+
+def test_accumulator_bits_edges():
+    # one product of two 8-bit codes: |a*w| <= 2^7 * 2^7 = 2^14 -> 15 magnitude bits + sign = 16
+    assert accumulator_bits(8, 8, 1) == 16
+    assert accumulator_bits(8, 8, 0) == 16  # no terms still holds one (zero) product
+    assert accumulator_bits(8, 8, 2) == 17
+    # a 20-bit bias dominates: 2^14 + 2^19 < 2^20 -> 20 magnitude bits + sign
+    assert accumulator_bits(8, 8, 1, 20) == 21
+    assert accumulator_bits(8, 8, 9, 2) == accumulator_bits(8, 8, 9) == 19  # 9 * 2^14 + 2 < 2^18
+
+
+def test_dtype_contracts():
+    small = np.array([100, -100], dtype=np.int8)
+    out = round_shift(small, -4)  # a left shift must not overflow the caller's narrow dtype
+    assert out.tolist() == [1600, -1600] and out.dtype == np.int64
+    assert round_shift(np.array([5, 6, 7], dtype=np.int32), 1).dtype == np.int64
+    q, n = saturate(np.array([300, -300, 5], dtype=np.int32), FixedFormat(8, 0))
+    assert q.tolist() == [127, -128, 5] and q.dtype == np.int64 and n == 2
+
+
+def test_quantize_far_outside_int64_saturates_the_right_way():
+    f = FixedFormat(8, 4)
+    q, n = quantize_array(np.array([1e300, -1e300, 1e19, -1e19, 2.0 ** 63]), f)
+    assert q.tolist() == [127, -128, 127, -128, 127] and n == 5
+
+
+def test_quantize_rejects_non_finite_with_one_message():
+    with pytest.raises(HwgenError) as e:
+        quantize_array(np.array([0.0, np.nan]), FixedFormat(8, 4))
+    assert str(e.value) == "cannot quantize non-finite values (NaN or infinity in the input)"

@@ -1,0 +1,118 @@
+"""Independent oracle for ComputeOp.macs / .weights: Howard et al. 2017 (MobileNets), Tables 1 and 2.
+
+The expected counts are derived here from the paper's own cost equations and its Table 1 rows
+(type, stride, filter shape, input size), not from hwgen's formulas:
+
+* standard conv (eq. 1): D_K * D_K * M * N * D_F * D_F mult-adds, D_K * D_K * M * N parameters;
+* depthwise conv (eq. 3, first term): D_K * D_K * M * D_F * D_F mult-adds, D_K * D_K * M parameters;
+* pointwise conv (eq. 3, second term): M * N * D_F * D_F mult-adds, M * N parameters;
+* fully connected: M * N mult-adds and M * N weights (+ N biases, which ComputeOp.weights excludes);
+* average pool: no mult-adds, no parameters (Table 2 does not list it).
+
+D_F is the *output* feature map size (the paper's eqs. assume stride 1; with stride 2 the filter is
+evaluated at the output positions only), M input and N output channels.
+"""
+from __future__ import annotations
+
+import pytest
+
+from hwgen.ir.ops import compute_ops
+from hwgen.models.zoo import mobilenet_v1
+
+# Table 1 of the paper, one row per compute layer: (type, stride, D_K, M, N, input size).
+# The paper prints the 13th depthwise layer as "s2" on a 7x7 input with a 7x7 output; the output size it lists
+# (and every implementation) makes it stride 1 — the known typo of Table 1.
+TABLE1 = (
+    [("conv", 2, 3, 3, 32, 224), ("dw", 1, 3, 32, 32, 112), ("pw", 1, 1, 32, 64, 112),
+     ("dw", 2, 3, 64, 64, 112), ("pw", 1, 1, 64, 128, 56),
+     ("dw", 1, 3, 128, 128, 56), ("pw", 1, 1, 128, 128, 56),
+     ("dw", 2, 3, 128, 128, 56), ("pw", 1, 1, 128, 256, 28),
+     ("dw", 1, 3, 256, 256, 28), ("pw", 1, 1, 256, 256, 28),
+     ("dw", 2, 3, 256, 256, 28), ("pw", 1, 1, 256, 512, 14)]
+    + [("dw", 1, 3, 512, 512, 14), ("pw", 1, 1, 512, 512, 14)] * 5
+    + [("dw", 2, 3, 512, 512, 14), ("pw", 1, 1, 512, 1024, 7),
+       ("dw", 1, 3, 1024, 1024, 7), ("pw", 1, 1, 1024, 1024, 7),
+       ("pool", 1, 7, 1024, 1024, 7), ("fc", 1, 1, 1024, 1000, 1)]
+)
+
+
+def _paper_cost(kind: str, stride: int, dk: int, m: int, n: int, size: int) -> tuple[int, int]:
+    """(mult-adds, parameters) of one Table 1 row by the paper's equations."""
+    df = size // stride
+    if kind == "conv":
+        return dk * dk * m * n * df * df, dk * dk * m * n
+    if kind == "dw":
+        return dk * dk * m * df * df, dk * dk * m
+    if kind == "pw":
+        return m * n * df * df, m * n
+    if kind == "fc":
+        return m * n, m * n
+    return 0, 0  # pool
+
+
+def test_every_layer_matches_table1():
+    ops = compute_ops(mobilenet_v1())
+    assert [(o.kind, o.stride if o.kind != "pool" else 1, o.in_shape[0], o.in_shape[2], o.out_shape[2])
+            for o in ops] == [(k, s, size, m, n) for k, s, _, m, n, size in TABLE1]
+    for op, row in zip(ops, TABLE1):
+        macs, params = _paper_cost(*row)
+        assert (op.name, op.macs, op.weights) == (op.name, macs, params)
+
+
+def test_per_type_counts_and_table2_shares():
+    ops = compute_ops(mobilenet_v1())
+    macs = {k: 0 for k in ("conv", "dw", "pw", "fc")}
+    params = dict(macs)
+    for k, s, dk, m, n, size in TABLE1:
+        if k != "pool":
+            a, p = _paper_cost(k, s, dk, m, n, size)
+            macs[k] += a
+            params[k] += p
+    for kind in macs:
+        assert sum(o.macs for o in ops if o.kind == kind) == macs[kind]
+        assert sum(o.weights for o in ops if o.kind == kind) == params[kind]
+    total_macs = sum(macs.values())
+    total_params = sum(params.values()) + 1000  # the paper's 4.2 M counts the FC bias
+    assert round(total_macs / 1e6) == 569 and round(total_params / 1e5) == 42  # Table 1 caption / Table 8
+    # Table 2 (percent of mult-adds, of parameters). Its "Conv 3x3: 1.19 %" mult-adds is a digit transposition:
+    # the other three rows leave 100 - 94.86 - 3.06 - 0.18 = 1.90 %, and 10.84 M / 568.7 M = 1.91 %.
+    table2 = {"pw": (94.86, 74.59), "dw": (3.06, 1.06), "conv": (1.91, 0.02), "fc": (0.18, 24.33)}
+    for kind, (pct_macs, pct_params) in table2.items():
+        assert 100 * macs[kind] / total_macs == pytest.approx(pct_macs, abs=0.006)
+        assert 100 * params[kind] / total_params == pytest.approx(pct_params, abs=0.025)
+
+
+@pytest.mark.parametrize("alpha,resolution", [(0.25, 128), (0.5, 160), (0.75, 192), (1.0, 224)])
+def test_width_and_resolution_multipliers(alpha, resolution):
+    """Eq. 6: D_K*D_K*aM*rD_F*rD_F + aM*aN*rD_F*rD_F, with aM = int(M*alpha) and rD_F = D_F*resolution/224."""
+    ops = compute_ops(mobilenet_v1(alpha=alpha, resolution=resolution))
+    for op, (k, s, dk, m, n, size) in zip(ops, TABLE1):
+        am = 3 if k == "conv" else int(m * alpha)
+        an = 1000 if k == "fc" else int(n * alpha)
+        rsize = size * resolution // 224 if k != "fc" else 1
+        assert (op.macs, op.weights) == _paper_cost(k, s, dk, am, an, rsize), op.name
+
+
+def test_full_conv_and_shallow_variants_table4_and_5():
+    """Table 4: a standard 3x3 conv in place of each dw+pw pair costs 4866 M mult-adds, 29.3 M parameters.
+    Table 5: removing the five 14x14x512 blocks leaves 307 M mult-adds (2.9 M parameters)."""
+    full = compute_ops(mobilenet_v1(variant="full-conv"))
+    expected_macs = expected_params = 0
+    for k, s, dk, m, n, size in TABLE1:
+        if k == "dw":
+            stride, dw_in = s, m
+            continue
+        if k == "pw":  # the dw (stride, 3x3, M) and pw (M -> N) pair becomes one 3x3 conv M -> N
+            a, p = _paper_cost("conv", stride, 3, dw_in, n, size * stride)
+        else:
+            a, p = _paper_cost(k, s, dk, m, n, size)
+        expected_macs += a
+        expected_params += p
+    assert sum(o.macs for o in full) == expected_macs
+    assert sum(o.weights for o in full) == expected_params
+    # The equations give 4867.3 M; the paper prints 4866 M (0.03 % lower, its rounding of the same sum).
+    assert expected_macs == pytest.approx(4866e6, rel=3e-4) and round((expected_params + 1000) / 1e5) == 293
+    shallow = compute_ops(mobilenet_v1(variant="shallow"))
+    rows = TABLE1[:13] + TABLE1[23:]
+    assert sum(o.macs for o in shallow) == sum(_paper_cost(*r)[0] for r in rows)
+    assert round(sum(_paper_cost(*r)[0] for r in rows) / 1e6) == 307
