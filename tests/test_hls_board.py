@@ -13,7 +13,7 @@ from hwgen.codegen.hls.project import axis_bits
 from hwgen.hw.contract import EngineConfig
 from hwgen.models.zoo import get_model
 from hwgen.verify import csim
-from hwgen.verify.vectors import read_vectors
+from hwgen.codegen.vectors import read_vectors
 
 # Packs vectors/input.txt as the testbench does and the output codes as write_output does; prints the raw beats.
 BEATS = r"""

@@ -393,13 +393,13 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         steps.append(step)
 
     word = feature_word(cfg)
-    # Each plan memory's storage (BIND_STORAGE impl): the mapper placed it in BRAM or URAM.
+    # Each plan memory's storage (BIND_STORAGE impl): where the mapper placed it. A memory the plan does not
+    # have is an unused engine's one-word ROM (LUTRAM; Vitis builds no unused engine anyway).
     placed = {b.name: b.memory for b in mapping.buffers}
-    storage = {"fmap_a": placed.get("fmap_a", "bram"), "fmap_b": placed.get("fmap_b", "bram"),
-               "dw_pw_pingpong": placed.get("dw_pw_pingpong", "bram"),
-               "pw_weights": placed.get("pw_weights_2x" if dram else "pw_weights", "bram"),
-               "dw_weights": placed.get("dw_weights_2x" if dram else "dw_weights", "bram"),
-               "pw_bias": placed.get("pw_bias", "bram"), "dw_bias": placed.get("dw_bias", "bram")}
+    plan_name = {"fmap_a": "fmap_a", "fmap_b": "fmap_b", "dw_pw_pingpong": "dw_pw_pingpong",
+                 "pw_weights": "pw_weights_2x" if dram else "pw_weights",
+                 "dw_weights": "dw_weights_2x" if dram else "dw_weights", "pw_bias": "pw_bias", "dw_bias": "dw_bias"}
+    storage = {name: placed.get(planned, "lutram") for name, planned in plan_name.items()}
     fm_words, band_words = word * cdiv(fm_words, word), word * cdiv(band_words, word)
     pw_iters = dw_iters = 1
     for st in steps:
