@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup tools demo test bench mutation clean
+.PHONY: setup tools demo test test-slow bench mutation clean
 
 setup: $(VENV)/.installed
 
@@ -28,8 +28,12 @@ demo: setup tools
 	$(BIN)/hwgen rtl tiny_dsc --pe 32 -o build/demo_rtl --force
 	$(BIN)/hwgen cosim build/demo_rtl
 
+# CI runs `make test`; tests marked slow (Yosys synthesis, full-size cosims) run with `make test-slow`.
 test: setup tools
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
+
+test-slow: setup tools
+	$(BIN)/pytest -q -m slow
 
 # Mutation score of the contract and arithmetic modules (docs/mutation.md); not part of `make test`/CI.
 mutation: setup

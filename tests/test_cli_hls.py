@@ -42,10 +42,10 @@ def test_csim_fail_exits_1_naming_layer(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--act-bits", "1"], "act_bits"),
-    (["--weight-bits", "1"], "weight_bits"),
+    (["--act-bits", "1"], "'--act-bits': must be in 2..32, got 1"),
+    (["--weight-bits", "1"], "'--weight-bits': must be in 2..32, got 1"),
     (["--split", "9x9,1x3", "--pe", "16"], "--split 9x9,1x3 uses 84 PEs"),
-    (["--pe", "1"], "--pe must be >= 2"),
+    (["--pe", "1"], "'--pe': must be in 2..100000, got 1"),
 ])
 def test_generate_bad_input_one_line_exit_2(tmp_path, args, message):
     out = tmp_path / "prj"

@@ -181,7 +181,7 @@ def test_write_failure_removes_temp_dir(tmp_path, monkeypatch):
         return real(self, data)
 
     monkeypatch.setattr(writer.Path, "write_bytes", flaky)
-    with pytest.raises(OSError):
+    with pytest.raises(HwgenError, match="cannot be written: No space left on device"):
         writer.write_tree({"a.txt": "1", "b.txt": "2", "c.txt": "3", "d.txt": "4"}, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
 

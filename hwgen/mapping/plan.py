@@ -43,6 +43,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
 from hwgen.hw.contract import EngineConfig, bram36_blocks, cdiv, uram_blocks
@@ -280,6 +282,26 @@ def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
         else:
             placed[b.name] = Buffer(b.name, b.depth, b.width, "bram", nb)
     return [placed[b.name] for b in bufs]
+
+
+def place_buffers_np(depths: list[np.ndarray], widths: list[np.ndarray],
+                     board: Board) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`place_buffers` over many plans: buffer k of every plan is ``depths[k]`` x
+    ``widths[k]`` (depth 0: absent), in plan_buffers order. Returns (blocks, in_uram), each of shape
+    (buffers, plans)."""
+    nb = np.stack([bram36_blocks(d, w) for d, w in zip(depths, widths)])
+    nu = np.stack([uram_blocks(d, w) for d, w in zip(depths, widths)])
+    order = np.argsort(-nb, axis=0, kind="stable")  # largest first, ties in plan order (sorted() is stable)
+    uram_left = np.full(nb.shape[1], board.uram, dtype=np.int64)
+    in_uram = np.zeros(nb.shape, dtype=bool)
+    cols = np.arange(nb.shape[1])
+    for k in range(nb.shape[0]):
+        idx = order[k]
+        b, u = nb[idx, cols], nu[idx, cols]
+        take = (u > 0) & (u <= uram_left) & (4 * u <= b)
+        uram_left = uram_left - np.where(take, u, 0)
+        in_uram[idx, cols] = take
+    return np.where(in_uram, nu, nb), in_uram
 
 
 def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:

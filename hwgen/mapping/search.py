@@ -35,7 +35,8 @@ class _Ctx:
     band_rows: int | None
 
 
-def _band_candidates(rows: int) -> list[int]:
+def band_candidates(rows: int) -> list[int]:
+    """Row-band heights the planner tries for a step of ``rows`` output rows: powers of two below it, and all rows."""
     c = {rows}
     b = 1
     while b < rows:
@@ -52,7 +53,7 @@ def _fused_time(step: Step, band: int, cfg: EngineConfig) -> int:
 
 
 def _best_onchip_band(step: Step, cfg: EngineConfig) -> int:
-    return min(_band_candidates(step.out_rows), key=lambda b: (_fused_time(step, b, cfg), b))
+    return min(band_candidates(step.out_rows), key=lambda b: (_fused_time(step, b, cfg), b))
 
 
 def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx) -> int:
@@ -67,6 +68,12 @@ def _weight_tiles(op: ComputeOp, cap_words: int, cfg: EngineConfig) -> int:
     per_group = cdiv(pw_dot(op), cfg.tin)
     groups = max(1, cap_words // per_group)
     return cdiv(cdiv(op.out_shape[2], cfg.tout), groups)
+
+
+def weight_tiles_np(dot: int, n: int, cap_words: np.ndarray, tin: np.ndarray, tout: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`_weight_tiles` for an op with dot-product length ``dot`` and ``n`` outputs."""
+    groups = np.maximum(1, cap_words // cdiv(dot, tin))
+    return cdiv(cdiv(n, tout), groups)
 
 
 def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_limit: int, cap_words: int | None,
@@ -89,7 +96,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             tiles[s.name] = StepTiling(1, wt, ind, outd)
         else:
             best = None
-            for b in _band_candidates(s.out_rows):
+            for b in band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
                 need = sum(2 * cdiv(e, feature_word(cfg)) * word_bits for e in band_buffer_elems(s, t))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
