@@ -33,8 +33,8 @@ class Limit:
 
 
 LIMITS: dict[str, Limit] = {lim.flag: lim for lim in (
-    Limit("--pe", 2, 100_000, True, "one PE per engine at least; more than any FPGA has DSPs for "
-          "(the mapper searches within the board's DSP budget anyway)"),
+    Limit("--pe", 2, 100_000, True, "one PE per engine at least; 40x the DSPs of the largest board here "
+          "(zcu102: 2,520), and the mapper searches within the board's DSP budget anyway"),
     Limit("--clock-mhz", 1, 1000, False, "a fabric clock; the bound rejects typos such as 1e12 (hwgen makes no "
           "timing claim for any clock)"),
     Limit("--dram-gbps", 0.01, 1000, False, "10 MB/s to 1 TB/s; far above the 1e-12 that rounded to 0 bytes per "
@@ -49,6 +49,10 @@ LIMITS: dict[str, Limit] = {lim.flag: lim for lim in (
     Limit("--calib", 1, 1024, True, "calibration images, all held in memory (and refused when they would not "
           "fit the machine's available memory)"),
     Limit("--batch", 1, 1024, True, "evaluation images, all held in memory (same memory check)"),
+    Limit("--jobs", 1, 256, True, "worker processes on one machine; a typo such as 99999999999 forked until the "
+          "OS refused"),
+    Limit("--target-fps", 0, 1e9, False, "frames per second a design must reach; nan and inf select nothing",
+          lo_open=True),
     Limit("--images", 1, 1024, True, "test images in a generated project's vectors, all held in memory"),
 )}
 

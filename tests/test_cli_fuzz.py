@@ -3,8 +3,8 @@
 Every case must end with no traceback, exit 0 or 2 (1 only for a real FAIL verdict of csim/cosim),
 an exit-2 message of exactly one line ``hwgen: ...``, strict JSON, and no directory left behind but
 the ones a successful command wrote. The CLI runs in-process (``hwgen.cli.main`` inside click's
-CliRunner isolation: a few ms a case); signals go to real subprocesses. Bounded for CI: a fixed
-(derandomized) example sequence, about 400 examples in all.
+CliRunner isolation: a few ms a case); signals go to real subprocesses. Bounded for CI: the ci
+profile's fixed (derandomized) example sequence, about 650 cases in all (nightly: 20x).
 """
 from __future__ import annotations
 
@@ -32,8 +32,13 @@ from hwgen.errors import HwgenError
 from hwgen.limits import LIMITS
 from hwgen.verify import csim
 
-FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+def fuzz(examples: int) -> settings:
+    """``examples`` under the ci profile of tests/conftest.py (derandomized), scaled with the loaded profile."""
+    base = settings()
+    return settings(base, max_examples=max(1, examples * base.max_examples // 100),
+                    suppress_health_check=[*base.suppress_health_check, HealthCheck.function_scoped_fixture])
+
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -89,8 +94,10 @@ HOSTILE = st.one_of(
 )
 
 ESTIMATE_FLAGS = ["--pe", "--clock-mhz", "--dram-gbps", "--act-bits", "--weight-bits", "--band-rows", "--split",
-                  "--weights", "--board", "--alpha", "--resolution", "--format", "--variant", "--bogus"]
-QUANTIZE_FLAGS = ["--calib", "--batch", "--seed", "--act-bits", "--weight-bits", "--format", "--alpha"]
+                  "--weights", "--board", "--alpha", "--resolution", "--format", "--variant", "--input-shape",
+                  "--weight-scale", "--bogus"]
+QUANTIZE_FLAGS = ["--calib", "--batch", "--seed", "--act-bits", "--weight-bits", "--format", "--alpha", "--data",
+                  "--input-shape", "--weight-scale"]
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +108,9 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 #: The command each ranged flag is swept on (model flags need a scalable model).
 SWEEP = {"--calib": ["quantize", "tiny_dsc"], "--batch": ["quantize", "tiny_dsc"], "--seed": ["quantize", "tiny_dsc"],
          "--alpha": ["estimate", "mobilenet_v1"], "--resolution": ["estimate", "mobilenet_v1"],
-         "--images": ["generate", "tiny_dsc", "-o", "never_written"]}
+         "--images": ["generate", "tiny_dsc", "-o", "never_written"],
+         "--jobs": ["explore", "tiny_dsc", "-o", "never_written"],
+         "--target-fps": ["explore", "tiny_dsc", "-o", "never_written"]}
 
 
 @pytest.mark.parametrize("flag", sorted(LIMITS))
@@ -118,7 +127,7 @@ def test_every_ranged_flag_refuses_its_edges(work: Path, flag: str) -> None:
         assert code == 2 and err.startswith(f"hwgen: Invalid value for '{flag}': must be "), (args, err)
 
 
-@settings(FUZZ, max_examples=200)
+@fuzz(200)
 @given(model=st.sampled_from(["tiny_dsc", "tiny_odd", "mobilenet_v1", "nosuch", ""]),
        flags=st.lists(st.tuples(st.sampled_from(ESTIMATE_FLAGS), HOSTILE), min_size=1, max_size=3),
        json_out=st.booleans())
@@ -129,7 +138,7 @@ def test_estimate_flags(work: Path, model: str, flags: list[tuple[str, str]], js
     assert leftovers(work) == []
 
 
-@FUZZ
+@fuzz(120)
 @given(flags=st.lists(st.tuples(st.sampled_from(QUANTIZE_FLAGS), HOSTILE), min_size=1, max_size=2))
 def test_quantize_flags(work: Path, flags: list[tuple[str, str]]) -> None:
     # Valid --calib/--batch values up to 1024 are slow, not wrong: keep the fuzzed counts small.
@@ -164,7 +173,7 @@ PATHS = st.one_of(
 )
 
 
-@settings(FUZZ, max_examples=60)
+@fuzz(60)
 @given(command=st.sampled_from(["generate", "rtl"]), outdir=PATHS, force=st.booleans())
 def test_output_paths(paths: Path, command: str, outdir: str, force: bool) -> None:
     before = {p: p.stat().st_mtime_ns for p in paths.rglob("*") if not p.is_symlink()}
@@ -268,7 +277,7 @@ class FakeRun:
         return subprocess.CompletedProcess(cmd, 0, out, "")
 
 
-@settings(FUZZ, max_examples=100)
+@fuzz(100)
 @given(data=st.data())
 def test_corrupted_rtl_project(projects: dict[str, Path], work: Path, data: st.DataObject,
                                monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,7 +297,7 @@ def test_corrupted_rtl_project(projects: dict[str, Path], work: Path, data: st.D
     shutil.rmtree(target)
 
 
-@settings(FUZZ, max_examples=100)
+@fuzz(100)
 @given(data=st.data())
 def test_corrupted_hls_project(projects: dict[str, Path], work: Path, data: st.DataObject,
                                monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hwgen.cli.common import console, print_table
+from hwgen.cli.params import PathArg, bounded_option
 from hwgen.codegen.writer import check_outdir
 from hwgen.explore.pareto import DEFAULT_OBJECTIVES
 from hwgen.explore.report import FRONT_COLUMNS, front_rows, summary, write
@@ -44,11 +45,11 @@ SHOWN = 15
 @click.option("--clock-mhz", default=None, help="Clocks: list or a:b:step [default: each board's].")
 @click.option("--objective", default=",".join(DEFAULT_OBJECTIVES), show_default=True,
               help="Pareto objectives (fps, latency, dsp, bram, uram, lut, onchip_bits, dram_bytes, dram_gbps, top1).")
-@click.option("--target-fps", type=float, default=None, help="Only points reaching this fps enter the front.")
-@click.option("--jobs", default=1, show_default=True, type=int, help="Worker processes.")
+@bounded_option("--target-fps", "Only points reaching this fps enter the front.", default=None)
+@bounded_option("--jobs", "Worker processes.", default=1, show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:port): evaluate there.")
 @click.option("--no-plots", is_flag=True, help="Skip the matplotlib plots.")
-@click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path), help="Directory to create.")
+@click.option("-o", "--outdir", required=True, type=PathArg(path_type=Path), help="Directory to create.")
 @click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")
 def explore(model: str, pe: str, alpha: str, resolution: str, variant: str, act_bits: str, weight_bits: str,
             board: str, clock_mhz: str | None, objective: str, target_fps: float | None, jobs: int,

@@ -63,8 +63,8 @@ def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_
                  no_bias_correction: bool, weight_scale: str, fmt: str) -> None:
     """Quantize MODEL and report per-layer formats, SQNR, errors, saturations, top-1 agreement (and accuracy)."""
     graph = load_model(model, alpha, resolution, variant, input_shape)
-    for flag, count in (("--calib", calib), ("--batch", batch)):
-        if count is not None:
+    if data is None:  # the seeded images are made here: refuse counts that would not fit in memory
+        for flag, count in (("--calib", DEFAULT_CALIB if calib is None else calib), ("--batch", batch or 64)):
             check_images_fit(flag, count, graph.input_shape)
     ds = None if data is None else load_dataset(data, graph.input_shape)
     with sized_by("--calib", calib or DEFAULT_CALIB, "calibrating"):

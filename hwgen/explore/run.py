@@ -21,6 +21,7 @@ from hwgen.explore.evaluate import PATHS, Combo, Network, SplitTables, evaluate
 from hwgen.explore.pareto import DEFAULT_OBJECTIVES, OBJECTIVES, objective_matrix, pareto_mask
 from hwgen.explore.space import HwSpace, ModelSpace, PeSet
 from hwgen.hw.boards import BOARDS, get_board
+from hwgen.limits import check_limit
 from hwgen.models.zoo import get_model
 
 #: Columns of points.csv / the structured arrays, in order (documented in docs/explore.md).
@@ -196,10 +197,9 @@ def explore(model_space: ModelSpace, hw_space: HwSpace, objectives: tuple[str, .
             raise HwgenError(f"--objective: unknown objective {name!r} (choose from {', '.join(OBJECTIVES)})")
     if not objectives:
         raise HwgenError("--objective: no objective given")
-    if target_fps is not None and not target_fps > 0:
-        raise HwgenError(f"--target-fps must be > 0, got {target_fps}")
-    if jobs < 1:
-        raise HwgenError(f"--jobs must be >= 1, got {jobs}")
+    if target_fps is not None:
+        check_limit("--target-fps", target_fps)
+    check_limit("--jobs", jobs)
     for clock in hw_space.clock_mhz:
         if clock is not None and clock <= 0:
             raise HwgenError(f"--clock-mhz must be > 0, got {clock}")

@@ -101,7 +101,7 @@ def project_sources(outdir: Path, include_dirs: tuple[Path, ...] = ()) -> list[P
         for name in _INCLUDE.findall(read_text(path, "HLS source")):
             if not any((d / name).is_file() for d in (outdir, *include_dirs)):
                 raise HwgenError(f"HLS source {str(path)!r} includes {name!r}, which is missing from {str(outdir)!r}")
-    for path in sorted((outdir / "vectors").glob("*.txt")):
+    for path in sorted((outdir / "vectors").rglob("*.txt")):  # the first image's and vectors/batch/*
         read_vectors(path)
     return sources
 
