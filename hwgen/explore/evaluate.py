@@ -98,7 +98,9 @@ class Network:
         oh, ow, oc = self.steps[-1].last.out_shape
         self.in_cycles = h * w
         self.out_cycles = oh * ow * oc
-        self.nbias = sum(op.out_shape[2] for op in self.ops if op.kind in ("conv", "pw", "fc", "dw"))
+        # output channels of each engine's layers: the plan's bias buffers hold one word per output group
+        self.pw_couts = [op.out_shape[2] for op in self.ops if op.kind in ("conv", "pw", "fc")]
+        self.dw_couts = [op.out_shape[2] for op in self.ops if op.kind == "dw"]
 
     def splits(self, pe_max: int) -> np.ndarray:
         """Every split the mapper considers for a budget of ``pe_max`` PEs (rows tin, tout, tc, tk)."""
@@ -132,7 +134,7 @@ class SplitTables:
         s = splits.astype(_I64)
         self.cfg = EngineArrays(s[:, 0], s[:, 1], s[:, 2], s[:, 3])
         cfg = self.cfg
-        self.word = np.maximum(cfg.tin, cfg.tc)
+        self.word = np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc)  # plan.feature_word
         self.duration: list[np.ndarray] = []    # on-chip cycles of each step (its tiles, from start to done)
         self.pp: list[np.ndarray] = []          # ping-pong half elements of each fused step at its on-chip band
         self.words: list[np.ndarray] = []       # weight words of each step (DW + PW of a fused pair)
@@ -320,8 +322,11 @@ def _buffers(t: SplitTables, combo: Combo, pp: np.ndarray, pw_depth: np.ndarray,
     ab, wb = combo.act_bits, combo.weight_bits
     cfg = t.cfg
     z = _zeros(t.n)
-    depths = [t.fmap_depth, t.fmap_depth, 2 * cdiv(pp, t.word), pw_depth, dw_depth, z + t.net.nbias]
-    widths = [t.word * ab, t.word * ab, t.word * ab, cfg.pw_pe * wb, cfg.dw_pe * wb, z + ab + wb]
+    pw_bias = sum((cdiv(c, cfg.tout) for c in t.net.pw_couts), start=z)
+    dw_bias = sum((cdiv(c, cfg.tc) for c in t.net.dw_couts), start=z)
+    depths = [t.fmap_depth, t.fmap_depth, 2 * cdiv(pp, t.word), pw_depth, dw_depth, pw_bias, dw_bias]
+    widths = [t.word * ab, t.word * ab, t.word * ab, cfg.pw_pe * wb, cfg.dw_pe * wb, cfg.tout * (ab + wb),
+              cfg.tc * (ab + wb)]
     return depths, widths
 
 

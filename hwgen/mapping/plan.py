@@ -30,9 +30,11 @@ band buffers must also fit a budget (what the fixed buffers leave, halved until 
 plan fits). Lone ops with on-chip feature maps run as one tile (the RTL contract).
 
 Buffer geometry: feature-map, band and ping-pong buffers are words of
-max(tin, tc) channels; PW weights words of tin*tout, DW weights words of tc*tk,
-biases (act_bits + weight_bits wide, the product's fraction) one per output
-channel. Each buffer is a separate memory; a memory goes to URAM when the board
+max(tin, tout, tc) consecutive codes (``feature_word``: the widest group an engine
+reads or writes per cycle, so a pipelined iteration touches at most two words);
+PW weights words of tin*tout, DW weights words of tc*tk, biases one word per
+output group of tout (PW) or tc (DW) biases of act_bits + weight_bits bits (the
+product's fraction). The generated HLS declares exactly these memories. Each buffer is a separate memory; a memory goes to URAM when the board
 has URAM left and it needs no more than a quarter of the BRAM36 blocks' count in
 URAM blocks, else to BRAM36 (largest memories first).
 """
@@ -196,8 +198,11 @@ def fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
     return flags
 
 
-def fmap_word_lanes(cfg: EngineConfig) -> int:
-    return max(cfg.tin, cfg.tc)
+def feature_word(cfg: EngineConfig) -> int:
+    """Codes per word of the feature-map, band and ping-pong buffers: the widest group an engine reads or
+    writes in one cycle (TIN or TOUT channels on the PW engine, TC on the DW engine), so each access of a
+    pipelined iteration touches at most two words (two ports)."""
+    return max(cfg.tin, cfg.tout, cfg.tc)
 
 
 def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
@@ -222,7 +227,7 @@ def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
 def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int) -> list[Buffer]:
     """The on-chip memories of a mapping (depth x width, before placement)."""
-    word = fmap_word_lanes(cfg)
+    word = feature_word(cfg)
     bufs: list[Buffer] = []
     onchip = [t for t in tensor_elems(steps) if t <= fmap_limit]
     if onchip:
@@ -255,9 +260,13 @@ def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineCon
             bufs.append(Buffer("pw_weights", sum(pw_words), cfg.tin * cfg.tout * weight_bits))
         if dw_words:
             bufs.append(Buffer("dw_weights", sum(dw_words), cfg.tc * cfg.tk * weight_bits))
-    nbias = sum(op.out_shape[2] for op in pw_ops + dw_ops)
-    if nbias:
-        bufs.append(Buffer("bias", nbias, act_bits + weight_bits))
+    # Biases: one word per output group of each engine (tout or tc biases of act_bits + weight_bits).
+    pw_groups = sum(cdiv(op.out_shape[2], cfg.tout) for op in pw_ops)
+    dw_groups = sum(cdiv(op.out_shape[2], cfg.tc) for op in dw_ops)
+    if pw_groups:
+        bufs.append(Buffer("pw_bias", pw_groups, cfg.tout * (act_bits + weight_bits)))
+    if dw_groups:
+        bufs.append(Buffer("dw_bias", dw_groups, cfg.tc * (act_bits + weight_bits)))
     return bufs
 
 

@@ -18,7 +18,7 @@ from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
                             weight_words)
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, fmap_word_lanes, format_split,
+from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, feature_word, format_split,
                                 parse_split, place_buffers, plan_buffers, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
@@ -82,7 +82,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
     """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
     flags = fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
-    word_bits = fmap_word_lanes(cfg) * ctx.act_bits
+    word_bits = feature_word(cfg) * ctx.act_bits
     for s, (ind, outd) in zip(steps, flags):
         wt = _weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
         if not s.bandable:
@@ -98,7 +98,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             best = None
             for b in band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
-                need = sum(2 * cdiv(e, fmap_word_lanes(cfg)) * word_bits for e in band_buffer_elems(s, t))
+                need = sum(2 * cdiv(e, feature_word(cfg)) * word_bits for e in band_buffer_elems(s, t))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
                     break  # band buffers grow with the band height
                 if (s.name, t) not in times:
@@ -311,7 +311,7 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     """
     tin, tout, tc, tk = (cand[:, i] for i in range(4))
     ab, wb = ctx.act_bits, ctx.weight_bits
-    word = np.maximum(tin, tc)
+    word = np.maximum(np.maximum(tin, tout), tc)
     blocks = np.zeros(len(cand), dtype=np.int64)
 
     def add(depth: np.ndarray, width: np.ndarray) -> None:
@@ -334,8 +334,12 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     for elems in halves:
         if elems:
             add(2 * -(-elems // word), word * ab)
-    nbias = sum(op.out_shape[2] for s in steps for op in s.ops if op.kind != "pool")
-    add(np.full(len(cand), nbias), np.full(len(cand), ab + wb))
+    pw_out = [op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
+    dw_out = [op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"]
+    if pw_out:
+        add(np.sum([-(-c // tout) for c in pw_out], axis=0), tout * (ab + wb))
+    if dw_out:
+        add(np.sum([-(-c // tc) for c in dw_out], axis=0), tc * (ab + wb))
     return blocks <= ctx.board.bram36 + 8 * ctx.board.uram
 
 
