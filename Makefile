@@ -32,6 +32,7 @@ demo: setup tools
 test: setup tools
 	$(BIN)/pytest -q -m "not slow"
 
+# Slow-marked tests (deselected by `make test`): Yosys synthesis, MobileNet cosim on Verilator.
 test-slow: setup tools
 	$(BIN)/pytest -q -m slow
 

@@ -59,7 +59,7 @@ def generate(graph: Graph, tmp: Path, split: EngineConfig | str | None = None, p
 
 
 def cosim(test: str, graph: Graph, tmp: Path, x_seed: int = 1, patch=None, record: bool = True,
-          **gen_kw) -> Outcome:
+          simulator: str | None = None, **gen_kw) -> Outcome:
     """Generate, simulate with random back-pressure, and compare with the golden model."""
     design, rtl = generate(graph, tmp, **gen_kw)
     qg = design.qgraph
@@ -69,7 +69,7 @@ def cosim(test: str, graph: Graph, tmp: Path, x_seed: int = 1, patch=None, recor
     x = full_range_input(qg, x_seed)
     expected = design.predict(x).logits
     res = run_cosim(rtl, make_vectors(summary, x, expected, seed=x_seed), tmp / "sim",
-                    simulator=default_simulator())
+                    simulator=simulator or default_simulator())
     est = design.estimate()
     if record and "cycles" in res:
         CYCLE_ROWS.append((test, est.total_cycles, res["cycles"]))

@@ -1,6 +1,6 @@
 """Weights in DRAM: the top's AXI4 read master loads each step's weights into slot k % 2 of the
-engines' weight RAMs while step k-1 runs; the testbench's DramModel emulates the mapping's DRAM
-channel (bytes per cycle, latency), the same figures the estimate is given."""
+engines' weight RAMs while step k-1 runs; the testbench's HDL DRAM model (sim/hwgen_axi_dram.v)
+emulates the mapping's DRAM channel (bytes per cycle, latency), the same figures the estimate is given."""
 from __future__ import annotations
 
 import pytest

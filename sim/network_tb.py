@@ -4,29 +4,31 @@ Loaded by the simulator through cocotb; configured by the JSON file named in $HW
 (written by :func:`hwgen.verify.cosim.run_cosim`). Two inferences back to back, no reset between:
 
 1. timing run: the source never idles and the sink never back-pressures; the cycle count from
-   the first input beat to the last output beat (inclusive) is recorded;
-2. correctness run: random source idles and sink back-pressure;
+   the first input beat to the last output beat (inclusive) is recorded, and (when asked) the
+   start/done cycles of every engine tile;
+2. correctness run: random source idles (30 %) and sink back-pressure (40 %);
 3. the configuration's ``batch`` images (if any), one after another, still under back-pressure.
 
-A top with weights in DRAM (an ``m_axi`` read master) is served by :class:`DramModel`, which emulates
-the DRAM channel the simulator is given (the mapping's bytes per cycle and latency, from plan.json).
-
-Every output is compared with its expected codes; results go to $HWGEN_RESULTS.
+Python runs only on the clocks of stream transfers (:mod:`hwgen.sim.axis`): cycles are the
+simulator's time, tiles come from the edges of the engines' start/done pulses, and a top with
+weights in DRAM is simulated inside ``hwgen_tb_dram`` (sim/hwgen_tb_dram.v), whose HDL AXI4 slave
+emulates the mapping's DRAM channel. Every output is compared with its expected codes; results go
+to $HWGEN_RESULTS.
 """
 from __future__ import annotations
 
 import json
 import os
 import random
+import time
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, with_timeout
-from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
-from hwgen.sim.axi_dram import DramModel
+from hwgen.sim.axis import PERIOD_NS, StreamSink, StreamSource, TileRecorder, now_cycle
 from hwgen.sim.axis_beats import pack_beats, unpack_beats
-from hwgen.sim.monitor import Monitor
 
 #: Stream port prefixes tried in order: hwgen's RTL, then Vitis HLS exports (``in``/``out`` become in_r/out_r).
 IN_PREFIXES = ("s_axis", "in_r", "in")
@@ -52,20 +54,20 @@ def _prefix(dut, candidates: tuple[str, ...]) -> str:
     raise AssertionError(f"no AXI4-Stream port among prefixes {candidates} on {dut._name}")
 
 
-async def _infer(dut, cfg: dict, source: AxiStreamSource, sink: AxiStreamSink, mon: Monitor, limit: int,
+async def _infer(dut, cfg: dict, source: StreamSource, sink: StreamSink, limit: int, rng: random.Random | None,
                  codes: list[int] | None = None) -> list[int]:
-    codes = cfg["input"] if codes is None else codes
-    frame = AxiStreamFrame(pack_beats(codes, cfg["in_channels"], cfg["in_width"], cfg["in_beat_bits"] // 8))
-    in0, out0 = mon.in_beats, mon.out_beats
-    await source.send(frame)
+    beats = pack_beats(cfg["input"] if codes is None else codes, cfg["in_channels"], cfg["in_width"])
+    src_pause = (lambda: rng.random() < 0.3) if rng else None
+    sink_pause = (lambda: True) if cfg.get("sink_stall") else ((lambda: rng.random() < 0.4) if rng else None)
+    cocotb.start_soon(source.send(beats, src_pause))
     try:
-        rx = await with_timeout(sink.recv(), limit * 10, "ns")
+        rx = await with_timeout(sink.recv(cfg["n_out"], sink_pause), limit * PERIOD_NS, "ns")
     except Exception as exc:  # cocotb's SimTimeoutError: say which stream stalled
-        n_in, n_out = mon.in_beats - in0, mon.out_beats - out0
-        stalled = (f"input stream stalled: {n_in}/{cfg['in_pixels']} beats accepted" if n_in < cfg["in_pixels"]
-                   else f"output stream stalled: {n_out}/{cfg['n_out']} beats received")
+        stalled = (f"input stream stalled: {source.sent}/{cfg['in_pixels']} beats accepted"
+                   if source.sent < cfg["in_pixels"]
+                   else f"output stream stalled: {sink.received}/{cfg['n_out']} beats received")
         raise AssertionError(f"timeout after {limit} cycles: {stalled}") from exc
-    return unpack_beats(bytes(rx.tdata), cfg["out_width"], cfg["out_beat_bits"] // 8)
+    return unpack_beats(rx, cfg["out_width"])
 
 
 @cocotb.test()
@@ -73,48 +75,40 @@ async def inference(dut) -> None:
     with open(os.environ["HWGEN_VECTORS"]) as f:
         cfg = json.load(f)
     results: dict = {"timeout": None}
-    Clock(dut.ap_clk, 10, unit="ns", impl="gpi").start()
+    Clock(dut.ap_clk, PERIOD_NS, unit="ns", impl="gpi").start()
     dut.ap_rst_n.value = 0
-    await ClockCycles(dut.ap_clk, 2)  # reset asserted before the stream drivers sample it
     in_p, out_p = _prefix(dut, IN_PREFIXES), _prefix(dut, OUT_PREFIXES)
-    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, in_p), dut.ap_clk, dut.ap_rst_n,
-                             reset_active_level=False)
-    sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, out_p), dut.ap_clk, dut.ap_rst_n,
-                         reset_active_level=False)
+    source, sink = StreamSource(dut, in_p), StreamSink(dut, out_p)
+    await ClockCycles(dut.ap_clk, 2)
     control = None
     if "s_axi_control_awaddr" in {n.lower() for n in _names(dut)}:  # Vitis block-level control over AXI-Lite
         control = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axi_control"), dut.ap_clk, dut.ap_rst_n,
                                 reset_active_level=False)
-    if cfg.get("dram_image"):  # weights in DRAM: serve the top's AXI4 read master from the DRAM model
-        with open(cfg["dram_image"]) as f:
-            image = bytes(int(v, 16) for v in f.read().split())
-        cocotb.start_soon(DramModel(dut, image, cfg["dram_bytes_per_cycle"], cfg["dram_latency"]).run())
-    engines = [e for e in cfg.get("engines", []) if hasattr(dut, f"u_{e}")]
-    mon = Monitor(dut, engines, source.bus, sink.bus)
-    cocotb.start_soon(mon.run())
+    top = dut.u_dut if hasattr(dut, "u_dut") else dut  # hwgen_tb_dram wraps the network top
+    recorders = {e: TileRecorder(getattr(top, f"u_{e}")) for e in cfg.get("engines", []) if hasattr(top, f"u_{e}")}
     await ClockCycles(dut.ap_clk, 4)
     dut.ap_rst_n.value = 1
     await ClockCycles(dut.ap_clk, 2)
     if control is not None:
         await control.write_dword(0x00, AP_CTRL_START_AUTORESTART)
     limit = cfg.get("limit_cycles") or 3 * int(cfg.get("predicted_cycles") or 0) + 10 * cfg["in_pixels"] + 10000
-    sink.pause = bool(cfg.get("sink_stall"))  # a never-ready sink: checks the timeout diagnosis
     expected = cfg["expected"]
+    tasks = [cocotb.start_soon(r.run()) for r in recorders.values()]
+    c0, wall0, cpu0 = now_cycle(), time.perf_counter(), time.process_time()
     try:
-        out = await _infer(dut, cfg, source, sink, mon, limit)
-        results["cycles"] = mon.last_out - mon.first_in + 1
+        out = await _infer(dut, cfg, source, sink, limit, None)
+        results["cycles"] = sink.last - source.first + 1
         results["outputs"] = out
-        results["tiles"] = mon.tiles
-        mon.recording = False
+        results["tiles"] = {e: r.tiles for e, r in recorders.items()}
+        for t in tasks:
+            t.cancel()
         rng = random.Random(cfg.get("seed", 0))
-        source.set_pause_generator(iter(lambda: rng.random() < 0.3, None))
-        sink.set_pause_generator(iter(lambda: rng.random() < 0.4, None))
-        out_bp = await _infer(dut, cfg, source, sink, mon, 4 * limit)
+        out_bp = await _infer(dut, cfg, source, sink, 4 * limit, rng)
         results["outputs_backpressure"] = out_bp
         # Further images (e.g. real test images), streamed back to back under the same back-pressure.
         results["batch_mismatches"] = []
         for item in cfg.get("batch", []):
-            got = await _infer(dut, cfg, source, sink, mon, 4 * limit, item["input"])
+            got = await _infer(dut, cfg, source, sink, 4 * limit, rng, item["input"])
             results["batch_mismatches"].append(sum(a != b for a, b in zip(got, item["expected"]))
                                                + abs(len(got) - len(item["expected"])))
     except AssertionError as exc:
@@ -123,7 +117,10 @@ async def inference(dut) -> None:
     mism_bp = [i for i, (a, b) in enumerate(zip(results.get("outputs_backpressure", []), expected)) if a != b]
     results["mismatches"] = len(mism) + abs(len(results.get("outputs", [])) - len(expected))
     results["mismatches_backpressure"] = len(mism_bp) + abs(len(results.get("outputs_backpressure", [])) - len(expected))
-    results["total_cycles"] = mon.cycle
+    # Simulation speed over the two inferences (the simulator and Python share this process).
+    results["sim_cycles"] = now_cycle() - c0
+    results["sim_wall_seconds"] = time.perf_counter() - wall0
+    results["sim_cpu_seconds"] = time.process_time() - cpu0
     with open(os.environ["HWGEN_RESULTS"], "w") as f:
         json.dump(results, f)
     assert results["timeout"] is None, results["timeout"]

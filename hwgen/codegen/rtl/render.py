@@ -16,9 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from hwgen.codegen.rtl.memories import rtl_bram36, rtl_memories, yosys_blocks
-from hwgen.codegen.rtl.plan import STEP_DW, STEP_FUSED, STEP_POOL, STEP_PW, RtlPlan, plan_rtl, sel_bits
+from hwgen.codegen.rtl.plan import (
+    STEP_DW,
+    STEP_FUSED,
+    STEP_POOL,
+    STEP_PW,
+    FeatureBuffer,
+    RtlPlan,
+    plan_rtl,
+    sel_bits,
+)
 from hwgen.codegen.templating import render
 from hwgen.codegen.writer import check_outdir, write_tree
+from hwgen.mapping.plan import Mapping
+from hwgen.quant.qgraph import QuantGraph
 
 TOP = "hwgen_top"
 
@@ -42,7 +53,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     """File name -> contents for a plan."""
     engines = []
     ports = {"pw": plan.pw_ports, "dw": plan.cfg.tk, "pool": 1}
-    wbits = {"pw": plan.cfg.tin * plan.cfg.tout * plan.wb, "dw": plan.cfg.tc * plan.cfg.tk * plan.wb, "pool": 0}
+    wbits = {"pw": plan.cfg.tin * plan.cfg.tout * plan.weight_width, "dw": plan.cfg.tc * plan.cfg.tk * plan.weight_width, "pool": 0}
     for name, present in (("pw", plan.has_pw), ("dw", plan.has_dw), ("pool", plan.has_pool)):
         if present:
             engines.append({"name": name, "ports": ports[name], "wbits": wbits[name]})
@@ -61,12 +72,12 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     if plan.has_pw:
         files["hwgen_pw_engine.v"] = render("rtl/hwgen_pw_engine.v.j2", **ctx)
         if not plan.dram:
-            files["hwgen_pw_w.mem"] = _mem(plan.pw_wrom, tin * tout * plan.wb)
+            files["hwgen_pw_w.mem"] = _mem(plan.pw_wrom, tin * tout * plan.weight_width)
         files["hwgen_pw_b.mem"] = _mem(plan.pw_brom, tout * plan.pw_acc)
     if plan.has_dw:
         files["hwgen_dw_engine.v"] = render("rtl/hwgen_dw_engine.v.j2", **ctx)
         if not plan.dram:
-            files["hwgen_dw_w.mem"] = _mem(plan.dw_wrom, tc * tk * plan.wb)
+            files["hwgen_dw_w.mem"] = _mem(plan.dw_wrom, tc * tk * plan.weight_width)
         files["hwgen_dw_b.mem"] = _mem(plan.dw_brom, tc * plan.dw_acc)
     if plan.has_pool:
         files["hwgen_pool_engine.v"] = render("rtl/hwgen_pool_engine.v.j2", **ctx)
@@ -74,7 +85,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     return files
 
 
-def _buf(b: Any) -> dict[str, Any]:
+def _buf(b: FeatureBuffer) -> dict[str, Any]:
     return {"id": b.id, "name": b.name, "channels": b.channels, "depth": b.depth, "ports": b.ports,
             "lb": sel_bits(b.depth),
             "segments": [{"lo": c0, "hi": c1, "depth": d, "lb": sel_bits(d)} for c0, c1, d in b.segments()],
@@ -95,6 +106,7 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "pe": plan.cfg.pe,
         "weights_in_dram": plan.dram,
         "dram_image": "hwgen_weights.hex" if plan.dram else None,
+        "axi_bits": plan.axi_bits if plan.dram else None,
         "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.dram else None,
         "dram_latency": plan.dram_latency if plan.dram else None,
         # The memories this RTL instantiates and the block RAM Yosys maps them to (hwgen.codegen.rtl.memories).
@@ -111,7 +123,7 @@ def verilog_files(plan: RtlPlan) -> list[str]:
     return files
 
 
-def write_rtl(qgraph: Any, mapping: Any, outdir: str | os.PathLike, force: bool = False,
+def write_rtl(qgraph: QuantGraph, mapping: Mapping, outdir: str | os.PathLike, force: bool = False,
               extra: dict[str, str] | None = None) -> Path:
     """Generate the RTL for ``qgraph`` under ``mapping`` into ``outdir`` (atomically); ``extra``: more files."""
     out = Path(outdir)

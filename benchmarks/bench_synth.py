@@ -1,0 +1,58 @@
+"""Yosys synthesis time of generated RTL (``hwgen synth``: synth_xilinx -family xc7 -noiopad): wall and
+CPU seconds per design, with the DSP / block RAM / LUT counts and the RAMB36 figure the RTL memory
+model predicts. A design the RTL generator does not accept is printed with the reason.
+
+Run from the repository root: python benchmarks/bench_synth.py [NAME ...]
+(names from DESIGNS; default: all; each MobileNet run takes minutes on the 2-core machine)
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hwgen.build import HwConfig, build  # noqa: E402
+from hwgen.errors import HwgenError  # noqa: E402
+from hwgen.verify.synth import synthesize  # noqa: E402
+
+#: name -> (zoo model, model args, PE budget)
+DESIGNS = {
+    "tiny_dsc4-pe64": ("tiny_dsc4", {}, 64),
+    "mnet0.25-32-pe16": ("mobilenet_v1", {"alpha": 0.25, "resolution": 32}, 16),
+    "mnet0.25-128-pe128": ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128),
+    "mnet1.0-224-pe64": ("mobilenet_v1", {"alpha": 1.0, "resolution": 224}, 64),
+}
+
+
+def children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def main() -> None:
+    names = sys.argv[1:] or list(DESIGNS)
+    print(f"{'design':20s} {'wall s':>8s} {'cpu s':>8s} {'DSP':>5s} {'RAMB36':>6s} {'RAMB18':>6s} {'LUTRAM':>7s} "
+          f"{'LUT':>8s} {'FF':>7s} {'pred. RAMB36 eq.':>16s}")
+    for name in names:
+        model, kw, pe = DESIGNS[name]
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                rtl = build(model, HwConfig(pe=pe), **kw).write_rtl(Path(tmp) / "rtl")
+            except HwgenError as e:
+                print(f"{name:20s} not generated: {e}")
+                continue
+            t0, c0 = time.perf_counter(), children_cpu()
+            rep = synthesize(rtl)
+            wall, cpu = time.perf_counter() - t0, children_cpu() - c0
+            pred = json.loads((rtl / "plan.json").read_text())["bram36_predicted"]
+            print(f"{name:20s} {wall:8.0f} {cpu:8.0f} {rep['dsp']:5d} {rep['bram36']:6d} {rep['bram18']:6d} "
+                  f"{rep['lutram']:7d} {rep['lut']:8d} {rep['ff']:7d} {pred:16g}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
