@@ -28,8 +28,9 @@ demo: setup tools
 	$(BIN)/hwgen rtl tiny_dsc --pe 32 -o build/demo_rtl --force
 	$(BIN)/hwgen cosim build/demo_rtl
 
+# CI runs `make test`; tests marked slow (Yosys synthesis, full-size cosims) run with `make test-slow`.
 test: setup tools
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
 
 # Slow-marked tests (deselected by `make test`): Yosys synthesis, MobileNet cosim on Verilator.
 test-slow: setup tools
@@ -41,6 +42,7 @@ mutation: setup
 	rm -rf mutants
 	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
+	$(PY) tools/property_mutants.py
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -22,6 +22,7 @@ from hwgen.hw.boards import DEFAULT_BOARD
 from hwgen.hw.contract import EngineConfig
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
+from hwgen.limits import check_limit
 from hwgen.mapping.plan import Mapping
 from hwgen.mapping.search import map_network
 from hwgen.models import load_model
@@ -58,6 +59,13 @@ class HwConfig:
     def __post_init__(self) -> None:
         check_bits("act_bits", self.act_bits)
         check_bits("weight_bits", self.weight_bits)
+        # The CLI's ranges (hwgen.limits), so Python callers get the same one-line error for nan/inf/absurd values.
+        if not isinstance(self.split, EngineConfig):
+            check_limit("--pe", self.pe)
+        for flag, value in (("--clock-mhz", self.clock_mhz), ("--dram-gbps", self.dram_gbps),
+                            ("--band-rows", self.band_rows)):
+            if value is not None:
+                check_limit(flag, value)
         if self.weights not in WEIGHT_PLACEMENT:
             raise HwgenError(f"weights must be one of {', '.join(WEIGHT_PLACEMENT)}, got {self.weights!r}")
         if self.weight_scale not in WEIGHT_SCALES:
@@ -119,6 +127,7 @@ def build(model: Graph | str, config: HwConfig | None = None, *, seed: int = 0, 
           **model_args: object) -> Design:
     """Map ``model`` (a Graph, a path to an ``.onnx`` file, or a zoo name with ``alpha``/``resolution``/``variant``)
     onto ``config``. An imported model's trained weights are used unless ``weights`` is given."""
+    check_limit("--seed", seed)
     config = config or HwConfig()
     graph = model if isinstance(model, Graph) else load_model(model, **model_args)
     return Design(graph, config, config.map(compute_ops(graph)), seed, weights, calib_inputs, formats)

@@ -1,38 +1,75 @@
-"""Shared helpers of the HLS codegen / C-sim tests: a hand-made engine mapping and project generation."""
+"""Shared helpers of the HLS codegen / C-sim tests: a mapping with a forced split and tiling, project generation."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import hls_rules
 
 from hwgen.codegen.hls.project import HlsProject, generate_hls
 from hwgen.hw.contract import EngineConfig
-from hwgen.hw.steps import StepTiling
+from hwgen.hw.boards import get_board
+from hwgen.hw.steps import StepTiling, schedule_steps
 from hwgen.ir.graph import Graph
+from hwgen.mapping.plan import Mapping, place_buffers, plan_buffers
 from hwgen.quant.qgraph import QuantGraph
 from hwgen.quant.quantize import quantize
 
 
-@dataclass
-class HandMapping:
-    """The fields of hwgen.mapping.plan.Mapping the code generator reads."""
+def hand_mapping(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int | None = None, *,
+                 weights_in_dram: bool = False, tiles: dict[str, StepTiling] | None = None,
+                 board: str = "pynq-z2") -> Mapping:
+    """A real :class:`Mapping` with a forced split and tiling (the mapper fuses every DW->PW pair).
 
-    cfg: EngineConfig
-    band_rows: dict[str, int] = field(default_factory=dict)
-    weights_in_dram: bool = False
-    fmaps_in_dram: bool = False
-    tiles: dict[str, StepTiling] = field(default_factory=dict)  # per step (first op's name): weight tiles
+    Fused pairs get ``band_rows`` rows per band (default: one band); ``tiles`` overrides the tiling of
+    the steps it names (weight tiles, feature maps in DRAM). The memory plan is the mapper's
+    (plan_buffers / place_buffers), with the feature-map limit between the on-chip and DRAM maps.
+    """
+    steps = schedule_steps([q.op for q in qgraph.ops])
+    tilings = {s.name: StepTiling(min(band_rows, s.out_rows) if s.fused and band_rows else s.out_rows)
+               for s in steps}
+    tilings.update(tiles or {})
+    h, w, c = steps[0].first.in_shape
+    tensors = [(h * w * c, tilings[steps[0].name].in_dram)]
+    tensors += [(s.last.out_shape[0] * s.last.out_shape[1] * s.last.out_shape[2], tilings[s.name].out_dram)
+                for s in steps]
+    limit = max([t for t, dram in tensors if not dram], default=0)
+    b = get_board(board)
+    bufs = place_buffers(plan_buffers(steps, tilings, cfg, weights_in_dram, limit, qgraph.input_fmt.width,
+                                      max(q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None)), b)
+    return Mapping(cfg=cfg, band_rows={s.name: tilings[s.name].band_rows for s in steps if s.fused},
+                   weights_in_dram=weights_in_dram, fmaps_in_dram=any(dram for _, dram in tensors), tiles=tilings,
+                   steps=steps, board=b, clock_mhz=b.clock_mhz, act_bits=qgraph.input_fmt.width,
+                   weight_bits=max(q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None),
+                   dram_bytes_per_cycle=b.dram_bytes_per_cycle(b.clock_mhz), dram_latency=b.dram_latency_cycles(b.clock_mhz),
+                   fmap_limit=limit, buffers=bufs)
 
 
-def fuse_all(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int) -> HandMapping:
-    """Fuse every DW op followed by a PW op, with ``band_rows`` rows per band."""
-    ops = qgraph.ops
-    return HandMapping(cfg, {a.op.name: band_rows for a, b in zip(ops, ops[1:])
-                             if a.op.kind == "dw" and b.op.kind == "pw"})
+def fuse_all(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int, **kw) -> Mapping:
+    """Every DW->PW pair fused (as the mapper does) with ``band_rows`` rows per band."""
+    return hand_mapping(qgraph, cfg, band_rows, **kw)
 
 
-def generate(qgraph: QuantGraph, mapping: HandMapping, outdir: Path, seed: int = 0, force: bool = False) -> HlsProject:
-    return generate_hls(qgraph, mapping, outdir, part="xc7z020clg400-1", clock_mhz=100.0, board="pynq-z2",
+def generate(qgraph: QuantGraph, mapping: Mapping, outdir: Path, seed: int = 0, force: bool = False) -> HlsProject:
+    """Generate a project and hold it to the HLS rules (:func:`assert_rules`)."""
+    proj = generate_hls(qgraph, mapping, outdir, part="xc7z020clg400-1", clock_mhz=100.0, board="pynq-z2",
                         seed=seed, force=force)
+    assert_rules(outdir, mapping)
+    return proj
+
+
+#: How far the memory blocks the HLS declarations imply may be from the plan's (hwgen estimate's figure).
+MEMORY_TOLERANCE = 0.10
+
+
+def assert_rules(outdir: Path, mapping: Mapping) -> None:
+    """The project passes the rule checker (tests/hls_rules.py) but for its documented limits, and its
+    declarations imply the mapping's memory plan: BRAM36 and URAM within MEMORY_TOLERANCE."""
+    proj = hls_rules.load(outdir)
+    violations = hls_rules.unexplained(hls_rules.check(outdir))
+    assert violations == [], [str(v) for v in violations]
+    bram, uram = hls_rules.memory_blocks(proj)
+    assert abs(bram - mapping.bram36) <= MEMORY_TOLERANCE * mapping.bram36, (bram, mapping.bram36)
+    assert abs(uram - mapping.uram) <= MEMORY_TOLERANCE * mapping.uram, (uram, mapping.uram)
 
 
 def quantized(graph: Graph, weight_bits: int = 8, act_bits: int = 8) -> QuantGraph:
@@ -72,8 +109,8 @@ def assert_fused_pairs_are_dataflow(top: str, pairs: int) -> None:
     assert stmts[2].startswith("fused_pw(band, dst, pw, b, band_rows, out_h")
     assert "src" not in stmts[2] and "dst" not in stmts[1]
     # the processes' signatures: DW writes the band, PW only reads it
-    assert "static void fused_dw(const act_t src[], act_t band[BAND_WORDS]," in top
-    assert "static void fused_pw(const act_t band[BAND_WORDS], act_t dst[]," in top
+    assert "static void fused_dw(const act_t src[BUF_WORDS], act_t band[BAND_WORDS]," in top
+    assert "static void fused_pw(const act_t band[BAND_WORDS], act_t dst[BUF_WORDS]," in top
     dw, pw = c_function(top, "fused_dw"), c_function(top, "fused_pw")
     assert "dw_engine(src, band, dw, row0, rows, 0, row0);" in dw and "pw_engine" not in dw
     assert "pw_engine(band, dst, " in pw and "dw_engine" not in pw and "src" not in pw

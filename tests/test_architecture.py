@@ -10,6 +10,7 @@ import hwgen
 #: Stage of each top-level part of the package; a module may import its own part or a lower stage only.
 STAGES: dict[str, int] = {
     "hwgen.errors": 0,
+    "hwgen.limits": 1,
     "hwgen.ir": 1,
     "hwgen.numerics": 2,
     "hwgen.models": 3,
@@ -99,3 +100,13 @@ def test_the_checker_catches_an_upward_import(tmp_path):
     found = violations(pkg, "pkg", stages)
     assert found == ["a.py:3: pkg.low.a (pkg.low, stage 0) imports pkg.high.b (pkg.high, stage 1)",
                      "a.py:3: pkg.low.a (pkg.low, stage 0) imports pkg.high.b.g (pkg.high, stage 1)"]
+
+
+def test_every_subpackage_ships_in_the_wheel():
+    """pyproject lists packages explicitly (templates/ and sim/ are mapped in): a new subpackage must be listed."""
+    import tomllib
+
+    root = Path(hwgen.__file__).parent
+    listed = set(tomllib.loads((root.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(("hwgen",) + p.parent.relative_to(root).parts) for p in root.rglob("__init__.py")}
+    assert found - listed == set()

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hls_helpers import HandMapping, assert_fused_pairs_are_dataflow, c_function, fuse_all, generate, quantized
+from hls_helpers import assert_fused_pairs_are_dataflow, c_function, fuse_all, generate, hand_mapping, quantized
 
 from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.codegen.hls import project as hls
 from hwgen.codegen.vectors import read_vectors
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig
+from hwgen.ir.graph import Graph
+from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, ReLU6
 from hwgen.models.zoo import tiny_dsc, tiny_odd
 from hwgen.quant.golden import random_input, run_fixed
 
@@ -76,15 +78,21 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
     top = (out / "tiny_dsc_top.cpp").read_text()
     assert_fused_pairs_are_dataflow(top, 3)
     # each pair's region call: source and destination map, descriptors, bands, band rows, output rows
-    assert "fused_pair(fm[0], fm[1], DW_1, PW_2, 3, 3, 8);" in top
-    assert "fused_pair(fm[1], fm[0], DW_3, PW_4, 2, 3, 4);" in top
-    assert "fused_pair(fm[0], fm[1], DW_5, PW_6, 2, 3, 4);" in top
+    # (the input is in fmap_a, conv1 writes fmap_b)
+    assert "fused_pair(fmap_b, fmap_a, DW_1, PW_2, 3, 3, 8);" in top
+    assert "fused_pair(fmap_a, fmap_b, DW_3, PW_4, 2, 3, 4);" in top
+    assert "fused_pair(fmap_b, fmap_a, DW_5, PW_6, 2, 3, 4);" in top
     assert "static act_t band[2]" not in top  # no staged pair: the band buffer is the regions' PIPO
-    assert "#pragma HLS DATAFLOW" in top and "mode=axis port=in" in top and "s_axilite port=return" in top
+    assert "mode=axis port=in" in top and "s_axilite port=return" in top
+    # input, network and output in sequence, as the estimate counts one image's latency (no overlap)
+    body = c_function(top, "tiny_dsc_top") if "static void tiny_dsc_top(" in top else top[top.index("void tiny_dsc_top("):]
+    assert "#pragma HLS DATAFLOW" not in body and "read_input(in, fmap_a);" in body and "write_output(fmap_a, out);" in body
     types = (out / "hwgen_types.h").read_text()
     assert "#define TIN 4\n#define TOUT 4\n#define TC 4\n#define TK 3\n" in types
     assert f"#define ACC_BITS {max(q.acc_bits for q in q_dsc.ops)}\n" in types
-    assert "#define IN_BEAT_BITS 24\n" in types and "#define OUT_BEAT_BITS 8\n" in types
+    # 3 x 8-bit codes per pixel padded to a TDATA width AXI DMA streams
+    assert "#define IN_BEAT_BITS 32\n" in types and "#define OUT_BEAT_BITS 8\n" in types
+    assert "#define WORD 4\n#define FM_WORDS 1024\n" in types
     tcl = (out / "build.tcl").read_text()
     assert "set_part xc7z020clg400-1" in tcl and "create_clock -period 10.000" in tcl
     assert "export_design -format ip_catalog" in tcl and "set_top tiny_dsc_top" in tcl
@@ -101,26 +109,39 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
 def test_generation_is_deterministic(q_dsc, tmp_path, dram):
     from hwgen.hw.steps import StepTiling
 
-    mapping = fuse_all(q_dsc, EngineConfig(8, 8, 8, 9), 2)
-    if dram:  # weights, weight tiles and a feature map in DRAM
-        mapping.weights_in_dram = mapping.fmaps_in_dram = True
-        mapping.tiles = {"conv_dw_1": StepTiling(1, 2, False, True)}
+    # dram: weights, weight tiles and a feature map in DRAM
+    mapping = fuse_all(q_dsc, EngineConfig(8, 8, 8, 9), 2, weights_in_dram=dram,
+                       tiles={"conv_dw_1": StepTiling(1, 2, False, True)} if dram else None)
     generate(q_dsc, mapping, tmp_path / "a")
     generate(q_dsc, mapping, tmp_path / "b")
     a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
-    assert a == b and len(a) == 28 + dram  # + weights.bin
+    assert a == b and len(a) == 30 + dram  # + weights.bin
 
 
-def test_unfused_dw_and_lone_engines(tmp_path):
-    q = quantized(tiny_odd())
-    proj = generate(q, HandMapping(EngineConfig(2, 3, 5, 1)), tmp_path / "p")
-    top = (tmp_path / "p" / "tiny_odd_top.cpp").read_text()
+def _lone_dw_net():
+    """conv -> dw (no PW after it, so not fused) -> pool -> fc: every engine runs a lone step."""
+    g = Graph("lone")
+    g.add("input", Input(shape=(5, 4, 3)))
+    for name, layer in (("conv1", Conv2D(kernel=3, stride=1, filters=6)), ("dw", DepthwiseConv2D(stride=2))):
+        g.add(name, layer)
+        g.add(f"{name}_bn", BatchNorm())
+        g.add(f"{name}_relu", ReLU6())
+    g.add("pool", GlobalAvgPool())
+    g.add("fc", Dense(units=4))
+    return g.validate()
+
+
+def test_lone_dw_and_lone_engines(tmp_path):
+    q = quantized(_lone_dw_net())
+    mapping = hand_mapping(q, EngineConfig(2, 3, 5, 1))
+    assert [s.fused for s in mapping.steps] == [False, False, False, False]
+    proj = generate(q, mapping, tmp_path / "p")
+    top = (tmp_path / "p" / "lone_top.cpp").read_text()
     assert proj.band_rows == {} and "band[" not in top and "fused_pair" not in top
     # layer-sequential: each engine call reads one feature buffer and writes the other
-    assert "pw_engine(img, fm[0], PW_0, row0, rows, 0, 2, 0, 0);" in top
-    assert "dw_engine(fm[0], fm[1], DW_1, row0, rows, 0, 0);" in top
-    assert "dw_engine(fm[0], fm[1], DW_3, row0, rows, 0, 0);" in top
-    assert top.count("pw_engine(") == 4 and "pool_engine(fm[0], fm[1], POOL_5);" in top
+    assert "pw_engine(fmap_a, fmap_b, PW_0, row0, rows, 0, 2, 0, 0);" in top
+    assert "dw_engine(fmap_b, fmap_a, DW_1, row0, rows, 0, 0);" in top
+    assert top.count("pw_engine(") == 2 and "pool_engine(fmap_a, fmap_b, POOL_2);" in top
 
 
 def test_nonempty_outdir_refused_untouched_and_force_replaces(q_dsc, tmp_path):
@@ -160,7 +181,7 @@ def test_write_failure_removes_temp_dir(tmp_path, monkeypatch):
         return real(self, data)
 
     monkeypatch.setattr(writer.Path, "write_bytes", flaky)
-    with pytest.raises(OSError):
+    with pytest.raises(HwgenError, match="cannot be written: No space left on device"):
         writer.write_tree({"a.txt": "1", "b.txt": "2", "c.txt": "3", "d.txt": "4"}, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
 
@@ -169,7 +190,7 @@ def test_wide_codes_rejected(q_dsc, tmp_path):
     wide = quantized(tiny_odd(), weight_bits=8, act_bits=8)
     wide.ops[0].out_fmt = type(wide.ops[0].out_fmt)(31, 20)
     with pytest.raises(HwgenError, match="up to 30 bits"):
-        generate(wide, HandMapping(EngineConfig(2, 2, 2, 1)), tmp_path / "p")
+        generate(wide, hand_mapping(wide, EngineConfig(2, 2, 2, 1)), tmp_path / "p")
     assert not (tmp_path / "p").exists()
 
 
@@ -184,8 +205,7 @@ def _unpack(blob: bytes, beat: int, rows: int, lanes: int, bits: int) -> tuple[n
 
 def test_weights_in_dram_layout(q_dsc, tmp_path):
     cfg = EngineConfig(3, 5, 2, 9)
-    mapping = fuse_all(q_dsc, cfg, 2)
-    mapping.weights_in_dram = True
+    mapping = fuse_all(q_dsc, cfg, 2, weights_in_dram=True)
     proj = generate(q_dsc, mapping, tmp_path / "p")
     assert proj.weights_in_dram and "weights.bin" in proj.files
     blob = (tmp_path / "p" / "weights.bin").read_bytes()

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from hls_helpers import HandMapping, assert_fused_pairs_are_dataflow, braced, fuse_all, generate, quantized
+from hls_helpers import assert_fused_pairs_are_dataflow, braced, fuse_all, generate, hand_mapping, quantized
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -40,9 +40,9 @@ def test_tiny_nets_bit_exact(model, cfg, band_rows, tmp_path):
 
 
 def test_separate_translation_units_wall_clean(tmp_path):
-    """Each source compiles on its own (as in Vitis) without warnings; unfused DW, 6-bit codes."""
+    """Each source compiles on its own (as in Vitis) without warnings; fused pairs in one band, 6-bit codes."""
     q = quantized(get_model("tiny_odd"), weight_bits=6, act_bits=6)
-    generate(q, HandMapping(EngineConfig(4, 2, 3, 3)), tmp_path / "p")
+    generate(q, hand_mapping(q, EngineConfig(4, 2, 3, 3)), tmp_path / "p")
     assert_pass(run_csim(tmp_path / "p"), q)
 
 
@@ -106,7 +106,7 @@ PROP = settings(max_examples=8, deadline=None, phases=(Phase.explicit, Phase.reu
 def test_property_depthwise_engine(tmp_path_factory, h, w, c, k, stride, relu6, act_bits, weight_bits, tc, tk):
     q = quantized(_single_layer("dw", h, w, c, k, stride, c, relu6), weight_bits, act_bits)
     out = tmp_path_factory.mktemp("dw")
-    generate(q, HandMapping(EngineConfig(2, 2, tc, tk)), out / "p")
+    generate(q, hand_mapping(q, EngineConfig(2, 2, tc, tk)), out / "p")
     assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)
 
 
@@ -118,13 +118,13 @@ def test_property_pointwise_engine(tmp_path_factory, kind, h, w, c, k, stride, c
                                    tin, tout):
     q = quantized(_single_layer(kind, h, w, c, k, stride, cout, relu6 and kind != "fc"), weight_bits, act_bits)
     out = tmp_path_factory.mktemp("pw")
-    generate(q, HandMapping(EngineConfig(tin, tout, 2, 3)), out / "p")
+    generate(q, hand_mapping(q, EngineConfig(tin, tout, 2, 3)), out / "p")
     assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)
 
 
 def test_missing_gxx_names_install_command(tmp_path, monkeypatch):
     q = quantized(get_model("tiny_odd"))
-    generate(q, HandMapping(EngineConfig(2, 2, 2, 1)), tmp_path / "p")
+    generate(q, hand_mapping(q, EngineConfig(2, 2, 2, 1)), tmp_path / "p")
     monkeypatch.setattr(csim.shutil, "which", lambda name: None)
     with pytest.raises(HwgenError, match=r"g\+\+ not found \(install it with `apt-get install -y g\+\+`\)"):
         run_csim(tmp_path / "p")
@@ -132,7 +132,7 @@ def test_missing_gxx_names_install_command(tmp_path, monkeypatch):
 
 def test_missing_ap_types_names_install_command(tmp_path, monkeypatch):
     q = quantized(get_model("tiny_odd"))
-    generate(q, HandMapping(EngineConfig(2, 2, 2, 1)), tmp_path / "p")
+    generate(q, hand_mapping(q, EngineConfig(2, 2, 2, 1)), tmp_path / "p")
     monkeypatch.setattr(csim.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(HwgenError, match="pip install --no-deps hls4ml"):
         run_csim(tmp_path / "p")
@@ -148,8 +148,7 @@ def test_not_a_project(tmp_path):
 
 def test_weights_in_dram_bit_exact_and_corruption_detected(tmp_path):
     q = quantized(get_model("tiny_dsc4"))
-    mapping = fuse_all(q, EngineConfig(5, 3, 3, 3), 2)
-    mapping.weights_in_dram = True
+    mapping = fuse_all(q, EngineConfig(5, 3, 3, 3), 2, weights_in_dram=True)
     out = tmp_path / "p"
     generate(q, mapping, out)
     assert_pass(run_csim(out, unity=True), q)
@@ -218,7 +217,8 @@ def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
     from hwgen.codegen.templating import render
 
     ctx = dict(top="t", model="t", cfg=EngineConfig(1, 1, 1, 1), act_bits=16, in_bits=8, out_bits=8, w_bits=8,
-               acc_bits=40, rq_bits=48, in_shape=(1, 1, 1), img_words=1, fm_words=1, band_words=1, pool_words=1,
+               acc_bits=40, rq_bits=48, in_shape=(1, 1, 1), img_words=1, fm_words=1, band_words=1, buf_words=1,
+               word=1, max_pool_ngc=1, bias_bits_rom=16,
                out_words=1, in_beat_bits=8, out_beat_bits=8, pw_words=1, pw_bwords=1, dw_words=1, dw_bwords=1,
                wrom_ctype="signed char", brom_ctype="int", dram=False, fmaps=False, im2col_rows=[0], tap_rows=[0])
     (tmp_path / "hwgen_ap.h").write_text(render("hls/hwgen_ap.h.j2", **ctx))
@@ -238,11 +238,10 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
 
     q = quantized(get_model("tiny_dsc4"))
     cfg = EngineConfig(4, 3, 2, 9)
-    mapping = fuse_all(q, cfg, 2)
-    mapping.weights_in_dram = True
     # conv1 16 outputs = 6 groups of 3 -> 2 tiles of 3 groups; conv_pw_3 32 -> 11 groups -> 3 tiles of 4;
     # fc 10 -> 4 groups -> 4 tiles of 1
-    mapping.tiles = {"conv1": StepTiling(1, 2), "conv_dw_3": StepTiling(2, 3), "fc": StepTiling(1, 4)}
+    mapping = fuse_all(q, cfg, 2, weights_in_dram=True,
+                       tiles={"conv1": StepTiling(1, 2), "conv_dw_3": StepTiling(2, 3), "fc": StepTiling(1, 4)})
     out = tmp_path / "p"
     generate(q, mapping, out)
     top = (out / "tiny_dsc4_top.cpp").read_text()
@@ -250,34 +249,30 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
     # conv_pw_3's tiles are loaded by the PW process of its pair's dataflow region, band by band
     assert_fused_pairs_are_dataflow(top, 4)
     assert "const int slot = (tl.slot0 + b * tl.count + t) & 1;" in top
-    assert re.search(r"const tile_desc tl = \{ 3, 4, \d+, \d+, [01] \};\n *fused_pair\(fm\[\d\], fm\[\d\], DW_5, PW_6,", top)
+    assert re.search(r"const tile_desc tl = \{ 3, 4, \d+, \d+, [01] \};\n *fused_pair\(fmap_[ab], fmap_[ab], DW_5, PW_6,", top)
     # the PW slots hold the largest tile or untiled layer: conv_pw_4 (32 in / 32 out) 8 x 11 words
     assert "#define PW_WORDS 176\n" in (out / "hwgen_types.h").read_text()
     assert_pass(run_csim(out), q)  # separate translation units, as Vitis compiles them: -Wall clean too
 
 
-@pytest.mark.parametrize("model, fuse, tiles", [
+@pytest.mark.parametrize("model, tiles", [
     # lone conv stored in bands of 2; fused pairs from/to DRAM (one with weight tiles); pool and FC from DRAM
-    ("tiny_dsc4", True, {"conv1": (2, 1, False, True), "conv_dw_1": (1, 1, True, True),
+    ("tiny_dsc4", {"conv1": (2, 1, False, True), "conv_dw_1": (1, 1, True, True),
                          "conv_dw_2": (2, 2, True, False), "conv_dw_4": (3, 1, False, True),
                          "avgpool": (1, 1, True, True), "fc": (1, 3, True, False)}),
-    # unfused: lone DW and PW layers from/to DRAM in bands, odd sizes and asymmetric padding
-    ("tiny_odd", False, {"conv1": (3, 1, False, True), "conv_dw_1": (2, 1, True, True),
-                         "conv_pw_1": (1, 2, True, True), "conv_dw_2": (3, 1, True, False)}),
+    # fused pairs from and to DRAM in bands (one with weight tiles), odd sizes and asymmetric padding
+    ("tiny_odd", {"conv1": (3, 1, False, True), "conv_dw_1": (2, 2, True, True), "conv_dw_2": (3, 1, True, False)}),
     # the network input in DRAM: conv1 loads its input bands from fmem (and stores its output there);
     # a fused pair fed by a DRAM map runs its bands in run_network
-    ("tiny_odd", False, {"conv1": (2, 1, True, True), "conv_dw_1": (1, 1, True, False)}),
-    ("tiny_dsc4", True, {"conv1": (3, 2, True, True)}),
+    ("tiny_odd", {"conv1": (2, 1, True, True), "conv_dw_1": (1, 1, True, False)}),
+    ("tiny_dsc4", {"conv1": (3, 2, True, True)}),
 ])
-def test_feature_maps_in_dram_bit_exact(tmp_path, model, fuse, tiles):
+def test_feature_maps_in_dram_bit_exact(tmp_path, model, tiles):
     from hwgen.hw.steps import StepTiling
 
     q = quantized(get_model(model))
-    cfg = EngineConfig(3, 4, 2, 3)
-    mapping = fuse_all(q, cfg, 2) if fuse else HandMapping(cfg)
-    mapping.weights_in_dram = True
-    mapping.fmaps_in_dram = True
-    mapping.tiles = {name: StepTiling(*t) for name, t in tiles.items()}
+    mapping = fuse_all(q, EngineConfig(3, 4, 2, 3), 2, weights_in_dram=True,
+                       tiles={name: StepTiling(*t) for name, t in tiles.items()})
     out = tmp_path / "p"
     proj = generate(q, mapping, out)
     assert proj.fmaps_in_dram == sum(1 for t in tiles.values() if t[3])
@@ -310,10 +305,9 @@ def test_property_fused_pair_with_dram(tmp_path_factory, h, w, c, stride, cout, 
         g.add(f"{name}_bn", BatchNorm())
         g.add(f"{name}_relu", ReLU6())
     q = quantized(g.validate())
-    mapping = HandMapping(EngineConfig(tin, tout, tc, tk), {"dw": band_rows}, weights_in_dram=dram,
-                          fmaps_in_dram=dram,
-                          tiles={"conv1": StepTiling(conv_rows, 1, False, dram), "dw": StepTiling(band_rows,
-                                                                                                  weight_tiles)})
+    mapping = hand_mapping(q, EngineConfig(tin, tout, tc, tk), band_rows, weights_in_dram=dram,
+                           tiles={"conv1": StepTiling(conv_rows, 1, False, dram),
+                                  "dw": StepTiling(band_rows, weight_tiles)})
     out = tmp_path_factory.mktemp("fused")
     generate(q, mapping, out / "p")
     assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)

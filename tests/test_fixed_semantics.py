@@ -3,11 +3,28 @@ ctype spelling, ReLU6 bounds of every frac sign, accumulator widths at their edg
 and quantization of values far outside int64."""
 from __future__ import annotations
 
+import warnings
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
 from hwgen.errors import HwgenError
-from hwgen.numerics.fixed import FixedFormat, accumulator_bits, quantize_array, relu6_max, round_shift, saturate
+from hwgen.ir.ops import ComputeOp
+from hwgen.numerics.fixed import (
+    POOL_RECIP_BITS,
+    FixedFormat,
+    accumulator_bits,
+    check_bits,
+    output_range,
+    pool_recip,
+    quantize_array,
+    relu6_max,
+    round_shift,
+    saturate,
+)
+from hwgen.quant.golden import run_op_fixed
+from hwgen.quant.qgraph import QuantOp
 
 
 def test_ctype_spelling():
@@ -51,11 +68,56 @@ def test_dtype_contracts():
 
 def test_quantize_far_outside_int64_saturates_the_right_way():
     f = FixedFormat(8, 4)
-    q, n = quantize_array(np.array([1e300, -1e300, 1e19, -1e19, 2.0 ** 63]), f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the float -> int64 cast stays defined (no "invalid value in cast")
+        q, n = quantize_array(np.array([1e300, -1e300, 1e19, -1e19, 2.0 ** 63]), f)
     assert q.tolist() == [127, -128, 127, -128, 127] and n == 5
+
+
+def test_output_range():
+    assert output_range(FixedFormat(8, 4), False) == (-128, 127)  # the RTL clamps non-ReLU layers here
+    assert output_range(FixedFormat(8, 4), True) == (0, 96)
+    assert output_range(FixedFormat(6, 5), True) == (0, 31)
 
 
 def test_quantize_rejects_non_finite_with_one_message():
     with pytest.raises(HwgenError) as e:
         quantize_array(np.array([0.0, np.nan]), FixedFormat(8, 4))
     assert str(e.value) == "cannot quantize non-finite values (NaN or infinity in the input)"
+
+
+@pytest.mark.parametrize("count,recip", [
+    (1, 65536), (2, 32768), (16, 4096), (49, 1337),  # 65536/49 = 1337.47
+    (3, 21845), (6, 10923),                          # 21845.33, 10922.67
+    (5, 13107), (7, 9362), (131072, 1),              # 13107.2, 9362.29; 0.5 rounds half up
+])
+def test_pool_recip_by_hand(count, recip):
+    assert pool_recip(count) == recip
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 7])
+def test_pool_within_one_code_of_the_true_average(k):
+    """The bound of docs/testing.md in pure Python: codes within 1 of the rounded true average, equal for
+    power-of-two windows (the C++ ap_fixed version is tests/test_oracle_ap_fixed.py)."""
+    fa = fo = FixedFormat(8, 4)
+    n = k * k
+    op = ComputeOp("pool", "pool", (k, k, 64), (1, 1, 64), k, 1, (0, 0), None, False, ("pool",))
+    q = QuantOp(op, fa, fo, None, None, None, fa.frac + POOL_RECIP_BITS - fo.frac, 32)
+    x = np.random.default_rng(k).integers(fa.min_int, fa.max_int + 1, op.in_shape)
+    got = run_op_fixed(q, x)[0].reshape(-1)
+    true = np.array([round(Fraction(int(s), n)) for s in x.sum(axis=(0, 1))])  # half to even
+    assert np.abs(got - true).max() <= (0 if n & (n - 1) == 0 else 1)
+    assert (got == true).mean() > 0.9
+
+
+@pytest.mark.parametrize("value", [2, 8, 32, np.int64(12)])
+def test_check_bits_accepts_2_to_32(value):
+    got = check_bits("act_bits", value)
+    assert got == int(value) and type(got) is int
+
+
+@pytest.mark.parametrize("value", [1, 33, 0, -8, True, 8.0, "8", None])
+def test_check_bits_rejects_with_one_line_naming_the_flag(value):
+    with pytest.raises(HwgenError) as e:
+        check_bits("weight_bits", value)
+    assert str(e.value) == f"weight_bits (--weight-bits) must be an integer in 2..32, got {value!r}"

@@ -1,4 +1,5 @@
 """The shared hardware contract (hwgen/hw/contract.py): formulas checked by hand."""
+import numpy as np
 import pytest
 
 from hwgen.hw import contract as hw
@@ -56,3 +57,36 @@ def test_weight_words_and_loads():
     assert hw.weight_load_cycles(100, 512, 16.0, 30) == 30 + 400
     assert hw.weight_load_cycles(100, 512, 96.0, 30) == 30 + 100
     assert hw.weight_load_cycles(0, 512, 96.0, 30) == 0
+
+
+def test_memory_blocks_edges_and_integer_burst():
+    assert hw.bram36_blocks(0, 8) == 0 and hw.bram36_blocks(8, 0) == 0 and hw.bram36_blocks(1, 1) == 1
+    assert hw.uram_blocks(1, 72) == 1 and hw.uram_blocks(0, 72) == 0 and hw.uram_blocks(5, 0) == 0
+    assert hw.uram_blocks(10, 1) == 1
+    assert type(hw.bram36_blocks(1024, 36)) is int and type(hw.uram_blocks(4096, 72)) is int  # not numpy scalars
+    assert hw.bram36_blocks(-5000, 8) == 0 and hw.uram_blocks(-5000, 72) == 0  # no negative block counts
+    # vectorised over arrays (the mapper's bound): each memory its own best aspect ratio
+    assert hw.bram36_blocks(np.array([1024, 802816, 4096]), np.array([36, 8, 8])).tolist() == [1, 196, 1]
+    beats = hw.max_burst_beats(512)
+    assert beats == 64 and isinstance(beats, int)  # rendered into the RTL as a Verilog parameter
+
+
+def test_fused_cycles_bound_by_hand():
+    # the PW side dominates: DW one row 10, then all PW work 40 -> 10 + 1 + 40 = 51 (DW all 30 + 1 + PW row 5 = 36)
+    assert hw.fused_cycles_bound(10, 30, 5, 40) == 51
+    # the DW side dominates: all DW 30 + 1 + last PW row 5 = 36 > 2 + 1 + 4
+    assert hw.fused_cycles_bound(2, 30, 5, 4) == 36
+    # a lower bound of the real schedule: 3 bands of DW 10 / PW 20 take 73 (test_fused_schedule_pw_bound)
+    assert hw.fused_cycles_bound(10, 26, 20, 56) <= hw.fused_schedule(0, [10] * 3, [20] * 3)[0]
+    assert hw.fused_cycles_bound(np.array([10, 2]), np.array([30, 30]), np.array([5, 5]),
+                                 np.array([40, 4])).tolist() == [51, 36]
+
+
+def test_contract_errors_and_edges():
+    with pytest.raises(ValueError, match="^tin must be >= 1$"):
+        EngineConfig(0, 1, 1, 1)
+    with pytest.raises(ValueError, match="^band_rows must be >= 1$"):
+        hw.row_bands(4, 0)
+    assert hw.tile_cycles(1, hw.PW_DEPTH) == 1 + 4  # a single iteration still fills and drains the pipeline
+    # 3 lanes x 11-bit weights = 33 bits: the next power of two is 64 (not 32)
+    assert hw.weight_bus_bits(EngineConfig(3, 1, 1, 1), 11) == 64

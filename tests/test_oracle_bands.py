@@ -159,3 +159,9 @@ def test_tiny_net_every_map_in_dram(band, tiles):
     got = {op.name: (es.dram_read, es.dram_write) for st_ in trace.steps for op, es in zip(st_.step.ops, st_.ops)}
     assert got == _expected_traffic(ops, m)
     assert trace.input_dram_write == 15 * 15 * 3
+
+
+def test_global_ops_read_every_row_of_a_non_square_map():
+    pool = ComputeOp("p", "pool", (5, 3, 4), (1, 1, 4), 5, 1, (0, 0), None, False, ("p",))
+    fc = ComputeOp("f", "fc", (1, 1, 4), (1, 1, 2), 1, 1, (0, 0), None, False, ("f",))
+    assert input_rows(pool, 0, 1) == 5 == len(touched_rows(pool, 0, 1)) and input_rows(fc, 0, 1) == 1

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import pytest
 
-from hwgen.ir.ops import compute_ops
+from hwgen.errors import HwgenError
+from hwgen.hw.contract import EngineConfig
+from hwgen.hw.steps import Step, pw_band_cycles
+from hwgen.ir.graph import Graph
+from hwgen.ir.layers import BatchNorm, Conv2D, GlobalAvgPool, Input, ReLU6
+from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.models.zoo import mobilenet_v1
 
 # Table 1 of the paper, one row per compute layer: (type, stride, D_K, M, N, input size).
@@ -116,3 +121,44 @@ def test_full_conv_and_shallow_variants_table4_and_5():
     rows = TABLE1[:13] + TABLE1[23:]
     assert sum(o.macs for o in shallow) == sum(_paper_cost(*r)[0] for r in rows)
     assert round(sum(_paper_cost(*r)[0] for r in rows) / 1e6) == 307
+
+
+def _lower(*layers):
+    g = Graph("t")
+    g.add("input", Input(shape=(4, 4, 3)))
+    for i, layer in enumerate(layers):
+        g.add(f"l{i}", layer)
+    return compute_ops(g.validate())
+
+
+@pytest.mark.parametrize("layers,name", [
+    ((BatchNorm(),), "l0"),                                                      # nothing to fold into
+    ((Conv2D(kernel=3, stride=1, filters=4), BatchNorm(), BatchNorm()), "l2"),   # a second BN
+    ((Conv2D(kernel=3, stride=1, filters=4), ReLU6(), BatchNorm()), "l2"),       # BN after the activation
+])
+def test_batchnorm_must_directly_follow_a_conv(layers, name):
+    with pytest.raises(HwgenError, match=f"layer '{name}': batchnorm must directly follow a conv or dense layer"):
+        _lower(*layers)
+
+
+def test_non_square_pool_cycles_count_every_pixel():
+    """Pool on the PW engine's tin adders: one cycle per input pixel and tin-channel group, + POOL_DEPTH 3."""
+    pool = ComputeOp("p", "pool", (5, 3, 8), (1, 1, 8), 5, 1, (0, 0), None, False, ("p",))
+    step = Step((pool,))
+    assert pw_band_cycles(step, 1, 8, EngineConfig(4, 1, 1, 1)) == 5 * 3 * 2 + 3
+
+
+@pytest.mark.parametrize("layers,name", [
+    ((ReLU6(),), "l0"),                                                              # nothing to activate
+    ((Conv2D(kernel=3, stride=1, filters=4), ReLU6(), ReLU6()), "l2"),               # twice
+    ((Conv2D(kernel=3, stride=1, filters=4), GlobalAvgPool(), ReLU6()), "l2"),       # after the pool
+])
+def test_relu6_must_follow_a_conv_or_dense(layers, name):
+    with pytest.raises(HwgenError, match=f"layer '{name}': relu6 must follow a conv, dense or batchnorm layer"):
+        _lower(*layers)
+
+
+def test_lowering_records_the_fused_layers():
+    (op,) = _lower(Conv2D(kernel=3, stride=2, filters=4), BatchNorm(), ReLU6())
+    assert (op.kind, op.bn, op.relu6, op.layers) == ("conv", "l1", True, ("l0", "l1", "l2"))
+    assert (op.in_shape, op.out_shape, op.stride, op.pad) == ((4, 4, 3), (2, 2, 4), 2, (0, 0))

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from loop_reference import op_ref
-from hls_helpers import HandMapping, generate
+from hls_helpers import generate, hand_mapping
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -185,6 +185,6 @@ def test_property_hls_engines_per_channel(tmp_path_factory, kind, h, w, c, cout,
         g.add("act", ReLU6() if relu == "relu6" else ReLU())
     q = quantize(g.validate(), weight_bits, act_bits, weight_scale="per-channel")
     out = tmp_path_factory.mktemp("pc")
-    generate(q, HandMapping(EngineConfig(lanes, lanes + 1, lanes, 3)), out / "p")
+    generate(q, hand_mapping(q, EngineConfig(lanes, lanes + 1, lanes, 3)), out / "p")
     result = run_csim(out / "p", opt="-O1", unity=True)
     assert result.passed, result.first_mismatch or result.output

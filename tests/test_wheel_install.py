@@ -31,7 +31,7 @@ def test_wheel_in_fresh_venv_generates_and_simulates(tmp_path):
     (wheel,) = dist.glob("hwgen-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "hwgen/templates/hls/top.cpp.j2" in names and "hwgen/templates/rtl/hwgen_top.v.j2" in names
-    assert "hwgen/sim/network_tb.py" in names
+    assert "hwgen/sim/network_tb.py" in names and "hwgen/templates/hls/board/driver.py.j2" in names
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], tmp_path, env)

@@ -5,6 +5,7 @@ import csv
 import functools
 import io
 import json
+import math
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hwgen.build import WEIGHT_PLACEMENT, Design, HwConfig, build
+from hwgen.cli.params import PathArg, bounded_option, sized_by
 from hwgen.codegen.writer import check_outdir
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import BOARDS, DEFAULT_BOARD
@@ -35,9 +37,8 @@ def model_options(f: Callable) -> Callable:
                      help="Input shape of an .onnx MODEL whose input is dynamic (e.g. 28x28x1).")(f)
     f = click.option("--variant", default="standard", show_default=True, type=click.Choice(VARIANTS),
                      help="MobileNet v1 variant.")(f)
-    f = click.option("--resolution", default=224, show_default=True, type=int,
-                     help="Input resolution ρ (multiple of 32).")(f)
-    f = click.option("--alpha", default=1.0, show_default=True, type=float, help="Width multiplier α in (0, 1].")(f)
+    f = bounded_option("--resolution", "Input resolution ρ.", default=224, show_default=True)(f)
+    f = bounded_option("--alpha", "Width multiplier α.", default=1.0, show_default=True)(f)
     f = click.argument("model", default="mobilenet_v1")(f)
     return f
 
@@ -48,17 +49,17 @@ WEIGHT_SCALE_OPTION = click.option("--weight-scale", default="per-layer", show_d
                                    help="Weight formats: one per layer, or a fractional-bit shift per output channel.")
 
 _HARDWARE_OPTIONS = (
-    click.option("--pe", default=64, show_default=True, type=int, help="Total PEs (MACs/cycle) over all engines."),
+    bounded_option("--pe", "Total PEs (MACs/cycle) over all engines.", default=64, show_default=True),
     click.option("--board", default=DEFAULT_BOARD, show_default=True, type=click.Choice(sorted(BOARDS)),
                  help="Target board (part, memory budget, DRAM, default clock)."),
-    click.option("--clock-mhz", type=float, default=None, help="Clock in MHz [default: the board's]."),
-    click.option("--act-bits", default=8, show_default=True, type=int, help="Activation bits (2..32)."),
-    click.option("--weight-bits", default=8, show_default=True, type=int, help="Weight bits (2..32)."),
-    click.option("--dram-gbps", type=float, default=None, help="DRAM bandwidth in GB/s [default: the board's peak]."),
+    bounded_option("--clock-mhz", "Clock in MHz (default: the board's).", default=None),
+    bounded_option("--act-bits", "Activation bits.", default=8, show_default=True),
+    bounded_option("--weight-bits", "Weight bits.", default=8, show_default=True),
+    bounded_option("--dram-gbps", "DRAM bandwidth in GB/s (default: the board's peak).", default=None),
     click.option("--split", default=None, help="Force the PE split TINxTOUT,TCxTK (e.g. 8x7,8x1)."),
     click.option("--weights", default="auto", show_default=True, type=click.Choice(tuple(WEIGHT_PLACEMENT)),
                  help="Where weights live (auto: on-chip when everything fits)."),
-    click.option("--band-rows", type=int, default=None, help="Force the row-band height of every fused DW->PW pair."),
+    bounded_option("--band-rows", "Force the row-band height of every fused DW->PW pair.", default=None),
     WEIGHT_SCALE_OPTION,
 )
 
@@ -84,15 +85,14 @@ def prepare_design(model: str, alpha: float, resolution: int, variant: str, inpu
 
     With ``data`` (a labelled .npz), calibration uses its calib images (else its first test images).
     """
-    if images < 1:
-        raise HwgenError(f"--images must be >= 1, got {images}")
     check_outdir(outdir, force)
     graph = load_model(model, alpha, resolution, variant, input_shape)
     ds = None if data is None else load_dataset(data, graph.input_shape)
     if ds is not None and images > len(ds.x):
         raise HwgenError(f"--images {images}: {data!r} has only {len(ds.x)} test images")
     calib = None if ds is None else ds.calib if ds.calib is not None else ds.x[:DEFAULT_CALIB]
-    return build(graph, hw, seed=seed, calib_inputs=calib), ds
+    with sized_by("--resolution", resolution, "building the design"):
+        return build(graph, hw, seed=seed, calib_inputs=calib), ds
 
 
 def vector_inputs(design: Design, ds: Dataset | None, images: int, seed: int) -> np.ndarray:
@@ -105,15 +105,14 @@ def vector_inputs(design: Design, ds: Dataset | None, images: int, seed: int) ->
 def output_options(f: Callable) -> Callable:
     """-o/--outdir and --force for commands that write a project directory."""
     f = click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")(f)
-    f = click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path),
+    f = click.option("-o", "--outdir", required=True, type=PathArg(path_type=Path),
                      help="Directory to create (written atomically).")(f)
-    f = click.option("--images", default=1, show_default=True, type=int,
-                     help="Test images in the vectors (the first of --data, else seeded random inputs).")(f)
-    f = click.option("--data", type=click.Path(dir_okay=False), default=None,
+    f = bounded_option("--images", "Test images in the vectors (the first of --data, else seeded random inputs).",
+                       default=1, show_default=True)(f)
+    f = click.option("--data", type=PathArg(dir_okay=False), default=None,
                      help="Labelled .npz (see `hwgen quantize --data`): calibrate on its calib images, "
                           "test vectors from its images.")(f)
-    return click.option("--seed", default=0, show_default=True, type=int,
-                        help="Seed of weights, calibration and test input.")(f)
+    return bounded_option("--seed", "Seed of weights, calibration and test input.", default=0, show_default=True)(f)
 
 
 def format_option(f: Callable) -> Callable:
@@ -141,7 +140,18 @@ def parse_shape(text: str) -> tuple[int, int, int]:
 
 
 def print_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2))
+    """Strict JSON: a non-finite float (an SQNR of a bit-exact layer, ...) becomes null, never NaN/Infinity."""
+    click.echo(json.dumps(_finite(obj), indent=2, allow_nan=False))
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def print_csv(rows: Sequence[dict], columns: Sequence[str]) -> None:

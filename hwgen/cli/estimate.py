@@ -6,6 +6,7 @@ import click
 from hwgen.build import HwConfig, build
 from hwgen.cli.common import (console, format_option, hardware_options, load_model, model_options, print_csv,
                               print_json, print_table)
+from hwgen.cli.params import sized_by
 from hwgen.estimate import Estimate
 from hwgen.hw.steps import StepTiling
 from hwgen.mapping.plan import format_split
@@ -23,7 +24,8 @@ CSV_COLUMNS = ("name", "kind", "engine", "step", "cycles", "busy", "stall_dram",
 def estimate(model: str, alpha: float, resolution: int, variant: str, input_shape: str | None, hw: HwConfig,
              fmt: str) -> None:
     """Map MODEL onto the PW and DW engines and simulate one inference."""
-    est = build(load_model(model, alpha, resolution, variant, input_shape), hw).estimate()
+    with sized_by("--resolution", resolution, "estimating"):
+        est = build(load_model(model, alpha, resolution, variant, input_shape), hw).estimate()
     if fmt == "json":
         print_json(est.to_dict())
     elif fmt == "csv":

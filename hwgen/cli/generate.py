@@ -8,6 +8,7 @@ import click
 
 from hwgen.build import HwConfig
 from hwgen.cli.common import console, hardware_options, model_options, output_options, prepare_design, vector_inputs
+from hwgen.cli.params import PathArg
 from hwgen.cli.quantize import print_report
 from hwgen.mapping.plan import format_split
 from hwgen.quant.accuracy import accuracy_report
@@ -55,7 +56,7 @@ def _tiles(layers: int) -> str:
 
 
 @click.command("csim")
-@click.argument("outdir", type=click.Path(path_type=Path))
+@click.argument("outdir", type=PathArg(path_type=Path))
 @click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O0", "-O1", "-O2", "-O3"]),
               help="g++ optimisation level.")
 @click.option("--unity", is_flag=True, help="Compile all sources as one translation unit (faster).")

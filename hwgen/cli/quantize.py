@@ -1,15 +1,13 @@
 """`hwgen quantize`: per-layer fixed-point formats and the fixed-vs-float accuracy report."""
 from __future__ import annotations
 
-import math
-
 import click
 from rich.console import Console
 
 from hwgen.cli.common import console as make_console
 from hwgen.cli.common import (WEIGHT_SCALE_OPTION, format_option, load_model, model_options, print_csv, print_json,
                               print_table)
-from hwgen.numerics.fixed import check_bits
+from hwgen.cli.params import PathArg, bounded_option, check_images_fit, sized_by
 from hwgen.quant.accuracy import AccuracyReport, accuracy_report
 from hwgen.quant.calibration import DEFAULT_CALIB, STREAM_EVAL, calibration_inputs, random_images
 from hwgen.quant.data import load_dataset
@@ -27,7 +25,7 @@ def report_rows(report: AccuracyReport) -> list[dict]:
 def print_report(report: AccuracyReport, fmt: str = "table", out: Console | None = None) -> None:
     """Render an accuracy report as a rich table (with a summary line), JSON or CSV."""
     if fmt == "json":
-        print_json(_finite(report.to_dict()))
+        print_json(report.to_dict())
         return
     if fmt == "csv":
         print_csv(report_rows(report), COLUMNS)
@@ -46,28 +44,17 @@ def print_report(report: AccuracyReport, fmt: str = "table", out: Console | None
               f"{report.input_saturations} in the input (over {report.images} images)")
 
 
-def _finite(obj: object) -> object:
-    """JSON has no infinity: an SQNR of a bit-exact layer becomes null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
-
-
 @click.command("quantize")
 @model_options
-@click.option("--weight-bits", default=8, show_default=True, type=int, help="Total weight width (2..32).")
-@click.option("--act-bits", default=8, show_default=True, type=int, help="Total activation width (2..32).")
-@click.option("--data", type=click.Path(dir_okay=False), default=None,
+@bounded_option("--weight-bits", "Total weight width.", default=8, show_default=True)
+@bounded_option("--act-bits", "Total activation width.", default=8, show_default=True)
+@click.option("--data", type=PathArg(dir_okay=False), default=None,
               help="Labelled .npz (x: N,H,W,C images; y: labels; optional calib): evaluate on it, calibrate on "
                    "its calib images (else its first --calib test images).")
-@click.option("--calib", default=None, type=int,
-              help=f"Calibration images [default: {DEFAULT_CALIB} seeded uniform [-1, 1), or all of --data's calib].")
-@click.option("--batch", default=None, type=int, help="Evaluation images [default: all of --data, else 64 seeded].")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of weights and images.")
+@bounded_option("--calib", f"Calibration images (default: {DEFAULT_CALIB} seeded uniform [-1, 1), or all of "
+                "--data's calib).", default=None)
+@bounded_option("--batch", "Evaluation images (default: all of --data, else 64 seeded).", default=None)
+@bounded_option("--seed", "Seed of weights and images.", default=0, show_default=True)
 @click.option("--no-bias-correction", is_flag=True, help="Keep the folded float bias (no calibration correction).")
 @WEIGHT_SCALE_OPTION
 @format_option
@@ -75,22 +62,25 @@ def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_
                  act_bits: int, data: str | None, calib: int | None, batch: int | None, seed: int,
                  no_bias_correction: bool, weight_scale: str, fmt: str) -> None:
     """Quantize MODEL and report per-layer formats, SQNR, errors, saturations, top-1 agreement (and accuracy)."""
-    check_bits("weight_bits", weight_bits)
-    check_bits("act_bits", act_bits)
-    if batch is not None and batch < 1:
-        raise click.BadParameter(f"must be >= 1, got {batch}", param_hint="--batch")
     graph = load_model(model, alpha, resolution, variant, input_shape)
-    labels = None
-    if data is None:
-        calib_x = calibration_inputs(graph, DEFAULT_CALIB if calib is None else calib, seed)
-        images = random_images(graph.input_shape, batch or 64, seed, STREAM_EVAL)
-    else:
-        ds = load_dataset(data, graph.input_shape)
-        calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib or DEFAULT_CALIB]
-        images, labels = ds.x[:batch], ds.y[:batch]
-    qgraph = quantize(graph, weight_bits, act_bits, calib_x, seed, bias_correction=not no_bias_correction,
-                      weight_scale=weight_scale)
-    print_report(accuracy_report(qgraph, images, labels), fmt)
+    if data is None:  # the seeded images are made here: refuse counts that would not fit in memory
+        for flag, count in (("--calib", DEFAULT_CALIB if calib is None else calib), ("--batch", batch or 64)):
+            check_images_fit(flag, count, graph.input_shape)
+    ds = None if data is None else load_dataset(data, graph.input_shape)
+    with sized_by("--calib", calib or DEFAULT_CALIB, "calibrating"):
+        if ds is None:
+            calib_x = calibration_inputs(graph, DEFAULT_CALIB if calib is None else calib, seed)
+        else:
+            calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib or DEFAULT_CALIB]
+        qgraph = quantize(graph, weight_bits, act_bits, calib_x, seed, bias_correction=not no_bias_correction,
+                          weight_scale=weight_scale)
+    with sized_by("--batch", batch or 64, "evaluating"):
+        if ds is None:
+            images, labels = random_images(graph.input_shape, batch or 64, seed, STREAM_EVAL), None
+        else:
+            images, labels = ds.x[:batch], ds.y[:batch]
+        report = accuracy_report(qgraph, images, labels)
+    print_report(report, fmt)
 
 
 COMMANDS = (quantize_cmd,)

@@ -11,11 +11,11 @@ import numpy as np
 from hwgen.build import HwConfig
 from hwgen.cli.common import (hardware_options, model_options, output_options, prepare_design, print_json,
                               vector_inputs)
+from hwgen.cli.params import PathArg
 from hwgen.errors import HwgenError
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
+from hwgen.verify.project import PLAN_SCHEMA, VECTORS, check_top, read_json, read_rtl_project
 from hwgen.verify.synth import synthesize
-
-VECTORS = "tb_vectors.json"
 
 
 @click.command()
@@ -42,25 +42,26 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: st
 
 
 @click.command()
-@click.argument("outdir", type=click.Path(file_okay=False))
+@click.argument("outdir", type=PathArg(file_okay=False))
 @click.option("--simulator", type=click.Choice(SIMULATORS), default=None,
               help="RTL simulator [default: $HWGEN_SIM or icarus].")
-@click.option("--rtl-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--rtl-dir", type=PathArg(file_okay=False), default=None,
               help="Simulate this RTL (e.g. Vitis-exported Verilog with the same top ports) instead of OUTDIR's.")
 @click.option("--top", default="hwgen_top", show_default=True, help="Top-level module name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_json: bool) -> None:
     """Run the cocotb testbench on OUTDIR's RTL: bit-exact vs the golden model, cycles vs prediction."""
     out = Path(outdir)
-    for name in ("plan.json", VECTORS):
-        if not (out / name).exists():
-            raise HwgenError(f"{str(out / name)!r} not found: generate OUTDIR with `hwgen rtl -o {outdir}`")
-    summary = json.loads((out / "plan.json").read_text())
-    vec = json.loads((out / VECTORS).read_text())
+    summary, vec = read_rtl_project(out, sources=rtl_dir is None)
+    rtl_path = Path(rtl_dir) if rtl_dir else out
+    if not rtl_path.is_dir():
+        raise HwgenError(f"--rtl-dir {rtl_dir!r} is not a directory")
+    check_top(rtl_path, top)
     vectors = make_vectors(summary, np.array(vec["input"]), np.array(vec["expected"]), seed=vec["seed"],
                            engines=rtl_dir is None, batch=vec.get("batch"))
     with tempfile.TemporaryDirectory(prefix="hwgen_cosim_") as work:
-        res = run_cosim(rtl_dir or out, vectors, work, simulator=simulator or default_simulator(), toplevel=top)
+        res = run_cosim(rtl_path, vectors, work, simulator=simulator or default_simulator(), toplevel=top,
+                        log_dir=out)
     predicted = vec["sim_cycles"]
     measured = res.get("cycles")
     batch = res.get("batch_mismatches", [])
@@ -87,15 +88,17 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
 
 
 @click.command()
-@click.argument("outdir", type=click.Path(exists=True, file_okay=False))
+@click.argument("outdir", type=PathArg(exists=True, file_okay=False))
 @click.option("--top", default="hwgen_top", show_default=True, help="Top-level module name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def synth(outdir: str, top: str, as_json: bool) -> None:
     """Synthesize OUTDIR's RTL with Yosys (synth_xilinx -family xc7); report DSP/BRAM/LUT/FF."""
+    check_top(Path(outdir), top)
     report = synthesize(outdir, top)
     plan = Path(outdir) / "plan.json"
     if plan.exists():  # hwgen's RTL: what the resource model predicted
-        report["bram36_predicted"] = json.loads(plan.read_text()).get("bram36_predicted")
+        report["bram36_predicted"] = read_json(plan, {"bram36_predicted": PLAN_SCHEMA["bram36_predicted"]},
+                                               "regenerate the project with `hwgen rtl`").get("bram36_predicted")
     if as_json:
         print_json(report)
         return

@@ -22,6 +22,8 @@ def read_vectors(path: str | Path, shape: tuple[int, ...] | None = None) -> np.n
         text = Path(path).read_text()
     except OSError as e:
         raise HwgenError(f"cannot read test vectors {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise HwgenError(f"test vectors {path} are not text (byte {e.start}): the file is corrupted") from None
     try:
         values = np.array([int(line) for line in text.split()], dtype=np.int64)
     except ValueError:

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -107,6 +107,28 @@ class Lanes(Protocol):
     tout: Any
     tc: Any
     tk: Any
+
+
+class EngineArrays(NamedTuple):
+    """Many PE splits at once (numpy int64 arrays): a :class:`Lanes` for the formulas below, with the
+    PE counts of :class:`EngineConfig`."""
+
+    tin: np.ndarray
+    tout: np.ndarray
+    tc: np.ndarray
+    tk: np.ndarray
+
+    @property
+    def pw_pe(self) -> np.ndarray:
+        return self.tin * self.tout
+
+    @property
+    def dw_pe(self) -> np.ndarray:
+        return self.tc * self.tk
+
+    @property
+    def pe(self) -> np.ndarray:
+        return self.pw_pe + self.dw_pe
 
 
 def cdiv(a: Any, b: Any) -> Any:
@@ -179,6 +201,24 @@ def fused_cycles_bound(dw_first: Any, dw_all: Any, pw_last: Any, pw_all: Any) ->
     return np.maximum(dw_first + HANDOFF + pw_all, dw_all + HANDOFF + pw_last)
 
 
+def fused_span_uniform(n: np.ndarray, d_full: np.ndarray, d_last: np.ndarray, p_full: np.ndarray,
+                       p_last: np.ndarray) -> np.ndarray:
+    """End minus start of :func:`fused_schedule` when every band but the last is the same (as
+    :func:`row_bands` makes them): ``n`` bands, DW/PW cycles ``d_full``/``p_full`` each, the last
+    ``d_last``/``p_last`` (<= the full ones). Vectorised over numpy arrays.
+
+    The schedule is a longest path through the band DAG (DW chain, PW chain, DW_i -> PW_i and the
+    ping-pong edge PW_{i-2} -> DW_i, each edge HANDOFF). With equal full bands the ping-pong edge is
+    never on a longest path (it replaces p by d where the other chain is already at least as long), so
+    the path runs along the DW chain to some band j and crosses to the PW chain: ``n`` edges plus
+    d_0..d_j + p_j..p_{n-1}, linear in j between the full bands, hence the maximum of j = 0, n-2, n-1.
+    """
+    cross_first = np.where(n >= 2, d_full + (n - 1) * p_full + p_last, d_last + p_last)
+    cross_second_last = np.where(n >= 2, (n - 1) * d_full + p_full + p_last, d_last + p_last)
+    cross_last = (n - 1) * d_full + d_last + p_last
+    return n * HANDOFF + np.maximum(np.maximum(cross_first, cross_second_last), cross_last)
+
+
 def bram36_blocks(depth: Any, width: Any) -> Any:
     """RAMB36 blocks for depth x width memories (best aspect ratio, as Vivado maps it); ints or arrays."""
     blocks = np.min([cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES], axis=0)
@@ -225,6 +265,12 @@ def weight_bus_bits(cfg: EngineConfig, weight_bits: int) -> int:
     return max(32, 1 << (max(cfg.pw_pe, cfg.dw_pe) * weight_bits - 1).bit_length())
 
 
+def weight_bus_bits_np(cfg: Lanes, weight_bits: int) -> np.ndarray:
+    """Vectorised :func:`weight_bus_bits` (``frexp`` gives the bit length exactly below 2**53)."""
+    widest = np.maximum(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits - 1
+    return np.maximum(32, np.left_shift(1, np.frexp(widest.astype(np.float64))[1].astype(np.int64)))
+
+
 def max_burst_beats(bus_bits: int) -> int:
     """Beats of the loader's longest INCR burst: a load starts 4 KB-aligned, so no burst crosses 4 KB."""
     return min(AXI_MAX_BURST, AXI_BOUNDARY // (bus_bits // 8))
@@ -235,3 +281,11 @@ def weight_load_cycles(words: int, bus_bits: int, bytes_per_cycle: float, latenc
     back, so their latencies overlap), then the beats at the DRAM bandwidth but at most one per cycle."""
     beat = bus_bits // 8
     return dram_cycles(words * beat, min(bytes_per_cycle, beat), latency)
+
+
+def weight_load_cycles_np(words: np.ndarray, bus_bits: np.ndarray, bytes_per_cycle: float,
+                          latency: int) -> np.ndarray:
+    """Vectorised :func:`weight_load_cycles` (0 for an empty load, as :func:`dram_cycles`)."""
+    beat = bus_bits // 8
+    moved = words * beat
+    return np.where(moved > 0, latency + np.ceil(moved / np.minimum(bytes_per_cycle, beat)).astype(np.int64), 0)

@@ -13,7 +13,9 @@ engine a fixed control/address generator of 600 LUTs (PW, DW, pool, top FSM), pl
 """
 from __future__ import annotations
 
-from hwgen.hw.contract import EngineConfig, cdiv
+import numpy as np
+
+from hwgen.hw.contract import EngineArrays, EngineConfig, cdiv
 from hwgen.numerics.fixed import accumulator_bits
 
 LUT_PER_ENGINE = 600
@@ -42,3 +44,10 @@ def lut_count(cfg: EngineConfig, act_bits: int, weight_bits: int, dram_master: b
     if dram_master:
         luts += LUT_DRAM_MASTER
     return luts
+
+
+def lut_count_np(cfg: EngineArrays, act_bits: int, weight_bits: int, dram_master: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`lut_count`."""
+    acc = accumulator_bits(act_bits, weight_bits, LUT_DOT_TERMS)
+    luts = cfg.pe * acc + (cfg.tout + cfg.tc) * 4 * act_bits + 4 * LUT_PER_ENGINE
+    return luts + np.where(dram_master, LUT_DRAM_MASTER, 0)

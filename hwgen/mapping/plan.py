@@ -30,9 +30,11 @@ band buffers must also fit a budget (what the fixed buffers leave, halved until 
 plan fits). Lone ops with on-chip feature maps run as one tile (the RTL contract).
 
 Buffer geometry: feature-map, band and ping-pong buffers are words of
-max(tin, tc) channels; PW weights words of tin*tout, DW weights words of tc*tk,
-biases (act_bits + weight_bits wide, the product's fraction) one per output
-channel. Each buffer is a separate memory; a memory goes to URAM when the board
+max(tin, tout, tc) consecutive codes (``feature_word``: the widest group an engine
+reads or writes per cycle, so a pipelined iteration touches at most two words);
+PW weights words of tin*tout, DW weights words of tc*tk, biases one word per
+output group of tout (PW) or tc (DW) biases of act_bits + weight_bits bits (the
+product's fraction). The generated HLS declares exactly these memories. Each buffer is a separate memory; a memory goes to URAM when the board
 has URAM left and it needs no more than a quarter of the BRAM36 blocks' count in
 URAM blocks, else to BRAM36 (largest memories first).
 """
@@ -40,6 +42,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
@@ -194,8 +198,11 @@ def fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
     return flags
 
 
-def fmap_word_lanes(cfg: EngineConfig) -> int:
-    return max(cfg.tin, cfg.tc)
+def feature_word(cfg: EngineConfig) -> int:
+    """Codes per word of the feature-map, band and ping-pong buffers: the widest group an engine reads or
+    writes in one cycle (TIN or TOUT channels on the PW engine, TC on the DW engine), so each access of a
+    pipelined iteration touches at most two words (two ports)."""
+    return max(cfg.tin, cfg.tout, cfg.tc)
 
 
 def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
@@ -220,7 +227,7 @@ def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
 def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int) -> list[Buffer]:
     """The on-chip memories of a mapping (depth x width, before placement)."""
-    word = fmap_word_lanes(cfg)
+    word = feature_word(cfg)
     bufs: list[Buffer] = []
     onchip = [t for t in tensor_elems(steps) if t <= fmap_limit]
     if onchip:
@@ -253,9 +260,13 @@ def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineCon
             bufs.append(Buffer("pw_weights", sum(pw_words), cfg.tin * cfg.tout * weight_bits))
         if dw_words:
             bufs.append(Buffer("dw_weights", sum(dw_words), cfg.tc * cfg.tk * weight_bits))
-    nbias = sum(op.out_shape[2] for op in pw_ops + dw_ops)
-    if nbias:
-        bufs.append(Buffer("bias", nbias, act_bits + weight_bits))
+    # Biases: one word per output group of each engine (tout or tc biases of act_bits + weight_bits).
+    pw_groups = sum(cdiv(op.out_shape[2], cfg.tout) for op in pw_ops)
+    dw_groups = sum(cdiv(op.out_shape[2], cfg.tc) for op in dw_ops)
+    if pw_groups:
+        bufs.append(Buffer("pw_bias", pw_groups, cfg.tout * (act_bits + weight_bits)))
+    if dw_groups:
+        bufs.append(Buffer("dw_bias", dw_groups, cfg.tc * (act_bits + weight_bits)))
     return bufs
 
 
@@ -271,6 +282,26 @@ def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
         else:
             placed[b.name] = Buffer(b.name, b.depth, b.width, "bram", nb)
     return [placed[b.name] for b in bufs]
+
+
+def place_buffers_np(depths: list[np.ndarray], widths: list[np.ndarray],
+                     board: Board) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`place_buffers` over many plans: buffer k of every plan is ``depths[k]`` x
+    ``widths[k]`` (depth 0: absent), in plan_buffers order. Returns (blocks, in_uram), each of shape
+    (buffers, plans)."""
+    nb = np.stack([bram36_blocks(d, w) for d, w in zip(depths, widths)])
+    nu = np.stack([uram_blocks(d, w) for d, w in zip(depths, widths)])
+    order = np.argsort(-nb, axis=0, kind="stable")  # largest first, ties in plan order (sorted() is stable)
+    uram_left = np.full(nb.shape[1], board.uram, dtype=np.int64)
+    in_uram = np.zeros(nb.shape, dtype=bool)
+    cols = np.arange(nb.shape[1])
+    for k in range(nb.shape[0]):
+        idx = order[k]
+        b, u = nb[idx, cols], nu[idx, cols]
+        take = (u > 0) & (u <= uram_left) & (4 * u <= b)
+        uram_left = uram_left - np.where(take, u, 0)
+        in_uram[idx, cols] = take
+    return np.where(in_uram, nu, nb), in_uram
 
 
 def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:

@@ -18,7 +18,7 @@ from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
                             weight_words)
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, fmap_word_lanes, format_split,
+from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, feature_word, format_split,
                                 parse_split, place_buffers, plan_buffers, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
@@ -35,7 +35,8 @@ class _Ctx:
     band_rows: int | None
 
 
-def _band_candidates(rows: int) -> list[int]:
+def band_candidates(rows: int) -> list[int]:
+    """Row-band heights the planner tries for a step of ``rows`` output rows: powers of two below it, and all rows."""
     c = {rows}
     b = 1
     while b < rows:
@@ -52,7 +53,7 @@ def _fused_time(step: Step, band: int, cfg: EngineConfig) -> int:
 
 
 def _best_onchip_band(step: Step, cfg: EngineConfig) -> int:
-    return min(_band_candidates(step.out_rows), key=lambda b: (_fused_time(step, b, cfg), b))
+    return min(band_candidates(step.out_rows), key=lambda b: (_fused_time(step, b, cfg), b))
 
 
 def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx) -> int:
@@ -69,13 +70,19 @@ def _weight_tiles(op: ComputeOp, cap_words: int, cfg: EngineConfig) -> int:
     return cdiv(cdiv(op.out_shape[2], cfg.tout), groups)
 
 
+def weight_tiles_np(dot: int, n: int, cap_words: np.ndarray, tin: np.ndarray, tout: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`_weight_tiles` for an op with dot-product length ``dot`` and ``n`` outputs."""
+    groups = np.maximum(1, cap_words // cdiv(dot, tin))
+    return cdiv(cdiv(n, tout), groups)
+
+
 def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_limit: int, cap_words: int | None,
              band_budget_bits: int | None, onchip_bands: dict[str, int],
              times: dict[tuple[str, StepTiling], int]) -> Mapping:
     """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
     flags = fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
-    word_bits = fmap_word_lanes(cfg) * ctx.act_bits
+    word_bits = feature_word(cfg) * ctx.act_bits
     for s, (ind, outd) in zip(steps, flags):
         wt = _weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
         if not s.bandable:
@@ -89,9 +96,9 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             tiles[s.name] = StepTiling(1, wt, ind, outd)
         else:
             best = None
-            for b in _band_candidates(s.out_rows):
+            for b in band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
-                need = sum(2 * cdiv(e, fmap_word_lanes(cfg)) * word_bits for e in band_buffer_elems(s, t))
+                need = sum(2 * cdiv(e, feature_word(cfg)) * word_bits for e in band_buffer_elems(s, t))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
                     break  # band buffers grow with the band height
                 if (s.name, t) not in times:
@@ -304,7 +311,7 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     """
     tin, tout, tc, tk = (cand[:, i] for i in range(4))
     ab, wb = ctx.act_bits, ctx.weight_bits
-    word = np.maximum(tin, tc)
+    word = np.maximum(np.maximum(tin, tout), tc)
     blocks = np.zeros(len(cand), dtype=np.int64)
 
     def add(depth: np.ndarray, width: np.ndarray) -> None:
@@ -327,8 +334,12 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     for elems in halves:
         if elems:
             add(2 * -(-elems // word), word * ab)
-    nbias = sum(op.out_shape[2] for s in steps for op in s.ops if op.kind != "pool")
-    add(np.full(len(cand), nbias), np.full(len(cand), ab + wb))
+    pw_out = [op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
+    dw_out = [op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"]
+    if pw_out:
+        add(np.sum([-(-c // tout) for c in pw_out], axis=0), tout * (ab + wb))
+    if dw_out:
+        add(np.sum([-(-c // tc) for c in dw_out], axis=0), tc * (ab + wb))
     return blocks <= ctx.board.bram36 + 8 * ctx.board.uram
 
 

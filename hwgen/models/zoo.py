@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from hwgen.errors import HwgenError
+from hwgen.limits import check_limit
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import (BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6,
                              Softmax)
@@ -57,10 +58,8 @@ def mobilenet_v1(alpha: float = 1.0, resolution: int = 224, variant: str = "stan
     ``variant``: ``standard``; ``shallow`` (the five 512/1 blocks removed);
     ``full-conv`` (every depthwise-separable block replaced by a standard 3x3 conv).
     """
-    if not 0 < alpha <= 1:
-        raise HwgenError(f"alpha must be in (0, 1], got {alpha}")
-    if resolution <= 0 or resolution % 32:
-        raise HwgenError(f"resolution must be a positive multiple of 32, got {resolution}")
+    check_limit("--alpha", alpha)
+    check_limit("--resolution", resolution)
     if variant not in VARIANTS:
         raise HwgenError(f"unknown variant {variant!r} (choose from {', '.join(VARIANTS)})")
     blocks = list(MOBILENET_V1_BLOCKS)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from importlib import resources
@@ -98,10 +99,48 @@ def make_vectors(summary: dict[str, Any], x: np.ndarray, expected: np.ndarray, s
     }
 
 
+#: The pip extra that installs the cocotb testbench's dependencies.
+SIM_EXTRA = "pip install 'hwgen[sim]'"
+
+#: Result keys the testbench writes: key -> allowed types.
+RESULT_SCHEMA = {"mismatches": (int,), "mismatches_backpressure": (int,), "timeout": (str, type(None)),
+                 "cycles": (int, type(None))}
+
+
+def _keep_log(log: Path, log_dir: Path | None, kept_name: str) -> Path:
+    """Copy ``log`` out of the temporary run directory into ``log_dir`` (when given) so a message can point at it."""
+    if log_dir is None or not log.exists():
+        return log
+    try:
+        shutil.copy(log, log_dir / kept_name)
+    except OSError:
+        return log
+    return log_dir / kept_name
+
+
+def _last_error(log: Path) -> str:
+    """The last line of ``log`` that reads like an error (else its last non-empty line), for a one-line message."""
+    try:
+        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return "no log"
+    errors = [ln for ln in lines if re.search(r"error|fatal|unknown module|not found", ln, re.I)]
+    return (errors or lines or ["empty log"])[-1][:200]
+
+
 def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str | os.PathLike,
-              simulator: str | None = None, toplevel: str = "hwgen_top") -> dict[str, Any]:
-    """Build ``rtl_dir``'s Verilog and run the testbench; returns the results dict (never raises on mismatch)."""
-    from cocotb_tools.runner import get_runner
+              simulator: str | None = None, toplevel: str = "hwgen_top",
+              log_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Build ``rtl_dir``'s Verilog and run the testbench; returns the results dict (never raises on mismatch).
+
+    A build or simulator failure raises a one-line :class:`HwgenError` naming the log; with ``log_dir``
+    the log is first copied there (``cosim_build.log`` / ``cosim_sim.log``), since ``sim_dir`` is
+    usually a temporary directory about to be removed.
+    """
+    try:
+        from cocotb_tools.runner import get_runner
+    except ImportError:
+        raise HwgenError(f"cosim needs cocotb and cocotbext-axi: install them with `{SIM_EXTRA}`") from None
 
     simulator = simulator or default_simulator()
     check_simulator(simulator)
@@ -129,19 +168,30 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
     build_args = VERILATOR_ARGS if simulator == "verilator" else []
     t0 = time.perf_counter()
-    runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, build_dir=str(work), always=True,
-                 timescale=("1ns", "1ps"), build_args=build_args, parameters=parameters,
-                 log_file=str(work / "build.log"))
+    keep = Path(log_dir) if log_dir is not None else None
+    build_log, sim_log = work / "build.log", work / "sim.log"
+    try:
+        runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, build_dir=str(work), always=True,
+                     timescale=("1ns", "1ps"), build_args=build_args, parameters=parameters,
+                     log_file=str(build_log))
+    except (RuntimeError, SystemExit, OSError):  # the runner raises RuntimeError when the simulator's build fails
+        kept = _keep_log(build_log, keep, "cosim_build.log")
+        raise HwgenError(f"{simulator} could not build {str(rtl)!r}: {_last_error(kept)} (full log: {kept})") from None
     t1 = time.perf_counter()
     try:
         runner.test(test_module="hwgen.sim.network_tb", hdl_toplevel=toplevel, build_dir=str(work), test_dir=str(work),
                     extra_env={"HWGEN_VECTORS": str(vec_path), "HWGEN_RESULTS": str(res_path)},
-                    log_file=str(work / "sim.log"))
-    except SystemExit:  # the runner exits when the cocotb test fails; the results file says why
+                    log_file=str(sim_log))
+    except (SystemExit, RuntimeError):  # the runner exits when the cocotb test fails; the results file says why
         pass
-    if not res_path.exists():
-        raise HwgenError(f"RTL simulation produced no results (see {work / 'sim.log'})")
-    res = json.loads(res_path.read_text())
+    try:
+        res = json.loads(res_path.read_text())
+        if not isinstance(res, dict) or any(not isinstance(res.get(k), t) or isinstance(res.get(k), bool)
+                                            for k, t in RESULT_SCHEMA.items()):
+            raise ValueError
+    except (OSError, ValueError):
+        kept = _keep_log(sim_log, keep, "cosim_sim.log")
+        raise HwgenError(f"RTL simulation produced no results: {_last_error(kept)} (full log: {kept})") from None
     res["build_seconds"] = round(t1 - t0, 3)
     res["run_seconds"] = round(time.perf_counter() - t1, 3)
     return res

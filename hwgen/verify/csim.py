@@ -10,7 +10,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hwgen.codegen.vectors import read_vectors
 from hwgen.errors import HwgenError
+from hwgen.verify.project import read_text
 
 #: The flags the generated C++ must compile cleanly with (plus -O level and the ap_types include).
 CXXFLAGS = ("-std=c++14", "-Wall", "-Wno-unknown-pragmas")
@@ -72,10 +74,35 @@ def gxx() -> str:
     return path
 
 
-def project_sources(outdir: Path) -> list[Path]:
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+_ADD_FILES = re.compile(r"^add_files\s+(?:-tb\s+)?(\S+)", re.M)
+
+#: The testbench's own diagnosis of a vector file it cannot use (it then exits with status 2).
+_TB_ERROR = re.compile(r"^ERROR: (.+)$", re.M)
+
+
+def project_sources(outdir: Path, include_dirs: tuple[Path, ...] = ()) -> list[Path]:
+    """The C++ sources of a generated HLS project, after checking the project is whole.
+
+    Every file build.tcl adds exists; every source and header is text and its local includes exist;
+    (in the project or ``include_dirs``, the ap_types headers); every vector file holds integers.
+    A failure is one line naming the file.
+    """
     sources = sorted(outdir.glob("*.cpp"))
     if not any(p.name.startswith("tb_") for p in sources) or not (outdir / "vectors").is_dir():
         raise HwgenError(f"{str(outdir)!r} is not a generated HLS project (no tb_*.cpp and vectors/)")
+    if (outdir / "build.tcl").exists():
+        for name in _ADD_FILES.findall(read_text(outdir / "build.tcl", "project file")):
+            if not (outdir / name).exists():
+                raise HwgenError(f"{str(outdir / name)!r}, listed in build.tcl, is missing: regenerate the project "
+                                 "with `hwgen generate`")
+    for path in sources + sorted(outdir.glob("*.h")):
+        for name in _INCLUDE.findall(read_text(path, "HLS source")):
+            if not any((d / name).is_file() for d in (outdir, *include_dirs)):
+                raise HwgenError(f"HLS source {str(path)!r} includes {name!r}, which is missing from {str(outdir)!r}")
+    for path in sorted((outdir / "vectors").rglob("*.txt")):  # the first image's and vectors/batch/*
+        read_vectors(path)
     return sources
 
 
@@ -88,9 +115,10 @@ def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False) -> CsimR
     """
     outdir = Path(outdir)
     if not outdir.is_dir():
-        raise HwgenError(f"project directory {str(outdir)!r} does not exist")
-    sources = project_sources(outdir)
+        raise HwgenError(f"project directory {str(outdir)!r} "
+                         f"{'is not a directory' if outdir.exists() else 'does not exist'}")
     compiler, include = gxx(), ap_types_dir()
+    sources = project_sources(outdir, (include,))
     with tempfile.TemporaryDirectory(prefix="hwgen-csim-") as tmp:
         binary = Path(tmp) / "csim"
         inputs = [str(p.resolve()) for p in sources]
@@ -100,7 +128,8 @@ def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False) -> CsimR
             inputs = [str(unit)]
         cmd = [compiler, *CXXFLAGS, opt, "-isystem", str(include), *inputs, "-o", str(binary)]
         t0 = time.perf_counter()
-        comp = subprocess.run(cmd, capture_output=True, text=True)
+        # errors="replace": a corrupted source can make g++ echo bytes that are not UTF-8.
+        comp = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
         t1 = time.perf_counter()
         warnings = [line for line in comp.stderr.splitlines() if "warning:" in line]
         if comp.returncode != 0:
@@ -109,9 +138,17 @@ def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False) -> CsimR
                                        if p.is_dir())
         out, passed, mismatch, checked = "", True, None, {}
         for folder in folders:  # one binary, every image's vectors
-            run = subprocess.run([str(binary), folder], cwd=outdir, capture_output=True, text=True,
-                                 timeout=RUN_TIMEOUT_S)
+            try:
+                run = subprocess.run([str(binary), folder], cwd=outdir, capture_output=True, text=True,
+                                     errors="replace", timeout=RUN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                t2 = time.perf_counter()
+                return CsimResult(False, None, t2 - t0, t1 - t0, t2 - t1, warnings,
+                                  output=f"testbench still running after {RUN_TIMEOUT_S} s ({folder}): stopped")
             text = run.stdout + run.stderr
+            tb_error = _TB_ERROR.search(text)
+            if run.returncode == 2 and tb_error:  # a vector file the testbench cannot use: bad input, not a verdict
+                raise HwgenError(f"C-simulation testbench of {str(outdir)!r}: {tb_error[1]}")
             fail = _FAIL.search(text)
             ok = run.returncode == 0 and "PASS:" in text and not fail
             if folder == "vectors":

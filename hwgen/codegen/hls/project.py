@@ -23,15 +23,16 @@ from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv
-from hwgen.hw.steps import weight_words
+from hwgen.hw.steps import input_rows, weight_words
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import Mapping
+from hwgen.mapping.plan import Mapping, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.quant.golden import random_input, run_fixed
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
-#: Where a step's input lives in the generated run_network: feature buffer fm[0] / fm[1], the input image.
-BUF_FM0, BUF_FM1, BUF_IMG = 0, 1, 2
+#: The two feature buffers of the generated design (named as in the memory plan).
+BUF_FM0, BUF_FM1 = 0, 1
+FM_NAMES = ("fmap_a", "fmap_b")
 
 #: Widest activation / weight code the int fields of the job descriptors carry.
 MAX_CODE_BITS = 30
@@ -175,22 +176,13 @@ def _engine_words(q: QuantOp, cfg: EngineConfig) -> tuple[str, int]:
 
 
 def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
-    """Op indices per schedule step: a fused DW->PW pair (DW named in band_rows) or one op."""
-    groups: list[list[int]] = []
-    i = 0
-    while i < len(ops):
-        fused = (ops[i].op.kind == "dw" and ops[i].op.name in mapping.band_rows and i + 1 < len(ops)
-                 and ops[i + 1].op.kind == "pw")
-        groups.append([i, i + 1] if fused else [i])
-        i += len(groups[-1])
+    """Op indices of each of the mapping's schedule steps (a fused DW->PW pair or one op)."""
+    index = {q.op.name: i for i, q in enumerate(ops)}
+    groups = [[index.get(op.name, -1) for op in step.ops] for step in mapping.steps]
+    if [i for g in groups for i in g] != list(range(len(ops))):
+        raise HwgenError(f"mapping steps {[s.name for s in mapping.steps]} do not cover the ops of "
+                         f"{[q.op.name for q in ops]} in order")
     return groups
-
-
-def _in_rows(op: ComputeOp, r0: int, r1: int) -> int:
-    """Input rows (the KxK halo included) that output rows [r0, r1) of ``op`` read."""
-    lo = max(0, r0 * op.stride - op.pad[0])
-    hi = min(op.in_shape[0], (r1 - 1) * op.stride - op.pad[0] + op.kernel)
-    return hi - lo
 
 
 def _im2col_rows(op: ComputeOp, ngi: int, tin: int) -> list[tuple[list[int], list[int], list[int]]]:
@@ -229,10 +221,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     per_channel = any(q.channel_shift is not None for q in ops)  # per-channel shift ROMs beside the biases
     groups = _groups(ops, mapping)
     # Weight tiles (DRAM mode): a step's PW layer split into output-channel tiles, as hwgen.mapping planned.
-    tilings = getattr(mapping, "tiles", {})
-    pw_tiles = {ops[g[-1]].op.name: tilings[ops[g[0]].op.name].weight_tiles
-                for g in groups if dram and ops[g[0]].op.name in tilings and ops[g[-1]].weights is not None
-                and ops[g[-1]].op.kind != "dw"}
+    tilings = mapping.tiles
+    pw_tiles = {step.pw_op.name: tilings[step.name].weight_tiles
+                for step in mapping.steps if dram and step.pw_op is not None and step.name in tilings}
     slot_words = {"pw": 0, "dw": 0}  # DRAM mode: the largest layer or weight tile per engine
     for q in ops:
         if q.weights is not None:
@@ -249,8 +240,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     tap_rows: list[tuple[list[int], list[int]]] = []  # per TK-tap group: (dy, dx)
     tap_offsets: dict[int, int] = {}
     steps: list[dict] = []
-    cur = BUF_IMG
-    fm_words = band_words = pool_words = 1
+    fm_words = band_words = 1
     band_rows_used: dict[str, int] = {}
     max_rows = max_cols = max_ngi = max_ngo = max_ngc = max_ngt = max_pool_px = max_pool_ngc = 1
 
@@ -315,15 +305,18 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # Feature maps in DRAM (the mapping's StepTiling.out_dram): a step's output bands are staged in the
     # output-side feature buffer and stored; the next step loads the input rows of each band (halo
     # included) into its input-side buffer. DRAM tensors alternate between two regions.
-    fmaps = bool(getattr(mapping, "fmaps_in_dram", False))
+    fmaps = mapping.fmaps_in_dram
     # The network input in DRAM (the first step's tiling says in_dram, as hwgen.hw.schedule models it):
     # read_input stores the stream in region 0 and the first step loads its bands from there.
     first = tilings.get(ops[0].op.name)
     input_dram = fmaps and first is not None and first.in_dram
     fmem_half = _words(ops[0].op.in_shape) if input_dram else 0
     region = 1 if input_dram else 0
-    cur: int | None = None if input_dram else BUF_IMG  # where the current tensor is: img, fm[0]/fm[1], None = DRAM
+    # where the current tensor is: fmap_a/fmap_b, None = DRAM; read_input stores an on-chip input in fmap_a
+    cur: int | None = None if input_dram else BUF_FM0
     cur_region = 0
+    if not input_dram:
+        fm_words = max(fm_words, _words(ops[0].op.in_shape))
     for n, group in enumerate(groups):
         i = group[0]
         q = ops[i]
@@ -346,12 +339,12 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         bands = cdiv(out_h, rows)
         loads: list[dict] = []
         step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "band_rows": rows,
-                "bands": bands, "region": False, "src": "img" if src == BUF_IMG else f"fm[{src}]",
-                "dst": f"fm[{dst}]", "dst_sel": dst, "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
+                "bands": bands, "region": False, "src": FM_NAMES[src],
+                "dst": FM_NAMES[dst], "dst_sel": dst, "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
                 last.out_shape[2], "loads": loads, "in_dram": None, "out_dram": None}
         if in_dram:
             full = op.kind in ("pool", "fc")
-            staged = max(op.in_shape[0] if full else _in_rows(op, r0, min(r0 + rows, out_h))
+            staged = max(op.in_shape[0] if full else input_rows(op, r0, min(r0 + rows, out_h))
                          for r0 in range(0, out_h, rows))
             fm_words = max(fm_words, staged * op.in_shape[1] * op.in_shape[2])
             step["in_dram"] = {"region": cur_region, "row_words": op.in_shape[1] * op.in_shape[2],
@@ -387,7 +380,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                             "fields": [i, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
                                        lo, hi]}
             step["title"] = f"{op.name}: global average pool on the pool engine"
-            pool_words = max(pool_words, op.in_shape[2])
             max_pool_px, max_pool_ngc = max(max_pool_px, pixels), max(max_pool_ngc, ngc)
         if step["pw"] is not None and step["pw"]["tiles"] is not None:
             step["title"] += f", weights in {step['pw']['tiles']['count']} output-channel tiles"
@@ -400,6 +392,25 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             cur = dst
         steps.append(step)
 
+    word = feature_word(cfg)
+    # Each plan memory's storage (BIND_STORAGE impl): where the mapper placed it. A memory the plan does not
+    # have is an unused engine's one-word ROM (LUTRAM; Vitis builds no unused engine anyway).
+    placed = {b.name: b.memory for b in mapping.buffers}
+    plan_name = {"fmap_a": "fmap_a", "fmap_b": "fmap_b", "dw_pw_pingpong": "dw_pw_pingpong",
+                 "pw_weights": "pw_weights_2x" if dram else "pw_weights",
+                 "dw_weights": "dw_weights_2x" if dram else "dw_weights", "pw_bias": "pw_bias", "dw_bias": "dw_bias"}
+    storage = {name: placed.get(planned, "lutram") for name, planned in plan_name.items()}
+    fm_words, band_words = word * cdiv(fm_words, word), word * cdiv(band_words, word)
+    pw_iters = dw_iters = 1
+    for st in steps:
+        for key in ("pw", "dw"):
+            if st[key] is not None:
+                f = st[key]["fields"]
+                rows = st["band_rows"]
+                if key == "pw":  # rows x out_w x ngo x ngi
+                    pw_iters = max(pw_iters, rows * f[4] * f[12] * f[11])
+                else:  # rows x out_w x ngc x ngt
+                    dw_iters = max(dw_iters, rows * f[4] * f[9] * f[10])
     acc_bits = max(q.acc_bits for q in ops)
     max_left = max(0, -min(q.shift for q in ops))
     rq_bits = max(acc_bits + max_left, max(q.max_shift for q in ops) + 2) + 1
@@ -412,10 +423,13 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     return dict(
         top=f"{ident(qgraph.name)}_top", model=qgraph.name, cfg=cfg, act_bits=act_bits,
         in_bits=qgraph.input_fmt.width, out_bits=out_bits, w_bits=w_bits, bias_bits=bias_bits, acc_bits=acc_bits,
-        rq_bits=rq_bits, per_channel=per_channel, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words,
-        band_words=band_words,
-        pool_words=pool_words, out_words=_words(ops[-1].op.out_shape),
-        in_beat_bits=8 * cdiv(in_shape[2] * qgraph.input_fmt.width, 8), out_beat_bits=8 * cdiv(out_bits, 8),
+        rq_bits=rq_bits, per_channel=per_channel, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words, band_words=band_words,
+        out_words=_words(ops[-1].op.out_shape),
+        in_beat_bits=axis_bits(in_shape[2] * qgraph.input_fmt.width), out_beat_bits=axis_bits(out_bits),
+        word=word, storage=storage, buf_words=max(fm_words, band_words), in_c_fits=in_shape[2] <= word,
+        has_conv=any(q.op.kind == "conv" for q in ops), contiguous_out=not any(v > 1 for v in pw_tiles.values()),
+        max_pw_iters=pw_iters, max_dw_iters=dw_iters, max_pool_iters=max_pool_px * max_pool_ngc,
+        bias_bits_rom=max(bias_bits, mapping.act_bits + mapping.weight_bits),
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
         dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem), wmem_beats=max(len(wmem) // 8, 1),
         fmaps=fmem_half > 0, fmem_half=fmem_half, input_dram=input_dram, fmem_bits=8 * cdiv(act_bits, 8),
@@ -425,7 +439,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         staged_pairs=any(st["kind"] == "fused" and not st["region"] for st in steps),
         max_bands=max([st["bands"] for st in steps if st["region"]], default=1),
         max_tiles=max([st["pw"]["tiles"]["count"] for st in steps if st["region"] and st["pw"]["tiles"]], default=1),
-        result_buf=f"fm[{cur}]", fm_partition=cfg.tin, band_partition=cfg.tin,
+        result_buf=FM_NAMES[cur], fm_names=FM_NAMES,
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
         max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
         im2col_rows=im2col_rows or [([-1] * cfg.tin, [0] * cfg.tin, [0] * cfg.tin)],
@@ -433,6 +447,14 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         tb_ops=[{"name": ident(q.op.name), "words": _words(q.op.out_shape)} for q in ops],
         band_rows_used=band_rows_used, weight_tiles={k: v for k, v in pw_tiles.items() if v > 1}, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
     )
+
+
+def axis_bits(bits: int) -> int:
+    """AXI4-Stream TDATA width for ``bits`` of payload: 8, 16, 32, 64 (what AXI DMA streams), then powers of two."""
+    width = 8
+    while width < bits:
+        width *= 2
+    return width
 
 
 def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
@@ -484,6 +506,10 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
         files[f"{engine}.cpp"] = render(f"hls/{engine}.cpp.j2", **ctx)
     sources = sorted([f"{top}.cpp"] + [f"{e}.cpp" for e in ENGINE_SOURCES])
     files["build.tcl"] = render("hls/build.tcl.j2", sources=sources, **ctx)
+    # Board integration: Vivado block design (PS, AXI DMA, HP port) and the PYNQ driver.
+    files[f"board/{top}_bd.tcl"] = render("hls/board/bd.tcl.j2", zynq7=part.startswith("xc7z"), **ctx)
+    files[f"board/{top}_driver.py"] = render("hls/board/driver.py.j2",
+                                             fmem_bytes=2 * ctx["fmem_half"] * ctx["fmem_bits"] // 8, **ctx)
     files["README.md"] = render("hls/README.md.j2", **ctx)
     files.update(_vector_files(qgraph, x, outputs, "vectors"))
     return files, ctx

@@ -1,0 +1,556 @@
+"""Vectorised evaluation of design points: the mapper's memory plan and the schedule, for many PE splits at once.
+
+A design point is (model variant, activation/weight bits, board, clock, PE split). For one variant the
+steps are lowered once; for each split the quantities that depend only on the split (tile cycles, the
+on-chip band height of every fused pair, weight words, buffer depths) are computed once as numpy arrays
+over all splits, and every (bits, board, clock) combination reuses them.
+
+What is evaluated is exactly what ``hwgen estimate --split`` does for the point: ``plan_memory``'s first
+fitting plan and ``Mapping.trace``'s cycle count. Three of its plans are closed-form here:
+
+* ``onchip``: weights and feature maps on-chip. Every step is one tile, or a fused pair whose ping-pong
+  schedule over uniform row bands is ``hw.contract.fused_span_uniform`` (derived in its docstring, tested equal to
+  ``fused_schedule``); the band height minimises it, as ``_best_onchip_band`` does.
+* ``wdram``: weights in DRAM, feature maps on-chip, one weight load per step. The loads form a chain
+  (the load of step s+1 is issued when step s starts, which is after load s ended), so the DRAM channel
+  never has two transfers at once and each load ends ``weight_load_cycles`` after its issue.
+* ``wtiles``: as ``wdram`` with the largest layers' weights split into output-channel tiles (halving
+  the buffer until it fits, band heights under the band-buffer budget chosen by each step's isolated
+  time): still one chain of loads, evaluated band by band with the tiles of a band in closed form.
+
+Everything else — feature maps streamed from DRAM (band loads and stores contend with weight loads on
+the channel) or no plan that fits with on-chip maps — goes to the exact path: ``build(...).estimate()``
+per point. ``Result.path`` records which.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from hwgen.build import HwConfig, build
+from hwgen.hw.boards import Board, get_board
+from hwgen.hw.contract import (
+    HANDOFF,
+    EngineArrays,
+    EngineConfig,
+    cdiv,
+    fused_span_uniform,
+    weight_bus_bits_np,
+    weight_load_cycles_np,
+)
+from hwgen.hw.resources import dsp_per_pe, lut_count_np
+from hwgen.hw.steps import Step, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_words
+from hwgen.ir.graph import Graph
+from hwgen.ir.ops import ComputeOp, compute_ops
+from hwgen.mapping.plan import place_buffers_np, tensor_elems, tk_choices
+from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles_np
+
+#: Plan / path codes of a point.
+PATHS = ("onchip", "wdram", "wtiles", "exact")
+
+_I64 = np.int64
+
+
+@dataclass(frozen=True)
+class Combo:
+    """The non-split part of a hardware point."""
+
+    act_bits: int
+    weight_bits: int
+    board: str
+    clock_mhz: float
+
+    @property
+    def board_spec(self) -> Board:
+        return get_board(self.board)
+
+
+@dataclass
+class Result:
+    """Metrics of the points of one (variant, combo) over an array of splits (all arrays, one entry per split)."""
+
+    cycles: np.ndarray
+    dram_bytes: np.ndarray
+    bram36: np.ndarray
+    uram: np.ndarray
+    onchip_bits: np.ndarray
+    lut: np.ndarray
+    dsp: np.ndarray
+    weights_in_dram: np.ndarray
+    fmaps_in_dram: np.ndarray
+    fits: np.ndarray
+    path: np.ndarray  # index into PATHS
+
+
+class Network:
+    """One model variant lowered to steps, with the per-step geometry the evaluator needs."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.ops = compute_ops(graph)
+        self.steps: list[Step] = schedule_steps(self.ops)
+        self.tks = tk_choices(self.steps)
+        self.macs = sum(op.macs for op in self.ops)
+        self.tensors = tensor_elems(self.steps)
+        h, w, _ = self.steps[0].first.in_shape
+        oh, ow, oc = self.steps[-1].last.out_shape
+        self.in_cycles = h * w
+        self.out_cycles = oh * ow * oc
+        # output channels of each engine's layers: the plan's bias buffers hold one word per output group
+        self.pw_couts = [op.out_shape[2] for op in self.ops if op.kind in ("conv", "pw", "fc")]
+        self.dw_couts = [op.out_shape[2] for op in self.ops if op.kind == "dw"]
+
+    def splits(self, pe_max: int) -> np.ndarray:
+        """Every split the mapper considers for a budget of ``pe_max`` PEs (rows tin, tout, tc, tk)."""
+        return candidate_splits(self.steps, pe_max, self.tks)
+
+
+def _zeros(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=_I64)
+
+
+def _affine(cycles: Callable[[int], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) with cycles(rows) = a * rows + b: a band's tile cycles are affine in its rows (iterations =
+    pixels x per-pixel work, plus the pipeline depth), so two evaluations of the contract's formula fix them."""
+    one, two = cycles(1), cycles(2)
+    return two - one, 2 * one - two
+
+
+def _bands(step: Step, band: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """Number of row bands of ``band`` rows and the rows of the last (``row_bands``)."""
+    rows = step.out_rows
+    n = cdiv(rows, band)
+    return n, rows - (n - 1) * band
+
+
+class SplitTables:
+    """Split-only quantities of a network over an array of splits."""
+
+    def __init__(self, net: Network, splits: np.ndarray) -> None:
+        self.net = net
+        self.n = len(splits)
+        s = splits.astype(_I64)
+        self.cfg = EngineArrays(s[:, 0], s[:, 1], s[:, 2], s[:, 3])
+        cfg = self.cfg
+        self.word = np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc)  # plan.feature_word
+        self.duration: list[np.ndarray] = []    # on-chip cycles of each step (its tiles, from start to done)
+        self.pp: list[np.ndarray] = []          # ping-pong half elements of each fused step at its on-chip band
+        self.words: list[np.ndarray] = []       # weight words of each step (DW + PW of a fused pair)
+        self.pw_words: list[np.ndarray] = []    # weight words of each step's PW-engine op
+        z = _zeros(self.n)
+        # Each distinct layer / step geometry is evaluated once (MobileNet repeats its 14x14x512 block five times).
+        op_words: dict[tuple, np.ndarray] = {}
+        spans: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+        def words(op: ComputeOp | None) -> np.ndarray:
+            if op is None:
+                return z
+            key = (op.kind, op.in_shape, op.out_shape, op.kernel)
+            if key not in op_words:
+                op_words[key] = z + weight_words(op, cfg)
+            return op_words[key]
+
+        for step in net.steps:
+            self.words.append(sum((words(op) for op in step.ops), start=z))
+            self.pw_words.append(words(step.pw_op))
+            key = tuple((op.kind, op.in_shape, op.out_shape, op.kernel, op.stride, op.pad) for op in step.ops)
+            if key not in spans:
+                if step.fused:
+                    span, band = self._best_band(step)
+                    spans[key] = (span, band * step.first.out_shape[1] * step.first.out_shape[2])
+                else:
+                    spans[key] = (z + pw_band_cycles(step, step.out_rows, step.last.out_shape[2], cfg), z)
+            self.duration.append(spans[key][0])
+            self.pp.append(spans[key][1])
+        self.onchip_cycles = net.in_cycles + HANDOFF + net.out_cycles + sum(HANDOFF + d for d in self.duration)
+        pw_ops = [words(op) for op in net.ops if op.kind in ("conv", "pw", "fc")]
+        dw_ops = [words(op) for op in net.ops if op.kind == "dw"]
+        self.pw_sum = sum(pw_ops, start=z)
+        self.dw_sum = sum(dw_ops, start=z)
+        self.pw_max = np.max(pw_ops, axis=0) if pw_ops else z
+        self.dw_max = np.max(dw_ops, axis=0) if dw_ops else z
+        self.fmap_depth = cdiv(max(net.tensors), self.word)
+        self.pp_onchip = np.max(self.pp, axis=0)
+        dots = sorted({pw_dot(st.pw_op) for st in net.steps if st.pw_op is not None})
+        self.cap_floor = np.max([z + cdiv(d, cfg.tin) for d in dots], axis=0) if dots else z
+
+    def subset(self, idx: np.ndarray) -> "SplitTables":
+        """The tables of the splits ``idx`` (every per-split array indexed)."""
+        out = object.__new__(SplitTables)
+        for name, value in vars(self).items():
+            if isinstance(value, EngineArrays):
+                value = EngineArrays(*(a[idx] for a in value))
+            elif isinstance(value, np.ndarray):
+                value = value[idx]
+            elif isinstance(value, list):
+                value = [a[idx] for a in value]
+            setattr(out, name, value)
+        out.n = len(idx)
+        return out
+
+    def _best_band(self, step: Step) -> tuple[np.ndarray, np.ndarray]:
+        """``_best_onchip_band``: the candidate with the least span (``fused_schedule`` in closed form over
+        its row bands), the smaller on ties."""
+        c = step.last.out_shape[2]
+        dw_a, dw_b = _affine(lambda r: dw_band_cycles(step, r, self.cfg))
+        pw_a, pw_b = _affine(lambda r: pw_band_cycles(step, r, c, self.cfg))
+        cands = np.array(band_candidates(step.out_rows), dtype=_I64)
+        spans = []
+        for b in cands.tolist():
+            n, last = _bands(step, b)
+            spans.append(fused_span_uniform(n, dw_a * b + dw_b, dw_a * last + dw_b, pw_a * b + pw_b,
+                                            pw_a * last + pw_b))
+        spans = np.stack(spans)
+        best = np.argmin(spans, axis=0)
+        return spans[best, np.arange(self.n)], cands[best]
+
+
+class _Loads:
+    """Weight-load cycles of a combo: ``cycles(words)`` = hw.weight_load_cycles on the split's AXI bus."""
+
+    def __init__(self, t: SplitTables, combo: Combo) -> None:
+        b = combo.board_spec
+        self.bpc = b.dram_bytes_per_cycle(combo.clock_mhz)
+        self.latency = b.dram_latency_cycles(combo.clock_mhz)
+        self.bus = weight_bus_bits_np(t.cfg, combo.weight_bits)
+
+    def subset(self, idx: np.ndarray) -> "_Loads":
+        out = object.__new__(_Loads)
+        out.bpc, out.latency, out.bus = self.bpc, self.latency, self.bus[idx]
+        return out
+
+    def cycles(self, words: np.ndarray) -> np.ndarray:
+        return weight_load_cycles_np(words, self.bus, self.bpc, self.latency)
+
+    def nbytes(self, words: np.ndarray) -> np.ndarray:
+        return words * (self.bus // 8)
+
+
+@dataclass
+class _Tiling:
+    """Weight tiles of one PW-engine step under a cap (arrays over splits)."""
+
+    tiles: np.ndarray       # requested weight_tiles (> 1: tiled)
+    ntiles: np.ndarray      # tiles actually made (weight_tile_channels)
+    groups: np.ndarray      # channels of a full tile
+    last_ch: np.ndarray     # channels of the last tile
+    first_words: np.ndarray
+    full_words: np.ndarray  # words of a full tile
+    last_words: np.ndarray
+
+
+def _subset_tiling(tl: _Tiling, idx: np.ndarray) -> _Tiling:
+    return _Tiling(*(getattr(tl, f)[idx] for f in _Tiling.__dataclass_fields__))
+
+
+def _tiling(step: Step, cap: np.ndarray, t: SplitTables) -> _Tiling:
+    op = step.pw_op
+    assert op is not None
+    cfg = t.cfg
+    n = op.out_shape[2]
+    wt = weight_tiles_np(pw_dot(op), n, cap, cfg.tin, cfg.tout)
+    groups = cdiv(cdiv(n, cfg.tout), wt) * cfg.tout
+    ntiles = cdiv(n, groups)
+    last = n - (ntiles - 1) * groups
+    per = cdiv(pw_dot(op), cfg.tin)
+    first = np.minimum(groups, n)
+    return _Tiling(wt, ntiles, groups, last, per * cdiv(first, cfg.tout), per * cdiv(groups, cfg.tout),
+                   per * cdiv(last, cfg.tout))
+
+
+def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, loads: _Loads, start0: np.ndarray,
+                load0_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Done cycle and last tile start of a step whose PW weights are re-loaded per tile and band.
+
+    Loads form a chain (each issued when the previous one's consumer starts), so in a band tile j >= 1
+    starts H + max(previous tile's cycles, its own load) after tile j-1; the first tile of a band waits
+    for its DW band (fused) and for the PW engine and its load after the last tile of the band before.
+    """
+    if step.bandable:
+        n_bands, last_rows = _bands(step, band)
+    else:
+        n_bands, last_rows = np.ones_like(band), np.full_like(band, step.out_rows)
+    c_out = step.last.out_shape[2]
+    l_full, l_last = loads.cycles(tl.full_words), loads.cycles(tl.last_words)
+    multi = tl.ntiles >= 2
+    l_first = np.where(multi, l_full, l_last)
+
+    full_a, full_b = _affine(lambda r: pw_band_cycles(step, r, np.minimum(tl.groups, c_out), cfg))
+    last_a, last_b = _affine(lambda r: pw_band_cycles(step, r, tl.last_ch, cfg))
+    if step.fused:
+        dw_a, dw_b = _affine(lambda r: dw_band_cycles(step, r, cfg))
+
+    def pw_band(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c_full = full_a * rows + full_b
+        c_last = last_a * rows + last_b
+        span = np.where(multi, (tl.ntiles - 2) * (HANDOFF + np.maximum(c_full, l_full))
+                        + HANDOFF + np.maximum(c_full, l_last) + c_last, c_last)
+        return span, c_last
+
+    rows0 = np.where(n_bands > 1, band, last_rows)
+    span, c_last = pw_band(rows0)
+    if step.fused:
+        dw_end = np.maximum(start0, load0_end + HANDOFF) + dw_a * rows0 + dw_b
+        pw_end = dw_end + HANDOFF + span
+    else:
+        assert int(n_bands.max()) == 1, "a lone step with on-chip maps is one band"
+        pw_end = np.maximum(start0, load0_end + HANDOFF) + span
+    last_start = pw_end - c_last
+    pw_prev2 = pw_end  # PW end of band i-2 (for the ping-pong), meaningful from band 2 on
+    pw_prev = pw_end
+    for i in range(1, int(n_bands.max())):
+        live = i < n_bands
+        rows = np.where(i < n_bands - 1, band, last_rows)
+        dw_start = dw_end + HANDOFF if i == 1 else np.maximum(dw_end + HANDOFF, pw_prev2 + HANDOFF)
+        new_dw_end = dw_start + dw_a * rows + dw_b
+        span, new_c_last = pw_band(rows)
+        pw_start = np.maximum(last_start + HANDOFF + np.maximum(c_last, l_first), new_dw_end + HANDOFF)
+        new_pw_end = pw_start + span
+        dw_end = np.where(live, new_dw_end, dw_end)
+        pw_prev2 = np.where(live, pw_prev, pw_prev2)
+        pw_prev = np.where(live, new_pw_end, pw_prev)
+        last_start = np.where(live, new_pw_end - new_c_last, last_start)
+        c_last = np.where(live, new_c_last, c_last)
+    return pw_prev, last_start
+
+
+def _buffers(t: SplitTables, combo: Combo, pp: np.ndarray, pw_depth: np.ndarray,
+             dw_depth: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """plan_buffers of a plan with on-chip feature maps: depths and widths in plan_buffers order."""
+    ab, wb = combo.act_bits, combo.weight_bits
+    cfg = t.cfg
+    z = _zeros(t.n)
+    pw_bias = sum((cdiv(c, cfg.tout) for c in t.net.pw_couts), start=z)
+    dw_bias = sum((cdiv(c, cfg.tc) for c in t.net.dw_couts), start=z)
+    depths = [t.fmap_depth, t.fmap_depth, 2 * cdiv(pp, t.word), pw_depth, dw_depth, pw_bias, dw_bias]
+    widths = [t.word * ab, t.word * ab, t.word * ab, cfg.pw_pe * wb, cfg.dw_pe * wb, cfg.tout * (ab + wb),
+              cfg.tc * (ab + wb)]
+    return depths, widths
+
+
+class _Placed:
+    """A plan's buffers placed on the board (place_buffers), with its block and bit totals."""
+
+    def __init__(self, t: SplitTables, combo: Combo, depths: list[np.ndarray], widths: list[np.ndarray]) -> None:
+        board = combo.board_spec
+        self.blocks, self.in_uram = place_buffers_np(depths, widths, board)
+        self.bram36 = np.where(self.in_uram, 0, self.blocks).sum(axis=0)
+        self.uram = np.where(self.in_uram, self.blocks, 0).sum(axis=0)
+        self.bits = np.sum([d * w for d, w in zip(depths, widths)], axis=0)
+        self.fits = (self.bram36 <= board.bram36) & (self.uram <= board.uram)
+
+    def subset(self, idx: np.ndarray) -> "_Placed":
+        out = object.__new__(_Placed)
+        for name in ("blocks", "in_uram"):
+            setattr(out, name, getattr(self, name)[:, idx])
+        for name in ("bram36", "uram", "bits", "fits"):
+            setattr(out, name, getattr(self, name)[idx])
+        return out
+
+    def where(self, mask: np.ndarray, other: "_Placed") -> "_Placed":
+        """``other`` where ``mask``, else self."""
+        out = object.__new__(_Placed)
+        for name in ("blocks", "in_uram", "bram36", "uram", "bits", "fits"):
+            setattr(out, name, np.where(mask, getattr(other, name), getattr(self, name)))
+        return out
+
+    def bits_excluding_pingpong(self) -> np.ndarray:
+        """Block bits of the buffers that are not band buffers (plan_memory's ``fixed``)."""
+        per = np.where(self.in_uram, 288, 36) * 1024 * self.blocks
+        return per.sum(axis=0) - per[2]
+
+
+def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
+    """The points (every split of ``t``) x ``combo``: memory plan, cycles, DRAM bytes, resources.
+
+    ``exact=False`` leaves the points no closed-form plan covers unevaluated (path ``exact``, metrics 0):
+    the benchmark uses it to time the vectorised evaluator alone."""
+    net = t.net
+    n = t.n
+    loads = _Loads(t, combo)
+    path = np.full(n, PATHS.index("exact"), dtype=np.int8)
+    cycles, dram, bram, uram, bits = (_zeros(n) for _ in range(5))
+    wdram = np.zeros(n, dtype=bool)
+
+    def take(idx: np.ndarray, code: str, pl: _Placed, cyc: np.ndarray, nbytes: np.ndarray) -> None:
+        """Points ``idx`` take plan ``code`` (``pl``, ``cyc``, ``nbytes`` are indexed like ``idx``)."""
+        path[idx] = PATHS.index(code)
+        cycles[idx], dram[idx], bram[idx], uram[idx], bits[idx] = cyc, nbytes, pl.bram36, pl.uram, pl.bits
+        wdram[idx] = code != "onchip"
+
+    # 1. Everything on-chip.
+    a = _Placed(t, combo, *_buffers(t, combo, t.pp_onchip, t.pw_sum, t.dw_sum))
+    ok = np.flatnonzero(a.fits)
+    take(ok, "onchip", a.subset(ok), t.onchip_cycles[ok], _zeros(len(ok)))
+    todo = np.flatnonzero(~a.fits)
+    # 2. Weights in DRAM, one load per step (cap None).
+    if len(todo):
+        ts = t.subset(todo)
+        b = _Placed(ts, combo, *_buffers(ts, combo, ts.pp_onchip, 2 * ts.pw_max, 2 * ts.dw_max))
+        ok = np.flatnonzero(b.fits)
+        if len(ok):
+            cyc, nbytes = _chain(ts.subset(ok), loads.subset(todo[ok]), {})
+            take(todo[ok], "wdram", b.subset(ok), cyc, nbytes)
+        todo = todo[~b.fits]
+    # 3. Weight tiles under halving caps; the first cap whose one-row-band plan fits, then the band budget.
+    pw_steps = [i for i, s in enumerate(net.steps) if s.pw_op is not None]
+    k = 1
+    while len(todo) and pw_steps:
+        ts = t.subset(todo)
+        if k > 1:  # the cap sequence ends with the first cap at or below the floor
+            more = ts.pw_max // (1 << (k - 1)) > ts.cap_floor
+            todo, ts = todo[more], ts.subset(np.flatnonzero(more))
+            if not len(todo):
+                break
+        cap = np.maximum(ts.pw_max // (1 << k), ts.cap_floor)
+        tilings = {i: _tiling(net.steps[i], cap, ts) for i in pw_steps}
+        fits, pl, cyc, nbytes = _tiled_plan(ts, combo, loads.subset(todo), tilings)
+        ok = np.flatnonzero(fits)
+        take(todo[ok], "wtiles", pl, cyc, nbytes)
+        todo = todo[~fits]
+        k += 1
+    todo = np.flatnonzero(path == PATHS.index("exact"))
+    dsp = t.cfg.pe * dsp_per_pe(combo.act_bits, combo.weight_bits)
+    lut = lut_count_np(t.cfg, combo.act_bits, combo.weight_bits, wdram)
+    board = combo.board_spec
+    res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, np.zeros(n, dtype=bool),
+                 (bram <= board.bram36) & (uram <= board.uram) & (dsp <= board.dsp) & (lut <= board.lut), path)
+    if exact:
+        for i in todo:
+            _exact_into(res, i, net, t, combo)
+    return res
+
+
+def _exact_into(res: Result, i: int, net: Network, t: SplitTables, combo: Combo) -> None:
+    """The exact path for point ``i``: what ``hwgen estimate --split`` computes."""
+    cfg = EngineConfig(*(int(x[i]) for x in t.cfg))
+    est = build(net.graph, HwConfig(pe=cfg.pe, board=combo.board, clock_mhz=combo.clock_mhz,
+                                    act_bits=combo.act_bits, weight_bits=combo.weight_bits, split=cfg)).estimate()
+    m = est.mapping
+    res.cycles[i], res.dram_bytes[i] = est.total_cycles, est.dram_bytes
+    res.bram36[i], res.uram[i], res.onchip_bits[i] = est.bram36, est.uram, est.onchip_bits
+    res.lut[i], res.dsp[i] = est.lut, est.dsp
+    res.weights_in_dram[i], res.fmaps_in_dram[i] = m.weights_in_dram, m.fmaps_in_dram
+    res.fits[i] = est.fits
+    res.path[i] = PATHS.index("exact")
+
+
+def _chain(t: SplitTables, loads: _Loads,
+           tiled: dict[int, tuple[np.ndarray, np.ndarray, _Tiling]]) -> tuple[np.ndarray, np.ndarray]:
+    """Cycles and DRAM bytes of a run with weights in DRAM and on-chip maps. ``tiled``: step index ->
+    (which splits tile it, their band rows, the tiling); other steps are one load and their on-chip span.
+
+    The load of a step (of its first tile) is issued when the previous step's last consumer starts; the
+    first at HANDOFF. A step that is not tiled starts HANDOFF after its load and the previous step."""
+    net = t.net
+    first_load = []
+    moved = _zeros(t.n)
+    for i, s in enumerate(net.steps):
+        if i in tiled:
+            mask, band, tl = tiled[i]
+            dw = _zeros(t.n) + (weight_words(s.dw_op, t.cfg) if s.dw_op is not None else 0)
+            n_bands = _bands(s, band)[0] if s.bandable else 1
+            first_load.append(loads.cycles(np.where(mask, tl.first_words + dw, t.words[i])))
+            moved = moved + loads.nbytes(np.where(mask, n_bands * t.pw_words[i] + dw, t.words[i]))
+        else:
+            first_load.append(loads.cycles(t.words[i]))
+            moved = moved + loads.nbytes(t.words[i])
+    done = _zeros(t.n) + net.in_cycles
+    load_end = HANDOFF + first_load[0]
+    for i, s in enumerate(net.steps):
+        issue = np.maximum(done, load_end) + HANDOFF
+        step_done = issue + t.duration[i]
+        if i in tiled and tiled[i][0].any():
+            mask, band, tl = tiled[i]
+            sel = np.flatnonzero(mask)
+            cfg = EngineArrays(*(a[sel] for a in t.cfg))
+            t_done, t_issue = _tiled_step(s, band[sel], _subset_tiling(tl, sel), cfg, loads.subset(sel),
+                                          done[sel] + HANDOFF, load_end[sel])
+            step_done[sel], issue[sel] = t_done, t_issue
+        done = step_done
+        if i + 1 < len(net.steps):
+            load_end = issue + first_load[i + 1]
+    return done + HANDOFF + net.out_cycles, moved
+
+
+def _isolated(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, loads: _Loads) -> np.ndarray:
+    """``_isolated_time``: the step alone (its input streamed in, its first load issued at HANDOFF)."""
+    h, w, _ = step.first.in_shape
+    ready = np.full_like(band, h * w)
+    dw = weight_words(step.dw_op, cfg) if step.dw_op is not None else 0
+    done, _ = _tiled_step(step, band, tl, cfg, loads, ready + HANDOFF, HANDOFF + loads.cycles(tl.first_words + dw))
+    return done - ready
+
+
+def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
+                tilings: dict[int, _Tiling]) -> tuple[np.ndarray, _Placed, np.ndarray, np.ndarray]:
+    """One cap of plan_memory with on-chip maps: the one-row-band plan must fit; then the band budget
+    (what the fixed buffers leave, per band buffer; halved until the plan fits) picks each tiled fused
+    step's band by its isolated time. Returns (fits; for the splits that fit: placement, cycles, DRAM bytes)."""
+    net = t.net
+    board = combo.board_spec
+    is_tiled = {i: tl.tiles > 1 for i, tl in tilings.items()}
+    pw_depth = 2 * np.max([tl.first_words for tl in tilings.values()], axis=0)
+    fused = [i for i in tilings if net.steps[i].fused]
+
+    def placed(bands: dict[int, np.ndarray]) -> _Placed:
+        pp = _zeros(t.n)
+        for i, s in enumerate(net.steps):
+            if s.fused:
+                cur = t.pp[i]
+                if i in bands:
+                    cur = np.where(is_tiled[i], bands[i] * s.first.out_shape[1] * s.first.out_shape[2], cur)
+                pp = np.maximum(pp, cur)
+        return _Placed(t, combo, *_buffers(t, combo, pp, pw_depth, 2 * t.dw_max))
+
+    base = placed({i: _zeros(t.n) + 1 for i in fused})
+    fits0 = base.fits
+    # Only the splits whose one-row-band plan fits take this cap: continue with them.
+    idx = np.flatnonzero(fits0)
+    t, loads, final = t.subset(idx), loads.subset(idx), base.subset(idx)
+    tilings = {i: _subset_tiling(tl, idx) for i, tl in tilings.items()}
+    is_tiled = {i: v[idx] for i, v in is_tiled.items()}
+    pw_depth = pw_depth[idx]
+    chosen = {i: _zeros(t.n) + 1 for i in fused}
+    fits0 = final.fits
+    capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
+    budget = np.where(fits0, (capacity - final.bits_excluding_pingpong()) // 3, 0)
+    # Isolated time and band-buffer bits of every band candidate of every tiled fused step (budget-independent).
+    cands: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+    for i in fused:
+        sel = np.flatnonzero(is_tiled[i] & fits0)
+        if not len(sel):
+            continue
+        s = net.steps[i]
+        cfg = EngineArrays(*(a[sel] for a in t.cfg))
+        sub_loads, sub_tl = loads.subset(sel), _subset_tiling(tilings[i], sel)
+        rows = np.array(band_candidates(s.out_rows), dtype=_I64)
+        times = np.stack([_isolated(s, _zeros(len(sel)) + int(b), sub_tl, cfg, sub_loads) for b in rows])
+        elems = rows * s.first.out_shape[1] * s.first.out_shape[2]
+        word = t.word[sel]
+        need = 2 * cdiv(elems[:, None], word[None, :]) * (word * combo.act_bits)[None, :]
+        cands[i] = (sel, rows, times, need)
+    pending = fits0 & (budget > 0)
+    while pending.any():
+        bands = {}
+        for i, (sel, rows, times, need) in cands.items():
+            # Candidates ascend and need grows with them: plan_memory stops at the first over budget.
+            key = np.where((need <= budget[sel]) | (rows[:, None] == 1), times, np.iinfo(_I64).max)
+            bands[i] = chosen[i].copy()
+            bands[i][sel] = rows[np.argmin(key, axis=0)]
+        pl = placed(bands)
+        done = pending & pl.fits
+        for i in bands:
+            chosen[i] = np.where(done, bands[i], chosen[i])
+        final = final.where(done, pl)
+        budget = budget // 2
+        pending &= ~pl.fits & (budget > 0)
+    tiled = {}
+    for i, tl in tilings.items():
+        s = net.steps[i]
+        band = np.where(is_tiled[i], chosen[i], s.out_rows) if i in chosen else _zeros(t.n) + s.out_rows
+        tiled[i] = (is_tiled[i], band, tl)
+    cyc, nbytes = _chain(t, loads, tiled)
+    return base.fits, final, cyc, nbytes

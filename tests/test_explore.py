@@ -1,0 +1,307 @@
+"""`hwgen explore`: the vectorised evaluator equals `hwgen estimate` point by point, the Pareto front is
+exact, outputs are deterministic and the same on a Dask cluster, bad spaces fail cleanly."""
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hwgen
+from hwgen.build import HwConfig, build
+from hwgen.explore.evaluate import PATHS, Combo, Network, SplitTables, evaluate
+from hwgen.explore.pareto import pareto_mask
+from hwgen.explore.run import explore
+from hwgen.explore.space import HwSpace, ModelSpace, PeSet, parse_alpha, parse_bits, parse_pe, parse_resolution
+from hwgen.hw.boards import get_board
+from hwgen.hw.contract import (
+    EngineArrays,
+    EngineConfig,
+    bram36_blocks,
+    fused_schedule,
+    fused_span_uniform,
+    uram_blocks,
+    weight_bus_bits,
+    weight_bus_bits_np,
+    weight_load_cycles,
+    weight_load_cycles_np,
+)
+from hwgen.hw.resources import lut_count, lut_count_np
+from hwgen.mapping.plan import Buffer, place_buffers, place_buffers_np
+from hwgen.mapping.search import _weight_tiles, weight_tiles_np
+from hwgen.models.zoo import get_model
+
+HWGEN = [sys.executable, "-m", "hwgen"]
+
+
+# --- vectorised twins of the contract's formulas -------------------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 200), st.integers(1, 200), st.integers(1, 8), st.data())
+def test_fused_span_uniform_equals_fused_schedule(rows, d_row, p_row, band, data):
+    """Bands as row_bands makes them (all equal but a shorter last): the closed form is the schedule."""
+    band = min(band, rows)
+    d0, p0 = data.draw(st.integers(0, 50)), data.draw(st.integers(0, 50))
+    bands = [min(band, rows - r) for r in range(0, rows, band)]
+    dw = [r * d_row + d0 for r in bands]
+    pw = [r * p_row + p0 for r in bands]
+    start = data.draw(st.integers(0, 1000))
+    end = fused_schedule(start, dw, pw)[0]
+    span = fused_span_uniform(np.array([len(bands)]), np.array([dw[0]]), np.array([dw[-1]]), np.array([pw[0]]),
+                              np.array([pw[-1]]))
+    assert end - start == int(span[0])
+
+
+def test_block_and_load_twins_agree_with_the_scalar_formulas():
+    rng = np.random.default_rng(3)
+    depth = rng.integers(0, 300_000, 2000)
+    width = rng.integers(0, 700, 2000)
+    assert bram36_blocks(depth, width).tolist() == [bram36_blocks(int(d), int(w)) for d, w in zip(depth, width)]
+    assert uram_blocks(depth, width).tolist() == [uram_blocks(int(d), int(w)) for d, w in zip(depth, width)]
+    cfgs = [EngineConfig(*map(int, rng.integers(1, 40, 4))) for _ in range(300)]
+    arr = EngineArrays(*(np.array([getattr(c, f) for c in cfgs]) for f in ("tin", "tout", "tc", "tk")))
+    for wb in (4, 8, 13):
+        bus = weight_bus_bits_np(arr, wb)
+        assert bus.tolist() == [weight_bus_bits(c, wb) for c in cfgs]
+        words = rng.integers(0, 50_000, len(cfgs))
+        for bpc, lat in ((96.0, 30), (21.0, 20), (7.3, 45)):
+            assert weight_load_cycles_np(words, bus, bpc, lat).tolist() == [
+                weight_load_cycles(int(w), int(b), bpc, lat) for w, b in zip(words, bus)]
+        dram = rng.integers(0, 2, len(cfgs)).astype(bool)
+        assert lut_count_np(arr, 8, wb, dram).tolist() == [lut_count(c, 8, wb, bool(d)) for c, d in zip(cfgs, dram)]
+    cap = rng.integers(1, 5000, len(cfgs))
+    op = next(o for o in hwgen.compute_ops(get_model("mobilenet_v1", alpha=0.25, resolution=128)) if o.kind == "pw"
+              and o.in_shape[2] == 128 and o.out_shape[2] == 128)
+    got = weight_tiles_np(128, 128, cap, arr.tin, arr.tout)
+    assert got.tolist() == [_weight_tiles(op, int(k), c) for k, c in zip(cap, cfgs)]
+
+
+def test_place_buffers_twin_agrees():
+    rng = np.random.default_rng(5)
+    board = get_board("kv260")
+    n = 400
+    depths = [rng.integers(0, 200_000, n) for _ in range(6)]
+    widths = [rng.integers(1, 600, n) for _ in range(6)]
+    blocks, in_uram = place_buffers_np(depths, widths, board)
+    for j in range(n):
+        bufs = [Buffer(str(k), int(depths[k][j]), int(widths[k][j])) for k in range(6) if depths[k][j] > 0]
+        placed = {b.name: b for b in place_buffers(bufs, board)}
+        for k in range(6):
+            b = placed.get(str(k))
+            assert (int(blocks[k, j]), bool(in_uram[k, j])) == ((b.blocks, b.memory == "uram") if b else (0, False))
+
+
+# --- the fast path is the hardware model ------------------------------------------------------------------------
+
+def test_fast_path_equals_estimate_on_sampled_points():
+    """240 points, 80 from each closed-form path: cycles, DRAM bytes, BRAM36, URAM, on-chip bits, LUT and
+    fits equal `hwgen estimate --split` exactly."""
+    net = Network(get_model("mobilenet_v1", alpha=0.5, resolution=128))
+    splits = net.splits(64)
+    splits = splits[splits[:, 0] * splits[:, 1] + splits[:, 2] * splits[:, 3] >= 32]
+    tables = SplitTables(net, splits)
+    pool = {p: [] for p in PATHS[:3]}
+    results = {}
+    for board, (ab, wb) in itertools.product(("kv260", "zcu104"), ((8, 8), (8, 16))):
+        combo = Combo(ab, wb, board, 200.0)
+        r = evaluate(tables, combo, exact=False)
+        results[combo] = r
+        for i in range(len(splits)):
+            if r.path[i] < 3:
+                pool[PATHS[r.path[i]]].append((combo, i))
+    rng = np.random.default_rng(13)
+    checked = 0
+    for path, items in pool.items():
+        assert len(items) >= 80, (path, len(items))
+        for k in rng.choice(len(items), 80, replace=False):
+            combo, i = items[k]
+            r = results[combo]
+            cfg = EngineConfig(*map(int, splits[i]))
+            est = build(net.graph, HwConfig(pe=cfg.pe, board=combo.board, act_bits=combo.act_bits,
+                                            weight_bits=combo.weight_bits, split=cfg)).estimate()
+            got = (int(r.cycles[i]), int(r.dram_bytes[i]), int(r.bram36[i]), int(r.uram[i]), int(r.onchip_bits[i]),
+                   int(r.lut[i]), int(r.dsp[i]), bool(r.weights_in_dram[i]), bool(r.fits[i]))
+            want = (est.total_cycles, est.dram_bytes, est.bram36, est.uram, est.onchip_bits, est.lut, est.dsp,
+                    est.mapping.weights_in_dram, est.fits)
+            assert got == want, (path, combo, cfg)
+            checked += 1
+    assert checked == 240
+
+
+def test_points_that_stream_maps_take_the_exact_path():
+    """Feature maps in DRAM (contention on the channel) go through the simulator; they are kept, marked."""
+    net = Network(get_model("mobilenet_v1", alpha=0.25, resolution=224))
+    splits = net.splits(64)
+    splits = splits[splits[:, 0] * splits[:, 1] + splits[:, 2] * splits[:, 3] == 64][:3]
+    r = evaluate(SplitTables(net, splits), Combo(16, 16, "pynq-z2", 100.0))
+    assert [PATHS[p] for p in r.path] == ["exact"] * 3 and r.fmaps_in_dram.all()
+    cfg = EngineConfig(*map(int, splits[0]))
+    est = build(net.graph, HwConfig(pe=64, board="pynq-z2", act_bits=16, weight_bits=16, split=cfg)).estimate()
+    assert (int(r.cycles[0]), int(r.dram_bytes[0]), bool(r.fits[0])) == (est.total_cycles, est.dram_bytes, est.fits)
+
+
+def test_point_rows_equal_the_estimate_report():
+    """Every column of a points row is the estimate's value (floats from the same operations)."""
+    ex = explore(ModelSpace("tiny_dsc4"), HwSpace(PeSet(8, 48), (8,), (8, 32), ("pynq-z2",), (150.0,)))
+    rng = np.random.default_rng(2)
+    for row in ex.points[rng.choice(len(ex.points), 25, replace=False)]:
+        cfg = EngineConfig(int(row["tin"]), int(row["tout"]), int(row["tc"]), int(row["tk"]))
+        est = build("tiny_dsc4", HwConfig(pe=cfg.pe, board="pynq-z2", clock_mhz=150.0, act_bits=8,
+                                          weight_bits=int(row["weight_bits"]), split=cfg)).estimate()
+        assert int(row["pe"]) == cfg.pe and int(row["macs"]) == est.macs
+        assert (float(row["latency_ms"]), float(row["fps"]), float(row["dram_gbps"])) == (
+            est.latency_ms, est.fps, est.dram_gbps_needed)
+        assert (int(row["dsp"]), int(row["lut"]), bool(row["fits"])) == (est.dsp, est.lut, est.fits)
+
+
+# --- Pareto front --------------------------------------------------------------------------------------------------
+
+def _brute_front(v: np.ndarray) -> np.ndarray:
+    keep = []
+    for i in range(len(v)):
+        dominated = any(np.all(v[j] >= v[i]) and np.any(v[j] > v[i]) for j in range(len(v)) if j != i)
+        keep.append(not dominated)
+    return np.array(keep)
+
+
+def test_pareto_hand_made_space_with_ties():
+    # (fps, -dsp): maximise both.
+    v = np.array([[10, -5], [10, -5],      # a tie: both kept
+                  [12, -8], [9, -5],       # [9,-5] dominated by [10,-5]
+                  [12, -9],                # dominated by [12,-8]
+                  [15, -20], [15, -20.5],  # the second dominated
+                  [1, -1]], dtype=float)
+    assert pareto_mask(v).tolist() == [True, True, True, False, False, True, False, True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 700), st.integers(1, 4), st.integers(0, 2**31))
+def test_pareto_equals_brute_force(n, k, seed):
+    rng = np.random.default_rng(seed)
+    v = rng.integers(0, 6, (n, k)).astype(float)  # few values: many ties and duplicates
+    if n > 150:
+        v = v[:150]
+    assert pareto_mask(v).tolist() == _brute_front(v).tolist()
+
+
+# --- spaces ---------------------------------------------------------------------------------------------------------
+
+def test_space_parsing():
+    assert parse_alpha("0.3:1") == (0.5, 0.75, 1.0)
+    assert parse_alpha("0.25:1:0.25") == (0.25, 0.5, 0.75, 1.0)
+    assert parse_resolution("100:224") == (128, 160, 192, 224)
+    assert parse_bits("--act-bits", "4:8:2") == (4, 6, 8)
+    assert parse_bits("--act-bits", "8,4,8") == (4, 8)
+    assert parse_pe("16:1024") == PeSet(16, 1024)
+    assert parse_pe("64,128") == PeSet(64, 128, (64, 128))
+    assert parse_pe("32:64:16") == PeSet(32, 64, (32, 48, 64))
+
+
+def test_pe_axis_selects_the_mappers_splits_by_total():
+    ex = hwgen.explore(hwgen.ModelSpace("tiny_dsc"), hwgen.HwSpace(PeSet(20, 24, (20, 24))))
+    pe = ex.points["pe"]
+    assert set(pe.tolist()) == {20, 24}
+    assert (pe == ex.points["tin"] * ex.points["tout"] + ex.points["tc"] * ex.points["tk"]).all()
+    net = Network(get_model("tiny_dsc"))
+    cand = net.splits(24)
+    total = cand[:, 0] * cand[:, 1] + cand[:, 2] * cand[:, 3]
+    assert len(ex.points) == int(np.isin(total, (20, 24)).sum())
+
+
+def test_accuracy_column_only_where_the_paper_reports_it():
+    ex = explore(ModelSpace("mobilenet_v1", (0.25, 1.0), (128,)), HwSpace(PeSet(16, 16)))
+    top1 = {float(a): set(ex.points["top1_paper"][ex.points["alpha"] == a].tolist()) for a in (0.25, 1.0)}
+    assert top1[1.0] == {64.4}
+    assert all(np.isnan(x) for x in top1[0.25])  # 0.25-128 is not in Tables 6-7
+
+
+# --- command line ---------------------------------------------------------------------------------------------------
+
+SMALL = ["tiny_dsc4", "--pe", "8:64", "--act-bits", "8,32", "--weight-bits", "32", "--board", "zcu104,pynq-z2",
+         "--no-plots"]
+
+
+def _run(args: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(HWGEN + args, capture_output=True, text=True, **kw)
+
+
+def test_cli_is_deterministic_and_jobs_do_not_change_the_result(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    ra = _run(["explore", *SMALL, "-o", str(a)])
+    assert ra.returncode == 0, ra.stderr
+    rb = _run(["explore", *SMALL, "--jobs", "2", "-o", str(b)])
+    assert rb.returncode == 0, rb.stderr
+    for name in ("points.csv", "pareto.csv", "best_per_board.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    lines = (a / "points.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    assert header[:3] == ["model", "alpha", "resolution"] and "fits" in header and "dram_gbps" in header
+    fits = [row.split(",")[header.index("fits")] for row in lines[1:]]
+    assert "false" in fits and "true" in fits  # points that do not fit are kept and marked
+    assert "Pareto front" in ra.stdout and "best point per board" in ra.stdout
+
+
+def test_dask_local_cluster_gives_the_identical_points_csv(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    from hwgen.explore import report
+
+    ms, hw = ModelSpace("tiny_dsc4"), HwSpace(PeSet(8, 40), (4, 8), (8,), ("zcu104", "pynq-z2"))
+    local = explore(ms, hw)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = explore(ms, hw, scheduler=cluster.scheduler_address)
+    assert report.to_csv(remote.points) == report.to_csv(local.points)
+    assert report.to_csv(remote.pareto) == report.to_csv(local.pareto)
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--pe", ""], "--pe"),
+    (["--pe", "64:16"], "--pe"),
+    (["--pe", "-4:16"], "--pe"),
+    (["--alpha", "0.1:0.2"], "--alpha"),
+    (["--resolution", "100"], "--resolution"),
+    (["--act-bits", "1:8"], "--act-bits"),
+    (["--weight-bits", "8:4"], "--weight-bits"),
+    (["--board", "zcu105"], "--board"),
+    (["--clock-mhz", "100:300"], "--clock-mhz"),
+    (["--objective", "fps,dps"], "--objective"),
+])
+def test_bad_space_is_one_line_exit_2_and_no_outdir(tmp_path, monkeypatch, capsys, args, flag):
+    from hwgen.cli import main
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", ["hwgen", "explore", "tiny_dsc", *args, "-o", str(out)])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and flag in lines[0] and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_index_html_renders_in_headless_chromium(tmp_path):
+    """The report opened in a real browser: the screenshot must show the page (not a blank or error)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium not installed")
+    out = tmp_path / "ex"
+    r = _run(["explore", "tiny_dsc4", "--pe", "8:24", "--board", "zcu104,pynq-z2", "-o", str(out)])
+    assert r.returncode == 0, r.stderr
+    html = (out / "index.html").read_text()
+    assert html.count("<img ") == 4 and "Pareto front" in html
+    shot = tmp_path / "shot.png"
+    profile = tmp_path / "profile"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--no-first-run", f"--user-data-dir={profile}", f"--screenshot={shot}", "--window-size=1280,1400",
+                    (out / "index.html").as_uri()], capture_output=True, timeout=120)
+    assert shot.exists()
+    matplotlib = pytest.importorskip("matplotlib.image")
+    img = matplotlib.imread(str(shot))
+    # The plots are there: many distinct colours, not a blank page.
+    assert img.shape[0] >= 1000 and len(np.unique((img[..., :3] * 255).astype(int).reshape(-1, 3), axis=0)) > 200

@@ -1,0 +1,99 @@
+"""The HLS rule checker (tests/hls_rules.py, a stand-in for the Vitis scheduler: a rule check, not
+synthesis) rejects the pattern main generated before issue 10, and the generated projects pass it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import hls_rules
+import pytest
+from hls_helpers import fuse_all, quantized
+
+from hwgen.hw.contract import EngineConfig
+from hwgen.models.zoo import get_model
+
+FIXTURE = Path(__file__).parent / "fixtures" / "hls_main_08826dc"
+
+
+@pytest.fixture(scope="module")
+def old():
+    return hls_rules.load(FIXTURE)
+
+
+def test_rules_catch_the_old_pattern(old):
+    found = {(v.rule, v.where) for v in hls_rules.check_pipelines(old)}
+    # every engine pipelines its innermost loop only, and reads its lanes at run-time bank indices
+    assert found == {
+        ("pipeline-nest", "pw_engine/pw_in_group"), ("pipeline-ports", "pw_engine/pw_in_group"),
+        ("pipeline-nest", "dw_engine/dw_tap_group"), ("pipeline-ports", "dw_engine/dw_tap_group"),
+        ("pipeline-nest", "pool_engine/pool_chan_group"), ("pipeline-ports", "pool_engine/pool_chan_group"),
+        ("pipeline-ports", "read_input/read_pixel"),  # 3 codes a beat into the unpartitioned img
+    }
+    ports = {str(v) for v in hls_rules.check_pipelines(old) if v.rule == "pipeline-ports"}
+    # fm is cyclic by TIN = 4; each lane's index is pixel*cin + lane with run-time cin
+    assert "pipeline-ports: pw_engine/pw_in_group: src: 4 word accesses to one bank per iteration, 4 with a " \
+           "run-time bank index; 2 ports" in ports
+    # DW: TC x TK = 4 x 3 reads of its source per iteration, none with a known bank
+    assert "pipeline-ports: dw_engine/dw_tap_group: src: 12 word accesses to one bank per iteration, 12 with a " \
+           "run-time bank index; 2 ports" in ports
+
+
+def test_rules_catch_unsized_interfaces_dataflow_and_engine_copies(old):
+    unsized = {(v.where, v.detail.split()[2]) for v in hls_rules.check_interfaces(old)}
+    assert unsized == {(f, p) for f in ("pw_engine", "dw_engine", "pool_engine") for p in ("src[]", "dst[]")} | {
+        ("fused_dw", "src[]"), ("fused_pw", "dst[]"), ("fused_pair", "src[]"), ("fused_pair", "dst[]")}
+    assert [str(v) for v in hls_rules.check_dataflow(old)] == [
+        "dataflow: tiny_dsc_top DATAFLOW: top-level DATAFLOW without ap_ctrl_chain does not overlap images"]
+    # ALLOCATION in run_network caps its own calls; the 3 fused_pair call sites each build a DW and a PW engine
+    assert hls_rules.engine_instances(old) == {"pw_engine": 4, "dw_engine": 3, "pool_engine": 1}
+
+
+def test_memory_count_of_the_old_pattern_is_not_the_plan(old):
+    q = quantized(get_model("tiny_dsc"))
+    plan = fuse_all(q, EngineConfig(4, 4, 4, 3), 2)  # the mapping the fixture was generated for
+    assert (plan.bram36, plan.uram) == (9, 0)
+    mems = {m.name: m for m in hls_rules.memories(old)}
+    # weights 8-bit scalars partitioned into 16 banks of 142 words: one BRAM each instead of 2 packed words
+    assert (mems["pw_weights"].banks, mems["pw_weights"].depth, mems["pw_weights"].bram36) == (16, 142, 16)
+    assert mems["img"].copies == 2  # a top-level DATAFLOW channel: ping-pong, one memory of 2 x 768 codes
+    assert hls_rules.memory_blocks(old) == (21, 0)  # 2.3x the plan: more than 10 % off
+
+
+def _mapped(name, board, **kw):
+    from hwgen.ir.ops import compute_ops
+    from hwgen.mapping.search import map_network
+    from hwgen.models.zoo import get_model as model
+
+    g = model(name, **kw)
+    return quantized(g), map_network(compute_ops(g), 64, board)
+
+
+@pytest.mark.parametrize("name, kw, board", [("tiny_dsc", {}, "zcu104"),
+                                             ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, "pynq-z2")])
+def test_mapped_projects_follow_the_rules_and_the_plan(tmp_path, name, kw, board):
+    """What map_network picks: only the documented limits remain, the memory is the estimate's."""
+    from hwgen.codegen.hls.project import generate_hls
+
+    q, m = _mapped(name, board, **kw)
+    generate_hls(q, m, tmp_path / "p", part=m.board.part, clock_mhz=m.clock_mhz, board=board)
+    found = hls_rules.check(tmp_path / "p")
+    assert hls_rules.unexplained(found) == []
+    keys = {hls_rules.limit_key(v) for v in found}
+    tiled = any(t.weight_tiles > 1 for t in m.tiles.values())
+    expected = {("pipeline-ports", "pw_engine/pw_conv_iter", "src"), ("engine-instances", "pw_engine", "")}
+    if m.cfg.tk > 1:
+        expected.add(("pipeline-ports", "dw_engine/dw_iter", "src"))
+    if tiled:
+        expected |= {("pipeline-ports", "pw_engine/pw_iter", "dst"), ("pipeline-ports", "pw_engine/pw_conv_iter", "dst")}
+    assert keys == expected
+    bram, uram = hls_rules.memory_blocks(hls_rules.load(tmp_path / "p"))
+    assert abs(bram - m.bram36) <= 0.1 * m.bram36 and abs(uram - m.uram) <= 0.1 * m.uram, (bram, uram, m.bram36, m.uram)
+
+
+def test_dw_engine_with_one_tap_lane_and_untiled_pw_meet_every_port_rule(tmp_path):
+    """TK = 1 (one pixel per cycle) and no weight tiles: the DW, 1x1 PW, pool, input and output loops pass."""
+    from hls_helpers import generate
+
+    q = quantized(get_model("tiny_odd"))
+    generate(q, fuse_all(q, EngineConfig(3, 5, 4, 1), 2), tmp_path / "p")
+    found = {hls_rules.limit_key(v) for v in hls_rules.check(tmp_path / "p")}
+    assert found == {("pipeline-ports", "pw_engine/pw_conv_iter", "src"), ("engine-instances", "pw_engine", "")}
