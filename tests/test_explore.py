@@ -31,7 +31,7 @@ from hwgen.hw.contract import (
     weight_load_cycles,
     weight_load_cycles_np,
 )
-from hwgen.hw.resources import lut_count, lut_count_np
+from hwgen.hw.resources import lut_count
 from hwgen.mapping.plan import Buffer, place_buffers, place_buffers_np
 from hwgen.mapping.search import _weight_tiles, weight_tiles_np
 from hwgen.models.zoo import get_model
@@ -73,7 +73,7 @@ def test_block_and_load_twins_agree_with_the_scalar_formulas():
             assert weight_load_cycles_np(words, bus, bpc, lat).tolist() == [
                 weight_load_cycles(int(w), int(b), bpc, lat) for w, b in zip(words, bus)]
         dram = rng.integers(0, 2, len(cfgs)).astype(bool)
-        assert lut_count_np(arr, 8, wb, dram).tolist() == [lut_count(c, 8, wb, bool(d)) for c, d in zip(cfgs, dram)]
+        assert lut_count(arr, 8, wb, dram).tolist() == [lut_count(c, 8, wb, bool(d)) for c, d in zip(cfgs, dram)]
     cap = rng.integers(1, 5000, len(cfgs))
     op = next(o for o in hwgen.compute_ops(get_model("mobilenet_v1", alpha=0.25, resolution=128)) if o.kind == "pw"
               and o.in_shape[2] == 128 and o.out_shape[2] == 128)

@@ -40,7 +40,7 @@ from hwgen.hw.contract import (
     weight_bus_bits_np,
     weight_load_cycles_np,
 )
-from hwgen.hw.resources import dsp_per_pe, lut_count_np
+from hwgen.hw.resources import dsp_per_pe, lut_count
 from hwgen.hw.steps import Step, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_words
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
@@ -413,7 +413,7 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
         k += 1
     todo = np.flatnonzero(path == PATHS.index("exact"))
     dsp = t.cfg.pe * dsp_per_pe(combo.act_bits, combo.weight_bits)
-    lut = lut_count_np(t.cfg, combo.act_bits, combo.weight_bits, wdram)
+    lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     board = combo.board_spec
     res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, np.zeros(n, dtype=bool),
                  (bram <= board.bram36) & (uram <= board.uram) & (dsp <= board.dsp) & (lut <= board.lut), path)

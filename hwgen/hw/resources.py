@@ -13,9 +13,11 @@ engine a fixed control/address generator of 600 LUTs (PW, DW, pool, top FSM), pl
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from hwgen.hw.contract import EngineArrays, EngineConfig, cdiv
+from hwgen.hw.contract import EngineConfig, Lanes, cdiv
 from hwgen.numerics.fixed import accumulator_bits
 
 LUT_PER_ENGINE = 600
@@ -36,18 +38,11 @@ def dsp_count(cfg: EngineConfig, act_bits: int, weight_bits: int) -> int:
     return cfg.pe * dsp_per_pe(act_bits, weight_bits)
 
 
-def lut_count(cfg: EngineConfig, act_bits: int, weight_bits: int, dram_master: bool) -> int:
-    """LUT rule of thumb (module docstring); ``dram_master``: weights or feature maps live in DRAM."""
-    acc = accumulator_bits(act_bits, weight_bits, LUT_DOT_TERMS)
-    lanes = cfg.tout + cfg.tc
-    luts = cfg.pe * acc + lanes * 4 * act_bits + 4 * LUT_PER_ENGINE
-    if dram_master:
-        luts += LUT_DRAM_MASTER
-    return luts
+def lut_count(cfg: Lanes, act_bits: int, weight_bits: int, dram_master: Any) -> Any:
+    """LUT rule of thumb (module docstring); ``dram_master``: weights or feature maps live in DRAM.
 
-
-def lut_count_np(cfg: EngineArrays, act_bits: int, weight_bits: int, dram_master: np.ndarray) -> np.ndarray:
-    """Vectorised :func:`lut_count`."""
+    ``cfg`` is an EngineConfig with a bool, or EngineArrays of many splits with a bool array."""
     acc = accumulator_bits(act_bits, weight_bits, LUT_DOT_TERMS)
     luts = cfg.pe * acc + (cfg.tout + cfg.tc) * 4 * act_bits + 4 * LUT_PER_ENGINE
-    return luts + np.where(dram_master, LUT_DRAM_MASTER, 0)
+    extra = np.where(dram_master, LUT_DRAM_MASTER, 0)
+    return luts + (int(extra) if np.ndim(extra) == 0 else extra)

@@ -10,7 +10,7 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
-from hwgen.hw.contract import (DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv,
+from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv,
                                dw_iterations, fused_cycles_bound, fused_schedule, pool_iterations, pw_iterations,
                                tile_cycles, uram_blocks)
 from hwgen.hw.resources import dsp_per_pe
@@ -216,7 +216,7 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
     The contract's formulas evaluated on arrays of lane counts: lone ops as one tile, fused pairs by
     ``fused_cycles_bound``, each step at least its DRAM floor, plus the input/output beats and HANDOFFs.
     """
-    lanes = _CandidateLanes(*(cand[:, i] for i in range(4)))
+    lanes = EngineArrays(*(cand[:, i] for i in range(4)))
     floors = floors or [0] * len(steps)
     h, w, _ = steps[0].first.in_shape
     oh, ow, oc = steps[-1].last.out_shape
@@ -243,16 +243,6 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
             step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH)
         total += np.maximum(step, floor)
     return total
-
-
-@dataclass(frozen=True)
-class _CandidateLanes:
-    """Lane counts of many candidate splits at once (numpy arrays), for the contract's formulas."""
-
-    tin: np.ndarray
-    tout: np.ndarray
-    tc: np.ndarray
-    tk: np.ndarray
 
 
 def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOARD, act_bits: int = 8,
