@@ -1,0 +1,312 @@
+"""Memory-plan oracle: the buffers of hwgen.mapping.plan and their blocks, derived by hand and by brute force.
+
+Block counts come from the device rules written out here (Xilinx UG573): a RAMB36E2 is one of the
+aspect ratios 32K x 1, 16K x 2, 8K x 4, 4K x 9, 2K x 18, 1K x 36, 512 x 72; a URAM288 is 4K x 72. A
+memory of depth x width takes, in one aspect ratio, as many blocks side by side as it needs to cover
+the width times as many stacked as it needs to cover the depth (counted by stepping, not by a
+division); Vivado picks the ratio with the fewest blocks. Placement follows the plan's stated rule:
+largest memories first, a memory goes to URAM when the URAM left holds it and it needs at most a
+quarter as many URAM blocks as BRAM36 blocks.
+
+The buffer list of a small non-square network (8x10x3 -> conv -> dw/pw -> dw/pw -> pool -> fc) is
+derived by hand from docs/estimate.md / the plan's docstring: feature words of max(tin, tout, tc)
+codes, two feature-map buffers for the largest on-chip map, double-buffered bands, the DW->PW
+ping-pong, engine weight blocks, one bias word per output group.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hwgen.errors import HwgenError
+from hwgen.hw.boards import get_board
+from hwgen.hw.contract import EngineConfig, bram36_blocks, uram_blocks
+from hwgen.hw.schedule import run_schedule
+from hwgen.hw.steps import StepTiling, schedule_steps
+from hwgen.ir.graph import Graph
+from hwgen.ir.layers import Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D
+from hwgen.ir.ops import ComputeOp, compute_ops
+from hwgen.mapping.plan import (Buffer, Mapping, band_buffer_elems, dw_kernel, feature_word, fmap_flags, format_split,
+                                input_in_dram, onchip_data_bits, place_buffers, place_buffers_np, plan_buffers,
+                                tensor_elems, tk_choices)
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import tiny_dsc, tiny_odd
+
+RAMB36_RATIOS = [(32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36), (512, 72)]
+URAM288 = (4096, 72)
+
+
+def _pieces(size: int, piece: int) -> int:
+    """How many pieces of ``piece`` cover ``size``, by stepping."""
+    n = covered = 0
+    while covered < size:
+        covered += piece
+        n += 1
+    return n
+
+
+def _blocks(depth: int, width: int, ratios: list[tuple[int, int]]) -> int:
+    if depth <= 0 or width <= 0:
+        return 0
+    return min(_pieces(width, w) * _pieces(depth, d) for d, w in ratios)
+
+
+def _place(bufs: list[tuple[str, int, int]], uram: int) -> dict[str, tuple[str, int]]:
+    """The placement rule, written from the docstring: name -> (memory, blocks)."""
+    out = {}
+    for name, d, w in sorted(bufs, key=lambda b: -_blocks(b[1], b[2], RAMB36_RATIOS)):
+        nb, nu = _blocks(d, w, RAMB36_RATIOS), _blocks(d, w, [URAM288])
+        if 0 < nu <= uram and 4 * nu <= nb:
+            uram -= nu
+            out[name] = ("uram", nu)
+        else:
+            out[name] = ("bram", nb)
+    return out
+
+
+DEPTHS = [0, 1, 100, 511, 512, 513, 1024, 2047, 2048, 2049, 4095, 4096, 4097, 8192, 16384, 32768, 32769, 40000]
+WIDTHS = [0, 1, 2, 3, 4, 5, 8, 9, 10, 17, 18, 19, 27, 36, 37, 45, 71, 72, 73, 144, 200]
+
+
+def test_block_counts_equal_the_brute_force_count():
+    for d in DEPTHS:
+        for w in WIDTHS:
+            assert bram36_blocks(d, w) == _blocks(d, w, RAMB36_RATIOS), (d, w)
+            assert uram_blocks(d, w) == _blocks(d, w, [URAM288]), (d, w)
+    dd, ww = np.meshgrid(DEPTHS, WIDTHS)
+    assert bram36_blocks(dd, ww).tolist() == [[_blocks(d, w, RAMB36_RATIOS) for d in DEPTHS] for w in WIDTHS]
+    assert uram_blocks(dd, ww).tolist() == [[_blocks(d, w, [URAM288]) for d in DEPTHS] for w in WIDTHS]
+
+
+def _board(uram: int):
+    return dataclasses.replace(get_board("zcu104"), uram=uram)
+
+
+def test_placement_by_hand():
+    # 8192x72: 16 BRAM36 (every ratio packs it exactly: 8192*72 = 16 * 36864 bits) or 2 URAM; 4096x72: 8 or 1
+    big, small = Buffer("big", 8192, 72), Buffer("small", 4096, 72)
+    # largest first: big takes both URAMs, small goes to BRAM (smallest first would put small in URAM
+    # and leave big, which needs two, in 16 BRAM36)
+    assert place_buffers([small, big], _board(2)) == [Buffer("small", 4096, 72, "bram", 8),
+                                                      Buffer("big", 8192, 72, "uram", 2)]
+    # equal sizes keep the list order: the first listed gets the URAM
+    assert [b.memory for b in place_buffers([Buffer("a", 4096, 72), Buffer("b", 4096, 72)], _board(1))] == [
+        "uram", "bram"]
+    # the quarter rule: 4096x36 is 4 BRAM36 (1K x 36 stacked) or 1 URAM -> URAM (4 * 1 <= 4);
+    # 4096x27 is 3 BRAM36 (4K x 9 side by side) -> BRAM; 4096x18 is 2 -> BRAM; 100x1 is 1 -> BRAM
+    bufs = [Buffer("q4", 4096, 36), Buffer("q3", 4096, 27), Buffer("q2", 4096, 18), Buffer("one", 100, 1)]
+    assert [(b.memory, b.blocks) for b in place_buffers(bufs, _board(96))] == [
+        ("uram", 1), ("bram", 3), ("bram", 2), ("bram", 1)]
+    # no URAM on the board: everything in BRAM36; an empty memory takes no block of either kind
+    assert [(b.memory, b.blocks) for b in place_buffers([big, Buffer("empty", 0, 72)], _board(0))] == [
+        ("bram", 16), ("bram", 0)]
+    assert [(b.memory, b.blocks) for b in place_buffers([Buffer("empty", 0, 72)], _board(5))] == [("bram", 0)]
+
+
+buffer_sets = st.lists(st.tuples(st.integers(0, 40000), st.integers(0, 300)), min_size=1, max_size=7)
+
+
+@given(buffer_sets, st.integers(0, 12))
+def test_placement_follows_the_rule(shapes, uram):
+    bufs = [Buffer(f"b{i}", d, w) for i, (d, w) in enumerate(shapes)]
+    expected = _place([(b.name, b.depth, b.width) for b in bufs], uram)
+    assert [(b.name, b.memory, b.blocks) for b in place_buffers(bufs, _board(uram))] == [
+        (b.name, *expected[b.name]) for b in bufs]
+
+
+@given(st.lists(buffer_sets, min_size=1, max_size=4).filter(lambda ps: len({len(p) for p in ps}) == 1),
+       st.integers(0, 12))
+def test_vectorised_placement_follows_the_rule(plans, uram):
+    """place_buffers_np over several plans at once: each plan placed by the rule on its own."""
+    k = len(plans[0])
+    depths = [np.array([p[i][0] for p in plans]) for i in range(k)]
+    widths = [np.array([p[i][1] for p in plans]) for i in range(k)]
+    blocks, in_uram = place_buffers_np(depths, widths, _board(uram))
+    for j, plan in enumerate(plans):
+        expected = _place([(f"b{i}", d, w) for i, (d, w) in enumerate(plan)], uram)
+        assert [(("uram" if in_uram[i, j] else "bram"), int(blocks[i, j])) for i in range(k)] == [
+            expected[f"b{i}"] for i in range(k)]
+
+
+# --- the buffers of a small network ---------------------------------------------------------------------------
+
+CFG = EngineConfig(tin=3, tout=5, tc=2, tk=3)  # feature word max(3, 5, 2) = 5 codes
+AB, WB = 8, 6                                   # act_bits, weight_bits (different, so a swap shows)
+c = math.ceil
+
+
+def _net() -> list[ComputeOp]:
+    g = Graph("t")
+    g.add("in", Input(shape=(8, 10, 3)))
+    g.add("c0", Conv2D(kernel=3, stride=2, filters=12))    # (4, 5, 12): 240 codes
+    g.add("d1", DepthwiseConv2D(kernel=3, stride=1))       # (4, 5, 12)
+    g.add("p1", PointwiseConv2D(filters=15))               # (4, 5, 15): 300
+    g.add("d2", DepthwiseConv2D(kernel=3, stride=2))       # (2, 3, 15); H pad 0, W pad 1
+    g.add("p2", PointwiseConv2D(filters=8))                # (2, 3, 8): 48
+    g.add("pool", GlobalAvgPool())                         # (1, 1, 8): 8
+    g.add("fc", Dense(units=10))                           # (1, 1, 10): 10
+    return compute_ops(g.validate())
+
+
+STEPS = schedule_steps(_net())
+# pw weight words (tin x tout blocks): c0 ceil(27/3) * ceil(12/5) = 27, p1 ceil(12/3) * ceil(15/5) = 12,
+# p2 ceil(15/3) * ceil(8/5) = 10, fc ceil(8/3) * ceil(10/5) = 6; dw (tc x tk blocks): d1 ceil(12/2) * ceil(9/3) = 18,
+# d2 ceil(15/2) * 3 = 24.
+PW_BIAS = Buffer("pw_bias", c(12 / 5) + c(15 / 5) + c(8 / 5) + c(10 / 5), 5 * (AB + WB))  # 3+3+2+2 groups of tout
+DW_BIAS = Buffer("dw_bias", c(12 / 2) + c(15 / 2), 2 * (AB + WB))                        # 6+8 groups of tc
+
+
+def test_steps_and_tensors():
+    assert [s.name for s in STEPS] == ["c0", "d1", "d2", "pool", "fc"]
+    assert tensor_elems(STEPS) == [8 * 10 * 3, 4 * 5 * 12, 4 * 5 * 15, 2 * 3 * 8, 8, 10]
+    assert input_in_dram(STEPS, 239) and not input_in_dram(STEPS, 240)
+    # (input in DRAM, output in DRAM) per step at limit 239; the logits (last output) always stream out
+    assert fmap_flags(STEPS, 239) == [(True, True), (True, True), (True, False), (False, False), (False, False)]
+    assert fmap_flags(STEPS, 240) == [(False, False), (False, True), (True, False), (False, False), (False, False)]
+    assert fmap_flags(STEPS, 9) == [(True, True), (True, True), (True, True), (True, False), (False, False)]
+
+
+def _tiles(fmap_limit: int, weight_tiles: tuple[int, ...] = (1, 1, 1, 1, 1)) -> dict[str, StepTiling]:
+    bands = {"c0": 2, "d1": 3, "d2": 1, "pool": 1, "fc": 1}
+    return {s.name: StepTiling(bands[s.name], wt, ind, outd)
+            for s, wt, (ind, outd) in zip(STEPS, weight_tiles, fmap_flags(STEPS, fmap_limit))}
+
+
+def test_all_on_chip():
+    bufs = plan_buffers(STEPS, _tiles(10**9), CFG, False, 10**9, AB, WB)
+    assert bufs == [
+        Buffer("fmap_a", c(300 / 5), 5 * AB), Buffer("fmap_b", c(300 / 5), 5 * AB),   # the largest map, p1's
+        # ping-pong: d1's bands [3, 1] -> 3 rows x 5 x 12 = 180 codes per half (d2's: 1 x 3 x 15 = 45)
+        Buffer("dw_pw_pingpong", 2 * c(180 / 5), 5 * AB),
+        Buffer("pw_weights", 27 + 12 + 10 + 6, 3 * 5 * WB), Buffer("dw_weights", 18 + 24, 2 * 3 * WB),
+        PW_BIAS, DW_BIAS,
+    ]
+
+
+def test_weights_and_maps_in_dram():
+    # weight tiles: c0 in 2 (3 groups of tout -> 2 + 1: the first 10 channels, ceil(27/3) * 2 = 18 words),
+    # p1 in 1 (12 words), p2 in 2 (2 groups -> 5 channels: 5 words), fc in 1 (6 words)
+    tiles = _tiles(239, (2, 1, 2, 1, 1))
+    assert band_buffer_elems(STEPS[0], tiles["c0"]) == (
+        5 * 10 * 3,   # rows [0, 2) of a 3x3 s2 conv, top pad 0, read input rows 0..4; rows [2, 4) read 4..7 (4)
+        2 * 5 * 12,   # two output rows
+        0)
+    assert band_buffer_elems(STEPS[1], tiles["d1"]) == (
+        4 * 5 * 12,   # rows [0, 3) of a 3x3 s1 dw, pad 1, read rows 0..3 (clipped); row 3 reads rows 2..3
+        3 * 5 * 15,   # three p1 rows
+        3 * 5 * 12)   # three d1 rows
+    assert band_buffer_elems(STEPS[2], tiles["d2"]) == (
+        3 * 5 * 15,   # row 0 of a 3x3 s2 dw, top pad 0, reads rows 0..2; row 1 reads rows 2..3
+        0,            # p2's output (48 codes) stays on-chip
+        1 * 3 * 15)
+    assert band_buffer_elems(STEPS[3], tiles["pool"]) == (0, 0, 0)
+    bufs = plan_buffers(STEPS, tiles, CFG, True, 239, AB, WB)
+    assert bufs == [
+        Buffer("fmap_a", c(48 / 5), 5 * AB), Buffer("fmap_b", c(48 / 5), 5 * AB),      # maps <= 239: 48, 8, 10
+        Buffer("in_band", 2 * c(240 / 5), 5 * AB), Buffer("out_band", 2 * c(225 / 5), 5 * AB),
+        Buffer("dw_pw_pingpong", 2 * c(180 / 5), 5 * AB),
+        Buffer("pw_weights_2x", 2 * 18, 3 * 5 * WB), Buffer("dw_weights_2x", 2 * 24, 2 * 3 * WB),
+        PW_BIAS, DW_BIAS,
+    ]
+
+
+def test_global_steps_buffer_their_whole_maps():
+    """Pool and FC run as one tile: an input in DRAM is buffered whole (all H rows), as is the output."""
+    pool = ComputeOp("p", "pool", (3, 5, 8), (1, 1, 8), 3, 1, (0, 0), None, False, ("p",))
+    (step,) = schedule_steps([pool])
+    assert band_buffer_elems(step, StepTiling(1, 1, True, True)) == (3 * 5 * 8, 1 * 1 * 8, 0)
+    fc = ComputeOp("f", "fc", (1, 1, 8), (1, 1, 6), 1, 1, (0, 0), None, False, ("f",))
+    (step,) = schedule_steps([fc])
+    assert band_buffer_elems(step, StepTiling(2, 1, True, True)) == (8, 6, 0)
+
+
+def test_feature_word_is_the_widest_engine_group():
+    assert [feature_word(EngineConfig(*t)) for t in ((7, 2, 3, 1), (2, 7, 3, 9), (2, 3, 7, 1))] == [7, 7, 7]
+    bufs = plan_buffers(STEPS, _tiles(10**9), EngineConfig(2, 3, 7, 1), False, 10**9, AB, WB)
+    assert bufs[0] == Buffer("fmap_a", c(300 / 7), 7 * AB)
+
+
+def _mapping(fmap_limit: int, weights_in_dram: bool, weight_tiles: tuple[int, ...]) -> Mapping:
+    tiles = _tiles(fmap_limit, weight_tiles)
+    board = get_board("zcu104")
+    bufs = place_buffers(plan_buffers(STEPS, tiles, CFG, weights_in_dram, fmap_limit, AB, WB), board)
+    return Mapping(CFG, {"d1": 3, "d2": 1}, weights_in_dram, fmap_limit < 300, tiles, STEPS, board, 200.0, AB, WB,
+                   12.5, 30, fmap_limit, bufs, pe_budget=25)
+
+
+def test_onchip_bits_per_op_on_chip():
+    m = _mapping(10**9, False, (1, 1, 1, 1, 1))
+    bits = {op.name: onchip_data_bits(op, s, m) for s in STEPS for op in s.ops}
+    assert bits == {
+        "c0": (240 + 240) * AB + 3 * 3 * 3 * 12 * WB,   # its input and output maps, its weights
+        "d1": 240 * AB + 180 * AB + 9 * 12 * WB,        # input map, half the two-half ping-pong, 3x3 per channel
+        "p1": 300 * AB + 180 * AB + 12 * 15 * WB,
+        "d2": 300 * AB + 45 * AB + 9 * 15 * WB,
+        "p2": 48 * AB + 45 * AB + 15 * 8 * WB,
+        "pool": (48 + 8) * AB,                          # no weights
+        "fc": (8 + 10) * AB + 8 * 10 * WB,
+    }
+
+
+def test_onchip_bits_per_op_with_dram():
+    m = _mapping(239, True, (2, 1, 2, 1, 1))
+    bits = {op.name: onchip_data_bits(op, s, m) for s in STEPS for op in s.ops}
+    assert bits == {
+        # two halves of each band buffer; the PW op's double-buffered first weight tile (dot x channels)
+        "c0": 2 * 150 * AB + 2 * 120 * AB + 2 * 27 * 10 * WB,
+        "d1": 2 * 240 * AB + 180 * AB + 2 * 9 * 12 * WB,   # DW weights double-buffered whole
+        "p1": 2 * 225 * AB + 180 * AB + 2 * 12 * 15 * WB,
+        "d2": 2 * 225 * AB + 45 * AB + 2 * 9 * 15 * WB,
+        "p2": 48 * AB + 45 * AB + 2 * 15 * 5 * WB,
+        "pool": (48 + 8) * AB,
+        "fc": (8 + 10) * AB + 2 * 8 * 10 * WB,
+    }
+
+
+def test_mapping_report_and_trace():
+    m = _mapping(239, True, (2, 1, 2, 1, 1))
+    d = m.to_dict()
+    assert (d["split"], d["pe"], d["pe_budget"], d["tin"], d["tout"], d["tc"], d["tk"]) == ("3x5,2x3", 21, 25, 3, 5, 2, 3)
+    assert (d["pw_pe"], d["dw_pe"], d["board"], d["part"], d["clock_mhz"]) == (15, 6, "zcu104", "xczu7ev-ffvc1156-2",
+                                                                               200.0)
+    assert (d["act_bits"], d["weight_bits"], d["weights_in_dram"], d["fmaps_in_dram"], d["fmap_limit"]) == (
+        AB, WB, True, True, 239)
+    assert (d["dram_bytes_per_cycle"], d["dram_latency"], d["band_rows"]) == (12.5, 30, {"d1": 3, "d2": 1})
+    assert d["tiles"]["c0"] == {"band_rows": 2, "weight_tiles": 2, "in_dram": True, "out_dram": True}
+    assert d["buffers"][0] == {"name": "fmap_a", "depth": 10, "width": 40, "bits": 400, "memory": "bram",
+                               "blocks": _blocks(10, 40, RAMB36_RATIOS)}
+    assert d["bram36"] == sum(b["blocks"] for b in d["buffers"] if b["memory"] == "bram")
+    assert d["uram"] == sum(b["blocks"] for b in d["buffers"] if b["memory"] == "uram")
+    assert d["onchip_bits"] == sum(b["depth"] * b["width"] for b in d["buffers"])
+    # the mapping's trace is the schedule of its own tiling, DRAM channel and formats (input in DRAM: 240 > 239)
+    ref = run_schedule(STEPS, m.tiles, CFG, weights_in_dram=True, input_in_dram=True, act_bits=AB, weight_bits=WB,
+                       bytes_per_cycle=12.5, latency=30)
+    assert m.trace().total_cycles == ref.total_cycles and m.trace(_net()).total_cycles == ref.total_cycles
+    other = run_schedule(STEPS, m.tiles, CFG, weights_in_dram=True, input_in_dram=False, act_bits=AB, weight_bits=WB,
+                         bytes_per_cycle=12.5, latency=30)
+    assert other.total_cycles != ref.total_cycles  # the input's placement shows in the cycles
+
+
+@pytest.mark.parametrize("model,board,pe", [(tiny_dsc, "zcu104", 32), (tiny_odd, "pynq-z2", 16),
+                                            (tiny_dsc, "pynq-z2", 64)])
+def test_searched_plans_count_blocks_by_the_device_rules(model, board, pe):
+    m = map_network(compute_ops(model()), pe, board)
+    expected = _place([(b.name, b.depth, b.width) for b in m.buffers], m.board.uram)
+    assert [(b.memory, b.blocks) for b in m.buffers] == [expected[b.name] for b in m.buffers]
+    assert m.bram36 == sum(n for mem, n in expected.values() if mem == "bram")
+
+
+def test_split_helpers():
+    assert format_split(EngineConfig(8, 7, 8, 1)) == "8x7,8x1"
+    assert tk_choices(STEPS) == [1, 3, 9]
+    assert tk_choices(schedule_steps([op for op in _net() if op.kind != "dw"])) == [1]
+    assert dw_kernel(schedule_steps([op for op in _net() if op.kind != "dw"])) == 1
+    five = ComputeOp("d5", "dw", (4, 4, 2), (4, 4, 2), 5, 1, (2, 2), None, False, ("d5",))
+    with pytest.raises(HwgenError) as e:
+        dw_kernel(schedule_steps([*_net()[:2], five]))
+    assert str(e.value) == "depthwise layers with different kernels [3, 5] cannot share one DW engine"
