@@ -32,8 +32,8 @@ from hwgen.ir.graph import Graph
 from hwgen.ir.layers import Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import (Buffer, Mapping, band_buffer_elems, dw_kernel, feature_word, fmap_flags, format_split,
-                                input_in_dram, onchip_data_bits, place_buffers, place_buffers_np, plan_buffers,
-                                tensor_elems, tk_choices)
+                                input_in_dram, onchip_data_bits, parse_split, place_buffers, place_buffers_np,
+                                plan_buffers, tensor_elems, tk_choices)
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import tiny_dsc, tiny_odd
 
@@ -119,18 +119,47 @@ def test_placement_follows_the_rule(shapes, uram):
         (b.name, *expected[b.name]) for b in bufs]
 
 
-@given(st.lists(buffer_sets, min_size=1, max_size=4).filter(lambda ps: len({len(p) for p in ps}) == 1),
-       st.integers(0, 12))
-def test_vectorised_placement_follows_the_rule(plans, uram):
-    """place_buffers_np over several plans at once: each plan placed by the rule on its own."""
+def _np_place(plans: list[list[tuple[int, int]]], uram: int) -> list[list[tuple[str, int]]]:
+    """place_buffers_np over several plans at once, as (memory, blocks) per plan and buffer."""
     k = len(plans[0])
     depths = [np.array([p[i][0] for p in plans]) for i in range(k)]
     widths = [np.array([p[i][1] for p in plans]) for i in range(k)]
     blocks, in_uram = place_buffers_np(depths, widths, _board(uram))
+    assert blocks.shape == in_uram.shape == (k, len(plans)) and in_uram.dtype == bool
+    return [[("uram" if in_uram[i, j] else "bram", int(blocks[i, j])) for i in range(k)] for j in range(len(plans))]
+
+
+def test_vectorised_placement_by_hand():
+    # the hand cases above, three plans at a time, each with its own URAM budget: (small, big) with 2 URAMs
+    # (big takes both) and with 3 (both fit, 2 + 1); the quarter rule's equality (4096x36) next to 4096x27
+    plans = [[(4096, 72), (8192, 72)], [(4096, 72), (8192, 72)], [(4096, 36), (4096, 27)]]
+    assert _np_place(plans, 2) == [[("bram", 8), ("uram", 2)], [("bram", 8), ("uram", 2)],
+                                   [("uram", 1), ("bram", 3)]]
+    assert _np_place(plans, 3) == [[("uram", 1), ("uram", 2)], [("uram", 1), ("uram", 2)],
+                                   [("uram", 1), ("bram", 3)]]
+    # equal memories: the first listed gets the one URAM; an empty memory takes nothing; 40000x9 (10 BRAM36
+    # as 4K x 9, or 10 URAM: fails the quarter rule) goes first to BRAM and leaves the URAM to 4096x72
+    assert _np_place([[(4096, 72), (4096, 72)], [(0, 72), (100, 1)], [(40000, 9), (4096, 72)]], 1) == [
+        [("uram", 1), ("bram", 8)], [("bram", 0), ("bram", 1)], [("bram", 10), ("uram", 1)]]
+    # ties among many memories keep the plan order: two 8192x72 take 4 of 5 URAMs, the first-listed of the seven
+    # 4096x72 the last one (numpy's default argsort, not stable for 9 rows, would pick the third)
+    mixed = [(4096, 72), (8192, 72), (4096, 72), (4096, 72), (8192, 72)] + [(4096, 72)] * 4
+    expected = [("uram", 1), ("uram", 2)] + [("bram", 8)] * 2 + [("uram", 2)] + [("bram", 8)] * 4
+    assert _np_place([mixed], 5) == [expected]
+    assert [(b.memory, b.blocks) for b in place_buffers([Buffer(f"m{i}", d, w) for i, (d, w) in enumerate(mixed)],
+                                                        _board(5))] == expected
+
+
+@given(st.integers(1, 7).flatmap(lambda k: st.lists(st.lists(st.tuples(st.integers(0, 40000), st.integers(0, 300)),
+                                                             min_size=k, max_size=k), min_size=1, max_size=4)),
+       st.integers(0, 12))
+def test_vectorised_placement_follows_the_rule(plans, uram):
+    """place_buffers_np over several plans at once: each plan placed by the rule on its own."""
+    k = len(plans[0])
+    got = _np_place(plans, uram)
     for j, plan in enumerate(plans):
         expected = _place([(f"b{i}", d, w) for i, (d, w) in enumerate(plan)], uram)
-        assert [(("uram" if in_uram[i, j] else "bram"), int(blocks[i, j])) for i in range(k)] == [
-            expected[f"b{i}"] for i in range(k)]
+        assert got[j] == [expected[f"b{i}"] for i in range(k)]
 
 
 # --- the buffers of a small network ---------------------------------------------------------------------------
@@ -165,6 +194,9 @@ def test_steps_and_tensors():
     assert [s.name for s in STEPS] == ["c0", "d1", "d2", "pool", "fc"]
     assert tensor_elems(STEPS) == [8 * 10 * 3, 4 * 5 * 12, 4 * 5 * 15, 2 * 3 * 8, 8, 10]
     assert input_in_dram(STEPS, 239) and not input_in_dram(STEPS, 240)
+    # from d1 on: its input is c0's 240-code output, then p1's 300 (the network input and c0's output are both 240)
+    assert tensor_elems(STEPS[1:]) == [240, 300, 48, 8, 10]
+    assert not input_in_dram(STEPS[1:], 250)
     # (input in DRAM, output in DRAM) per step at limit 239; the logits (last output) always stream out
     assert fmap_flags(STEPS, 239) == [(True, True), (True, True), (True, False), (False, False), (False, False)]
     assert fmap_flags(STEPS, 240) == [(False, False), (False, True), (True, False), (False, False), (False, False)]
@@ -213,6 +245,16 @@ def test_weights_and_maps_in_dram():
         Buffer("pw_weights_2x", 2 * 18, 3 * 5 * WB), Buffer("dw_weights_2x", 2 * 24, 2 * 3 * WB),
         PW_BIAS, DW_BIAS,
     ]
+
+
+def test_the_worst_band_decides_the_input_band():
+    """d1 (4 output rows, 3x3 s1, pad 1 on a 4-row input): input rows per band, counted by hand."""
+    d1 = STEPS[1]
+    # one-row bands read rows {0,1}, {0,1,2}, {1,2,3}, {2,3}: the worst is 3, not the first band's 2
+    assert band_buffer_elems(d1, StepTiling(1, 1, True, False))[0] == 3 * 5 * 12
+    # two-row bands [0, 2) and [2, 4) read rows 0..2 and 1..3: 3 rows each (the band [1, 3), not one of them,
+    # would read all 4)
+    assert band_buffer_elems(d1, StepTiling(2, 1, True, False))[0] == 3 * 5 * 12
 
 
 def test_global_steps_buffer_their_whole_maps():
@@ -287,6 +329,10 @@ def test_mapping_report_and_trace():
     ref = run_schedule(STEPS, m.tiles, CFG, weights_in_dram=True, input_in_dram=True, act_bits=AB, weight_bits=WB,
                        bytes_per_cycle=12.5, latency=30)
     assert m.trace().total_cycles == ref.total_cycles and m.trace(_net()).total_cycles == ref.total_cycles
+    # given ops, the trace schedules those: without the FC, its weight load and tile are gone
+    short = run_schedule(STEPS[:-1], m.tiles, CFG, weights_in_dram=True, input_in_dram=True, act_bits=AB,
+                         weight_bits=WB, bytes_per_cycle=12.5, latency=30)
+    assert m.trace(_net()[:-1]).total_cycles == short.total_cycles < ref.total_cycles
     other = run_schedule(STEPS, m.tiles, CFG, weights_in_dram=True, input_in_dram=False, act_bits=AB, weight_bits=WB,
                          bytes_per_cycle=12.5, latency=30)
     assert other.total_cycles != ref.total_cycles  # the input's placement shows in the cycles
@@ -299,6 +345,13 @@ def test_searched_plans_count_blocks_by_the_device_rules(model, board, pe):
     expected = _place([(b.name, b.depth, b.width) for b in m.buffers], m.board.uram)
     assert [(b.memory, b.blocks) for b in m.buffers] == [expected[b.name] for b in m.buffers]
     assert m.bram36 == sum(n for mem, n in expected.values() if mem == "bram")
+
+
+@pytest.mark.parametrize("text", ["0x7,8x1", "8x0,8x1", "8x7,0x1", "8x7,8x0"])
+def test_every_split_factor_must_be_positive(text):
+    with pytest.raises(HwgenError) as e:
+        parse_split(text)
+    assert str(e.value) == f"--split {text!r}: every factor must be >= 1"
 
 
 def test_split_helpers():

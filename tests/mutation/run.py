@@ -88,8 +88,11 @@ def _pyproject(module: str, tests: list[str], k: str) -> str:
         f"only_mutate = {_toml_list([module])}",
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}",
         f"pytest_add_cli_args = {_toml_list(args)}",
-        # a mutant that loops forever (schedule_steps never advancing) is stopped after 3x its tests' clean time
+        # a mutant that loops forever (schedule_steps never advancing) is stopped after 3x (its tests' clean time
+        # + 20 s) of CPU: the clean time counts only the test calls, not pytest's start-up in the forked worker,
+        # so a smaller margin stops slow but finished runs (an equivalent mutant counted as a time-out)
         "timeout_multiplier = 3.0",
+        "timeout_constant = 20.0",
         "",
     ])
 
@@ -111,7 +114,7 @@ def run_group(group: str) -> tuple[dict[str, int], list[str]]:
     module, tests, k = GROUPS[group]
     d = _scratch(group, copy_sources=False)
     (d / "pyproject.toml").write_text(_pyproject(module, tests, k))
-    env = dict(os.environ, HYPOTHESIS_PROFILE="ci")
+    env = dict(os.environ, HYPOTHESIS_PROFILE="mutation")
     mutmut = Path(sys.executable).with_name("mutmut")
     r = subprocess.run([str(mutmut), "run", "--max-children", "2"], cwd=d, env=env, capture_output=True, text=True)
     (d / "mutmut.log").write_text(r.stdout + r.stderr)
@@ -141,7 +144,7 @@ def run_properties() -> tuple[dict[str, int], list[str]]:
             raise SystemExit(f"property mutant {desc!r}: its original text is not unique in hwgen/ir/ops.py")
         ops.write_text(original.replace(old, new))
         r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *PROPERTY_TESTS],
-                           cwd=d, capture_output=True, text=True)
+                           cwd=d, env=dict(os.environ, HYPOTHESIS_PROFILE="mutation"), capture_output=True, text=True)
         status = "killed" if r.returncode != 0 else "alive"
         counts[status] = counts.get(status, 0) + 1
         if status == "alive":
