@@ -15,7 +15,7 @@ import pytest
 from hwgen.build import HwConfig, build
 from hwgen.codegen.vectors import format_vectors
 from hwgen.errors import HwgenError
-from hwgen.numerics.fixed import relu6_max
+from hwgen.numerics.fixed import relu6_max, round_shift
 from hwgen.quant.golden import accumulate, run_fixed
 from hwgen.verify.corners import corner_input, corner_qgraph
 from hwgen.verify.csim import run_csim
@@ -84,9 +84,8 @@ def test_ties_reject_an_unreachable_shift():
         corner_qgraph(qg, "ties")
 
 
-@pytest.mark.skipif(not shutil.which("g++"), reason="g++ not installed")
-@pytest.mark.parametrize("mode", ["saturate", "ties"])
-def test_csim_bit_exact_on_corner_vectors(tmp_path, mode):
+def _corner_project(tmp_path, mode):
+    """The tiny_odd HLS project on corner weights, with the corner input's golden vectors in vectors/."""
     design = _design(8)
     qg = corner_qgraph(design.qgraph, mode, seed=1)
     design.__dict__["qgraph"] = qg  # the cached quantized graph every view reads
@@ -98,7 +97,52 @@ def test_csim_bit_exact_on_corner_vectors(tmp_path, mode):
     files.update({f"{i:02d}_{name}.txt": out for i, (name, out) in enumerate(zip(golden.names, golden.outputs))})
     for fname, codes in files.items():
         (vec / fname).write_text(format_vectors(codes, fname))
-    result = run_csim(proj.outdir, unity=True)
+    return proj.outdir, qg, x, golden
+
+
+@pytest.mark.skipif(not shutil.which("g++"), reason="g++ not installed")
+@pytest.mark.parametrize("mode", ["saturate", "ties"])
+def test_csim_bit_exact_on_corner_vectors(tmp_path, mode):
+    outdir, qg, _, _ = _corner_project(tmp_path, mode)
+    result = run_csim(outdir, unity=True)
     assert result.warnings == [] and result.compile_error == ""
     assert result.passed, result.output[-2000:]
     assert result.checked == {q.name: 2 * int(np.prod(q.op.out_shape)) for q in qg.ops}
+
+
+#: bugs planted in the generated requantizer (hwgen_types.h): (mode whose vectors must catch it, original, planted)
+HLS_PLANTS = {
+    # saturate -> wrap: without the clamp, act_t(v) (an ap_int<W>) keeps the low W bits
+    "wrap": ("saturate", "    if (v < lo) v = lo;\n    if (v > hi) v = hi;\n", ""),
+    # round half to even -> half up
+    "half_up": ("ties", "if (rem > half || (rem == half && q[0] == 1)) q = q + 1;", "if (rem >= half) q = q + 1;"),
+}
+
+
+@pytest.mark.skipif(not shutil.which("g++"), reason="g++ not installed")
+@pytest.mark.parametrize("plant", ["wrap", pytest.param("half_up", marks=pytest.mark.slow)])
+def test_corner_vectors_catch_a_planted_requantizer_bug_in_csim(tmp_path, plant):
+    """The same project as the bit-exact test above, with one bug planted in the generated C++: C-sim fails,
+    and its first mismatch is the bug's own value (the wrapped code / the code rounded up) at a corner."""
+    mode, original, planted = HLS_PLANTS[plant]
+    outdir, qg, x, golden = _corner_project(tmp_path, mode)
+    header = outdir / "hwgen_types.h"
+    text = header.read_text()
+    assert text.count(original) == 1
+    header.write_text(text.replace(original, planted))
+    result = run_csim(outdir, unity=True)
+    assert not result.passed and result.first_mismatch is not None, result.output[-2000:]
+    m = result.first_mismatch
+    ins, _ = _layer_inputs(qg, x)
+    k = [q.name for q in qg.ops].index(m.layer)
+    q = qg.ops[k]
+    acc = int(accumulate(q, ins[k]).reshape(-1)[m.index])
+    assert m.expected == int(golden.output(q.name).reshape(-1)[m.index])
+    w = q.out_fmt.width
+    if plant == "wrap":
+        exact = round_shift(np.array(acc), q.shift)  # the rounded code before saturation: out of range
+        assert not q.out_fmt.min_int <= exact <= q.out_fmt.max_int
+        assert m.got == (int(exact) + (1 << (w - 1))) % (1 << w) - (1 << (w - 1))  # two's-complement wrap
+    else:
+        assert acc % (1 << q.shift) == 1 << (q.shift - 1)  # an exact tie, rounded up instead of to even
+        assert m.got == m.expected + 1
