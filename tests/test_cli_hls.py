@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from hwgen.hw.boards import get_board
+from mobilenet_paper import TABLE1, paper_totals
 
 
 def hwgen(*args):
@@ -25,6 +26,7 @@ def test_generate_then_csim_pass(tmp_path):
     assert f"set_part {get_board('pynq-z2').part}" in (out / "build.tcl").read_text()
     c = hwgen("csim", str(out), "--unity", "--opt", "-O1")
     assert c.returncode == 0, c.stdout + c.stderr
+    # tiny_odd: 5 classes; conv, 2 x (dw, pw), pool, fc = 7 layers; the testbench runs the vectors twice
     assert "PASS: 5 outputs bit-exact (2 inferences), 7 of 7 layers compared" in c.stdout and "csim PASS (compile" in c.stdout
 
 
@@ -78,8 +80,10 @@ def test_generate_mobilenet_on_pynq_weights_in_dram(tmp_path):
     r = hwgen("generate", "mobilenet_v1", "--alpha", "0.25", "--resolution", "128", "--board", "pynq-z2",
               "-o", str(out))
     assert r.returncode == 0, r.stderr
-    assert "weights in DRAM (m_axi) (463,600 codes, 1 layer in output-channel weight tiles)" in r.stdout
-    assert (out / "weights.bin").stat().st_size > 463_600  # 8-bit codes, words padded to 64-bit beats
+    codes = paper_totals(0.25, 128)[1]  # the weights by the paper's equations (biases live on-chip)
+    assert f"weights in DRAM (m_axi) ({codes:,} codes, 1 layer in output-channel weight tiles)" in r.stdout
+    assert (out / "weights.bin").stat().st_size > codes  # 8-bit codes, words padded to 64-bit beats
     c = hwgen("csim", str(out), "--unity")
     assert c.returncode == 0, c.stdout[-2000:]
-    assert "PASS: 1000 outputs bit-exact (2 inferences), 29 of 29 layers compared" in c.stdout
+    # 1000 logits; the testbench runs the vectors twice; Table 1's layers: conv, 13 x (dw, pw), pool, fc
+    assert f"PASS: 1000 outputs bit-exact (2 inferences), {len(TABLE1)} of {len(TABLE1)} layers compared" in c.stdout

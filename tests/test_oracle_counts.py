@@ -23,36 +23,7 @@ from hwgen.ir.graph import Graph
 from hwgen.ir.layers import BatchNorm, Conv2D, GlobalAvgPool, Input, ReLU6
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.models.zoo import mobilenet_v1
-
-# Table 1 of the paper, one row per compute layer: (type, stride, D_K, M, N, input size).
-# The paper prints the 13th depthwise layer as "s2" on a 7x7 input with a 7x7 output; the output size it lists
-# (and every implementation) makes it stride 1 — the known typo of Table 1.
-TABLE1 = (
-    [("conv", 2, 3, 3, 32, 224), ("dw", 1, 3, 32, 32, 112), ("pw", 1, 1, 32, 64, 112),
-     ("dw", 2, 3, 64, 64, 112), ("pw", 1, 1, 64, 128, 56),
-     ("dw", 1, 3, 128, 128, 56), ("pw", 1, 1, 128, 128, 56),
-     ("dw", 2, 3, 128, 128, 56), ("pw", 1, 1, 128, 256, 28),
-     ("dw", 1, 3, 256, 256, 28), ("pw", 1, 1, 256, 256, 28),
-     ("dw", 2, 3, 256, 256, 28), ("pw", 1, 1, 256, 512, 14)]
-    + [("dw", 1, 3, 512, 512, 14), ("pw", 1, 1, 512, 512, 14)] * 5
-    + [("dw", 2, 3, 512, 512, 14), ("pw", 1, 1, 512, 1024, 7),
-       ("dw", 1, 3, 1024, 1024, 7), ("pw", 1, 1, 1024, 1024, 7),
-       ("pool", 1, 7, 1024, 1024, 7), ("fc", 1, 1, 1024, 1000, 1)]
-)
-
-
-def _paper_cost(kind: str, stride: int, dk: int, m: int, n: int, size: int) -> tuple[int, int]:
-    """(mult-adds, parameters) of one Table 1 row by the paper's equations."""
-    df = size // stride
-    if kind == "conv":
-        return dk * dk * m * n * df * df, dk * dk * m * n
-    if kind == "dw":
-        return dk * dk * m * df * df, dk * dk * m
-    if kind == "pw":
-        return m * n * df * df, m * n
-    if kind == "fc":
-        return m * n, m * n
-    return 0, 0  # pool
+from mobilenet_paper import TABLE1, paper_cost, scaled
 
 
 def test_every_layer_matches_table1():
@@ -60,7 +31,7 @@ def test_every_layer_matches_table1():
     assert [(o.kind, o.stride if o.kind != "pool" else 1, o.in_shape[0], o.in_shape[2], o.out_shape[2])
             for o in ops] == [(k, s, size, m, n) for k, s, _, m, n, size in TABLE1]
     for op, row in zip(ops, TABLE1):
-        macs, params = _paper_cost(*row)
+        macs, params = paper_cost(*row)
         assert (op.name, op.macs, op.weights) == (op.name, macs, params)
 
 
@@ -70,7 +41,7 @@ def test_per_type_counts_and_table2_shares():
     params = dict(macs)
     for k, s, dk, m, n, size in TABLE1:
         if k != "pool":
-            a, p = _paper_cost(k, s, dk, m, n, size)
+            a, p = paper_cost(k, s, dk, m, n, size)
             macs[k] += a
             params[k] += p
     for kind in macs:
@@ -91,11 +62,8 @@ def test_per_type_counts_and_table2_shares():
 def test_width_and_resolution_multipliers(alpha, resolution):
     """Eq. 6: D_K*D_K*aM*rD_F*rD_F + aM*aN*rD_F*rD_F, with aM = int(M*alpha) and rD_F = D_F*resolution/224."""
     ops = compute_ops(mobilenet_v1(alpha=alpha, resolution=resolution))
-    for op, (k, s, dk, m, n, size) in zip(ops, TABLE1):
-        am = 3 if k == "conv" else int(m * alpha)
-        an = 1000 if k == "fc" else int(n * alpha)
-        rsize = size * resolution // 224 if k != "fc" else 1
-        assert (op.macs, op.weights) == _paper_cost(k, s, dk, am, an, rsize), op.name
+    for op, row in zip(ops, TABLE1):
+        assert (op.macs, op.weights) == paper_cost(*scaled(row, alpha, resolution)), op.name
 
 
 def test_full_conv_and_shallow_variants_table4_and_5():
@@ -108,9 +76,9 @@ def test_full_conv_and_shallow_variants_table4_and_5():
             stride, dw_in = s, m
             continue
         if k == "pw":  # the dw (stride, 3x3, M) and pw (M -> N) pair becomes one 3x3 conv M -> N
-            a, p = _paper_cost("conv", stride, 3, dw_in, n, size * stride)
+            a, p = paper_cost("conv", stride, 3, dw_in, n, size * stride)
         else:
-            a, p = _paper_cost(k, s, dk, m, n, size)
+            a, p = paper_cost(k, s, dk, m, n, size)
         expected_macs += a
         expected_params += p
     assert sum(o.macs for o in full) == expected_macs
@@ -119,8 +87,8 @@ def test_full_conv_and_shallow_variants_table4_and_5():
     assert expected_macs == pytest.approx(4866e6, rel=3e-4) and round((expected_params + 1000) / 1e5) == 293
     shallow = compute_ops(mobilenet_v1(variant="shallow"))
     rows = TABLE1[:13] + TABLE1[23:]
-    assert sum(o.macs for o in shallow) == sum(_paper_cost(*r)[0] for r in rows)
-    assert round(sum(_paper_cost(*r)[0] for r in rows) / 1e6) == 307
+    assert sum(o.macs for o in shallow) == sum(paper_cost(*r)[0] for r in rows)
+    assert round(sum(paper_cost(*r)[0] for r in rows) / 1e6) == 307
 
 
 def _lower(*layers):

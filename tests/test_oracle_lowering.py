@@ -87,7 +87,7 @@ def test_misplaced_layers_are_named(layers, message):
 
 
 def test_mobilenet_op_sequence():
-    """Table 1: conv, 13 x (dw, pw), pool, fc — 28 ops; every conv/dw/pw with its BN and ReLU6."""
+    """Table 1: conv, 13 x (dw, pw), pool, fc — 29 ops; every conv/dw/pw with its BN and ReLU6."""
     ops = compute_ops(mobilenet_v1())
     assert [o.kind for o in ops] == ["conv"] + ["dw", "pw"] * 13 + ["pool", "fc"]
     for a, b in zip(ops, ops[1:]):

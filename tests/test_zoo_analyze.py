@@ -7,15 +7,18 @@ from hwgen import compute_ops
 from hwgen.errors import HwgenError
 from hwgen.models.analyze import analyze
 from hwgen.models.zoo import ZOO, get_model, mobilenet_v1
+from mobilenet_paper import TABLE1, paper_totals
 
 
 def test_mobilenet_v1_paper_counts():
     r = analyze(mobilenet_v1())
-    # Both totals are the paper's Table 1 summed row by row with its cost equations (test_oracle_counts.py);
-    # here the report must agree with the compute ops it summarises, plus the FC bias.
+    # Both totals are the paper's Table 1 summed row by row with its cost equations (tests/mobilenet_paper.py);
+    # the report must agree with them and with the compute ops it summarises, plus the FC bias.
     ops = compute_ops(mobilenet_v1())
-    assert r.total["macs"] == sum(o.macs for o in ops) == 568_740_352  # paper: 569 M
-    assert r.total["params"] == sum(o.weights for o in ops) + 1000 == 4_210_088  # paper: 4.2 M
+    macs, weights = paper_totals()
+    assert r.total["macs"] == sum(o.macs for o in ops) == macs and round(macs / 1e6) == 569  # paper: 569 M
+    assert r.total["params"] == sum(o.weights for o in ops) + 1000 == weights + 1000  # paper: 4.2 M
+    assert round(r.total["params"] / 1e5) == 42
     assert r.shares["pointwise"]["macs"] == pytest.approx(0.9486, abs=5e-4)  # paper: 94.86 %
     assert r.shares["pointwise"]["params"] == pytest.approx(0.7457, abs=5e-4)  # paper: 74.59 %
     assert r.shares["depthwise"]["macs"] == pytest.approx(0.0306, abs=5e-4)  # paper: 3.06 %
@@ -53,7 +56,8 @@ def test_scaling_laws():
 def test_variants_match_paper():
     shallow = analyze(mobilenet_v1(variant="shallow")).total
     full = analyze(mobilenet_v1(variant="full-conv")).total
-    assert shallow["macs"] == 307_323_392  # paper Table 5: 307 M; derived from Table 1 in test_oracle_counts.py
+    shallow_macs = paper_totals(rows=TABLE1[:13] + TABLE1[23:])[0]  # Table 1 without the five 14x14x512 blocks
+    assert shallow["macs"] == shallow_macs and round(shallow_macs / 1e6) == 307  # paper Table 5: 307 M
     assert shallow["params"] / 1e6 == pytest.approx(2.9, abs=0.05)
     assert full["macs"] / 1e6 == pytest.approx(4866, rel=0.001)  # paper Table 4: 4866 M
     assert full["params"] / 1e6 == pytest.approx(29.3, abs=0.05)
