@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mobilenet_paper import TABLE1, paper_cost, paper_totals
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -14,8 +16,13 @@ def run(name: str) -> str:
 
 def test_mobilenet_family():
     lines = {line.split()[0]: line.split()[1:] for line in run("mobilenet_family.py").splitlines()[1:]}
-    assert lines["mobilenet_v1_1_224"] == ["568.7", "4.21", "94.86"]
-    assert lines["mobilenet_v1_0.25_128"][0] == "13.6"  # paper Table 6 (0.25 MobileNet-128): 14 M mult-adds
+    # M mult-adds, M parameters (the FC's 1000 biases included), pointwise share of the mult-adds in %, by the
+    # paper's equations: 568.7, 4.21, 94.86 (Table 2); 0.25 MobileNet-128: 13.6 (Table 6 prints 14)
+    macs, weights = paper_totals()
+    pw = sum(paper_cost(*row)[0] for row in TABLE1 if row[0] == "pw")
+    assert lines["mobilenet_v1_1_224"] == [f"{macs / 1e6:.1f}", f"{(weights + 1000) / 1e6:.2f}",
+                                           f"{100 * pw / macs:.2f}"]
+    assert lines["mobilenet_v1_0.25_128"][0] == f"{paper_totals(0.25, 128)[0] / 1e6:.1f}"
     assert len(lines) == 16
 
 

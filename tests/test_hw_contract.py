@@ -1,6 +1,8 @@
 """The shared hardware contract (hwgen/hw/contract.py): formulas checked by hand."""
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hwgen.hw import contract as hw
 from hwgen.hw.contract import EngineConfig
@@ -90,3 +92,75 @@ def test_contract_errors_and_edges():
     assert hw.tile_cycles(1, hw.PW_DEPTH) == 1 + 4  # a single iteration still fills and drains the pipeline
     # 3 lanes x 11-bit weights = 33 bits: the next power of two is 64 (not 32)
     assert hw.weight_bus_bits(EngineConfig(3, 1, 1, 1), 11) == 64
+
+
+# --- the vectorised formulas (the mapper's bound, `hwgen explore`) against brute force ------------------------
+
+def _band_dag_span(n: int, d_full: int, d_last: int, p_full: int, p_last: int) -> int:
+    """End of the fused pair's band DAG (the module docstring): DW_i after DW_{i-1} and after PW_{i-2} (its
+    ping-pong half drained), PW_i after DW_i and PW_{i-1}, every start HANDOFF = 1 after its events; start 0."""
+    dw_end, pw_end = [], []
+    for i in range(n):
+        d, p = (d_last, p_last) if i == n - 1 else (d_full, p_full)
+        start = dw_end[-1] + 1 if i else 0
+        if i >= 2:
+            start = max(start, pw_end[i - 2] + 1)
+        dw_end.append(start + d)
+        pw_end.append(max(dw_end[-1] + 1, pw_end[-1] + 1 if pw_end else 0) + p)
+    return pw_end[-1]
+
+
+def test_fused_span_uniform_by_hand():
+    # two bands, DW 10 then 4, PW 5 then 3: DW0 0..10, PW0 11..16, DW1 11..15, PW1 17..20
+    assert int(hw.fused_span_uniform(np.array(2), np.array(10), np.array(4), np.array(5), np.array(3))) == 20
+    # one band: DW, handoff, PW
+    assert int(hw.fused_span_uniform(np.array(1), np.array(9), np.array(7), np.array(8), np.array(2))) == 7 + 1 + 2
+
+
+bands = st.tuples(st.integers(1, 12), st.integers(1, 60), st.integers(0, 60), st.integers(1, 60), st.integers(0, 60))
+
+
+@given(st.lists(bands, min_size=1, max_size=6))
+def test_fused_span_uniform_is_the_band_dag_longest_path(cases):
+    rows = [(n, d, min(dl, d), p, min(pl, p)) for n, d, dl, p, pl in cases]
+    cols = [np.array(c) for c in zip(*rows)]
+    assert hw.fused_span_uniform(*cols).tolist() == [_band_dag_span(*r) for r in rows]
+
+
+def _bus_by_doubling(widest_bits: int) -> int:
+    bus = 32
+    while bus < widest_bits:
+        bus *= 2
+    return bus
+
+
+lanes = st.tuples(st.integers(1, 64), st.integers(1, 64), st.integers(1, 64), st.integers(1, 9))
+
+
+@given(st.lists(lanes, min_size=1, max_size=6), st.integers(2, 16))
+def test_weight_bus_bits_by_doubling(splits, wbits):
+    arrays = hw.EngineArrays(*(np.array(c, dtype=np.int64) for c in zip(*splits)))
+    expected = [_bus_by_doubling(max(a * b, c * d) * wbits) for a, b, c, d in splits]
+    assert hw.weight_bus_bits_np(arrays, wbits).tolist() == expected
+    assert [hw.weight_bus_bits(EngineConfig(*s), wbits) for s in splits] == expected
+    assert arrays.pe.tolist() == [a * b + c * d for a, b, c, d in splits]
+    assert arrays.pw_pe.tolist() == [a * b for a, b, _, _ in splits]
+    assert arrays.dw_pe.tolist() == [c * d for _, _, c, d in splits]
+
+
+def _load_by_counting(words: int, bus_bits: int, bytes_per_cycle: float, latency: int) -> int:
+    """One latency, then whole cycles moving min(bandwidth, one beat) bytes each until every beat is through."""
+    moved, cycles, total = 0.0, 0, words * (bus_bits // 8)
+    while moved < total:
+        moved += min(bytes_per_cycle, bus_bits // 8)
+        cycles += 1
+    return latency + cycles if total else 0
+
+
+@given(st.lists(st.tuples(st.integers(0, 300), st.sampled_from([32, 64, 128, 256, 512])), min_size=1, max_size=6),
+       st.sampled_from([0.5, 3.0, 4.0, 12.5, 21.0, 96.0]), st.integers(0, 40))
+def test_weight_load_cycles_by_counting(loads, bpc, latency):
+    words, bus = (np.array(c, dtype=np.int64) for c in zip(*loads))
+    expected = [_load_by_counting(w, b, bpc, latency) for w, b in loads]
+    assert hw.weight_load_cycles_np(words, bus, bpc, latency).tolist() == expected
+    assert [hw.weight_load_cycles(w, b, bpc, latency) for w, b in loads] == expected

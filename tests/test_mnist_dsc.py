@@ -19,6 +19,7 @@ from hwgen.models import from_onnx  # noqa: E402
 from hwgen.numerics.float_model import run_graph  # noqa: E402
 from hwgen.quant.accuracy import accuracy_report  # noqa: E402
 from hwgen.quant.data import load_dataset  # noqa: E402
+from hwgen.quant.golden import quantize_input, run_fixed  # noqa: E402
 from hwgen.quant.quantize import quantize  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mnist_dsc"
@@ -67,11 +68,25 @@ def test_float_forward_matches_onnxruntime_on_real_digits(graph, data) -> None:
         np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * float(np.abs(ref).max()))
 
 
+@pytest.fixture(scope="module")
+def onnx_top1(data) -> np.ndarray:
+    """Top-1 class of every held-out digit by onnxruntime: a float model that shares no code with hwgen's."""
+    sess = ort.InferenceSession(str(MODEL), providers=["CPUExecutionProvider"])
+    return np.array([int(np.argmax(sess.run(None, {"image": x.transpose(2, 0, 1)[None].astype(np.float32)})[0]))
+                     for x in data.x])
+
+
 @pytest.mark.parametrize("scale", ["per-layer", "per-channel"])
 @pytest.mark.parametrize("bits", sorted(FIXED_CORRECT))
-def test_committed_accuracy_figures(graph, data, bits: int, scale: str) -> None:
+def test_committed_accuracy_figures(graph, data, onnx_top1, bits: int, scale: str) -> None:
     qg = quantize(graph, bits, bits, data.calib, weight_scale=scale)
     report = accuracy_report(qg, data.x, data.y)
+    # recomputed another way: the float top-1 by onnxruntime, the fixed top-1 by the golden model directly
+    fixed_top1 = np.array([int(np.argmax(run_fixed(qg, quantize_input(qg, x)[0]).logits)) for x in data.x])
+    assert report.float_correct == int((onnx_top1 == data.y).sum())
+    assert report.fixed_correct == int((fixed_top1 == data.y).sum())
+    assert report.top1_agree == int((fixed_top1 == onnx_top1).sum())
+    # and those are the figures docs/onnx.md and the example's README quote
     expected = (FIXED_CORRECT[bits], AGREE[bits]) if scale == "per-layer" else PER_CHANNEL[bits]
     assert (report.float_correct, report.fixed_correct, report.top1_agree) == (FLOAT_CORRECT, *expected)
 

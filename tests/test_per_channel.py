@@ -100,6 +100,7 @@ def test_trained_model_accuracy_per_channel(tmp_path: Path) -> None:
                 "per-channel", "--format", "json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
+    # the figures test_mnist_dsc.py::test_committed_accuracy_figures recomputes (onnxruntime, golden model)
     assert (report["float_correct"], report["fixed_correct"], report["top1_agree"]) == (482, 483, 499)
     assert report["layers"][4]["w_fmt"] == "ap_fixed<8,2..-1>"  # channels of one layer span 3 formats
 
