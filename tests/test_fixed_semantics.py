@@ -8,6 +8,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hwgen.errors import HwgenError
 from hwgen.ir.ops import ComputeOp
@@ -20,6 +22,7 @@ from hwgen.numerics.fixed import (
     pool_recip,
     quantize_array,
     relu6_max,
+    requantize,
     round_shift,
     saturate,
 )
@@ -78,6 +81,44 @@ def test_output_range():
     assert output_range(FixedFormat(8, 4), False) == (-128, 127)  # the RTL clamps non-ReLU layers here
     assert output_range(FixedFormat(8, 4), True) == (0, 96)
     assert output_range(FixedFormat(6, 5), True) == (0, 31)
+    assert output_range(FixedFormat(8, 4), False, relu=True) == (0, 127)  # plain ReLU: clamp at 0 only
+    assert output_range(FixedFormat(8, 4), True, relu=True) == (0, 96)   # ReLU6 wins (never both set)
+
+
+def _exact_code(a: int, s: int) -> int:
+    """a / 2^s rounded half to even by exact rational arithmetic (Python's round of a Fraction)."""
+    return round(Fraction(a, 1 << s)) if s > 0 else a * (1 << -s)
+
+
+@given(st.lists(st.tuples(st.integers(-(1 << 40), 1 << 40), st.integers(-1 << 8, 1 << 8)), min_size=1, max_size=8),
+       st.lists(st.integers(-6, 24), min_size=1, max_size=5))
+def test_round_shift_per_channel_shifts_by_exact_arithmetic(rows, shifts):
+    """An array of shifts (one per output channel, the last axis) rounds every channel by its own shift; ties
+    of every shift come from the second component (a small multiple of the half added to a big one)."""
+    acc = np.array([[a + t * (1 << max(s - 1, 0)) for s in shifts] for a, t in rows], dtype=np.int64)
+    got = round_shift(acc, np.array(shifts))
+    assert got.dtype == np.int64 and got.shape == acc.shape
+    assert got.tolist() == [[_exact_code(int(v), s) for v, s in zip(row, shifts)] for row in acc]
+    for j, s in enumerate(shifts):  # and the same as the scalar path, channel by channel
+        assert round_shift(acc[:, j], s).tolist() == got[:, j].tolist()
+
+
+def test_round_shift_per_channel_by_hand():
+    acc = np.array([[5, 5, 5, 6, -6, 7, 3]])
+    # shifts 1, 2, 0, 2, 2, -1, 1: 2.5 -> 2, 1.25 -> 1, 5, 1.5 -> 2, -1.5 -> -2, 14, 1.5 -> 2
+    assert round_shift(acc, np.array([1, 2, 0, 2, 2, -1, 1])).tolist() == [[2, 1, 5, 2, -2, 14, 2]]
+
+
+def test_requantize_relu_clamps_at_zero_only():
+    fmt = FixedFormat(8, 4)
+    acc = np.array([-1000, -3, 40, 1000, 2000])
+    # shift 1: -500 -> sat -128 (1 overflow), -1.5 -> -2, 20, 500 -> 127, 1000 -> 127 (overflows: 3)
+    assert [v.tolist() if isinstance(v, np.ndarray) else v for v in requantize(acc, 1, fmt, False)] == [
+        [-128, -2, 20, 127, 127], 3]
+    codes, over = requantize(acc, 1, fmt, False, relu=True)
+    assert codes.tolist() == [0, 0, 20, 127, 127] and over == 3  # the activation clamp is not an overflow
+    codes, over = requantize(acc, 1, fmt, True)
+    assert codes.tolist() == [0, 0, 20, 96, 96] and over == 3
 
 
 def test_quantize_rejects_non_finite_with_one_message():
