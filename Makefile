@@ -39,10 +39,7 @@ test-slow: setup tools
 # Mutation score of the contract and arithmetic modules (docs/mutation.md); not part of `make test`/CI.
 mutation: setup
 	$(PY) -m pip install -q -e '.[mutation]'
-	rm -rf mutants
-	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run --max-children 2
-	$(BIN)/mutmut results
-	$(PY) tools/property_mutants.py
+	$(PY) tests/mutation/run.py
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
