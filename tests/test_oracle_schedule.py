@@ -361,3 +361,13 @@ def test_mobilenet_pe64_zcu104_readme_figure():
     assert sorted(k for k, t in m.tiles.items() if t.weight_tiles == 2) == ["conv_dw_12", "conv_dw_13", "fc"]
     ref = reference_cycles(ops, m.cfg, m.tiles, (m.dram_bytes_per_cycle, m.dram_latency, m.weight_bits))
     assert ref == 10_151_972 == simulate(ops, m).total_cycles
+
+
+def test_mobilenet_025_128_pe128_rtl_figure():
+    """rtl_tests/test_mobilenet.py's Verilator cosim (MobileNet v1 0.25-128, 128 PEs, weights on-chip, split
+    13x8,8x3) expects 158,420 cycles: recomputed here by the cycle-stepped reference."""
+    ops = compute_ops(mobilenet_v1(alpha=0.25, resolution=128))
+    m = map_network(ops, 128, "zcu104", weights_in_dram=False)
+    assert (m.cfg.tin, m.cfg.tout, m.cfg.tc, m.cfg.tk) == (13, 8, 8, 3) and not m.fmaps_in_dram
+    ref = reference_cycles(ops, m.cfg, m.tiles)
+    assert ref == 158_420 == simulate(ops, m).total_cycles
