@@ -124,7 +124,8 @@ bands = st.tuples(st.integers(1, 12), st.integers(1, 60), st.integers(0, 60), st
 def test_fused_span_uniform_is_the_band_dag_longest_path(cases):
     rows = [(n, d, min(dl, d), p, min(pl, p)) for n, d, dl, p, pl in cases]
     cols = [np.array(c) for c in zip(*rows)]
-    assert hw.fused_span_uniform(*cols).tolist() == [_band_dag_span(*r) for r in rows]
+    span = hw.fused_span_uniform(*cols)
+    assert span.dtype == np.int64 and span.tolist() == [_band_dag_span(*r) for r in rows]
 
 
 def _bus_by_doubling(widest_bits: int) -> int:
@@ -148,6 +149,13 @@ def test_weight_bus_bits_by_doubling(splits, wbits):
     assert arrays.dw_pe.tolist() == [c * d for _, _, c, d in splits]
 
 
+def test_weight_bus_bits_one_bit_past_a_power_of_two():
+    # widest words of 33, 65 and 129 bits (3 x 11, 5 x 13, 43 x 3 lanes x bits) need the next power of two
+    arrays = hw.EngineArrays(*(np.array(v, dtype=np.int64) for v in ([3, 5, 43], [1, 1, 1], [1, 1, 1], [1, 1, 1])))
+    assert [hw.weight_bus_bits_np(arrays, b)[i] for i, b in enumerate((11, 13, 3))] == [64, 128, 256]
+    assert [hw.weight_bus_bits(EngineConfig(t, 1, 1, 1), b) for t, b in ((3, 11), (5, 13), (43, 3))] == [64, 128, 256]
+
+
 def _load_by_counting(words: int, bus_bits: int, bytes_per_cycle: float, latency: int) -> int:
     """One latency, then whole cycles moving min(bandwidth, one beat) bytes each until every beat is through."""
     moved, cycles, total = 0.0, 0, words * (bus_bits // 8)
@@ -162,5 +170,6 @@ def _load_by_counting(words: int, bus_bits: int, bytes_per_cycle: float, latency
 def test_weight_load_cycles_by_counting(loads, bpc, latency):
     words, bus = (np.array(c, dtype=np.int64) for c in zip(*loads))
     expected = [_load_by_counting(w, b, bpc, latency) for w, b in loads]
-    assert hw.weight_load_cycles_np(words, bus, bpc, latency).tolist() == expected
+    cycles = hw.weight_load_cycles_np(words, bus, bpc, latency)
+    assert cycles.dtype == np.int64 and cycles.tolist() == expected
     assert [hw.weight_load_cycles(w, b, bpc, latency) for w, b in loads] == expected
