@@ -206,7 +206,7 @@ class RtlPlan:
         """The weights in DRAM: per region (a step, or a weight tile), its PW then DW words, one little-endian
         AXI beat each. A tile re-loaded for a later band reads the same region (without the DW words)."""
         beat = self.axi_bits // 8
-        size = max(ld.addr + -(-(ld.pw_words + ld.dw_words) * beat // 4096) * 4096 for ld in self.loads)
+        size = max([ld.addr + -(-(ld.pw_words + ld.dw_words) * beat // 4096) * 4096 for ld in self.loads] + [0])
         img = bytearray(max(size, 4096))
         for ld in self.loads:
             words = self.pw_wrom[ld.pw_first:ld.pw_first + ld.pw_words] + \
@@ -405,6 +405,10 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     dw_load: dict[int, int] = {}  # DW op -> load
 
     def add_load(pw0: int, npw: int, dw0: int, ndw: int) -> int:
+        if npw + ndw == 0:  # nothing to move (a pool step): no region
+            load_region.append(-1)
+            loads.append(Load(0, pw0, 0, dw0, 0))
+            return len(loads) - 1
         key = (pw0, dw0 if ndw else -1)
         if key not in regions and ndw == 0 and (pw0, dw0) in regions:
             key = (pw0, dw0)  # a re-load of a tile: the prefix of the region that also holds the DW words
@@ -497,7 +501,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             region_addr.append(addr)
             addr += -(-words * (axi_bits // 8) // 4096) * 4096
         for ld, r in zip(loads, load_region):
-            ld.addr = region_addr[r]
+            ld.addr = region_addr[r] if r >= 0 else 0
         slot_pw = max(ld.pw_words for ld in loads)
         slot_dw = max(ld.dw_words for ld in loads)
         for tl, k in zip(pw_tiles, tile_load):
