@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +10,7 @@ import numpy as np
 from hwgen.build import HwConfig, build
 from hwgen.estimate import Estimate
 from hwgen.hw.contract import EngineConfig
-from hwgen.mapping.plan import Mapping, place_buffers, plan_buffers
+from hwgen.mapping.plan import with_weight_tiles
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
 from hwgen.verify.cosim import default_simulator, make_vectors, run_cosim
@@ -47,21 +47,6 @@ def full_range_input(qgraph, seed: int) -> np.ndarray:
     fmt = qgraph.input_fmt
     rng = np.random.default_rng(seed)
     return rng.integers(fmt.min_int, fmt.max_int + 1, size=qgraph.ops[0].op.in_shape, dtype=np.int64)
-
-
-def with_weight_tiles(m: Mapping, tiles: int, band_rows: int | None = None) -> Mapping:
-    """``m`` with every PW-engine op's weights split into ``tiles`` output-channel tiles (and, when given, every
-    fused pair in bands of ``band_rows``), its memory plan re-made: what the mapper does when a layer's
-    weights do not fit a slot, on a network small enough to simulate."""
-    new = {}
-    for s in m.steps:
-        t = m.tiles[s.name]
-        rows = min(band_rows, s.out_rows) if band_rows is not None and s.fused else t.band_rows
-        new[s.name] = replace(t, band_rows=rows, weight_tiles=tiles if s.pw_op is not None else 1)
-    bufs = place_buffers(plan_buffers(m.steps, new, m.cfg, m.weights_in_dram, m.fmap_limit, m.act_bits,
-                                      m.weight_bits), m.board)
-    return replace(m, tiles=new, buffers=bufs,
-                   band_rows={s.name: new[s.name].band_rows for s in m.steps if s.fused})
 
 
 def generate(graph: Graph, tmp: Path, split: EngineConfig | str | None = None, pe: int = 32,

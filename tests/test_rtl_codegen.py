@@ -12,8 +12,9 @@ from hwgen.codegen.rtl.render import render_rtl, write_rtl
 from hwgen.errors import HwgenError
 from hwgen.estimate import simulate
 from hwgen.hw.contract import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles, weight_bus_bits
-from hwgen.hw.steps import step_weight_words
+from hwgen.hw.steps import bands_of, step_load_words, step_weight_words
 from hwgen.ir.ops import compute_ops
+from hwgen.mapping.plan import with_weight_tiles
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
@@ -79,8 +80,9 @@ def test_dram_plan_slots_and_image():
     plan = plan_rtl(qg, m)
     assert plan.dram and len(plan.loads) == len(plan.steps)
     slot = plan.pw_wdepth // 2
-    # step k's PW op reads slot k % 2 of the weight RAM
-    assert [e.wbase for e in plan.pw_ops] == [0, slot, 0, slot, slot]
+    # step k's PW tiles read slot k % 2 of the weight RAM
+    assert [{t.wbase for t in plan.pw_tiles if t.op == i} for i in range(len(plan.pw_ops))] == \
+        [{0}, {slot}, {0}, {slot}, {slot}]
     img = plan.dram_image()
     beat = plan.axi_bits // 8
     first = plan.loads[1]  # conv_dw_1 + conv_pw_1: PW words first, then DW words
@@ -93,6 +95,29 @@ def test_dram_plan_slots_and_image():
     assert plan.axi_bits == weight_bus_bits(m.cfg, m.weight_bits)
     assert [ld.pw_words + ld.dw_words for ld in plan.loads] == [step_weight_words(s, m.cfg) for s in m.steps]
     assert plan.axi_max_burst == min(256, 4096 // beat)
+
+
+def test_dram_plan_weight_tiles():
+    """Weight tiles: one load per (band, tile) in hw.schedule's order, load g in slot g % 2, a re-loaded tile
+    reading its region again (without the pair's DW words), each PW tile its own output groups."""
+    g = get_model("tiny_dsc")
+    qg = quantize(g)
+    m = with_weight_tiles(map_network(compute_ops(g), 32, weights_in_dram=True, split="3x8,8x1"), 2, band_rows=2)
+    plan = plan_rtl(qg, m)
+    fused = m.steps[1]
+    bands = len(bands_of(fused, m.tiles[fused.name]))
+    assert bands == 4 and plan.steps[1].tiled and plan.steps[1].pw_tiles == 2 * bands
+    assert [ld.pw_words + ld.dw_words for ld in plan.loads] == \
+        [w for s in m.steps for w in step_load_words(s, m.tiles[s.name], m.cfg)]
+    slot = plan.pw_wdepth // 2
+    first = len(step_load_words(m.steps[0], m.tiles[m.steps[0].name], m.cfg))  # loads of the stem conv
+    step_loads = plan.loads[first:first + 2 * bands]
+    step_tiles = [t for t in plan.pw_tiles if t.op == 1]
+    assert [t.wbase for t in step_tiles] == [((first + i) % 2) * slot for i in range(2 * bands)]
+    assert [(t.go0, t.ngo) for t in step_tiles[:2]] == [(0, 1), (1, 1)]  # 16 outputs, tout 8: a group per tile
+    assert step_loads[0].dw_words > 0 and all(ld.dw_words == 0 for ld in step_loads[1:])
+    assert [ld.addr for ld in step_loads[2::2]] == [step_loads[0].addr] * (bands - 1)  # re-loads of tile 0
+    assert len({ld.addr for ld in step_loads}) == 2
 
 
 def _cli(*args, cwd=None):
