@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
 
 from hwgen.codegen.rtl.plan import plan_rtl
 from hwgen.codegen.rtl.render import render_rtl, write_rtl
@@ -19,6 +20,7 @@ from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
 from hwgen.verify.cosim import find_verilator
+from rtl_tests.random_mappings import cases
 
 
 def _design(model="tiny_odd", pe=20, **kw):
@@ -149,3 +151,29 @@ def test_verilator_lint_clean(tmp_path, args):
     r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
                        capture_output=True, text=True)
     assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
+
+
+@settings(max_examples=60)
+@given(case=cases())
+def test_property_every_mapping_has_rtl(case):
+    """Every mapping the mapper makes for a random small net (random PE budget, weights placement, DRAM bandwidth,
+    band height; with weights in DRAM optionally forced into weight tiles) gets an RTL plan whose predicted cycles
+    are the estimate's, whose engine tiles are the simulator's tiles (per op: count x cycles sum to its busy
+    cycles) and whose weight loads are the simulator's loads."""
+    d = case.design()
+    m = d.mapping
+    assert not m.fmaps_in_dram  # these nets fit on chip on the default board
+    plan = plan_rtl(d.qgraph, m)
+    trace = m.trace(d.ops)
+    assert plan.predicted_cycles == trace.total_cycles == d.estimate().total_cycles
+    busy = {op.name: st.busy for tr in trace.steps for op, st in zip(tr.step.ops, tr.ops)}
+    for ops, tiles in ((plan.pw_ops, plan.pw_tiles), (plan.dw_ops, plan.dw_tiles), (plan.pool_ops, plan.pool_tiles)):
+        for i, e in enumerate(ops):
+            assert sum(t.cycles for t in tiles if t.op == i) == busy[e.name], e.name
+    if m.weights_in_dram:
+        assert [ld.pw_words + ld.dw_words for ld in plan.loads] == \
+            [w for s in m.steps for w in step_load_words(s, m.tiles[s.name], m.cfg)]
+    for e, tiles in ((e, [t for t in plan.pw_tiles if t.op == i]) for i, e in enumerate(plan.pw_ops)):
+        # each band's weight tiles cover the op's output groups exactly once
+        per_band = sorted((t.go0, t.ngo) for t in tiles if t.out0 == tiles[0].out0)
+        assert sum(n for _, n in per_band) == e.outer_groups and per_band[0][0] == 0
