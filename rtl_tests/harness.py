@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.build import HwConfig, build
+from hwgen.build import Design, HwConfig, build
 from hwgen.estimate import Estimate
 from hwgen.hw.contract import EngineConfig
 from hwgen.mapping.plan import with_weight_tiles
@@ -66,6 +66,12 @@ def cosim(test: str, graph: Graph, tmp: Path, x_seed: int = 1, patch=None, recor
           simulator: str | None = None, **gen_kw) -> Outcome:
     """Generate, simulate with random back-pressure, and compare with the golden model."""
     design, rtl = generate(graph, tmp, **gen_kw)
+    return cosim_design(test, design, rtl, tmp, x_seed, patch, record, simulator)
+
+
+def cosim_design(test: str, design: Design, rtl: Path, tmp: Path, x_seed: int = 1, patch=None, record: bool = True,
+                 simulator: str | None = None) -> Outcome:
+    """Simulate the RTL ``rtl`` generated for ``design`` and compare with the golden model."""
     qg = design.qgraph
     if patch is not None:
         patch(rtl)
