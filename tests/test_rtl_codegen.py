@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 import subprocess
 import sys
 
@@ -177,3 +178,16 @@ def test_property_every_mapping_has_rtl(case):
         # each band's weight tiles cover the op's output groups exactly once
         per_band = sorted((t.go0, t.ngo) for t in tiles if t.out0 == tiles[0].out0)
         assert sum(n for _, n in per_band) == e.outer_groups and per_band[0][0] == 0
+
+
+def test_fmaps_in_dram_rejected_naming_the_step():
+    """Feature maps in DRAM are not built in RTL yet (docs/rtl.md, Limits): a one-line error naming the step."""
+    g = get_model("tiny_dsc")
+    m = map_network(compute_ops(g), 32)
+    first = m.steps[0].name
+    tiles = dict(m.tiles)
+    tiles[first] = replace(tiles[first], out_dram=True)
+    m = replace(m.with_tiles(tiles), fmaps_in_dram=True)
+    with pytest.raises(HwgenError, match=f"step '{first}'.*DRAM") as e:
+        plan_rtl(quantize(g), m)
+    assert "\n" not in str(e.value)

@@ -251,9 +251,11 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     dram = mapping.weights_in_dram
     band_rows: dict[str, int] = dict(mapping.band_rows)
 
-    # Schedule steps: fuse dw -> pw pairs named in band_rows.
     if mapping.fmaps_in_dram:
-        raise HwgenError("RTL generation supports on-chip feature maps only; the mapping streams them from DRAM")
+        where = next(name for name, t in mapping.tiles.items() if t.in_dram or t.out_dram)
+        raise HwgenError(f"RTL generation supports on-chip feature maps only; this mapping streams step {where!r}'s "
+                         f"maps from DRAM (fmap limit {mapping.fmap_limit} elements on {mapping.board.name}); "
+                         "use a board with more on-chip memory or fewer PEs")
     steps: list[SeqStep] = []
     wtile_ch: dict[str, list[int]] = {}  # per tiled step: output channels of each weight tile (hw.steps)
     band_list: dict[str, list[int]] = {}  # per step: output rows of each band (hw.steps.bands_of)
