@@ -135,6 +135,10 @@ def test_cli_rtl_errors(tmp_path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not empty" in r.stderr
     r = _cli("rtl", "nosuchnet", "-o", str(tmp_path / "y"))
     assert r.returncode == 2 and "nosuchnet" in r.stderr and not (tmp_path / "y").exists()
+    # maps in DRAM (1.0-224 on the ultra96): rejected before quantizing, one line naming the step, nothing written
+    r = _cli("rtl", "mobilenet_v1", "--pe", "64", "--board", "ultra96", "-o", str(tmp_path / "z"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "step 'conv1'" in r.stderr
+    assert not (tmp_path / "z").exists()
     r = _cli("cosim", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "plan.json" in r.stderr
     r = _cli("cosim", str(tmp_path / "x"), "--simulator", "ghdl")
@@ -188,6 +192,6 @@ def test_fmaps_in_dram_rejected_naming_the_step():
     tiles = dict(m.tiles)
     tiles[first] = replace(tiles[first], out_dram=True)
     m = replace(m.with_tiles(tiles), fmaps_in_dram=True)
-    with pytest.raises(HwgenError, match=f"step '{first}'.*DRAM") as e:
+    with pytest.raises(HwgenError, match=f"maps of step '{first}' from DRAM") as e:
         plan_rtl(quantize(g), m)
     assert "\n" not in str(e.value)

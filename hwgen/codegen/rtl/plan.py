@@ -242,6 +242,15 @@ def sel_bits(n: int) -> int:
     return max(1, (max(n, 1) - 1).bit_length())
 
 
+def check_mapping(mapping: Mapping) -> None:
+    """Reject what the RTL does not build (before anything is quantized or written): feature maps in DRAM."""
+    if mapping.fmaps_in_dram:
+        where = next(name for name, t in mapping.tiles.items() if t.in_dram or t.out_dram)
+        raise HwgenError(f"RTL generation supports on-chip feature maps only; this mapping streams the maps of step "
+                         f"{where!r} from DRAM (fmap limit {mapping.fmap_limit} elements on {mapping.board.name}); "
+                         "use a board with more on-chip memory or fewer PEs")
+
+
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip weights)."""
     cfg: EngineConfig = mapping.cfg
@@ -251,11 +260,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     dram = mapping.weights_in_dram
     band_rows: dict[str, int] = dict(mapping.band_rows)
 
-    if mapping.fmaps_in_dram:
-        where = next(name for name, t in mapping.tiles.items() if t.in_dram or t.out_dram)
-        raise HwgenError(f"RTL generation supports on-chip feature maps only; this mapping streams step {where!r}'s "
-                         f"maps from DRAM (fmap limit {mapping.fmap_limit} elements on {mapping.board.name}); "
-                         "use a board with more on-chip memory or fewer PEs")
+    check_mapping(mapping)
     steps: list[SeqStep] = []
     wtile_ch: dict[str, list[int]] = {}  # per tiled step: output channels of each weight tile (hw.steps)
     band_list: dict[str, list[int]] = {}  # per step: output rows of each band (hw.steps.bands_of)
