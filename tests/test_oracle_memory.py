@@ -33,7 +33,7 @@ from hwgen.ir.layers import Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import (Buffer, Mapping, band_buffer_elems, dw_kernel, feature_word, fmap_flags, format_split,
                                 input_in_dram, onchip_data_bits, parse_split, place_buffers, place_buffers_np,
-                                plan_buffers, tensor_elems, tk_choices)
+                                plan_buffers, tensor_elems, tk_choices, with_weight_tiles)
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import tiny_dsc, tiny_odd
 
@@ -363,3 +363,29 @@ def test_split_helpers():
     with pytest.raises(HwgenError) as e:
         dw_kernel(schedule_steps([*_net()[:2], five]))
     assert str(e.value) == "depthwise layers with different kernels [3, 5] cannot share one DW engine"
+
+
+def test_forced_weight_tiles_re_make_bands_and_buffers():
+    m = _mapping(239, True, (1, 1, 1, 1, 1))
+    t = with_weight_tiles(m, 2, band_rows=1)
+    # every PW-engine op in 2 tiles (the pool has none), the fused pairs in one-row bands, c0 keeps its 2 rows
+    assert {k: (v.band_rows, v.weight_tiles) for k, v in t.tiles.items()} == {
+        "c0": (2, 2), "d1": (1, 2), "d2": (1, 2), "pool": (1, 1), "fc": (1, 2)}
+    assert t.band_rows == {"d1": 1, "d2": 1} and m.band_rows == {"d1": 3, "d2": 1}  # m itself unchanged
+    assert (t.cfg, t.fmap_limit, t.weights_in_dram) == (m.cfg, m.fmap_limit, m.weights_in_dram)
+    expected = [
+        Buffer("fmap_a", c(48 / 5), 5 * AB), Buffer("fmap_b", c(48 / 5), 5 * AB),
+        # inputs: c0's two-row band 5 x 10 x 3 = 150, d1's one-row band 3 rows x 5 x 12 = 180, d2's 3 x 5 x 15 = 225
+        Buffer("in_band", 2 * c(225 / 5), 5 * AB),
+        Buffer("out_band", 2 * c(120 / 5), 5 * AB),          # c0's 2 x 5 x 12 (p1's one row: 75)
+        Buffer("dw_pw_pingpong", 2 * c(60 / 5), 5 * AB),     # d1's one row 5 x 12
+        # first tiles: c0 10 channels 9 * 2 = 18 words, p1 10 of 15: 4 * 2 = 8, p2 5 of 8: 5, fc 5 of 10: 3
+        Buffer("pw_weights_2x", 2 * 18, 3 * 5 * WB), Buffer("dw_weights_2x", 2 * 24, 2 * 3 * WB),
+        PW_BIAS, DW_BIAS,
+    ]
+    assert [(b.name, b.depth, b.width) for b in t.buffers] == [(b.name, b.depth, b.width) for b in expected]
+    assert [b.blocks for b in t.buffers] == [_place([(b.name, b.depth, b.width) for b in expected], 96)[b.name][1]
+                                             for b in expected]
+    wide = with_weight_tiles(m, 3, band_rows=10)  # bands no taller than the step's rows
+    assert wide.band_rows == {"d1": 4, "d2": 2} and wide.tiles["c0"].band_rows == 2
+    assert with_weight_tiles(m, 2).band_rows == m.band_rows  # no band height given: the bands stay
