@@ -220,6 +220,54 @@ def test_accuracy_column_only_where_the_paper_reports_it():
     assert all(np.isnan(x) for x in top1[0.25])  # 0.25-128 is not in Tables 6-7
 
 
+MNIST = "examples/mnist_dsc/mnist_dsc.onnx"
+MNIST_DATA = "examples/mnist_dsc/test.npz"
+
+
+def test_onnx_model_with_data_gets_the_measured_accuracy_once_per_bit_widths(monkeypatch):
+    """The measured column is `hwgen quantize --data`'s fixed-point top-1 (docs/onnx.md's table: 8/8 479/500,
+    4/4 359/500), one quantization per (act, weight) bits pair, shared by every hardware point of those bits."""
+    pytest.importorskip("onnx")
+    import hwgen.explore.accuracy as acc
+
+    calls = []
+    real = acc.quantize
+    monkeypatch.setattr(acc, "quantize", lambda g, wb, ab, calib: calls.append((ab, wb)) or real(g, wb, ab, calib))
+    ex = explore(ModelSpace(MNIST, data=MNIST_DATA), HwSpace(PeSet(8, 24), (4, 8), (4, 8), ("zcu104", "pynq-z2")))
+    assert sorted(calls) == [(4, 4), (4, 8), (8, 4), (8, 8)]
+    pts = ex.points
+    measured = {(int(a), int(w)): set(pts["top1_measured"][(pts["act_bits"] == a) & (pts["weight_bits"] == w)].tolist())
+                for a, w in calls}
+    assert measured[(8, 8)] == {100 * 479 / 500} and measured[(4, 4)] == {100 * 359 / 500}
+    assert all(len(v) == 1 for v in measured.values())
+    assert np.isnan(pts["top1_paper"]).all() and np.isnan(pts["alpha"]).all()
+    assert set(pts["model"].tolist()) == {"mnist_dsc"} and set(pts["resolution"].tolist()) == {28}
+    # the hardware metrics of the imported model are the estimate's
+    rng = np.random.default_rng(5)
+    graph = hwgen.models.load_model(MNIST)
+    for row in pts[rng.choice(len(pts), 12, replace=False)]:
+        cfg = EngineConfig(int(row["tin"]), int(row["tout"]), int(row["tc"]), int(row["tk"]))
+        est = build(graph, HwConfig(pe=cfg.pe, board=str(row["board"]), act_bits=int(row["act_bits"]),
+                                    weight_bits=int(row["weight_bits"]), split=cfg)).estimate()
+        assert (int(row["cycles"]), int(row["bram36"]), int(row["dram_bytes"]), bool(row["fits"])) == (
+            est.total_cycles, est.bram36, est.dram_bytes, est.fits)
+    # a zoo model (seeded random weights) or no --data: no measured accuracy
+    assert np.isnan(explore(ModelSpace(MNIST), HwSpace(PeSet(8, 12))).points["top1_measured"]).all()
+
+
+def test_cli_onnx_model_with_data_writes_the_measured_column(tmp_path):
+    pytest.importorskip("onnx")
+    out = tmp_path / "m"
+    r = _run(["explore", MNIST, "--data", MNIST_DATA, "--pe", "8:16", "--act-bits", "8", "--weight-bits", "4,8",
+              "--objective", "fps,dsp,top1_measured", "--no-plots", "-o", str(out)])
+    assert r.returncode == 0, r.stderr
+    lines = (out / "points.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    col = header.index("top1_measured")
+    values = {(row.split(",")[header.index("weight_bits")], row.split(",")[col]) for row in lines[1:]}
+    assert values == {("8", "95.8"), ("4", "94.8")}
+
+
 # --- command line ---------------------------------------------------------------------------------------------------
 
 SMALL = ["tiny_dsc4", "--pe", "8:64", "--act-bits", "8,32", "--weight-bits", "32", "--board", "zcu104,pynq-z2",
@@ -270,6 +318,8 @@ def test_dask_local_cluster_gives_the_identical_points_csv(tmp_path):
     (["--board", "zcu105"], "--board"),
     (["--clock-mhz", "100:300"], "--clock-mhz"),
     (["--objective", "fps,dps"], "--objective"),
+    (["--data", "examples/mnist_dsc/test.npz"], "--data"),
+    (["--input-shape", "8x8x1"], "--input-shape"),
 ])
 def test_bad_space_is_one_line_exit_2_and_no_outdir(tmp_path, monkeypatch, capsys, args, flag):
     from hwgen.cli import main
