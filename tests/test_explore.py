@@ -27,13 +27,11 @@ from hwgen.hw.contract import (
     fused_span_uniform,
     uram_blocks,
     weight_bus_bits,
-    weight_bus_bits_np,
     weight_load_cycles,
-    weight_load_cycles_np,
 )
 from hwgen.hw.resources import lut_count
 from hwgen.mapping.plan import Buffer, place_buffers, place_buffers_np
-from hwgen.mapping.search import _weight_tiles, weight_tiles_np
+from hwgen.mapping.search import weight_tiles
 from hwgen.models.zoo import get_model
 
 HWGEN = [sys.executable, "-m", "hwgen"]
@@ -57,7 +55,8 @@ def test_fused_span_uniform_equals_fused_schedule(rows, d_row, p_row, band, data
     assert end - start == int(span[0])
 
 
-def test_block_and_load_twins_agree_with_the_scalar_formulas():
+def test_array_formulas_agree_with_the_scalar_formulas():
+    """The contract's formulas on arrays of splits give, element by element, their values on one split."""
     rng = np.random.default_rng(3)
     depth = rng.integers(0, 300_000, 2000)
     width = rng.integers(0, 700, 2000)
@@ -66,19 +65,19 @@ def test_block_and_load_twins_agree_with_the_scalar_formulas():
     cfgs = [EngineConfig(*map(int, rng.integers(1, 40, 4))) for _ in range(300)]
     arr = EngineArrays(*(np.array([getattr(c, f) for c in cfgs]) for f in ("tin", "tout", "tc", "tk")))
     for wb in (4, 8, 13):
-        bus = weight_bus_bits_np(arr, wb)
+        bus = weight_bus_bits(arr, wb)
         assert bus.tolist() == [weight_bus_bits(c, wb) for c in cfgs]
         words = rng.integers(0, 50_000, len(cfgs))
         for bpc, lat in ((96.0, 30), (21.0, 20), (7.3, 45)):
-            assert weight_load_cycles_np(words, bus, bpc, lat).tolist() == [
+            assert weight_load_cycles(words, bus, bpc, lat).tolist() == [
                 weight_load_cycles(int(w), int(b), bpc, lat) for w, b in zip(words, bus)]
         dram = rng.integers(0, 2, len(cfgs)).astype(bool)
         assert lut_count(arr, 8, wb, dram).tolist() == [lut_count(c, 8, wb, bool(d)) for c, d in zip(cfgs, dram)]
     cap = rng.integers(1, 5000, len(cfgs))
     op = next(o for o in hwgen.compute_ops(get_model("mobilenet_v1", alpha=0.25, resolution=128)) if o.kind == "pw"
               and o.in_shape[2] == 128 and o.out_shape[2] == 128)
-    got = weight_tiles_np(128, 128, cap, arr.tin, arr.tout)
-    assert got.tolist() == [_weight_tiles(op, int(k), c) for k, c in zip(cap, cfgs)]
+    got = weight_tiles(op, cap, arr)
+    assert got.tolist() == [weight_tiles(op, int(k), c) for k, c in zip(cap, cfgs)]
 
 
 def test_place_buffers_twin_agrees():

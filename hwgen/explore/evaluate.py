@@ -37,15 +37,15 @@ from hwgen.hw.contract import (
     EngineConfig,
     cdiv,
     fused_span_uniform,
-    weight_bus_bits_np,
-    weight_load_cycles_np,
+    weight_bus_bits,
+    weight_load_cycles,
 )
 from hwgen.hw.resources import dsp_per_pe, lut_count
 from hwgen.hw.steps import Step, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_words
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import place_buffers_np, tensor_elems, tk_choices
-from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles_np
+from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles
 
 #: Plan / path codes of a point.
 PATHS = ("onchip", "wdram", "wtiles", "exact")
@@ -214,7 +214,7 @@ class _Loads:
         b = combo.board_spec
         self.bpc = b.dram_bytes_per_cycle(combo.clock_mhz)
         self.latency = b.dram_latency_cycles(combo.clock_mhz)
-        self.bus = weight_bus_bits_np(t.cfg, combo.weight_bits)
+        self.bus = weight_bus_bits(t.cfg, combo.weight_bits)
 
     def subset(self, idx: np.ndarray) -> "_Loads":
         out = object.__new__(_Loads)
@@ -222,7 +222,7 @@ class _Loads:
         return out
 
     def cycles(self, words: np.ndarray) -> np.ndarray:
-        return weight_load_cycles_np(words, self.bus, self.bpc, self.latency)
+        return weight_load_cycles(words, self.bus, self.bpc, self.latency)
 
     def nbytes(self, words: np.ndarray) -> np.ndarray:
         return words * (self.bus // 8)
@@ -250,7 +250,7 @@ def _tiling(step: Step, cap: np.ndarray, t: SplitTables) -> _Tiling:
     assert op is not None
     cfg = t.cfg
     n = op.out_shape[2]
-    wt = weight_tiles_np(pw_dot(op), n, cap, cfg.tin, cfg.tout)
+    wt = weight_tiles(op, cap, cfg)
     groups = cdiv(cdiv(n, cfg.tout), wt) * cfg.tout
     ntiles = cdiv(n, groups)
     last = n - (ntiles - 1) * groups

@@ -8,8 +8,11 @@ tiles (multiples of ``tout``). The cycle count of each tile follows hw.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, dw_weight_words,
+import numpy as np
+
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, Lanes, cdiv, dw_iterations, dw_weight_words,
                                pool_iterations, pw_iterations, pw_weight_words, row_bands, tile_cycles)
 from hwgen.ir.ops import ComputeOp
 
@@ -85,11 +88,18 @@ def pw_dot(op: ComputeOp) -> int:
     return op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
 
 
-def weight_tile_channels(op: ComputeOp, tiles: int, cfg: EngineConfig) -> list[int]:
-    """Output channels of each of ``tiles`` weight tiles (each a multiple of tout but the last)."""
+def weight_tile_channels(op: ComputeOp, tiles: Any, cfg: Lanes) -> list[Any]:
+    """Output channels of each of ``tiles`` weight tiles (each a multiple of tout but the last). For lane
+    arrays (splits that all make the same number of tiles) one array per tile."""
     n = op.out_shape[2]
     groups = cdiv(cdiv(n, cfg.tout), tiles) * cfg.tout
-    return [min(groups, n - c) for c in range(0, n, groups)]
+    count = cdiv(n, groups)
+    if np.ndim(count):
+        if np.any(count != count.flat[0]):
+            raise ValueError("splits with different tile counts cannot run as one array")
+        count = int(count.flat[0])
+    return [np.minimum(groups, n - j * groups) if np.ndim(groups) else min(groups, n - j * groups)
+            for j in range(count)]
 
 
 def bands_of(step: Step, tiling: StepTiling) -> list[int]:
