@@ -41,14 +41,16 @@ from hwgen.hw.contract import (
     weight_load_cycles,
 )
 from hwgen.hw.resources import dsp_per_pe, lut_count
-from hwgen.hw.steps import Step, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_words
+from hwgen.hw.schedule import run_schedule
+from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_tile_group,
+                            weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import place_buffers_np, tensor_elems, tk_choices
+from hwgen.mapping.plan import band_buffer_elems, fmap_flags, input_in_dram, place_buffers_np, tensor_elems, tk_choices
 from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles
 
 #: Plan / path codes of a point.
-PATHS = ("onchip", "wdram", "wtiles", "exact")
+PATHS = ("onchip", "wdram", "wtiles", "stream", "exact")
 
 _I64 = np.int64
 
@@ -349,6 +351,15 @@ class _Placed:
             setattr(out, name, getattr(self, name)[idx])
         return out
 
+    @staticmethod
+    def concat(parts: list["_Placed"]) -> "_Placed":
+        out = object.__new__(_Placed)
+        for name in ("blocks", "in_uram"):
+            setattr(out, name, np.concatenate([getattr(p, name) for p in parts], axis=1))
+        for name in ("bram36", "uram", "bits", "fits"):
+            setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
+        return out
+
     def where(self, mask: np.ndarray, other: "_Placed") -> "_Placed":
         """``other`` where ``mask``, else self."""
         out = object.__new__(_Placed)
@@ -356,10 +367,10 @@ class _Placed:
             setattr(out, name, np.where(mask, getattr(other, name), getattr(self, name)))
         return out
 
-    def bits_excluding_pingpong(self) -> np.ndarray:
+    def bits_excluding(self, band_buffers: list[int]) -> np.ndarray:
         """Block bits of the buffers that are not band buffers (plan_memory's ``fixed``)."""
         per = np.where(self.in_uram, 288, 36) * 1024 * self.blocks
-        return per.sum(axis=0) - per[2]
+        return per.sum(axis=0) - per[band_buffers].sum(axis=0)
 
 
 def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
@@ -411,11 +422,19 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
         take(todo[ok], "wtiles", pl, cyc, nbytes)
         todo = todo[~fits]
         k += 1
+    # 4. Feature maps streamed from DRAM: the plan vectorised, the schedule walked once per tiling.
+    fmaps = np.zeros(n, dtype=bool)
+    todo = np.flatnonzero(path == PATHS.index("exact"))
+    if len(todo):
+        idx, pl, cyc, nbytes = _streamed(t.subset(todo), combo)
+        if pl is not None:
+            take(todo[idx], "stream", pl, cyc, nbytes)
+            fmaps[todo[idx]] = True
     todo = np.flatnonzero(path == PATHS.index("exact"))
     dsp = t.cfg.pe * dsp_per_pe(combo.act_bits, combo.weight_bits)
     lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     board = combo.board_spec
-    res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, np.zeros(n, dtype=bool),
+    res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, fmaps,
                  (bram <= board.bram36) & (uram <= board.uram) & (dsp <= board.dsp) & (lut <= board.lut), path)
     if exact:
         for i in todo:
@@ -516,7 +535,7 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
     chosen = {i: _zeros(t.n) + 1 for i in fused}
     fits0 = final.fits
     capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
-    budget = np.where(fits0, (capacity - final.bits_excluding_pingpong()) // 3, 0)
+    budget = np.where(fits0, (capacity - final.bits_excluding([2])) // 3, 0)
     # Isolated time and band-buffer bits of every band candidate of every tiled fused step (budget-independent).
     cands: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     for i in fused:
@@ -554,3 +573,189 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
         tiled[i] = (is_tiled[i], band, tl)
     cyc, nbytes = _chain(t, loads, tiled)
     return base.fits, final, cyc, nbytes
+
+
+def _band_elems(step: Step, bands: np.ndarray, ind: bool, outd: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """plan.band_buffer_elems for an array of band heights (evaluated once per distinct height)."""
+    out = [np.zeros(len(bands), dtype=_I64) for _ in range(3)]
+    for b in np.unique(bands).tolist():
+        sel = bands == b
+        for arr, e in zip(out, band_buffer_elems(step, StepTiling(int(b), 1, ind, outd))):
+            arr[sel] = e
+    return out[0], out[1], out[2]
+
+
+def _stream_placed(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int,
+                   bands: list[np.ndarray], wts: list[np.ndarray]) -> _Placed:
+    """plan_buffers + place_buffers of a plan with streamed maps: per step its band heights and weight tiles."""
+    net, cfg = t.net, t.cfg
+    ab, wb = combo.act_bits, combo.weight_bits
+    z = _zeros(t.n)
+    onchip = [x for x in net.tensors if x <= limit]
+    fmap = z + (cdiv(max(onchip), t.word) if onchip else 0)
+    halves = [z, z, z]
+    tile_words = z
+    for s, band, wt, (ind, outd) in zip(net.steps, bands, wts, flags):
+        halves = [np.maximum(h, e) for h, e in zip(halves, _band_elems(s, band, ind, outd))]
+        if s.pw_op is not None:
+            tile_words = np.maximum(tile_words, weight_words(s.pw_op, cfg, _first_tile(s.pw_op, wt, cfg)))
+    pw_bias = sum((cdiv(c, cfg.tout) for c in net.pw_couts), start=z)
+    dw_bias = sum((cdiv(c, cfg.tc) for c in net.dw_couts), start=z)
+    depths = [fmap, fmap] + [2 * cdiv(h, t.word) for h in halves] + [2 * tile_words, 2 * t.dw_max, pw_bias, dw_bias]
+    widths = [t.word * ab] * 5 + [cfg.pw_pe * wb, cfg.dw_pe * wb, cfg.tout * (ab + wb), cfg.tc * (ab + wb)]
+    return _Placed(t, combo, depths, widths)
+
+
+def _first_tile(op: ComputeOp, wt: np.ndarray, cfg: EngineArrays) -> np.ndarray:
+    """Channels of the first weight tile (steps.weight_tile_channels' first entry) of splits that may
+    differ in their tile counts."""
+    return np.minimum(weight_tile_group(op, wt, cfg), op.out_shape[2])
+
+
+def _stream_groups(t: SplitTables, keys: list[np.ndarray]) -> list[np.ndarray]:
+    """The splits grouped by equal rows of ``keys`` (one array per key column): each group walks the
+    schedule once."""
+    table = np.stack(keys, axis=1)
+    _, inverse = np.unique(table, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    return [np.flatnonzero(inverse == g) for g in range(int(inverse.max()) + 1)] if len(table) else []
+
+
+def _ntiles(step: Step, wt: np.ndarray, cfg: EngineArrays) -> np.ndarray:
+    if step.pw_op is None:
+        return np.ones_like(wt)
+    return cdiv(step.pw_op.out_shape[2], weight_tile_group(step.pw_op, wt, cfg))
+
+
+def _walk(t: SplitTables, combo: Combo, steps: list[Step], tilings: list[tuple[np.ndarray, np.ndarray, bool, bool]],
+          weights_in_dram: Callable[[np.ndarray], bool], input_in_dram: bool,
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``hw.schedule.run_schedule`` of ``steps`` for every split of ``t``: per step (band heights, weight
+    tiles, in_dram, out_dram). Splits with equal tilings walk together. Returns (first step ready, last
+    step done, total cycles, DRAM bytes, inexact) arrays."""
+    n = t.n
+    ready, done, total, moved = (_zeros(n) for _ in range(4))
+    inexact = np.zeros(n, dtype=bool)
+    keys = []
+    for s, (band, wt, _, _) in zip(steps, tilings):
+        keys += [band, wt, _ntiles(s, wt, t.cfg)]
+    bpc = combo.board_spec.dram_bytes_per_cycle(combo.clock_mhz)
+    latency = combo.board_spec.dram_latency_cycles(combo.clock_mhz)
+    for g in _stream_groups(t, keys):
+        j = int(g[0])
+        tiles = {s.name: StepTiling(int(band[j]), int(wt[j]), ind, outd) for s, (band, wt, ind, outd) in zip(steps, tilings)}
+        cfg = EngineArrays(*(a[g] for a in t.cfg))
+        tr = run_schedule(steps, tiles, cfg, weights_in_dram=weights_in_dram(np.array([tiles[s.name].weight_tiles for s in steps])),
+                          input_in_dram=input_in_dram, act_bits=combo.act_bits, weight_bits=combo.weight_bits,
+                          bytes_per_cycle=bpc, latency=latency)
+        ready[g], done[g] = tr.steps[0].ready, tr.steps[-1].done
+        total[g], moved[g], inexact[g] = tr.total_cycles, tr.dram_bytes, tr.inexact
+    return ready, done, total, moved, inexact
+
+
+def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None", np.ndarray, np.ndarray]:
+    """plan_memory's plans with feature maps in DRAM, for splits whose maps cannot all be on-chip: for each
+    map limit (largest first, then 0) and each weight cap, the one-row-band plan must fit; then the band
+    budget (halved until the plan fits) picks each streamed or tiled fused step's band by its isolated time.
+    The cycles are the simulator's, walked once per group of splits with equal tilings (module
+    ``hw.schedule``'s array form). Returns (which splits were evaluated — the rest never fit or left the
+    channel's window — and for them: placement, cycles, DRAM bytes)."""
+    net = t.net
+    steps = net.steps
+    board = combo.board_spec
+    capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
+    pw_steps = [i for i, s in enumerate(steps) if s.pw_op is not None]
+    onchip_band = [t.pp[i] // (s.first.out_shape[1] * s.first.out_shape[2]) if s.fused else _zeros(t.n) + s.out_rows
+                   for i, s in enumerate(steps)]
+    pending = np.ones(t.n, dtype=bool)
+    done_idx, done_pl, done_cyc, done_bytes = [], [], [], []
+    for limit in sorted(set(net.tensors), reverse=True)[1:] + [0]:
+        flags = fmap_flags(steps, limit)
+        k = 0
+        cur = np.flatnonzero(pending)
+        while len(cur):
+            ts = t.subset(cur)
+            ones = _zeros(len(cur)) + 1
+            if k == 0:
+                wts = [ones] * len(steps)
+            else:
+                if k > 1:  # the cap sequence ends with the first cap at or below the floor
+                    more = ts.pw_max // (1 << (k - 1)) > ts.cap_floor
+                    cur, ts, ones = cur[more], ts.subset(np.flatnonzero(more)), ones[more]
+                    if not len(cur):
+                        break
+                cap = np.maximum(ts.pw_max // (1 << k), ts.cap_floor)
+                wts = [weight_tiles(s.pw_op, cap, ts.cfg) if s.pw_op is not None else ones for s in steps]
+            choosing = [s.bandable & (ind | outd | (s.fused & (wt > 1))) for s, wt, (ind, outd) in zip(steps, wts, flags)]
+            band0 = [np.where(ch, 1, onchip_band[i][cur]) for i, ch in enumerate(choosing)]
+            base = _stream_placed(ts, combo, flags, limit, band0, wts)
+            fit = np.flatnonzero(base.fits)
+            if len(fit):
+                tf = ts.subset(fit)
+                bands, pl = _budget_bands(tf, combo, flags, limit, [b[fit] for b in band0], [w[fit] for w in wts],
+                                          [c[fit] for c in choosing], base.subset(fit), capacity)
+                wf = [w[fit] for w in wts]
+                tilings = [(b, w, ind, outd) for b, w, (ind, outd) in zip(bands, wf, flags)]
+                _, _, cyc, nbytes, inexact = _walk(tf, combo, steps, tilings, lambda w: True,
+                                                   input_in_dram(steps, limit))
+                ok = ~inexact
+                done_idx.append(cur[fit][ok])
+                done_pl.append(pl.subset(np.flatnonzero(ok)))
+                done_cyc.append(cyc[ok])
+                done_bytes.append(nbytes[ok])
+                pending[cur[fit]] = False
+            cur = cur[~base.fits]
+            if not pw_steps:
+                break
+            k += 1
+    if not done_idx:
+        return np.zeros(0, dtype=_I64), None, _zeros(0), _zeros(0)
+    return (np.concatenate(done_idx), _Placed.concat(done_pl), np.concatenate(done_cyc),
+            np.concatenate(done_bytes))
+
+
+def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int, band0: list[np.ndarray],
+                  wts: list[np.ndarray], choosing: list[np.ndarray], base: _Placed,
+                  capacity: int) -> tuple[list[np.ndarray], _Placed]:
+    """The band budget of plan_memory for splits whose one-row-band plan fits: (capacity - fixed) / 3,
+    halved until the plan fits; each choosing step takes the band with the least isolated time among the
+    candidates whose band buffers fit the budget (one row always). Without a fitting budget: the one-row plan."""
+    net = t.net
+    steps = net.steps
+    ab = combo.act_bits
+    budget = (capacity - base.bits_excluding([2, 3, 4])) // 3
+    final_bands = [b.copy() for b in band0]
+    final = base
+    # isolated time and band-buffer bits of every candidate of every choosing step (budget-independent)
+    cands = {}
+    for i, s in enumerate(steps):
+        sel = np.flatnonzero(choosing[i])
+        if not len(sel):
+            continue
+        ind, outd = flags[i]
+        ts = t.subset(sel)
+        rows = np.array(band_candidates(s.out_rows), dtype=_I64)
+        times, need = [], []
+        for b in rows.tolist():
+            band = _zeros(len(sel)) + b
+            ready, done, _, _, _ = _walk(ts, combo, [s], [(band, wts[i][sel], ind, outd)], lambda w: bool(w[0] > 1),
+                                         False)
+            times.append(done - ready)
+            elems = band_buffer_elems(s, StepTiling(b, 1, ind, outd))
+            need.append(sum(2 * cdiv(e, ts.word) * ts.word * ab for e in elems))
+        cands[i] = (sel, rows, np.stack(times), np.stack(need))
+    pending = budget > 0
+    while pending.any():
+        bands = [b.copy() for b in band0]
+        for i, (sel, rows, times, need) in cands.items():
+            # Candidates ascend and need grows with them: plan_memory stops at the first over budget.
+            key = np.where((need <= budget[sel]) | (rows[:, None] == 1), times, np.iinfo(_I64).max)
+            bands[i][sel] = rows[np.argmin(key, axis=0)]
+        pl = _stream_placed(t, combo, flags, limit, bands, wts)
+        ok = pending & pl.fits
+        for i in cands:
+            final_bands[i] = np.where(ok, bands[i], final_bands[i])
+        final = final.where(ok, pl)
+        budget = budget // 2
+        pending &= ~pl.fits & (budget > 0)
+    return final_bands, final

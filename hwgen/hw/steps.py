@@ -88,11 +88,17 @@ def pw_dot(op: ComputeOp) -> int:
     return op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
 
 
+def weight_tile_group(op: ComputeOp, tiles: Any, cfg: Lanes) -> Any:
+    """Output channels of a full weight tile when ``op``'s weights are split into ``tiles`` tiles (whole
+    tout groups; the last tile may be smaller, and fewer tiles may result); ints or arrays."""
+    return cdiv(cdiv(op.out_shape[2], cfg.tout), tiles) * cfg.tout
+
+
 def weight_tile_channels(op: ComputeOp, tiles: Any, cfg: Lanes) -> list[Any]:
     """Output channels of each of ``tiles`` weight tiles (each a multiple of tout but the last). For lane
     arrays (splits that all make the same number of tiles) one array per tile."""
     n = op.out_shape[2]
-    groups = cdiv(cdiv(n, cfg.tout), tiles) * cfg.tout
+    groups = weight_tile_group(op, tiles, cfg)
     count = cdiv(n, groups)
     if np.ndim(count):
         if np.any(count != count.flat[0]):
@@ -106,13 +112,13 @@ def bands_of(step: Step, tiling: StepTiling) -> list[int]:
     return row_bands(step.out_rows, tiling.band_rows) if step.bandable else [step.out_rows]
 
 
-def dw_band_cycles(step: Step, rows: int, cfg: EngineConfig) -> int:
+def dw_band_cycles(step: Step, rows: int, cfg: Lanes) -> int:
     op = step.dw_op
     assert op is not None
     return tile_cycles(dw_iterations(rows * op.out_shape[1], op.out_shape[2], op.kernel, cfg), DW_DEPTH)
 
 
-def pw_band_cycles(step: Step, rows: int, channels: int, cfg: EngineConfig) -> int:
+def pw_band_cycles(step: Step, rows: int, channels: int, cfg: Lanes) -> int:
     """Cycles of one PW-engine (or pool-engine) tile of ``rows`` output rows and ``channels`` outputs."""
     op = step.last
     if op.kind == "pool":
@@ -136,7 +142,7 @@ def nbytes(elements: int, bits: int) -> int:
     return cdiv(elements * bits, 8)
 
 
-def weight_words(op: ComputeOp, cfg: EngineConfig, channels: int | None = None) -> int:
+def weight_words(op: ComputeOp, cfg: Lanes, channels: int | None = None) -> int:
     """Weight words (zero-padded engine blocks, one DRAM beat each, hw.py) of ``op``
     (restricted to ``channels`` outputs for a PW-engine tile)."""
     if op.kind == "pool":
@@ -146,5 +152,5 @@ def weight_words(op: ComputeOp, cfg: EngineConfig, channels: int | None = None) 
     return pw_weight_words(pw_dot(op), op.out_shape[2] if channels is None else channels, cfg)
 
 
-def step_weight_words(step: Step, cfg: EngineConfig) -> int:
+def step_weight_words(step: Step, cfg: Lanes) -> int:
     return sum(weight_words(op, cfg) for op in step.ops)
