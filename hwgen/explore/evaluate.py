@@ -248,12 +248,16 @@ def _subset_tiling(tl: _Tiling, idx: np.ndarray) -> _Tiling:
 
 
 def _tiling(step: Step, cap: np.ndarray, t: SplitTables) -> _Tiling:
+    assert step.pw_op is not None
+    return _tiling_of(step, weight_tiles(step.pw_op, cap, t.cfg), t)
+
+
+def _tiling_of(step: Step, wt: np.ndarray, t: SplitTables) -> _Tiling:
     op = step.pw_op
     assert op is not None
     cfg = t.cfg
     n = op.out_shape[2]
-    wt = weight_tiles(op, cap, cfg)
-    groups = cdiv(cdiv(n, cfg.tout), wt) * cfg.tout
+    groups = weight_tile_group(op, wt, cfg)
     ntiles = cdiv(n, groups)
     last = n - (ntiles - 1) * groups
     per = cdiv(pw_dot(op), cfg.tin)
@@ -456,17 +460,22 @@ def _exact_into(res: Result, i: int, net: Network, t: SplitTables, combo: Combo)
     res.path[i] = PATHS.index("exact")
 
 
-def _chain(t: SplitTables, loads: _Loads,
-           tiled: dict[int, tuple[np.ndarray, np.ndarray, _Tiling]]) -> tuple[np.ndarray, np.ndarray]:
+def _chain(t: SplitTables, loads: _Loads, tiled: dict[int, tuple[np.ndarray, np.ndarray, _Tiling]], start: int = 0,
+           done0: np.ndarray | None = None, load_end0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cycles and DRAM bytes of a run with weights in DRAM and on-chip maps. ``tiled``: step index ->
     (which splits tile it, their band rows, the tiling); other steps are one load and their on-chip span.
 
     The load of a step (of its first tile) is issued when the previous step's last consumer starts; the
-    first at HANDOFF. A step that is not tiled starts HANDOFF after its load and the previous step."""
+    first at HANDOFF. A step that is not tiled starts HANDOFF after its load and the previous step.
+    From step ``start`` on (the steps before it done at ``done0``, the first load of ``start`` ending at
+    ``load_end0``; DRAM bytes of the steps from ``start`` on): the channel then carries this chain only."""
     net = t.net
     first_load = []
     moved = _zeros(t.n)
     for i, s in enumerate(net.steps):
+        if i < start:
+            first_load.append(None)
+            continue
         if i in tiled:
             mask, band, tl = tiled[i]
             dw = _zeros(t.n) + (weight_words(s.dw_op, t.cfg) if s.dw_op is not None else 0)
@@ -476,9 +485,11 @@ def _chain(t: SplitTables, loads: _Loads,
         else:
             first_load.append(loads.cycles(t.words[i]))
             moved = moved + loads.nbytes(t.words[i])
-    done = _zeros(t.n) + net.in_cycles
-    load_end = HANDOFF + first_load[0]
+    done = _zeros(t.n) + net.in_cycles if done0 is None else done0
+    load_end = HANDOFF + first_load[0] if load_end0 is None else load_end0
     for i, s in enumerate(net.steps):
+        if i < start:
+            continue
         issue = np.maximum(done, load_end) + HANDOFF
         step_done = issue + t.duration[i]
         if i in tiled and tiled[i][0].any():
@@ -628,29 +639,33 @@ def _ntiles(step: Step, wt: np.ndarray, cfg: EngineArrays) -> np.ndarray:
 
 
 def _walk(t: SplitTables, combo: Combo, steps: list[Step], tilings: list[tuple[np.ndarray, np.ndarray, bool, bool]],
-          weights_in_dram: Callable[[np.ndarray], bool], input_in_dram: bool,
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``hw.schedule.run_schedule`` of ``steps`` for every split of ``t``: per step (band heights, weight
-    tiles, in_dram, out_dram). Splits with equal tilings walk together. Returns (first step ready, last
-    step done, total cycles, DRAM bytes, inexact) arrays."""
+          weights_in_dram: bool | None, input_in_dram: bool, steps_run: int | None = None) -> dict[str, np.ndarray]:
+    """``hw.schedule.run_schedule`` of ``steps`` (per step: band heights, weight tiles, in_dram, out_dram) for
+    every split of ``t``; ``weights_in_dram`` None: the only step's weight tiles > 1 (``_isolated_time``).
+    Splits with equal band heights, tiled-or-not and tile counts walk together. Returns arrays: ``ready``
+    (of the first step), ``done`` (of the last walked), ``total``, ``dram_bytes``, ``next_load_end``,
+    ``inexact``."""
     n = t.n
-    ready, done, total, moved = (_zeros(n) for _ in range(4))
-    inexact = np.zeros(n, dtype=bool)
+    out = {k: _zeros(n) for k in ("ready", "done", "total", "dram_bytes", "next_load_end")}
+    out["inexact"] = np.zeros(n, dtype=bool)
     keys = []
     for s, (band, wt, _, _) in zip(steps, tilings):
-        keys += [band, wt, _ntiles(s, wt, t.cfg)]
+        keys += [band, wt > 1, _ntiles(s, wt, t.cfg)]
     bpc = combo.board_spec.dram_bytes_per_cycle(combo.clock_mhz)
     latency = combo.board_spec.dram_latency_cycles(combo.clock_mhz)
     for g in _stream_groups(t, keys):
         j = int(g[0])
-        tiles = {s.name: StepTiling(int(band[j]), int(wt[j]), ind, outd) for s, (band, wt, ind, outd) in zip(steps, tilings)}
-        cfg = EngineArrays(*(a[g] for a in t.cfg))
-        tr = run_schedule(steps, tiles, cfg, weights_in_dram=weights_in_dram(np.array([tiles[s.name].weight_tiles for s in steps])),
+        tiles = {s.name: StepTiling(int(band[j]), wt[g] if np.any(wt[g] != wt[j]) else int(wt[j]), ind, outd)
+                 for s, (band, wt, ind, outd) in zip(steps, tilings)}
+        wdram = bool(tilings[0][1][j] > 1) if weights_in_dram is None else weights_in_dram
+        tr = run_schedule(steps, tiles, EngineArrays(*(a[g] for a in t.cfg)), weights_in_dram=wdram,
                           input_in_dram=input_in_dram, act_bits=combo.act_bits, weight_bits=combo.weight_bits,
-                          bytes_per_cycle=bpc, latency=latency)
-        ready[g], done[g] = tr.steps[0].ready, tr.steps[-1].done
-        total[g], moved[g], inexact[g] = tr.total_cycles, tr.dram_bytes, tr.inexact
-    return ready, done, total, moved, inexact
+                          bytes_per_cycle=bpc, latency=latency, steps_run=steps_run)
+        out["ready"][g], out["done"][g] = tr.steps[0].ready, tr.steps[-1].done
+        out["total"][g], out["dram_bytes"][g], out["inexact"][g] = tr.total_cycles, tr.dram_bytes, tr.inexact
+        if tr.next_load_end is not None:
+            out["next_load_end"][g] = tr.next_load_end
+    return out
 
 
 def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None", np.ndarray, np.ndarray]:
@@ -694,10 +709,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
                 tf = ts.subset(fit)
                 bands, pl = _budget_bands(tf, combo, flags, limit, [b[fit] for b in band0], [w[fit] for w in wts],
                                           [c[fit] for c in choosing], base.subset(fit), capacity)
-                wf = [w[fit] for w in wts]
-                tilings = [(b, w, ind, outd) for b, w, (ind, outd) in zip(bands, wf, flags)]
-                _, _, cyc, nbytes, inexact = _walk(tf, combo, steps, tilings, lambda w: True,
-                                                   input_in_dram(steps, limit))
+                cyc, nbytes, inexact = _streamed_run(tf, combo, flags, limit, bands, [w[fit] for w in wts])
                 ok = ~inexact
                 done_idx.append(cur[fit][ok])
                 done_pl.append(pl.subset(np.flatnonzero(ok)))
@@ -712,6 +724,29 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
         return np.zeros(0, dtype=_I64), None, _zeros(0), _zeros(0)
     return (np.concatenate(done_idx), _Placed.concat(done_pl), np.concatenate(done_cyc),
             np.concatenate(done_bytes))
+
+
+def _streamed_run(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int, bands: list[np.ndarray],
+                  wts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cycles, DRAM bytes and inexact flags of the plans (per step: bands, weight tiles) with maps > ``limit``
+    in DRAM. The simulator walks the steps up to the last one that streams a map (with the next step's first
+    weight load queued, so it contends as in the whole run); after it the channel carries only the chain of
+    weight loads, which ``_chain`` gives in closed form."""
+    net = t.net
+    steps = net.steps
+    last = max(i for i, (ind, outd) in enumerate(flags) if ind or outd)
+    tilings = [(b, w, ind, outd) for b, w, (ind, outd) in zip(bands, wts, flags)]
+    if last + 1 == len(steps):
+        w = _walk(t, combo, steps, tilings, True, input_in_dram(steps, limit))
+        return w["total"], w["dram_bytes"], w["inexact"]
+    nxt = steps[last + 1]
+    # the next step's band heights do not change its first load (only its later ones): not a walk key
+    prefix = tilings[:last + 1] + [(_zeros(t.n) + nxt.out_rows,) + tilings[last + 1][1:]]
+    w = _walk(t, combo, steps[:last + 2], prefix, True, input_in_dram(steps, limit), steps_run=last + 1)
+    tiled = {i: (wts[i] > 1, bands[i], _tiling_of(s, wts[i], t)) for i, s in enumerate(steps)
+             if i > last and s.pw_op is not None}
+    cyc, nbytes = _chain(t, _Loads(t, combo), tiled, last + 1, w["done"], w["next_load_end"])
+    return cyc, w["dram_bytes"] + nbytes, w["inexact"]
 
 
 def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int, band0: list[np.ndarray],
@@ -738,9 +773,11 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
         times, need = [], []
         for b in rows.tolist():
             band = _zeros(len(sel)) + b
-            ready, done, _, _, _ = _walk(ts, combo, [s], [(band, wts[i][sel], ind, outd)], lambda w: bool(w[0] > 1),
-                                         False)
-            times.append(done - ready)
+            if ind or outd:
+                w = _walk(ts, combo, [s], [(band, wts[i][sel], ind, outd)], None, False)
+                times.append(w["done"] - w["ready"])
+            else:  # a tiled fused step with on-chip maps: the closed form of the wtiles plans
+                times.append(_isolated(s, band, _tiling_of(s, wts[i][sel], ts), ts.cfg, _Loads(ts, combo)))
             elems = band_buffer_elems(s, StepTiling(b, 1, ind, outd))
             need.append(sum(2 * cdiv(e, ts.word) * ts.word * ab for e in elems))
         cands[i] = (sel, rows, np.stack(times), np.stack(need))

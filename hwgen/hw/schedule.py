@@ -180,6 +180,7 @@ class Trace:
     total_cycles: int
     input_dram_write: int
     inexact: Any = False  # array form: the splits to simulate alone (module docstring)
+    next_load_end: Any = None  # with ``steps_run``: when the next step's (first) weight load completes
 
     @property
     def dram_bytes(self) -> Any:
@@ -233,7 +234,8 @@ class _Run:
         self.slot_end = self.chan.load(HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
 
     def _tiled(self, step: Step, tiling: StepTiling) -> bool:
-        return self.wdram and step.pw_op is not None and tiling.weight_tiles > 1
+        # np.all: in the array form ``weight_tiles`` may be an array (> 1 for all splits of the walk or none)
+        return self.wdram and step.pw_op is not None and bool(np.all(np.asarray(tiling.weight_tiles) > 1))
 
     def _step_slots(self, step: Step, tiling: StepTiling) -> list[int]:
         if not self._tiled(step, tiling):
@@ -261,7 +263,7 @@ class _Run:
             self.slot_end = self.chan.load(t, self.slots[self.slot], self.bus_bits)
         return self._beat_bytes(words)
 
-    def run(self, input_op: ComputeOp, in_dram: bool) -> Trace:
+    def run(self, input_op: ComputeOp, in_dram: bool, steps_run: int | None = None) -> Trace:
         h, w, c = input_op.in_shape
         in_done = h * w
         in_write = 0
@@ -270,13 +272,15 @@ class _Run:
             in_done = _later(in_done, self.chan.transfer(0, in_write))
         t = in_done
         traces = []
-        for step in self.steps:
+        for step in self.steps[:steps_run]:
             tr = self._step(step, self.tiles[step.name], t)
             traces.append(tr)
             t = tr.done
         out = self.steps[-1].last.out_shape
         out_start = t + HANDOFF
-        return Trace(in_done, traces, out_start, out_start + out[0] * out[1] * out[2], in_write, self.chan.inexact)
+        pending = self.slot_end if self.slot < len(self.slots) else None
+        return Trace(in_done, traces, out_start, out_start + out[0] * out[1] * out[2], in_write, self.chan.inexact,
+                     pending)
 
     def _step(self, step: Step, tiling: StepTiling, ready: int) -> StepTrace:
         cfg = self.cfg
@@ -369,7 +373,11 @@ class _Run:
 
 def run_schedule(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, *, weights_in_dram: bool,
                  input_in_dram: bool, act_bits: int, weight_bits: int, bytes_per_cycle: float,
-                 latency: int) -> Trace:
-    """Simulate ``steps`` tiled as ``tiles`` on ``cfg``; returns the per-step trace and the total cycles."""
+                 latency: int, steps_run: int | None = None) -> Trace:
+    """Simulate ``steps`` tiled as ``tiles`` on ``cfg``; returns the per-step trace and the total cycles.
+
+    ``steps_run``: walk only the first that many steps (the weight loads of all ``steps`` are queued, so
+    the next step's first load is issued as in the whole run: ``Trace.next_load_end``; the total is then
+    not the network's)."""
     run = _Run(steps, tiles, cfg, weights_in_dram, act_bits, weight_bits, bytes_per_cycle, latency)
-    return run.run(steps[0].first, input_in_dram)
+    return run.run(steps[0].first, input_in_dram, steps_run)
