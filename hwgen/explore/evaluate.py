@@ -562,21 +562,7 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
         word = t.word[sel]
         need = 2 * cdiv(elems[:, None], word[None, :]) * (word * combo.act_bits)[None, :]
         cands[i] = (sel, rows, times, need)
-    pending = fits0 & (budget > 0)
-    while pending.any():
-        bands = {}
-        for i, (sel, rows, times, need) in cands.items():
-            # Candidates ascend and need grows with them: plan_memory stops at the first over budget.
-            key = np.where((need <= budget[sel]) | (rows[:, None] == 1), times, np.iinfo(_I64).max)
-            bands[i] = chosen[i].copy()
-            bands[i][sel] = rows[np.argmin(key, axis=0)]
-        pl = placed(bands)
-        done = pending & pl.fits
-        for i in bands:
-            chosen[i] = np.where(done, bands[i], chosen[i])
-        final = final.where(done, pl)
-        budget = budget // 2
-        pending &= ~pl.fits & (budget > 0)
+    chosen, final = _budget_choice(cands, chosen, budget, fits0 & (budget > 0), placed, final)
     tiled = {}
     for i, tl in tilings.items():
         s = net.steps[i]
@@ -759,8 +745,6 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
     steps = net.steps
     ab = combo.act_bits
     budget = (capacity - base.bits_excluding([2, 3, 4])) // 3
-    final_bands = [b.copy() for b in band0]
-    final = base
     # isolated time and band-buffer bits of every candidate of every choosing step (budget-independent)
     cands = {}
     for i, s in enumerate(steps):
@@ -781,18 +765,31 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
             elems = band_buffer_elems(s, StepTiling(b, 1, ind, outd))
             need.append(sum(2 * cdiv(e, ts.word) * ts.word * ab for e in elems))
         cands[i] = (sel, rows, np.stack(times), np.stack(need))
-    pending = budget > 0
+    chosen, final = _budget_choice(cands, dict(enumerate(band0)), budget, budget > 0,
+                                   lambda bands: _stream_placed(t, combo, flags, limit, list(bands.values()), wts), base)
+    return list(chosen.values()), final
+
+
+def _budget_choice(cands: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+                   bands0: dict[int, np.ndarray], budget: np.ndarray, pending: np.ndarray,
+                   place: Callable[[dict[int, np.ndarray]], "_Placed"],
+                   final: "_Placed") -> tuple[dict[int, np.ndarray], "_Placed"]:
+    """plan_memory's budget loop: while the plan does not fit, halve the band budget; each step of ``cands``
+    (the splits ``sel`` it is chosen for, candidate heights, their isolated times and band-buffer bits)
+    takes the quickest height whose buffers fit the budget. Returns each step's heights and the placement
+    (``final`` and ``bands0`` where no budget fits)."""
+    chosen = {i: b.copy() for i, b in bands0.items()}
     while pending.any():
-        bands = [b.copy() for b in band0]
+        bands = {i: b.copy() for i, b in bands0.items()}
         for i, (sel, rows, times, need) in cands.items():
             # Candidates ascend and need grows with them: plan_memory stops at the first over budget.
             key = np.where((need <= budget[sel]) | (rows[:, None] == 1), times, np.iinfo(_I64).max)
             bands[i][sel] = rows[np.argmin(key, axis=0)]
-        pl = _stream_placed(t, combo, flags, limit, bands, wts)
+        pl = place(bands)
         ok = pending & pl.fits
         for i in cands:
-            final_bands[i] = np.where(ok, bands[i], final_bands[i])
+            chosen[i] = np.where(ok, bands[i], chosen[i])
         final = final.where(ok, pl)
         budget = budget // 2
         pending &= ~pl.fits & (budget > 0)
-    return final_bands, final
+    return chosen, final
