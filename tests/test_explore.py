@@ -30,7 +30,7 @@ from hwgen.hw.contract import (
     weight_load_cycles,
 )
 from hwgen.hw.resources import lut_count
-from hwgen.mapping.plan import Buffer, place_buffers, place_buffers_np
+from hwgen.mapping.plan import Buffer, place_buffers, place_blocks
 from hwgen.mapping.search import weight_tiles
 from hwgen.models.zoo import get_model
 
@@ -80,13 +80,13 @@ def test_array_formulas_agree_with_the_scalar_formulas():
     assert got.tolist() == [weight_tiles(op, int(k), c) for k, c in zip(cap, cfgs)]
 
 
-def test_place_buffers_twin_agrees():
+def test_place_blocks_on_arrays_agrees_with_place_buffers_per_plan():
     rng = np.random.default_rng(5)
     board = get_board("kv260")
     n = 400
     depths = [rng.integers(0, 200_000, n) for _ in range(6)]
     widths = [rng.integers(1, 600, n) for _ in range(6)]
-    blocks, in_uram = place_buffers_np(depths, widths, board)
+    blocks, in_uram = place_blocks(depths, widths, board)
     for j in range(n):
         bufs = [Buffer(str(k), int(depths[k][j]), int(widths[k][j])) for k in range(6) if depths[k][j] > 0]
         placed = {b.name: b for b in place_buffers(bufs, board)}

@@ -46,7 +46,7 @@ from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw
                             weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import band_buffer_elems, fmap_flags, input_in_dram, place_buffers_np, tensor_elems, tk_choices
+from hwgen.mapping.plan import band_buffer_elems, fmap_flags, input_in_dram, place_blocks, tensor_elems, tk_choices
 from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles
 
 #: Plan / path codes of a point.
@@ -341,7 +341,7 @@ class _Placed:
 
     def __init__(self, t: SplitTables, combo: Combo, depths: list[np.ndarray], widths: list[np.ndarray]) -> None:
         board = combo.board_spec
-        self.blocks, self.in_uram = place_buffers_np(depths, widths, board)
+        self.blocks, self.in_uram = place_blocks(depths, widths, board)
         self.bram36 = np.where(self.in_uram, 0, self.blocks).sum(axis=0)
         self.uram = np.where(self.in_uram, self.blocks, 0).sum(axis=0)
         self.bits = np.sum([d * w for d, w in zip(depths, widths)], axis=0)
