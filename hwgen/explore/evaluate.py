@@ -624,6 +624,10 @@ def _ntiles(step: Step, wt: np.ndarray, cfg: EngineArrays) -> np.ndarray:
     return cdiv(step.pw_op.out_shape[2], weight_tile_group(step.pw_op, wt, cfg))
 
 
+#: Groups of at most this many splits walk the schedule one split at a time (scalar, no window).
+_SCALAR_WALK = 8
+
+
 def _walk(t: SplitTables, combo: Combo, steps: list[Step], tilings: list[tuple[np.ndarray, np.ndarray, bool, bool]],
           weights_in_dram: bool | None, input_in_dram: bool, steps_run: int | None = None) -> dict[str, np.ndarray]:
     """``hw.schedule.run_schedule`` of ``steps`` (per step: band heights, weight tiles, in_dram, out_dram) for
@@ -640,17 +644,21 @@ def _walk(t: SplitTables, combo: Combo, steps: list[Step], tilings: list[tuple[n
     bpc = combo.board_spec.dram_bytes_per_cycle(combo.clock_mhz)
     latency = combo.board_spec.dram_latency_cycles(combo.clock_mhz)
     for g in _stream_groups(t, keys):
-        j = int(g[0])
-        tiles = {s.name: StepTiling(int(band[j]), wt[g] if np.any(wt[g] != wt[j]) else int(wt[j]), ind, outd)
-                 for s, (band, wt, ind, outd) in zip(steps, tilings)}
-        wdram = bool(tilings[0][1][j] > 1) if weights_in_dram is None else weights_in_dram
-        tr = run_schedule(steps, tiles, EngineArrays(*(a[g] for a in t.cfg)), weights_in_dram=wdram,
-                          input_in_dram=input_in_dram, act_bits=combo.act_bits, weight_bits=combo.weight_bits,
-                          bytes_per_cycle=bpc, latency=latency, steps_run=steps_run)
-        out["ready"][g], out["done"][g] = tr.steps[0].ready, tr.steps[-1].done
-        out["total"][g], out["dram_bytes"][g], out["inexact"][g] = tr.total_cycles, tr.dram_bytes, tr.inexact
-        if tr.next_load_end is not None:
-            out["next_load_end"][g] = tr.next_load_end
+        # a walk costs about the same for a few splits as for thousands; a lone split walks the scalar way
+        parts = [(g[k:k + 1], EngineConfig(*(int(a[g[k]]) for a in t.cfg))) for k in range(len(g))] \
+            if len(g) <= _SCALAR_WALK else [(g, EngineArrays(*(a[g] for a in t.cfg)))]
+        for sel, cfg in parts:
+            j = int(sel[0])
+            tiles = {s.name: StepTiling(int(band[j]), wt[sel] if np.any(wt[sel] != wt[j]) else int(wt[j]), ind, outd)
+                     for s, (band, wt, ind, outd) in zip(steps, tilings)}
+            wdram = bool(tilings[0][1][j] > 1) if weights_in_dram is None else weights_in_dram
+            tr = run_schedule(steps, tiles, cfg, weights_in_dram=wdram, input_in_dram=input_in_dram,
+                              act_bits=combo.act_bits, weight_bits=combo.weight_bits, bytes_per_cycle=bpc,
+                              latency=latency, steps_run=steps_run)
+            out["ready"][sel], out["done"][sel] = tr.steps[0].ready, tr.steps[-1].done
+            out["total"][sel], out["dram_bytes"][sel], out["inexact"][sel] = tr.total_cycles, tr.dram_bytes, tr.inexact
+            if tr.next_load_end is not None:
+                out["next_load_end"][sel] = tr.next_load_end
     return out
 
 
@@ -670,6 +678,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
                    for i, s in enumerate(steps)]
     pending = np.ones(t.n, dtype=bool)
     done_idx, done_pl, done_cyc, done_bytes = [], [], [], []
+    times: dict = {}  # isolated times, kept across limits and caps as plan_memory does
     for limit in sorted(set(net.tensors), reverse=True)[1:] + [0]:
         flags = fmap_flags(steps, limit)
         k = 0
@@ -693,10 +702,11 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
             fit = np.flatnonzero(base.fits)
             if len(fit):
                 tf = ts.subset(fit)
-                bands, pl = _budget_bands(tf, combo, flags, limit, [b[fit] for b in band0], [w[fit] for w in wts],
-                                          [c[fit] for c in choosing], base.subset(fit), capacity)
+                bands, pl, flagged = _budget_bands(tf, combo, flags, limit, [b[fit] for b in band0],
+                                                   [w[fit] for w in wts], [c[fit] for c in choosing],
+                                                   base.subset(fit), capacity, cur[fit], times)
                 cyc, nbytes, inexact = _streamed_run(tf, combo, flags, limit, bands, [w[fit] for w in wts])
-                ok = ~inexact
+                ok = ~(inexact | flagged)
                 done_idx.append(cur[fit][ok])
                 done_pl.append(pl.subset(np.flatnonzero(ok)))
                 done_cyc.append(cyc[ok])
@@ -736,16 +746,20 @@ def _streamed_run(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
 
 
 def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int, band0: list[np.ndarray],
-                  wts: list[np.ndarray], choosing: list[np.ndarray], base: _Placed,
-                  capacity: int) -> tuple[list[np.ndarray], _Placed]:
+                  wts: list[np.ndarray], choosing: list[np.ndarray], base: _Placed, capacity: int, ids: np.ndarray,
+                  cache: dict) -> tuple[list[np.ndarray], _Placed, np.ndarray]:
     """The band budget of plan_memory for splits whose one-row-band plan fits: (capacity - fixed) / 3,
     halved until the plan fits; each choosing step takes the band with the least isolated time among the
-    candidates whose band buffers fit the budget (one row always). Without a fitting budget: the one-row plan."""
+    candidates whose band buffers fit the budget (one row always). Without a fitting budget: the one-row plan.
+    Returns the bands, the placement and the splits whose isolated walks the array channel flagged.
+    ``cache``: isolated times walked before (plan_memory's ``times``), by (step, band, in_dram, out_dram),
+    then split number (``ids``) -> (weight tiles, time)."""
     net = t.net
     steps = net.steps
     ab = combo.act_bits
     budget = (capacity - base.bits_excluding([2, 3, 4])) // 3
     # isolated time and band-buffer bits of every candidate of every choosing step (budget-independent)
+    flagged = np.zeros(t.n, dtype=bool)
     cands = {}
     for i, s in enumerate(steps):
         sel = np.flatnonzero(choosing[i])
@@ -755,19 +769,30 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
         ts = t.subset(sel)
         rows = np.array(band_candidates(s.out_rows), dtype=_I64)
         times, need = [], []
+        wt = wts[i][sel]
         for b in rows.tolist():
             band = _zeros(len(sel)) + b
             if ind or outd:
-                w = _walk(ts, combo, [s], [(band, wts[i][sel], ind, outd)], None, False)
-                times.append(w["done"] - w["ready"])
+                known = cache.setdefault((i, b, ind, outd), {})
+                hits = [known.get(k) for k in ids[sel].tolist()]
+                todo = np.array([k for k, (h, w) in enumerate(zip(hits, wt.tolist())) if h is None or h[0] != w],
+                                dtype=_I64)
+                time_b = np.array([0 if h is None else h[1] for h in hits], dtype=_I64)
+                if len(todo):
+                    walked = _walk(ts.subset(todo), combo, [s], [(band[todo], wt[todo], ind, outd)], None, False)
+                    time_b[todo] = walked["done"] - walked["ready"]
+                    flagged[sel[todo[walked["inexact"]]]] = True
+                    for k in todo.tolist():
+                        known[int(ids[sel[k]])] = (int(wt[k]), int(time_b[k]))
+                times.append(time_b)
             else:  # a tiled fused step with on-chip maps: the closed form of the wtiles plans
-                times.append(_isolated(s, band, _tiling_of(s, wts[i][sel], ts), ts.cfg, _Loads(ts, combo)))
+                times.append(_isolated(s, band, _tiling_of(s, wt, ts), ts.cfg, _Loads(ts, combo)))
             elems = band_buffer_elems(s, StepTiling(b, 1, ind, outd))
             need.append(sum(2 * cdiv(e, ts.word) * ts.word * ab for e in elems))
         cands[i] = (sel, rows, np.stack(times), np.stack(need))
     chosen, final = _budget_choice(cands, dict(enumerate(band0)), budget, budget > 0,
                                    lambda bands: _stream_placed(t, combo, flags, limit, list(bands.values()), wts), base)
-    return list(chosen.values()), final
+    return list(chosen.values()), final, flagged
 
 
 def _budget_choice(cands: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
