@@ -18,9 +18,13 @@ fitting plan and ``Mapping.trace``'s cycle count. Three of its plans are closed-
   the buffer until it fits, band heights under the band-buffer budget chosen by each step's isolated
   time): still one chain of loads, evaluated band by band with the tiles of a band in closed form.
 
-Everything else — feature maps streamed from DRAM (band loads and stores contend with weight loads on
-the channel) or no plan that fits with on-chip maps — goes to the exact path: ``build(...).estimate()``
-per point. ``Result.path`` records which.
+* ``stream``: feature maps above a limit in DRAM (band loads and stores contend with weight loads on the
+  channel, no closed form): the plan as arrays over the splits, the cycles from the simulator's array
+  form (``hw.schedule``), walked once per group of splits with equal tilings, up to the last step that
+  streams a map; the weight-load chain after it in closed form.
+
+The rest — splits that fit no plan, or whose array walk the DRAM channel flagged (a booking outside its
+window) — goes to the exact path: ``build(...).estimate()`` per point. ``Result.path`` records which.
 """
 from __future__ import annotations
 
@@ -380,8 +384,8 @@ class _Placed:
 def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
     """The points (every split of ``t``) x ``combo``: memory plan, cycles, DRAM bytes, resources.
 
-    ``exact=False`` leaves the points no closed-form plan covers unevaluated (path ``exact``, metrics 0):
-    the benchmark uses it to time the vectorised evaluator alone."""
+    ``exact=False`` leaves the points no vectorised plan covers unevaluated (path ``exact``, metrics 0);
+    the tests use it to check the vectorised paths alone."""
     net = t.net
     n = t.n
     loads = _Loads(t, combo)
