@@ -160,6 +160,22 @@ def test_stream_path_equals_estimate_on_sampled_points():
     assert checked == 120
 
 
+def test_points_no_plan_fits_get_plan_memorys_last_attempt():
+    """When no plan fits, plan_memory returns its last attempt (every map streamed, one-row bands, the floor
+    cap); the stream path gives those points the same, kept and marked as not fitting."""
+    net = Network(get_model("mobilenet_v1", alpha=0.5, resolution=128))
+    splits = net.splits(256)
+    splits = splits[np.isin(splits[:, 0] * splits[:, 1] + splits[:, 2] * splits[:, 3], range(32, 257, 32))]
+    r = evaluate(SplitTables(net, splits), Combo(8, 8, "kv260", get_board("kv260").clock_mhz), exact=False)
+    unfit = np.flatnonzero((r.path == PATHS.index("stream")) & ~r.fits)
+    assert len(unfit) == 2 and not (r.path == PATHS.index("exact")).any()
+    for i in unfit:
+        cfg = EngineConfig(*map(int, splits[i]))
+        est = build(net.graph, HwConfig(pe=cfg.pe, board="kv260", split=cfg)).estimate()
+        assert (int(r.cycles[i]), int(r.dram_bytes[i]), int(r.bram36[i]), int(r.uram[i]), int(r.onchip_bits[i]),
+                bool(r.fits[i])) == (est.total_cycles, est.dram_bytes, est.bram36, est.uram, est.onchip_bits, est.fits)
+
+
 def _streaming_mappings(n: int):
     """Mappings with feature maps in DRAM (MobileNet 0.5-128 on pynq-z2, 16-bit) grouped by equal tilings."""
     from hwgen.hw.steps import weight_tile_channels

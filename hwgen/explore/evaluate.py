@@ -23,8 +23,9 @@ fitting plan and ``Mapping.trace``'s cycle count. Three of its plans are closed-
   form (``hw.schedule``), walked once per group of splits with equal tilings, up to the last step that
   streams a map; the weight-load chain after it in closed form.
 
-The rest — splits that fit no plan, or whose array walk the DRAM channel flagged (a booking outside its
-window) — goes to the exact path: ``build(...).estimate()`` per point. ``Result.path`` records which.
+(A split no plan fits gets plan_memory's last attempt, as there.) Splits whose array walk the DRAM
+channel flagged (a booking outside its window) go to the exact path: ``build(...).estimate()`` per
+point. ``Result.path`` records which path.
 """
 from __future__ import annotations
 
@@ -683,6 +684,12 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
     pending = np.ones(t.n, dtype=bool)
     done_idx, done_pl, done_cyc, done_bytes = [], [], [], []
     times: dict = {}  # isolated times, kept across limits and caps as plan_memory does
+
+    def one_row(cur: np.ndarray, flags: list[tuple[bool, bool]], wts: list[np.ndarray]) -> tuple[list, list]:
+        """Which steps choose their band (streamed, or tiled and fused), and the one-row-band plan's heights."""
+        choosing = [s.bandable & (ind | outd | (s.fused & (wt > 1))) for s, wt, (ind, outd) in zip(steps, wts, flags)]
+        return choosing, [np.where(ch, 1, onchip_band[i][cur]) for i, ch in enumerate(choosing)]
+
     for limit in sorted(set(net.tensors), reverse=True)[1:] + [0]:
         flags = fmap_flags(steps, limit)
         k = 0
@@ -700,8 +707,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
                         break
                 cap = np.maximum(ts.pw_max // (1 << k), ts.cap_floor)
                 wts = [weight_tiles(s.pw_op, cap, ts.cfg) if s.pw_op is not None else ones for s in steps]
-            choosing = [s.bandable & (ind | outd | (s.fused & (wt > 1))) for s, wt, (ind, outd) in zip(steps, wts, flags)]
-            band0 = [np.where(ch, 1, onchip_band[i][cur]) for i, ch in enumerate(choosing)]
+            choosing, band0 = one_row(cur, flags, wts)
             base = _stream_placed(ts, combo, flags, limit, band0, wts)
             fit = np.flatnonzero(base.fits)
             if len(fit):
@@ -720,6 +726,22 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
             if not pw_steps:
                 break
             k += 1
+    # No plan fits: plan_memory returns its last attempt, every map streamed (limit 0) with one-row bands
+    # under the last cap (the floor).
+    rest = np.flatnonzero(pending)
+    if len(rest):
+        ts = t.subset(rest)
+        flags = fmap_flags(steps, 0)
+        ones = _zeros(len(rest)) + 1
+        wts = [weight_tiles(s.pw_op, ts.cap_floor, ts.cfg) if s.pw_op is not None else ones for s in steps]
+        _, band0 = one_row(rest, flags, wts)
+        last = _stream_placed(ts, combo, flags, 0, band0, wts)
+        cyc, nbytes, inexact = _streamed_run(ts, combo, flags, 0, band0, wts)
+        ok = np.flatnonzero(~inexact)
+        done_idx.append(rest[ok])
+        done_pl.append(last.subset(ok))
+        done_cyc.append(cyc[ok])
+        done_bytes.append(nbytes[ok])
     if not done_idx:
         return np.zeros(0, dtype=_I64), None, _zeros(0), _zeros(0)
     return (np.concatenate(done_idx), _Placed.concat(done_pl), np.concatenate(done_cyc),
