@@ -436,6 +436,25 @@ def test_bad_space_is_one_line_exit_2_and_no_outdir(tmp_path, monkeypatch, capsy
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args, names", [
+    (["--alpha", "0.5"], "--alpha"),
+    (["--data", "missing.npz"], "missing.npz"),
+])
+def test_bad_onnx_space_is_one_line_exit_2_and_no_outdir(tmp_path, monkeypatch, capsys, args, names):
+    pytest.importorskip("onnx")
+    from hwgen.cli import main
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", ["hwgen", "explore", MNIST, "--pe", "8:12", *args, "-o", str(out)])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0] and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_index_html_renders_in_headless_chromium(tmp_path):
     """The report opened in a real browser: the screenshot must show the page (not a blank or error)."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
