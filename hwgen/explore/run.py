@@ -231,18 +231,20 @@ def explore(model_space: ModelSpace, hw_space: HwSpace, objectives: tuple[str, .
     total = sum((u.hi - u.lo) * len(u.combos) for u in todo)
     if total == 0:
         raise HwgenError(f"--pe {hw_space.pe.text()}: no PE split of the network has such a PE total")
-    parts, keys = [], []
+    # Each row goes straight to its place in the canonical order (variant, combo, split).
+    splits = np.zeros(max(u.variant_index for u in todo) + 1, dtype=np.int64)
+    for u in todo:
+        splits[u.variant_index] = max(splits[u.variant_index], u.hi)
+    base = np.concatenate([[0], np.cumsum(splits * len(todo[0].combos))[:-1]])
+    points = np.empty(total, dtype=DTYPE)
     done = 0
     results = _dask(todo, scheduler) if scheduler else _local(todo, jobs)
     for rows, k in results:
-        parts.append(rows)
-        keys.append(k)
+        points[base[k[:, 0]] + k[:, 1] * splits[k[:, 0]] + k[:, 2]] = rows
         done += len(rows)
         if progress:
             progress(done, total)
-    points = np.concatenate(parts)
-    key = np.concatenate(keys)
-    points = points[np.lexsort((key[:, 2], key[:, 1], key[:, 0]))]
+    assert done == total
     return Exploration(points, front(points, objectives, target_fps), tuple(objectives), target_fps,
                        time.perf_counter() - t0, (model_space, hw_space))
 
