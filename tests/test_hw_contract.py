@@ -142,7 +142,7 @@ lanes = st.tuples(st.integers(1, 64), st.integers(1, 64), st.integers(1, 64), st
 def test_weight_bus_bits_by_doubling(splits, wbits):
     arrays = hw.EngineArrays(*(np.array(c, dtype=np.int64) for c in zip(*splits)))
     expected = [_bus_by_doubling(max(a * b, c * d) * wbits) for a, b, c, d in splits]
-    assert hw.weight_bus_bits_np(arrays, wbits).tolist() == expected
+    assert hw.weight_bus_bits(arrays, wbits).tolist() == expected
     assert [hw.weight_bus_bits(EngineConfig(*s), wbits) for s in splits] == expected
     assert arrays.pe.tolist() == [a * b + c * d for a, b, c, d in splits]
     assert arrays.pw_pe.tolist() == [a * b for a, b, _, _ in splits]
@@ -152,7 +152,7 @@ def test_weight_bus_bits_by_doubling(splits, wbits):
 def test_weight_bus_bits_one_bit_past_a_power_of_two():
     # widest words of 33, 65 and 129 bits (3 x 11, 5 x 13, 43 x 3 lanes x bits) need the next power of two
     arrays = hw.EngineArrays(*(np.array(v, dtype=np.int64) for v in ([3, 5, 43], [1, 1, 1], [1, 1, 1], [1, 1, 1])))
-    assert [hw.weight_bus_bits_np(arrays, b)[i] for i, b in enumerate((11, 13, 3))] == [64, 128, 256]
+    assert [hw.weight_bus_bits(arrays, b)[i] for i, b in enumerate((11, 13, 3))] == [64, 128, 256]
     assert [hw.weight_bus_bits(EngineConfig(t, 1, 1, 1), b) for t, b in ((3, 11), (5, 13), (43, 3))] == [64, 128, 256]
 
 
@@ -170,6 +170,6 @@ def _load_by_counting(words: int, bus_bits: int, bytes_per_cycle: float, latency
 def test_weight_load_cycles_by_counting(loads, bpc, latency):
     words, bus = (np.array(c, dtype=np.int64) for c in zip(*loads))
     expected = [_load_by_counting(w, b, bpc, latency) for w, b in loads]
-    cycles = hw.weight_load_cycles_np(words, bus, bpc, latency)
+    cycles = hw.weight_load_cycles(words, bus, bpc, latency)
     assert cycles.dtype == np.int64 and cycles.tolist() == expected
     assert [hw.weight_load_cycles(w, b, bpc, latency) for w, b in loads] == expected

@@ -32,7 +32,7 @@ from hwgen.ir.graph import Graph
 from hwgen.ir.layers import Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import (Buffer, Mapping, band_buffer_elems, dw_kernel, feature_word, fmap_flags, format_split,
-                                input_in_dram, onchip_data_bits, parse_split, place_buffers, place_buffers_np,
+                                input_in_dram, onchip_data_bits, parse_split, place_blocks, place_buffers,
                                 plan_buffers, tensor_elems, tk_choices, with_weight_tiles)
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import tiny_dsc, tiny_odd
@@ -120,11 +120,11 @@ def test_placement_follows_the_rule(shapes, uram):
 
 
 def _np_place(plans: list[list[tuple[int, int]]], uram: int) -> list[list[tuple[str, int]]]:
-    """place_buffers_np over several plans at once, as (memory, blocks) per plan and buffer."""
+    """place_blocks over several plans at once, as (memory, blocks) per plan and buffer."""
     k = len(plans[0])
     depths = [np.array([p[i][0] for p in plans]) for i in range(k)]
     widths = [np.array([p[i][1] for p in plans]) for i in range(k)]
-    blocks, in_uram = place_buffers_np(depths, widths, _board(uram))
+    blocks, in_uram = place_blocks(depths, widths, _board(uram))
     assert blocks.shape == in_uram.shape == (k, len(plans)) and in_uram.dtype == bool
     return [[("uram" if in_uram[i, j] else "bram", int(blocks[i, j])) for i in range(k)] for j in range(len(plans))]
 
@@ -154,7 +154,7 @@ def test_vectorised_placement_by_hand():
                                                              min_size=k, max_size=k), min_size=1, max_size=4)),
        st.integers(0, 12))
 def test_vectorised_placement_follows_the_rule(plans, uram):
-    """place_buffers_np over several plans at once: each plan placed by the rule on its own."""
+    """place_blocks over several plans at once: each plan placed by the rule on its own."""
     k = len(plans[0])
     got = _np_place(plans, uram)
     for j, plan in enumerate(plans):
