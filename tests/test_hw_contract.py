@@ -173,3 +173,11 @@ def test_weight_load_cycles_by_counting(loads, bpc, latency):
     cycles = hw.weight_load_cycles(words, bus, bpc, latency)
     assert cycles.dtype == np.int64 and cycles.tolist() == expected
     assert [hw.weight_load_cycles(w, b, bpc, latency) for w, b in loads] == expected
+
+
+def test_dram_cycles_on_arrays_count_every_byte():
+    # one latency, then whole cycles of the bandwidth: a 1-byte transfer still costs latency + 1; nothing costs 0
+    nbytes = np.array([0, 1, 5, 100, 101])
+    expected = [0, 30 + 1, 30 + 2, 30 + 25, 30 + 26]  # 4 bytes per cycle
+    assert hw.dram_cycles(nbytes, 4.0, 30).tolist() == expected
+    assert [hw.dram_cycles(int(b), 4.0, 30) for b in nbytes] == expected
