@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 
 from hwgen.hw import contract as hw
 from hwgen.hw.contract import EngineConfig
+from hwgen.hw.steps import weight_tile_channels
+from hwgen.ir.ops import ComputeOp
 
 
 def test_iteration_formulas():
@@ -181,3 +183,15 @@ def test_dram_cycles_on_arrays_count_every_byte():
     expected = [0, 30 + 1, 30 + 2, 30 + 25, 30 + 26]  # 4 bytes per cycle
     assert hw.dram_cycles(nbytes, 4.0, 30).tolist() == expected
     assert [hw.dram_cycles(int(b), 4.0, 30) for b in nbytes] == expected
+
+
+def test_weight_tile_channels_over_lane_arrays():
+    """15 output channels in 2 weight tiles of whole tout groups: tout 5 -> 10 + 5, tout 4 -> 8 + 7, tout 7 ->
+    14 + 1 (each split as in the scalar path); splits that would make different tile counts are refused."""
+    op = ComputeOp("p", "pw", (4, 4, 8), (4, 4, 15), 1, 1, (0, 0), None, False, ("p",))
+    lanes = hw.EngineArrays(*(np.array(v, dtype=np.int64) for v in ([2, 2, 2], [5, 4, 7], [1, 1, 1], [1, 1, 1])))
+    assert [t.tolist() for t in weight_tile_channels(op, 2, lanes)] == [[10, 8, 14], [5, 7, 1]]
+    assert [weight_tile_channels(op, 2, EngineConfig(2, t, 1, 1)) for t in (5, 4, 7)] == [[10, 5], [8, 7], [14, 1]]
+    mixed = hw.EngineArrays(*(np.array(v, dtype=np.int64) for v in ([2, 2], [5, 15], [1, 1], [1, 1])))
+    with pytest.raises(ValueError, match="^splits with different tile counts cannot run as one array$"):
+        weight_tile_channels(op, 2, mixed)
