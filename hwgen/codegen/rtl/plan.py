@@ -356,7 +356,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                 pw_ports = max(pw_ports, len(ports))
                 pw_runs = max(pw_runs, len(runs))
         pw_ops.append(eop)
-        use(in_buf, op.in_shape, "pw", False, len(pw_table[-1]["runs"]) if op.kind == "conv" else 1)
+        use(in_buf, op.in_shape, "pw", False,
+            max(len(row["runs"]) for row in pw_table[eop.tbase:]) if op.kind == "conv" else 1)
         use(out_buf, op.out_shape, "pw", True)
         return len(pw_ops) - 1
 
