@@ -36,7 +36,7 @@ def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram):
         got = built[b.name]
         assert sum(g.depth for g in got) == b.depth, b.name
         assert all(g.width == b.width for g in got), b.name
-    assert plan.word == feature_word(m.cfg) and plan.bram36_plan == bram36_equivalent(m.buffers)
+    assert plan.word == feature_word(m.cfg, m.steps[0].first.in_shape[2]) and plan.bram36_plan == bram36_equivalent(m.buffers)
 
 
 def test_copies_are_the_code_runs_per_cycle():

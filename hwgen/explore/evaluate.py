@@ -44,7 +44,7 @@ from hwgen.hw.resources import dsp_per_pe, lut_count
 from hwgen.hw.steps import Step, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_words
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import place_buffers_np, tensor_elems, tk_choices
+from hwgen.mapping.plan import feature_word, place_buffers_np, tensor_elems, tk_choices
 from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles_np
 
 #: Plan / path codes of a point.
@@ -134,7 +134,7 @@ class SplitTables:
         s = splits.astype(_I64)
         self.cfg = EngineArrays(s[:, 0], s[:, 1], s[:, 2], s[:, 3])
         cfg = self.cfg
-        self.word = np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc)  # plan.feature_word
+        self.word = feature_word(cfg, net.steps[0].first.in_shape[2])
         self.duration: list[np.ndarray] = []    # on-chip cycles of each step (its tiles, from start to done)
         self.pp: list[np.ndarray] = []          # ping-pong half elements of each fused step at its on-chip band
         self.words: list[np.ndarray] = []       # weight words of each step (DW + PW of a fused pair)

@@ -30,8 +30,8 @@ band buffers must also fit a budget (what the fixed buffers leave, halved until 
 plan fits). Lone ops with on-chip feature maps run as one tile (the RTL contract).
 
 Buffer geometry: feature-map, band and ping-pong buffers are words of
-max(tin, tout, tc) consecutive codes (``feature_word``: the widest group an engine
-reads or writes per cycle, so a pipelined iteration touches at most two words);
+max(tin, tout, tc, input channels) consecutive codes (``feature_word``: the widest group
+written or read per cycle, so a pipelined iteration touches at most two words);
 PW weights words of tin*tout, DW weights words of tc*tk, biases one word per
 output group of tout (PW) or tc (DW) biases of act_bits + weight_bits bits (the
 product's fraction). The generated HLS declares exactly these memories. Each buffer is a separate memory; a memory goes to URAM when the board
@@ -42,12 +42,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import EngineConfig, bram36_blocks, cdiv, uram_blocks
+from hwgen.hw.contract import EngineConfig, Lanes, bram36_blocks, cdiv, uram_blocks
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, input_rows, pw_dot, schedule_steps, weight_tile_channels,
@@ -218,11 +219,13 @@ def fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
     return flags
 
 
-def feature_word(cfg: EngineConfig) -> int:
-    """Codes per word of the feature-map, band and ping-pong buffers: the widest group an engine reads or
-    writes in one cycle (TIN or TOUT channels on the PW engine, TC on the DW engine), so each access of a
-    pipelined iteration touches at most two words (two ports)."""
-    return max(cfg.tin, cfg.tout, cfg.tc)
+def feature_word(cfg: Lanes, in_channels: int) -> Any:
+    """Codes per word of the feature-map, band and ping-pong buffers: the widest group written or read in one
+    cycle (TIN or TOUT channels on the PW engine, TC on the DW engine, one input pixel of ``in_channels``
+    codes per input beat), so each access of a pipelined iteration touches at most two words (two ports).
+    Ints, or numpy arrays of splits."""
+    word = np.maximum(np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc), in_channels)
+    return int(word) if np.ndim(word) == 0 else word
 
 
 def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
@@ -247,7 +250,7 @@ def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
 def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int) -> list[Buffer]:
     """The on-chip memories of a mapping (depth x width, before placement)."""
-    word = feature_word(cfg)
+    word = feature_word(cfg, steps[0].first.in_shape[2])
     bufs: list[Buffer] = []
     onchip = [t for t in tensor_elems(steps) if t <= fmap_limit]
     if onchip:

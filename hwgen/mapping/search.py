@@ -82,7 +82,8 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
     """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
     flags = fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
-    word_bits = feature_word(cfg) * ctx.act_bits
+    word = feature_word(cfg, steps[0].first.in_shape[2])
+    word_bits = word * ctx.act_bits
     for s, (ind, outd) in zip(steps, flags):
         wt = _weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
         if not s.bandable:
@@ -98,7 +99,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             best = None
             for b in band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
-                need = sum(2 * cdiv(e, feature_word(cfg)) * word_bits for e in band_buffer_elems(s, t))
+                need = sum(2 * cdiv(e, word) * word_bits for e in band_buffer_elems(s, t))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
                     break  # band buffers grow with the band height
                 if (s.name, t) not in times:

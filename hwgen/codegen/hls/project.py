@@ -392,7 +392,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             cur = dst
         steps.append(step)
 
-    word = feature_word(cfg)
+    word = feature_word(cfg, qgraph.ops[0].op.in_shape[2])
     # Each plan memory's storage (BIND_STORAGE impl): where the mapper placed it. A memory the plan does not
     # have is an unused engine's one-word ROM (LUTRAM; Vitis builds no unused engine anyway).
     placed = {b.name: b.memory for b in mapping.buffers}

@@ -276,15 +276,11 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         steps.append(SeqStep(kind, nb, (op.name,), nt, tiled))
 
     by_name = {q.op.name: q for q in qops}
-    word = feature_word(cfg)
+    word = feature_word(cfg, qops[0].op.in_shape[2])
     plan_bufs = {b.name: b for b in mapping.buffers}
     buffers = [FeatureBuffer(b, BUF_NAMES[b], "dw_pw_pingpong" if b >= BUF_BAND0 else BUF_NAMES[b])
                for b in range(4)]
     h0, w0, c0 = qops[0].op.in_shape
-    if c0 > word:
-        raise HwgenError(f"input pixels of {c0} channels exceed the feature word of {word} codes "
-                         f"(max(tin, tout, tc) of split {cfg.tin}x{cfg.tout},{cfg.tc}x{cfg.tk}); the input stream "
-                         "writes one pixel per cycle")
     need: dict[int, int] = {BUF_A: cdiv(h0 * w0 * c0, word)}  # words each memory must hold
     buffers[BUF_A].writers.add("in")
 
