@@ -294,17 +294,12 @@ def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineCon
 
 
 def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
-    """Assign each memory to URAM or BRAM36 (largest first) and count its blocks."""
-    uram_left = board.uram
-    placed: dict[str, Buffer] = {}
-    for b in sorted(bufs, key=lambda b: -bram36_blocks(b.depth, b.width)):
-        nb, nu = bram36_blocks(b.depth, b.width), uram_blocks(b.depth, b.width)
-        if nu and nu <= uram_left and 4 * nu <= nb:
-            uram_left -= nu
-            placed[b.name] = Buffer(b.name, b.depth, b.width, "uram", nu)
-        else:
-            placed[b.name] = Buffer(b.name, b.depth, b.width, "bram", nb)
-    return [placed[b.name] for b in bufs]
+    """Assign each memory to URAM or BRAM36 (largest first) and count its blocks (:func:`place_blocks`)."""
+    if not bufs:
+        return []
+    blocks, in_uram = place_blocks([b.depth for b in bufs], [b.width for b in bufs], board)
+    return [Buffer(b.name, b.depth, b.width, "uram" if u else "bram", int(n))
+            for b, n, u in zip(bufs, blocks[:, 0].tolist(), in_uram[:, 0].tolist())]
 
 
 def bram36_equivalent(bufs: list[Buffer]) -> int:
@@ -313,14 +308,14 @@ def bram36_equivalent(bufs: list[Buffer]) -> int:
     return sum(b.blocks if b.memory == "bram" else bram36_blocks(b.depth, b.width) for b in bufs)
 
 
-def place_buffers_np(depths: list[np.ndarray], widths: list[np.ndarray],
-                     board: Board) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :func:`place_buffers` over many plans: buffer k of every plan is ``depths[k]`` x
-    ``widths[k]`` (depth 0: absent), in plan_buffers order. Returns (blocks, in_uram), each of shape
-    (buffers, plans)."""
-    nb = np.stack([bram36_blocks(d, w) for d, w in zip(depths, widths)])
-    nu = np.stack([uram_blocks(d, w) for d, w in zip(depths, widths)])
-    order = np.argsort(-nb, axis=0, kind="stable")  # largest first, ties in plan order (sorted() is stable)
+def place_blocks(depths: list, widths: list, board: Board) -> tuple[np.ndarray, np.ndarray]:
+    """The placement rule, for one plan or many: buffer k is ``depths[k]`` x ``widths[k]`` (ints, or arrays
+    over plans; depth 0: absent), in plan_buffers order. Largest first (by BRAM36 blocks, ties in plan
+    order), a buffer goes to URAM when the board has that many URAM blocks left and it needs no more than a
+    quarter of its BRAM36 count in URAM blocks. Returns (blocks, in_uram), each of shape (buffers, plans)."""
+    nb = np.stack([np.atleast_1d(bram36_blocks(d, w)) for d, w in zip(depths, widths)])
+    nu = np.stack([np.atleast_1d(uram_blocks(d, w)) for d, w in zip(depths, widths)])
+    order = np.argsort(-nb, axis=0, kind="stable")  # sorted() is stable too
     uram_left = np.full(nb.shape[1], board.uram, dtype=np.int64)
     in_uram = np.zeros(nb.shape, dtype=bool)
     cols = np.arange(nb.shape[1])
