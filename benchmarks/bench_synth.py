@@ -5,6 +5,10 @@ CPU seconds per design, with the DSP / block RAM / LUT counts, the RAMB36 equiva
 
 Run from the repository root: python benchmarks/bench_synth.py [NAME ...]
 (names from DESIGNS; default: all; each MobileNet run takes minutes on the 2-core machine)
+
+Measured with packed memories (2 December 2026, load average ~10 on 2 cores; docs/rtl.md): tiny_dsc4-pe64
+96 CPU s (47 RAMB36 + 4 RAMB18, as predicted), mnet0.25-128-pe128 462 CPU s (207 RAMB36, 128 DSP48E1) with
+`hwgen rtl mobilenet_v1 --alpha 0.25 --resolution 128 --pe 128 -o D && hwgen synth D`.
 """
 from __future__ import annotations
 
