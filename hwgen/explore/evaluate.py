@@ -40,7 +40,7 @@ from hwgen.hw.contract import (
     weight_bus_bits_np,
     weight_load_cycles_np,
 )
-from hwgen.hw.resources import dsp_per_pe, lut_count
+from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count
 from hwgen.hw.steps import Step, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_words
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
@@ -412,9 +412,10 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
         todo = todo[~fits]
         k += 1
     todo = np.flatnonzero(path == PATHS.index("exact"))
-    dsp = t.cfg.pe * dsp_per_pe(combo.act_bits, combo.weight_bits)
-    lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     board = combo.board_spec
+    dsp = dsp_count(t.cfg, combo.act_bits, combo.weight_bits,
+                    dsp_packing_applies(True, board, combo.act_bits, combo.weight_bits))
+    lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, np.zeros(n, dtype=bool),
                  (bram <= board.bram36) & (uram <= board.uram) & (dsp <= board.dsp) & (lut <= board.lut), path)
     if exact:

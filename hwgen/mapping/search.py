@@ -13,7 +13,7 @@ from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
 from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv,
                                dw_iterations, fused_cycles_bound, fused_schedule, pool_iterations, pw_iterations,
                                tile_cycles, uram_blocks)
-from hwgen.hw.resources import dsp_per_pe
+from hwgen.hw.resources import dsp_count, dsp_packing_applies, max_macs
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
                             weight_words)
@@ -33,6 +33,7 @@ class _Ctx:
     latency: int
     weights_in_dram: bool | None
     band_rows: int | None
+    dsp_packing: bool
 
 
 def band_candidates(rows: int) -> list[int]:
@@ -113,7 +114,8 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
     return Mapping(cfg=cfg, band_rows={s.name: tiles[s.name].band_rows for s in steps if s.fused},
                    weights_in_dram=wdram, fmaps_in_dram=any(a or b for a, b in flags), tiles=tiles, steps=steps,
                    board=ctx.board, clock_mhz=ctx.clock_mhz, act_bits=ctx.act_bits, weight_bits=ctx.weight_bits,
-                   dram_bytes_per_cycle=ctx.bpc, dram_latency=ctx.latency, fmap_limit=fmap_limit, buffers=bufs)
+                   dram_bytes_per_cycle=ctx.bpc, dram_latency=ctx.latency, fmap_limit=fmap_limit, buffers=bufs,
+                   dsp_packing=ctx.dsp_packing)
 
 
 def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
@@ -248,11 +250,12 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
 def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOARD, act_bits: int = 8,
                 weight_bits: int = 8, *, clock_mhz: float | None = None, dram_gbps: float | None = None,
                 split: EngineConfig | str | None = None, weights_in_dram: bool | None = None,
-                band_rows: int | None = None) -> Mapping:
+                band_rows: int | None = None, dsp_packing: bool = True) -> Mapping:
     """Choose the PE split and tiling of ``ops`` that minimise simulated latency on ``board``.
 
     ``split`` forces the engine configuration; ``weights_in_dram`` forces (True/False)
-    the weight placement; ``band_rows`` forces the row-band height of every fused pair.
+    the weight placement; ``band_rows`` forces the row-band height of every fused pair;
+    ``dsp_packing`` allows two PW MACs per DSP48E2 where :func:`dsp_packing_applies`.
     """
     if not ops:
         raise HwgenError("the network has no compute ops")
@@ -268,10 +271,13 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
         raise HwgenError(f"--dram-gbps must be > 0, got {dram_gbps}")
     if band_rows is not None and band_rows < 1:
         raise HwgenError(f"band rows must be >= 1, got {band_rows}")
+    if not isinstance(dsp_packing, bool):
+        raise HwgenError(f"--dsp-packing must be true or false, got {dsp_packing!r}")
     steps = schedule_steps(ops)
     tks = tk_choices(steps)
+    packed = dsp_packing_applies(dsp_packing, b, act_bits, weight_bits)
     ctx = _Ctx(b, clock, act_bits, weight_bits, b.dram_bytes_per_cycle(clock, dram_gbps),
-               b.dram_latency_cycles(clock), weights_in_dram, band_rows)
+               b.dram_latency_cycles(clock), weights_in_dram, band_rows, packed)
     if split is not None:
         cfg = parse_split(split) if isinstance(split, str) else split
         if cfg.pe > pe:
@@ -281,8 +287,8 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
         m = plan_memory(steps, cfg, ctx)
         m.pe_budget = pe
         return m
-    # More PEs than DSPs cannot be built: search within the DSP budget (so more PEs are never slower).
-    m = _search(steps, min(pe, max(2, b.dsp // dsp_per_pe(act_bits, weight_bits))), tks, ctx)
+    # More MACs than the DSPs hold cannot be built: search within the DSP budget (so more PEs are never slower).
+    m = _search(steps, min(pe, max(2, max_macs(b, act_bits, weight_bits, packed))), tks, ctx)
     m.pe_budget = pe
     return m
 
@@ -335,6 +341,9 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
 
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
     cand = candidate_splits(steps, pe, tks)
+    if ctx.dsp_packing:  # packed, MACs and DSPs differ: keep the splits whose DSPs the board has
+        cand = cand[dsp_count(EngineArrays(*(cand[:, i] for i in range(4))), ctx.act_bits, ctx.weight_bits, True)
+                    <= ctx.board.dsp]
     lb = lower_bounds(steps, cand, _dram_floor(steps, ctx))
     # Splits whose smallest buffers overflow the board go last.
     lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)

@@ -1,0 +1,67 @@
+"""WP486 DSP packing (hwgen.numerics.packing): one multiply gives both products, bit-exact over the full signed
+ranges; a naive unpack without the sign correction is shown to fail; the resource model and the mapper's budget."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from hwgen.hw.contract import EngineConfig
+from hwgen.numerics.packing import (DSP48E2_A_BITS, DSP48E2_B_BITS, PACK_MAX_BITS, PACK_SHIFT, packed_operand,
+                                    packed_products, packing_fits)
+
+
+def codes(bits: int) -> st.SearchStrategy[int]:
+    return st.integers(-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+
+
+@st.composite
+def operands(draw: st.DrawFn) -> tuple[int, int, int, int, int]:
+    ab, wb = draw(st.integers(2, PACK_MAX_BITS)), draw(st.integers(2, PACK_MAX_BITS))
+    return ab, wb, draw(codes(ab)), draw(codes(wb)), draw(codes(wb))
+
+
+@given(operands())
+def test_packed_products_equal_plain_products(case):
+    _, _, a, w_lo, w_hi = case
+    assert packed_products(a, w_lo, w_hi) == (a * w_lo, a * w_hi)
+
+
+def test_exhaustive_8bit_corners_and_mixed_signs():
+    """Every 8-bit activation against every weight pair built from the corner and sign-boundary codes
+    (-128 x -128 = 16384 is the largest low product; -128 x 127 the most negative)."""
+    a = np.arange(-128, 128)
+    corner = [-128, -127, -1, 0, 1, 126, 127]
+    for w_lo, w_hi in itertools.product(corner, corner):
+        lo, hi = packed_products(a, w_lo, w_hi)
+        assert (lo == a * w_lo).all() and (hi == a * w_hi).all(), (w_lo, w_hi)
+    lo, hi = packed_products(-128, -128, -128)
+    assert (int(lo), int(hi)) == (16384, 16384)
+
+
+def test_exhaustive_8bit_all_pairs_one_activation():
+    """All 65,536 weight pairs for the two extreme activations (each gives the most extreme low products)."""
+    w = np.arange(-128, 128)
+    w_lo, w_hi = (x.ravel() for x in np.meshgrid(w, w))
+    for a in (-128, 127):
+        lo, hi = packed_products(a, w_lo, w_hi)
+        assert (lo == a * w_lo).all() and (hi == a * w_hi).all()
+
+
+def test_without_sign_correction_the_upper_product_is_wrong():
+    """The correction is needed: reading the upper field alone is off by one whenever a * w_lo < 0."""
+    a, w_lo, w_hi = -3, 5, 7
+    p = a * int(packed_operand(w_lo, w_hi))
+    assert p >> PACK_SHIFT == a * w_hi - 1
+    assert packed_products(a, w_lo, w_hi) == (-15, -21)
+
+
+def test_operands_fit_the_dsp48e2_ports():
+    lim = 1 << (PACK_MAX_BITS - 1)
+    for w_lo, w_hi in itertools.product((-lim, lim - 1), repeat=2):
+        v = int(packed_operand(w_lo, w_hi))
+        assert -(1 << (DSP48E2_A_BITS - 1)) <= v < 1 << (DSP48E2_A_BITS - 1)
+    assert PACK_MAX_BITS <= DSP48E2_B_BITS
+    assert packing_fits(8, 8) and not packing_fits(9, 8) and not packing_fits(8, 9)
