@@ -1,6 +1,6 @@
-"""Yosys synth_xilinx of generated RTL: warning-free, one DSP48E1 per PE (the simulator's resource
-model, hwgen.codegen.rtl.memories.dsp_count), and block RAM as hwgen.codegen.rtl.memories.rtl_bram36 predicts.
-Slow (~35 s each on the 2-core machine): marked ``slow``."""
+"""Yosys synth_xilinx of generated RTL: warning-free, one DSP48E1 per PE on 7-series (unpacked), half a DSP48E2
+per PW MAC on UltraScale+ with DSP packing (the resource model, hwgen.hw.resources.dsp_count), and block RAM as
+hwgen.codegen.rtl.memories.rtl_bram36 predicts. Slow (~20-35 s each on the 2-core machine): marked ``slow``."""
 from __future__ import annotations
 
 import re
@@ -24,7 +24,7 @@ from rtl_tests.harness import net
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed (apt-get install -y yosys)")
 def test_yosys_dsp_equals_pe(tmp_path):
     g = get_model("tiny_odd")
-    m = map_network(compute_ops(g), 20, weights_in_dram=False)
+    m = map_network(compute_ops(g), 20, weights_in_dram=False, dsp_packing=False)  # xc7: DSP48E1, unpacked
     rtl = write_rtl(quantize(g), m, tmp_path / "rtl")
     rep = synthesize(rtl)
     assert rep["warnings"] == 0
@@ -41,7 +41,7 @@ def test_yosys_bram_matches_rtl_memory_model(tmp_path):
     g = net("bram_net", (48, 48, 3), [("conv", "conv", {"kernel": 3, "stride": 1, "filters": 4}),
                                       ("dw", "dw", {"kernel": 3, "stride": 1}), ("pw", "pw", {"filters": 8}),
                                       ("pool", "pool", {}), ("fc", "fc", {"units": 4})])
-    m = map_network(compute_ops(g), 16, split="3x4,4x1", weights_in_dram=False)
+    m = map_network(compute_ops(g), 16, split="3x4,4x1", weights_in_dram=False, dsp_packing=False)
     qg = quantize(g)
     plan = plan_rtl(qg, m)
     mems = {mem.name: yosys_blocks(mem) for mem in rtl_memories(plan)}
@@ -60,3 +60,18 @@ def test_yosys_bram_matches_rtl_memory_model(tmp_path):
     log = (tmp_path / "rtl" / "yosys.log").read_text().splitlines()
     others = [ln for ln in log if ln.startswith("Warning:") and not re.match(r"Warning: Resizing cell port \S+\.(DI|DO)", ln)]
     assert others == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed (apt-get install -y yosys)")
+@pytest.mark.parametrize("split,packing,dsp", [("4x4,1x1", True, 8), ("3x5,1x1", True, 9), ("4x4,1x1", False, 16)])
+def test_yosys_xcup_packed_pw_engine_dsp48e2(tmp_path, split, packing, dsp):
+    """synth_xilinx -family xcup of the PW engine alone: packed, one DSP48E2 per pair of output lanes
+    (tin * ceil(tout / 2): 4x4 -> 8, 3x5 -> 9, the odd lane unpacked); --no-dsp-packing one per MAC. ~20 s each."""
+    g = net("pack", (4, 5, 7), [("pw", "pw", {"filters": 9})])
+    m = map_network(compute_ops(g), 20, split=split, weights_in_dram=False, dsp_packing=packing)
+    rtl = write_rtl(quantize(g), m, tmp_path / "rtl")
+    rep = synthesize(rtl, top="hwgen_pw_engine", family="xcup")
+    assert rep["warnings"] == 0
+    assert rep["dsp"] == rep["cells"]["DSP48E2"] == dsp
+    assert dsp_count(m.cfg, m.act_bits, m.weight_bits, m.dsp_packing) == dsp + m.cfg.dw_pe  # + the DW engine's

@@ -3,18 +3,26 @@ ranges; a naive unpack without the sign correction is shown to fail; the resourc
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 
 import numpy as np
 import pytest
 from hls_helpers import assert_rules, hand_mapping
+from click.testing import CliRunner
 from hypothesis import given, strategies as st
 
+from hwgen.build import HwConfig
+from hwgen.cli import cli
 from hwgen.codegen.hls.project import generate_hls
+from hwgen.errors import HwgenError
 
 from hwgen.hw.contract import EngineConfig
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import BatchNorm, Input, PointwiseConv2D
+from hwgen.ir.ops import compute_ops
+from hwgen.mapping.search import map_network
+from hwgen.models.zoo import get_model
 from hwgen.numerics.packing import (DSP48E2_A_BITS, DSP48E2_B_BITS, PACK_MAX_BITS, PACK_SHIFT, packed_operand,
                                     packed_products, packing_fits)
 from hwgen.quant.quantize import quantize
@@ -100,3 +108,32 @@ def test_packed_hls_pw_engine_csim_bit_exact_on_ties(tmp_path, tout):
     assert result.warnings == [] and result.compile_error == ""
     assert result.passed, result.output[-2000:]
     assert result.checked == {"pw": 2 * 4 * 5 * 9}  # two inferences
+
+
+def test_mapper_budget_is_two_macs_per_dsp_when_packed():
+    """ultra96 (xczu3eg, 360 DSP48E2): more MACs than DSPs, and the DSPs the split needs are within the board."""
+    ops = compute_ops(get_model("tiny_dsc"))
+    m = map_network(ops, 5000, "ultra96")
+    c = m.cfg
+    assert m.dsp_packing and m.dsp == c.tin * -(-c.tout // 2) + c.tc * c.tk <= 360 < c.pe
+    off = map_network(ops, 5000, "ultra96", dsp_packing=False)
+    assert not off.dsp_packing and off.dsp == off.cfg.pe <= 360
+
+
+@pytest.mark.parametrize("board,act_bits,weight_bits", [("pynq-z2", 8, 8), ("zcu104", 9, 8), ("zcu104", 8, 9)])
+def test_packing_off_without_dsp48e2_or_above_8_bits(board, act_bits, weight_bits):
+    m = map_network(compute_ops(get_model("tiny_dsc")), 64, board, act_bits, weight_bits)
+    assert not m.dsp_packing and m.dsp == m.cfg.pe
+
+
+def test_packing_flag_errors_and_cli(tmp_path):
+    with pytest.raises(HwgenError, match=r"^dsp_packing \(--dsp-packing\) must be True or False, got 'yes'$"):
+        HwConfig(dsp_packing="yes")
+    runner = CliRunner()
+    on = runner.invoke(cli, ["estimate", "tiny_dsc", "--pe", "32", "--format", "json"])
+    off = runner.invoke(cli, ["estimate", "tiny_dsc", "--pe", "32", "--no-dsp-packing", "--format", "json"])
+    assert on.exit_code == off.exit_code == 0
+    a, b = json.loads(on.output), json.loads(off.output)
+    assert a["mapping"]["dsp_packing"] and not b["mapping"]["dsp_packing"]
+    assert b["total"]["dsp"] == b["total"]["pe"] and a["total"]["dsp"] < a["total"]["pe"]
+    assert a["total"]["cycles"] == b["total"]["cycles"]  # below the DSP budget packing only saves DSPs
