@@ -10,16 +10,16 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
-from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv,
+from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv,
                                dw_iterations, fused_cycles_bound, fused_schedule, pool_iterations, pw_iterations,
-                               tile_cycles, uram_blocks)
+                               tile_cycles)
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, max_macs
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
                             weight_words)
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, feature_word, format_split,
-                                parse_split, place_buffers, plan_buffers, tensor_elems, tk_choices)
+                                parse_split, place_buffers, place_buffers_np, plan_buffers, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
 
@@ -300,20 +300,22 @@ _MAX_EXACT = 48
 
 
 def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
-    """Whether each split's smallest buffers fit the board (a URAM counted as 8 BRAM36).
+    """Whether each split's smallest buffers, placed in BRAM36/URAM as :func:`place_buffers` places them, fit.
 
     Smallest: weight double buffers of one tout group per tile, one-row band and
-    ping-pong buffers, biases; maps too large for any plan are streamed.
+    ping-pong buffers, biases; maps too large for any plan are streamed. Placing them (rather than
+    counting a URAM as 8 BRAM36 of capacity) sees that a wide, shallow weight buffer of a large PW
+    array needs one 72-bit block per 72 bits of its word wherever it goes.
     """
     tin, tout, tc, tk = (cand[:, i] for i in range(4))
     ab, wb = ctx.act_bits, ctx.weight_bits
     word = np.maximum(np.maximum(tin, tout), tc)
-    blocks = np.zeros(len(cand), dtype=np.int64)
+    depths: list[np.ndarray] = []
+    widths: list[np.ndarray] = []
 
     def add(depth: np.ndarray, width: np.ndarray) -> None:
-        nonlocal blocks
-        b, u = bram36_blocks(depth, width), uram_blocks(depth, width)
-        blocks = blocks + np.minimum(b, 8 * u if ctx.board.uram else b)
+        depths.append(np.broadcast_to(depth, (len(cand),)))
+        widths.append(np.broadcast_to(width, (len(cand),)))
 
     ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]
     if ins:
@@ -336,7 +338,9 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
         add(np.sum([-(-c // tout) for c in pw_out], axis=0), tout * (ab + wb))
     if dw_out:
         add(np.sum([-(-c // tc) for c in dw_out], axis=0), tc * (ab + wb))
-    return blocks <= ctx.board.bram36 + 8 * ctx.board.uram
+    blocks, in_uram = place_buffers_np(depths, widths, ctx.board)
+    return ((np.where(in_uram, 0, blocks).sum(axis=0) <= ctx.board.bram36)
+            & (np.where(in_uram, blocks, 0).sum(axis=0) <= ctx.board.uram))
 
 
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
