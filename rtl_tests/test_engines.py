@@ -12,24 +12,26 @@ from rtl_tests.harness import assert_exact, cosim, full_range_input, net
 from rtl_tests.engine_loops import run_network
 
 CASES = {
-    # name: (graph, split, band_rows, act_bits, weight_bits)
-    "pw_tin4_tout3": (net("pw", (5, 7, 6), [("pw", "pw", {"filters": 10})]), EngineConfig(4, 3, 1, 1), None, 8, 8),
+    # name: (graph, split, band_rows, act_bits, weight_bits). The input stream writes one pixel per cycle into
+    # words of max(tin, tout, tc) codes, so every split's word holds an input pixel (a wide tc or tin where the
+    # network has no DW op or a narrow PW array: the engine under test still reads groups straddling words).
+    "pw_tin4_tout3": (net("pw", (5, 7, 6), [("pw", "pw", {"filters": 10})]), EngineConfig(4, 3, 6, 1), None, 8, 8),
     "conv_im2col_s2_a12": (net("conv", (9, 9, 3), [("conv", "conv", {"kernel": 3, "stride": 2, "filters": 8})]),
                            EngineConfig(4, 4, 1, 1), None, 12, 8),
     "conv_im2col_s1_odd_a6w4": (net("conv1", (7, 5, 3), [("conv", "conv", {"kernel": 3, "stride": 1, "filters": 5})]),
                                 EngineConfig(5, 2, 1, 1), None, 6, 4),
-    "dw_tk3_s1_odd": (net("dw", (7, 9, 5), [("dw", "dw", {"kernel": 3, "stride": 1})]), EngineConfig(1, 1, 2, 3), None,
+    "dw_tk3_s1_odd": (net("dw", (7, 9, 5), [("dw", "dw", {"kernel": 3, "stride": 1})]), EngineConfig(5, 1, 2, 3), None,
                       8, 8),
-    "dw_tk9_s2": (net("dw2", (9, 8, 6), [("dw", "dw", {"kernel": 3, "stride": 2})]), EngineConfig(1, 1, 4, 9), None,
+    "dw_tk9_s2": (net("dw2", (9, 8, 6), [("dw", "dw", {"kernel": 3, "stride": 2})]), EngineConfig(6, 1, 4, 9), None,
                   8, 6),
     "fused_band3_tk1": (net("fused", (8, 6, 4), [("dw", "dw", {"kernel": 3, "stride": 1}),
                                                 ("pw", "pw", {"filters": 6})]), EngineConfig(2, 4, 3, 1), 3, 8, 8),
     "fused_band1_s2_tk3": (net("fused2", (9, 7, 5), [("dw", "dw", {"kernel": 3, "stride": 2}),
-                                                    ("pw", "pw", {"filters": 7})]), EngineConfig(3, 2, 2, 3), 1, 8, 8),
+                                                    ("pw", "pw", {"filters": 7})]), EngineConfig(3, 5, 2, 3), 1, 8, 8),
     "pool_fc_tin3_tout2": (net("poolfc", (5, 5, 7), [("pool", "pool", {}), ("fc", "fc", {"units": 4})]),
-                           EngineConfig(3, 2, 1, 1), None, 8, 8),
+                           EngineConfig(3, 2, 7, 1), None, 8, 8),
     # ap_fixed<16,2> output: a negative requantization shift (left shift), mostly unsaturated
-    "pw_left_shift": (net("pwneg", (3, 4, 5), [("pw", "pw", {"filters": 6})]), EngineConfig(2, 3, 1, 1), None, 8, 8),
+    "pw_left_shift": (net("pwneg", (3, 4, 5), [("pw", "pw", {"filters": 6})]), EngineConfig(2, 3, 5, 1), None, 8, 8),
 }
 FORMATS = {"pw_left_shift": {"pw": (16, 2)}}
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 
 from hwgen.hw.contract import HANDOFF, EngineConfig, dram_cycles, weight_bus_bits, weight_load_cycles
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, nbytes, pw_band_cycles,
-                            step_weight_words, weight_tile_channels, weight_words)
+                            step_load_words, weight_tile_channels, weight_tiled, weight_words)
 from hwgen.ir.ops import ComputeOp
 
 
@@ -162,18 +162,10 @@ class _Run:
         self.slot_end = self.chan.load(HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
 
     def _tiled(self, step: Step, tiling: StepTiling) -> bool:
-        return self.wdram and step.pw_op is not None and tiling.weight_tiles > 1
+        return weight_tiled(step, tiling, self.wdram)
 
     def _step_slots(self, step: Step, tiling: StepTiling) -> list[int]:
-        if not self._tiled(step, tiling):
-            return [step_weight_words(step, self.cfg)]
-        pw = step.pw_op
-        assert pw is not None
-        per_tile = [weight_words(pw, self.cfg, c) for c in weight_tile_channels(pw, tiling.weight_tiles, self.cfg)]
-        loads = per_tile * len(bands_of(step, tiling))
-        if step.dw_op is not None:
-            loads[0] += weight_words(step.dw_op, self.cfg)
-        return loads
+        return step_load_words(step, tiling, self.cfg)
 
     def _beat_bytes(self, words: int) -> int:
         return words * (self.bus_bits // 8)

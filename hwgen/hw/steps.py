@@ -138,3 +138,22 @@ def weight_words(op: ComputeOp, cfg: EngineConfig, channels: int | None = None) 
 
 def step_weight_words(step: Step, cfg: EngineConfig) -> int:
     return sum(weight_words(op, cfg) for op in step.ops)
+
+
+def weight_tiled(step: Step, tiling: StepTiling, weights_in_dram: bool) -> bool:
+    """Whether the step's weights are loaded per PW tile (band x output-channel tile) instead of per step."""
+    return weights_in_dram and step.pw_op is not None and tiling.weight_tiles > 1
+
+
+def step_load_words(step: Step, tiling: StepTiling, cfg: EngineConfig, weights_in_dram: bool = True) -> list[int]:
+    """The weight loads of a step with weights in DRAM, in words (bus beats), in issue order: one for the whole
+    step, or with weight tiles one per (band, tile), the DW weights of a fused pair with the first."""
+    if not weight_tiled(step, tiling, weights_in_dram):
+        return [step_weight_words(step, cfg)]
+    pw = step.pw_op
+    assert pw is not None
+    per_tile = [weight_words(pw, cfg, c) for c in weight_tile_channels(pw, tiling.weight_tiles, cfg)]
+    loads = per_tile * len(bands_of(step, tiling))
+    if step.dw_op is not None:
+        loads[0] += weight_words(step.dw_op, cfg)
+    return loads

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwgen.codegen.rtl.plan import RtlPlan
+from hwgen.codegen.rtl.plan import BUF_BAND0, RtlPlan
 from hwgen.hw.contract import BRAM36_SHAPES, cdiv
 
 #: RAMB18 aspect ratios (depth, width), the 36-bit one in simple dual-port mode.
@@ -42,19 +42,28 @@ class Memory:
     read_ports: int = 1
     count: int = 1
     rom: bool = False
+    tdp: bool = False  # a true dual-port memory (two read/write ports: no 72-bit simple dual-port shapes)
 
 
 def rtl_memories(plan: RtlPlan) -> list[Memory]:
-    """The memories of a generated RTL design ."""
+    """The memories of a generated RTL design, named after the plan buffers they implement (the ping-pong
+    buffer's two halves are two memories)."""
     cfg = plan.cfg
-    mems = [Memory(f"fbuf_{b.name}[{c0}:{c1}]", depth, plan.act_width, b.ports, c1 - c0)
-            for b in plan.buffers for c0, c1, depth in b.segments()]
+    mems = []
+    for b in plan.buffers:
+        if b.depth > 0:
+            mems.append(Memory(b.plan if b.plan != "dw_pw_pingpong" else f"{b.plan}[{b.id - BUF_BAND0}]",
+                               b.depth, plan.word * plan.act_width, 2, b.copies, tdp=True))
     if plan.has_pw:
-        mems.append(Memory("pw_weights", plan.pw_wdepth, cfg.tin * cfg.tout * plan.weight_width, rom=not plan.dram))
-        mems.append(Memory("pw_bias", max(1, len(plan.pw_brom)), cfg.tout * plan.pw_acc, rom=True))
+        mems.append(Memory("pw_weights_2x" if plan.dram else "pw_weights", plan.pw_wdepth,
+                           cfg.tin * cfg.tout * plan.weight_width, rom=not plan.dram))
     if plan.has_dw:
-        mems.append(Memory("dw_weights", plan.dw_wdepth, cfg.tc * cfg.tk * plan.weight_width, rom=not plan.dram))
-        mems.append(Memory("dw_bias", max(1, len(plan.dw_brom)), cfg.tc * plan.dw_acc, rom=True))
+        mems.append(Memory("dw_weights_2x" if plan.dram else "dw_weights", plan.dw_wdepth,
+                           cfg.tc * cfg.tk * plan.weight_width, rom=not plan.dram))
+    if plan.has_pw:
+        mems.append(Memory("pw_bias", len(plan.pw_brom), cfg.tout * plan.bias_bits, rom=True))
+    if plan.has_dw:
+        mems.append(Memory("dw_bias", len(plan.dw_brom), cfg.tc * plan.bias_bits, rom=True))
     return mems
 
 

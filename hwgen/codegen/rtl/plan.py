@@ -14,17 +14,18 @@ from typing import Any, Sequence
 from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
-                               pool_iterations, pw_iterations, row_bands, tile_cycles, weight_bus_bits)
-from hwgen.hw.steps import schedule_steps
-from hwgen.mapping.plan import Mapping
+                               pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
+from hwgen.hw.steps import StepTiling, bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
+from hwgen.mapping.plan import Mapping, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.numerics.packing import packing_fits
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
-#: Feature buffer ids shared by the top and the engines.
-BUF_IN, BUF_A, BUF_B, BUF_BAND = 0, 1, 2, 3
+#: Feature memories shared by the top and the engines: the plan's two feature-map buffers and the two halves
+#: of its DW->PW ping-pong buffer (a fused pair's DW engine writes one half while its PW engine reads the other).
+BUF_A, BUF_B, BUF_BAND0, BUF_BAND1 = 0, 1, 2, 3
 
-BUF_NAMES = ("in", "a", "b", "band")
+BUF_NAMES = ("fmap_a", "fmap_b", "band0", "band1")
 
 #: Schedule step kinds.
 STEP_PW, STEP_DW, STEP_POOL, STEP_FUSED = 0, 1, 2, 3
@@ -37,34 +38,18 @@ CH_SHIFT_BITS = 8
 
 @dataclass
 class FeatureBuffer:
+    """One feature memory: ``depth`` words of the plan's feature word (``word`` codes), ``copies`` identical
+    copies (one per code run an engine reads from it in one cycle; each copy's two ports read the two words a
+    run of <= word codes touches), named after the plan buffer it implements."""
+
     id: int
     name: str
-    channels: int = 0
+    plan: str  # the Mapping.buffers entry this memory implements
     depth: int = 0
-    ports: int = 1
+    copies: int = 1
+    lane_we: bool = False  # per-lane write enables (a writer writes non-consecutive codes)
     readers: set[str] = field(default_factory=set)
     writers: set[str] = field(default_factory=set)
-    maps: list[tuple[int, int]] = field(default_factory=list)  # (pixels, channels) of each map stored
-
-    def segments(self) -> list[tuple[int, int, int]]:
-        """Channel ranges [c0, c1) with the memory depth each channel needs: the most pixels of any map
-        stored here that has the channel (a 64x64x16 map and a 1x1x1000 one need 4096 words for
-        channels 0-15 and one word for the rest). The band buffer's halves keep one depth."""
-        if self.depth <= 0 or self.channels <= 0:
-            return []
-        if self.id == BUF_BAND or not self.maps:
-            return [(0, self.channels, self.depth)]
-        segs: list[tuple[int, int, int]] = []
-        c0 = 0
-        for c1 in sorted({c for _, c in self.maps}):
-            # Channels c0..c1-1 belong to exactly the maps with at least c1 channels.
-            d = max(px for px, c in self.maps if c >= c1)
-            if segs and segs[-1][2] == d:
-                segs[-1] = (segs[-1][0], c1, d)
-            else:
-                segs.append((c0, c1, d))
-            c0 = c1
-        return segs
 
 
 @dataclass
@@ -100,7 +85,8 @@ class EngineOp:
 
 @dataclass
 class Tile:
-    """One engine invocation: output rows [row0, row0+rows) of op ``op`` (index in the engine's op table)."""
+    """One engine invocation: output rows [row0, row0+rows) of op ``op`` (index in the engine's op table);
+    on the PW engine, output groups [go0, go0 + ngo) of them (a weight tile), with weights from ``wbase``."""
 
     op: int
     rows: int
@@ -109,20 +95,39 @@ class Tile:
     out0: int  # output address of the tile's first pixel
     iterations: int
     cycles: int
+    go0: int = 0  # first output group (tout channels each)
+    ngo: int = 1  # output groups of the tile
+    wbase: int = 0  # weight-memory word of the tile's first block
+    bbase: int = 0  # bias-ROM word of its first output group
+    in_buf: int = BUF_A  # feature memory the tile reads
+    out_buf: int = BUF_B  # and writes
+    in_e0: int = 0  # element (code) address of in_addr0's first code: in_addr0 x input channels
+    out_e0: int = 0  # element address of the tile's first output code
 
 
 @dataclass
 class SeqStep:
-    """One step of the top's sequencer: an engine tile, or a fused DW->PW pair over ``bands`` row bands."""
+    """One step of the top's sequencer: an engine tile, or a fused DW->PW pair over ``bands`` row bands.
+
+    With weight tiles (weights in DRAM that do not fit a slot) each band's PW work is ``wtiles`` PW tiles, one
+    weight load each (``tiled``): the loads of a tiled step are consumed by its PW tiles, not by its start."""
 
     kind: int
-    bands: int  # fused: number of row bands; else 1
+    bands: int  # row bands (hw.steps.bands_of): fused pairs, and lone ops whose maps are banded
     ops: tuple[str, ...]
+    wtiles: int = 1  # PW tiles per band (output-channel weight tiles)
+    tiled: bool = False  # one weight load per PW tile (hw.steps.weight_tiled)
+
+    @property
+    def pw_tiles(self) -> int:
+        """PW-engine tiles the step runs (band-major, then weight tile)."""
+        return self.bands * self.wtiles if self.kind in (STEP_PW, STEP_FUSED) else 0
 
 
 @dataclass
 class Load:
-    """One step's weight load: DRAM byte address and the PW/DW ROM-image words it carries."""
+    """One weight load (a step's, or one weight tile's of a tiled step), in the order the schedule simulator
+    issues them: DRAM byte address and the PW/DW ROM-image words it carries, into slot (index % 2)."""
 
     addr: int
     pw_first: int
@@ -137,8 +142,8 @@ class RtlPlan:
     cfg: EngineConfig
     act_width: int  # activation lane width (max over formats)
     weight_width: int  # weight lane width
-    max_channels: int  # channel lanes of a buffer word (the most channels any buffer holds)
-    abits: int  # buffer address bits
+    word: int  # codes per feature-memory word (hwgen.mapping.plan.feature_word)
+    abits: int  # feature-memory word address bits
     in_channels: int
     in_width: int  # input format width
     in_pixels: int
@@ -156,9 +161,11 @@ class RtlPlan:
     dw_tiles: list[Tile]
     pool_tiles: list[Tile]
     steps: list[SeqStep]
-    pw_ports: int  # read ports the PW engine uses (im2col needs several pixels per cycle)
-    pw_table: list[dict[str, Any]]  # im2col rows: ports [(ky,kx,off)], lanes [(port, c, valid)]
-    dw_table: list[dict[str, Any]]  # tap rows: ports [(ky,kx,off,valid)]
+    pw_ports: int  # pixels an im2col group touches (each with its padding mask)
+    pw_table: list[dict[str, Any]]  # im2col rows: ports [(ky,kx)], runs [element offset], lanes [(sel, port, valid)]
+    dw_table: list[dict[str, Any]]  # tap rows: ports [(ky,kx,element offset,valid)]
+    pw_runs: int  # code runs the PW engine reads per cycle (one per kernel row an im2col group touches)
+    bias_bits: int  # bias ROM lane width
     pw_acc: int
     dw_acc: int
     pool_acc: int
@@ -181,7 +188,7 @@ class RtlPlan:
 
     @property
     def pw_wdepth(self) -> int:
-        """Words of the PW weight memory: the ROM, or two slots of the largest step."""
+        """Words of the PW weight memory: the ROM, or two slots of the largest load."""
         return 2 * max([ld.pw_words for ld in self.loads] + [1]) if self.dram else len(self.pw_wrom)
 
     @property
@@ -189,9 +196,10 @@ class RtlPlan:
         return 2 * max([ld.dw_words for ld in self.loads] + [1]) if self.dram else len(self.dw_wrom)
 
     def dram_image(self) -> bytes:
-        """The weights in DRAM: per step, its PW then DW words, one little-endian AXI beat each."""
+        """The weights in DRAM: per region (a step, or a weight tile), its PW then DW words, one little-endian
+        AXI beat each. A tile re-loaded for a later band reads the same region (without the DW words)."""
         beat = self.axi_bits // 8
-        size = self.loads[-1].addr + -(-(self.loads[-1].pw_words + self.loads[-1].dw_words) * beat // 4096) * 4096
+        size = max([ld.addr + -(-(ld.pw_words + ld.dw_words) * beat // 4096) * 4096 for ld in self.loads] + [0])
         img = bytearray(max(size, 4096))
         for ld in self.loads:
             words = self.pw_wrom[ld.pw_first:ld.pw_first + ld.pw_words] + \
@@ -234,33 +242,46 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     if not qops:
         raise HwgenError(f"network {qgraph.name!r} has no ops to map")
     dram = mapping.weights_in_dram
-    if dram and any(t.weight_tiles > 1 for t in mapping.tiles.values()):
-        raise HwgenError("RTL generation does not support output-channel weight tiles (weights in DRAM with "
-                         "weight_tiles > 1); use a larger board or fewer PEs")
     band_rows: dict[str, int] = dict(mapping.band_rows)
 
     # Schedule steps: fuse dw -> pw pairs named in band_rows.
     if mapping.fmaps_in_dram:
         raise HwgenError("RTL generation supports on-chip feature maps only; the mapping streams them from DRAM")
     steps: list[SeqStep] = []
+    wtile_ch: dict[str, list[int]] = {}  # per tiled step: output channels of each weight tile (hw.steps)
+    band_list: dict[str, list[int]] = {}  # per step: output rows of each band (hw.steps.bands_of)
     for sst in schedule_steps([q.op for q in qops]):
         op = sst.first
+        tiling = mapping.tiles.get(sst.name) or StepTiling(band_rows.get(op.name, sst.out_rows))
+        band_list[sst.name] = bands_of(sst, tiling)
+        nb = len(band_list[sst.name])
+        nt = 1
+        tiled = weight_tiled(sst, tiling, dram)
+        if tiled:
+            assert sst.pw_op is not None
+            wtile_ch[sst.name] = weight_tile_channels(sst.pw_op, tiling.weight_tiles, cfg)
+            nt = len(wtile_ch[sst.name])
         if sst.fused:
-            band_rows.setdefault(op.name, op.out_shape[0])
-            nb = len(row_bands(op.out_shape[0], band_rows[op.name]))
-            steps.append(SeqStep(STEP_FUSED, nb, (op.name, sst.last.name)))
+            band_rows[op.name] = tiling.band_rows
+            steps.append(SeqStep(STEP_FUSED, nb, (op.name, sst.last.name), nt, tiled))
             continue
         kind = {"conv": STEP_PW, "pw": STEP_PW, "fc": STEP_PW, "dw": STEP_DW, "pool": STEP_POOL}.get(op.kind)
         if kind is None:
             raise HwgenError(f"op {op.name!r}: unsupported kind {op.kind!r} for RTL")
-        steps.append(SeqStep(kind, 1, (op.name,)))
+        steps.append(SeqStep(kind, nb, (op.name,), nt, tiled))
 
     by_name = {q.op.name: q for q in qops}
-    buffers = [FeatureBuffer(b, BUF_NAMES[b]) for b in range(4)]
+    word = feature_word(cfg)
+    plan_bufs = {b.name: b for b in mapping.buffers}
+    buffers = [FeatureBuffer(b, BUF_NAMES[b], "dw_pw_pingpong" if b >= BUF_BAND0 else BUF_NAMES[b])
+               for b in range(4)]
     h0, w0, c0 = qops[0].op.in_shape
-    buffers[BUF_IN].channels, buffers[BUF_IN].depth = c0, h0 * w0
-    buffers[BUF_IN].maps.append((h0 * w0, c0))
-    buffers[BUF_IN].writers.add("in")
+    if c0 > word:
+        raise HwgenError(f"input pixels of {c0} channels exceed the feature word of {word} codes "
+                         f"(max(tin, tout, tc) of split {cfg.tin}x{cfg.tout},{cfg.tc}x{cfg.tk}); the input stream "
+                         "writes one pixel per cycle")
+    need: dict[int, int] = {BUF_A: cdiv(h0 * w0 * c0, word)}  # words each memory must hold
+    buffers[BUF_A].writers.add("in")
 
     pw_ops: list[EngineOp] = []
     dw_ops: list[EngineOp] = []
@@ -274,29 +295,31 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     pw_b: list[int] = []
     dw_w: list[int] = []
     dw_b: list[int] = []
-    pw_ports = 1
+    pw_ports = 1  # pixels a conv's im2col group touches (their padding masks)
+    pw_runs = 1  # code runs the PW engine reads per cycle
     wb = max([q.w_fmt.width for q in qops if q.w_fmt is not None] or [2])
     aw = max([qgraph.input_fmt.width] + [q.out_fmt.width for q in qops])
     pw_acc = max([q.acc_bits for q in qops if q.op.kind in ("conv", "pw", "fc")] or [2])
     dw_acc = max([q.acc_bits for q in qops if q.op.kind == "dw"] or [2])
     pool_acc = 2
+    # Bias ROM lanes: the plan's act_bits + weight_bits (hwgen.mapping.plan), wider only for wider codes (as HLS).
+    bias_bits = max([q.bias_bits for q in qops if q.bias is not None] + [mapping.act_bits + mapping.weight_bits])
     left_shift = max([0] + [-q.shift for q in qops])
     tin, tout, tc, tk = cfg.tin, cfg.tout, cfg.tc, cfg.tk
-    half_depth = max([band_rows[s.ops[0]] * by_name[s.ops[0]].op.out_shape[1] for s in steps
-                      if s.kind == STEP_FUSED] or [0])
-    if half_depth:
-        buffers[BUF_BAND].depth = 2 * half_depth
+    half_elems = max([max(band_list[s.ops[0]]) * by_name[s.ops[0]].op.out_shape[1] * by_name[s.ops[0]].op.out_shape[2]
+                      for s in steps if s.kind == STEP_FUSED] or [0])
 
-    def use(buf: int, shape: tuple[int, int, int], who: str, writing: bool) -> None:
-        b = buffers[buf]
-        b.channels = max(b.channels, shape[2])
-        if buf != BUF_BAND:
-            b.depth = max(b.depth, shape[0] * shape[1])
-            b.maps.append((shape[0] * shape[1], shape[2]))
-        (b.writers if writing else b.readers).add(who)
+    def use(buf: int, shape: tuple[int, int, int], who: str, writing: bool, runs: int = 1) -> None:
+        for b in ((BUF_BAND0, BUF_BAND1) if buf == BUF_BAND0 else (buf,)):
+            if b < BUF_BAND0:
+                need[b] = max(need.get(b, 0), cdiv(shape[0] * shape[1] * shape[2], word))
+            else:
+                need[b] = cdiv(half_elems, word)
+            buffers[b].copies = max(buffers[b].copies, runs)
+            (buffers[b].writers if writing else buffers[b].readers).add(who)
 
     def add_pw(q: QuantOp, in_buf: int, out_buf: int) -> int:
-        nonlocal pw_ports
+        nonlocal pw_ports, pw_runs
         op = q.op
         hi, wi, cin = op.in_shape
         ho, wo, n = op.out_shape
@@ -309,7 +332,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
         blocks, bias = pw_blocks(q, cfg)
         for og in range(eop.outer_groups):
-            pw_b.append(_pack(bias[og], pw_acc))
+            pw_b.append(_pack(bias[og], bias_bits))
             pw_w.extend(_pack(blocks[og, ig].T.reshape(-1), wb) for ig in range(eop.inner_groups))  # lane t*tin + j
             if q.channel_shift is not None:
                 eop.ch_shift.append(_pack([int(q.channel_shift[og * tout + t]) if og * tout + t < n else 0
@@ -318,12 +341,25 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             for ig in range(eop.inner_groups):
                 ms = [ig * tin + j for j in range(tin)]
                 qs = sorted({mi // cin for mi in ms if mi < m})
-                ports = [(q_ // k, q_ % k, (q_ // k) * wi + q_ % k) for q_ in qs]
-                lanes_t = [(qs.index(mi // cin), mi % cin, 1) if mi < m else (0, 0, 0) for mi in ms]
-                pw_table.append({"ports": ports, "lanes": lanes_t})
+                ports = [(q_ // k, q_ % k) for q_ in qs]  # the pixels (kernel positions): padding masks
+                # A kernel row's (kx, cin) codes are consecutive in memory: one run per kernel row the group
+                # touches, starting at its first lane's code (element offset from the window's first code).
+                rows_t = sorted({mi // (k * cin) for mi in ms if mi < m})
+                first = [min(mi for mi in ms if mi < m and mi // (k * cin) == ky) for ky in rows_t]
+                runs = [ky * wi * cin + (f - ky * k * cin) for ky, f in zip(rows_t, first)]
+                lanes_t = []
+                for mi in ms:
+                    if mi < m:
+                        r = rows_t.index(mi // (k * cin))
+                        lanes_t.append((r * word + mi - first[r], qs.index(mi // cin), 1))
+                    else:
+                        lanes_t.append((0, 0, 0))
+                pw_table.append({"ports": ports, "runs": runs, "lanes": lanes_t})
                 pw_ports = max(pw_ports, len(ports))
+                pw_runs = max(pw_runs, len(runs))
         pw_ops.append(eop)
-        use(in_buf, op.in_shape, "pw", False)
+        use(in_buf, op.in_shape, "pw", False,
+            max(len(row["runs"]) for row in pw_table[eop.tbase:]) if op.kind == "conv" else 1)
         use(out_buf, op.out_shape, "pw", True)
         return len(pw_ops) - 1
 
@@ -338,7 +374,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                        len(dw_table))
         blocks, bias = dw_blocks(q, cfg)
         for cg in range(eop.outer_groups):
-            dw_b.append(_pack(bias[cg], dw_acc))
+            dw_b.append(_pack(bias[cg], bias_bits))
             dw_w.extend(_pack(blocks[cg, tg].reshape(-1), wb) for tg in range(eop.inner_groups))  # lane l*tk + u
             if q.channel_shift is not None:
                 eop.ch_shift.append(_pack([int(q.channel_shift[cg * tc + l]) if cg * tc + l < c else 0
@@ -348,60 +384,109 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             for u in range(tk):
                 tap = tg * tk + u
                 ky, kx = divmod(tap, k)
-                ports.append((ky, kx, ky * wi + kx, 1) if tap < k * k else (0, 0, 0, 0))
+                ports.append((ky, kx, (ky * wi + kx) * c, 1) if tap < k * k else (0, 0, 0, 0))
             dw_table.append({"ports": ports})
         dw_ops.append(eop)
-        use(in_buf, op.in_shape, "dw", False)
-        if out_buf != BUF_BAND:
-            use(out_buf, op.out_shape, "dw", True)
-        else:
-            buffers[BUF_BAND].channels = max(buffers[BUF_BAND].channels, c)
-            buffers[BUF_BAND].writers.add("dw")
+        use(in_buf, op.in_shape, "dw", False, tk)
+        use(out_buf, op.out_shape, "dw", True)
         return len(dw_ops) - 1
 
-    def pw_tile(idx: int, rows: int, in_base: int, out0: int) -> Tile:
-        # A PW tile reads its input from row 0 of the buffer region at in_base (a band half or a whole map).
+    def pw_tile(idx: int, in_row0: int, rows: int, in_buf: int, out0: int, go0: int, ngo: int) -> Tile:
+        # A PW tile reads input rows from in_row0 of memory in_buf (a band half or a whole map) and computes
+        # output groups [go0, go0 + ngo).
         e = pw_ops[idx]
-        it = pw_iterations(rows * e.wo, e.m, e.n, cfg)
-        return Tile(idx, rows, -e.pad_t, in_base - e.pad_t * e.wi, out0, it, tile_cycles(it, PW_DEPTH))
+        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg)
+        return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, PW_DEPTH), go0, ngo,
+                    e.wbase + go0 * e.inner_groups, e.bbase + go0, in_buf, e.out_buf, in_row0 * e.wi * e.channels,
+                    out0 * e.n + go0 * tout)
 
-    def dw_tile(idx: int, row0: int, rows: int, out0: int) -> Tile:
+    def dw_tile(idx: int, row0: int, rows: int, out_buf: int, out0: int) -> Tile:
         e = dw_ops[idx]
         in_row0 = row0 * e.s - e.pad_t
         it = dw_iterations(rows * e.wo, e.channels, e.k, cfg)
-        return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH))
+        return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH), in_buf=e.in_buf,
+                    out_buf=out_buf, in_e0=in_row0 * e.wi * e.channels, out_e0=out0 * e.channels)
 
-    cur = BUF_IN
-    nxt_buf = BUF_A
-    step_first_words: list[tuple[int, int]] = []  # (pw words, dw words) before each step
+    # Weight loads in the simulator's order (hwgen.hw.schedule): one per step, or per tiled step one per
+    # (band, weight tile), the step's DW words with its first. Each PW tile / DW op records the load it reads.
+    loads: list[Load] = []
+    regions: dict[tuple[int, int], int] = {}  # (first PW word, first DW word) -> region index
+    region_words: list[int] = []
+    load_region: list[int] = []
+    tile_load: list[int] = []  # per PW tile
+    dw_load: dict[int, int] = {}  # DW op -> load
+
+    def add_load(pw0: int, npw: int, dw0: int, ndw: int) -> int:
+        if npw + ndw == 0:  # nothing to move (a pool step): no region
+            load_region.append(-1)
+            loads.append(Load(0, pw0, 0, dw0, 0))
+            return len(loads) - 1
+        key = (pw0, dw0 if ndw else -1)
+        if key not in regions and ndw == 0 and (pw0, dw0) in regions:
+            key = (pw0, dw0)  # a re-load of a tile: the prefix of the region that also holds the DW words
+        if key not in regions:
+            regions[key] = len(region_words)
+            region_words.append(npw + ndw)
+        load_region.append(regions[key])
+        loads.append(Load(0, pw0, npw, dw0, ndw))
+        return len(loads) - 1
+
+    tiled_out: set[int] = set()  # memories weight-tiled PW steps write
+    cur = BUF_A  # the input image is stored in fmap_a (as the plan and the HLS do)
+    nxt_buf = BUF_B
     for st in steps:
-        step_first_words.append((len(pw_w), len(dw_w)))
         out_buf = nxt_buf
-        if st.kind == STEP_FUSED:
-            qd, qp = by_name[st.ops[0]], by_name[st.ops[1]]
-            di = add_dw(qd, cur, BUF_BAND)
-            if qp.op.in_shape != qd.op.out_shape:
-                raise HwgenError(f"op {qp.op.name!r}: input shape does not match {qd.op.name!r}'s output")
-            pi = add_pw(qp, BUF_BAND, out_buf)
-            buffers[BUF_BAND].readers.add("pw")
-            wo = qd.op.out_shape[1]
-            row0 = 0
-            for b, rows in enumerate(row_bands(qd.op.out_shape[0], band_rows[qd.op.name])):
-                half = (b % 2) * half_depth
-                dt = dw_tile(di, row0, rows, half)
-                pt = pw_tile(pi, rows, half, row0 * wo)
-                dw_tiles.append(dt)
-                pw_tiles.append(pt)
-                row0 += rows
-        elif st.kind == STEP_PW:
-            pi = add_pw(by_name[st.ops[0]], cur, out_buf)
-            tl = pw_tile(pi, by_name[st.ops[0]].op.out_shape[0], 0, 0)
-            pw_tiles.append(tl)
-        elif st.kind == STEP_DW:
-            di = add_dw(by_name[st.ops[0]], cur, out_buf)
-            tl = dw_tile(di, 0, by_name[st.ops[0]].op.out_shape[0], 0)
-            dw_tiles.append(tl)
-        else:
+        bands = band_list[st.ops[0]]
+        pw_q = by_name[st.ops[-1]] if st.kind in (STEP_PW, STEP_FUSED) else None
+        d_first = len(dw_w)
+        if st.kind in (STEP_FUSED, STEP_DW):
+            qd = by_name[st.ops[0]]
+            di = add_dw(qd, cur, BUF_BAND0 if st.kind == STEP_FUSED else out_buf)
+        if pw_q is not None:
+            if st.kind == STEP_FUSED:
+                if pw_q.op.in_shape != qd.op.out_shape:
+                    raise HwgenError(f"op {pw_q.op.name!r}: input shape does not match {qd.op.name!r}'s output")
+                pi = add_pw(pw_q, BUF_BAND0, out_buf)
+            else:
+                pi = add_pw(pw_q, cur, out_buf)
+            e = pw_ops[pi]
+            groups = [(0, e.outer_groups)]
+            if st.tiled:
+                tiled_out.add(out_buf)
+                groups, g0 = [], 0
+                for ch in wtile_ch[st.ops[0]]:
+                    groups.append((g0, cdiv(ch, tout)))
+                    g0 += cdiv(ch, tout)
+        if dram and not st.tiled:
+            k = add_load(pw_ops[pi].wbase if pw_q is not None else len(pw_w),
+                         len(pw_w) - pw_ops[pi].wbase if pw_q is not None else 0, d_first, len(dw_w) - d_first)
+            if st.kind in (STEP_FUSED, STEP_DW):
+                dw_load[di] = k
+        row0 = 0
+        for b, rows in enumerate(bands):
+            if st.kind == STEP_FUSED:
+                half = BUF_BAND0 + b % 2
+                dw_tiles.append(dw_tile(di, row0, rows, half, 0))
+                e = dw_ops[di]
+                wo = e.wo
+            elif st.kind == STEP_DW:
+                dw_tiles.append(dw_tile(di, row0, rows, out_buf, row0 * dw_ops[di].wo))
+            if pw_q is not None:
+                e = pw_ops[pi]
+                for j, (g0, ng) in enumerate(groups):
+                    if st.kind == STEP_FUSED:
+                        pw_tiles.append(pw_tile(pi, -e.pad_t, rows, half, row0 * e.wo, g0, ng))
+                    else:
+                        pw_tiles.append(pw_tile(pi, row0 * e.s - e.pad_t, rows, cur, row0 * e.wo, g0, ng))
+                    if st.tiled:
+                        with_dw = b == 0 and j == 0 and st.kind == STEP_FUSED
+                        k = add_load(e.wbase + g0 * e.inner_groups, ng * e.inner_groups, d_first,
+                                     len(dw_w) - d_first if with_dw else 0)
+                        if with_dw:
+                            dw_load[di] = k
+                    tile_load.append(len(loads) - 1)
+            row0 += rows
+        if st.kind == STEP_POOL:
             q = by_name[st.ops[0]]
             hi, wi, c = q.op.in_shape
             lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
@@ -410,35 +495,37 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             use(cur, q.op.in_shape, "pool", False)
             use(out_buf, q.op.out_shape, "pool", True)
             it = pool_iterations(hi * wi, c, cfg)
-            pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH)))
+            pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH), in_buf=cur,
+                                   out_buf=out_buf))
             pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
         cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
 
-    step_first_words.append((len(pw_w), len(dw_w)))
-    loads: list[Load] = []
     axi_bits = axi_max_burst = 0
     if dram:
-        # Each step's weights are one DRAM region, loaded into slot k % 2 of the engines' weight RAMs
-        # while step k-1 runs. One AXI beat carries one weight word (PW words first, then DW words).
+        # Each region (a step's weights, or a weight tile's) is 4 KB aligned; load g goes into slot g % 2 of
+        # the engines' weight RAMs while the consumer of load g-1 runs. One AXI beat carries one weight word
+        # (PW words first, then DW words).
         axi_bits = weight_bus_bits(cfg, wb)
         axi_max_burst = max_burst_beats(axi_bits)
         if axi_bits > 1024:
             raise HwgenError(f"weight words of {max(tin * tout, tc * tk) * wb} bits exceed the 1024-bit AXI "
                              "data bus; use a smaller PE split for RTL with weights in DRAM")
-        addr = 0
-        for k in range(len(steps)):
-            (p0, d0), (p1, d1) = step_first_words[k], step_first_words[k + 1]
-            loads.append(Load(addr, p0, p1 - p0, d0, d1 - d0))
-            addr += -(-((p1 - p0) + (d1 - d0)) * (axi_bits // 8) // 4096) * 4096  # 4 KB aligned regions
+        region_addr, addr = [], 0
+        for words in region_words:
+            region_addr.append(addr)
+            addr += -(-words * (axi_bits // 8) // 4096) * 4096
+        for ld, r in zip(loads, load_region):
+            ld.addr = region_addr[r] if r >= 0 else 0
         slot_pw = max(ld.pw_words for ld in loads)
         slot_dw = max(ld.dw_words for ld in loads)
-        op_step = {name: k for k, st in enumerate(steps) for name in st.ops}
-        for e in pw_ops:
-            k = op_step[e.name]
-            e.wbase = (k % 2) * slot_pw + e.wbase - loads[k].pw_first
-        for e in dw_ops:
-            k = op_step[e.name]
-            e.wbase = (k % 2) * slot_dw + e.wbase - loads[k].dw_first
+        for tl, k in zip(pw_tiles, tile_load):
+            tl.wbase = (k % 2) * slot_pw
+        for di, k in dw_load.items():
+            dw_ops[di].wbase = (k % 2) * slot_dw
+        # The loads carry exactly the words the simulator charges (one copy of the schedule model).
+        sim_words = [w for sst in schedule_steps([q.op for q in qops])
+                     for w in step_load_words(sst, mapping.tiles.get(sst.name) or StepTiling(sst.out_rows), cfg, dram)]
+        assert [ld.pw_words + ld.dw_words for ld in loads] == sim_words, "RTL weight loads differ from hw.schedule"
 
     last = qops[-1]
     ho, wo, n = last.op.out_shape
@@ -451,24 +538,30 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         layer_cycles.append(("+".join(op.name for op in st.step.ops), st.done - prev))
         prev = st.done
     layer_cycles.append(("output", trace.total_cycles - prev))
+    # Each memory is the plan's buffer: its depth in words of feature_word codes (the ping-pong's halves are
+    # two memories of half its depth, so a DW band write and a PW band read never share a port).
     for b in buffers:
-        ports = 1
-        if "pw" in b.readers:
-            ports = max(ports, pw_ports if any(e.kind == "conv" and e.in_buf == b.id for e in pw_ops) else 1)
-        if "dw" in b.readers:
-            ports = max(ports, tk)
-        b.ports = ports
-    cmax = max(b.channels for b in buffers)
+        if b.id not in need:
+            continue
+        pb = plan_bufs.get(b.plan)
+        if pb is None:
+            raise HwgenError(f"the mapping has no {b.plan!r} buffer for the RTL's {b.name!r} memory")
+        b.depth = pb.depth // 2 if b.id >= BUF_BAND0 else pb.depth
+        if need[b.id] > b.depth:
+            raise HwgenError(f"RTL memory {b.name!r} needs {need[b.id]} words but the plan's {b.plan!r} has {b.depth}")
+    # Weight tiles write each pixel's slice of output channels: not consecutive codes, so lane write enables.
+    for b in buffers:
+        b.lane_we = b.id in tiled_out
     depth = max(b.depth for b in buffers)
     pool_channels = max([e.channels for e in pool_ops] or [1])
     return RtlPlan(
-        name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, max_channels=cmax, abits=sel_bits(depth),
+        name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, word=word, abits=sel_bits(depth + 1),
         in_channels=c0, in_width=qgraph.input_fmt.width, in_pixels=h0 * w0,
         in_beat_bits=8 * cdiv(c0 * qgraph.input_fmt.width, 8), out_pixels=ho * wo, out_channels=n,
         out_width=last.out_fmt.width, out_beat_bits=8 * cdiv(last.out_fmt.width, 8), out_buf=cur,
         buffers=buffers, pw_ops=pw_ops, dw_ops=dw_ops, pool_ops=pool_ops, pw_tiles=pw_tiles,
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
-        dw_table=dw_table, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
+        dw_table=dw_table, pw_runs=pw_runs, bias_bits=bias_bits, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
         left_shift=left_shift, per_channel=any(q.channel_shift is not None for q in qops), pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
         predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles,
         dsp_packing=mapping.dsp_packing and packing_fits(aw, wb) and cfg.tout >= 2,  # one lane: nothing to pair dram=dram, axi_bits=axi_bits,
