@@ -68,7 +68,7 @@ def test_yosys_bram_matches_rtl_memory_model(tmp_path):
 def test_yosys_xcup_packed_pw_engine_dsp48e2(tmp_path, split, packing, dsp):
     """synth_xilinx -family xcup of the PW engine alone: packed, one DSP48E2 per pair of output lanes
     (tin * ceil(tout / 2): 4x4 -> 8, 3x5 -> 9, the odd lane unpacked); --no-dsp-packing one per MAC. ~20 s each."""
-    g = net("pack", (4, 5, 7), [("pw", "pw", {"filters": 9})])
+    g = net("pack", (4, 5, 4), [("pw", "pw", {"filters": 9})])
     m = map_network(compute_ops(g), 20, split=split, weights_in_dram=False, dsp_packing=packing)
     rtl = write_rtl(quantize(g), m, tmp_path / "rtl")
     rep = synthesize(rtl, top="hwgen_pw_engine", family="xcup")
