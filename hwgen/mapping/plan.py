@@ -289,6 +289,12 @@ def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
     return [placed[b.name] for b in bufs]
 
 
+def bram36_equivalent(bufs: list[Buffer]) -> int:
+    """BRAM36 blocks of a placed plan on a part without URAM (7-series, what Yosys maps): a buffer the plan
+    put in URAM counts at its BRAM36 placement (``bram36_blocks`` of its depth x width)."""
+    return sum(b.blocks if b.memory == "bram" else bram36_blocks(b.depth, b.width) for b in bufs)
+
+
 def place_buffers_np(depths: list[np.ndarray], widths: list[np.ndarray],
                      board: Board) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised :func:`place_buffers` over many plans: buffer k of every plan is ``depths[k]`` x

@@ -16,7 +16,7 @@ from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
                                pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
 from hwgen.hw.steps import StepTiling, bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
-from hwgen.mapping.plan import Mapping, feature_word
+from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.numerics.packing import packing_fits
 from hwgen.quant.qgraph import QuantGraph, QuantOp
@@ -185,6 +185,7 @@ class RtlPlan:
     loads: list["Load"] = field(default_factory=list)
     dram_bytes_per_cycle: float = 0.0  # the mapping's DRAM channel (what the testbench emulates)
     dram_latency: int = 0
+    bram36_plan: int = 0  # the mapping's buffers in BRAM36 on xc7 (hwgen.mapping.plan.bram36_equivalent)
 
     @property
     def pw_wdepth(self) -> int:
@@ -568,4 +569,4 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram else 0.0,
-        dram_latency=int(mapping.dram_latency) if dram else 0)
+        dram_latency=int(mapping.dram_latency) if dram else 0, bram36_plan=bram36_equivalent(mapping.buffers))

@@ -1,6 +1,6 @@
 """Verilog RTL generator: (QuantGraph, Mapping) -> a directory of Verilog-2005 and ROM images.
 
-Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_fbuf.v`` (feature buffers),
+Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_fmem.v`` (a feature memory), ``hwgen_wpack.v`` (the output-word packer),
 ``hwgen_requant.v`` (the requantizer), ``hwgen_pw_engine.v``, ``hwgen_dw_engine.v``,
 ``hwgen_pool_engine.v`` (as the network needs them), ``hwgen_weights.hex`` (the DRAM image when weights
 live in DRAM), ``*.mem`` ROM images ($readmemh, read relative to the simulator's / synthesizer's working
@@ -79,7 +79,8 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
                                pack_shift=PACK_SHIFT)
-    files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fbuf.v", "hwgen_requant.v", "hwgen_top.v")}
+    files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
+                                                                "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
     if plan.dram:
         files["hwgen_weights.hex"] = _mem(list(plan.dram_image()), 8)  # DRAM image, one byte per line
@@ -125,11 +126,13 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "memories": [dict(asdict(m), ramb36=b36, ramb18=b18) for m in rtl_memories(plan)
                      for b36, b18 in [yosys_blocks(m)]],
         "bram36_predicted": rtl_bram36(plan),
+        # The plan's figure (hwgen estimate) on xc7, URAM buffers at their BRAM36 placement.
+        "bram36_plan": plan.bram36_plan,
     }
 
 
 def verilog_files(plan: RtlPlan) -> list[str]:
-    files = ["hwgen_fbuf.v", "hwgen_requant.v", "hwgen_top.v"]
+    files = ["hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v", "hwgen_top.v"]
     files += [f"hwgen_{n}_engine.v" for n, on in (("pw", plan.has_pw), ("dw", plan.has_dw),
                                                   ("pool", plan.has_pool)) if on]
     return files
