@@ -17,6 +17,7 @@ from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
 from hwgen.verify.synth import synthesize
+from rtl_tests.harness import net
 
 
 @pytest.mark.slow
