@@ -41,7 +41,7 @@ URAM blocks, else to BRAM36 (largest memories first).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -138,6 +138,14 @@ class Mapping:
                             weight_bits=self.weight_bits, bytes_per_cycle=self.dram_bytes_per_cycle,
                             latency=self.dram_latency)
 
+    def with_tiles(self, tiles: dict[str, StepTiling]) -> "Mapping":
+        """This mapping with the steps tiled as ``tiles`` (e.g. weight tiles a bigger network would need, forced on
+        a small one), its band heights and memory plan re-made from them."""
+        bufs = place_buffers(plan_buffers(self.steps, tiles, self.cfg, self.weights_in_dram, self.fmap_limit,
+                                          self.act_bits, self.weight_bits), self.board)
+        return replace(self, tiles=dict(tiles), buffers=bufs,
+                       band_rows={s.name: tiles[s.name].band_rows for s in self.steps if s.fused})
+
     def to_dict(self) -> dict:
         c = self.cfg
         return {
@@ -152,6 +160,18 @@ class Mapping:
                          "blocks": b.blocks} for b in self.buffers],
             "bram36": self.bram36, "uram": self.uram, "onchip_bits": self.onchip_bits,
         }
+
+
+def with_weight_tiles(m: Mapping, tiles: int, band_rows: int | None = None) -> Mapping:
+    """``m`` with every PW-engine op's weights in ``tiles`` output-channel tiles (and, when given, every fused pair
+    in bands of ``band_rows``): what the mapper does when a layer's weights do not fit a slot, forced on a network
+    small enough to simulate."""
+    new = {}
+    for s in m.steps:
+        t = m.tiles[s.name]
+        rows = min(band_rows, s.out_rows) if band_rows is not None and s.fused else t.band_rows
+        new[s.name] = replace(t, band_rows=rows, weight_tiles=tiles if s.pw_op is not None else 1)
+    return m.with_tiles(new)
 
 
 _SPLIT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*,\s*(\d+)\s*x\s*(\d+)\s*$", re.IGNORECASE)

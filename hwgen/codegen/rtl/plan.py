@@ -1,10 +1,12 @@
 """Plan of the generated RTL: buffers, engine op tables, tile lists, schedule steps and ROM images.
 
 Everything the Verilog templates need is computed here from (QuantGraph, Mapping), so the
-templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw.contract`:
-a conv/pw/fc op is one PW-engine tile, a lone dw op one DW-engine tile, pool one pool
-tile, and a dw op followed by a pw op whose name is in ``mapping.band_rows`` is a fused
-pair over row bands (DW writes the ping-pong band buffer, PW reads it).
+templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw.contract`
+and the steps and tilings of :mod:`hwgen.hw.steps` / ``mapping.tiles`` (what :mod:`hwgen.hw.schedule`
+simulates): a conv/pw/fc op runs on the PW engine, one tile per (row band, weight tile); a lone dw op on
+the DW engine, one tile per band; pool as one pool tile; a dw op followed by a pw op reading its output is
+a fused pair over row bands (DW writes the ping-pong band buffer, PW reads it). With weights in DRAM the
+weight loads are the simulator's (one per step, or one per PW tile of a weight-tiled step).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
                                pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
-from hwgen.hw.steps import StepTiling, bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
+from hwgen.hw.steps import bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
 from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.numerics.packing import packing_fits
@@ -236,24 +238,29 @@ def sel_bits(n: int) -> int:
     return max(1, (max(n, 1) - 1).bit_length())
 
 
+def check_mapping(mapping: Mapping) -> None:
+    """Reject what the RTL does not build (before anything is quantized or written): feature maps in DRAM."""
+    if mapping.fmaps_in_dram:
+        where = next(name for name, t in mapping.tiles.items() if t.in_dram or t.out_dram)
+        raise HwgenError(f"RTL generation supports on-chip feature maps only; this mapping streams the maps of step "
+                         f"{where!r} from DRAM (fmap limit {mapping.fmap_limit} elements on {mapping.board.name}); "
+                         "use a board with more on-chip memory or fewer PEs")
+
+
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
-    """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip weights)."""
+    """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip feature maps; weights on-chip or in DRAM)."""
     cfg: EngineConfig = mapping.cfg
     qops = list(qgraph.ops)
     if not qops:
         raise HwgenError(f"network {qgraph.name!r} has no ops to map")
     dram = mapping.weights_in_dram
-    band_rows: dict[str, int] = dict(mapping.band_rows)
-
-    # Schedule steps: fuse dw -> pw pairs named in band_rows.
-    if mapping.fmaps_in_dram:
-        raise HwgenError("RTL generation supports on-chip feature maps only; the mapping streams them from DRAM")
+    check_mapping(mapping)
     steps: list[SeqStep] = []
     wtile_ch: dict[str, list[int]] = {}  # per tiled step: output channels of each weight tile (hw.steps)
     band_list: dict[str, list[int]] = {}  # per step: output rows of each band (hw.steps.bands_of)
     for sst in schedule_steps([q.op for q in qops]):
         op = sst.first
-        tiling = mapping.tiles.get(sst.name) or StepTiling(band_rows.get(op.name, sst.out_rows))
+        tiling = mapping.tiles[sst.name]  # the simulator's tiling of the step (hw.schedule reads the same)
         band_list[sst.name] = bands_of(sst, tiling)
         nb = len(band_list[sst.name])
         nt = 1
@@ -263,7 +270,6 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             wtile_ch[sst.name] = weight_tile_channels(sst.pw_op, tiling.weight_tiles, cfg)
             nt = len(wtile_ch[sst.name])
         if sst.fused:
-            band_rows[op.name] = tiling.band_rows
             steps.append(SeqStep(STEP_FUSED, nb, (op.name, sst.last.name), nt, tiled))
             continue
         kind = {"conv": STEP_PW, "pw": STEP_PW, "fc": STEP_PW, "dw": STEP_DW, "pool": STEP_POOL}.get(op.kind)
@@ -468,8 +474,6 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             if st.kind == STEP_FUSED:
                 half = BUF_BAND0 + b % 2
                 dw_tiles.append(dw_tile(di, row0, rows, half, 0))
-                e = dw_ops[di]
-                wo = e.wo
             elif st.kind == STEP_DW:
                 dw_tiles.append(dw_tile(di, row0, rows, out_buf, row0 * dw_ops[di].wo))
             if pw_q is not None:
@@ -525,7 +529,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             dw_ops[di].wbase = (k % 2) * slot_dw
         # The loads carry exactly the words the simulator charges (one copy of the schedule model).
         sim_words = [w for sst in schedule_steps([q.op for q in qops])
-                     for w in step_load_words(sst, mapping.tiles.get(sst.name) or StepTiling(sst.out_rows), cfg, dram)]
+                     for w in step_load_words(sst, mapping.tiles[sst.name], cfg, dram)]
         assert [ld.pw_words + ld.dw_words for ld in loads] == sim_words, "RTL weight loads differ from hw.schedule"
 
     last = qops[-1]
