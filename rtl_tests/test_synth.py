@@ -1,6 +1,6 @@
-"""Yosys synth_xilinx of generated RTL: warning-free, one DSP48E1 per PE (the simulator's resource
-model, hwgen.codegen.rtl.memories.dsp_count), and block RAM as hwgen.codegen.rtl.memories.rtl_bram36 predicts.
-Slow (minutes each on the 2-core machine): marked ``slow``."""
+"""Yosys synth_xilinx of generated RTL: warning-free, one DSP48E1 per PE on 7-series (unpacked), half a DSP48E2
+per PW MAC on UltraScale+ with DSP packing (the resource model, hwgen.hw.resources.dsp_count), and block RAM as
+hwgen.codegen.rtl.memories.rtl_bram36 predicts. Slow (~20 s to minutes each on the 2-core machine): marked ``slow``."""
 from __future__ import annotations
 
 import re
@@ -17,13 +17,14 @@ from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
 from hwgen.verify.synth import synthesize
+from rtl_tests.harness import net
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed (apt-get install -y yosys)")
 def test_yosys_dsp_equals_pe(tmp_path):
     g = get_model("tiny_odd")
-    m = map_network(compute_ops(g), 20, weights_in_dram=False)
+    m = map_network(compute_ops(g), 20, weights_in_dram=False, dsp_packing=False)  # xc7: DSP48E1, unpacked
     rtl = write_rtl(quantize(g), m, tmp_path / "rtl")
     rep = synthesize(rtl)
     log = (rtl / "yosys.log").read_text().splitlines()  # block-RAM port resizing is Yosys' own
@@ -39,7 +40,7 @@ def test_yosys_bram_is_the_memory_list(tmp_path):
     """tiny_dsc at pe 32 (3x8, 8x1): every memory of the list (the plan's buffers, in block RAM by their
     ram_style/rom_style) is the block RAM Yosys reports in stat.json, RAMB36 and RAMB18 counted exactly."""
     g = get_model("tiny_dsc")
-    m = map_network(compute_ops(g), 32, weights_in_dram=False)
+    m = map_network(compute_ops(g), 32, weights_in_dram=False, dsp_packing=False)  # xc7: DSP48E1, unpacked
     qg = quantize(g)
     plan = plan_rtl(qg, m)
     blocks = [yosys_blocks(mem) for mem in rtl_memories(plan)]
@@ -52,3 +53,20 @@ def test_yosys_bram_is_the_memory_list(tmp_path):
     log = (tmp_path / "rtl" / "yosys.log").read_text().splitlines()
     others = [ln for ln in log if ln.startswith("Warning:") and not re.match(r"Warning: Resizing cell port ", ln)]
     assert others == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed (apt-get install -y yosys)")
+@pytest.mark.parametrize("split,packing,dsp", [("4x4,1x1", True, 8), ("3x5,1x1", True, 9), ("4x4,1x1", False, 16)])
+def test_yosys_xcup_packed_pw_engine_dsp48e2(tmp_path, split, packing, dsp):
+    """synth_xilinx -family xcup of the PW engine alone: packed, one DSP48E2 per pair of output lanes
+    (tin * ceil(tout / 2): 4x4 -> 8, 3x5 -> 9, the odd lane unpacked); --no-dsp-packing one per MAC. ~20 s each."""
+    g = net("pack", (4, 5, 4), [("pw", "pw", {"filters": 9})])
+    m = map_network(compute_ops(g), 20, split=split, weights_in_dram=False, dsp_packing=packing)
+    rtl = write_rtl(quantize(g), m, tmp_path / "rtl")
+    rep = synthesize(rtl, top="hwgen_pw_engine", family="xcup")
+    # The only warnings are Yosys 0.23's own block-RAM port resizing when it maps the ROMs to RAMB*E2.
+    log = (rtl / "yosys.log").read_text().splitlines()
+    assert [ln for ln in log if ln.startswith("Warning:") and not ln.startswith("Warning: Resizing cell port")] == []
+    assert rep["dsp"] == rep["cells"]["DSP48E2"] == dsp
+    assert dsp_count(m.cfg, m.act_bits, m.weight_bits, m.dsp_packing) == dsp + m.cfg.dw_pe  # + the DW engine's

@@ -45,7 +45,7 @@ from hwgen.hw.contract import (
     weight_bus_bits,
     weight_load_cycles,
 )
-from hwgen.hw.resources import dsp_per_pe, lut_count
+from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_tile_group,
                             weight_words)
@@ -441,9 +441,10 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
             take(todo[idx], "stream", pl, cyc, nbytes)
             fmaps[todo[idx]] = True
     todo = np.flatnonzero(path == PATHS.index("exact"))
-    dsp = t.cfg.pe * dsp_per_pe(combo.act_bits, combo.weight_bits)
-    lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     board = combo.board_spec
+    dsp = dsp_count(t.cfg, combo.act_bits, combo.weight_bits,
+                    dsp_packing_applies(True, board, combo.act_bits, combo.weight_bits))
+    lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, fmaps,
                  (bram <= board.bram36) & (uram <= board.uram) & (dsp <= board.dsp) & (lut <= board.lut), path)
     if exact:

@@ -90,6 +90,11 @@ class Mapping:
     fmap_limit: int                    # feature maps with more elements live in DRAM
     buffers: list[Buffer] = field(default_factory=list)
     pe_budget: int = 0                 # the PEs asked for (the search uses at most the board's DSPs)
+    dsp_packing: bool = False          # the PW array packs two MACs per DSP48E2 (hwgen.hw.resources)
+
+    @property
+    def dsp(self) -> int:
+        return dsp_count(self.cfg, self.act_bits, self.weight_bits, self.dsp_packing)
 
     @property
     def bram36(self) -> int:
@@ -119,7 +124,7 @@ class Mapping:
             out.append(f"needs {self.bram36} BRAM36 but {b.name} has {b.bram36}")
         if self.uram > b.uram:
             out.append(f"needs {self.uram} URAM but {b.name} has {b.uram}")
-        dsp = dsp_count(self.cfg, self.act_bits, self.weight_bits)
+        dsp = self.dsp
         if dsp > b.dsp:
             out.append(f"needs {dsp} DSP but {b.name} has {b.dsp}")
         lut = self.lut
@@ -145,7 +150,7 @@ class Mapping:
     def to_dict(self) -> dict:
         c = self.cfg
         return {
-            "pe": c.pe, "pe_budget": self.pe_budget, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
+            "pe": c.pe, "pe_budget": self.pe_budget, "dsp_packing": self.dsp_packing, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
             "split": format_split(c), "board": self.board.name, "part": self.board.part,
             "clock_mhz": self.clock_mhz, "act_bits": self.act_bits, "weight_bits": self.weight_bits,
             "weights_in_dram": self.weights_in_dram, "fmaps_in_dram": self.fmaps_in_dram,

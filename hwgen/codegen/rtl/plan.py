@@ -20,6 +20,7 @@ from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdi
 from hwgen.hw.steps import bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
 from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
+from hwgen.numerics.packing import packing_fits
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
 #: Feature memories shared by the top and the engines: the plan's two feature-map buffers and the two halves
@@ -178,6 +179,7 @@ class RtlPlan:
     dw_wrom: list[int]
     dw_brom: list[int]
     predicted_cycles: int = 0
+    dsp_packing: bool = False  # the PW multiply stage packs output lanes 2j, 2j+1 into one DSP48E2 (WP486)
     layer_cycles: list[tuple[str, int]] = field(default_factory=list)
     dram: bool = False  # weights streamed from DRAM through the AXI4 read master
     axi_bits: int = 0
@@ -562,7 +564,9 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
         dw_table=dw_table, pw_runs=pw_runs, bias_bits=bias_bits, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
         left_shift=left_shift, per_channel=any(q.channel_shift is not None for q in qops), pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
-        predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
+        predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles,
+        dsp_packing=mapping.dsp_packing and packing_fits(aw, wb) and cfg.tout >= 2,  # one lane: nothing to pair
+        dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram else 0.0,
         dram_latency=int(mapping.dram_latency) if dram else 0, bram36_plan=bram36_equivalent(mapping.buffers))

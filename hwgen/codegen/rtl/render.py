@@ -29,6 +29,7 @@ from hwgen.codegen.rtl.plan import (
 from hwgen.codegen.templating import render
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.mapping.plan import Mapping
+from hwgen.numerics.packing import PACK_SHIFT
 from hwgen.quant.qgraph import QuantGraph
 
 TOP = "hwgen_top"
@@ -76,7 +77,8 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                qr=lambda v: qr_literal(v, plan.word), rb=lane_bits,
                                absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
-                               STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED)
+                               STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
+                               pack_shift=PACK_SHIFT)
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
                                                                 "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
