@@ -25,15 +25,15 @@ from hypothesis import strategies as st
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import get_board
-from hwgen.hw.contract import EngineConfig, bram36_blocks, uram_blocks
+from hwgen.hw.contract import EngineArrays, EngineConfig, bram36_blocks, uram_blocks
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import StepTiling, schedule_steps
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import (Buffer, Mapping, band_buffer_elems, dw_kernel, feature_word, fmap_flags, format_split,
-                                input_in_dram, onchip_data_bits, parse_split, place_blocks, place_buffers,
-                                plan_buffers, tensor_elems, tk_choices, with_weight_tiles)
+from hwgen.mapping.plan import (Buffer, Mapping, band_buffer_elems, bram36_equivalent, dw_kernel, feature_word,
+                                fmap_flags, format_split, input_in_dram, onchip_data_bits, parse_split, place_blocks,
+                                place_buffers, plan_buffers, tensor_elems, tk_choices, with_weight_tiles)
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import tiny_dsc, tiny_odd
 
@@ -268,7 +268,10 @@ def test_global_steps_buffer_their_whole_maps():
 
 
 def test_feature_word_is_the_widest_engine_group():
-    assert [feature_word(EngineConfig(*t)) for t in ((7, 2, 3, 1), (2, 7, 3, 9), (2, 3, 7, 1))] == [7, 7, 7]
+    assert [feature_word(EngineConfig(*t), 3) for t in ((7, 2, 3, 1), (2, 7, 3, 9), (2, 3, 7, 1))] == [7, 7, 7]
+    assert feature_word(EngineConfig(2, 3, 4, 1), 9) == 9  # one input beat: a pixel of 9 channels
+    lanes = EngineArrays(*(np.array(v, dtype=np.int64) for v in ([7, 2, 2, 2], [2, 7, 3, 3], [3, 3, 7, 4], [1] * 4)))
+    assert feature_word(lanes, 5).tolist() == [7, 7, 7, 5]
     bufs = plan_buffers(STEPS, _tiles(10**9), EngineConfig(2, 3, 7, 1), False, 10**9, AB, WB)
     assert bufs[0] == Buffer("fmap_a", c(300 / 7), 7 * AB)
 
@@ -322,6 +325,7 @@ def test_mapping_report_and_trace():
     assert d["tiles"]["c0"] == {"band_rows": 2, "weight_tiles": 2, "in_dram": True, "out_dram": True}
     assert d["buffers"][0] == {"name": "fmap_a", "depth": 10, "width": 40, "bits": 400, "memory": "bram",
                                "blocks": _blocks(10, 40, RAMB36_RATIOS)}
+    assert d["dsp_packing"] is False
     assert d["bram36"] == sum(b["blocks"] for b in d["buffers"] if b["memory"] == "bram")
     assert d["uram"] == sum(b["blocks"] for b in d["buffers"] if b["memory"] == "uram")
     assert d["onchip_bits"] == sum(b["depth"] * b["width"] for b in d["buffers"])
@@ -389,3 +393,9 @@ def test_forced_weight_tiles_re_make_bands_and_buffers():
     wide = with_weight_tiles(m, 3, band_rows=10)  # bands no taller than the step's rows
     assert wide.band_rows == {"d1": 4, "d2": 2} and wide.tiles["c0"].band_rows == 2
     assert with_weight_tiles(m, 2).band_rows == m.band_rows  # no band height given: the bands stay
+
+
+def test_bram36_equivalent_counts_uram_buffers_at_their_bram36_placement():
+    placed = place_buffers([Buffer("small", 4096, 72), Buffer("big", 8192, 72), Buffer("q3", 4096, 27)], _board(2))
+    assert [(b.memory, b.blocks) for b in placed] == [("bram", 8), ("uram", 2), ("bram", 3)]
+    assert bram36_equivalent(placed) == 8 + 16 + 3  # big: 16 BRAM36 where there is no URAM
