@@ -191,7 +191,10 @@ def test_weight_tile_channels_over_lane_arrays():
     op = ComputeOp("p", "pw", (4, 4, 8), (4, 4, 15), 1, 1, (0, 0), None, False, ("p",))
     lanes = hw.EngineArrays(*(np.array(v, dtype=np.int64) for v in ([2, 2, 2], [5, 4, 7], [1, 1, 1], [1, 1, 1])))
     assert [t.tolist() for t in weight_tile_channels(op, 2, lanes)] == [[10, 8, 14], [5, 7, 1]]
-    assert [weight_tile_channels(op, 2, EngineConfig(2, t, 1, 1)) for t in (5, 4, 7)] == [[10, 5], [8, 7], [14, 1]]
+    scalar = [weight_tile_channels(op, 2, EngineConfig(2, t, 1, 1)) for t in (5, 4, 7)]
+    assert scalar == [[10, 5], [8, 7], [14, 1]] and all(type(c) is int for t in scalar for c in t)  # ints, not numpy
+    one = hw.EngineArrays(*(np.array([v], dtype=np.int64) for v in (2, 4, 1, 1)))  # an array of one split
+    assert [t.tolist() for t in weight_tile_channels(op, 2, one)] == [[8], [7]]
     mixed = hw.EngineArrays(*(np.array(v, dtype=np.int64) for v in ([2, 2], [5, 15], [1, 1], [1, 1])))
     with pytest.raises(ValueError, match="^splits with different tile counts cannot run as one array$"):
         weight_tile_channels(op, 2, mixed)
