@@ -270,6 +270,7 @@ def test_global_steps_buffer_their_whole_maps():
 def test_feature_word_is_the_widest_engine_group():
     assert [feature_word(EngineConfig(*t), 3) for t in ((7, 2, 3, 1), (2, 7, 3, 9), (2, 3, 7, 1))] == [7, 7, 7]
     assert feature_word(EngineConfig(2, 3, 4, 1), 9) == 9  # one input beat: a pixel of 9 channels
+    assert type(feature_word(EngineConfig(2, 3, 4, 1), 3)) is int  # an int for one split, not a numpy scalar
     lanes = EngineArrays(*(np.array(v, dtype=np.int64) for v in ([7, 2, 2, 2], [2, 7, 3, 3], [3, 3, 7, 4], [1] * 4)))
     assert feature_word(lanes, 5).tolist() == [7, 7, 7, 5]
     bufs = plan_buffers(STEPS, _tiles(10**9), EngineConfig(2, 3, 7, 1), False, 10**9, AB, WB)
