@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.codegen.blocks import dw_blocks, pw_blocks
+from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
 from hwgen.codegen.templating import render
 from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
@@ -426,7 +426,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         rq_bits=rq_bits, per_channel=per_channel, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words, band_words=band_words,
         out_words=_words(ops[-1].op.out_shape),
         in_beat_bits=axis_bits(in_shape[2] * qgraph.input_fmt.width), out_beat_bits=axis_bits(out_bits),
-        word=word, storage=storage, buf_words=max(fm_words, band_words), in_c_fits=in_shape[2] <= word,
+        word=word, storage=storage, buf_words=max(fm_words, band_words), in_c_words=cdiv(in_shape[2], word),
         has_conv=any(q.op.kind == "conv" for q in ops), contiguous_out=not any(v > 1 for v in pw_tiles.values()),
         max_pw_iters=pw_iters, max_dw_iters=dw_iters, max_pool_iters=max_pool_px * max_pool_ngc,
         bias_bits_rom=max(bias_bits, mapping.act_bits + mapping.weight_bits),
@@ -447,14 +447,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         tb_ops=[{"name": ident(q.op.name), "words": _words(q.op.out_shape)} for q in ops],
         band_rows_used=band_rows_used, weight_tiles={k: v for k, v in pw_tiles.items() if v > 1}, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
     )
-
-
-def axis_bits(bits: int) -> int:
-    """AXI4-Stream TDATA width for ``bits`` of payload: 8, 16, 32, 64 (what AXI DMA streams), then powers of two."""
-    width = 8
-    while width < bits:
-        width *= 2
-    return width
 
 
 def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,
