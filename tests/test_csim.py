@@ -248,7 +248,7 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
     assert "weights in 3 output-channel tiles" in top and top.count("for (int t = 0; t < ") == 3
     # conv_pw_3's tiles are loaded by the PW process of its pair's dataflow region, band by band
     assert_fused_pairs_are_dataflow(top, 4)
-    assert "const int slot = (tl.slot0 + b * tl.count + t) & 1;" in top
+    assert "const int slot = (tl.slot0 + (b0 + b) * tl.count + t) & 1;" in top
     assert re.search(r"const tile_desc tl = \{ 3, 4, \d+, \d+, [01] \};\n *fused_pair\(fmap_[ab], fmap_[ab], DW_5, PW_6,", top)
     # the PW slots hold the largest tile or untiled layer: conv_pw_4 (32 in / 32 out) 8 x 11 words
     assert "#define PW_WORDS 176\n" in (out / "hwgen_types.h").read_text()
