@@ -1,6 +1,7 @@
 """Shared helpers of the HLS codegen / C-sim tests: a mapping with a forced split and tiling, project generation."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import hls_rules
@@ -28,6 +29,10 @@ def hand_mapping(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int | None = 
     tilings = {s.name: StepTiling(min(band_rows, s.out_rows) if s.fused and band_rows else s.out_rows)
                for s in steps}
     tilings.update(tiles or {})
+    # a map stored to DRAM is loaded from there by the next step (as the mapper's fmap_flags have it)
+    for prev, nxt in zip(steps, steps[1:]):
+        if tilings[prev.name].out_dram and not tilings[nxt.name].in_dram:
+            tilings[nxt.name] = replace(tilings[nxt.name], in_dram=True)
     h, w, c = steps[0].first.in_shape
     tensors = [(h * w * c, tilings[steps[0].name].in_dram)]
     tensors += [(s.last.out_shape[0] * s.last.out_shape[1] * s.last.out_shape[2], tilings[s.name].out_dram)

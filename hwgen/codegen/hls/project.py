@@ -57,7 +57,7 @@ class HlsProject:
     band_rows: dict[str, int] = field(default_factory=dict)
     input_in_dram: bool = False  # the network input is stored in fmem and loaded in bands by the first step
     dataflow_pairs: int = 0  # fused DW->PW pairs run by the fused_pair DATAFLOW region (DW and PW overlap)
-    staged_pairs: int = 0  # fused pairs with a feature map in DRAM, their bands run one engine at a time
+    staged_pairs: int = 0  # fused pairs with a feature map in DRAM: the region runs one band per call
     weight_tiles: dict[str, int] = field(default_factory=dict)  # PW layer -> output-channel weight tiles
 
 
