@@ -740,7 +740,7 @@ def check(outdir: str | Path) -> list[Violation]:
 #: What the generated design does not do yet (docs/hls.md, "Limits"): (rule, where, memory) -> why.
 KNOWN_LIMITS = {
     ("pipeline-ports", "pw_engine/pw_conv_iter", "src"):
-        "a KxK conv's im2col lanes read several pixels per cycle (needs a sliding-window buffer)",
+        "an im2col group crosses a kernel row when TIN does not divide K*Cin: two runs of the map per cycle",
     ("pipeline-ports", "dw_engine/dw_iter", "src"):
         "TK > 1 taps read TK pixels per cycle (needs line buffers)",
     ("pipeline-ports", "read_input/read_pixel", "buf"):

@@ -32,6 +32,7 @@ def assert_pass(result, qgraph):
     ("tiny_dsc", EngineConfig(4, 4, 4, 3), 2),
     ("tiny_dsc4", EngineConfig(3, 5, 2, 9), 3),
     ("tiny_odd", EngineConfig(2, 7, 5, 1), 1),
+    ("tiny_odd", EngineConfig(9, 2, 3, 1), 2),  # im2col groups of one kernel row each: the run reads
 ])
 def test_tiny_nets_bit_exact(model, cfg, band_rows, tmp_path):
     q = quantized(get_model(model))

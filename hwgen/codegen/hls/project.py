@@ -444,7 +444,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         in_beat_bits=axis_bits(in_shape[2] * qgraph.input_fmt.width), out_beat_bits=axis_bits(out_bits),
         word=word, storage=storage, buf_words=max(fm_words, band_words, in_band_words, out_band_words),
         in_band_words=in_band_words, out_band_words=out_band_words, in_c_words=cdiv(in_shape[2], word),
-        has_conv=any(q.op.kind == "conv" for q in ops), contiguous_out=not any(v > 1 for v in pw_tiles.values()),
+        has_conv=any(q.op.kind == "conv" for q in ops),
+        # im2col groups never cross a kernel row: each group's lanes are one run of consecutive codes
+        im2col_runs=all(q.op.kernel * q.op.in_shape[2] % cfg.tin == 0 for q in ops if q.op.kind == "conv"), contiguous_out=not any(v > 1 for v in pw_tiles.values()),
         max_pw_iters=pw_iters, max_dw_iters=dw_iters, max_pool_iters=max_pool_px * max_pool_ngc,
         bias_bits_rom=max(bias_bits, mapping.act_bits + mapping.weight_bits),
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
