@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.build import HwConfig, build
+from hwgen.build import Design, HwConfig, build
 from hwgen.estimate import Estimate
 from hwgen.hw.contract import EngineConfig
+from hwgen.mapping.plan import with_weight_tiles
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
 from hwgen.verify.cosim import default_simulator, make_vectors, run_cosim
@@ -50,11 +51,14 @@ def full_range_input(qgraph, seed: int) -> np.ndarray:
 
 def generate(graph: Graph, tmp: Path, split: EngineConfig | str | None = None, pe: int = 32,
              band_rows: int | None = None, act_bits: int = 8, weight_bits: int = 8, seed: int = 0,
-             weights_in_dram: bool = False, dram_gbps: float | None = None,
-             formats: dict[str, tuple[int, int]] | None = None):
+             weights_in_dram: bool | None = False, dram_gbps: float | None = None,
+             formats: dict[str, tuple[int, int]] | None = None, weight_tiles: int | None = None,
+             tile_band_rows: int | None = None):
     config = HwConfig(pe=pe, act_bits=act_bits, weight_bits=weight_bits, split=split, band_rows=band_rows,
-                      weights="dram" if weights_in_dram else "onchip", dram_gbps=dram_gbps)
+                      weights={None: "auto", True: "dram", False: "onchip"}[weights_in_dram], dram_gbps=dram_gbps)
     design = build(graph, config, seed=seed, formats=formats)
+    if weight_tiles is not None:
+        design.mapping = with_weight_tiles(design.mapping, weight_tiles, tile_band_rows)
     return design, design.write_rtl(tmp / "rtl")
 
 
@@ -62,6 +66,12 @@ def cosim(test: str, graph: Graph, tmp: Path, x_seed: int = 1, patch=None, recor
           simulator: str | None = None, **gen_kw) -> Outcome:
     """Generate, simulate with random back-pressure, and compare with the golden model."""
     design, rtl = generate(graph, tmp, **gen_kw)
+    return cosim_design(test, design, rtl, tmp, x_seed, patch, record, simulator)
+
+
+def cosim_design(test: str, design: Design, rtl: Path, tmp: Path, x_seed: int = 1, patch=None, record: bool = True,
+                 simulator: str | None = None) -> Outcome:
+    """Simulate the RTL ``rtl`` generated for ``design`` and compare with the golden model."""
     qg = design.qgraph
     if patch is not None:
         patch(rtl)

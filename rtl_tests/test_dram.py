@@ -3,6 +3,8 @@ engines' weight RAMs while step k-1 runs; the testbench's HDL DRAM model (sim/hw
 emulates the mapping's DRAM channel (bytes per cycle, latency), the same figures the estimate is given."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hwgen.hw.boards import get_board
@@ -31,4 +33,21 @@ def test_dram_weights_throttled(tmp_path, period):
                 dram_gbps=gbps, split=cfg_split)
     assert out.summary["dram_bytes_per_cycle"] == beat_bytes / period
     assert sum(x.stall_dram for x in out.estimate.layers) > 0  # the loads did stall the schedule
+    assert_exact(out)
+
+
+@pytest.mark.parametrize("tiles,band,period", [(2, None, None), (3, 2, 8), (4, 1, 32)])
+def test_dram_weight_tiles(tmp_path, tiles, band, period):
+    """Weights that do not fit a slot: every PW-engine op in ``tiles`` output-channel tiles, each its own load
+    (re-loaded per band of a fused pair), at the board's bandwidth and throttled: bit-exact, every tile =
+    tile_cycles, total = estimate."""
+    split = "3x8,8x1"
+    gbps = None
+    if period is not None:
+        gbps = weight_bus_bits(parse_split(split), 8) // 8 / period * get_board("zcu104").clock_mhz / 1e3
+    out = cosim(f"tiny_dsc_weight_tiles{tiles}_band{band}_per{period}", get_model("tiny_dsc"), tmp_path, pe=32,
+                weights_in_dram=True, split=split, dram_gbps=gbps, weight_tiles=tiles, tile_band_rows=band)
+    plan = json.loads((out.rtl_dir / "plan.json").read_text())
+    design_tiles = [len(t) for t in plan["tiles"].values()]
+    assert sum(design_tiles) > 10  # several PW tiles per op
     assert_exact(out)

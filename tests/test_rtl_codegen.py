@@ -2,22 +2,26 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
 
 from hwgen.codegen.rtl.plan import plan_rtl
 from hwgen.codegen.rtl.render import render_rtl, write_rtl
 from hwgen.errors import HwgenError
 from hwgen.estimate import simulate
 from hwgen.hw.contract import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles, weight_bus_bits
-from hwgen.hw.steps import step_weight_words
+from hwgen.hw.steps import bands_of, step_load_words, step_weight_words
 from hwgen.ir.ops import compute_ops
+from hwgen.mapping.plan import with_weight_tiles
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
 from hwgen.verify.cosim import find_verilator
+from rtl_tests.random_mappings import cases
 
 
 def _design(model="tiny_odd", pe=20, **kw):
@@ -79,8 +83,9 @@ def test_dram_plan_slots_and_image():
     plan = plan_rtl(qg, m)
     assert plan.dram and len(plan.loads) == len(plan.steps)
     slot = plan.pw_wdepth // 2
-    # step k's PW op reads slot k % 2 of the weight RAM
-    assert [e.wbase for e in plan.pw_ops] == [0, slot, 0, slot, slot]
+    # step k's PW tiles read slot k % 2 of the weight RAM
+    assert [{t.wbase for t in plan.pw_tiles if t.op == i} for i in range(len(plan.pw_ops))] == \
+        [{0}, {slot}, {0}, {slot}, {slot}]
     img = plan.dram_image()
     beat = plan.axi_bits // 8
     first = plan.loads[1]  # conv_dw_1 + conv_pw_1: PW words first, then DW words
@@ -95,6 +100,29 @@ def test_dram_plan_slots_and_image():
     assert plan.axi_max_burst == min(256, 4096 // beat)
 
 
+def test_dram_plan_weight_tiles():
+    """Weight tiles: one load per (band, tile) in hw.schedule's order, load g in slot g % 2, a re-loaded tile
+    reading its region again (without the pair's DW words), each PW tile its own output groups."""
+    g = get_model("tiny_dsc")
+    qg = quantize(g)
+    m = with_weight_tiles(map_network(compute_ops(g), 32, weights_in_dram=True, split="3x8,8x1"), 2, band_rows=2)
+    plan = plan_rtl(qg, m)
+    fused = m.steps[1]
+    bands = len(bands_of(fused, m.tiles[fused.name]))
+    assert bands == 4 and plan.steps[1].tiled and plan.steps[1].pw_tiles == 2 * bands
+    assert [ld.pw_words + ld.dw_words for ld in plan.loads] == \
+        [w for s in m.steps for w in step_load_words(s, m.tiles[s.name], m.cfg)]
+    slot = plan.pw_wdepth // 2
+    first = len(step_load_words(m.steps[0], m.tiles[m.steps[0].name], m.cfg))  # loads of the stem conv
+    step_loads = plan.loads[first:first + 2 * bands]
+    step_tiles = [t for t in plan.pw_tiles if t.op == 1]
+    assert [t.wbase for t in step_tiles] == [((first + i) % 2) * slot for i in range(2 * bands)]
+    assert [(t.go0, t.ngo) for t in step_tiles[:2]] == [(0, 1), (1, 1)]  # 16 outputs, tout 8: a group per tile
+    assert step_loads[0].dw_words > 0 and all(ld.dw_words == 0 for ld in step_loads[1:])
+    assert [ld.addr for ld in step_loads[2::2]] == [step_loads[0].addr] * (bands - 1)  # re-loads of tile 0
+    assert len({ld.addr for ld in step_loads}) == 2
+
+
 def _cli(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "hwgen", *args], capture_output=True, text=True, cwd=cwd)
 
@@ -107,6 +135,10 @@ def test_cli_rtl_errors(tmp_path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not empty" in r.stderr
     r = _cli("rtl", "nosuchnet", "-o", str(tmp_path / "y"))
     assert r.returncode == 2 and "nosuchnet" in r.stderr and not (tmp_path / "y").exists()
+    # maps in DRAM (1.0-224 on the ultra96): rejected before quantizing, one line naming the step, nothing written
+    r = _cli("rtl", "mobilenet_v1", "--pe", "64", "--board", "ultra96", "-o", str(tmp_path / "z"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "step 'conv1'" in r.stderr
+    assert not (tmp_path / "z").exists()
     r = _cli("cosim", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "plan.json" in r.stderr
     r = _cli("cosim", str(tmp_path / "x"), "--simulator", "ghdl")
@@ -124,3 +156,42 @@ def test_verilator_lint_clean(tmp_path, args):
     r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
                        capture_output=True, text=True)
     assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
+
+
+@settings(max_examples=60)
+@given(case=cases())
+def test_property_every_mapping_has_rtl(case):
+    """Every mapping the mapper makes for a random small net (random PE budget, weights placement, DRAM bandwidth,
+    band height; with weights in DRAM optionally forced into weight tiles) gets an RTL plan whose predicted cycles
+    are the estimate's, whose engine tiles are the simulator's tiles (per op: count x cycles sum to its busy
+    cycles) and whose weight loads are the simulator's loads."""
+    d = case.design()
+    m = d.mapping
+    assert not m.fmaps_in_dram  # these nets fit on chip on the default board
+    plan = plan_rtl(d.qgraph, m)
+    trace = m.trace(d.ops)
+    assert plan.predicted_cycles == trace.total_cycles == d.estimate().total_cycles
+    busy = {op.name: st.busy for tr in trace.steps for op, st in zip(tr.step.ops, tr.ops)}
+    for ops, tiles in ((plan.pw_ops, plan.pw_tiles), (plan.dw_ops, plan.dw_tiles), (plan.pool_ops, plan.pool_tiles)):
+        for i, e in enumerate(ops):
+            assert sum(t.cycles for t in tiles if t.op == i) == busy[e.name], e.name
+    if m.weights_in_dram:
+        assert [ld.pw_words + ld.dw_words for ld in plan.loads] == \
+            [w for s in m.steps for w in step_load_words(s, m.tiles[s.name], m.cfg)]
+    for e, tiles in ((e, [t for t in plan.pw_tiles if t.op == i]) for i, e in enumerate(plan.pw_ops)):
+        # each band's weight tiles cover the op's output groups exactly once
+        per_band = sorted((t.go0, t.ngo) for t in tiles if t.out0 == tiles[0].out0)
+        assert sum(n for _, n in per_band) == e.outer_groups and per_band[0][0] == 0
+
+
+def test_fmaps_in_dram_rejected_naming_the_step():
+    """Feature maps in DRAM are not built in RTL yet (docs/rtl.md, Limits): a one-line error naming the step."""
+    g = get_model("tiny_dsc")
+    m = map_network(compute_ops(g), 32)
+    first = m.steps[0].name
+    tiles = dict(m.tiles)
+    tiles[first] = replace(tiles[first], out_dram=True)
+    m = replace(m.with_tiles(tiles), fmaps_in_dram=True)
+    with pytest.raises(HwgenError, match=f"maps of step '{first}' from DRAM") as e:
+        plan_rtl(quantize(g), m)
+    assert "\n" not in str(e.value)

@@ -23,8 +23,7 @@ from hwgen.hw.boards import BOARDS, DEFAULT_BOARD
 from hwgen.ir.graph import Graph
 from hwgen.models import load_model as load_any_model
 from hwgen.models.zoo import VARIANTS
-from hwgen.quant.calibration import DEFAULT_CALIB
-from hwgen.quant.data import Dataset, load_dataset
+from hwgen.quant.data import Dataset, calibration_images, load_dataset
 from hwgen.quant.formats import WEIGHT_SCALES
 from hwgen.quant.golden import quantize_input, random_input
 
@@ -90,7 +89,7 @@ def prepare_design(model: str, alpha: float, resolution: int, variant: str, inpu
     ds = None if data is None else load_dataset(data, graph.input_shape)
     if ds is not None and images > len(ds.x):
         raise HwgenError(f"--images {images}: {data!r} has only {len(ds.x)} test images")
-    calib = None if ds is None else ds.calib if ds.calib is not None else ds.x[:DEFAULT_CALIB]
+    calib = None if ds is None else calibration_images(ds)
     with sized_by("--resolution", resolution, "building the design"):
         return build(graph, hw, seed=seed, calib_inputs=calib), ds
 

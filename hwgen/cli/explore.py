@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hwgen.cli.common import console, print_table
+from hwgen.cli.common import console, parse_shape, print_table
 from hwgen.cli.params import PathArg, bounded_option
 from hwgen.codegen.writer import check_outdir
 from hwgen.explore.pareto import DEFAULT_OBJECTIVES
@@ -37,6 +37,10 @@ SHOWN = 15
               help="Widths α: list, a:b (the paper's 0.25..1.0) or a:b:step.")
 @click.option("--resolution", default="224", show_default=True,
               help="Resolutions ρ: list, a:b (multiples of 32), a:b:step.")
+@click.option("--input-shape", default=None, metavar="HxWxC",
+              help="Input shape of an .onnx MODEL whose input is dynamic (e.g. 28x28x1).")
+@click.option("--data", default=None, metavar="NPZ",
+              help="Labelled images (.npz, docs/onnx.md) to measure an .onnx MODEL's fixed-point top-1 per bit widths.")
 @click.option("--variant", default="standard", show_default=True, type=click.Choice(VARIANTS),
               help="MobileNet v1 variant.")
 @click.option("--act-bits", default="8", show_default=True, help="Activation bits: list, a:b or a:b:step (2..32).")
@@ -44,31 +48,36 @@ SHOWN = 15
 @click.option("--board", default=DEFAULT_BOARD, show_default=True, help="Boards: comma list, or all.")
 @click.option("--clock-mhz", default=None, help="Clocks: list or a:b:step [default: each board's].")
 @click.option("--objective", default=",".join(DEFAULT_OBJECTIVES), show_default=True,
-              help="Pareto objectives (fps, latency, dsp, bram, uram, lut, onchip_bits, dram_bytes, dram_gbps, top1).")
+              help="Pareto objectives (fps, latency, dsp, bram, uram, lut, onchip_bits, dram_bytes, dram_gbps, top1, top1_measured).")
 @bounded_option("--target-fps", "Only points reaching this fps enter the front.", default=None)
 @bounded_option("--jobs", "Worker processes.", default=1, show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:port): evaluate there.")
 @click.option("--no-plots", is_flag=True, help="Skip the matplotlib plots.")
 @click.option("-o", "--outdir", required=True, type=PathArg(path_type=Path), help="Directory to create.")
 @click.option("--force", is_flag=True, help="Replace OUTDIR if it exists and is not empty.")
-def explore(model: str, pe: str, alpha: str, resolution: str, variant: str, act_bits: str, weight_bits: str,
+def explore(model: str, pe: str, alpha: str, resolution: str, input_shape: str | None, data: str | None,
+            variant: str, act_bits: str, weight_bits: str,
             board: str, clock_mhz: str | None, objective: str, target_fps: float | None, jobs: int,
             scheduler: str | None, no_plots: bool, outdir: Path, force: bool) -> None:
     """Evaluate every (α, ρ, bits, board, clock, PE split) point of MODEL; write CSVs, plots, index.html."""
     check_outdir(outdir, force)
-    ms = ModelSpace(model, parse_alpha(alpha), parse_resolution(resolution), variant)
+    ms = ModelSpace(model, parse_alpha(alpha), parse_resolution(resolution), variant,
+                    None if input_shape is None else parse_shape(input_shape), data)
     hw = HwSpace(parse_pe(pe), parse_bits("--act-bits", act_bits), parse_bits("--weight-bits", weight_bits),
                  parse_boards(board), parse_clocks(clock_mhz))
     objectives = tuple(o.strip() for o in objective.split(",") if o.strip())
     con = console()
-    with Progress(TextColumn("exploring"), BarColumn(), MofNCompleteColumn(), TextColumn("points"),
-                  TimeElapsedColumn(), console=con, transient=True) as bar:
-        task = bar.add_task("explore", total=None)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=con, transient=True) as bar:
+        task = bar.add_task("exploring: points", total=None)
 
         def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total, description="exploring: points")
 
-        ex = run_explore(ms, hw, objectives, target_fps, jobs, scheduler, advance)
+        def measured(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description="measuring top-1: bit-width pairs")
+
+        ex = run_explore(ms, hw, objectives, target_fps, jobs, scheduler, advance, measured)
     for line in summary(ex):
         con.print(line)
     con.print(f"evaluated in {ex.seconds:.2f} s ({len(ex.points) / max(ex.seconds, 1e-9):,.0f} points/s)")

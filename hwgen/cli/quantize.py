@@ -10,7 +10,7 @@ from hwgen.cli.common import (WEIGHT_SCALE_OPTION, format_option, load_model, mo
 from hwgen.cli.params import PathArg, bounded_option, check_images_fit, sized_by
 from hwgen.quant.accuracy import AccuracyReport, accuracy_report
 from hwgen.quant.calibration import DEFAULT_CALIB, STREAM_EVAL, calibration_inputs, random_images
-from hwgen.quant.data import load_dataset
+from hwgen.quant.data import calibration_images, load_dataset
 from hwgen.quant.quantize import quantize
 
 COLUMNS = ("name", "kind", "in_fmt", "w_fmt", "out_fmt", "bias_bits", "acc_bits", "shift", "sqnr_db",
@@ -71,7 +71,7 @@ def quantize_cmd(model: str, alpha: float, resolution: int, variant: str, input_
         if ds is None:
             calib_x = calibration_inputs(graph, DEFAULT_CALIB if calib is None else calib, seed)
         else:
-            calib_x = ds.calib[:calib] if ds.calib is not None else ds.x[:calib or DEFAULT_CALIB]
+            calib_x = calibration_images(ds, calib)
         qgraph = quantize(graph, weight_bits, act_bits, calib_x, seed, bias_correction=not no_bias_correction,
                           weight_scale=weight_scale)
     with sized_by("--batch", batch or 64, "evaluating"):

@@ -12,6 +12,7 @@ from hwgen.build import HwConfig
 from hwgen.cli.common import (hardware_options, model_options, output_options, prepare_design, print_json,
                               vector_inputs)
 from hwgen.cli.params import PathArg
+from hwgen.codegen.rtl.plan import check_mapping
 from hwgen.errors import HwgenError
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
 from hwgen.verify.project import PLAN_SCHEMA, VECTORS, check_top, read_json, read_rtl_project
@@ -27,6 +28,7 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: st
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
     design, ds = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data,
                                 images)
+    check_mapping(design.mapping)  # before quantizing: a rejected mapping fails in a second
     xs = vector_inputs(design, ds, images, seed)
     logits = [design.predict(x).logits.reshape(-1).tolist() for x in xs]
     est = design.estimate()

@@ -18,9 +18,14 @@ fitting plan and ``Mapping.trace``'s cycle count. Three of its plans are closed-
   the buffer until it fits, band heights under the band-buffer budget chosen by each step's isolated
   time): still one chain of loads, evaluated band by band with the tiles of a band in closed form.
 
-Everything else — feature maps streamed from DRAM (band loads and stores contend with weight loads on
-the channel) or no plan that fits with on-chip maps — goes to the exact path: ``build(...).estimate()``
-per point. ``Result.path`` records which.
+* ``stream``: feature maps above a limit in DRAM (band loads and stores contend with weight loads on the
+  channel, no closed form): the plan as arrays over the splits, the cycles from the simulator's array
+  form (``hw.schedule``), walked once per group of splits with equal tilings, up to the last step that
+  streams a map; the weight-load chain after it in closed form.
+
+(A split no plan fits gets plan_memory's last attempt, as there.) Splits whose array walk the DRAM
+channel flagged (a booking outside its window) go to the exact path: ``build(...).estimate()`` per
+point. ``Result.path`` records which path.
 """
 from __future__ import annotations
 
@@ -37,18 +42,20 @@ from hwgen.hw.contract import (
     EngineConfig,
     cdiv,
     fused_span_uniform,
-    weight_bus_bits_np,
-    weight_load_cycles_np,
+    weight_bus_bits,
+    weight_load_cycles,
 )
 from hwgen.hw.resources import dsp_per_pe, lut_count
-from hwgen.hw.steps import Step, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_words
+from hwgen.hw.schedule import run_schedule
+from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_tile_group,
+                            weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import place_buffers_np, tensor_elems, tk_choices
-from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles_np
+from hwgen.mapping.plan import band_buffer_elems, fmap_flags, input_in_dram, place_blocks, tensor_elems, tk_choices
+from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles
 
 #: Plan / path codes of a point.
-PATHS = ("onchip", "wdram", "wtiles", "exact")
+PATHS = ("onchip", "wdram", "wtiles", "stream", "exact")
 
 _I64 = np.int64
 
@@ -214,7 +221,7 @@ class _Loads:
         b = combo.board_spec
         self.bpc = b.dram_bytes_per_cycle(combo.clock_mhz)
         self.latency = b.dram_latency_cycles(combo.clock_mhz)
-        self.bus = weight_bus_bits_np(t.cfg, combo.weight_bits)
+        self.bus = weight_bus_bits(t.cfg, combo.weight_bits)
 
     def subset(self, idx: np.ndarray) -> "_Loads":
         out = object.__new__(_Loads)
@@ -222,7 +229,7 @@ class _Loads:
         return out
 
     def cycles(self, words: np.ndarray) -> np.ndarray:
-        return weight_load_cycles_np(words, self.bus, self.bpc, self.latency)
+        return weight_load_cycles(words, self.bus, self.bpc, self.latency)
 
     def nbytes(self, words: np.ndarray) -> np.ndarray:
         return words * (self.bus // 8)
@@ -246,12 +253,16 @@ def _subset_tiling(tl: _Tiling, idx: np.ndarray) -> _Tiling:
 
 
 def _tiling(step: Step, cap: np.ndarray, t: SplitTables) -> _Tiling:
+    assert step.pw_op is not None
+    return _tiling_of(step, weight_tiles(step.pw_op, cap, t.cfg), t)
+
+
+def _tiling_of(step: Step, wt: np.ndarray, t: SplitTables) -> _Tiling:
     op = step.pw_op
     assert op is not None
     cfg = t.cfg
     n = op.out_shape[2]
-    wt = weight_tiles_np(pw_dot(op), n, cap, cfg.tin, cfg.tout)
-    groups = cdiv(cdiv(n, cfg.tout), wt) * cfg.tout
+    groups = weight_tile_group(op, wt, cfg)
     ntiles = cdiv(n, groups)
     last = n - (ntiles - 1) * groups
     per = cdiv(pw_dot(op), cfg.tin)
@@ -335,7 +346,7 @@ class _Placed:
 
     def __init__(self, t: SplitTables, combo: Combo, depths: list[np.ndarray], widths: list[np.ndarray]) -> None:
         board = combo.board_spec
-        self.blocks, self.in_uram = place_buffers_np(depths, widths, board)
+        self.blocks, self.in_uram = place_blocks(depths, widths, board)
         self.bram36 = np.where(self.in_uram, 0, self.blocks).sum(axis=0)
         self.uram = np.where(self.in_uram, self.blocks, 0).sum(axis=0)
         self.bits = np.sum([d * w for d, w in zip(depths, widths)], axis=0)
@@ -349,6 +360,15 @@ class _Placed:
             setattr(out, name, getattr(self, name)[idx])
         return out
 
+    @staticmethod
+    def concat(parts: list["_Placed"]) -> "_Placed":
+        out = object.__new__(_Placed)
+        for name in ("blocks", "in_uram"):
+            setattr(out, name, np.concatenate([getattr(p, name) for p in parts], axis=1))
+        for name in ("bram36", "uram", "bits", "fits"):
+            setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
+        return out
+
     def where(self, mask: np.ndarray, other: "_Placed") -> "_Placed":
         """``other`` where ``mask``, else self."""
         out = object.__new__(_Placed)
@@ -356,17 +376,17 @@ class _Placed:
             setattr(out, name, np.where(mask, getattr(other, name), getattr(self, name)))
         return out
 
-    def bits_excluding_pingpong(self) -> np.ndarray:
+    def bits_excluding(self, band_buffers: list[int]) -> np.ndarray:
         """Block bits of the buffers that are not band buffers (plan_memory's ``fixed``)."""
         per = np.where(self.in_uram, 288, 36) * 1024 * self.blocks
-        return per.sum(axis=0) - per[2]
+        return per.sum(axis=0) - per[band_buffers].sum(axis=0)
 
 
 def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
     """The points (every split of ``t``) x ``combo``: memory plan, cycles, DRAM bytes, resources.
 
-    ``exact=False`` leaves the points no closed-form plan covers unevaluated (path ``exact``, metrics 0):
-    the benchmark uses it to time the vectorised evaluator alone."""
+    ``exact=False`` leaves the points no vectorised plan covers unevaluated (path ``exact``, metrics 0);
+    the tests use it to check the vectorised paths alone."""
     net = t.net
     n = t.n
     loads = _Loads(t, combo)
@@ -411,11 +431,19 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
         take(todo[ok], "wtiles", pl, cyc, nbytes)
         todo = todo[~fits]
         k += 1
+    # 4. Feature maps streamed from DRAM: the plan vectorised, the schedule walked once per tiling.
+    fmaps = np.zeros(n, dtype=bool)
+    todo = np.flatnonzero(path == PATHS.index("exact"))
+    if len(todo):
+        idx, pl, cyc, nbytes = _streamed(t.subset(todo), combo)
+        if pl is not None:
+            take(todo[idx], "stream", pl, cyc, nbytes)
+            fmaps[todo[idx]] = True
     todo = np.flatnonzero(path == PATHS.index("exact"))
     dsp = t.cfg.pe * dsp_per_pe(combo.act_bits, combo.weight_bits)
     lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     board = combo.board_spec
-    res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, np.zeros(n, dtype=bool),
+    res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, fmaps,
                  (bram <= board.bram36) & (uram <= board.uram) & (dsp <= board.dsp) & (lut <= board.lut), path)
     if exact:
         for i in todo:
@@ -437,17 +465,22 @@ def _exact_into(res: Result, i: int, net: Network, t: SplitTables, combo: Combo)
     res.path[i] = PATHS.index("exact")
 
 
-def _chain(t: SplitTables, loads: _Loads,
-           tiled: dict[int, tuple[np.ndarray, np.ndarray, _Tiling]]) -> tuple[np.ndarray, np.ndarray]:
+def _chain(t: SplitTables, loads: _Loads, tiled: dict[int, tuple[np.ndarray, np.ndarray, _Tiling]], start: int = 0,
+           done0: np.ndarray | None = None, load_end0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cycles and DRAM bytes of a run with weights in DRAM and on-chip maps. ``tiled``: step index ->
     (which splits tile it, their band rows, the tiling); other steps are one load and their on-chip span.
 
     The load of a step (of its first tile) is issued when the previous step's last consumer starts; the
-    first at HANDOFF. A step that is not tiled starts HANDOFF after its load and the previous step."""
+    first at HANDOFF. A step that is not tiled starts HANDOFF after its load and the previous step.
+    From step ``start`` on (the steps before it done at ``done0``, the first load of ``start`` ending at
+    ``load_end0``; DRAM bytes of the steps from ``start`` on): the channel then carries this chain only."""
     net = t.net
     first_load = []
     moved = _zeros(t.n)
     for i, s in enumerate(net.steps):
+        if i < start:
+            first_load.append(None)
+            continue
         if i in tiled:
             mask, band, tl = tiled[i]
             dw = _zeros(t.n) + (weight_words(s.dw_op, t.cfg) if s.dw_op is not None else 0)
@@ -457,9 +490,11 @@ def _chain(t: SplitTables, loads: _Loads,
         else:
             first_load.append(loads.cycles(t.words[i]))
             moved = moved + loads.nbytes(t.words[i])
-    done = _zeros(t.n) + net.in_cycles
-    load_end = HANDOFF + first_load[0]
+    done = _zeros(t.n) + net.in_cycles if done0 is None else done0
+    load_end = HANDOFF + first_load[0] if load_end0 is None else load_end0
     for i, s in enumerate(net.steps):
+        if i < start:
+            continue
         issue = np.maximum(done, load_end) + HANDOFF
         step_done = issue + t.duration[i]
         if i in tiled and tiled[i][0].any():
@@ -516,7 +551,7 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
     chosen = {i: _zeros(t.n) + 1 for i in fused}
     fits0 = final.fits
     capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
-    budget = np.where(fits0, (capacity - final.bits_excluding_pingpong()) // 3, 0)
+    budget = np.where(fits0, (capacity - final.bits_excluding([2])) // 3, 0)
     # Isolated time and band-buffer bits of every band candidate of every tiled fused step (budget-independent).
     cands: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     for i in fused:
@@ -532,21 +567,7 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
         word = t.word[sel]
         need = 2 * cdiv(elems[:, None], word[None, :]) * (word * combo.act_bits)[None, :]
         cands[i] = (sel, rows, times, need)
-    pending = fits0 & (budget > 0)
-    while pending.any():
-        bands = {}
-        for i, (sel, rows, times, need) in cands.items():
-            # Candidates ascend and need grows with them: plan_memory stops at the first over budget.
-            key = np.where((need <= budget[sel]) | (rows[:, None] == 1), times, np.iinfo(_I64).max)
-            bands[i] = chosen[i].copy()
-            bands[i][sel] = rows[np.argmin(key, axis=0)]
-        pl = placed(bands)
-        done = pending & pl.fits
-        for i in bands:
-            chosen[i] = np.where(done, bands[i], chosen[i])
-        final = final.where(done, pl)
-        budget = budget // 2
-        pending &= ~pl.fits & (budget > 0)
+    chosen, final = _budget_choice(cands, chosen, budget, fits0 & (budget > 0), placed, final)
     tiled = {}
     for i, tl in tilings.items():
         s = net.steps[i]
@@ -554,3 +575,272 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
         tiled[i] = (is_tiled[i], band, tl)
     cyc, nbytes = _chain(t, loads, tiled)
     return base.fits, final, cyc, nbytes
+
+
+def _band_elems(step: Step, bands: np.ndarray, ind: bool, outd: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """plan.band_buffer_elems for an array of band heights (evaluated once per distinct height)."""
+    out = [np.zeros(len(bands), dtype=_I64) for _ in range(3)]
+    for b in np.unique(bands).tolist():
+        sel = bands == b
+        for arr, e in zip(out, band_buffer_elems(step, StepTiling(int(b), 1, ind, outd))):
+            arr[sel] = e
+    return out[0], out[1], out[2]
+
+
+def _stream_placed(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int,
+                   bands: list[np.ndarray], wts: list[np.ndarray]) -> _Placed:
+    """plan_buffers + place_buffers of a plan with streamed maps: per step its band heights and weight tiles."""
+    net, cfg = t.net, t.cfg
+    ab, wb = combo.act_bits, combo.weight_bits
+    z = _zeros(t.n)
+    onchip = [x for x in net.tensors if x <= limit]
+    fmap = z + (cdiv(max(onchip), t.word) if onchip else 0)
+    halves = [z, z, z]
+    tile_words = z
+    for s, band, wt, (ind, outd) in zip(net.steps, bands, wts, flags):
+        halves = [np.maximum(h, e) for h, e in zip(halves, _band_elems(s, band, ind, outd))]
+        if s.pw_op is not None:
+            tile_words = np.maximum(tile_words, weight_words(s.pw_op, cfg, _first_tile(s.pw_op, wt, cfg)))
+    pw_bias = sum((cdiv(c, cfg.tout) for c in net.pw_couts), start=z)
+    dw_bias = sum((cdiv(c, cfg.tc) for c in net.dw_couts), start=z)
+    depths = [fmap, fmap] + [2 * cdiv(h, t.word) for h in halves] + [2 * tile_words, 2 * t.dw_max, pw_bias, dw_bias]
+    widths = [t.word * ab] * 5 + [cfg.pw_pe * wb, cfg.dw_pe * wb, cfg.tout * (ab + wb), cfg.tc * (ab + wb)]
+    return _Placed(t, combo, depths, widths)
+
+
+def _first_tile(op: ComputeOp, wt: np.ndarray, cfg: EngineArrays) -> np.ndarray:
+    """Channels of the first weight tile (steps.weight_tile_channels' first entry) of splits that may
+    differ in their tile counts."""
+    return np.minimum(weight_tile_group(op, wt, cfg), op.out_shape[2])
+
+
+def _stream_groups(t: SplitTables, keys: list[np.ndarray]) -> list[np.ndarray]:
+    """The splits grouped by equal rows of ``keys`` (one array per key column): each group walks the
+    schedule once."""
+    table = np.stack(keys, axis=1)
+    _, inverse = np.unique(table, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    return [np.flatnonzero(inverse == g) for g in range(int(inverse.max()) + 1)] if len(table) else []
+
+
+def _ntiles(step: Step, wt: np.ndarray, cfg: EngineArrays) -> np.ndarray:
+    if step.pw_op is None:
+        return np.ones_like(wt)
+    return cdiv(step.pw_op.out_shape[2], weight_tile_group(step.pw_op, wt, cfg))
+
+
+#: Groups of at most this many splits walk the schedule one split at a time (scalar, no window).
+_SCALAR_WALK = 8
+
+
+def _walk(t: SplitTables, combo: Combo, steps: list[Step], tilings: list[tuple[np.ndarray, np.ndarray, bool, bool]],
+          weights_in_dram: bool | None, input_in_dram: bool, steps_run: int | None = None) -> dict[str, np.ndarray]:
+    """``hw.schedule.run_schedule`` of ``steps`` (per step: band heights, weight tiles, in_dram, out_dram) for
+    every split of ``t``; ``weights_in_dram`` None: the only step's weight tiles > 1 (``_isolated_time``).
+    Splits with equal band heights, tiled-or-not and tile counts walk together. Returns arrays: ``ready``
+    (of the first step), ``done`` (of the last walked), ``total``, ``dram_bytes``, ``next_load_end``,
+    ``inexact``."""
+    n = t.n
+    out = {k: _zeros(n) for k in ("ready", "done", "total", "dram_bytes", "next_load_end")}
+    out["inexact"] = np.zeros(n, dtype=bool)
+    keys = []
+    for s, (band, wt, _, _) in zip(steps, tilings):
+        keys += [band, wt > 1, _ntiles(s, wt, t.cfg)]
+    bpc = combo.board_spec.dram_bytes_per_cycle(combo.clock_mhz)
+    latency = combo.board_spec.dram_latency_cycles(combo.clock_mhz)
+    for g in _stream_groups(t, keys):
+        # a walk costs about the same for a few splits as for thousands; a lone split walks the scalar way
+        parts = [(g[k:k + 1], EngineConfig(*(int(a[g[k]]) for a in t.cfg))) for k in range(len(g))] \
+            if len(g) <= _SCALAR_WALK else [(g, EngineArrays(*(a[g] for a in t.cfg)))]
+        for sel, cfg in parts:
+            j = int(sel[0])
+            tiles = {s.name: StepTiling(int(band[j]), wt[sel] if np.any(wt[sel] != wt[j]) else int(wt[j]), ind, outd)
+                     for s, (band, wt, ind, outd) in zip(steps, tilings)}
+            wdram = bool(tilings[0][1][j] > 1) if weights_in_dram is None else weights_in_dram
+            tr = run_schedule(steps, tiles, cfg, weights_in_dram=wdram, input_in_dram=input_in_dram,
+                              act_bits=combo.act_bits, weight_bits=combo.weight_bits, bytes_per_cycle=bpc,
+                              latency=latency, steps_run=steps_run)
+            out["ready"][sel], out["done"][sel] = tr.steps[0].ready, tr.steps[-1].done
+            out["total"][sel], out["dram_bytes"][sel], out["inexact"][sel] = tr.total_cycles, tr.dram_bytes, tr.inexact
+            if tr.next_load_end is not None:
+                out["next_load_end"][sel] = tr.next_load_end
+    return out
+
+
+def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None", np.ndarray, np.ndarray]:
+    """plan_memory's plans with feature maps in DRAM, for splits whose maps cannot all be on-chip: for each
+    map limit (largest first, then 0) and each weight cap, the one-row-band plan must fit; then the band
+    budget (halved until the plan fits) picks each streamed or tiled fused step's band by its isolated time.
+    The cycles are the simulator's, walked once per group of splits with equal tilings (module
+    ``hw.schedule``'s array form). Returns (which splits were evaluated — the rest never fit or left the
+    channel's window — and for them: placement, cycles, DRAM bytes)."""
+    net = t.net
+    steps = net.steps
+    board = combo.board_spec
+    capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
+    pw_steps = [i for i, s in enumerate(steps) if s.pw_op is not None]
+    onchip_band = [t.pp[i] // (s.first.out_shape[1] * s.first.out_shape[2]) if s.fused else _zeros(t.n) + s.out_rows
+                   for i, s in enumerate(steps)]
+    pending = np.ones(t.n, dtype=bool)
+    done_idx, done_pl, done_cyc, done_bytes = [], [], [], []
+    times: dict = {}  # isolated times, kept across limits and caps as plan_memory does
+
+    def one_row(cur: np.ndarray, flags: list[tuple[bool, bool]], wts: list[np.ndarray]) -> tuple[list, list]:
+        """Which steps choose their band (streamed, or tiled and fused), and the one-row-band plan's heights."""
+        choosing = [s.bandable & (ind | outd | (s.fused & (wt > 1))) for s, wt, (ind, outd) in zip(steps, wts, flags)]
+        return choosing, [np.where(ch, 1, onchip_band[i][cur]) for i, ch in enumerate(choosing)]
+
+    for limit in sorted(set(net.tensors), reverse=True)[1:] + [0]:
+        flags = fmap_flags(steps, limit)
+        k = 0
+        cur = np.flatnonzero(pending)
+        while len(cur):
+            ts = t.subset(cur)
+            ones = _zeros(len(cur)) + 1
+            if k == 0:
+                wts = [ones] * len(steps)
+            else:
+                if k > 1:  # the cap sequence ends with the first cap at or below the floor
+                    more = ts.pw_max // (1 << (k - 1)) > ts.cap_floor
+                    cur, ts, ones = cur[more], ts.subset(np.flatnonzero(more)), ones[more]
+                    if not len(cur):
+                        break
+                cap = np.maximum(ts.pw_max // (1 << k), ts.cap_floor)
+                wts = [weight_tiles(s.pw_op, cap, ts.cfg) if s.pw_op is not None else ones for s in steps]
+            choosing, band0 = one_row(cur, flags, wts)
+            base = _stream_placed(ts, combo, flags, limit, band0, wts)
+            fit = np.flatnonzero(base.fits)
+            if len(fit):
+                tf = ts.subset(fit)
+                bands, pl, flagged = _budget_bands(tf, combo, flags, limit, [b[fit] for b in band0],
+                                                   [w[fit] for w in wts], [c[fit] for c in choosing],
+                                                   base.subset(fit), capacity, cur[fit], times)
+                cyc, nbytes, inexact = _streamed_run(tf, combo, flags, limit, bands, [w[fit] for w in wts])
+                ok = ~(inexact | flagged)
+                done_idx.append(cur[fit][ok])
+                done_pl.append(pl.subset(np.flatnonzero(ok)))
+                done_cyc.append(cyc[ok])
+                done_bytes.append(nbytes[ok])
+                pending[cur[fit]] = False
+            cur = cur[~base.fits]
+            if not pw_steps:
+                break
+            k += 1
+    # No plan fits: plan_memory returns its last attempt, every map streamed (limit 0) with one-row bands
+    # under the last cap (the floor).
+    rest = np.flatnonzero(pending)
+    if len(rest):
+        ts = t.subset(rest)
+        flags = fmap_flags(steps, 0)
+        ones = _zeros(len(rest)) + 1
+        wts = [weight_tiles(s.pw_op, ts.cap_floor, ts.cfg) if s.pw_op is not None else ones for s in steps]
+        _, band0 = one_row(rest, flags, wts)
+        last = _stream_placed(ts, combo, flags, 0, band0, wts)
+        cyc, nbytes, inexact = _streamed_run(ts, combo, flags, 0, band0, wts)
+        ok = np.flatnonzero(~inexact)
+        done_idx.append(rest[ok])
+        done_pl.append(last.subset(ok))
+        done_cyc.append(cyc[ok])
+        done_bytes.append(nbytes[ok])
+    if not done_idx:
+        return np.zeros(0, dtype=_I64), None, _zeros(0), _zeros(0)
+    return (np.concatenate(done_idx), _Placed.concat(done_pl), np.concatenate(done_cyc),
+            np.concatenate(done_bytes))
+
+
+def _streamed_run(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int, bands: list[np.ndarray],
+                  wts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cycles, DRAM bytes and inexact flags of the plans (per step: bands, weight tiles) with maps > ``limit``
+    in DRAM. The simulator walks the steps up to the last one that streams a map (with the next step's first
+    weight load queued, so it contends as in the whole run); after it the channel carries only the chain of
+    weight loads, which ``_chain`` gives in closed form."""
+    net = t.net
+    steps = net.steps
+    last = max(i for i, (ind, outd) in enumerate(flags) if ind or outd)
+    tilings = [(b, w, ind, outd) for b, w, (ind, outd) in zip(bands, wts, flags)]
+    if last + 1 == len(steps):
+        w = _walk(t, combo, steps, tilings, True, input_in_dram(steps, limit))
+        return w["total"], w["dram_bytes"], w["inexact"]
+    nxt = steps[last + 1]
+    # the next step's band heights do not change its first load (only its later ones): not a walk key
+    prefix = tilings[:last + 1] + [(_zeros(t.n) + nxt.out_rows,) + tilings[last + 1][1:]]
+    w = _walk(t, combo, steps[:last + 2], prefix, True, input_in_dram(steps, limit), steps_run=last + 1)
+    tiled = {i: (wts[i] > 1, bands[i], _tiling_of(s, wts[i], t)) for i, s in enumerate(steps)
+             if i > last and s.pw_op is not None}
+    cyc, nbytes = _chain(t, _Loads(t, combo), tiled, last + 1, w["done"], w["next_load_end"])
+    return cyc, w["dram_bytes"] + nbytes, w["inexact"]
+
+
+def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int, band0: list[np.ndarray],
+                  wts: list[np.ndarray], choosing: list[np.ndarray], base: _Placed, capacity: int, ids: np.ndarray,
+                  cache: dict) -> tuple[list[np.ndarray], _Placed, np.ndarray]:
+    """The band budget of plan_memory for splits whose one-row-band plan fits: (capacity - fixed) / 3,
+    halved until the plan fits; each choosing step takes the band with the least isolated time among the
+    candidates whose band buffers fit the budget (one row always). Without a fitting budget: the one-row plan.
+    Returns the bands, the placement and the splits whose isolated walks the array channel flagged.
+    ``cache``: isolated times walked before (plan_memory's ``times``), by (step, band, in_dram, out_dram),
+    then split number (``ids``) -> (weight tiles, time)."""
+    net = t.net
+    steps = net.steps
+    ab = combo.act_bits
+    budget = (capacity - base.bits_excluding([2, 3, 4])) // 3
+    # isolated time and band-buffer bits of every candidate of every choosing step (budget-independent)
+    flagged = np.zeros(t.n, dtype=bool)
+    cands = {}
+    for i, s in enumerate(steps):
+        sel = np.flatnonzero(choosing[i])
+        if not len(sel):
+            continue
+        ind, outd = flags[i]
+        ts = t.subset(sel)
+        rows = np.array(band_candidates(s.out_rows), dtype=_I64)
+        times, need = [], []
+        wt = wts[i][sel]
+        for b in rows.tolist():
+            band = _zeros(len(sel)) + b
+            if ind or outd:
+                known = cache.setdefault((i, b, ind, outd), {})
+                hits = [known.get(k) for k in ids[sel].tolist()]
+                todo = np.array([k for k, (h, w) in enumerate(zip(hits, wt.tolist())) if h is None or h[0] != w],
+                                dtype=_I64)
+                time_b = np.array([0 if h is None else h[1] for h in hits], dtype=_I64)
+                if len(todo):
+                    walked = _walk(ts.subset(todo), combo, [s], [(band[todo], wt[todo], ind, outd)], None, False)
+                    time_b[todo] = walked["done"] - walked["ready"]
+                    flagged[sel[todo[walked["inexact"]]]] = True
+                    for k in todo.tolist():
+                        known[int(ids[sel[k]])] = (int(wt[k]), int(time_b[k]))
+                times.append(time_b)
+            else:  # a tiled fused step with on-chip maps: the closed form of the wtiles plans
+                times.append(_isolated(s, band, _tiling_of(s, wt, ts), ts.cfg, _Loads(ts, combo)))
+            elems = band_buffer_elems(s, StepTiling(b, 1, ind, outd))
+            need.append(sum(2 * cdiv(e, ts.word) * ts.word * ab for e in elems))
+        cands[i] = (sel, rows, np.stack(times), np.stack(need))
+    chosen, final = _budget_choice(cands, dict(enumerate(band0)), budget, budget > 0,
+                                   lambda bands: _stream_placed(t, combo, flags, limit, list(bands.values()), wts), base)
+    return list(chosen.values()), final, flagged
+
+
+def _budget_choice(cands: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+                   bands0: dict[int, np.ndarray], budget: np.ndarray, pending: np.ndarray,
+                   place: Callable[[dict[int, np.ndarray]], "_Placed"],
+                   final: "_Placed") -> tuple[dict[int, np.ndarray], "_Placed"]:
+    """plan_memory's budget loop: while the plan does not fit, halve the band budget; each step of ``cands``
+    (the splits ``sel`` it is chosen for, candidate heights, their isolated times and band-buffer bits)
+    takes the quickest height whose buffers fit the budget. Returns each step's heights and the placement
+    (``final`` and ``bands0`` where no budget fits)."""
+    chosen = {i: b.copy() for i, b in bands0.items()}
+    while pending.any():
+        bands = {i: b.copy() for i, b in bands0.items()}
+        for i, (sel, rows, times, need) in cands.items():
+            # Candidates ascend and need grows with them: plan_memory stops at the first over budget.
+            key = np.where((need <= budget[sel]) | (rows[:, None] == 1), times, np.iinfo(_I64).max)
+            bands[i][sel] = rows[np.argmin(key, axis=0)]
+        pl = place(bands)
+        ok = pending & pl.fits
+        for i in cands:
+            chosen[i] = np.where(ok, bands[i], chosen[i])
+        final = final.where(ok, pl)
+        budget = budget // 2
+        pending &= ~pl.fits & (budget > 0)
+    return chosen, final

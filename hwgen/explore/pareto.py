@@ -15,48 +15,70 @@ OBJECTIVES: dict[str, tuple[str, int]] = {
     "dram_bytes": ("dram_bytes", -1),
     "dram_gbps": ("dram_gbps", -1),
     "top1": ("top1_paper", 1),
+    "top1_measured": ("top1_measured", 1),
 }
 
 DEFAULT_OBJECTIVES = ("fps", "dsp", "bram", "dram_bytes")
 
 _BLOCK = 512
 
+#: Front points compared at once.
+_CHUNK = 32
+
 
 def pareto_mask(values: np.ndarray) -> np.ndarray:
     """Which rows of ``values`` (n x k, every column to be maximised) no other row dominates.
 
     Row a dominates b when a >= b in every column and a > b in one; equal rows do not dominate each
-    other, so ties are all kept. In descending lexicographic order a row can only be dominated by
-    rows before it, so rows are taken in blocks and checked against the front so far and their block.
+    other, so ties are all kept. In descending order of the sum of its dense ranks a row can only be
+    dominated by rows before it, so rows are taken in blocks and checked against the front so far and
+    their block.
+    The front is tried in chunks, the points that dominated most rows so far first, and a row leaves
+    the check once dominated: most rows fall to the first chunk.
     """
     n = len(values)
     keep = np.zeros(n, dtype=bool)
     if n == 0:
         return keep
-    order = np.lexsort(tuple(-values[:, j] for j in reversed(range(values.shape[1]))))
+    # Descending sum of dense ranks: a dominating row has a larger sum (>= rank in every column, > in one),
+    # so it comes first, and the strong all-round rows, which dominate the most, come first of all.
+    ranks = sum(np.unique(values[:, j], return_inverse=True)[1].ravel() for j in range(values.shape[1]))
+    order = np.argsort(-np.asarray(ranks, dtype=np.int64), kind="stable")
     front = np.empty((0, values.shape[1]), dtype=values.dtype)
+    power = np.zeros(0, dtype=np.int64)  # rows each front point has dominated
     for start in range(0, n, _BLOCK):
         idx = order[start:start + _BLOCK]
         block = values[idx]
-        alive = ~_dominated_by(front, block)
-        inner = _dominated_by(block, block)
-        alive &= ~inner
+        dominated, hits = _dominated_by(front, block)
+        power += hits
+        alive = ~dominated
+        # a row the front dominates dominates no other row the front does not (transitivity)
+        survivors = block[alive]
+        alive[alive] = ~_dominated_by(survivors, survivors)[0]
         keep[idx[alive]] = True
         front = np.concatenate([front, block[alive]])
+        power = np.concatenate([power, np.zeros(int(alive.sum()), dtype=np.int64)])
+        by_power = np.argsort(-power, kind="stable")
+        front, power = front[by_power], power[by_power]
     return keep
 
 
-def _dominated_by(front: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """For each of ``rows``: is some row of ``front`` >= it everywhere and > somewhere?"""
-    if len(front) == 0:
-        return np.zeros(len(rows), dtype=bool)
-    ge = np.ones((len(front), len(rows)), dtype=bool)
-    gt = np.zeros((len(front), len(rows)), dtype=bool)
-    for j in range(rows.shape[1]):
-        f, r = front[:, j][:, None], rows[:, j][None, :]
-        ge &= f >= r
-        gt |= f > r
-    return (ge & gt).any(axis=0)
+def _dominated_by(front: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``rows``: is some row of ``front`` >= it everywhere and > somewhere? Also, per front
+    row, how many rows it was the first (in chunk order) found to dominate."""
+    dominated = np.zeros(len(rows), dtype=bool)
+    hits = np.zeros(len(front), dtype=np.int64)
+    alive = np.arange(len(rows))
+    for lo in range(0, len(front), _CHUNK):
+        if not len(alive):
+            break
+        f, r = front[lo:lo + _CHUNK][:, None, :], rows[alive][None, :, :]
+        dom = (f >= r).all(axis=2) & (f > r).any(axis=2)
+        hit = dom.any(axis=0)
+        hits[lo:lo + _CHUNK] += dom.sum(axis=1)
+        dominated[alive[hit]] = True
+        alive = alive[~hit]
+    return dominated, hits
 
 
 def objective_matrix(points: np.ndarray, objectives: tuple[str, ...]) -> np.ndarray:

@@ -17,7 +17,7 @@ PLOT_POINTS = 60_000
 
 #: Columns of the front table in index.html and the terminal.
 FRONT_COLUMNS = ("model", "act_bits", "weight_bits", "board", "clock_mhz", "pe", "split", "fps", "latency_ms",
-                 "dsp", "bram36", "uram", "lut", "dram_mb", "top1_paper")
+                 "dsp", "bram36", "uram", "lut", "dram_mb", "top1_paper", "top1_measured")
 
 
 def _column(values: np.ndarray, kind: str) -> list[str]:
@@ -41,19 +41,22 @@ def split_text(row: np.void) -> str:
     return f"{row['tin']}x{row['tout']},{row['tc']}x{row['tk']}"
 
 
+def _percent(value: float) -> str:
+    return "" if value != value else f"{value:.1f}"
+
+
 def front_rows(rows: np.ndarray, limit: int | None = None) -> list[dict]:
     """Front points as display dicts, most fps first."""
     order = np.lexsort((rows["dsp"], -rows["fps"]))
     out = []
     for i in order[:limit]:
         r = rows[i]
-        top1 = float(r["top1_paper"])
         out.append({
             "model": str(r["model"]), "act_bits": int(r["act_bits"]), "weight_bits": int(r["weight_bits"]),
             "board": str(r["board"]), "clock_mhz": float(r["clock_mhz"]), "pe": int(r["pe"]), "split": split_text(r),
             "fps": round(float(r["fps"]), 1), "latency_ms": round(float(r["latency_ms"]), 3), "dsp": int(r["dsp"]),
             "bram36": int(r["bram36"]), "uram": int(r["uram"]), "lut": int(r["lut"]),
-            "dram_mb": round(int(r["dram_bytes"]) / 1e6, 2), "top1_paper": "" if top1 != top1 else f"{top1:.1f}",
+            "dram_mb": round(int(r["dram_bytes"]) / 1e6, 2), **{k: _percent(float(r[k])) for k in ("top1_paper", "top1_measured")},
         })
     return out
 
@@ -123,7 +126,7 @@ def summary(ex: Exploration) -> list[str]:
     paths = ex.paths
     n = len(ex.points)
     shape = (f"({ms.variant}); α {', '.join(f'{a:g}' for a in ms.alpha)}; ρ {', '.join(map(str, ms.resolution))}"
-             if ZOO[ms.model].scalable else "(fixed shape)")
+             if ms.scalable else "(fixed shape)")
     return [
         f"model {ms.model} {shape}",
         f"PE totals {hw.pe.text()}; activation bits {', '.join(map(str, hw.act_bits))}; weight bits "

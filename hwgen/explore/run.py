@@ -16,13 +16,13 @@ from typing import Callable, Iterator
 import numpy as np
 
 from hwgen.errors import HwgenError
-from hwgen.explore.accuracy import paper_top1
+from hwgen.explore.accuracy import measured_top1, paper_top1
 from hwgen.explore.evaluate import PATHS, Combo, Network, SplitTables, evaluate
 from hwgen.explore.pareto import DEFAULT_OBJECTIVES, OBJECTIVES, objective_matrix, pareto_mask
 from hwgen.explore.space import HwSpace, ModelSpace, PeSet
 from hwgen.hw.boards import BOARDS, get_board
 from hwgen.limits import check_limit
-from hwgen.models.zoo import get_model
+from hwgen.models import load_model
 
 #: Columns of points.csv / the structured arrays, in order (documented in docs/explore.md).
 FIELDS: list[tuple[str, str]] = [
@@ -31,7 +31,7 @@ FIELDS: list[tuple[str, str]] = [
     ("tc", "i8"), ("tk", "i8"), ("macs", "i8"), ("cycles", "i8"), ("latency_ms", "f8"), ("fps", "f8"),
     ("dsp", "i8"), ("bram36", "i8"), ("uram", "i8"), ("lut", "i8"), ("onchip_bits", "i8"), ("dram_bytes", "i8"),
     ("dram_gbps", "f8"), ("weights_in_dram", "?"), ("fmaps_in_dram", "?"), ("fits", "?"), ("path", "U6"),
-    ("top1_paper", "f8"),
+    ("top1_paper", "f8"), ("top1_measured", "f8"),
 ]
 DTYPE = np.dtype(FIELDS)
 
@@ -52,17 +52,23 @@ class Unit:
     hi: int
     combos: tuple[Combo, ...]
     variant_index: int
+    input_shape: tuple[int, int, int] | None = None
+    top1: tuple[float, ...] | None = None  # measured top-1 of each combo's bit widths (ONNX model with --data)
 
 
 @lru_cache(maxsize=8)
-def _network(model: str, alpha: float, resolution: int, variant: str) -> Network:
-    return Network(get_model(model, alpha=alpha, resolution=resolution, variant=variant))
+def _network(model: str, alpha: float, resolution: int, variant: str,
+             input_shape: tuple[int, int, int] | None = None) -> Network:
+    if model.lower().endswith(".onnx"):
+        return Network(load_model(model, input_shape))
+    return Network(load_model(model, alpha=alpha, resolution=resolution, variant=variant))
 
 
 @lru_cache(maxsize=8)
-def _splits(model: str, alpha: float, resolution: int, variant: str, pe: PeSet) -> np.ndarray:
+def _splits(model: str, alpha: float, resolution: int, variant: str, pe: PeSet,
+            input_shape: tuple[int, int, int] | None = None) -> np.ndarray:
     """The mapper's candidate splits with a PE total in ``pe``, ordered by (pe, tin, tout, tc, tk)."""
-    net = _network(model, alpha, resolution, variant)
+    net = _network(model, alpha, resolution, variant, input_shape)
     cand = net.splits(pe.hi)
     total = cand[:, 0] * cand[:, 1] + cand[:, 2] * cand[:, 3]
     keep = (total >= pe.lo) & (total <= pe.hi)
@@ -75,8 +81,8 @@ def _splits(model: str, alpha: float, resolution: int, variant: str, pe: PeSet) 
 
 def run_unit(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
     """Rows of a unit and their sort keys (variant, combo, split index)."""
-    net = _network(unit.model, unit.alpha, unit.resolution, unit.variant)
-    splits = _splits(unit.model, unit.alpha, unit.resolution, unit.variant, unit.pe)[unit.lo:unit.hi]
+    net = _network(unit.model, unit.alpha, unit.resolution, unit.variant, unit.input_shape)
+    splits = _splits(unit.model, unit.alpha, unit.resolution, unit.variant, unit.pe, unit.input_shape)[unit.lo:unit.hi]
     tables = SplitTables(net, splits)
     n = len(splits)
     out = np.zeros(n * len(unit.combos), dtype=DTYPE)
@@ -85,8 +91,10 @@ def run_unit(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
     for k, combo in enumerate(unit.combos):
         r = evaluate(tables, combo)
         rows = out[k * n:(k + 1) * n]
+        # α is a zoo MobileNet's axis: an ONNX model has none (empty cell)
         rows["model"], rows["alpha"], rows["resolution"], rows["variant"] = (
-            net.graph.name, unit.alpha, net.steps[0].first.in_shape[0], unit.variant)
+            net.graph.name, np.nan if unit.model.lower().endswith(".onnx") else unit.alpha,
+            net.steps[0].first.in_shape[0], unit.variant)
         rows["act_bits"], rows["weight_bits"], rows["board"] = combo.act_bits, combo.weight_bits, combo.board
         rows["clock_mhz"] = combo.clock_mhz
         for j, name in enumerate(("tin", "tout", "tc", "tk")):
@@ -104,6 +112,7 @@ def run_unit(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
         rows["weights_in_dram"], rows["fmaps_in_dram"], rows["fits"] = r.weights_in_dram, r.fmaps_in_dram, r.fits
         rows["path"] = np.array(PATHS)[r.path]
         rows["top1_paper"] = np.nan if top1 is None else top1
+        rows["top1_measured"] = np.nan if unit.top1 is None else unit.top1[k]
         keys[k * n:(k + 1) * n] = np.stack([np.full(n, unit.variant_index), np.full(n, k),
                                             np.arange(unit.lo, unit.hi)], axis=1)
     return out, keys
@@ -151,13 +160,17 @@ def combos(hw: HwSpace) -> tuple[Combo, ...]:
     return tuple(out)
 
 
-def units(model_space: ModelSpace, hw: HwSpace) -> list[Unit]:
+def units(model_space: ModelSpace, hw: HwSpace, top1: dict[tuple[int, int], float] | None = None) -> list[Unit]:
+    """The work units; ``top1``: measured top-1 per (act_bits, weight_bits), put on every point of those bits."""
     cs = combos(hw)
+    acc = None if top1 is None else tuple(top1[(c.act_bits, c.weight_bits)] for c in cs)
+    ms = model_space
     out = []
-    for v, (alpha, res) in enumerate(model_space.variants()):
-        n = len(_splits(model_space.model, alpha, res, model_space.variant, hw.pe))
+    for v, (alpha, res) in enumerate(ms.variants()):
+        n = len(_splits(ms.model, alpha, res, ms.variant, hw.pe, ms.input_shape))
         for lo in range(0, n, CHUNK):
-            out.append(Unit(model_space.model, alpha, res, model_space.variant, hw.pe, lo, min(n, lo + CHUNK), cs, v))
+            out.append(Unit(ms.model, alpha, res, ms.variant, hw.pe, lo, min(n, lo + CHUNK), cs, v, ms.input_shape,
+                            acc))
     return out
 
 
@@ -190,8 +203,12 @@ def _dask(todo: list[Unit], address: str) -> Iterator[tuple[np.ndarray, np.ndarr
 
 def explore(model_space: ModelSpace, hw_space: HwSpace, objectives: tuple[str, ...] = DEFAULT_OBJECTIVES,
             target_fps: float | None = None, jobs: int = 1, scheduler: str | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Exploration:
-    """Evaluate every point of ``model_space`` x ``hw_space``; ``progress(done, total)`` after each unit."""
+            progress: Callable[[int, int], None] | None = None,
+            accuracy_progress: Callable[[int, int], None] | None = None) -> Exploration:
+    """Evaluate every point of ``model_space`` x ``hw_space``; ``progress(done, total)`` after each unit.
+
+    With ``model_space.data`` the fixed-point top-1 is measured once per (act_bits, weight_bits) pair
+    (``accuracy_progress(done, total)`` after each) and shared by all the hardware points of those bits."""
     for name in objectives:
         if name not in OBJECTIVES:
             raise HwgenError(f"--objective: unknown objective {name!r} (choose from {', '.join(OBJECTIVES)})")
@@ -204,22 +221,30 @@ def explore(model_space: ModelSpace, hw_space: HwSpace, objectives: tuple[str, .
         if clock is not None and clock <= 0:
             raise HwgenError(f"--clock-mhz must be > 0, got {clock}")
     t0 = time.perf_counter()
-    todo = units(model_space, hw_space)
+    top1 = None
+    if model_space.data is not None:
+        ms = model_space
+        graph = _network(ms.model, 1.0, 224, ms.variant, ms.input_shape).graph
+        pairs = list(dict.fromkeys((c.act_bits, c.weight_bits) for c in combos(hw_space)))
+        top1 = measured_top1(graph, ms.data, pairs, accuracy_progress)
+    todo = units(model_space, hw_space, top1)
     total = sum((u.hi - u.lo) * len(u.combos) for u in todo)
     if total == 0:
         raise HwgenError(f"--pe {hw_space.pe.text()}: no PE split of the network has such a PE total")
-    parts, keys = [], []
+    # Each row goes straight to its place in the canonical order (variant, combo, split).
+    splits = np.zeros(max(u.variant_index for u in todo) + 1, dtype=np.int64)
+    for u in todo:
+        splits[u.variant_index] = max(splits[u.variant_index], u.hi)
+    base = np.concatenate([[0], np.cumsum(splits * len(todo[0].combos))[:-1]])
+    points = np.empty(total, dtype=DTYPE)
     done = 0
     results = _dask(todo, scheduler) if scheduler else _local(todo, jobs)
     for rows, k in results:
-        parts.append(rows)
-        keys.append(k)
+        points[base[k[:, 0]] + k[:, 1] * splits[k[:, 0]] + k[:, 2]] = rows
         done += len(rows)
         if progress:
             progress(done, total)
-    points = np.concatenate(parts)
-    key = np.concatenate(keys)
-    points = points[np.lexsort((key[:, 2], key[:, 1], key[:, 0]))]
+    assert done == total
     return Exploration(points, front(points, objectives, target_fps), tuple(objectives), target_fps,
                        time.perf_counter() - t0, (model_space, hw_space))
 

@@ -133,20 +133,42 @@ def parse_clocks(text: str | None) -> tuple[float | None, ...]:
 
 @dataclass(frozen=True)
 class ModelSpace:
-    """Model variants: a zoo model and, for MobileNet v1, widths α and resolutions ρ."""
+    """Model variants: a zoo model (for MobileNet v1 with widths α and resolutions ρ) or an ``.onnx`` file
+    (one variant; ``input_shape`` fixes a dynamic input). ``data``: a labelled ``.npz`` (docs/onnx.md) on
+    which an ONNX model's fixed-point top-1 is measured for every bit-width pair."""
 
     model: str = "mobilenet_v1"
     alpha: tuple[float, ...] = (1.0,)
     resolution: tuple[int, ...] = (224,)
     variant: str = "standard"
+    input_shape: tuple[int, int, int] | None = None
+    data: str | None = None
 
     def __post_init__(self) -> None:
+        if self.onnx:
+            if (self.alpha, self.resolution, self.variant) != ((1.0,), (224,), "standard"):
+                raise HwgenError("--alpha/--resolution/--variant apply to zoo models only, not to an .onnx file")
+            return
+        if self.input_shape is not None:
+            raise HwgenError("--input-shape applies to .onnx models only")
+        if self.data is not None:
+            raise HwgenError(f"--data applies to .onnx models only: {self.model!r} is a zoo model with seeded "
+                             "random weights, its accuracy on real data means nothing")
         if self.model not in ZOO:
             raise HwgenError(f"unknown model {self.model!r} (see `hwgen models`: {', '.join(ZOO)})")
         if self.variant not in VARIANTS:
             raise HwgenError(f"--variant: unknown variant {self.variant!r} (choose from {', '.join(VARIANTS)})")
         if not ZOO[self.model].scalable and (self.alpha, self.resolution, self.variant) != ((1.0,), (224,), "standard"):
             raise HwgenError(f"model {self.model!r} has a fixed shape: --alpha/--resolution/--variant do not apply")
+
+    @property
+    def onnx(self) -> bool:
+        return self.model.lower().endswith(".onnx")
+
+    @property
+    def scalable(self) -> bool:
+        """Whether α and ρ are axes of this model (MobileNet v1 from the zoo)."""
+        return not self.onnx and ZOO[self.model].scalable
 
     def variants(self) -> list[tuple[float, int]]:
         return [(a, r) for a in self.alpha for r in self.resolution]

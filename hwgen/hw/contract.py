@@ -222,22 +222,26 @@ def fused_span_uniform(n: np.ndarray, d_full: np.ndarray, d_last: np.ndarray, p_
 def bram36_blocks(depth: Any, width: Any) -> Any:
     """RAMB36 blocks for depth x width memories (best aspect ratio, as Vivado maps it); ints or arrays."""
     blocks = np.min([cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES], axis=0)
-    return _scalar(blocks * ((np.asarray(depth) > 0) & (np.asarray(width) > 0)))
+    return unbox(blocks * ((np.asarray(depth) > 0) & (np.asarray(width) > 0)))
 
 
 def uram_blocks(depth: Any, width: Any) -> Any:
     """URAM288 blocks for depth x width memories; ints or arrays."""
     blocks = cdiv(width, URAM_SHAPE[1]) * cdiv(depth, URAM_SHAPE[0])
-    return _scalar(blocks * ((np.asarray(depth) > 0) & (np.asarray(width) > 0)))
+    return unbox(blocks * ((np.asarray(depth) > 0) & (np.asarray(width) > 0)))
 
 
-def _scalar(x: Any) -> Any:
+def unbox(x: Any) -> Any:
+    """A 0-d result as a Python int (the scalar formulas return ints), arrays unchanged."""
     return int(x) if np.ndim(x) == 0 else x
 
 
-def dram_cycles(nbytes: int, bytes_per_cycle: float, latency: int) -> int:
-    """Cycles to move ``nbytes`` over the DRAM channel: one latency, then the bandwidth."""
-    return latency + math.ceil(nbytes / bytes_per_cycle) if nbytes else 0
+def dram_cycles(nbytes: Any, bytes_per_cycle: float, latency: int) -> Any:
+    """Cycles to move ``nbytes`` over the DRAM channel: one latency, then the bandwidth (0 for nothing);
+    ints or arrays (``np.ceil`` of the same float division as ``math.ceil``)."""
+    if np.ndim(nbytes) == 0:
+        return latency + math.ceil(nbytes / bytes_per_cycle) if nbytes else 0
+    return np.where(nbytes > 0, latency + np.ceil(nbytes / bytes_per_cycle).astype(np.int64), 0)
 
 
 #: Cycles of the weight loader from a load's issue to its first AR handshake (request register, ARVALID);
@@ -260,14 +264,12 @@ def dw_weight_words(channels: int, kernel: int, cfg: EngineConfig) -> int:
     return cdiv(channels, cfg.tc) * cdiv(kernel * kernel, cfg.tk)
 
 
-def weight_bus_bits(cfg: EngineConfig, weight_bits: int) -> int:
-    """AXI data-bus width of the weight loader: the next power of two >= the widest word, at least 32."""
-    return max(32, 1 << (max(cfg.pw_pe, cfg.dw_pe) * weight_bits - 1).bit_length())
-
-
-def weight_bus_bits_np(cfg: Lanes, weight_bits: int) -> np.ndarray:
-    """Vectorised :func:`weight_bus_bits` (``frexp`` gives the bit length exactly below 2**53)."""
+def weight_bus_bits(cfg: Lanes, weight_bits: int) -> Any:
+    """AXI data-bus width of the weight loader: the next power of two >= the widest word, at least 32.
+    Lane arrays give arrays (``frexp`` gives the bit length exactly below 2**53)."""
     widest = np.maximum(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits - 1
+    if np.ndim(widest) == 0:
+        return max(32, 1 << int(widest).bit_length())
     return np.maximum(32, np.left_shift(1, np.frexp(widest.astype(np.float64))[1].astype(np.int64)))
 
 
@@ -276,16 +278,9 @@ def max_burst_beats(bus_bits: int) -> int:
     return min(AXI_MAX_BURST, AXI_BOUNDARY // (bus_bits // 8))
 
 
-def weight_load_cycles(words: int, bus_bits: int, bytes_per_cycle: float, latency: int) -> int:
+def weight_load_cycles(words: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) -> Any:
     """Cycles of one weight load of ``words`` beats: one latency (the loader issues the bursts back to
-    back, so their latencies overlap), then the beats at the DRAM bandwidth but at most one per cycle."""
+    back, so their latencies overlap), then the beats at the DRAM bandwidth but at most one per cycle;
+    ints or arrays."""
     beat = bus_bits // 8
-    return dram_cycles(words * beat, min(bytes_per_cycle, beat), latency)
-
-
-def weight_load_cycles_np(words: np.ndarray, bus_bits: np.ndarray, bytes_per_cycle: float,
-                          latency: int) -> np.ndarray:
-    """Vectorised :func:`weight_load_cycles` (0 for an empty load, as :func:`dram_cycles`)."""
-    beat = bus_bits // 8
-    moved = words * beat
-    return np.where(moved > 0, latency + np.ceil(moved / np.minimum(bytes_per_cycle, beat)).astype(np.int64), 0)
+    return dram_cycles(words * beat, np.minimum(bytes_per_cycle, beat), latency)

@@ -42,40 +42,70 @@ after the moment it is issued, so weight loads, band loads and band stores
 contend for the same bandwidth. A tile waiting on a transfer counts as a DRAM
 stall; waiting on the other engine's ping-pong half or on a full output buffer
 counts as a buffer stall.
+
+Array form: with the lanes of many splits (``contract.EngineArrays``) that share one tiling (the same
+``StepTiling`` per step and the same number of weight tiles), every time is a numpy array over the
+splits and the walk is done once for all of them. The channel then keeps each split's latest
+``DramChannel.WINDOW`` bookings; a transfer issued before an older booking ended could have fitted a gap
+the window no longer holds, so such splits are flagged (``Trace.inexact``) and must be simulated alone.
+Splits not flagged get exactly the scalar walk's times.
 """
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import Any
 
-from hwgen.hw.contract import HANDOFF, EngineConfig, dram_cycles, weight_bus_bits, weight_load_cycles
+import numpy as np
+
+from hwgen.hw.contract import HANDOFF, Lanes, dram_cycles, weight_bus_bits, weight_load_cycles
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, nbytes, pw_band_cycles,
-                            step_weight_words, weight_tile_channels, weight_words)
+                            step_load_words, weight_tile_channels, weight_tiled, weight_words)
 from hwgen.ir.ops import ComputeOp
 
 
-class DramChannel:
-    """A single DRAM channel: transfers are serialized; each takes the first idle gap after it is issued."""
+def _later(a: Any, b: Any) -> Any:
+    """max of two times (ints, or arrays over splits)."""
+    return np.maximum(a, b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else max(a, b)
 
-    def __init__(self, bytes_per_cycle: float, latency: int) -> None:
+
+class DramChannel:
+    """A single DRAM channel: transfers are serialized; each takes the first idle gap after it is issued.
+
+    ``points``: the array form (times are arrays over that many splits, module docstring)."""
+
+    #: Bookings kept per split in the array form.
+    WINDOW = 8
+
+    def __init__(self, bytes_per_cycle: float, latency: int, points: int | None = None) -> None:
         self.bytes_per_cycle = bytes_per_cycle
         self.latency = latency
         self._starts: list[int] = []
         self._ends: list[int] = []
+        self.points = points
+        self.inexact: Any = False
+        if points is not None:
+            # per split, the latest bookings in time order; empty slots are (-1, -1), before any transfer
+            self._s = np.full((points, self.WINDOW), -1, dtype=np.int64)
+            self._e = np.full((points, self.WINDOW), -1, dtype=np.int64)
+            self._dropped_end = np.full(points, -1, dtype=np.int64)
+            self.inexact = np.zeros(points, dtype=bool)
 
-    def transfer(self, ready: int, nbytes_: int) -> int:
+    def transfer(self, ready: Any, nbytes_: Any) -> Any:
         """Issue a transfer of ``nbytes_`` at cycle ``ready``; returns the cycle it completes."""
-        if nbytes_ <= 0:
+        if np.ndim(nbytes_) == 0 and nbytes_ <= 0:
             return ready
         return self._book(ready, dram_cycles(nbytes_, self.bytes_per_cycle, self.latency))
 
-    def load(self, ready: int, words: int, bus_bits: int) -> int:
+    def load(self, ready: Any, words: Any, bus_bits: Any) -> Any:
         """Issue a weight load of ``words`` bus beats at cycle ``ready``; returns the cycle it completes."""
-        if words <= 0:
+        if np.ndim(words) == 0 and words <= 0:
             return ready
         return self._book(ready, weight_load_cycles(words, bus_bits, self.bytes_per_cycle, self.latency))
 
-    def _book(self, ready: int, dur: int) -> int:
+    def _book(self, ready: Any, dur: Any) -> Any:
+        if self.points is not None:
+            return self._book_many(ready, dur)
         i = bisect_right(self._starts, ready)
         t = ready
         if i > 0 and self._ends[i - 1] > t:
@@ -85,6 +115,27 @@ class DramChannel:
             i += 1
         self._starts.insert(i, t)
         self._ends.insert(i, t + dur)
+        return t + dur
+
+    def _book_many(self, ready: Any, dur: Any) -> np.ndarray:
+        """:meth:`_book` for every split at once: the earliest t >= ready with [t, t + dur) free is ready
+        itself or the end of a booking (bookings are disjoint, so in time order both ends ascend)."""
+        n = self.points
+        ready = np.broadcast_to(np.asarray(ready, dtype=np.int64), (n,))
+        dur = np.broadcast_to(np.asarray(dur, dtype=np.int64), (n,))
+        s, e = self._s, self._e
+        self.inexact |= self._dropped_end > ready
+        end = (ready + dur)[:, None]
+        free_now = ~np.any((s < end) & (e > ready[:, None]), axis=1)
+        nxt = np.concatenate([s[:, 1:], np.full((n, 1), np.iinfo(np.int64).max)], axis=1)
+        fits_after = (e >= ready[:, None]) & (nxt >= e + dur[:, None])
+        after = np.where(fits_after, e, np.iinfo(np.int64).max).min(axis=1)
+        t = np.where(free_now | (dur == 0), ready, after)
+        booked = dur > 0  # an empty transfer takes no slot
+        s2 = np.sort(np.concatenate([s, np.where(booked, t, -1)[:, None]], axis=1), axis=1)
+        e2 = np.sort(np.concatenate([e, np.where(booked, t + dur, -1)[:, None]], axis=1), axis=1)
+        self._dropped_end = np.maximum(self._dropped_end, e2[:, 0])
+        self._s, self._e = s2[:, 1:], e2[:, 1:]
         return t + dur
 
 
@@ -100,8 +151,12 @@ class EngineStats:
     dram_read: int = 0
     dram_write: int = 0
 
-    def run(self, start: int, cycles: int) -> int:
-        if self.first_start < 0:
+    @property
+    def started(self) -> bool:
+        return np.ndim(self.first_start) > 0 or self.first_start >= 0
+
+    def run(self, start: Any, cycles: Any) -> Any:
+        if not self.started:
             self.first_start = start
         self.busy += cycles
         self.last_end = start + cycles
@@ -124,10 +179,27 @@ class Trace:
     output_start: int
     total_cycles: int
     input_dram_write: int
+    inexact: Any = False  # array form: the splits to simulate alone (module docstring)
+    next_load_end: Any = None  # with ``steps_run``: when the next step's (first) weight load completes
+
+    @property
+    def dram_bytes(self) -> Any:
+        """Bytes read and written over the DRAM channel (weights, bands, the network input)."""
+        return self.input_dram_write + sum(st.dram_read + st.dram_write for tr in self.steps for st in tr.ops)
 
 
-def _wait(free: int, deps: list[tuple[int, str]], stats: EngineStats, count_stall: bool = True) -> int:
+def _wait(free: Any, deps: list[tuple[Any, str]], stats: EngineStats, count_stall: bool = True) -> Any:
     """Start time of a tile whose engine is free at ``free`` and that waits on ``deps`` (time, cause)."""
+    if isinstance(free, np.ndarray) or any(isinstance(t, np.ndarray) for t, _ in deps):
+        start, dram = free, False
+        for t, c in deps:
+            later = t > start
+            start = np.where(later, t, start)
+            dram = np.where(later, c == "dram", dram)
+        if count_stall:
+            stats.stall_dram += np.where(dram, start - free, 0)
+            stats.stall_buffer += np.where(dram, 0, start - free)
+        return start
     start = free
     cause = ""
     for t, c in deps:
@@ -144,14 +216,14 @@ def _wait(free: int, deps: list[tuple[int, str]], stats: EngineStats, count_stal
 class _Run:
     """One simulation: engine, buffer and DRAM state while walking the steps."""
 
-    def __init__(self, steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
+    def __init__(self, steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
                  act_bits: int, weight_bits: int, bytes_per_cycle: float, latency: int) -> None:
         self.steps = steps
         self.tiles = tiles
         self.cfg = cfg
         self.wdram = weights_in_dram
         self.act_bits = act_bits
-        self.chan = DramChannel(bytes_per_cycle, latency)
+        self.chan = DramChannel(bytes_per_cycle, latency, len(cfg.tin) if isinstance(cfg.tin, np.ndarray) else None)
         self.bus_bits = weight_bus_bits(cfg, weight_bits)
         # Weight loads (in bus beats) in program order: one per step, or one per PW tile of a step with weight tiles.
         self.slots: list[int] = []
@@ -162,18 +234,10 @@ class _Run:
         self.slot_end = self.chan.load(HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
 
     def _tiled(self, step: Step, tiling: StepTiling) -> bool:
-        return self.wdram and step.pw_op is not None and tiling.weight_tiles > 1
+        return weight_tiled(step, tiling, self.wdram)
 
     def _step_slots(self, step: Step, tiling: StepTiling) -> list[int]:
-        if not self._tiled(step, tiling):
-            return [step_weight_words(step, self.cfg)]
-        pw = step.pw_op
-        assert pw is not None
-        per_tile = [weight_words(pw, self.cfg, c) for c in weight_tile_channels(pw, tiling.weight_tiles, self.cfg)]
-        loads = per_tile * len(bands_of(step, tiling))
-        if step.dw_op is not None:
-            loads[0] += weight_words(step.dw_op, self.cfg)
-        return loads
+        return step_load_words(step, tiling, self.cfg)
 
     def _beat_bytes(self, words: int) -> int:
         return words * (self.bus_bits // 8)
@@ -190,22 +254,24 @@ class _Run:
             self.slot_end = self.chan.load(t, self.slots[self.slot], self.bus_bits)
         return self._beat_bytes(words)
 
-    def run(self, input_op: ComputeOp, in_dram: bool) -> Trace:
+    def run(self, input_op: ComputeOp, in_dram: bool, steps_run: int | None = None) -> Trace:
         h, w, c = input_op.in_shape
         in_done = h * w
         in_write = 0
         if in_dram:
             in_write = nbytes(h * w * c, self.act_bits)
-            in_done = max(in_done, self.chan.transfer(0, in_write))
+            in_done = _later(in_done, self.chan.transfer(0, in_write))
         t = in_done
         traces = []
-        for step in self.steps:
+        for step in self.steps[:steps_run]:
             tr = self._step(step, self.tiles[step.name], t)
             traces.append(tr)
             t = tr.done
         out = self.steps[-1].last.out_shape
         out_start = t + HANDOFF
-        return Trace(in_done, traces, out_start, out_start + out[0] * out[1] * out[2], in_write)
+        pending = self.slot_end if self.slot < len(self.slots) else None
+        return Trace(in_done, traces, out_start, out_start + out[0] * out[1] * out[2], in_write, self.chan.inexact,
+                     pending)
 
     def _step(self, step: Step, tiling: StepTiling, ready: int) -> StepTrace:
         cfg = self.cfg
@@ -221,9 +287,8 @@ class _Run:
         start0 = ready + HANDOFF
         if self.wdram and not tiled:
             w_end = self._take_slot()
-            start0 = max(ready, w_end) + HANDOFF
-            if w_end > ready:
-                a_stats.stall_dram += w_end - ready
+            start0 = _later(ready, w_end) + HANDOFF
+            a_stats.stall_dram += _later(w_end - ready, 0)
             self._start_slot(start0)
             for op, st in zip(step.ops, stats):
                 st.dram_read += self._beat_bytes(weight_words(op, cfg))
@@ -266,7 +331,7 @@ class _Run:
                 issue_next_input(i, s)
             for j, ch in enumerate(chans):
                 deps = []
-                first_b = b_stats.first_start < 0
+                first_b = not b_stats.started
                 if dw_end is not None and j == 0:
                     deps.append((dw_end + HANDOFF, "buffer"))
                 if not step.fused and j == 0 and tiling.in_dram:
@@ -293,13 +358,17 @@ class _Run:
                 nbt = nbytes(rows * out_w * out_c, self.act_bits)
                 b_stats.dram_write += nbt
                 store_end.append(self.chan.transfer(b_stats.last_end, nbt))
-        done = max([b_stats.last_end] + store_end[-1:])
+        done = _later(b_stats.last_end, store_end[-1]) if store_end else b_stats.last_end
         return StepTrace(step, tiling, ready, done, stats)
 
 
-def run_schedule(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, *, weights_in_dram: bool,
+def run_schedule(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, *, weights_in_dram: bool,
                  input_in_dram: bool, act_bits: int, weight_bits: int, bytes_per_cycle: float,
-                 latency: int) -> Trace:
-    """Simulate ``steps`` tiled as ``tiles`` on ``cfg``; returns the per-step trace and the total cycles."""
+                 latency: int, steps_run: int | None = None) -> Trace:
+    """Simulate ``steps`` tiled as ``tiles`` on ``cfg``; returns the per-step trace and the total cycles.
+
+    ``steps_run``: walk only the first that many steps (the weight loads of all ``steps`` are queued, so
+    the next step's first load is issued as in the whole run: ``Trace.next_load_end``; the total is then
+    not the network's)."""
     run = _Run(steps, tiles, cfg, weights_in_dram, act_bits, weight_bits, bytes_per_cycle, latency)
-    return run.run(steps[0].first, input_in_dram)
+    return run.run(steps[0].first, input_in_dram, steps_run)

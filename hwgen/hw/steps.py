@@ -8,8 +8,11 @@ tiles (multiples of ``tout``). The cycle count of each tile follows hw.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, dw_weight_words,
+import numpy as np
+
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, Lanes, cdiv, dw_iterations, dw_weight_words,
                                pool_iterations, pw_iterations, pw_weight_words, row_bands, tile_cycles)
 from hwgen.ir.ops import ComputeOp
 
@@ -85,24 +88,37 @@ def pw_dot(op: ComputeOp) -> int:
     return op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
 
 
-def weight_tile_channels(op: ComputeOp, tiles: int, cfg: EngineConfig) -> list[int]:
-    """Output channels of each of ``tiles`` weight tiles (each a multiple of tout but the last)."""
+def weight_tile_group(op: ComputeOp, tiles: Any, cfg: Lanes) -> Any:
+    """Output channels of a full weight tile when ``op``'s weights are split into ``tiles`` tiles (whole
+    tout groups; the last tile may be smaller, and fewer tiles may result); ints or arrays."""
+    return cdiv(cdiv(op.out_shape[2], cfg.tout), tiles) * cfg.tout
+
+
+def weight_tile_channels(op: ComputeOp, tiles: Any, cfg: Lanes) -> list[Any]:
+    """Output channels of each of ``tiles`` weight tiles (each a multiple of tout but the last). For lane
+    arrays (splits that all make the same number of tiles) one array per tile."""
     n = op.out_shape[2]
-    groups = cdiv(cdiv(n, cfg.tout), tiles) * cfg.tout
-    return [min(groups, n - c) for c in range(0, n, groups)]
+    groups = weight_tile_group(op, tiles, cfg)
+    count = cdiv(n, groups)
+    if np.ndim(count):
+        if np.any(count != count.flat[0]):
+            raise ValueError("splits with different tile counts cannot run as one array")
+        count = int(count.flat[0])
+    return [np.minimum(groups, n - j * groups) if np.ndim(groups) else min(groups, n - j * groups)
+            for j in range(count)]
 
 
 def bands_of(step: Step, tiling: StepTiling) -> list[int]:
     return row_bands(step.out_rows, tiling.band_rows) if step.bandable else [step.out_rows]
 
 
-def dw_band_cycles(step: Step, rows: int, cfg: EngineConfig) -> int:
+def dw_band_cycles(step: Step, rows: int, cfg: Lanes) -> int:
     op = step.dw_op
     assert op is not None
     return tile_cycles(dw_iterations(rows * op.out_shape[1], op.out_shape[2], op.kernel, cfg), DW_DEPTH)
 
 
-def pw_band_cycles(step: Step, rows: int, channels: int, cfg: EngineConfig) -> int:
+def pw_band_cycles(step: Step, rows: int, channels: int, cfg: Lanes) -> int:
     """Cycles of one PW-engine (or pool-engine) tile of ``rows`` output rows and ``channels`` outputs."""
     op = step.last
     if op.kind == "pool":
@@ -126,7 +142,7 @@ def nbytes(elements: int, bits: int) -> int:
     return cdiv(elements * bits, 8)
 
 
-def weight_words(op: ComputeOp, cfg: EngineConfig, channels: int | None = None) -> int:
+def weight_words(op: ComputeOp, cfg: Lanes, channels: int | None = None) -> int:
     """Weight words (zero-padded engine blocks, one DRAM beat each, hw.py) of ``op``
     (restricted to ``channels`` outputs for a PW-engine tile)."""
     if op.kind == "pool":
@@ -136,5 +152,25 @@ def weight_words(op: ComputeOp, cfg: EngineConfig, channels: int | None = None) 
     return pw_weight_words(pw_dot(op), op.out_shape[2] if channels is None else channels, cfg)
 
 
-def step_weight_words(step: Step, cfg: EngineConfig) -> int:
+def step_weight_words(step: Step, cfg: Lanes) -> int:
     return sum(weight_words(op, cfg) for op in step.ops)
+
+
+def weight_tiled(step: Step, tiling: StepTiling, weights_in_dram: bool) -> bool:
+    """Whether the step's weights are loaded per PW tile (band x output-channel tile) instead of per step."""
+    # np.all: in the simulator's array form ``weight_tiles`` may be an array (> 1 for all its splits or none)
+    return weights_in_dram and step.pw_op is not None and bool(np.all(np.asarray(tiling.weight_tiles) > 1))
+
+
+def step_load_words(step: Step, tiling: StepTiling, cfg: Lanes, weights_in_dram: bool = True) -> list[Any]:
+    """The weight loads of a step with weights in DRAM, in words (bus beats), in issue order: one for the whole
+    step, or with weight tiles one per (band, tile), the DW weights of a fused pair with the first."""
+    if not weight_tiled(step, tiling, weights_in_dram):
+        return [step_weight_words(step, cfg)]
+    pw = step.pw_op
+    assert pw is not None
+    per_tile = [weight_words(pw, cfg, c) for c in weight_tile_channels(pw, tiling.weight_tiles, cfg)]
+    loads = per_tile * len(bands_of(step, tiling))
+    if step.dw_op is not None:
+        loads[0] = loads[0] + weight_words(step.dw_op, cfg)  # not +=: the list repeats one array
+    return loads

@@ -41,7 +41,7 @@ URAM blocks, else to BRAM36 (largest memories first).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -133,6 +133,14 @@ class Mapping:
                             weight_bits=self.weight_bits, bytes_per_cycle=self.dram_bytes_per_cycle,
                             latency=self.dram_latency)
 
+    def with_tiles(self, tiles: dict[str, StepTiling]) -> "Mapping":
+        """This mapping with the steps tiled as ``tiles`` (e.g. weight tiles a bigger network would need, forced on
+        a small one), its band heights and memory plan re-made from them."""
+        bufs = place_buffers(plan_buffers(self.steps, tiles, self.cfg, self.weights_in_dram, self.fmap_limit,
+                                          self.act_bits, self.weight_bits), self.board)
+        return replace(self, tiles=dict(tiles), buffers=bufs,
+                       band_rows={s.name: tiles[s.name].band_rows for s in self.steps if s.fused})
+
     def to_dict(self) -> dict:
         c = self.cfg
         return {
@@ -147,6 +155,18 @@ class Mapping:
                          "blocks": b.blocks} for b in self.buffers],
             "bram36": self.bram36, "uram": self.uram, "onchip_bits": self.onchip_bits,
         }
+
+
+def with_weight_tiles(m: Mapping, tiles: int, band_rows: int | None = None) -> Mapping:
+    """``m`` with every PW-engine op's weights in ``tiles`` output-channel tiles (and, when given, every fused pair
+    in bands of ``band_rows``): what the mapper does when a layer's weights do not fit a slot, forced on a network
+    small enough to simulate."""
+    new = {}
+    for s in m.steps:
+        t = m.tiles[s.name]
+        rows = min(band_rows, s.out_rows) if band_rows is not None and s.fused else t.band_rows
+        new[s.name] = replace(t, band_rows=rows, weight_tiles=tiles if s.pw_op is not None else 1)
+    return m.with_tiles(new)
 
 
 _SPLIT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*,\s*(\d+)\s*x\s*(\d+)\s*$", re.IGNORECASE)
@@ -271,27 +291,22 @@ def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineCon
 
 
 def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
-    """Assign each memory to URAM or BRAM36 (largest first) and count its blocks."""
-    uram_left = board.uram
-    placed: dict[str, Buffer] = {}
-    for b in sorted(bufs, key=lambda b: -bram36_blocks(b.depth, b.width)):
-        nb, nu = bram36_blocks(b.depth, b.width), uram_blocks(b.depth, b.width)
-        if nu and nu <= uram_left and 4 * nu <= nb:
-            uram_left -= nu
-            placed[b.name] = Buffer(b.name, b.depth, b.width, "uram", nu)
-        else:
-            placed[b.name] = Buffer(b.name, b.depth, b.width, "bram", nb)
-    return [placed[b.name] for b in bufs]
+    """Assign each memory to URAM or BRAM36 (largest first) and count its blocks (:func:`place_blocks`)."""
+    if not bufs:
+        return []
+    blocks, in_uram = place_blocks([b.depth for b in bufs], [b.width for b in bufs], board)
+    return [Buffer(b.name, b.depth, b.width, "uram" if u else "bram", int(n))
+            for b, n, u in zip(bufs, blocks[:, 0].tolist(), in_uram[:, 0].tolist())]
 
 
-def place_buffers_np(depths: list[np.ndarray], widths: list[np.ndarray],
-                     board: Board) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :func:`place_buffers` over many plans: buffer k of every plan is ``depths[k]`` x
-    ``widths[k]`` (depth 0: absent), in plan_buffers order. Returns (blocks, in_uram), each of shape
-    (buffers, plans)."""
-    nb = np.stack([bram36_blocks(d, w) for d, w in zip(depths, widths)])
-    nu = np.stack([uram_blocks(d, w) for d, w in zip(depths, widths)])
-    order = np.argsort(-nb, axis=0, kind="stable")  # largest first, ties in plan order (sorted() is stable)
+def place_blocks(depths: list, widths: list, board: Board) -> tuple[np.ndarray, np.ndarray]:
+    """The placement rule, for one plan or many: buffer k is ``depths[k]`` x ``widths[k]`` (ints, or arrays
+    over plans; depth 0: absent), in plan_buffers order. Largest first (by BRAM36 blocks, ties in plan
+    order), a buffer goes to URAM when the board has that many URAM blocks left and it needs no more than a
+    quarter of its BRAM36 count in URAM blocks. Returns (blocks, in_uram), each of shape (buffers, plans)."""
+    nb = np.stack([np.atleast_1d(bram36_blocks(d, w)) for d, w in zip(depths, widths)])
+    nu = np.stack([np.atleast_1d(uram_blocks(d, w)) for d, w in zip(depths, widths)])
+    order = np.argsort(-nb, axis=0, kind="stable")  # sorted() is stable too
     uram_left = np.full(nb.shape[1], board.uram, dtype=np.int64)
     in_uram = np.zeros(nb.shape, dtype=bool)
     cols = np.arange(nb.shape[1])

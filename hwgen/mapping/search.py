@@ -5,12 +5,14 @@ The strategy is described in :mod:`hwgen.mapping.plan`'s docstring (search, memo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
-from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, bram36_blocks, cdiv,
+from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, Lanes, unbox,
+                               bram36_blocks, cdiv,
                                dw_iterations, fused_cycles_bound, fused_schedule, pool_iterations, pw_iterations,
                                tile_cycles, uram_blocks)
 from hwgen.hw.resources import dsp_per_pe
@@ -64,16 +66,11 @@ def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx)
     return tr.steps[0].done - tr.steps[0].ready
 
 
-def _weight_tiles(op: ComputeOp, cap_words: int, cfg: EngineConfig) -> int:
-    per_group = cdiv(pw_dot(op), cfg.tin)
-    groups = max(1, cap_words // per_group)
-    return cdiv(cdiv(op.out_shape[2], cfg.tout), groups)
-
-
-def weight_tiles_np(dot: int, n: int, cap_words: np.ndarray, tin: np.ndarray, tout: np.ndarray) -> np.ndarray:
-    """Vectorised :func:`_weight_tiles` for an op with dot-product length ``dot`` and ``n`` outputs."""
-    groups = np.maximum(1, cap_words // cdiv(dot, tin))
-    return cdiv(cdiv(n, tout), groups)
+def weight_tiles(op: ComputeOp, cap_words: Any, cfg: Lanes) -> Any:
+    """Output-channel tiles of ``op``'s weights under a buffer cap of ``cap_words`` words (at least one tout
+    group per tile); ints or arrays of splits."""
+    groups = np.maximum(1, cap_words // cdiv(pw_dot(op), cfg.tin))
+    return unbox(cdiv(cdiv(op.out_shape[2], cfg.tout), groups))
 
 
 def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_limit: int, cap_words: int | None,
@@ -84,7 +81,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
     tiles: dict[str, StepTiling] = {}
     word_bits = feature_word(cfg) * ctx.act_bits
     for s, (ind, outd) in zip(steps, flags):
-        wt = _weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
+        wt = weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
         if not s.bandable:
             tiles[s.name] = StepTiling(s.out_rows, wt, ind, outd)
         elif ctx.band_rows is not None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.ir.layers import Shape
+from hwgen.quant.calibration import DEFAULT_CALIB
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,9 @@ def load_dataset(path: str | Path, shape: Shape) -> Dataset:
         if arr is not None and not np.all(np.isfinite(arr)):
             raise HwgenError(f"data file {str(p)!r}: {key} contains NaN or infinity")
     return Dataset(x.astype(np.float64), y.astype(np.int64), None if calib is None else calib.astype(np.float64))
+
+
+def calibration_images(ds: Dataset, count: int | None = None) -> np.ndarray:
+    """The images calibration sees: the first ``count`` of ``calib`` (all of it when ``count`` is None), or
+    without ``calib`` the first ``count`` (else DEFAULT_CALIB) test images."""
+    return ds.calib[:count] if ds.calib is not None else ds.x[:count or DEFAULT_CALIB]

@@ -1,10 +1,12 @@
 """Plan of the generated RTL: buffers, engine op tables, tile lists, schedule steps and ROM images.
 
 Everything the Verilog templates need is computed here from (QuantGraph, Mapping), so the
-templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw.contract`:
-a conv/pw/fc op is one PW-engine tile, a lone dw op one DW-engine tile, pool one pool
-tile, and a dw op followed by a pw op whose name is in ``mapping.band_rows`` is a fused
-pair over row bands (DW writes the ping-pong band buffer, PW reads it).
+templates only lay it out. The schedule follows the network schedule of :mod:`hwgen.hw.contract`
+and the steps and tilings of :mod:`hwgen.hw.steps` / ``mapping.tiles`` (what :mod:`hwgen.hw.schedule`
+simulates): a conv/pw/fc op runs on the PW engine, one tile per (row band, weight tile); a lone dw op on
+the DW engine, one tile per band; pool as one pool tile; a dw op followed by a pw op reading its output is
+a fused pair over row bands (DW writes the ping-pong band buffer, PW reads it). With weights in DRAM the
+weight loads are the simulator's (one per step, or one per PW tile of a weight-tiled step).
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from typing import Any, Sequence
 from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
-                               pool_iterations, pw_iterations, row_bands, tile_cycles, weight_bus_bits)
-from hwgen.hw.steps import schedule_steps
+                               pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
+from hwgen.hw.steps import bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
 from hwgen.mapping.plan import Mapping
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.quant.qgraph import QuantGraph, QuantOp
@@ -99,7 +101,8 @@ class EngineOp:
 
 @dataclass
 class Tile:
-    """One engine invocation: output rows [row0, row0+rows) of op ``op`` (index in the engine's op table)."""
+    """One engine invocation: output rows [row0, row0+rows) of op ``op`` (index in the engine's op table);
+    on the PW engine, output groups [go0, go0 + ngo) of them (a weight tile), with weights from ``wbase``."""
 
     op: int
     rows: int
@@ -108,20 +111,35 @@ class Tile:
     out0: int  # output address of the tile's first pixel
     iterations: int
     cycles: int
+    go0: int = 0  # first output group (tout channels each)
+    ngo: int = 1  # output groups of the tile
+    wbase: int = 0  # weight-memory word of the tile's first block
+    bbase: int = 0  # bias-ROM word of its first output group
 
 
 @dataclass
 class SeqStep:
-    """One step of the top's sequencer: an engine tile, or a fused DW->PW pair over ``bands`` row bands."""
+    """One step of the top's sequencer: an engine tile, or a fused DW->PW pair over ``bands`` row bands.
+
+    With weight tiles (weights in DRAM that do not fit a slot) each band's PW work is ``wtiles`` PW tiles, one
+    weight load each (``tiled``): the loads of a tiled step are consumed by its PW tiles, not by its start."""
 
     kind: int
-    bands: int  # fused: number of row bands; else 1
+    bands: int  # row bands (hw.steps.bands_of): fused pairs, and lone ops whose maps are banded
     ops: tuple[str, ...]
+    wtiles: int = 1  # PW tiles per band (output-channel weight tiles)
+    tiled: bool = False  # one weight load per PW tile (hw.steps.weight_tiled)
+
+    @property
+    def pw_tiles(self) -> int:
+        """PW-engine tiles the step runs (band-major, then weight tile)."""
+        return self.bands * self.wtiles if self.kind in (STEP_PW, STEP_FUSED) else 0
 
 
 @dataclass
 class Load:
-    """One step's weight load: DRAM byte address and the PW/DW ROM-image words it carries."""
+    """One weight load (a step's, or one weight tile's of a tiled step), in the order the schedule simulator
+    issues them: DRAM byte address and the PW/DW ROM-image words it carries, into slot (index % 2)."""
 
     addr: int
     pw_first: int
@@ -179,7 +197,7 @@ class RtlPlan:
 
     @property
     def pw_wdepth(self) -> int:
-        """Words of the PW weight memory: the ROM, or two slots of the largest step."""
+        """Words of the PW weight memory: the ROM, or two slots of the largest load."""
         return 2 * max([ld.pw_words for ld in self.loads] + [1]) if self.dram else len(self.pw_wrom)
 
     @property
@@ -187,9 +205,10 @@ class RtlPlan:
         return 2 * max([ld.dw_words for ld in self.loads] + [1]) if self.dram else len(self.dw_wrom)
 
     def dram_image(self) -> bytes:
-        """The weights in DRAM: per step, its PW then DW words, one little-endian AXI beat each."""
+        """The weights in DRAM: per region (a step, or a weight tile), its PW then DW words, one little-endian
+        AXI beat each. A tile re-loaded for a later band reads the same region (without the DW words)."""
         beat = self.axi_bits // 8
-        size = self.loads[-1].addr + -(-(self.loads[-1].pw_words + self.loads[-1].dw_words) * beat // 4096) * 4096
+        size = max([ld.addr + -(-(ld.pw_words + ld.dw_words) * beat // 4096) * 4096 for ld in self.loads] + [0])
         img = bytearray(max(size, 4096))
         for ld in self.loads:
             words = self.pw_wrom[ld.pw_first:ld.pw_first + ld.pw_words] + \
@@ -225,33 +244,44 @@ def sel_bits(n: int) -> int:
     return max(1, (max(n, 1) - 1).bit_length())
 
 
+def check_mapping(mapping: Mapping) -> None:
+    """Reject what the RTL does not build (before anything is quantized or written): feature maps in DRAM."""
+    if mapping.fmaps_in_dram:
+        where = next(name for name, t in mapping.tiles.items() if t.in_dram or t.out_dram)
+        raise HwgenError(f"RTL generation supports on-chip feature maps only; this mapping streams the maps of step "
+                         f"{where!r} from DRAM (fmap limit {mapping.fmap_limit} elements on {mapping.board.name}); "
+                         "use a board with more on-chip memory or fewer PEs")
+
+
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
-    """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip weights)."""
+    """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip feature maps; weights on-chip or in DRAM)."""
     cfg: EngineConfig = mapping.cfg
     qops = list(qgraph.ops)
     if not qops:
         raise HwgenError(f"network {qgraph.name!r} has no ops to map")
     dram = mapping.weights_in_dram
-    if dram and any(t.weight_tiles > 1 for t in mapping.tiles.values()):
-        raise HwgenError("RTL generation does not support output-channel weight tiles (weights in DRAM with "
-                         "weight_tiles > 1); use a larger board or fewer PEs")
-    band_rows: dict[str, int] = dict(mapping.band_rows)
-
-    # Schedule steps: fuse dw -> pw pairs named in band_rows.
-    if mapping.fmaps_in_dram:
-        raise HwgenError("RTL generation supports on-chip feature maps only; the mapping streams them from DRAM")
+    check_mapping(mapping)
     steps: list[SeqStep] = []
+    wtile_ch: dict[str, list[int]] = {}  # per tiled step: output channels of each weight tile (hw.steps)
+    band_list: dict[str, list[int]] = {}  # per step: output rows of each band (hw.steps.bands_of)
     for sst in schedule_steps([q.op for q in qops]):
         op = sst.first
+        tiling = mapping.tiles[sst.name]  # the simulator's tiling of the step (hw.schedule reads the same)
+        band_list[sst.name] = bands_of(sst, tiling)
+        nb = len(band_list[sst.name])
+        nt = 1
+        tiled = weight_tiled(sst, tiling, dram)
+        if tiled:
+            assert sst.pw_op is not None
+            wtile_ch[sst.name] = weight_tile_channels(sst.pw_op, tiling.weight_tiles, cfg)
+            nt = len(wtile_ch[sst.name])
         if sst.fused:
-            band_rows.setdefault(op.name, op.out_shape[0])
-            nb = len(row_bands(op.out_shape[0], band_rows[op.name]))
-            steps.append(SeqStep(STEP_FUSED, nb, (op.name, sst.last.name)))
+            steps.append(SeqStep(STEP_FUSED, nb, (op.name, sst.last.name), nt, tiled))
             continue
         kind = {"conv": STEP_PW, "pw": STEP_PW, "fc": STEP_PW, "dw": STEP_DW, "pool": STEP_POOL}.get(op.kind)
         if kind is None:
             raise HwgenError(f"op {op.name!r}: unsupported kind {op.kind!r} for RTL")
-        steps.append(SeqStep(kind, 1, (op.name,)))
+        steps.append(SeqStep(kind, nb, (op.name,), nt, tiled))
 
     by_name = {q.op.name: q for q in qops}
     buffers = [FeatureBuffer(b, BUF_NAMES[b]) for b in range(4)]
@@ -280,7 +310,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     pool_acc = 2
     left_shift = max([0] + [-q.shift for q in qops])
     tin, tout, tc, tk = cfg.tin, cfg.tout, cfg.tc, cfg.tk
-    half_depth = max([band_rows[s.ops[0]] * by_name[s.ops[0]].op.out_shape[1] for s in steps
+    half_depth = max([max(band_list[s.ops[0]]) * by_name[s.ops[0]].op.out_shape[1] for s in steps
                       if s.kind == STEP_FUSED] or [0])
     if half_depth:
         buffers[BUF_BAND].depth = 2 * half_depth
@@ -357,11 +387,13 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             buffers[BUF_BAND].writers.add("dw")
         return len(dw_ops) - 1
 
-    def pw_tile(idx: int, rows: int, in_base: int, out0: int) -> Tile:
-        # A PW tile reads its input from row 0 of the buffer region at in_base (a band half or a whole map).
+    def pw_tile(idx: int, in_row0: int, rows: int, in_base: int, out0: int, go0: int, ngo: int) -> Tile:
+        # A PW tile reads input rows from in_row0 of the buffer region at in_base (a band half or a whole map)
+        # and computes output groups [go0, go0 + ngo).
         e = pw_ops[idx]
-        it = pw_iterations(rows * e.wo, e.m, e.n, cfg)
-        return Tile(idx, rows, -e.pad_t, in_base - e.pad_t * e.wi, out0, it, tile_cycles(it, PW_DEPTH))
+        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg)
+        return Tile(idx, rows, in_row0, in_base + in_row0 * e.wi, out0, it, tile_cycles(it, PW_DEPTH), go0, ngo,
+                    e.wbase + go0 * e.inner_groups, e.bbase + go0)
 
     def dw_tile(idx: int, row0: int, rows: int, out0: int) -> Tile:
         e = dw_ops[idx]
@@ -369,37 +401,83 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         it = dw_iterations(rows * e.wo, e.channels, e.k, cfg)
         return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH))
 
+    # Weight loads in the simulator's order (hwgen.hw.schedule): one per step, or per tiled step one per
+    # (band, weight tile), the step's DW words with its first. Each PW tile / DW op records the load it reads.
+    loads: list[Load] = []
+    regions: dict[tuple[int, int], int] = {}  # (first PW word, first DW word) -> region index
+    region_words: list[int] = []
+    load_region: list[int] = []
+    tile_load: list[int] = []  # per PW tile
+    dw_load: dict[int, int] = {}  # DW op -> load
+
+    def add_load(pw0: int, npw: int, dw0: int, ndw: int) -> int:
+        if npw + ndw == 0:  # nothing to move (a pool step): no region
+            load_region.append(-1)
+            loads.append(Load(0, pw0, 0, dw0, 0))
+            return len(loads) - 1
+        key = (pw0, dw0 if ndw else -1)
+        if key not in regions and ndw == 0 and (pw0, dw0) in regions:
+            key = (pw0, dw0)  # a re-load of a tile: the prefix of the region that also holds the DW words
+        if key not in regions:
+            regions[key] = len(region_words)
+            region_words.append(npw + ndw)
+        load_region.append(regions[key])
+        loads.append(Load(0, pw0, npw, dw0, ndw))
+        return len(loads) - 1
+
     cur = BUF_IN
     nxt_buf = BUF_A
-    step_first_words: list[tuple[int, int]] = []  # (pw words, dw words) before each step
     for st in steps:
-        step_first_words.append((len(pw_w), len(dw_w)))
         out_buf = nxt_buf
-        if st.kind == STEP_FUSED:
-            qd, qp = by_name[st.ops[0]], by_name[st.ops[1]]
-            di = add_dw(qd, cur, BUF_BAND)
-            if qp.op.in_shape != qd.op.out_shape:
-                raise HwgenError(f"op {qp.op.name!r}: input shape does not match {qd.op.name!r}'s output")
-            pi = add_pw(qp, BUF_BAND, out_buf)
-            buffers[BUF_BAND].readers.add("pw")
-            wo = qd.op.out_shape[1]
-            row0 = 0
-            for b, rows in enumerate(row_bands(qd.op.out_shape[0], band_rows[qd.op.name])):
+        bands = band_list[st.ops[0]]
+        pw_q = by_name[st.ops[-1]] if st.kind in (STEP_PW, STEP_FUSED) else None
+        d_first = len(dw_w)
+        if st.kind in (STEP_FUSED, STEP_DW):
+            qd = by_name[st.ops[0]]
+            di = add_dw(qd, cur, BUF_BAND if st.kind == STEP_FUSED else out_buf)
+        if pw_q is not None:
+            if st.kind == STEP_FUSED:
+                if pw_q.op.in_shape != qd.op.out_shape:
+                    raise HwgenError(f"op {pw_q.op.name!r}: input shape does not match {qd.op.name!r}'s output")
+                pi = add_pw(pw_q, BUF_BAND, out_buf)
+                buffers[BUF_BAND].readers.add("pw")
+            else:
+                pi = add_pw(pw_q, cur, out_buf)
+            e = pw_ops[pi]
+            groups = [(0, e.outer_groups)]
+            if st.tiled:
+                groups, g0 = [], 0
+                for ch in wtile_ch[st.ops[0]]:
+                    groups.append((g0, cdiv(ch, tout)))
+                    g0 += cdiv(ch, tout)
+        if dram and not st.tiled:
+            k = add_load(pw_ops[pi].wbase if pw_q is not None else len(pw_w),
+                         len(pw_w) - pw_ops[pi].wbase if pw_q is not None else 0, d_first, len(dw_w) - d_first)
+            if st.kind in (STEP_FUSED, STEP_DW):
+                dw_load[di] = k
+        row0 = 0
+        for b, rows in enumerate(bands):
+            if st.kind == STEP_FUSED:
                 half = (b % 2) * half_depth
-                dt = dw_tile(di, row0, rows, half)
-                pt = pw_tile(pi, rows, half, row0 * wo)
-                dw_tiles.append(dt)
-                pw_tiles.append(pt)
-                row0 += rows
-        elif st.kind == STEP_PW:
-            pi = add_pw(by_name[st.ops[0]], cur, out_buf)
-            tl = pw_tile(pi, by_name[st.ops[0]].op.out_shape[0], 0, 0)
-            pw_tiles.append(tl)
-        elif st.kind == STEP_DW:
-            di = add_dw(by_name[st.ops[0]], cur, out_buf)
-            tl = dw_tile(di, 0, by_name[st.ops[0]].op.out_shape[0], 0)
-            dw_tiles.append(tl)
-        else:
+                dw_tiles.append(dw_tile(di, row0, rows, half))
+            elif st.kind == STEP_DW:
+                dw_tiles.append(dw_tile(di, row0, rows, row0 * dw_ops[di].wo))
+            if pw_q is not None:
+                e = pw_ops[pi]
+                for j, (g0, ng) in enumerate(groups):
+                    if st.kind == STEP_FUSED:
+                        pw_tiles.append(pw_tile(pi, -e.pad_t, rows, half, row0 * e.wo, g0, ng))
+                    else:
+                        pw_tiles.append(pw_tile(pi, row0 * e.s - e.pad_t, rows, 0, row0 * e.wo, g0, ng))
+                    if st.tiled:
+                        with_dw = b == 0 and j == 0 and st.kind == STEP_FUSED
+                        k = add_load(e.wbase + g0 * e.inner_groups, ng * e.inner_groups, d_first,
+                                     len(dw_w) - d_first if with_dw else 0)
+                        if with_dw:
+                            dw_load[di] = k
+                    tile_load.append(len(loads) - 1)
+            row0 += rows
+        if st.kind == STEP_POOL:
             q = by_name[st.ops[0]]
             hi, wi, c = q.op.in_shape
             lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
@@ -412,31 +490,32 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
         cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
 
-    step_first_words.append((len(pw_w), len(dw_w)))
-    loads: list[Load] = []
     axi_bits = axi_max_burst = 0
     if dram:
-        # Each step's weights are one DRAM region, loaded into slot k % 2 of the engines' weight RAMs
-        # while step k-1 runs. One AXI beat carries one weight word (PW words first, then DW words).
+        # Each region (a step's weights, or a weight tile's) is 4 KB aligned; load g goes into slot g % 2 of
+        # the engines' weight RAMs while the consumer of load g-1 runs. One AXI beat carries one weight word
+        # (PW words first, then DW words).
         axi_bits = weight_bus_bits(cfg, wb)
         axi_max_burst = max_burst_beats(axi_bits)
         if axi_bits > 1024:
             raise HwgenError(f"weight words of {max(tin * tout, tc * tk) * wb} bits exceed the 1024-bit AXI "
                              "data bus; use a smaller PE split for RTL with weights in DRAM")
-        addr = 0
-        for k in range(len(steps)):
-            (p0, d0), (p1, d1) = step_first_words[k], step_first_words[k + 1]
-            loads.append(Load(addr, p0, p1 - p0, d0, d1 - d0))
-            addr += -(-((p1 - p0) + (d1 - d0)) * (axi_bits // 8) // 4096) * 4096  # 4 KB aligned regions
+        region_addr, addr = [], 0
+        for words in region_words:
+            region_addr.append(addr)
+            addr += -(-words * (axi_bits // 8) // 4096) * 4096
+        for ld, r in zip(loads, load_region):
+            ld.addr = region_addr[r] if r >= 0 else 0
         slot_pw = max(ld.pw_words for ld in loads)
         slot_dw = max(ld.dw_words for ld in loads)
-        op_step = {name: k for k, st in enumerate(steps) for name in st.ops}
-        for e in pw_ops:
-            k = op_step[e.name]
-            e.wbase = (k % 2) * slot_pw + e.wbase - loads[k].pw_first
-        for e in dw_ops:
-            k = op_step[e.name]
-            e.wbase = (k % 2) * slot_dw + e.wbase - loads[k].dw_first
+        for tl, k in zip(pw_tiles, tile_load):
+            tl.wbase = (k % 2) * slot_pw
+        for di, k in dw_load.items():
+            dw_ops[di].wbase = (k % 2) * slot_dw
+        # The loads carry exactly the words the simulator charges (one copy of the schedule model).
+        sim_words = [w for sst in schedule_steps([q.op for q in qops])
+                     for w in step_load_words(sst, mapping.tiles[sst.name], cfg, dram)]
+        assert [ld.pw_words + ld.dw_words for ld in loads] == sim_words, "RTL weight loads differ from hw.schedule"
 
     last = qops[-1]
     ho, wo, n = last.op.out_shape
