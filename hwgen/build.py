@@ -55,6 +55,7 @@ class HwConfig:
     weights: str = "auto"
     band_rows: int | None = None
     weight_scale: str = "per-layer"  # or "per-channel": a fractional-bit shift per output channel
+    dsp_packing: bool = True  # two PW MACs per DSP48E2 where hwgen.hw.resources.dsp_packing_applies
 
     def __post_init__(self) -> None:
         check_bits("act_bits", self.act_bits)
@@ -68,6 +69,8 @@ class HwConfig:
                 check_limit(flag, value)
         if self.weights not in WEIGHT_PLACEMENT:
             raise HwgenError(f"weights must be one of {', '.join(WEIGHT_PLACEMENT)}, got {self.weights!r}")
+        if not isinstance(self.dsp_packing, bool):
+            raise HwgenError(f"dsp_packing (--dsp-packing) must be True or False, got {self.dsp_packing!r}")
         if self.weight_scale not in WEIGHT_SCALES:
             raise HwgenError(f"weight_scale must be one of {', '.join(WEIGHT_SCALES)}, got {self.weight_scale!r}")
 
@@ -75,7 +78,7 @@ class HwConfig:
         pe = self.split.pe if isinstance(self.split, EngineConfig) else self.pe
         return map_network(ops, pe, self.board, self.act_bits, self.weight_bits, clock_mhz=self.clock_mhz,
                            dram_gbps=self.dram_gbps, split=self.split, weights_in_dram=WEIGHT_PLACEMENT[self.weights],
-                           band_rows=self.band_rows)
+                           band_rows=self.band_rows, dsp_packing=self.dsp_packing)
 
 
 @dataclass

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hwgen.hw.contract import EngineConfig
-from hwgen.hw.resources import dsp_count
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import Mapping, onchip_data_bits
 
@@ -135,4 +134,4 @@ def simulate(ops: list[ComputeOp], mapping: "Mapping", model: str = "") -> Estim
         macs=sum(op.macs for op in ops), pe=cfg.pe, clock_mhz=mapping.clock_mhz,
         dram_read=sum(x.dram_read for x in layers), dram_write=sum(x.dram_write for x in layers) + trace.input_dram_write,
         onchip_bits=mapping.onchip_bits, bram36=mapping.bram36, uram=mapping.uram,
-        dsp=dsp_count(cfg, mapping.act_bits, mapping.weight_bits), lut=mapping.lut, warnings=warnings)
+        dsp=mapping.dsp, lut=mapping.lut, warnings=warnings)

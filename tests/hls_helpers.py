@@ -18,8 +18,11 @@ from hwgen.quant.quantize import quantize
 
 def hand_mapping(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int | None = None, *,
                  weights_in_dram: bool = False, tiles: dict[str, StepTiling] | None = None,
-                 board: str = "pynq-z2") -> Mapping:
+                 board: str = "pynq-z2", dsp_packing: bool = True) -> Mapping:
     """A real :class:`Mapping` with a forced split and tiling (the mapper fuses every DW->PW pair).
+
+    ``dsp_packing``: the PW engine packs two products per multiply where the codes are <= 8 bits. The mapper
+    packs only on DSP48E2 parts; the C++ datapath is the same on any part, so C-sim checks the packed one here.
 
     Fused pairs get ``band_rows`` rows per band (default: one band); ``tiles`` overrides the tiling of
     the steps it names (weight tiles, feature maps in DRAM). The memory plan is the mapper's
@@ -46,7 +49,7 @@ def hand_mapping(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int | None = 
                    steps=steps, board=b, clock_mhz=b.clock_mhz, act_bits=qgraph.input_fmt.width,
                    weight_bits=max(q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None),
                    dram_bytes_per_cycle=b.dram_bytes_per_cycle(b.clock_mhz), dram_latency=b.dram_latency_cycles(b.clock_mhz),
-                   fmap_limit=limit, buffers=bufs)
+                   fmap_limit=limit, buffers=bufs, dsp_packing=dsp_packing)
 
 
 def fuse_all(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int, **kw) -> Mapping:

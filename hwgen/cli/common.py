@@ -60,6 +60,8 @@ _HARDWARE_OPTIONS = (
                  help="Where weights live (auto: on-chip when everything fits)."),
     bounded_option("--band-rows", "Force the row-band height of every fused DW->PW pair.", default=None),
     WEIGHT_SCALE_OPTION,
+    click.option("--dsp-packing/--no-dsp-packing", default=True, show_default=True,
+                 help="Two PW MACs per DSP48E2 (AMD WP486) where operands are <= 8 bits and the part has DSP48E2."),
 )
 
 

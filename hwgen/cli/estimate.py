@@ -8,6 +8,7 @@ from hwgen.cli.common import (console, format_option, hardware_options, load_mod
                               print_json, print_table)
 from hwgen.cli.params import sized_by
 from hwgen.estimate import Estimate
+from hwgen.hw.resources import max_macs
 from hwgen.hw.steps import StepTiling
 from hwgen.mapping.plan import format_split
 
@@ -40,12 +41,14 @@ def print_report(est: Estimate, pe_budget: int) -> None:
     con = console()
     con.print(f"[bold]{est.model}[/bold] on {m.board.name} ({m.board.part}) at {m.clock_mhz:g} MHz, "
               f"{m.act_bits}-bit activations, {m.weight_bits}-bit weights")
-    if pe_budget * (est.dsp // c.pe) > m.board.dsp:
+    if pe_budget > max_macs(m.board, m.act_bits, m.weight_bits, m.dsp_packing):
         con.print(f"note: {pe_budget} PEs need more DSPs than {m.board.name} has ({m.board.dsp}): searched within "
                   f"the DSP budget")
     con.print(f"mapping: {c.pe} of {pe_budget} PEs — PW engine {c.tin}x{c.tout} = {c.pw_pe} "
               f"(also runs the first conv via im2col, the FC and, with {c.tin} adders, the pool); "
               f"DW engine {c.tc} lanes x {c.tk} taps = {c.dw_pe}  [--split {format_split(c)}]")
+    con.print(f"DSP packing: {'two PW MACs per DSP48E2 (AMD WP486)' if m.dsp_packing else 'off, one MAC per DSP'}"
+              f" -> {est.dsp} DSPs")
     fm = (f"maps > {m.fmap_limit:,} elements streamed from/to DRAM in row bands" if m.fmaps_in_dram
           else "all feature maps on-chip")
     con.print(f"memory: weights {'in DRAM (double-buffered)' if m.weights_in_dram else 'on-chip'}; {fm}; "

@@ -40,7 +40,9 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: st
     summary = json.loads((out / "plan.json").read_text())
     click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
                f"predicted {summary['predicted_cycles']} cycles (hwgen estimate: {est.total_cycles}), "
-               f"{summary['bram36_predicted']:g} RAMB36 equivalents (Yosys rule, hwgen.codegen.rtl.memories)")
+               f"memory {summary['bram36_predicted']:g} RAMB36 equivalents (Yosys rule, hwgen.codegen.rtl.memories; "
+               f"the plan: {summary['bram36_plan']} BRAM36 on xc7 = hwgen estimate's {est.mapping.bram36} BRAM36 + "
+               f"{est.mapping.uram} URAM at their BRAM36 placement)")
 
 
 @click.command()
@@ -99,16 +101,20 @@ def synth(outdir: str, top: str, as_json: bool) -> None:
     report = synthesize(outdir, top)
     plan = Path(outdir) / "plan.json"
     if plan.exists():  # hwgen's RTL: what the resource model predicted
-        report["bram36_predicted"] = read_json(plan, {"bram36_predicted": PLAN_SCHEMA["bram36_predicted"]},
-                                               "regenerate the project with `hwgen rtl`").get("bram36_predicted")
+        keys = ("bram36_predicted", "bram36_plan")
+        got = read_json(plan, {k: PLAN_SCHEMA[k] for k in keys}, "regenerate the project with `hwgen rtl`")
+        report.update({k: got.get(k) for k in keys})
     if as_json:
         print_json(report)
         return
     click.echo(f"DSP48E1 {report['dsp']}  RAMB36E1 {report['bram36']}  RAMB18E1 {report['bram18']}  "
                f"LUTRAM/SRL {report['lutram']}  LUT {report['lut']}  FF {report['ff']}  CARRY4 {report['carry']}  "
                f"(stat.json, yosys.log in {outdir}; {report['warnings']} Yosys warnings)"
-               + (f"; predicted {report['bram36_predicted']:g} RAMB36 equivalents"
-                  if report.get("bram36_predicted") is not None else ""))
+               + (f"; block RAM {report['bram36'] + report['bram18'] / 2:g} RAMB36 equivalents, predicted "
+                  f"{report['bram36_predicted']:g} (hwgen.codegen.rtl.memories)"
+                  if report.get("bram36_predicted") is not None else "")
+               + (f", the plan {report['bram36_plan']} (hwgen estimate on xc7)" if report.get("bram36_plan") is not None
+                  else ""))
 
 
 COMMANDS = [rtl, cosim, synth]

@@ -45,13 +45,14 @@ from hwgen.hw.contract import (
     weight_bus_bits,
     weight_load_cycles,
 )
-from hwgen.hw.resources import dsp_per_pe, lut_count
+from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_tile_group,
                             weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import band_buffer_elems, fmap_flags, input_in_dram, place_blocks, tensor_elems, tk_choices
+from hwgen.mapping.plan import (band_buffer_elems, feature_word, fmap_flags, input_in_dram, place_blocks, tensor_elems,
+                               tk_choices)
 from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles
 
 #: Plan / path codes of a point.
@@ -141,7 +142,7 @@ class SplitTables:
         s = splits.astype(_I64)
         self.cfg = EngineArrays(s[:, 0], s[:, 1], s[:, 2], s[:, 3])
         cfg = self.cfg
-        self.word = np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc)  # plan.feature_word
+        self.word = feature_word(cfg, net.steps[0].first.in_shape[2])
         self.duration: list[np.ndarray] = []    # on-chip cycles of each step (its tiles, from start to done)
         self.pp: list[np.ndarray] = []          # ping-pong half elements of each fused step at its on-chip band
         self.words: list[np.ndarray] = []       # weight words of each step (DW + PW of a fused pair)
@@ -440,9 +441,10 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
             take(todo[idx], "stream", pl, cyc, nbytes)
             fmaps[todo[idx]] = True
     todo = np.flatnonzero(path == PATHS.index("exact"))
-    dsp = t.cfg.pe * dsp_per_pe(combo.act_bits, combo.weight_bits)
-    lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     board = combo.board_spec
+    dsp = dsp_count(t.cfg, combo.act_bits, combo.weight_bits,
+                    dsp_packing_applies(True, board, combo.act_bits, combo.weight_bits))
+    lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, fmaps,
                  (bram <= board.bram36) & (uram <= board.uram) & (dsp <= board.dsp) & (lut <= board.lut), path)
     if exact:

@@ -10,7 +10,6 @@ from hwgen.codegen.templating import render
 from hwgen.codegen.writer import write_tree
 from hwgen.errors import HwgenError
 from hwgen.explore.run import FIELDS, Exploration
-from hwgen.models.zoo import ZOO
 
 #: Non-front points drawn per plot at most (evenly spaced in points order, so the same every run).
 PLOT_POINTS = 60_000

@@ -53,6 +53,11 @@ class Board:
     def dram_latency_cycles(self, clock_mhz: float) -> int:
         return math.ceil(self.dram_latency_ns * clock_mhz / 1e3)
 
+    @property
+    def dsp_slice(self) -> str:
+        """DSP48E1 (25x18 multiplier) on 7-series parts (xc7*), DSP48E2 (27x18) on UltraScale+ (DS891, DS987)."""
+        return "DSP48E1" if self.part.startswith("xc7") else "DSP48E2"
+
 
 BOARDS: dict[str, Board] = {b.name: b for b in (
     Board("pynq-z2", "xc7z020clg400-1", dsp=220, bram36=140, uram=0, lut=53_200, ff=106_400,

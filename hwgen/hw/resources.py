@@ -4,6 +4,10 @@ DSP rule: one DSP48 per PE when the multiplier fits the DSP48's signed 18x25 por
 (the narrower operand <= 18 bits and the wider <= 25, as with 8-bit operands); a
 wider product is split into partial products, ceil(wide/25) * ceil(narrow/18) DSPs
 per PE (their sum reuses the DSP post-adders). The pool engine adds, so it uses none.
+With DSP packing (AMD WP486, :mod:`hwgen.numerics.packing`; activations and weights <= 8 bits on a part with
+DSP48E2 slices) the PW array's output lanes 2j and 2j+1 share each activation, so one DSP computes both
+products: ``tin * ceil(tout / 2)`` DSPs for the array (an odd last lane unpacked). The DW engine's MACs share no
+operand within a cycle (each lane and tap has its own activation and weight), so it keeps one DSP per MAC.
 
 LUT rule (a rule of thumb for 8-16 bit datapaths, not a synthesis result): per PE, the accumulator register feed/clear mux and the adder-tree
 share ~ acc_bits LUTs; per output lane (tout of the PW engine, tc of the DW engine)
@@ -17,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from hwgen.hw.contract import EngineConfig, Lanes, cdiv
+from hwgen.hw.boards import Board
+from hwgen.hw.contract import Lanes, cdiv
 from hwgen.numerics.fixed import accumulator_bits
+from hwgen.numerics.packing import packing_fits
 
 LUT_PER_ENGINE = 600
 
@@ -34,8 +40,24 @@ def dsp_per_pe(act_bits: int, weight_bits: int) -> int:
     return cdiv(wide, 25) * cdiv(narrow, 18)
 
 
-def dsp_count(cfg: EngineConfig, act_bits: int, weight_bits: int) -> int:
+def dsp_packing_applies(requested: bool, board: Board, act_bits: int, weight_bits: int) -> bool:
+    """Whether the PW array packs two MACs per DSP: asked for, <= 8-bit operands and a DSP48E2 part (the
+    DSP48E1 of 7-series parts has a 25-bit port, too narrow for WP486's 2**18-offset 8-bit operand)."""
+    return requested and board.dsp_slice == "DSP48E2" and packing_fits(act_bits, weight_bits)
+
+
+def dsp_count(cfg: Lanes, act_bits: int, weight_bits: int, packed: bool = False) -> Any:
+    """DSP slices of a split (an EngineConfig, or EngineArrays of many); ``packed``: the PW array packs
+    two products per DSP (:func:`dsp_packing_applies`)."""
+    if packed:
+        return cfg.tin * cdiv(cfg.tout, 2) + cfg.tc * cfg.tk
     return cfg.pe * dsp_per_pe(act_bits, weight_bits)
+
+
+def max_macs(board: Board, act_bits: int, weight_bits: int, packed: bool) -> int:
+    """MACs per cycle the board's DSPs can hold: two per DSP when packed (the DW engine's unpacked share is
+    what the split search then charges against it), else DSPs / DSPs per MAC."""
+    return 2 * board.dsp if packed else board.dsp // dsp_per_pe(act_bits, weight_bits)
 
 
 def lut_count(cfg: Lanes, act_bits: int, weight_bits: int, dram_master: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, Lanes, cdiv, dw_iterations, dw_weight_words,
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, Lanes, cdiv, dw_iterations, dw_weight_words,
                                pool_iterations, pw_iterations, pw_weight_words, row_bands, tile_cycles)
 from hwgen.ir.ops import ComputeOp
 

@@ -30,8 +30,8 @@ band buffers must also fit a budget (what the fixed buffers leave, halved until 
 plan fits). Lone ops with on-chip feature maps run as one tile (the RTL contract).
 
 Buffer geometry: feature-map, band and ping-pong buffers are words of
-max(tin, tout, tc) consecutive codes (``feature_word``: the widest group an engine
-reads or writes per cycle, so a pipelined iteration touches at most two words);
+max(tin, tout, tc, input channels) consecutive codes (``feature_word``: the widest group
+written or read per cycle, so a pipelined iteration touches at most two words);
 PW weights words of tin*tout, DW weights words of tc*tk, biases one word per
 output group of tout (PW) or tc (DW) biases of act_bits + weight_bits bits (the
 product's fraction). The generated HLS declares exactly these memories. Each buffer is a separate memory; a memory goes to URAM when the board
@@ -42,12 +42,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import EngineConfig, bram36_blocks, cdiv, uram_blocks
+from hwgen.hw.contract import EngineConfig, Lanes, bram36_blocks, cdiv, uram_blocks
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, input_rows, pw_dot, schedule_steps, weight_tile_channels,
@@ -89,6 +90,11 @@ class Mapping:
     fmap_limit: int                    # feature maps with more elements live in DRAM
     buffers: list[Buffer] = field(default_factory=list)
     pe_budget: int = 0                 # the PEs asked for (the search uses at most the board's DSPs)
+    dsp_packing: bool = False          # the PW array packs two MACs per DSP48E2 (hwgen.hw.resources)
+
+    @property
+    def dsp(self) -> int:
+        return dsp_count(self.cfg, self.act_bits, self.weight_bits, self.dsp_packing)
 
     @property
     def bram36(self) -> int:
@@ -118,7 +124,7 @@ class Mapping:
             out.append(f"needs {self.bram36} BRAM36 but {b.name} has {b.bram36}")
         if self.uram > b.uram:
             out.append(f"needs {self.uram} URAM but {b.name} has {b.uram}")
-        dsp = dsp_count(self.cfg, self.act_bits, self.weight_bits)
+        dsp = self.dsp
         if dsp > b.dsp:
             out.append(f"needs {dsp} DSP but {b.name} has {b.dsp}")
         lut = self.lut
@@ -144,7 +150,7 @@ class Mapping:
     def to_dict(self) -> dict:
         c = self.cfg
         return {
-            "pe": c.pe, "pe_budget": self.pe_budget, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
+            "pe": c.pe, "pe_budget": self.pe_budget, "dsp_packing": self.dsp_packing, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
             "split": format_split(c), "board": self.board.name, "part": self.board.part,
             "clock_mhz": self.clock_mhz, "act_bits": self.act_bits, "weight_bits": self.weight_bits,
             "weights_in_dram": self.weights_in_dram, "fmaps_in_dram": self.fmaps_in_dram,
@@ -218,11 +224,13 @@ def fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
     return flags
 
 
-def feature_word(cfg: EngineConfig) -> int:
-    """Codes per word of the feature-map, band and ping-pong buffers: the widest group an engine reads or
-    writes in one cycle (TIN or TOUT channels on the PW engine, TC on the DW engine), so each access of a
-    pipelined iteration touches at most two words (two ports)."""
-    return max(cfg.tin, cfg.tout, cfg.tc)
+def feature_word(cfg: Lanes, in_channels: int) -> Any:
+    """Codes per word of the feature-map, band and ping-pong buffers: the widest group written or read in one
+    cycle (TIN or TOUT channels on the PW engine, TC on the DW engine, one input pixel of ``in_channels``
+    codes per input beat), so each access of a pipelined iteration touches at most two words (two ports).
+    Ints, or numpy arrays of splits."""
+    word = np.maximum(np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc), in_channels)
+    return int(word) if np.ndim(word) == 0 else word
 
 
 def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
@@ -247,7 +255,7 @@ def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
 def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int) -> list[Buffer]:
     """The on-chip memories of a mapping (depth x width, before placement)."""
-    word = feature_word(cfg)
+    word = feature_word(cfg, steps[0].first.in_shape[2])
     bufs: list[Buffer] = []
     onchip = [t for t in tensor_elems(steps) if t <= fmap_limit]
     if onchip:
@@ -297,6 +305,12 @@ def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
     blocks, in_uram = place_blocks([b.depth for b in bufs], [b.width for b in bufs], board)
     return [Buffer(b.name, b.depth, b.width, "uram" if u else "bram", int(n))
             for b, n, u in zip(bufs, blocks[:, 0].tolist(), in_uram[:, 0].tolist())]
+
+
+def bram36_equivalent(bufs: list[Buffer]) -> int:
+    """BRAM36 blocks of a placed plan on a part without URAM (7-series, what Yosys maps): a buffer the plan
+    put in URAM counts at its BRAM36 placement (``bram36_blocks`` of its depth x width)."""
+    return sum(b.blocks if b.memory == "bram" else bram36_blocks(b.depth, b.width) for b in bufs)
 
 
 def place_blocks(depths: list, widths: list, board: Board) -> tuple[np.ndarray, np.ndarray]:

@@ -11,17 +11,16 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
-from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, Lanes, unbox,
-                               bram36_blocks, cdiv,
+from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, Lanes, unbox, cdiv,
                                dw_iterations, fused_cycles_bound, fused_schedule, pool_iterations, pw_iterations,
-                               tile_cycles, uram_blocks)
-from hwgen.hw.resources import dsp_per_pe
+                               tile_cycles)
+from hwgen.hw.resources import dsp_count, dsp_packing_applies, max_macs
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
                             weight_words)
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, feature_word, format_split,
-                                parse_split, place_buffers, plan_buffers, tensor_elems, tk_choices)
+                                parse_split, place_blocks, place_buffers, plan_buffers, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
 
@@ -35,6 +34,7 @@ class _Ctx:
     latency: int
     weights_in_dram: bool | None
     band_rows: int | None
+    dsp_packing: bool
 
 
 def band_candidates(rows: int) -> list[int]:
@@ -79,7 +79,8 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
     """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
     flags = fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
-    word_bits = feature_word(cfg) * ctx.act_bits
+    word = feature_word(cfg, steps[0].first.in_shape[2])
+    word_bits = word * ctx.act_bits
     for s, (ind, outd) in zip(steps, flags):
         wt = weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
         if not s.bandable:
@@ -95,7 +96,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             best = None
             for b in band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
-                need = sum(2 * cdiv(e, feature_word(cfg)) * word_bits for e in band_buffer_elems(s, t))
+                need = sum(2 * cdiv(e, word) * word_bits for e in band_buffer_elems(s, t))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
                     break  # band buffers grow with the band height
                 if (s.name, t) not in times:
@@ -110,7 +111,8 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
     return Mapping(cfg=cfg, band_rows={s.name: tiles[s.name].band_rows for s in steps if s.fused},
                    weights_in_dram=wdram, fmaps_in_dram=any(a or b for a, b in flags), tiles=tiles, steps=steps,
                    board=ctx.board, clock_mhz=ctx.clock_mhz, act_bits=ctx.act_bits, weight_bits=ctx.weight_bits,
-                   dram_bytes_per_cycle=ctx.bpc, dram_latency=ctx.latency, fmap_limit=fmap_limit, buffers=bufs)
+                   dram_bytes_per_cycle=ctx.bpc, dram_latency=ctx.latency, fmap_limit=fmap_limit, buffers=bufs,
+                   dsp_packing=ctx.dsp_packing)
 
 
 def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
@@ -245,11 +247,12 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
 def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOARD, act_bits: int = 8,
                 weight_bits: int = 8, *, clock_mhz: float | None = None, dram_gbps: float | None = None,
                 split: EngineConfig | str | None = None, weights_in_dram: bool | None = None,
-                band_rows: int | None = None) -> Mapping:
+                band_rows: int | None = None, dsp_packing: bool = True) -> Mapping:
     """Choose the PE split and tiling of ``ops`` that minimise simulated latency on ``board``.
 
     ``split`` forces the engine configuration; ``weights_in_dram`` forces (True/False)
-    the weight placement; ``band_rows`` forces the row-band height of every fused pair.
+    the weight placement; ``band_rows`` forces the row-band height of every fused pair;
+    ``dsp_packing`` allows two PW MACs per DSP48E2 where :func:`dsp_packing_applies`.
     """
     if not ops:
         raise HwgenError("the network has no compute ops")
@@ -265,10 +268,13 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
         raise HwgenError(f"--dram-gbps must be > 0, got {dram_gbps}")
     if band_rows is not None and band_rows < 1:
         raise HwgenError(f"band rows must be >= 1, got {band_rows}")
+    if not isinstance(dsp_packing, bool):
+        raise HwgenError(f"--dsp-packing must be true or false, got {dsp_packing!r}")
     steps = schedule_steps(ops)
     tks = tk_choices(steps)
+    packed = dsp_packing_applies(dsp_packing, b, act_bits, weight_bits)
     ctx = _Ctx(b, clock, act_bits, weight_bits, b.dram_bytes_per_cycle(clock, dram_gbps),
-               b.dram_latency_cycles(clock), weights_in_dram, band_rows)
+               b.dram_latency_cycles(clock), weights_in_dram, band_rows, packed)
     if split is not None:
         cfg = parse_split(split) if isinstance(split, str) else split
         if cfg.pe > pe:
@@ -278,8 +284,8 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
         m = plan_memory(steps, cfg, ctx)
         m.pe_budget = pe
         return m
-    # More PEs than DSPs cannot be built: search within the DSP budget (so more PEs are never slower).
-    m = _search(steps, min(pe, max(2, b.dsp // dsp_per_pe(act_bits, weight_bits))), tks, ctx)
+    # More MACs than the DSPs hold cannot be built: search within the DSP budget (so more PEs are never slower).
+    m = _search(steps, min(pe, max(2, max_macs(b, act_bits, weight_bits, packed))), tks, ctx)
     m.pe_budget = pe
     return m
 
@@ -291,20 +297,22 @@ _MAX_EXACT = 48
 
 
 def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
-    """Whether each split's smallest buffers fit the board (a URAM counted as 8 BRAM36).
+    """Whether each split's smallest buffers, placed in BRAM36/URAM as :func:`place_buffers` places them, fit.
 
     Smallest: weight double buffers of one tout group per tile, one-row band and
-    ping-pong buffers, biases; maps too large for any plan are streamed.
+    ping-pong buffers, biases; maps too large for any plan are streamed. Placing them (rather than
+    counting a URAM as 8 BRAM36 of capacity) sees that a wide, shallow weight buffer of a large PW
+    array needs one 72-bit block per 72 bits of its word wherever it goes.
     """
     tin, tout, tc, tk = (cand[:, i] for i in range(4))
     ab, wb = ctx.act_bits, ctx.weight_bits
-    word = np.maximum(np.maximum(tin, tout), tc)
-    blocks = np.zeros(len(cand), dtype=np.int64)
+    word = feature_word(EngineArrays(tin, tout, tc, tk), steps[0].first.in_shape[2])
+    depths: list[np.ndarray] = []
+    widths: list[np.ndarray] = []
 
     def add(depth: np.ndarray, width: np.ndarray) -> None:
-        nonlocal blocks
-        b, u = bram36_blocks(depth, width), uram_blocks(depth, width)
-        blocks = blocks + np.minimum(b, 8 * u if ctx.board.uram else b)
+        depths.append(np.broadcast_to(depth, (len(cand),)))
+        widths.append(np.broadcast_to(width, (len(cand),)))
 
     ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]
     if ins:
@@ -327,11 +335,16 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
         add(np.sum([-(-c // tout) for c in pw_out], axis=0), tout * (ab + wb))
     if dw_out:
         add(np.sum([-(-c // tc) for c in dw_out], axis=0), tc * (ab + wb))
-    return blocks <= ctx.board.bram36 + 8 * ctx.board.uram
+    blocks, in_uram = place_blocks(depths, widths, ctx.board)
+    return ((np.where(in_uram, 0, blocks).sum(axis=0) <= ctx.board.bram36)
+            & (np.where(in_uram, blocks, 0).sum(axis=0) <= ctx.board.uram))
 
 
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
     cand = candidate_splits(steps, pe, tks)
+    if ctx.dsp_packing:  # packed, MACs and DSPs differ: keep the splits whose DSPs the board has
+        cand = cand[dsp_count(EngineArrays(*(cand[:, i] for i in range(4))), ctx.act_bits, ctx.weight_bits, True)
+                    <= ctx.board.dsp]
     lb = lower_bounds(steps, cand, _dram_floor(steps, ctx))
     # Splits whose smallest buffers overflow the board go last.
     lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)

@@ -1,4 +1,5 @@
-"""Yosys synthesis of generated RTL for Xilinx 7-series: resource counts from ``stat -json``."""
+"""Yosys synthesis of generated RTL for Xilinx 7-series (``xc7``) or UltraScale+ (``xcup``): resource counts from
+``stat -json``."""
 from __future__ import annotations
 
 import json
@@ -10,16 +11,16 @@ from typing import Any
 
 from hwgen.errors import HwgenError
 
-#: Cell-type groups reported (Yosys 7-series primitives).
+#: Cell-type groups reported (Yosys 7-series and UltraScale+ primitives).
 GROUPS = {
-    "dsp": ("DSP48E1",),
-    "bram36": ("RAMB36E1",),
-    "bram18": ("RAMB18E1",),
+    "dsp": ("DSP48E1", "DSP48E2"),
+    "bram36": ("RAMB36E1", "RAMB36E2"),
+    "bram18": ("RAMB18E1", "RAMB18E2"),
     "lutram": ("RAM32M", "RAM64M", "RAM32X1D", "RAM64X1D", "RAM128X1D", "RAM256X1S", "RAM128X1S", "RAM64X1S",
                "RAM32X1S", "SRL16E", "SRLC32E"),
     "lut": ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"),
     "ff": ("FDRE", "FDSE", "FDCE", "FDPE"),
-    "carry": ("CARRY4",),
+    "carry": ("CARRY4", "CARRY8"),
 }
 
 

@@ -27,6 +27,7 @@ from hwgen.hw.steps import input_rows, weight_words
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import Mapping, band_buffer_elems, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
+from hwgen.numerics.packing import PACK_SHIFT, packing_fits
 from hwgen.quant.golden import random_input, run_fixed
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
@@ -400,7 +401,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             cur = dst
         steps.append(step)
 
-    word = feature_word(cfg)
+    word = feature_word(cfg, qgraph.ops[0].op.in_shape[2])
     # Each plan memory's storage (BIND_STORAGE impl): where the mapper placed it. A memory the plan does not
     # have is an unused engine's one-word ROM (LUTRAM; Vitis builds no unused engine anyway).
     placed = {b.name: b.memory for b in mapping.buffers}
@@ -436,8 +437,12 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     for rom in roms.values():
         if not rom.blocks:
             rom.blocks = _unused_block(rom.lanes, rom.blanes)
+    # Two PW products per multiply (WP486) when the mapping packs and every code fits (hwgen.numerics.packing).
+    packing = mapping.dsp_packing and packing_fits(act_bits, w_bits) and cfg.tout >= 2
     return dict(
         top=f"{ident(qgraph.name)}_top", model=qgraph.name, cfg=cfg, act_bits=act_bits,
+        dsp_packing=packing, pack_shift=PACK_SHIFT,
+        pw_muls=cfg.tin * (cdiv(cfg.tout, 2) if packing else cfg.tout),
         in_bits=qgraph.input_fmt.width, out_bits=out_bits, w_bits=w_bits, bias_bits=bias_bits, acc_bits=acc_bits,
         rq_bits=rq_bits, per_channel=per_channel, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words, band_words=band_words,
         out_words=_words(ops[-1].op.out_shape),

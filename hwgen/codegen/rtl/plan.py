@@ -18,14 +18,16 @@ from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
                                pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
 from hwgen.hw.steps import bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
-from hwgen.mapping.plan import Mapping
+from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
+from hwgen.numerics.packing import packing_fits
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
-#: Feature buffer ids shared by the top and the engines.
-BUF_IN, BUF_A, BUF_B, BUF_BAND = 0, 1, 2, 3
+#: Feature memories shared by the top and the engines: the plan's two feature-map buffers and the two halves
+#: of its DW->PW ping-pong buffer (a fused pair's DW engine writes one half while its PW engine reads the other).
+BUF_A, BUF_B, BUF_BAND0, BUF_BAND1 = 0, 1, 2, 3
 
-BUF_NAMES = ("in", "a", "b", "band")
+BUF_NAMES = ("fmap_a", "fmap_b", "band0", "band1")
 
 #: Schedule step kinds.
 STEP_PW, STEP_DW, STEP_POOL, STEP_FUSED = 0, 1, 2, 3
@@ -38,34 +40,18 @@ CH_SHIFT_BITS = 8
 
 @dataclass
 class FeatureBuffer:
+    """One feature memory: ``depth`` words of the plan's feature word (``word`` codes), ``copies`` identical
+    copies (one per code run an engine reads from it in one cycle; each copy's two ports read the two words a
+    run of <= word codes touches), named after the plan buffer it implements."""
+
     id: int
     name: str
-    channels: int = 0
+    plan: str  # the Mapping.buffers entry this memory implements
     depth: int = 0
-    ports: int = 1
+    copies: int = 1
+    lane_we: bool = False  # per-lane write enables (a writer writes non-consecutive codes)
     readers: set[str] = field(default_factory=set)
     writers: set[str] = field(default_factory=set)
-    maps: list[tuple[int, int]] = field(default_factory=list)  # (pixels, channels) of each map stored
-
-    def segments(self) -> list[tuple[int, int, int]]:
-        """Channel ranges [c0, c1) with the memory depth each channel needs: the most pixels of any map
-        stored here that has the channel (a 64x64x16 map and a 1x1x1000 one need 4096 words for
-        channels 0-15 and one word for the rest). The band buffer's halves keep one depth."""
-        if self.depth <= 0 or self.channels <= 0:
-            return []
-        if self.id == BUF_BAND or not self.maps:
-            return [(0, self.channels, self.depth)]
-        segs: list[tuple[int, int, int]] = []
-        c0 = 0
-        for c1 in sorted({c for _, c in self.maps}):
-            # Channels c0..c1-1 belong to exactly the maps with at least c1 channels.
-            d = max(px for px, c in self.maps if c >= c1)
-            if segs and segs[-1][2] == d:
-                segs[-1] = (segs[-1][0], c1, d)
-            else:
-                segs.append((c0, c1, d))
-            c0 = c1
-        return segs
 
 
 @dataclass
@@ -115,6 +101,10 @@ class Tile:
     ngo: int = 1  # output groups of the tile
     wbase: int = 0  # weight-memory word of the tile's first block
     bbase: int = 0  # bias-ROM word of its first output group
+    in_buf: int = BUF_A  # feature memory the tile reads
+    out_buf: int = BUF_B  # and writes
+    in_e0: int = 0  # element (code) address of in_addr0's first code: in_addr0 x input channels
+    out_e0: int = 0  # element address of the tile's first output code
 
 
 @dataclass
@@ -154,8 +144,8 @@ class RtlPlan:
     cfg: EngineConfig
     act_width: int  # activation lane width (max over formats)
     weight_width: int  # weight lane width
-    max_channels: int  # channel lanes of a buffer word (the most channels any buffer holds)
-    abits: int  # buffer address bits
+    word: int  # codes per feature-memory word (hwgen.mapping.plan.feature_word)
+    abits: int  # feature-memory word address bits
     in_channels: int
     in_width: int  # input format width
     in_pixels: int
@@ -173,9 +163,11 @@ class RtlPlan:
     dw_tiles: list[Tile]
     pool_tiles: list[Tile]
     steps: list[SeqStep]
-    pw_ports: int  # read ports the PW engine uses (im2col needs several pixels per cycle)
-    pw_table: list[dict[str, Any]]  # im2col rows: ports [(ky,kx,off)], lanes [(port, c, valid)]
-    dw_table: list[dict[str, Any]]  # tap rows: ports [(ky,kx,off,valid)]
+    pw_ports: int  # pixels an im2col group touches (each with its padding mask)
+    pw_table: list[dict[str, Any]]  # im2col rows: ports [(ky,kx)], runs [element offset], lanes [(sel, port, valid)]
+    dw_table: list[dict[str, Any]]  # tap rows: ports [(ky,kx,element offset,valid)]
+    pw_runs: int  # code runs the PW engine reads per cycle (one per kernel row an im2col group touches)
+    bias_bits: int  # bias ROM lane width
     pw_acc: int
     dw_acc: int
     pool_acc: int
@@ -187,6 +179,7 @@ class RtlPlan:
     dw_wrom: list[int]
     dw_brom: list[int]
     predicted_cycles: int = 0
+    dsp_packing: bool = False  # the PW multiply stage packs output lanes 2j, 2j+1 into one DSP48E2 (WP486)
     layer_cycles: list[tuple[str, int]] = field(default_factory=list)
     dram: bool = False  # weights streamed from DRAM through the AXI4 read master
     axi_bits: int = 0
@@ -194,6 +187,7 @@ class RtlPlan:
     loads: list["Load"] = field(default_factory=list)
     dram_bytes_per_cycle: float = 0.0  # the mapping's DRAM channel (what the testbench emulates)
     dram_latency: int = 0
+    bram36_plan: int = 0  # the mapping's buffers in BRAM36 on xc7 (hwgen.mapping.plan.bram36_equivalent)
 
     @property
     def pw_wdepth(self) -> int:
@@ -284,11 +278,13 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         steps.append(SeqStep(kind, nb, (op.name,), nt, tiled))
 
     by_name = {q.op.name: q for q in qops}
-    buffers = [FeatureBuffer(b, BUF_NAMES[b]) for b in range(4)]
+    word = feature_word(cfg, qops[0].op.in_shape[2])
+    plan_bufs = {b.name: b for b in mapping.buffers}
+    buffers = [FeatureBuffer(b, BUF_NAMES[b], "dw_pw_pingpong" if b >= BUF_BAND0 else BUF_NAMES[b])
+               for b in range(4)]
     h0, w0, c0 = qops[0].op.in_shape
-    buffers[BUF_IN].channels, buffers[BUF_IN].depth = c0, h0 * w0
-    buffers[BUF_IN].maps.append((h0 * w0, c0))
-    buffers[BUF_IN].writers.add("in")
+    need: dict[int, int] = {BUF_A: cdiv(h0 * w0 * c0, word)}  # words each memory must hold
+    buffers[BUF_A].writers.add("in")
 
     pw_ops: list[EngineOp] = []
     dw_ops: list[EngineOp] = []
@@ -302,29 +298,31 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     pw_b: list[int] = []
     dw_w: list[int] = []
     dw_b: list[int] = []
-    pw_ports = 1
+    pw_ports = 1  # pixels a conv's im2col group touches (their padding masks)
+    pw_runs = 1  # code runs the PW engine reads per cycle
     wb = max([q.w_fmt.width for q in qops if q.w_fmt is not None] or [2])
     aw = max([qgraph.input_fmt.width] + [q.out_fmt.width for q in qops])
     pw_acc = max([q.acc_bits for q in qops if q.op.kind in ("conv", "pw", "fc")] or [2])
     dw_acc = max([q.acc_bits for q in qops if q.op.kind == "dw"] or [2])
     pool_acc = 2
+    # Bias ROM lanes: the plan's act_bits + weight_bits (hwgen.mapping.plan), wider only for wider codes (as HLS).
+    bias_bits = max([q.bias_bits for q in qops if q.bias is not None] + [mapping.act_bits + mapping.weight_bits])
     left_shift = max([0] + [-q.shift for q in qops])
     tin, tout, tc, tk = cfg.tin, cfg.tout, cfg.tc, cfg.tk
-    half_depth = max([max(band_list[s.ops[0]]) * by_name[s.ops[0]].op.out_shape[1] for s in steps
-                      if s.kind == STEP_FUSED] or [0])
-    if half_depth:
-        buffers[BUF_BAND].depth = 2 * half_depth
+    half_elems = max([max(band_list[s.ops[0]]) * by_name[s.ops[0]].op.out_shape[1] * by_name[s.ops[0]].op.out_shape[2]
+                      for s in steps if s.kind == STEP_FUSED] or [0])
 
-    def use(buf: int, shape: tuple[int, int, int], who: str, writing: bool) -> None:
-        b = buffers[buf]
-        b.channels = max(b.channels, shape[2])
-        if buf != BUF_BAND:
-            b.depth = max(b.depth, shape[0] * shape[1])
-            b.maps.append((shape[0] * shape[1], shape[2]))
-        (b.writers if writing else b.readers).add(who)
+    def use(buf: int, shape: tuple[int, int, int], who: str, writing: bool, runs: int = 1) -> None:
+        for b in ((BUF_BAND0, BUF_BAND1) if buf == BUF_BAND0 else (buf,)):
+            if b < BUF_BAND0:
+                need[b] = max(need.get(b, 0), cdiv(shape[0] * shape[1] * shape[2], word))
+            else:
+                need[b] = cdiv(half_elems, word)
+            buffers[b].copies = max(buffers[b].copies, runs)
+            (buffers[b].writers if writing else buffers[b].readers).add(who)
 
     def add_pw(q: QuantOp, in_buf: int, out_buf: int) -> int:
-        nonlocal pw_ports
+        nonlocal pw_ports, pw_runs
         op = q.op
         hi, wi, cin = op.in_shape
         ho, wo, n = op.out_shape
@@ -337,7 +335,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
         blocks, bias = pw_blocks(q, cfg)
         for og in range(eop.outer_groups):
-            pw_b.append(_pack(bias[og], pw_acc))
+            pw_b.append(_pack(bias[og], bias_bits))
             pw_w.extend(_pack(blocks[og, ig].T.reshape(-1), wb) for ig in range(eop.inner_groups))  # lane t*tin + j
             if q.channel_shift is not None:
                 eop.ch_shift.append(_pack([int(q.channel_shift[og * tout + t]) if og * tout + t < n else 0
@@ -346,12 +344,25 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             for ig in range(eop.inner_groups):
                 ms = [ig * tin + j for j in range(tin)]
                 qs = sorted({mi // cin for mi in ms if mi < m})
-                ports = [(q_ // k, q_ % k, (q_ // k) * wi + q_ % k) for q_ in qs]
-                lanes_t = [(qs.index(mi // cin), mi % cin, 1) if mi < m else (0, 0, 0) for mi in ms]
-                pw_table.append({"ports": ports, "lanes": lanes_t})
+                ports = [(q_ // k, q_ % k) for q_ in qs]  # the pixels (kernel positions): padding masks
+                # A kernel row's (kx, cin) codes are consecutive in memory: one run per kernel row the group
+                # touches, starting at its first lane's code (element offset from the window's first code).
+                rows_t = sorted({mi // (k * cin) for mi in ms if mi < m})
+                first = [min(mi for mi in ms if mi < m and mi // (k * cin) == ky) for ky in rows_t]
+                runs = [ky * wi * cin + (f - ky * k * cin) for ky, f in zip(rows_t, first)]
+                lanes_t = []
+                for mi in ms:
+                    if mi < m:
+                        r = rows_t.index(mi // (k * cin))
+                        lanes_t.append((r * word + mi - first[r], qs.index(mi // cin), 1))
+                    else:
+                        lanes_t.append((0, 0, 0))
+                pw_table.append({"ports": ports, "runs": runs, "lanes": lanes_t})
                 pw_ports = max(pw_ports, len(ports))
+                pw_runs = max(pw_runs, len(runs))
         pw_ops.append(eop)
-        use(in_buf, op.in_shape, "pw", False)
+        use(in_buf, op.in_shape, "pw", False,
+            max(len(row["runs"]) for row in pw_table[eop.tbase:]) if op.kind == "conv" else 1)
         use(out_buf, op.out_shape, "pw", True)
         return len(pw_ops) - 1
 
@@ -366,7 +377,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                        len(dw_table))
         blocks, bias = dw_blocks(q, cfg)
         for cg in range(eop.outer_groups):
-            dw_b.append(_pack(bias[cg], dw_acc))
+            dw_b.append(_pack(bias[cg], bias_bits))
             dw_w.extend(_pack(blocks[cg, tg].reshape(-1), wb) for tg in range(eop.inner_groups))  # lane l*tk + u
             if q.channel_shift is not None:
                 eop.ch_shift.append(_pack([int(q.channel_shift[cg * tc + l]) if cg * tc + l < c else 0
@@ -376,30 +387,28 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             for u in range(tk):
                 tap = tg * tk + u
                 ky, kx = divmod(tap, k)
-                ports.append((ky, kx, ky * wi + kx, 1) if tap < k * k else (0, 0, 0, 0))
+                ports.append((ky, kx, (ky * wi + kx) * c, 1) if tap < k * k else (0, 0, 0, 0))
             dw_table.append({"ports": ports})
         dw_ops.append(eop)
-        use(in_buf, op.in_shape, "dw", False)
-        if out_buf != BUF_BAND:
-            use(out_buf, op.out_shape, "dw", True)
-        else:
-            buffers[BUF_BAND].channels = max(buffers[BUF_BAND].channels, c)
-            buffers[BUF_BAND].writers.add("dw")
+        use(in_buf, op.in_shape, "dw", False, tk)
+        use(out_buf, op.out_shape, "dw", True)
         return len(dw_ops) - 1
 
-    def pw_tile(idx: int, in_row0: int, rows: int, in_base: int, out0: int, go0: int, ngo: int) -> Tile:
-        # A PW tile reads input rows from in_row0 of the buffer region at in_base (a band half or a whole map)
-        # and computes output groups [go0, go0 + ngo).
+    def pw_tile(idx: int, in_row0: int, rows: int, in_buf: int, out0: int, go0: int, ngo: int) -> Tile:
+        # A PW tile reads input rows from in_row0 of memory in_buf (a band half or a whole map) and computes
+        # output groups [go0, go0 + ngo).
         e = pw_ops[idx]
         it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg)
-        return Tile(idx, rows, in_row0, in_base + in_row0 * e.wi, out0, it, tile_cycles(it, PW_DEPTH), go0, ngo,
-                    e.wbase + go0 * e.inner_groups, e.bbase + go0)
+        return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, PW_DEPTH), go0, ngo,
+                    e.wbase + go0 * e.inner_groups, e.bbase + go0, in_buf, e.out_buf, in_row0 * e.wi * e.channels,
+                    out0 * e.n + go0 * tout)
 
-    def dw_tile(idx: int, row0: int, rows: int, out0: int) -> Tile:
+    def dw_tile(idx: int, row0: int, rows: int, out_buf: int, out0: int) -> Tile:
         e = dw_ops[idx]
         in_row0 = row0 * e.s - e.pad_t
         it = dw_iterations(rows * e.wo, e.channels, e.k, cfg)
-        return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH))
+        return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH), in_buf=e.in_buf,
+                    out_buf=out_buf, in_e0=in_row0 * e.wi * e.channels, out_e0=out0 * e.channels)
 
     # Weight loads in the simulator's order (hwgen.hw.schedule): one per step, or per tiled step one per
     # (band, weight tile), the step's DW words with its first. Each PW tile / DW op records the load it reads.
@@ -425,8 +434,9 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         loads.append(Load(0, pw0, npw, dw0, ndw))
         return len(loads) - 1
 
-    cur = BUF_IN
-    nxt_buf = BUF_A
+    tiled_out: set[int] = set()  # memories weight-tiled PW steps write
+    cur = BUF_A  # the input image is stored in fmap_a (as the plan and the HLS do)
+    nxt_buf = BUF_B
     for st in steps:
         out_buf = nxt_buf
         bands = band_list[st.ops[0]]
@@ -434,18 +444,18 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         d_first = len(dw_w)
         if st.kind in (STEP_FUSED, STEP_DW):
             qd = by_name[st.ops[0]]
-            di = add_dw(qd, cur, BUF_BAND if st.kind == STEP_FUSED else out_buf)
+            di = add_dw(qd, cur, BUF_BAND0 if st.kind == STEP_FUSED else out_buf)
         if pw_q is not None:
             if st.kind == STEP_FUSED:
                 if pw_q.op.in_shape != qd.op.out_shape:
                     raise HwgenError(f"op {pw_q.op.name!r}: input shape does not match {qd.op.name!r}'s output")
-                pi = add_pw(pw_q, BUF_BAND, out_buf)
-                buffers[BUF_BAND].readers.add("pw")
+                pi = add_pw(pw_q, BUF_BAND0, out_buf)
             else:
                 pi = add_pw(pw_q, cur, out_buf)
             e = pw_ops[pi]
             groups = [(0, e.outer_groups)]
             if st.tiled:
+                tiled_out.add(out_buf)
                 groups, g0 = [], 0
                 for ch in wtile_ch[st.ops[0]]:
                     groups.append((g0, cdiv(ch, tout)))
@@ -458,17 +468,17 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         row0 = 0
         for b, rows in enumerate(bands):
             if st.kind == STEP_FUSED:
-                half = (b % 2) * half_depth
-                dw_tiles.append(dw_tile(di, row0, rows, half))
+                half = BUF_BAND0 + b % 2
+                dw_tiles.append(dw_tile(di, row0, rows, half, 0))
             elif st.kind == STEP_DW:
-                dw_tiles.append(dw_tile(di, row0, rows, row0 * dw_ops[di].wo))
+                dw_tiles.append(dw_tile(di, row0, rows, out_buf, row0 * dw_ops[di].wo))
             if pw_q is not None:
                 e = pw_ops[pi]
                 for j, (g0, ng) in enumerate(groups):
                     if st.kind == STEP_FUSED:
                         pw_tiles.append(pw_tile(pi, -e.pad_t, rows, half, row0 * e.wo, g0, ng))
                     else:
-                        pw_tiles.append(pw_tile(pi, row0 * e.s - e.pad_t, rows, 0, row0 * e.wo, g0, ng))
+                        pw_tiles.append(pw_tile(pi, row0 * e.s - e.pad_t, rows, cur, row0 * e.wo, g0, ng))
                     if st.tiled:
                         with_dw = b == 0 and j == 0 and st.kind == STEP_FUSED
                         k = add_load(e.wbase + g0 * e.inner_groups, ng * e.inner_groups, d_first,
@@ -486,7 +496,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             use(cur, q.op.in_shape, "pool", False)
             use(out_buf, q.op.out_shape, "pool", True)
             it = pool_iterations(hi * wi, c, cfg)
-            pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH)))
+            pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH), in_buf=cur,
+                                   out_buf=out_buf))
             pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
         cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
 
@@ -528,26 +539,34 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         layer_cycles.append(("+".join(op.name for op in st.step.ops), st.done - prev))
         prev = st.done
     layer_cycles.append(("output", trace.total_cycles - prev))
+    # Each memory is the plan's buffer: its depth in words of feature_word codes (the ping-pong's halves are
+    # two memories of half its depth, so a DW band write and a PW band read never share a port).
     for b in buffers:
-        ports = 1
-        if "pw" in b.readers:
-            ports = max(ports, pw_ports if any(e.kind == "conv" and e.in_buf == b.id for e in pw_ops) else 1)
-        if "dw" in b.readers:
-            ports = max(ports, tk)
-        b.ports = ports
-    cmax = max(b.channels for b in buffers)
+        if b.id not in need:
+            continue
+        pb = plan_bufs.get(b.plan)
+        if pb is None:
+            raise HwgenError(f"the mapping has no {b.plan!r} buffer for the RTL's {b.name!r} memory")
+        b.depth = pb.depth // 2 if b.id >= BUF_BAND0 else pb.depth
+        if need[b.id] > b.depth:
+            raise HwgenError(f"RTL memory {b.name!r} needs {need[b.id]} words but the plan's {b.plan!r} has {b.depth}")
+    # Weight tiles write each pixel's slice of output channels: not consecutive codes, so lane write enables.
+    for b in buffers:
+        b.lane_we = b.id in tiled_out
     depth = max(b.depth for b in buffers)
     pool_channels = max([e.channels for e in pool_ops] or [1])
     return RtlPlan(
-        name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, max_channels=cmax, abits=sel_bits(depth),
+        name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, word=word, abits=sel_bits(depth + 1),
         in_channels=c0, in_width=qgraph.input_fmt.width, in_pixels=h0 * w0,
         in_beat_bits=axis_bits(c0 * qgraph.input_fmt.width), out_pixels=ho * wo, out_channels=n,
         out_width=last.out_fmt.width, out_beat_bits=axis_bits(last.out_fmt.width), out_buf=cur,
         buffers=buffers, pw_ops=pw_ops, dw_ops=dw_ops, pool_ops=pool_ops, pw_tiles=pw_tiles,
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
-        dw_table=dw_table, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
+        dw_table=dw_table, pw_runs=pw_runs, bias_bits=bias_bits, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
         left_shift=left_shift, per_channel=any(q.channel_shift is not None for q in qops), pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
-        predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles, dram=dram, axi_bits=axi_bits,
+        predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles,
+        dsp_packing=mapping.dsp_packing and packing_fits(aw, wb) and cfg.tout >= 2,  # one lane: nothing to pair
+        dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram else 0.0,
-        dram_latency=int(mapping.dram_latency) if dram else 0)
+        dram_latency=int(mapping.dram_latency) if dram else 0, bram36_plan=bram36_equivalent(mapping.buffers))

@@ -1,6 +1,6 @@
 """Verilog RTL generator: (QuantGraph, Mapping) -> a directory of Verilog-2005 and ROM images.
 
-Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_fbuf.v`` (feature buffers),
+Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_fmem.v`` (a feature memory), ``hwgen_wpack.v`` (the output-word packer),
 ``hwgen_requant.v`` (the requantizer), ``hwgen_pw_engine.v``, ``hwgen_dw_engine.v``,
 ``hwgen_pool_engine.v`` (as the network needs them), ``hwgen_weights.hex`` (the DRAM image when weights
 live in DRAM), ``*.mem`` ROM images ($readmemh, read relative to the simulator's / synthesizer's working
@@ -29,6 +29,7 @@ from hwgen.codegen.rtl.plan import (
 from hwgen.codegen.templating import render
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.mapping.plan import Mapping
+from hwgen.numerics.packing import PACK_SHIFT
 from hwgen.quant.qgraph import QuantGraph
 
 TOP = "hwgen_top"
@@ -44,6 +45,17 @@ def recip_bits(value: int) -> list[int]:
     return [b for b in range(value.bit_length()) if value >> b & 1]
 
 
+def lane_bits(word: int) -> int:
+    """Bits of a lane index inside a feature word (at least 1)."""
+    return sel_bits(word)
+
+
+def qr_literal(value: int, word: int) -> str:
+    """Element address ``value`` as the templates' {word, lane} pair (floor division: negative offsets too)."""
+    q, r = divmod(value, word)
+    return f"{{32'h{q & 0xFFFFFFFF:08x}, {lane_bits(word)}'d{r}}}"
+
+
 def _mem(words: list[int], bits: int) -> str:
     digits = max(1, -(-bits // 4))
     return "".join(f"{w:0{digits}x}\n" for w in words) if words else f"{0:0{digits}x}\n"
@@ -52,7 +64,7 @@ def _mem(words: list[int], bits: int) -> str:
 def render_rtl(plan: RtlPlan) -> dict[str, str]:
     """File name -> contents for a plan."""
     engines = []
-    ports = {"pw": plan.pw_ports, "dw": plan.cfg.tk, "pool": 1}
+    ports = {"pw": plan.pw_runs, "dw": plan.cfg.tk, "pool": 1}  # code runs each engine reads per cycle
     wbits = {"pw": plan.cfg.tin * plan.cfg.tout * plan.weight_width, "dw": plan.cfg.tc * plan.cfg.tk * plan.weight_width, "pool": 0}
     for name, present in (("pw", plan.has_pw), ("dw", plan.has_dw), ("pool", plan.has_pool)):
         if present:
@@ -62,10 +74,13 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     for b in buffers:
         b.readers = set(sorted(b.readers))
     ctx: dict[str, Any] = dict(p=plan, lit=lit, sel_bits=sel_bits, recip_bits=recip_bits, engines=engines,
+                               qr=lambda v: qr_literal(v, plan.word), rb=lane_bits,
                                absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
-                               STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED)
-    files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fbuf.v", "hwgen_requant.v", "hwgen_top.v")}
+                               STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
+                               pack_shift=PACK_SHIFT)
+    files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
+                                                                "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
     if plan.dram:
         files["hwgen_weights.hex"] = _mem(list(plan.dram_image()), 8)  # DRAM image, one byte per line
@@ -73,12 +88,12 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
         files["hwgen_pw_engine.v"] = render("rtl/hwgen_pw_engine.v.j2", **ctx)
         if not plan.dram:
             files["hwgen_pw_w.mem"] = _mem(plan.pw_wrom, tin * tout * plan.weight_width)
-        files["hwgen_pw_b.mem"] = _mem(plan.pw_brom, tout * plan.pw_acc)
+        files["hwgen_pw_b.mem"] = _mem(plan.pw_brom, tout * plan.bias_bits)
     if plan.has_dw:
         files["hwgen_dw_engine.v"] = render("rtl/hwgen_dw_engine.v.j2", **ctx)
         if not plan.dram:
             files["hwgen_dw_w.mem"] = _mem(plan.dw_wrom, tc * tk * plan.weight_width)
-        files["hwgen_dw_b.mem"] = _mem(plan.dw_brom, tc * plan.dw_acc)
+        files["hwgen_dw_b.mem"] = _mem(plan.dw_brom, tc * plan.bias_bits)
     if plan.has_pool:
         files["hwgen_pool_engine.v"] = render("rtl/hwgen_pool_engine.v.j2", **ctx)
     files["plan.json"] = json.dumps(plan_summary(plan), indent=1, sort_keys=True) + "\n"
@@ -86,10 +101,8 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
 
 
 def _buf(b: FeatureBuffer) -> dict[str, Any]:
-    return {"id": b.id, "name": b.name, "channels": b.channels, "depth": b.depth, "ports": b.ports,
-            "lb": sel_bits(b.depth),
-            "segments": [{"lo": c0, "hi": c1, "depth": d, "lb": sel_bits(d)} for c0, c1, d in b.segments()],
-            "readers": sorted(b.readers), "writers": sorted(b.writers)}
+    return {"id": b.id, "name": b.name, "plan": b.plan, "depth": b.depth, "copies": b.copies,
+            "lane_we": b.lane_we, "readers": sorted(b.readers), "writers": sorted(b.writers)}
 
 
 def plan_summary(plan: RtlPlan) -> dict[str, Any]:
@@ -113,11 +126,13 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "memories": [dict(asdict(m), ramb36=b36, ramb18=b18) for m in rtl_memories(plan)
                      for b36, b18 in [yosys_blocks(m)]],
         "bram36_predicted": rtl_bram36(plan),
+        # The plan's figure (hwgen estimate) on xc7, URAM buffers at their BRAM36 placement.
+        "bram36_plan": plan.bram36_plan,
     }
 
 
 def verilog_files(plan: RtlPlan) -> list[str]:
-    files = ["hwgen_fbuf.v", "hwgen_requant.v", "hwgen_top.v"]
+    files = ["hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v", "hwgen_top.v"]
     files += [f"hwgen_{n}_engine.v" for n, on in (("pw", plan.has_pw), ("dw", plan.has_dw),
                                                   ("pool", plan.has_pool)) if on]
     return files
