@@ -743,8 +743,6 @@ KNOWN_LIMITS = {
         "an im2col group crosses a kernel row when TIN does not divide K*Cin: two runs of the map per cycle",
     ("pipeline-ports", "dw_engine/dw_iter", "src"):
         "TK > 1 taps read TK pixels per cycle (needs line buffers)",
-    ("pipeline-ports", "read_input/read_pixel", "buf"):
-        "a pixel of more than 2 * WORD codes is more than two words (one beat per cycle)",
     ("engine-instances", "pw_engine", ""): "the fused_pair region and the lone steps (conv, FC) each call the PW engine",
     ("engine-instances", "dw_engine", ""): "the fused_pair region and a lone DW step each call the DW engine",
 }

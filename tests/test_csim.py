@@ -221,7 +221,8 @@ def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
                acc_bits=40, rq_bits=48, in_shape=(1, 1, 1), img_words=1, fm_words=1, band_words=1, buf_words=1,
                word=1, max_pool_ngc=1, bias_bits_rom=16,
                out_words=1, in_beat_bits=8, out_beat_bits=8, pw_words=1, pw_bwords=1, dw_words=1, dw_bwords=1,
-               wrom_ctype="signed char", brom_ctype="int", dram=False, fmaps=False, im2col_rows=[0], tap_rows=[0])
+               wrom_ctype="signed char", brom_ctype="int", dram=False, fmaps=False, im2col_rows=[0], tap_rows=[0],
+               dsp_packing=False)
     (tmp_path / "hwgen_ap.h").write_text(render("hls/hwgen_ap.h.j2", **ctx))
     (tmp_path / "hwgen_types.h").write_text(render("hls/hwgen_types.h.j2", **ctx))
     (tmp_path / "main.cpp").write_text(REQUANT_PROGRAM)

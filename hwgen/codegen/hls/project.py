@@ -448,7 +448,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         out_words=_words(ops[-1].op.out_shape),
         in_beat_bits=axis_bits(in_shape[2] * qgraph.input_fmt.width), out_beat_bits=axis_bits(out_bits),
         word=word, storage=storage, buf_words=max(fm_words, band_words, in_band_words, out_band_words),
-        in_band_words=in_band_words, out_band_words=out_band_words, in_c_words=cdiv(in_shape[2], word),
+        in_band_words=in_band_words, out_band_words=out_band_words,
         has_conv=any(q.op.kind == "conv" for q in ops),
         # im2col groups never cross a kernel row: each group's lanes are one run of consecutive codes
         im2col_runs=all(q.op.kernel * q.op.in_shape[2] % cfg.tin == 0 for q in ops if q.op.kind == "conv"),
