@@ -1,6 +1,7 @@
 """Shared helpers of the HLS codegen / C-sim tests: a mapping with a forced split and tiling, project generation."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import hls_rules
@@ -31,6 +32,10 @@ def hand_mapping(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int | None = 
     tilings = {s.name: StepTiling(min(band_rows, s.out_rows) if s.fused and band_rows else s.out_rows)
                for s in steps}
     tilings.update(tiles or {})
+    # a map stored to DRAM is loaded from there by the next step (as the mapper's fmap_flags have it)
+    for prev, nxt in zip(steps, steps[1:]):
+        if tilings[prev.name].out_dram and not tilings[nxt.name].in_dram:
+            tilings[nxt.name] = replace(tilings[nxt.name], in_dram=True)
     h, w, c = steps[0].first.in_shape
     tensors = [(h * w * c, tilings[steps[0].name].in_dram)]
     tensors += [(s.last.out_shape[0] * s.last.out_shape[1] * s.last.out_shape[2], tilings[s.name].out_dram)
@@ -96,7 +101,8 @@ def c_function(src: str, name: str) -> str:
 
 
 def assert_fused_pairs_are_dataflow(top: str, pairs: int) -> None:
-    """The top's ``pairs`` fused DW->PW pairs run as one canonical DATAFLOW region over row bands.
+    """The top's ``pairs`` fused DW->PW pairs run through one canonical DATAFLOW region over row bands
+    (a pair with a map in DRAM calls it once per band, between the band's load and store).
 
     The band loop's body holds only the band PIPO and the two process calls: the DW process reads the
     source map and writes the band, the PW process reads the band and writes the destination map (one
@@ -108,14 +114,14 @@ def assert_fused_pairs_are_dataflow(top: str, pairs: int) -> None:
     stmts = [line for line in body if not line.startswith("#pragma")]
     assert "#pragma HLS DATAFLOW" in pragmas and "#pragma HLS STREAM variable=band type=pipo depth=2" in pragmas
     assert stmts[0] == "act_t band[BAND_WORDS];" and len(stmts) == 3, stmts
-    assert stmts[1].startswith("fused_dw(src, band, dw, b, band_rows, out_h")
-    assert stmts[2].startswith("fused_pw(band, dst, pw, b, band_rows, out_h")
+    assert stmts[1].startswith("fused_dw(src, band, dw, b0, b, band_rows, out_h, src_row0)")
+    assert stmts[2].startswith("fused_pw(band, dst, pw, b0, b, band_rows, out_h, dst_row0")
     assert "src" not in stmts[2] and "dst" not in stmts[1]
     # the processes' signatures: DW writes the band, PW only reads it
     assert "static void fused_dw(const act_t src[BUF_WORDS], act_t band[BAND_WORDS]," in top
     assert "static void fused_pw(const act_t band[BAND_WORDS], act_t dst[BUF_WORDS]," in top
     dw, pw = c_function(top, "fused_dw"), c_function(top, "fused_pw")
-    assert "dw_engine(src, band, dw, row0, rows, 0, row0);" in dw and "pw_engine" not in dw
+    assert "dw_engine(src, band, dw, row0, rows, src_row0, row0);" in dw and "pw_engine" not in dw
     assert "pw_engine(band, dst, " in pw and "dw_engine" not in pw and "src" not in pw
     network = c_function(top, "run_network")
     assert network.count("fused_pair(") == pairs

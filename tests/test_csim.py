@@ -32,6 +32,7 @@ def assert_pass(result, qgraph):
     ("tiny_dsc", EngineConfig(4, 4, 4, 3), 2),
     ("tiny_dsc4", EngineConfig(3, 5, 2, 9), 3),
     ("tiny_odd", EngineConfig(2, 7, 5, 1), 1),
+    ("tiny_odd", EngineConfig(9, 2, 3, 1), 2),  # im2col groups of one kernel row each: the run reads
 ])
 def test_tiny_nets_bit_exact(model, cfg, band_rows, tmp_path):
     q = quantized(get_model(model))
@@ -220,7 +221,8 @@ def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
                acc_bits=40, rq_bits=48, in_shape=(1, 1, 1), img_words=1, fm_words=1, band_words=1, buf_words=1,
                word=1, max_pool_ngc=1, bias_bits_rom=16,
                out_words=1, in_beat_bits=8, out_beat_bits=8, pw_words=1, pw_bwords=1, dw_words=1, dw_bwords=1,
-               wrom_ctype="signed char", brom_ctype="int", dram=False, fmaps=False, im2col_rows=[0], tap_rows=[0])
+               wrom_ctype="signed char", brom_ctype="int", dram=False, fmaps=False, im2col_rows=[0], tap_rows=[0],
+               dsp_packing=False)
     (tmp_path / "hwgen_ap.h").write_text(render("hls/hwgen_ap.h.j2", **ctx))
     (tmp_path / "hwgen_types.h").write_text(render("hls/hwgen_types.h.j2", **ctx))
     (tmp_path / "main.cpp").write_text(REQUANT_PROGRAM)
@@ -248,7 +250,7 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
     assert "weights in 3 output-channel tiles" in top and top.count("for (int t = 0; t < ") == 3
     # conv_pw_3's tiles are loaded by the PW process of its pair's dataflow region, band by band
     assert_fused_pairs_are_dataflow(top, 4)
-    assert "const int slot = (tl.slot0 + b * tl.count + t) & 1;" in top
+    assert "const int slot = (tl.slot0 + (b0 + b) * tl.count + t) & 1;" in top
     assert re.search(r"const tile_desc tl = \{ 3, 4, \d+, \d+, [01] \};\n *fused_pair\(fmap_[ab], fmap_[ab], DW_5, PW_6,", top)
     # the PW slots hold the largest tile or untiled layer: conv_pw_4 (32 in / 32 out) 8 x 11 words
     assert "#define PW_WORDS 176\n" in (out / "hwgen_types.h").read_text()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hls_helpers import fuse_all, generate, quantized
 
-from hwgen.codegen.hls.project import axis_bits
+from hwgen.codegen.blocks import axis_bits
 from hwgen.hw.contract import EngineConfig
 from hwgen.models.zoo import get_model
 from hwgen.verify import csim

@@ -5,6 +5,7 @@ A PW-engine layer (pw, fc, and conv as im2col rows ordered (ky, kx, cin)) is ``n
 ``tk`` taps (taps in raster order ky, kx). Biases are one ``tout`` / ``tc`` lane vector per output
 group. How each generator flattens a block into a memory word is its own business; the blocks, their
 order and their padding are this one layout (``hw.steps.weight_words`` counts them).
+Also the AXI4-Stream TDATA width of both generators' tops (:func:`axis_bits`), so they stream alike.
 """
 from __future__ import annotations
 
@@ -41,3 +42,12 @@ def _lane_groups(values: np.ndarray, lanes: int) -> np.ndarray:
     padded = np.zeros(cdiv(len(values), lanes) * lanes, dtype=np.int64)
     padded[:len(values)] = values
     return padded.reshape(-1, lanes)
+
+
+def axis_bits(bits: int) -> int:
+    """AXI4-Stream TDATA width for ``bits`` of payload: 8, 16, 32, 64 (what AXI DMA streams), then powers of
+    two. The HLS and the RTL top both pad their input and output beats to it."""
+    width = 8
+    while width < bits:
+        width *= 2
+    return width

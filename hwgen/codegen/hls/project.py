@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.codegen.blocks import dw_blocks, pw_blocks
+from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
 from hwgen.codegen.templating import render
 from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
@@ -25,7 +25,7 @@ from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv
 from hwgen.hw.steps import input_rows, weight_words
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import Mapping, feature_word
+from hwgen.mapping.plan import Mapping, band_buffer_elems, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.numerics.packing import PACK_SHIFT, packing_fits
 from hwgen.quant.golden import random_input, run_fixed
@@ -58,7 +58,7 @@ class HlsProject:
     band_rows: dict[str, int] = field(default_factory=dict)
     input_in_dram: bool = False  # the network input is stored in fmem and loaded in bands by the first step
     dataflow_pairs: int = 0  # fused DW->PW pairs run by the fused_pair DATAFLOW region (DW and PW overlap)
-    staged_pairs: int = 0  # fused pairs with a feature map in DRAM, their bands run one engine at a time
+    staged_pairs: int = 0  # fused pairs with a feature map in DRAM: the region runs one band per call
     weight_tiles: dict[str, int] = field(default_factory=dict)  # PW layer -> output-channel weight tiles
 
 
@@ -242,6 +242,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     tap_offsets: dict[int, int] = {}
     steps: list[dict] = []
     fm_words = band_words = 1
+    in_band_need = out_band_need = 0  # codes of the largest band staged from / to DRAM
     band_rows_used: dict[str, int] = {}
     max_rows = max_cols = max_ngi = max_ngo = max_ngc = max_ngt = max_pool_px = max_pool_ngc = 1
 
@@ -325,9 +326,11 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         last = ops[group[-1]].op
         tiling = tilings.get(op.name)
         in_dram = cur is None
+        if tiling is not None and fmaps and tiling.in_dram != in_dram:
+            raise HwgenError(f"mapping step {op.name!r}: its input map is {'' if in_dram else 'not '}in DRAM but its "
+                             f"tiling says in_dram={tiling.in_dram}")
         out_dram = fmaps and tiling is not None and tiling.out_dram and n + 1 < len(groups)
         dst = BUF_FM1 if cur == BUF_FM0 else BUF_FM0
-        src = (BUF_FM1 if dst == BUF_FM0 else BUF_FM0) if in_dram else cur
         out_h, out_w, out_c = op.out_shape
         max_rows, max_cols = max(max_rows, out_h), max(max_cols, out_w)
         if len(group) == 2:
@@ -339,22 +342,27 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         rows = max(1, min(rows, out_h))
         bands = cdiv(out_h, rows)
         loads: list[dict] = []
+        # A map in DRAM is staged band by band in the plan's in_band / out_band buffers (two halves each,
+        # alternating by band; the pool reads and writes whole maps, in half 0).
+        half = "0" if op.kind == "pool" else "b & 1"
         step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "band_rows": rows,
-                "bands": bands, "region": False, "src": FM_NAMES[src],
-                "dst": FM_NAMES[dst], "dst_sel": dst, "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
+                "bands": bands, "region": False,
+                "src": f"in_band[{half}]" if in_dram else FM_NAMES[cur],
+                "dst": f"out_band[{half}]" if out_dram else FM_NAMES[dst],
+                "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
                 last.out_shape[2], "loads": loads, "in_dram": None, "out_dram": None}
         if in_dram:
             full = op.kind in ("pool", "fc")
             staged = max(op.in_shape[0] if full else input_rows(op, r0, min(r0 + rows, out_h))
                          for r0 in range(0, out_h, rows))
-            fm_words = max(fm_words, staged * op.in_shape[1] * op.in_shape[2])
+            in_band_need = max(in_band_need, staged * op.in_shape[1] * op.in_shape[2])
             step["in_dram"] = {"region": cur_region, "row_words": op.in_shape[1] * op.in_shape[2],
                                "h": op.in_shape[0], "k": op.kernel, "stride": op.stride, "pad": op.pad[0],
-                               "full": full, "sel": src}
+                               "full": full}
         if out_dram:
             step["out_dram"] = {"region": region, "row_words": step["out_row_words"]}
             fmem_half = max(fmem_half, _words(last.out_shape))
-            fm_words = max(fm_words, rows * step["out_row_words"])
+            out_band_need = max(out_band_need, rows * step["out_row_words"])
         else:
             fm_words = max(fm_words, _words(last.out_shape))
         if len(group) == 2:
@@ -398,10 +406,18 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # have is an unused engine's one-word ROM (LUTRAM; Vitis builds no unused engine anyway).
     placed = {b.name: b.memory for b in mapping.buffers}
     plan_name = {"fmap_a": "fmap_a", "fmap_b": "fmap_b", "dw_pw_pingpong": "dw_pw_pingpong",
+                 "in_band": "in_band", "out_band": "out_band",
                  "pw_weights": "pw_weights_2x" if dram else "pw_weights",
                  "dw_weights": "dw_weights_2x" if dram else "dw_weights", "pw_bias": "pw_bias", "dw_bias": "dw_bias"}
     storage = {name: placed.get(planned, "lutram") for name, planned in plan_name.items()}
     fm_words, band_words = word * cdiv(fm_words, word), word * cdiv(band_words, word)
+    # The staging buffers are the plan's (hwgen.mapping.plan.band_buffer_elems): one half each here.
+    halves = [band_buffer_elems(st, mapping.tiles[st.name]) for st in mapping.steps if st.name in mapping.tiles]
+    in_band_words = word * cdiv(max([h[0] for h in halves], default=0), word)
+    out_band_words = word * cdiv(max([h[1] for h in halves], default=0), word)
+    if in_band_need > in_band_words or out_band_need > out_band_words:
+        raise HwgenError(f"mapping's band buffers ({in_band_words} / {out_band_words} codes per half) are smaller "
+                         f"than the staged bands ({in_band_need} / {out_band_need} codes)")
     pw_iters = dw_iters = 1
     for st in steps:
         for key in ("pw", "dw"):
@@ -431,8 +447,12 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         rq_bits=rq_bits, per_channel=per_channel, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words, band_words=band_words,
         out_words=_words(ops[-1].op.out_shape),
         in_beat_bits=axis_bits(in_shape[2] * qgraph.input_fmt.width), out_beat_bits=axis_bits(out_bits),
-        word=word, storage=storage, buf_words=max(fm_words, band_words), in_c_fits=in_shape[2] <= word,
-        has_conv=any(q.op.kind == "conv" for q in ops), contiguous_out=not any(v > 1 for v in pw_tiles.values()),
+        word=word, storage=storage, buf_words=max(fm_words, band_words, in_band_words, out_band_words),
+        in_band_words=in_band_words, out_band_words=out_band_words,
+        has_conv=any(q.op.kind == "conv" for q in ops),
+        # im2col groups never cross a kernel row: each group's lanes are one run of consecutive codes
+        im2col_runs=all(q.op.kernel * q.op.in_shape[2] % cfg.tin == 0 for q in ops if q.op.kind == "conv"),
+        contiguous_out=not any(v > 1 for v in pw_tiles.values()),
         max_pw_iters=pw_iters, max_dw_iters=dw_iters, max_pool_iters=max_pool_px * max_pool_ngc,
         bias_bits_rom=max(bias_bits, mapping.act_bits + mapping.weight_bits),
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
@@ -440,10 +460,10 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         fmaps=fmem_half > 0, fmem_half=fmem_half, input_dram=input_dram, fmem_bits=8 * cdiv(act_bits, 8),
         pw_wbeats=beats["pw"], dw_wbeats=beats["dw"],
         wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
-        regions=any(st["region"] for st in steps),
-        staged_pairs=any(st["kind"] == "fused" and not st["region"] for st in steps),
+        regions=any(st["kind"] == "fused" for st in steps),
         max_bands=max([st["bands"] for st in steps if st["region"]], default=1),
-        max_tiles=max([st["pw"]["tiles"]["count"] for st in steps if st["region"] and st["pw"]["tiles"]], default=1),
+        max_tiles=max([st["pw"]["tiles"]["count"] for st in steps if st["kind"] == "fused" and st["pw"]["tiles"]],
+                      default=1),
         result_buf=FM_NAMES[cur], fm_names=FM_NAMES,
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
         max_pool_pixels=max_pool_px, max_pool_ngc=max_pool_ngc,
@@ -452,14 +472,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         tb_ops=[{"name": ident(q.op.name), "words": _words(q.op.out_shape)} for q in ops],
         band_rows_used=band_rows_used, weight_tiles={k: v for k, v in pw_tiles.items() if v > 1}, weight_codes=sum(int(q.weights.size) for q in ops if q.weights is not None),
     )
-
-
-def axis_bits(bits: int) -> int:
-    """AXI4-Stream TDATA width for ``bits`` of payload: 8, 16, 32, 64 (what AXI DMA streams), then powers of two."""
-    width = 8
-    while width < bits:
-        width *= 2
-    return width
 
 
 def render_hls(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[np.ndarray], *,

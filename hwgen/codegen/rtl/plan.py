@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from hwgen.codegen.blocks import dw_blocks, pw_blocks
+from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
                                pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
@@ -558,8 +558,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     return RtlPlan(
         name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, word=word, abits=sel_bits(depth + 1),
         in_channels=c0, in_width=qgraph.input_fmt.width, in_pixels=h0 * w0,
-        in_beat_bits=8 * cdiv(c0 * qgraph.input_fmt.width, 8), out_pixels=ho * wo, out_channels=n,
-        out_width=last.out_fmt.width, out_beat_bits=8 * cdiv(last.out_fmt.width, 8), out_buf=cur,
+        in_beat_bits=axis_bits(c0 * qgraph.input_fmt.width), out_pixels=ho * wo, out_channels=n,
+        out_width=last.out_fmt.width, out_beat_bits=axis_bits(last.out_fmt.width), out_buf=cur,
         buffers=buffers, pw_ops=pw_ops, dw_ops=dw_ops, pool_ops=pool_ops, pw_tiles=pw_tiles,
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,
         dw_table=dw_table, pw_runs=pw_runs, bias_bits=bias_bits, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
