@@ -20,10 +20,10 @@ OBJECTIVES: dict[str, tuple[str, int]] = {
 
 DEFAULT_OBJECTIVES = ("fps", "dsp", "bram", "dram_bytes")
 
-_BLOCK = 512
+_BLOCK = 8192
 
 #: Front points compared at once.
-_CHUNK = 32
+_CHUNK = 4
 
 
 def pareto_mask(values: np.ndarray) -> np.ndarray:
