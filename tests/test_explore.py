@@ -423,17 +423,7 @@ def test_dask_local_cluster_gives_the_identical_points_csv(tmp_path):
     (["--input-shape", "8x8x1"], "--input-shape"),
 ])
 def test_bad_space_is_one_line_exit_2_and_no_outdir(tmp_path, monkeypatch, capsys, args, flag):
-    from hwgen.cli import main
-
-    out = tmp_path / "out"
-    monkeypatch.setattr(sys, "argv", ["hwgen", "explore", "tiny_dsc", *args, "-o", str(out)])
-    with pytest.raises(SystemExit) as exit_:
-        main()
-    err = capsys.readouterr().err
-    assert exit_.value.code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and flag in lines[0] and "Traceback" not in err
-    assert not out.exists() and list(tmp_path.iterdir()) == []
+    _assert_one_line_exit_2(tmp_path, monkeypatch, capsys, ["tiny_dsc", *args], flag)
 
 
 @pytest.mark.parametrize("args, names", [
@@ -442,16 +432,21 @@ def test_bad_space_is_one_line_exit_2_and_no_outdir(tmp_path, monkeypatch, capsy
 ])
 def test_bad_onnx_space_is_one_line_exit_2_and_no_outdir(tmp_path, monkeypatch, capsys, args, names):
     pytest.importorskip("onnx")
+    _assert_one_line_exit_2(tmp_path, monkeypatch, capsys, [MNIST, "--pe", "8:12", *args], names)
+
+
+def _assert_one_line_exit_2(tmp_path, monkeypatch, capsys, args: list[str], named: str) -> None:
+    """`hwgen explore ARGS -o OUT` fails in one line naming ``named``, exit 2, and leaves nothing behind."""
     from hwgen.cli import main
 
     out = tmp_path / "out"
-    monkeypatch.setattr(sys, "argv", ["hwgen", "explore", MNIST, "--pe", "8:12", *args, "-o", str(out)])
+    monkeypatch.setattr(sys, "argv", ["hwgen", "explore", *args, "-o", str(out)])
     with pytest.raises(SystemExit) as exit_:
         main()
     err = capsys.readouterr().err
     assert exit_.value.code == 2, err
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and names in lines[0] and "Traceback" not in err
+    assert len(lines) == 1 and named in lines[0] and "Traceback" not in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 

@@ -30,28 +30,20 @@ from hwgen.estimate import simulate
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import StepTiling, schedule_steps
 from hwgen.hw import contract as hw
-from hwgen.ir.graph import Graph
-from hwgen.ir.layers import BatchNorm, DepthwiseConv2D, Input, PointwiseConv2D, ReLU6
+from hwgen.ir.layers import BatchNorm, DepthwiseConv2D, PointwiseConv2D, ReLU6
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model, mobilenet_v1
+from nets import chain_ops
 
 # The contract's constants, as its docstring states them (not imported: a changed constant must fail here).
 HANDOFF, PW_DEPTH, DW_DEPTH, POOL_DEPTH = 1, 4, 4, 3
 
 
-def _ops(shape, *layers) -> list[ComputeOp]:
-    g = Graph("t")
-    g.add("input", Input(shape=shape))
-    for i, layer in enumerate(layers):
-        g.add(f"l{i}", layer)
-    return compute_ops(g.validate())
-
-
 def test_two_band_fused_pair_on_2x2_pw_array_by_hand():
     # 4x4x4 input -> 3x3 depthwise (s1) -> BN, ReLU6 -> 1x1 to 8 channels, on PW 2x2 and DW 2 lanes x 3 taps,
     # bands of 2 rows (2 bands of 2*4 = 8 output pixels).
-    ops = _ops((4, 4, 4), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=8))
+    ops = chain_ops((4, 4, 4), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=8))
     m = map_network(ops, 10, "zcu104", split="2x2,2x3", band_rows=2)
     assert not m.weights_in_dram and not m.fmaps_in_dram
     # DW band: 8 px * 2 channel groups (4/2) * 3 tap groups (9/3) = 48 iterations + DW_DEPTH 4 = 52 cycles.
@@ -73,7 +65,7 @@ def test_two_band_fused_pair_on_2x2_pw_array_by_hand():
 
 def test_three_band_fused_pair_dw_waits_for_its_half_by_hand():
     # Same pair on a 1x1 PW array, DW 4 lanes x 9 taps, 1-row bands (4 px), 4 bands.
-    ops = _ops((4, 4, 4), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=8))
+    ops = chain_ops((4, 4, 4), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=8))
     m = map_network(ops, 37, "zcu104", split="1x1,4x9", band_rows=1)
     # DW band: 4 px * 1 * 1 = 4 + 4 = 8 cycles; PW band: 4 px * 8 * 4 = 128 + 4 = 132 cycles.
     #   DW0 [17, 25)    PW0 [26, 158)
@@ -92,7 +84,7 @@ def test_three_band_fused_pair_dw_waits_for_its_half_by_hand():
 
 def test_lone_ops_and_weight_load_by_hand():
     # 6x6x5 -> 1x1 to 7 -> 3x3 dw s2 (out 3x3): a pw before a dw, so neither is fused (each a lone tile).
-    ops = _ops((6, 6, 5), PointwiseConv2D(filters=7), DepthwiseConv2D(kernel=3, stride=2))
+    ops = chain_ops((6, 6, 5), PointwiseConv2D(filters=7), DepthwiseConv2D(kernel=3, stride=2))
     assert [o.kind for o in ops] == ["pw", "dw"]
     m = map_network(ops, 12, "zcu104", split="3x2,2x3", weights_in_dram=True, dram_gbps=0.4)
     # 0.4 GB/s at 200 MHz = 2 bytes/cycle, latency 30; bus: max(3*2, 2*3) * 8 = 48 bits -> 64-bit beats (8 bytes).
@@ -295,10 +287,10 @@ def _ready_at(tile: Tile) -> int | None:
 
 
 def test_reference_reproduces_the_hand_schedules():
-    ops = _ops((4, 4, 4), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=8))
+    ops = chain_ops((4, 4, 4), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=8))
     assert reference_cycles(ops, hw.EngineConfig(2, 2, 2, 3), {"l0": StepTiling(2)}) == 336
     assert reference_cycles(ops, hw.EngineConfig(1, 1, 4, 9), {"l0": StepTiling(1)}) == 686
-    lone = _ops((6, 6, 5), PointwiseConv2D(filters=7), DepthwiseConv2D(kernel=3, stride=2))
+    lone = chain_ops((6, 6, 5), PointwiseConv2D(filters=7), DepthwiseConv2D(kernel=3, stride=2))
     assert reference_cycles(lone, hw.EngineConfig(3, 2, 2, 3), {}, (2.0, 30, 8)) == 533
 
 

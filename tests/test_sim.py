@@ -8,23 +8,15 @@ from hwgen.estimate import simulate
 from hwgen.hw import contract as hw
 from hwgen.hw.schedule import DramChannel
 from hwgen.hw.steps import schedule_steps
-from hwgen.ir.graph import Graph
-from hwgen.ir.layers import BatchNorm, DepthwiseConv2D, Input, PointwiseConv2D, ReLU6
+from hwgen.ir.layers import BatchNorm, DepthwiseConv2D, PointwiseConv2D, ReLU6
 from hwgen.ir.ops import compute_ops
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
-
-
-def _ops(shape, *layers):
-    g = Graph("t")
-    g.add("input", Input(shape=shape))
-    for i, layer in enumerate(layers):
-        g.add(f"l{i}", layer)
-    return compute_ops(g.validate())
+from nets import chain_ops
 
 
 def test_single_depthwise_layer_by_hand():
-    ops = _ops((8, 8, 4), DepthwiseConv2D(kernel=3, stride=1))
+    ops = chain_ops((8, 8, 4), DepthwiseConv2D(kernel=3, stride=1))
     m = map_network(ops, 16, "zcu104", split="2x2,2x3")
     est = simulate(ops, m)
     # input: 8*8 = 64 beats, done at 64; the layer starts at 64 + HANDOFF = 65.
@@ -37,7 +29,7 @@ def test_single_depthwise_layer_by_hand():
 
 
 def test_single_pointwise_layer_by_hand():
-    ops = _ops((4, 4, 8), PointwiseConv2D(filters=16))
+    ops = chain_ops((4, 4, 8), PointwiseConv2D(filters=16))
     m = map_network(ops, 17, "zcu104", split="4x4,1x1")
     est = simulate(ops, m)
     # 16 input beats; start 17; 16 px * ceil(16/4) * ceil(8/4) = 128 iterations + PW_DEPTH 4 = 132 -> done 149;
@@ -47,7 +39,7 @@ def test_single_pointwise_layer_by_hand():
 
 
 def _fused_ops():
-    return _ops((4, 4, 8), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=16))
+    return chain_ops((4, 4, 8), DepthwiseConv2D(kernel=3, stride=1), BatchNorm(), ReLU6(), PointwiseConv2D(filters=16))
 
 
 def test_fused_block_by_hand_pw_waits_for_dw():
@@ -80,7 +72,7 @@ def test_fused_block_by_hand_dw_waits_for_free_buffer():
 
 
 def test_dram_bound_weights_stall():
-    ops = _ops((4, 4, 64), PointwiseConv2D(filters=64))
+    ops = chain_ops((4, 4, 64), PointwiseConv2D(filters=64))
     # 0.2 GB/s at 200 MHz = 1 byte/cycle; burst latency ceil(150 ns * 200 MHz) = 30 cycles.
     m = map_network(ops, 17, "zcu104", split="4x4,1x1", dram_gbps=0.2, weights_in_dram=True)
     assert m.dram_bytes_per_cycle == 1.0 and m.dram_latency == 30
