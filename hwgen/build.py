@@ -74,9 +74,11 @@ class HwConfig:
         if self.weight_scale not in WEIGHT_SCALES:
             raise HwgenError(f"weight_scale must be one of {', '.join(WEIGHT_SCALES)}, got {self.weight_scale!r}")
 
-    def map(self, ops: list[ComputeOp]) -> Mapping:
+    def map(self, ops: list[ComputeOp], act_width: int | None = None) -> Mapping:
+        """``act_width``: the widest activation format when overrides widen it (default ``act_bits``), so the
+        mapping's memory widths and DSP packing are those of the generated lanes."""
         pe = self.split.pe if isinstance(self.split, EngineConfig) else self.pe
-        return map_network(ops, pe, self.board, self.act_bits, self.weight_bits, clock_mhz=self.clock_mhz,
+        return map_network(ops, pe, self.board, act_width or self.act_bits, self.weight_bits, clock_mhz=self.clock_mhz,
                            dram_gbps=self.dram_gbps, split=self.split, weights_in_dram=WEIGHT_PLACEMENT[self.weights],
                            band_rows=self.band_rows, dsp_packing=self.dsp_packing)
 
@@ -133,4 +135,6 @@ def build(model: Graph | str, config: HwConfig | None = None, *, seed: int = 0, 
     check_limit("--seed", seed)
     config = config or HwConfig()
     graph = model if isinstance(model, Graph) else load_model(model, **model_args)
-    return Design(graph, config, config.map(compute_ops(graph)), seed, weights, calib_inputs, formats)
+    # The generators' lanes are as wide as the widest activation format (codegen: max over formats).
+    act_width = max([config.act_bits] + [w for w, _ in (formats or {}).values()])
+    return Design(graph, config, config.map(compute_ops(graph), act_width), seed, weights, calib_inputs, formats)

@@ -12,7 +12,8 @@ from hls_helpers import assert_rules, hand_mapping
 from click.testing import CliRunner
 from hypothesis import given, strategies as st
 
-from hwgen.build import HwConfig
+from hwgen.build import HwConfig, build
+from hwgen.codegen.rtl.plan import plan_rtl
 from hwgen.cli import cli
 from hwgen.codegen.hls.project import generate_hls
 from hwgen.errors import HwgenError
@@ -124,6 +125,19 @@ def test_mapper_budget_is_two_macs_per_dsp_when_packed():
 def test_packing_off_without_dsp48e2_or_above_8_bits(board, act_bits, weight_bits):
     m = map_network(compute_ops(get_model("tiny_dsc")), 64, board, act_bits, weight_bits)
     assert not m.dsp_packing and m.dsp == m.cfg.pe
+
+
+def test_wide_format_override_unpacks_estimate_and_generators_alike():
+    """A 10-bit activation format override: the RTL and HLS lanes are 10 bits wide, so nothing packs, and the
+    estimate's DSP count says so too (one DSP per MAC); without the override all three pack."""
+    cfg = HwConfig(pe=32, board="zcu104", split="4x6,8x1")
+    plain = build("tiny_dsc", cfg)
+    wide = build("tiny_dsc", cfg, formats={"input": (10, 2)})
+    assert plain.mapping.dsp_packing and plan_rtl(plain.qgraph, plain.mapping).dsp_packing
+    assert plain.estimate().dsp == 4 * 3 + 8 == plain.mapping.dsp
+    assert plan_rtl(wide.qgraph, wide.mapping).act_width == 10
+    assert not wide.mapping.dsp_packing and not plan_rtl(wide.qgraph, wide.mapping).dsp_packing
+    assert wide.estimate().dsp == 4 * 6 + 8
 
 
 def test_packing_flag_errors_and_cli(tmp_path):

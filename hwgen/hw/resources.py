@@ -46,6 +46,13 @@ def dsp_packing_applies(requested: bool, board: Board, act_bits: int, weight_bit
     return requested and board.dsp_slice == "DSP48E2" and packing_fits(act_bits, weight_bits)
 
 
+def pw_array_packs(mapping_packs: bool, cfg: Lanes, act_width: int, weight_width: int) -> bool:
+    """Whether the generated PW array (HLS and RTL) packs: the mapping packs (:func:`dsp_packing_applies` on the
+    mapping's widths), every code of the quantized network fits, and there are two output lanes to pair (with one
+    lane both counts are ``tin``, so :func:`dsp_count` needs no such case)."""
+    return mapping_packs and packing_fits(act_width, weight_width) and cfg.tout >= 2
+
+
 def dsp_count(cfg: Lanes, act_bits: int, weight_bits: int, packed: bool = False) -> Any:
     """DSP slices of a split (an EngineConfig, or EngineArrays of many); ``packed``: the PW array packs
     two products per DSP (:func:`dsp_packing_applies`)."""

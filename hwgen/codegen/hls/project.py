@@ -23,11 +23,12 @@ from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv
+from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import input_rows, weight_words
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import Mapping, band_buffer_elems, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
-from hwgen.numerics.packing import PACK_SHIFT, packing_fits
+from hwgen.numerics.packing import PACK_SHIFT
 from hwgen.quant.golden import random_input, run_fixed
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
@@ -438,7 +439,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         if not rom.blocks:
             rom.blocks = _unused_block(rom.lanes, rom.blanes)
     # Two PW products per multiply (WP486) when the mapping packs and every code fits (hwgen.numerics.packing).
-    packing = mapping.dsp_packing and packing_fits(act_bits, w_bits) and cfg.tout >= 2
+    packing = pw_array_packs(mapping.dsp_packing, cfg, act_bits, w_bits)
     return dict(
         top=f"{ident(qgraph.name)}_top", model=qgraph.name, cfg=cfg, act_bits=act_bits,
         dsp_packing=packing, pack_shift=PACK_SHIFT,

@@ -17,10 +17,10 @@ from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
                                pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
+from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
 from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
-from hwgen.numerics.packing import packing_fits
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
 #: Feature memories shared by the top and the engines: the plan's two feature-map buffers and the two halves
@@ -565,7 +565,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         dw_table=dw_table, pw_runs=pw_runs, bias_bits=bias_bits, pw_acc=pw_acc, dw_acc=dw_acc, pool_acc=pool_acc, pool_channels=pool_channels,
         left_shift=left_shift, per_channel=any(q.channel_shift is not None for q in qops), pw_wrom=pw_w, pw_brom=pw_b, dw_wrom=dw_w, dw_brom=dw_b,
         predicted_cycles=trace.total_cycles, layer_cycles=layer_cycles,
-        dsp_packing=mapping.dsp_packing and packing_fits(aw, wb) and cfg.tout >= 2,  # one lane: nothing to pair
+        dsp_packing=pw_array_packs(mapping.dsp_packing, cfg, aw, wb),
         dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram else 0.0,
