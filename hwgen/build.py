@@ -56,6 +56,7 @@ class HwConfig:
     band_rows: int | None = None
     weight_scale: str = "per-layer"  # or "per-channel": a fractional-bit shift per output channel
     dsp_packing: bool = True  # two PW MACs per DSP48E2 where hwgen.hw.resources.dsp_packing_applies
+    pixels_per_beat: int = 1  # input pixels per AXI4-Stream beat (hwgen.hw.contract.input_cycles)
 
     def __post_init__(self) -> None:
         check_bits("act_bits", self.act_bits)
@@ -64,7 +65,7 @@ class HwConfig:
         if not isinstance(self.split, EngineConfig):
             check_limit("--pe", self.pe)
         for flag, value in (("--clock-mhz", self.clock_mhz), ("--dram-gbps", self.dram_gbps),
-                            ("--band-rows", self.band_rows)):
+                            ("--band-rows", self.band_rows), ("--pixels-per-beat", self.pixels_per_beat)):
             if value is not None:
                 check_limit(flag, value)
         if self.weights not in WEIGHT_PLACEMENT:
@@ -80,7 +81,8 @@ class HwConfig:
         pe = self.split.pe if isinstance(self.split, EngineConfig) else self.pe
         return map_network(ops, pe, self.board, act_width or self.act_bits, self.weight_bits, clock_mhz=self.clock_mhz,
                            dram_gbps=self.dram_gbps, split=self.split, weights_in_dram=WEIGHT_PLACEMENT[self.weights],
-                           band_rows=self.band_rows, dsp_packing=self.dsp_packing)
+                           band_rows=self.band_rows, dsp_packing=self.dsp_packing,
+                           pixels_per_beat=self.pixels_per_beat)
 
 
 @dataclass

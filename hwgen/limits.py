@@ -41,6 +41,8 @@ LIMITS: dict[str, Limit] = {lim.flag: lim for lim in (
           "cycle and divided by zero"),
     Limit("--act-bits", 2, 32, True, "ap_fixed widths the engines implement"),
     Limit("--weight-bits", 2, 32, True, "ap_fixed widths the engines implement"),
+    Limit("--pixels-per-beat", 1, 64, True, "input pixels per AXI4-Stream beat; 64 RGB pixels of 5 bits fill the "
+          "1,024-bit stream (hw.contract.MAX_STREAM_BITS), which the beat width is also checked against"),
     Limit("--band-rows", 1, 1024, True, "a band is at most a whole feature map (the largest resolution)"),
     Limit("--alpha", 0, 1, False, "MobileNet width multiplier", lo_open=True),
     Limit("--resolution", 32, 1024, True, "five stride-2 stages; the golden model of one image grows with the "

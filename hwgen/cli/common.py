@@ -62,6 +62,8 @@ _HARDWARE_OPTIONS = (
     WEIGHT_SCALE_OPTION,
     click.option("--dsp-packing/--no-dsp-packing", default=True, show_default=True,
                  help="Two PW MACs per DSP48E2 (AMD WP486) where operands are <= 8 bits and the part has DSP48E2."),
+    bounded_option("--pixels-per-beat", "Input pixels per AXI4-Stream beat (the input streams in ceil(H*W/N) "
+                   "cycles).", default=1),
 )
 
 

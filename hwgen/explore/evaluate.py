@@ -42,6 +42,7 @@ from hwgen.hw.contract import (
     EngineConfig,
     cdiv,
     fused_span_uniform,
+    input_cycles,
     weight_bus_bits,
     weight_load_cycles,
 )
@@ -104,7 +105,7 @@ class Network:
         self.tensors = tensor_elems(self.steps)
         h, w, _ = self.steps[0].first.in_shape
         oh, ow, oc = self.steps[-1].last.out_shape
-        self.in_cycles = h * w
+        self.in_cycles = input_cycles(h * w)  # one pixel per beat: explore has no --pixels-per-beat axis
         self.out_cycles = oh * ow * oc
         # output channels of each engine's layers: the plan's bias buffers hold one word per output group
         self.pw_couts = [op.out_shape[2] for op in self.ops if op.kind in ("conv", "pw", "fc")]
@@ -515,7 +516,7 @@ def _chain(t: SplitTables, loads: _Loads, tiled: dict[int, tuple[np.ndarray, np.
 def _isolated(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, loads: _Loads) -> np.ndarray:
     """``_isolated_time``: the step alone (its input streamed in, its first load issued at HANDOFF)."""
     h, w, _ = step.first.in_shape
-    ready = np.full_like(band, h * w)
+    ready = np.full_like(band, input_cycles(h * w))
     dw = weight_words(step.dw_op, cfg) if step.dw_op is not None else 0
     done, _ = _tiled_step(step, band, tl, cfg, loads, ready + HANDOFF, HANDOFF + loads.cycles(tl.first_words + dw))
     return done - ready

@@ -33,8 +33,9 @@ a ping-pong buffer while the PW engine consumes the other half; see
 
 Network schedule (what the generated top implements; cycle 0 = first input beat):
 
-1. Input: one pixel (Cin channels) per AXI4-Stream beat, raster order, into the
-   input feature buffer: H*W cycles when the source never stalls.
+1. Input: ``pixels_per_beat`` pixels (P*Cin consecutive codes, raster order) per
+   AXI4-Stream beat into the input feature buffer: :func:`input_cycles`, ceil(H*W/P)
+   cycles when the source never stalls (the last beat carries the remainder).
 2. Ops run in order; each starts HANDOFF cycles after the previous op is done
    (and, when weights live in DRAM, HANDOFF cycles after its weights are loaded:
    the first load is issued HANDOFF cycles after the first input beat, op i+1's
@@ -133,6 +134,15 @@ class EngineArrays(NamedTuple):
 
 def cdiv(a: Any, b: Any) -> Any:
     return -(-a // b)
+
+
+#: Widest input-stream TDATA: AXI4-Stream's largest recommended width, which AXI DMA's MM2S streams.
+MAX_STREAM_BITS = 1024
+
+
+def input_cycles(pixels: int, pixels_per_beat: int = 1) -> int:
+    """Beats (= cycles) of the input stream: ``pixels_per_beat`` pixels per beat, the last beat partial."""
+    return cdiv(pixels, pixels_per_beat)
 
 
 def pw_iterations(pixels: int, m: int, n: int, cfg: Lanes) -> Any:

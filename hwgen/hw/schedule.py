@@ -7,7 +7,7 @@ is the first input beat; an event "at t" means the producing tile's last cycle
 is t-1, and a start that waits on it happens at t + HANDOFF.
 
 On-chip path (the contract the generated RTL implements, hw.py docstring):
-the input takes H*W beats; each step starts HANDOFF after the previous one is
+the input takes ``contract.input_cycles`` beats (ceil(H*W / pixels per beat)); each step starts HANDOFF after the previous one is
 done; a lone op is one tile of ``tile_cycles(iterations, depth)``; a fused
 DW->PW pair follows ``hw.fused_schedule`` over its row bands; the output starts
 HANDOFF after the last step and takes one beat per element. The total is the
@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from hwgen.hw.contract import HANDOFF, Lanes, dram_cycles, weight_bus_bits, weight_load_cycles
+from hwgen.hw.contract import HANDOFF, Lanes, dram_cycles, input_cycles, weight_bus_bits, weight_load_cycles
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, nbytes, pw_band_cycles,
                             step_load_words, weight_tile_channels, weight_tiled, weight_words)
 from hwgen.ir.ops import ComputeOp
@@ -217,8 +217,10 @@ class _Run:
     """One simulation: engine, buffer and DRAM state while walking the steps."""
 
     def __init__(self, steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
-                 act_bits: int, weight_bits: int, bytes_per_cycle: float, latency: int) -> None:
+                 act_bits: int, weight_bits: int, bytes_per_cycle: float, latency: int,
+                 pixels_per_beat: int = 1) -> None:
         self.steps = steps
+        self.pixels_per_beat = pixels_per_beat
         self.tiles = tiles
         self.cfg = cfg
         self.wdram = weights_in_dram
@@ -256,7 +258,7 @@ class _Run:
 
     def run(self, input_op: ComputeOp, in_dram: bool, steps_run: int | None = None) -> Trace:
         h, w, c = input_op.in_shape
-        in_done = h * w
+        in_done = input_cycles(h * w, self.pixels_per_beat)
         in_write = 0
         if in_dram:
             in_write = nbytes(h * w * c, self.act_bits)
@@ -364,11 +366,11 @@ class _Run:
 
 def run_schedule(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, *, weights_in_dram: bool,
                  input_in_dram: bool, act_bits: int, weight_bits: int, bytes_per_cycle: float,
-                 latency: int, steps_run: int | None = None) -> Trace:
+                 latency: int, steps_run: int | None = None, pixels_per_beat: int = 1) -> Trace:
     """Simulate ``steps`` tiled as ``tiles`` on ``cfg``; returns the per-step trace and the total cycles.
 
     ``steps_run``: walk only the first that many steps (the weight loads of all ``steps`` are queued, so
     the next step's first load is issued as in the whole run: ``Trace.next_load_end``; the total is then
-    not the network's)."""
-    run = _Run(steps, tiles, cfg, weights_in_dram, act_bits, weight_bits, bytes_per_cycle, latency)
+    not the network's); ``pixels_per_beat``: pixels per input-stream beat."""
+    run = _Run(steps, tiles, cfg, weights_in_dram, act_bits, weight_bits, bytes_per_cycle, latency, pixels_per_beat)
     return run.run(steps[0].first, input_in_dram, steps_run)

@@ -91,6 +91,7 @@ class Mapping:
     buffers: list[Buffer] = field(default_factory=list)
     pe_budget: int = 0                 # the PEs asked for (the search uses at most the board's DSPs)
     dsp_packing: bool = False          # the PW array packs two MACs per DSP48E2 (hwgen.hw.resources)
+    pixels_per_beat: int = 1           # input pixels per AXI4-Stream beat (hw.contract.input_cycles)
 
     @property
     def dsp(self) -> int:
@@ -137,20 +138,21 @@ class Mapping:
         return run_schedule(steps, self.tiles, self.cfg, weights_in_dram=self.weights_in_dram,
                             input_in_dram=input_in_dram(steps, self.fmap_limit), act_bits=self.act_bits,
                             weight_bits=self.weight_bits, bytes_per_cycle=self.dram_bytes_per_cycle,
-                            latency=self.dram_latency)
+                            latency=self.dram_latency, pixels_per_beat=self.pixels_per_beat)
 
     def with_tiles(self, tiles: dict[str, StepTiling]) -> "Mapping":
         """This mapping with the steps tiled as ``tiles`` (e.g. weight tiles a bigger network would need, forced on
         a small one), its band heights and memory plan re-made from them."""
         bufs = place_buffers(plan_buffers(self.steps, tiles, self.cfg, self.weights_in_dram, self.fmap_limit,
-                                          self.act_bits, self.weight_bits), self.board)
+                                          self.act_bits, self.weight_bits, self.pixels_per_beat), self.board)
         return replace(self, tiles=dict(tiles), buffers=bufs,
                        band_rows={s.name: tiles[s.name].band_rows for s in self.steps if s.fused})
 
     def to_dict(self) -> dict:
         c = self.cfg
         return {
-            "pe": c.pe, "pe_budget": self.pe_budget, "dsp_packing": self.dsp_packing, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
+            "pe": c.pe, "pe_budget": self.pe_budget, "dsp_packing": self.dsp_packing,
+            "pixels_per_beat": self.pixels_per_beat, "tin": c.tin, "tout": c.tout, "tc": c.tc, "tk": c.tk, "pw_pe": c.pw_pe, "dw_pe": c.dw_pe,
             "split": format_split(c), "board": self.board.name, "part": self.board.part,
             "clock_mhz": self.clock_mhz, "act_bits": self.act_bits, "weight_bits": self.weight_bits,
             "weights_in_dram": self.weights_in_dram, "fmaps_in_dram": self.fmaps_in_dram,
@@ -224,12 +226,12 @@ def fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
     return flags
 
 
-def feature_word(cfg: Lanes, in_channels: int) -> Any:
+def feature_word(cfg: Lanes, in_channels: int, pixels_per_beat: int = 1) -> Any:
     """Codes per word of the feature-map, band and ping-pong buffers: the widest group written or read in one
-    cycle (TIN or TOUT channels on the PW engine, TC on the DW engine, one input pixel of ``in_channels``
-    codes per input beat), so each access of a pipelined iteration touches at most two words (two ports).
-    Ints, or numpy arrays of splits."""
-    word = np.maximum(np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc), in_channels)
+    cycle (TIN or TOUT channels on the PW engine, TC on the DW engine, one input beat of ``pixels_per_beat``
+    pixels of ``in_channels`` codes), so each access of a pipelined iteration touches at most two words (two
+    ports). Ints, or numpy arrays of splits."""
+    word = np.maximum(np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc), in_channels * pixels_per_beat)
     return int(word) if np.ndim(word) == 0 else word
 
 
@@ -253,9 +255,9 @@ def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
 
 
 def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
-                 fmap_limit: int, act_bits: int, weight_bits: int) -> list[Buffer]:
+                 fmap_limit: int, act_bits: int, weight_bits: int, pixels_per_beat: int = 1) -> list[Buffer]:
     """The on-chip memories of a mapping (depth x width, before placement)."""
-    word = feature_word(cfg, steps[0].first.in_shape[2])
+    word = feature_word(cfg, steps[0].first.in_shape[2], pixels_per_beat)
     bufs: list[Buffer] = []
     onchip = [t for t in tensor_elems(steps) if t <= fmap_limit]
     if onchip:

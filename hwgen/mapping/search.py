@@ -11,14 +11,15 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
-from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_DEPTH, EngineConfig, Lanes, unbox, cdiv,
-                               dw_iterations, fused_cycles_bound, fused_schedule, pool_iterations, pw_iterations,
-                               tile_cycles)
+from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, MAX_STREAM_BITS, POOL_DEPTH, PW_DEPTH, EngineConfig, Lanes, unbox, cdiv,
+                               dw_iterations, fused_cycles_bound, fused_schedule, input_cycles, pool_iterations,
+                               pw_iterations, tile_cycles)
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, max_macs
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
                             weight_words)
 from hwgen.ir.ops import ComputeOp
+from hwgen.limits import check_limit
 from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, feature_word, format_split,
                                 parse_split, place_blocks, place_buffers, plan_buffers, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
@@ -35,6 +36,7 @@ class _Ctx:
     weights_in_dram: bool | None
     band_rows: int | None
     dsp_packing: bool
+    pixels_per_beat: int
 
 
 def band_candidates(rows: int) -> list[int]:
@@ -79,7 +81,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
     """One memory plan; ``band_budget_bits`` caps a DRAM-streamed step's band buffers (0: one-row bands)."""
     flags = fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
-    word = feature_word(cfg, steps[0].first.in_shape[2])
+    word = feature_word(cfg, steps[0].first.in_shape[2], ctx.pixels_per_beat)
     word_bits = word * ctx.act_bits
     for s, (ind, outd) in zip(steps, flags):
         wt = weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
@@ -106,13 +108,13 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
                     best = (key, t)
             assert best is not None
             tiles[s.name] = best[1]
-    bufs = place_buffers(plan_buffers(steps, tiles, cfg, wdram, fmap_limit, ctx.act_bits, ctx.weight_bits),
-                         ctx.board)
+    bufs = place_buffers(plan_buffers(steps, tiles, cfg, wdram, fmap_limit, ctx.act_bits, ctx.weight_bits,
+                                      ctx.pixels_per_beat), ctx.board)
     return Mapping(cfg=cfg, band_rows={s.name: tiles[s.name].band_rows for s in steps if s.fused},
                    weights_in_dram=wdram, fmaps_in_dram=any(a or b for a, b in flags), tiles=tiles, steps=steps,
                    board=ctx.board, clock_mhz=ctx.clock_mhz, act_bits=ctx.act_bits, weight_bits=ctx.weight_bits,
                    dram_bytes_per_cycle=ctx.bpc, dram_latency=ctx.latency, fmap_limit=fmap_limit, buffers=bufs,
-                   dsp_packing=ctx.dsp_packing)
+                   dsp_packing=ctx.dsp_packing, pixels_per_beat=ctx.pixels_per_beat)
 
 
 def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
@@ -209,7 +211,8 @@ def _dram_floor(steps: list[Step], ctx: _Ctx) -> list[int]:
     return floors
 
 
-def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None) -> np.ndarray:
+def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None = None,
+                 pixels_per_beat: int = 1) -> np.ndarray:
     """A lower bound of the total cycles of every candidate split (any tiling; any fitting memory plan).
 
     The contract's formulas evaluated on arrays of lane counts: lone ops as one tile, fused pairs by
@@ -219,7 +222,7 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
     floors = floors or [0] * len(steps)
     h, w, _ = steps[0].first.in_shape
     oh, ow, oc = steps[-1].last.out_shape
-    total = np.full(len(cand), h * w + HANDOFF + oh * ow * oc, dtype=np.int64)
+    total = np.full(len(cand), input_cycles(h * w, pixels_per_beat) + HANDOFF + oh * ow * oc, dtype=np.int64)
     for s, floor in zip(steps, floors):
         total += HANDOFF
         last = s.last
@@ -244,15 +247,26 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
     return total
 
 
+def check_pixels_per_beat(pixels_per_beat: int, in_channels: int, act_bits: int) -> None:
+    """One-line error unless ``pixels_per_beat`` is in range and its beat (P pixels of ``in_channels`` codes of
+    ``act_bits``) fits the widest input stream."""
+    check_limit("--pixels-per-beat", pixels_per_beat)
+    bits = pixels_per_beat * in_channels * act_bits
+    if bits > MAX_STREAM_BITS:
+        raise HwgenError(f"--pixels-per-beat {pixels_per_beat}: {pixels_per_beat} pixels x {in_channels} channels x "
+                         f"{act_bits} bits = {bits}-bit beats, wider than the {MAX_STREAM_BITS}-bit input stream")
+
+
 def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOARD, act_bits: int = 8,
                 weight_bits: int = 8, *, clock_mhz: float | None = None, dram_gbps: float | None = None,
                 split: EngineConfig | str | None = None, weights_in_dram: bool | None = None,
-                band_rows: int | None = None, dsp_packing: bool = True) -> Mapping:
+                band_rows: int | None = None, dsp_packing: bool = True, pixels_per_beat: int = 1) -> Mapping:
     """Choose the PE split and tiling of ``ops`` that minimise simulated latency on ``board``.
 
     ``split`` forces the engine configuration; ``weights_in_dram`` forces (True/False)
     the weight placement; ``band_rows`` forces the row-band height of every fused pair;
-    ``dsp_packing`` allows two PW MACs per DSP48E2 where :func:`dsp_packing_applies`.
+    ``dsp_packing`` allows two PW MACs per DSP48E2 where :func:`dsp_packing_applies`; ``pixels_per_beat``:
+    input pixels per AXI4-Stream beat (:func:`check_pixels_per_beat`).
     """
     if not ops:
         raise HwgenError("the network has no compute ops")
@@ -271,10 +285,11 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
     if not isinstance(dsp_packing, bool):
         raise HwgenError(f"--dsp-packing must be true or false, got {dsp_packing!r}")
     steps = schedule_steps(ops)
+    check_pixels_per_beat(pixels_per_beat, steps[0].first.in_shape[2], act_bits)
     tks = tk_choices(steps)
     packed = dsp_packing_applies(dsp_packing, b, act_bits, weight_bits)
     ctx = _Ctx(b, clock, act_bits, weight_bits, b.dram_bytes_per_cycle(clock, dram_gbps),
-               b.dram_latency_cycles(clock), weights_in_dram, band_rows, packed)
+               b.dram_latency_cycles(clock), weights_in_dram, band_rows, packed, pixels_per_beat)
     if split is not None:
         cfg = parse_split(split) if isinstance(split, str) else split
         if cfg.pe > pe:
@@ -306,7 +321,7 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     """
     tin, tout, tc, tk = (cand[:, i] for i in range(4))
     ab, wb = ctx.act_bits, ctx.weight_bits
-    word = feature_word(EngineArrays(tin, tout, tc, tk), steps[0].first.in_shape[2])
+    word = feature_word(EngineArrays(tin, tout, tc, tk), steps[0].first.in_shape[2], ctx.pixels_per_beat)
     depths: list[np.ndarray] = []
     widths: list[np.ndarray] = []
 
@@ -345,7 +360,7 @@ def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
     if ctx.dsp_packing:  # packed, MACs and DSPs differ: keep the splits whose DSPs the board has
         cand = cand[dsp_count(EngineArrays(*(cand[:, i] for i in range(4))), ctx.act_bits, ctx.weight_bits, True)
                     <= ctx.board.dsp]
-    lb = lower_bounds(steps, cand, _dram_floor(steps, ctx))
+    lb = lower_bounds(steps, cand, _dram_floor(steps, ctx), ctx.pixels_per_beat)
     # Splits whose smallest buffers overflow the board go last.
     lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)
     # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).
