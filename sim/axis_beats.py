@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 
-def pack_beats(codes: list[int], channels: int, width: int) -> list[int]:
-    """One TDATA word per pixel of ``channels`` codes."""
+def pack_beats(codes: list[int], channels: int, width: int, pixels_per_beat: int = 1) -> list[int]:
+    """One TDATA word per ``pixels_per_beat`` pixels of ``channels`` codes (code k of the beat at bits k*width);
+    the last word holds the remaining pixels."""
     out = []
     mask = (1 << width) - 1
-    for p in range(len(codes) // channels):
+    per_beat = channels * pixels_per_beat
+    for b in range(-(-len(codes) // per_beat)):
         word = 0
-        for c in range(channels):
-            word |= (codes[p * channels + c] & mask) << (c * width)
+        for k, code in enumerate(codes[b * per_beat:(b + 1) * per_beat]):
+            word |= (code & mask) << (k * width)
         out.append(word)
     return out
 

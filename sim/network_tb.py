@@ -56,15 +56,16 @@ def _prefix(dut, candidates: tuple[str, ...]) -> str:
 
 async def _infer(dut, cfg: dict, source: StreamSource, sink: StreamSink, limit: int, rng: random.Random | None,
                  codes: list[int] | None = None) -> list[int]:
-    beats = pack_beats(cfg["input"] if codes is None else codes, cfg["in_channels"], cfg["in_width"])
+    beats = pack_beats(cfg["input"] if codes is None else codes, cfg["in_channels"], cfg["in_width"],
+                       cfg["pixels_per_beat"])
     src_pause = (lambda: rng.random() < 0.3) if rng else None
     sink_pause = (lambda: True) if cfg.get("sink_stall") else ((lambda: rng.random() < 0.4) if rng else None)
     cocotb.start_soon(source.send(beats, src_pause))
     try:
         rx = await with_timeout(sink.recv(cfg["n_out"], sink_pause), limit * PERIOD_NS, "ns")
     except Exception as exc:  # cocotb's SimTimeoutError: say which stream stalled
-        stalled = (f"input stream stalled: {source.sent}/{cfg['in_pixels']} beats accepted"
-                   if source.sent < cfg["in_pixels"]
+        stalled = (f"input stream stalled: {source.sent}/{len(beats)} beats accepted"
+                   if source.sent < len(beats)
                    else f"output stream stalled: {sink.received}/{cfg['n_out']} beats received")
         raise AssertionError(f"timeout after {limit} cycles: {stalled}") from exc
     return unpack_beats(rx, cfg["out_width"])

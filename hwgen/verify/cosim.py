@@ -88,6 +88,7 @@ def make_vectors(summary: dict[str, Any], x: np.ndarray, expected: np.ndarray, s
         "expected": [int(v) for v in np.asarray(expected).reshape(-1)],
         "n_out": int(np.asarray(expected).size),
         "in_pixels": summary["in_pixels"], "in_channels": summary["in_channels"],
+        "pixels_per_beat": summary.get("pixels_per_beat", 1),
         "in_width": summary["in_width"], "in_beat_bits": summary["in_beat_bits"],
         "out_width": summary["out_width"], "out_beat_bits": summary["out_beat_bits"],
         "predicted_cycles": summary.get("predicted_cycles", 0), "seed": seed,

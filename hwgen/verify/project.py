@@ -21,7 +21,7 @@ _NUM = (int, float)
 #: plan.json keys cosim reads: key -> (allowed types, required). bool is excluded from the numbers below.
 PLAN_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
     "in_pixels": (_INT, True), "in_channels": (_INT, True), "in_width": (_INT, True),
-    "in_beat_bits": (_INT, True), "out_width": (_INT, True), "out_beat_bits": (_INT, True),
+    "in_beat_bits": (_INT, True), "pixels_per_beat": (_INT, False), "out_width": (_INT, True), "out_beat_bits": (_INT, True),
     "out_pixels": (_INT, True), "out_channels": (_INT, True), "predicted_cycles": (_INT, True),
     "sources": ((list,), True), "top": ((str,), True),
     "dram_image": ((str, type(None)), False), "dram_bytes_per_cycle": (_NUM + (type(None),), False),

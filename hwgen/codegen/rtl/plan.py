@@ -15,8 +15,8 @@ from typing import Any, Sequence
 
 from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
-                               pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, input_cycles,
+                               max_burst_beats, pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
 from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
@@ -150,6 +150,7 @@ class RtlPlan:
     in_width: int  # input format width
     in_pixels: int
     in_beat_bits: int
+    pixels_per_beat: int  # input pixels per beat (hw.contract.input_cycles); the last beat carries the rest
     out_pixels: int
     out_channels: int
     out_width: int
@@ -210,6 +211,15 @@ class RtlPlan:
             for i, w in enumerate(words):
                 img[ld.addr + i * beat:ld.addr + (i + 1) * beat] = w.to_bytes(beat, "little")
         return bytes(img)
+
+    @property
+    def in_beats(self) -> int:
+        return input_cycles(self.in_pixels, self.pixels_per_beat)
+
+    @property
+    def in_last_pixels(self) -> int:
+        """Pixels of the last input beat."""
+        return self.in_pixels - (self.in_beats - 1) * self.pixels_per_beat
 
     @property
     def has_pw(self) -> bool:
@@ -278,7 +288,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         steps.append(SeqStep(kind, nb, (op.name,), nt, tiled))
 
     by_name = {q.op.name: q for q in qops}
-    word = feature_word(cfg, qops[0].op.in_shape[2])
+    word = feature_word(cfg, qops[0].op.in_shape[2], mapping.pixels_per_beat)
     plan_bufs = {b.name: b for b in mapping.buffers}
     buffers = [FeatureBuffer(b, BUF_NAMES[b], "dw_pw_pingpong" if b >= BUF_BAND0 else BUF_NAMES[b])
                for b in range(4)]
@@ -558,7 +568,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     return RtlPlan(
         name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, word=word, abits=sel_bits(depth + 1),
         in_channels=c0, in_width=qgraph.input_fmt.width, in_pixels=h0 * w0,
-        in_beat_bits=axis_bits(c0 * qgraph.input_fmt.width), out_pixels=ho * wo, out_channels=n,
+        in_beat_bits=axis_bits(mapping.pixels_per_beat * c0 * qgraph.input_fmt.width),
+        pixels_per_beat=mapping.pixels_per_beat, out_pixels=ho * wo, out_channels=n,
         out_width=last.out_fmt.width, out_beat_bits=axis_bits(last.out_fmt.width), out_buf=cur,
         buffers=buffers, pw_ops=pw_ops, dw_ops=dw_ops, pool_ops=pool_ops, pw_tiles=pw_tiles,
         dw_tiles=dw_tiles, pool_tiles=pool_tiles, steps=steps, pw_ports=pw_ports, pw_table=pw_table,

@@ -110,7 +110,8 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
     return {
         "name": plan.name, "top": TOP, "cfg": asdict(plan.cfg),
         "in_pixels": plan.in_pixels, "in_channels": plan.in_channels, "in_width": plan.in_width,
-        "in_beat_bits": plan.in_beat_bits, "out_pixels": plan.out_pixels, "out_channels": plan.out_channels,
+        "in_beat_bits": plan.in_beat_bits, "pixels_per_beat": plan.pixels_per_beat, "in_beats": plan.in_beats,
+        "out_pixels": plan.out_pixels, "out_channels": plan.out_channels,
         "out_width": plan.out_width, "out_beat_bits": plan.out_beat_bits,
         "predicted_cycles": plan.predicted_cycles, "layer_cycles": plan.layer_cycles,
         "tiles": {"pw": [t.cycles for t in plan.pw_tiles], "dw": [t.cycles for t in plan.dw_tiles],
