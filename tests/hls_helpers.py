@@ -18,7 +18,7 @@ from hwgen.quant.quantize import quantize
 
 def hand_mapping(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int | None = None, *,
                  weights_in_dram: bool = False, tiles: dict[str, StepTiling] | None = None,
-                 board: str = "pynq-z2", dsp_packing: bool = True) -> Mapping:
+                 board: str = "pynq-z2", dsp_packing: bool = True, pixels_per_beat: int = 1) -> Mapping:
     """A real :class:`Mapping` with a forced split and tiling (the mapper fuses every DW->PW pair).
 
     ``dsp_packing``: the PW engine packs two products per multiply where the codes are <= 8 bits. The mapper
@@ -43,13 +43,14 @@ def hand_mapping(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int | None = 
     limit = max([t for t, dram in tensors if not dram], default=0)
     b = get_board(board)
     bufs = place_buffers(plan_buffers(steps, tilings, cfg, weights_in_dram, limit, qgraph.input_fmt.width,
-                                      max(q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None)), b)
+                                      max(q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None),
+                                      pixels_per_beat), b)
     return Mapping(cfg=cfg, band_rows={s.name: tilings[s.name].band_rows for s in steps if s.fused},
                    weights_in_dram=weights_in_dram, fmaps_in_dram=any(dram for _, dram in tensors), tiles=tilings,
                    steps=steps, board=b, clock_mhz=b.clock_mhz, act_bits=qgraph.input_fmt.width,
                    weight_bits=max(q.w_fmt.width for q in qgraph.ops if q.w_fmt is not None),
                    dram_bytes_per_cycle=b.dram_bytes_per_cycle(b.clock_mhz), dram_latency=b.dram_latency_cycles(b.clock_mhz),
-                   fmap_limit=limit, buffers=bufs, dsp_packing=dsp_packing)
+                   fmap_limit=limit, buffers=bufs, dsp_packing=dsp_packing, pixels_per_beat=pixels_per_beat)
 
 
 def fuse_all(qgraph: QuantGraph, cfg: EngineConfig, band_rows: int, **kw) -> Mapping:

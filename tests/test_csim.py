@@ -313,3 +313,21 @@ def test_property_fused_pair_with_dram(tmp_path_factory, h, w, c, stride, cout, 
     out = tmp_path_factory.mktemp("fused")
     generate(q, mapping, out / "p")
     assert_pass(run_csim(out / "p", opt="-O1", unity=True), q)
+
+
+@pytest.mark.parametrize("input_dram", [False, True], ids=["fmap_a", "fmem"])
+def test_several_pixels_per_beat_bit_exact(tmp_path, input_dram):
+    """--pixels-per-beat 4 on tiny_odd: 225 pixels in 56 beats of 4 and a last beat of 1, read into the input
+    feature buffer (12 codes per append, feature word 12) or into DRAM (the network input in fmem)."""
+    from hwgen.hw.steps import StepTiling
+
+    q = quantized(get_model("tiny_odd"))
+    tiles = {"conv1": StepTiling(2, 1, True, True), "conv_dw_1": StepTiling(1, 1, True, False)} if input_dram else {}
+    mapping = fuse_all(q, EngineConfig(3, 4, 2, 3), 2, weights_in_dram=input_dram, tiles=tiles, pixels_per_beat=4)
+    out = tmp_path / "p"
+    proj = generate(q, mapping, out)
+    assert proj.input_in_dram == input_dram
+    types = (out / "hwgen_types.h").read_text()
+    assert "#define IN_P 4\n" in types and "#define IN_BEATS 57\n" in types and "#define WORD 12\n" in types
+    assert "#define IN_BEAT_BITS 128\n" in types
+    assert_pass(run_csim(out, unity=True), q)

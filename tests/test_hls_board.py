@@ -23,14 +23,16 @@ BEATS = r"""
 int main() {
     FILE *f = std::fopen("vectors/input.txt", "r");
     long long v;
-    for (int p = 0; p < IN_H * IN_W; p++) {
+    for (int b = 0; b < IN_BEATS; b++) {
         in_beat_t beat;
         beat.data = 0;
-        for (int c = 0; c < IN_C; c++) {
+        for (int c = 0; c < IN_BC && b * IN_BC + c < IMG_WORDS; c++) {
             if (std::fscanf(f, "%lld", &v) != 1) return 1;
             beat.data.range(c * IN_BITS + IN_BITS - 1, c * IN_BITS) = in_t(v);
         }
-        std::printf("in %llu\n", (unsigned long long)beat.data.to_uint64());
+        std::printf("in");  // the beat's bytes, least significant first
+        for (int k = 0; k < IN_BEAT_BITS / 8; k++) std::printf(" %u", (unsigned)beat.data.range(8 * k + 7, 8 * k).to_uint());
+        std::printf("\n");
     }
     std::fclose(f);
     f = std::fopen("vectors/output.txt", "r");
@@ -59,10 +61,12 @@ def test_axis_widths_are_what_axi_dma_streams():
 
 
 @pytest.mark.skipif(not csim.shutil.which("g++"), reason="g++ not installed")
-@pytest.mark.parametrize("dram", [False, True])
-def test_driver_packing_matches_the_design_beats(tmp_path, dram):
+@pytest.mark.parametrize("dram,ppb,beats,beat_bits", [(False, 1, 256, 32), (True, 1, 256, 32), (False, 5, 52, 128)])
+def test_driver_packing_matches_the_design_beats(tmp_path, dram, ppb, beats, beat_bits):
+    """``ppb`` pixels per beat: 256 pixels in 51 beats of 5 and a last beat of 1 (15 codes -> 128-bit TDATA)."""
     q = quantized(get_model("tiny_dsc"))
-    proj = generate(q, fuse_all(q, EngineConfig(4, 4, 4, 3), 2, weights_in_dram=dram), tmp_path / "p")
+    proj = generate(q, fuse_all(q, EngineConfig(4, 4, 4, 3), 2, weights_in_dram=dram, pixels_per_beat=ppb),
+                    tmp_path / "p")
     out = proj.outdir
     (out / "beats.cpp").write_text(BEATS)
     exe = tmp_path / "beats"
@@ -70,14 +74,15 @@ def test_driver_packing_matches_the_design_beats(tmp_path, dram):
                            str(out / "beats.cpp"), "-o", str(exe)], capture_output=True, text=True)
     assert comp.returncode == 0, comp.stderr
     lines = subprocess.run([str(exe)], cwd=out, capture_output=True, text=True, check=True).stdout.split("\n")
-    c_in = np.array([int(x.split()[1]) for x in lines if x.startswith("in ")], dtype=np.uint64)
+    c_in = np.array([[int(b) for b in x.split()[1:]] for x in lines if x.startswith("in ")], dtype=np.uint8)
     c_out = np.array([int(x.split()[1]) for x in lines if x.startswith("out ")], dtype=np.uint64)
     drv = _driver(out / "board" / "tiny_dsc_top_driver.py")
-    assert drv.IN_BEAT_BITS == 32 and drv.OUT_BEAT_BITS == 8 and drv.WEIGHTS_IN_DRAM is dram
+    assert drv.IN_BEAT_BITS == beat_bits and drv.OUT_BEAT_BITS == 8 and drv.WEIGHTS_IN_DRAM is dram
     image = read_vectors(out / "vectors" / "input.txt", (16, 16, 3))
     packed = drv.pack_input(image)
-    assert packed.dtype == np.uint32 and len(packed) == 256
-    assert np.array_equal(packed.astype(np.uint64), c_in)
+    assert packed.dtype == np.uint8 and packed.shape == (beats, beat_bits // 8) == c_in.shape
+    assert np.array_equal(packed, c_in)
+    assert packed[-1, :3].any() and not packed[-1, 3:].any()  # the last beat: one pixel (3 codes of 8 bits)
     logits = read_vectors(out / "vectors" / "output.txt")
     assert np.array_equal(drv.unpack_output(c_out.astype(np.uint8)), logits)
     assert logits.min() < 0  # the sign extension is exercised

@@ -22,7 +22,7 @@ from hwgen.codegen.templating import render
 from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import EngineConfig, cdiv
+from hwgen.hw.contract import EngineConfig, cdiv, input_cycles
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import input_rows, weight_words
 from hwgen.ir.ops import ComputeOp
@@ -402,7 +402,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             cur = dst
         steps.append(step)
 
-    word = feature_word(cfg, qgraph.ops[0].op.in_shape[2])
+    word = feature_word(cfg, qgraph.ops[0].op.in_shape[2], mapping.pixels_per_beat)
     # Each plan memory's storage (BIND_STORAGE impl): where the mapper placed it. A memory the plan does not
     # have is an unused engine's one-word ROM (LUTRAM; Vitis builds no unused engine anyway).
     placed = {b.name: b.memory for b in mapping.buffers}
@@ -447,7 +447,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         in_bits=qgraph.input_fmt.width, out_bits=out_bits, w_bits=w_bits, bias_bits=bias_bits, acc_bits=acc_bits,
         rq_bits=rq_bits, per_channel=per_channel, in_shape=in_shape, img_words=_words(in_shape), fm_words=fm_words, band_words=band_words,
         out_words=_words(ops[-1].op.out_shape),
-        in_beat_bits=axis_bits(in_shape[2] * qgraph.input_fmt.width), out_beat_bits=axis_bits(out_bits),
+        in_beat_bits=axis_bits(mapping.pixels_per_beat * in_shape[2] * qgraph.input_fmt.width),
+        pixels_per_beat=mapping.pixels_per_beat, in_beats=input_cycles(in_shape[0] * in_shape[1], mapping.pixels_per_beat),
+        out_beat_bits=axis_bits(out_bits),
         word=word, storage=storage, buf_words=max(fm_words, band_words, in_band_words, out_band_words),
         in_band_words=in_band_words, out_band_words=out_band_words,
         has_conv=any(q.op.kind == "conv" for q in ops),
