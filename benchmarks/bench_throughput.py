@@ -1,10 +1,12 @@
 """Throughput of MobileNet v1 1.0-224 (8-bit) per board and PE count, against the Vitis AI DPU.
 
-Run: python benchmarks/bench_throughput.py [--clock-mhz 300] [--no-dsp-packing]
+Run: python benchmarks/bench_throughput.py [--clock-mhz 300] [--no-dsp-packing] [--pixels-per-beat 5]
 Prints, per board (zcu104, kv260, ultra96) and PE budget (MACs/cycle asked for): the split the mapper chose,
 the DSPs it needs (two PW MACs per DSP48E2 with packing, AMD WP486), fps at the clock flag, frames per MHz
 (the hardware's figure: hwgen claims no clock), cycles over the ideal MACs / PE budget and over MACs / PEs used,
 GOPS per DSP (2 ops per MAC), whether it fits the board, and the ratio to the DPU's frames per MHz.
+Input pixels per stream beat: 5 by default (15 codes of 8 bits in a 128-bit beat, the width of the boards'
+PS-PL HP ports an AXI DMA reads the image through), 1 for one pixel per beat.
 
 DPU reference (the only one cited here): Vitis AI model zoo v1.3 (github.com/Xilinx/Vitis-AI, tag v1.3,
 models/AI-Model-Zoo/README.md, "Performance on ZCU104"), ZCU104 with 2 x DPU B4096 at 300 MHz, MobileNet v1
@@ -36,6 +38,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clock-mhz", type=float, default=300.0)
     ap.add_argument("--no-dsp-packing", action="store_true")
+    ap.add_argument("--pixels-per-beat", type=int, default=5)
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown (the README's headline table)")
     args = ap.parse_args()
     graph = mobilenet_v1()
@@ -45,7 +48,8 @@ def main() -> None:
         task = progress.add_task("mapping + simulating", total=len(points))
         for board, pe in points:
             est = build(graph, HwConfig(pe=pe, board=board, clock_mhz=args.clock_mhz,
-                                        dsp_packing=not args.no_dsp_packing)).estimate()
+                                        dsp_packing=not args.no_dsp_packing,
+                                        pixels_per_beat=args.pixels_per_beat)).estimate()
             rows.append((board, pe, est))
             progress.advance(task)
     cols = ("board", "PE budget", "split", "MACs used", "DSP", "fits", "fps", "frames/MHz", "cycles/ideal",
@@ -68,7 +72,8 @@ def main() -> None:
             print("| " + " | ".join(r) + " |")
         return
     table = Table(title=f"MobileNet v1 1.0-224, 8-bit, at {args.clock_mhz:g} MHz "
-                        f"(DSP packing {'off' if args.no_dsp_packing else 'on where the part has DSP48E2'})")
+                        f"(DSP packing {'off' if args.no_dsp_packing else 'on where the part has DSP48E2'}, "
+                        f"{args.pixels_per_beat} input pixels per beat)")
     for col in cols:
         table.add_column(col, justify="left" if col in ("board", "split") else "right")
     for r in cells:
