@@ -2,6 +2,7 @@
 cycle-stepped reference is in test_oracle_schedule.py)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hwgen.estimate import simulate
@@ -94,13 +95,22 @@ def test_mapper_picks_fastest_onchip_band():
         assert simulate(ops, forced).total_cycles >= best
 
 
-def test_dram_channel_serializes_and_backfills():
+def test_dram_channel_is_one_in_order_queue():
+    """Each transfer starts at max(ready, end of the previous one): an idle gap before an earlier-issued
+    transfer is never used by a later one (a DMA sequencer's program order), and at most one beat per cycle."""
     ch = DramChannel(bytes_per_cycle=2.0, latency=10)
-    assert ch.transfer(0, 100) == 60          # 10 + 50
-    assert ch.transfer(20, 20) == 80          # busy until 60: 60 + 10 + 10
-    assert ch.transfer(200, 2) == 211
-    assert ch.transfer(100, 40) == 130        # fits in the idle gap [80, 200)
-    assert ch.transfer(0, 0) == 0             # nothing to move
+    assert ch.transfer(0, 25, 32) == 60           # 10 + 25 beats * 4 bytes / 2
+    assert ch.transfer(20, 5, 32) == 80           # queued behind it: 60 + 10 + 10
+    assert ch.transfer(200, 1, 32) == 212         # idle from 80: 200 + 10 + 2
+    assert ch.transfer(100, 10, 32) == 242        # ready at 100, but after the transfer ending at 212
+    assert ch.transfer(0, 0, 32) == 0             # nothing to move, no turn in the queue
+    assert ch.transfer(230, 1, 32) == 254         # 242 + 10 + 2
+    fast = DramChannel(bytes_per_cycle=16.0, latency=10)
+    assert fast.transfer(0, 10, 32) == 20         # 4-byte beats: one per cycle, not 40 / 16
+    arr = DramChannel(2.0, 10, points=3)
+    got = [arr.transfer(np.array([0, 5, 300]), np.array([25, 0, 1]), 32).tolist(),
+           arr.transfer(np.array([20, 20, 0]), np.array([5, 5, 0]), 32).tolist()]
+    assert got == [[60, 5, 312], [80, 40, 0]]     # per split its own queue; empty transfers keep it
 
 
 def test_fmaps_in_dram_on_small_board():

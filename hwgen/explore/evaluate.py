@@ -23,9 +23,7 @@ fitting plan and ``Mapping.trace``'s cycle count. Three of its plans are closed-
   form (``hw.schedule``), walked once per group of splits with equal tilings, up to the last step that
   streams a map; the weight-load chain after it in closed form.
 
-(A split no plan fits gets plan_memory's last attempt, as there.) Splits whose array walk the DRAM
-channel flagged (a booking outside its window) go to the exact path: ``build(...).estimate()`` per
-point. ``Result.path`` records which path.
+(A split no plan fits gets plan_memory's last attempt, as there.) ``Result.path`` records which path.
 """
 from __future__ import annotations
 
@@ -632,7 +630,7 @@ def _ntiles(step: Step, wt: np.ndarray, cfg: EngineArrays) -> np.ndarray:
     return cdiv(step.pw_op.out_shape[2], weight_tile_group(step.pw_op, wt, cfg))
 
 
-#: Groups of at most this many splits walk the schedule one split at a time (scalar, no window).
+#: Groups of at most this many splits walk the schedule one split at a time (the scalar walk is faster for a few).
 _SCALAR_WALK = 8
 
 
@@ -641,11 +639,9 @@ def _walk(t: SplitTables, combo: Combo, steps: list[Step], tilings: list[tuple[n
     """``hw.schedule.run_schedule`` of ``steps`` (per step: band heights, weight tiles, in_dram, out_dram) for
     every split of ``t``; ``weights_in_dram`` None: the only step's weight tiles > 1 (``_isolated_time``).
     Splits with equal band heights, tiled-or-not and tile counts walk together. Returns arrays: ``ready``
-    (of the first step), ``done`` (of the last walked), ``total``, ``dram_bytes``, ``next_load_end``,
-    ``inexact``."""
+    (of the first step), ``done`` (of the last walked), ``total``, ``dram_bytes``, ``next_load_end``."""
     n = t.n
     out = {k: _zeros(n) for k in ("ready", "done", "total", "dram_bytes", "next_load_end")}
-    out["inexact"] = np.zeros(n, dtype=bool)
     keys = []
     for s, (band, wt, _, _) in zip(steps, tilings):
         keys += [band, wt > 1, _ntiles(s, wt, t.cfg)]
@@ -664,7 +660,7 @@ def _walk(t: SplitTables, combo: Combo, steps: list[Step], tilings: list[tuple[n
                               act_bits=combo.act_bits, weight_bits=combo.weight_bits, bytes_per_cycle=bpc,
                               latency=latency, steps_run=steps_run)
             out["ready"][sel], out["done"][sel] = tr.steps[0].ready, tr.steps[-1].done
-            out["total"][sel], out["dram_bytes"][sel], out["inexact"][sel] = tr.total_cycles, tr.dram_bytes, tr.inexact
+            out["total"][sel], out["dram_bytes"][sel] = tr.total_cycles, tr.dram_bytes
             if tr.next_load_end is not None:
                 out["next_load_end"][sel] = tr.next_load_end
     return out
@@ -676,7 +672,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
     budget (halved until the plan fits) picks each streamed or tiled fused step's band by its isolated time.
     The cycles are the simulator's, walked once per group of splits with equal tilings (module
     ``hw.schedule``'s array form). Returns (which splits were evaluated — the rest never fit or left the
-    channel's window — and for them: placement, cycles, DRAM bytes)."""
+    — and for them: placement, cycles, DRAM bytes)."""
     net = t.net
     steps = net.steps
     board = combo.board_spec
@@ -715,15 +711,14 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
             fit = np.flatnonzero(base.fits)
             if len(fit):
                 tf = ts.subset(fit)
-                bands, pl, flagged = _budget_bands(tf, combo, flags, limit, [b[fit] for b in band0],
-                                                   [w[fit] for w in wts], [c[fit] for c in choosing],
-                                                   base.subset(fit), capacity, cur[fit], times)
-                cyc, nbytes, inexact = _streamed_run(tf, combo, flags, limit, bands, [w[fit] for w in wts])
-                ok = ~(inexact | flagged)
-                done_idx.append(cur[fit][ok])
-                done_pl.append(pl.subset(np.flatnonzero(ok)))
-                done_cyc.append(cyc[ok])
-                done_bytes.append(nbytes[ok])
+                bands, pl = _budget_bands(tf, combo, flags, limit, [b[fit] for b in band0],
+                                          [w[fit] for w in wts], [c[fit] for c in choosing],
+                                          base.subset(fit), capacity, cur[fit], times)
+                cyc, nbytes = _streamed_run(tf, combo, flags, limit, bands, [w[fit] for w in wts])
+                done_idx.append(cur[fit])
+                done_pl.append(pl)
+                done_cyc.append(cyc)
+                done_bytes.append(nbytes)
                 pending[cur[fit]] = False
             cur = cur[~base.fits]
             if not pw_steps:
@@ -739,12 +734,11 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
         wts = [weight_tiles(s.pw_op, ts.cap_floor, ts.cfg) if s.pw_op is not None else ones for s in steps]
         _, band0 = one_row(rest, flags, wts)
         last = _stream_placed(ts, combo, flags, 0, band0, wts)
-        cyc, nbytes, inexact = _streamed_run(ts, combo, flags, 0, band0, wts)
-        ok = np.flatnonzero(~inexact)
-        done_idx.append(rest[ok])
-        done_pl.append(last.subset(ok))
-        done_cyc.append(cyc[ok])
-        done_bytes.append(nbytes[ok])
+        cyc, nbytes = _streamed_run(ts, combo, flags, 0, band0, wts)
+        done_idx.append(rest)
+        done_pl.append(last)
+        done_cyc.append(cyc)
+        done_bytes.append(nbytes)
     if not done_idx:
         return np.zeros(0, dtype=_I64), None, _zeros(0), _zeros(0)
     return (np.concatenate(done_idx), _Placed.concat(done_pl), np.concatenate(done_cyc),
@@ -752,8 +746,8 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
 
 
 def _streamed_run(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int, bands: list[np.ndarray],
-                  wts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cycles, DRAM bytes and inexact flags of the plans (per step: bands, weight tiles) with maps > ``limit``
+                  wts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Cycles and DRAM bytes of the plans (per step: bands, weight tiles) with maps > ``limit``
     in DRAM. The simulator walks the steps up to the last one that streams a map (with the next step's first
     weight load queued, so it contends as in the whole run); after it the channel carries only the chain of
     weight loads, which ``_chain`` gives in closed form."""
@@ -763,7 +757,7 @@ def _streamed_run(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
     tilings = [(b, w, ind, outd) for b, w, (ind, outd) in zip(bands, wts, flags)]
     if last + 1 == len(steps):
         w = _walk(t, combo, steps, tilings, True, input_in_dram(steps, limit))
-        return w["total"], w["dram_bytes"], w["inexact"]
+        return w["total"], w["dram_bytes"]
     nxt = steps[last + 1]
     # the next step's band heights do not change its first load (only its later ones): not a walk key
     prefix = tilings[:last + 1] + [(_zeros(t.n) + nxt.out_rows,) + tilings[last + 1][1:]]
@@ -771,16 +765,16 @@ def _streamed_run(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
     tiled = {i: (wts[i] > 1, bands[i], _tiling_of(s, wts[i], t)) for i, s in enumerate(steps)
              if i > last and s.pw_op is not None}
     cyc, nbytes = _chain(t, _Loads(t, combo), tiled, last + 1, w["done"], w["next_load_end"])
-    return cyc, w["dram_bytes"] + nbytes, w["inexact"]
+    return cyc, w["dram_bytes"] + nbytes
 
 
 def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int, band0: list[np.ndarray],
                   wts: list[np.ndarray], choosing: list[np.ndarray], base: _Placed, capacity: int, ids: np.ndarray,
-                  cache: dict) -> tuple[list[np.ndarray], _Placed, np.ndarray]:
+                  cache: dict) -> tuple[list[np.ndarray], _Placed]:
     """The band budget of plan_memory for splits whose one-row-band plan fits: (capacity - fixed) / 3,
     halved until the plan fits; each choosing step takes the band with the least isolated time among the
     candidates whose band buffers fit the budget (one row always). Without a fitting budget: the one-row plan.
-    Returns the bands, the placement and the splits whose isolated walks the array channel flagged.
+    Returns the bands and the placement.
     ``cache``: isolated times walked before (plan_memory's ``times``), by (step, band, in_dram, out_dram),
     then split number (``ids``) -> (weight tiles, time)."""
     net = t.net
@@ -788,7 +782,6 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
     ab = combo.act_bits
     budget = (capacity - base.bits_excluding([2, 3, 4])) // 3
     # isolated time and band-buffer bits of every candidate of every choosing step (budget-independent)
-    flagged = np.zeros(t.n, dtype=bool)
     cands = {}
     for i, s in enumerate(steps):
         sel = np.flatnonzero(choosing[i])
@@ -810,7 +803,6 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
                 if len(todo):
                     walked = _walk(ts.subset(todo), combo, [s], [(band[todo], wt[todo], ind, outd)], None, False)
                     time_b[todo] = walked["done"] - walked["ready"]
-                    flagged[sel[todo[walked["inexact"]]]] = True
                     for k in todo.tolist():
                         known[int(ids[sel[k]])] = (int(wt[k]), int(time_b[k]))
                 times.append(time_b)
@@ -821,7 +813,7 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
         cands[i] = (sel, rows, np.stack(times), np.stack(need))
     chosen, final = _budget_choice(cands, dict(enumerate(band0)), budget, budget > 0,
                                    lambda bands: _stream_placed(t, combo, flags, limit, list(bands.values()), wts), base)
-    return list(chosen.values()), final, flagged
+    return list(chosen.values()), final
 
 
 def _budget_choice(cands: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],

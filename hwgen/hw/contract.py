@@ -274,13 +274,38 @@ def dw_weight_words(channels: int, kernel: int, cfg: EngineConfig) -> int:
     return cdiv(channels, cfg.tc) * cdiv(kernel * kernel, cfg.tk)
 
 
-def weight_bus_bits(cfg: Lanes, weight_bits: int) -> Any:
-    """AXI data-bus width of the weight loader: the next power of two >= the widest word, at least 32.
-    Lane arrays give arrays (``frexp`` gives the bit length exactly below 2**53)."""
-    widest = np.maximum(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits - 1
+def bus_bits(word_bits: Any) -> Any:
+    """AXI data-bus width for words of ``word_bits``: the next power of two >= the word, at least 32.
+    Arrays give arrays (``frexp`` gives the bit length exactly below 2**53)."""
+    widest = np.asarray(word_bits) - 1
     if np.ndim(widest) == 0:
         return max(32, 1 << int(widest).bit_length())
     return np.maximum(32, np.left_shift(1, np.frexp(widest.astype(np.float64))[1].astype(np.int64)))
+
+
+def weight_bus_bits(cfg: Lanes, weight_bits: int) -> Any:
+    """AXI data-bus width of the weight loader: one zero-padded weight block (the widest engine word) per beat."""
+    return bus_bits(np.maximum(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits)
+
+
+def feature_word(cfg: Lanes, in_channels: int, pixels_per_beat: int = 1) -> Any:
+    """Codes per word of the feature-map, band and ping-pong buffers: the widest group written or read in one
+    cycle (TIN or TOUT channels on the PW engine, TC on the DW engine, one input beat of ``pixels_per_beat``
+    pixels of ``in_channels`` codes), so each access of a pipelined iteration touches at most two words (two
+    ports). Ints, or numpy arrays of splits."""
+    word = np.maximum(np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc), in_channels * pixels_per_beat)
+    return int(word) if np.ndim(word) == 0 else word
+
+
+def map_bus_bits(cfg: Lanes, in_channels: int, act_bits: int, pixels_per_beat: int = 1) -> Any:
+    """AXI data-bus width of the feature-map DMA: one feature word (:func:`feature_word` codes) per beat."""
+    return bus_bits(feature_word(cfg, in_channels, pixels_per_beat) * act_bits)
+
+
+def map_beats(first: int, end: int, word: Any) -> Any:
+    """Bus beats that move codes [first, end) of a map stored densely (NHWC, word e // word holds code e):
+    every word the range touches, the partial words at both ends included (0 for an empty range)."""
+    return (cdiv(end, word) - first // word) * (end > first)
 
 
 def max_burst_beats(bus_bits: int) -> int:
@@ -288,9 +313,13 @@ def max_burst_beats(bus_bits: int) -> int:
     return min(AXI_MAX_BURST, AXI_BOUNDARY // (bus_bits // 8))
 
 
-def weight_load_cycles(words: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) -> Any:
-    """Cycles of one weight load of ``words`` beats: one latency (the loader issues the bursts back to
-    back, so their latencies overlap), then the beats at the DRAM bandwidth but at most one per cycle;
-    ints or arrays."""
+def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) -> Any:
+    """Cycles of one DMA transfer of ``beats`` bus beats (a weight load, a map band read or write): one
+    latency (the DMA issues its bursts back to back, so their latencies overlap), then the beats at the DRAM
+    bandwidth but at most one per cycle; ints or arrays."""
     beat = bus_bits // 8
-    return dram_cycles(words * beat, np.minimum(bytes_per_cycle, beat), latency)
+    return dram_cycles(beats * beat, np.minimum(bytes_per_cycle, beat), latency)
+
+
+#: A weight load is a DMA transfer of its weight words (the name the weight path's callers use).
+weight_load_cycles = dma_cycles

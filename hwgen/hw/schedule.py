@@ -29,37 +29,44 @@ program order starts, and with several row bands the tiles are re-loaded for
 every band (loop order: band, then weight tile).
 
 Feature maps in DRAM (``StepTiling.in_dram`` / ``out_dram``): the input rows a
-band needs (its KxK halo included) are loaded into a double-buffered band
-buffer — band 0 when the previous step is done, band i+1 when the tile
-consuming band i starts — and each output band is stored when its last tile
-ends; a tile may not overwrite the output buffer half whose store (band i-2)
-is still in flight. A step is done when its last store has reached DRAM.
-The network input is written to DRAM as it streams in.
+band needs (its KxK halo included, ``steps.input_row_range``) are loaded into a
+double-buffered band buffer — band 0 when the previous step is done, band i+1
+when the tile consuming band i starts — and each output band is stored when its
+last tile ends; a tile may not overwrite the output buffer half whose store
+(band i-2) is still in flight. A step is done when its last store has reached
+DRAM. The network input is written to DRAM as it streams in. A map is stored in
+DRAM densely (NHWC), as on chip, and moves as words of the plan's
+``feature_word`` codes, one beat each of a ``hw.map_bus_bits`` bus: a transfer of
+codes [first, end) is ``hw.map_beats`` beats (the partial words at its ends
+included), and DRAM bytes count those beats.
 
-DRAM channel: one transfer at a time, each ``dram_cycles(bytes)`` long (burst
-latency + bytes / bytes-per-cycle; a weight load's beats at most one per cycle); a transfer takes the earliest idle gap at or
-after the moment it is issued, so weight loads, band loads and band stores
-contend for the same bandwidth. A tile waiting on a transfer counts as a DRAM
-stall; waiting on the other engine's ping-pong half or on a full output buffer
-counts as a buffer stall.
+DRAM channel (``DramChannel``): one DMA queue in program order. Every transfer —
+weight load, band read, band write — is queued when the walk issues it (the
+static order above: per step band 0's read, the next step's weight load, then per
+band the next band's read, the weight tiles' loads, the band's write) and starts
+at max(its ready time, the end of the transfer before it), lasting
+``hw.dma_cycles`` of its beats (burst latency, then the beats at the bandwidth, at
+most one per cycle). No transfer overtakes an earlier one, so a DMA sequencer
+that runs a fixed list of transfers, each waiting for its trigger, reproduces
+these times: the buildable model the generated hardware follows. A tile waiting
+on a transfer counts as a DRAM stall; waiting on the other engine's ping-pong
+half or on a full output buffer counts as a buffer stall.
 
 Array form: with the lanes of many splits (``contract.EngineArrays``) that share one tiling (the same
 ``StepTiling`` per step and the same number of weight tiles), every time is a numpy array over the
-splits and the walk is done once for all of them. The channel then keeps each split's latest
-``DramChannel.WINDOW`` bookings; a transfer issued before an older booking ended could have fitted a gap
-the window no longer holds, so such splits are flagged (``Trace.inexact``) and must be simulated alone.
-Splits not flagged get exactly the scalar walk's times.
+splits and the walk is done once for all of them; the channel keeps one end time per split, so every
+split gets exactly the scalar walk's times.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from hwgen.hw.contract import HANDOFF, Lanes, dram_cycles, input_cycles, weight_bus_bits, weight_load_cycles
-from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_rows, nbytes, pw_band_cycles,
+from hwgen.hw.contract import (HANDOFF, Lanes, dma_cycles, feature_word, input_cycles, map_beats, map_bus_bits,
+                               weight_bus_bits)
+from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_row_range, pw_band_cycles,
                             step_load_words, weight_tile_channels, weight_tiled, weight_words)
 from hwgen.ir.ops import ComputeOp
 
@@ -70,73 +77,30 @@ def _later(a: Any, b: Any) -> Any:
 
 
 class DramChannel:
-    """A single DRAM channel: transfers are serialized; each takes the first idle gap after it is issued.
+    """The DRAM channel behind one DMA queue: transfers run one at a time in the order they are issued, each
+    starting at max(its ready time, the end of the previous one) and lasting ``hw.dma_cycles`` of its beats.
 
     ``points``: the array form (times are arrays over that many splits, module docstring)."""
-
-    #: Bookings kept per split in the array form.
-    WINDOW = 8
 
     def __init__(self, bytes_per_cycle: float, latency: int, points: int | None = None) -> None:
         self.bytes_per_cycle = bytes_per_cycle
         self.latency = latency
-        self._starts: list[int] = []
-        self._ends: list[int] = []
         self.points = points
-        self.inexact: Any = False
-        if points is not None:
-            # per split, the latest bookings in time order; empty slots are (-1, -1), before any transfer
-            self._s = np.full((points, self.WINDOW), -1, dtype=np.int64)
-            self._e = np.full((points, self.WINDOW), -1, dtype=np.int64)
-            self._dropped_end = np.full(points, -1, dtype=np.int64)
-            self.inexact = np.zeros(points, dtype=bool)
+        self.free: Any = 0 if points is None else np.zeros(points, dtype=np.int64)  # end of the previous transfer
 
-    def transfer(self, ready: Any, nbytes_: Any) -> Any:
-        """Issue a transfer of ``nbytes_`` at cycle ``ready``; returns the cycle it completes."""
-        if np.ndim(nbytes_) == 0 and nbytes_ <= 0:
-            return ready
-        return self._book(ready, dram_cycles(nbytes_, self.bytes_per_cycle, self.latency))
-
-    def load(self, ready: Any, words: Any, bus_bits: Any) -> Any:
-        """Issue a weight load of ``words`` bus beats at cycle ``ready``; returns the cycle it completes."""
-        if np.ndim(words) == 0 and words <= 0:
-            return ready
-        return self._book(ready, weight_load_cycles(words, bus_bits, self.bytes_per_cycle, self.latency))
-
-    def _book(self, ready: Any, dur: Any) -> Any:
-        if self.points is not None:
-            return self._book_many(ready, dur)
-        i = bisect_right(self._starts, ready)
-        t = ready
-        if i > 0 and self._ends[i - 1] > t:
-            t = self._ends[i - 1]
-        while i < len(self._starts) and self._starts[i] < t + dur:
-            t = max(t, self._ends[i])
-            i += 1
-        self._starts.insert(i, t)
-        self._ends.insert(i, t + dur)
-        return t + dur
-
-    def _book_many(self, ready: Any, dur: Any) -> np.ndarray:
-        """:meth:`_book` for every split at once: the earliest t >= ready with [t, t + dur) free is ready
-        itself or the end of a booking (bookings are disjoint, so in time order both ends ascend)."""
-        n = self.points
-        ready = np.broadcast_to(np.asarray(ready, dtype=np.int64), (n,))
-        dur = np.broadcast_to(np.asarray(dur, dtype=np.int64), (n,))
-        s, e = self._s, self._e
-        self.inexact |= self._dropped_end > ready
-        end = (ready + dur)[:, None]
-        free_now = ~np.any((s < end) & (e > ready[:, None]), axis=1)
-        nxt = np.concatenate([s[:, 1:], np.full((n, 1), np.iinfo(np.int64).max)], axis=1)
-        fits_after = (e >= ready[:, None]) & (nxt >= e + dur[:, None])
-        after = np.where(fits_after, e, np.iinfo(np.int64).max).min(axis=1)
-        t = np.where(free_now | (dur == 0), ready, after)
-        booked = dur > 0  # an empty transfer takes no slot
-        s2 = np.sort(np.concatenate([s, np.where(booked, t, -1)[:, None]], axis=1), axis=1)
-        e2 = np.sort(np.concatenate([e, np.where(booked, t + dur, -1)[:, None]], axis=1), axis=1)
-        self._dropped_end = np.maximum(self._dropped_end, e2[:, 0])
-        self._s, self._e = s2[:, 1:], e2[:, 1:]
-        return t + dur
+    def transfer(self, ready: Any, beats: Any, bus_bits: Any) -> Any:
+        """Queue a transfer of ``beats`` beats of a ``bus_bits`` bus, ready at cycle ``ready``; returns the
+        cycle it completes (``ready`` for nothing to move: it takes no turn in the queue)."""
+        dur = dma_cycles(beats, bus_bits, self.bytes_per_cycle, self.latency)
+        if self.points is None:
+            if dur == 0:
+                return ready
+            self.free = max(ready, self.free) + dur
+            return self.free
+        end = np.maximum(ready, self.free) + dur
+        moved = np.broadcast_to(dur > 0, end.shape)
+        self.free = np.where(moved, end, self.free)
+        return np.where(moved, end, ready)
 
 
 @dataclass
@@ -179,7 +143,6 @@ class Trace:
     output_start: int
     total_cycles: int
     input_dram_write: int
-    inexact: Any = False  # array form: the splits to simulate alone (module docstring)
     next_load_end: Any = None  # with ``steps_run``: when the next step's (first) weight load completes
 
     @property
@@ -227,13 +190,17 @@ class _Run:
         self.act_bits = act_bits
         self.chan = DramChannel(bytes_per_cycle, latency, len(cfg.tin) if isinstance(cfg.tin, np.ndarray) else None)
         self.bus_bits = weight_bus_bits(cfg, weight_bits)
+        in_c = steps[0].first.in_shape[2]
+        # feature maps move as words of the plan's buffers, one beat each
+        self.word = feature_word(cfg, in_c, pixels_per_beat)
+        self.map_bus = map_bus_bits(cfg, in_c, act_bits, pixels_per_beat)
         # Weight loads (in bus beats) in program order: one per step, or one per PW tile of a step with weight tiles.
         self.slots: list[int] = []
         if weights_in_dram:
             for s in steps:
                 self.slots.extend(self._step_slots(s, tiles[s.name]))
         self.slot = 0
-        self.slot_end = self.chan.load(HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
+        self.slot_end = self.chan.transfer(HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
 
     def _tiled(self, step: Step, tiling: StepTiling) -> bool:
         return weight_tiled(step, tiling, self.wdram)
@@ -244,6 +211,11 @@ class _Run:
     def _beat_bytes(self, words: int) -> int:
         return words * (self.bus_bits // 8)
 
+    def _map_transfer(self, ready: Any, first: int, end: int) -> tuple[Any, Any]:
+        """Queue the transfer of codes [first, end) of a map in DRAM; returns (completion cycle, bytes moved)."""
+        beats = map_beats(first, end, self.word)
+        return self.chan.transfer(ready, beats, self.map_bus), beats * (self.map_bus // 8)
+
     def _take_slot(self) -> int:
         """Completion cycle of the weight load the next consumer needs."""
         return self.slot_end
@@ -253,7 +225,7 @@ class _Run:
         words = self.slots[self.slot]
         self.slot += 1
         if self.slot < len(self.slots):
-            self.slot_end = self.chan.load(t, self.slots[self.slot], self.bus_bits)
+            self.slot_end = self.chan.transfer(t, self.slots[self.slot], self.bus_bits)
         return self._beat_bytes(words)
 
     def run(self, input_op: ComputeOp, in_dram: bool, steps_run: int | None = None) -> Trace:
@@ -261,8 +233,8 @@ class _Run:
         in_done = input_cycles(h * w, self.pixels_per_beat)
         in_write = 0
         if in_dram:
-            in_write = nbytes(h * w * c, self.act_bits)
-            in_done = _later(in_done, self.chan.transfer(0, in_write))
+            end, in_write = self._map_transfer(0, 0, h * w * c)
+            in_done = _later(in_done, end)
         t = in_done
         traces = []
         for step in self.steps[:steps_run]:
@@ -272,8 +244,7 @@ class _Run:
         out = self.steps[-1].last.out_shape
         out_start = t + HANDOFF
         pending = self.slot_end if self.slot < len(self.slots) else None
-        return Trace(in_done, traces, out_start, out_start + out[0] * out[1] * out[2], in_write, self.chan.inexact,
-                     pending)
+        return Trace(in_done, traces, out_start, out_start + out[0] * out[1] * out[2], in_write, pending)
 
     def _step(self, step: Step, tiling: StepTiling, ready: int) -> StepTrace:
         cfg = self.cfg
@@ -286,6 +257,27 @@ class _Run:
         stats = [EngineStats() for _ in step.ops]
         a_stats = stats[0]          # DW engine of a fused pair, or the only engine
         b_stats = stats[-1]         # the engine producing the step's output
+        ranges = []
+        r = 0
+        for b in bands:
+            ranges.append((r, r + b))
+            r += b
+        in_op = step.first
+        in_row = in_op.in_shape[1] * in_op.in_shape[2]  # codes per input row
+        out_row = out_w * out_c
+        in_end: list[int] = []
+
+        def issue_input(i: int, t: int) -> None:
+            """Queue the read of band i's input rows (its KxK halo included) at cycle t."""
+            if tiling.in_dram and i < nb:
+                lo, hi = input_row_range(in_op, *ranges[i])
+                end, moved = self._map_transfer(t, lo * in_row, hi * in_row)
+                a_stats.dram_read += moved
+                in_end.append(end)
+
+        # Queue order (the DMA's program order): band 0's input when the previous step is done, then the next
+        # step's weights when this one starts.
+        issue_input(0, ready)
         start0 = ready + HANDOFF
         if self.wdram and not tiled:
             w_end = self._take_slot()
@@ -294,26 +286,8 @@ class _Run:
             self._start_slot(start0)
             for op, st in zip(step.ops, stats):
                 st.dram_read += self._beat_bytes(weight_words(op, cfg))
-        ranges = []
-        r = 0
-        for b in bands:
-            ranges.append((r, r + b))
-            r += b
-        in_op = step.first
-        in_w, in_c = in_op.in_shape[1], in_op.in_shape[2]
-        in_end: list[int] = []
-        if tiling.in_dram:
-            b0 = nbytes(input_rows(in_op, *ranges[0]) * in_w * in_c, self.act_bits)
-            a_stats.dram_read += b0
-            in_end.append(self.chan.transfer(ready, b0))
         store_end: list[int] = []
         b_band_end: list[int] = []
-
-        def issue_next_input(i: int, t: int) -> None:
-            if tiling.in_dram and i + 1 < nb:
-                nbt = nbytes(input_rows(in_op, *ranges[i + 1]) * in_w * in_c, self.act_bits)
-                a_stats.dram_read += nbt
-                in_end.append(self.chan.transfer(t, nbt))
 
         a_free = start0
         b_free = start0
@@ -330,7 +304,7 @@ class _Run:
                 s = _wait(a_free, deps, a_stats)
                 dw_end = a_stats.run(s, dw_band_cycles(step, rows, cfg))
                 a_free = dw_end + HANDOFF
-                issue_next_input(i, s)
+                issue_input(i + 1, s)
             for j, ch in enumerate(chans):
                 deps = []
                 first_b = not b_stats.started
@@ -354,12 +328,13 @@ class _Run:
                 end = b_stats.run(s, pw_band_cycles(step, rows, ch, cfg))
                 b_free = end + HANDOFF
                 if not step.fused and j == 0:
-                    issue_next_input(i, s)
+                    issue_input(i + 1, s)
             b_band_end.append(b_stats.last_end)
             if tiling.out_dram:
-                nbt = nbytes(rows * out_w * out_c, self.act_bits)
-                b_stats.dram_write += nbt
-                store_end.append(self.chan.transfer(b_stats.last_end, nbt))
+                r0, r1 = ranges[i]
+                end, moved = self._map_transfer(b_stats.last_end, r0 * out_row, r1 * out_row)
+                b_stats.dram_write += moved
+                store_end.append(end)
         done = _later(b_stats.last_end, store_end[-1]) if store_end else b_stats.last_end
         return StepTrace(step, tiling, ready, done, stats)
 

@@ -129,12 +129,18 @@ def pw_band_cycles(step: Step, rows: int, channels: int, cfg: Lanes) -> int:
     return tile_cycles(pw_iterations(pixels, pw_dot(op), channels, cfg), PW_DEPTH)
 
 
-def input_rows(op: ComputeOp, r0: int, r1: int) -> int:
-    """Input rows an op reads to produce output rows [r0, r1) (the halo of a KxK window included)."""
+def input_row_range(op: ComputeOp, r0: int, r1: int) -> tuple[int, int]:
+    """The input rows [lo, hi) an op reads to produce output rows [r0, r1) (the halo of a KxK window included)."""
     if op.kind in ("pool", "fc"):
-        return op.in_shape[0]
+        return 0, op.in_shape[0]
     lo = max(0, r0 * op.stride - op.pad[0])
     hi = min(op.in_shape[0], (r1 - 1) * op.stride - op.pad[0] + op.kernel)
+    return lo, hi
+
+
+def input_rows(op: ComputeOp, r0: int, r1: int) -> int:
+    """How many input rows an op reads to produce output rows [r0, r1) (:func:`input_row_range`)."""
+    lo, hi = input_row_range(op, r0, r1)
     return hi - lo
 
 

@@ -48,7 +48,7 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import EngineConfig, Lanes, bram36_blocks, cdiv, uram_blocks
+from hwgen.hw.contract import EngineConfig, Lanes, bram36_blocks, cdiv, feature_word, uram_blocks
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, input_rows, pw_dot, schedule_steps, weight_tile_channels,
@@ -224,15 +224,6 @@ def fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
         last = i == len(steps) - 1
         flags.append((t[i] > fmap_limit, t[i + 1] > fmap_limit and not last))  # the logits stream out
     return flags
-
-
-def feature_word(cfg: Lanes, in_channels: int, pixels_per_beat: int = 1) -> Any:
-    """Codes per word of the feature-map, band and ping-pong buffers: the widest group written or read in one
-    cycle (TIN or TOUT channels on the PW engine, TC on the DW engine, one input beat of ``pixels_per_beat``
-    pixels of ``in_channels`` codes), so each access of a pipelined iteration touches at most two words (two
-    ports). Ints, or numpy arrays of splits."""
-    word = np.maximum(np.maximum(np.maximum(cfg.tin, cfg.tout), cfg.tc), in_channels * pixels_per_beat)
-    return int(word) if np.ndim(word) == 0 else word
 
 
 def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
