@@ -148,7 +148,8 @@ def test_cli_rtl_errors(tmp_path):
 @pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
 @pytest.mark.parametrize("args", [["tiny_odd", "--pe", "20"], ["tiny_dsc", "--pe", "15", "--split", "2x3,3x3",
                                                                   "--band-rows", "3"], ["tiny_dsc4", "--pe", "64"],
-                                  ["tiny_dsc", "--pe", "32", "--weights", "dram"]])
+                                  ["tiny_dsc", "--pe", "32", "--weights", "dram"],
+                                  ["tiny_odd", "--pe", "20", "--weights", "dram", "--pixels-per-beat", "4"]])
 def test_verilator_lint_clean(tmp_path, args):
     out = tmp_path / "rtl"
     assert _cli("rtl", *args, "-o", str(out)).returncode == 0
