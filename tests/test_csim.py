@@ -222,7 +222,7 @@ def test_requantizer_equals_ap_fixed_rnd_conv_sat(tmp_path):
                word=1, max_pool_ngc=1, bias_bits_rom=16,
                out_words=1, in_beat_bits=8, out_beat_bits=8, pw_words=1, pw_bwords=1, dw_words=1, dw_bwords=1,
                wrom_ctype="signed char", brom_ctype="int", dram=False, fmaps=False, im2col_rows=[0], tap_rows=[0],
-               dsp_packing=False)
+               dsp_packing=False, pixels_per_beat=1, in_beats=1)
     (tmp_path / "hwgen_ap.h").write_text(render("hls/hwgen_ap.h.j2", **ctx))
     (tmp_path / "hwgen_types.h").write_text(render("hls/hwgen_types.h.j2", **ctx))
     (tmp_path / "main.cpp").write_text(REQUANT_PROGRAM)
