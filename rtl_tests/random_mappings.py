@@ -2,7 +2,7 @@
 (tests/test_rtl_codegen.py, every example) and the cocotb run of a few of them (rtl_tests/test_random_mappings.py).
 
 A mapping is what ``hwgen estimate`` prints for the drawn HwConfig (PE budget, weights placement, DRAM bandwidth,
-band height), optionally with its PW-engine weights forced into output-channel tiles (what the mapper does when a
+band height, input pixels per beat), optionally with its PW-engine weights forced into output-channel tiles (what the mapper does when a
 layer does not fit a weight slot; these nets are too small to need it on any board)."""
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ class Case:
     band_rows: int | None
     weight_tiles: int | None
     tile_band_rows: int | None
+    pixels_per_beat: int = 1
 
     def design(self) -> Design:
         g = net("rand_net", self.shape, [(n, k, dict(kw)) for n, k, kw in self.layers])
-        d = build(g, HwConfig(pe=self.pe, weights=self.weights, dram_gbps=self.dram_gbps, band_rows=self.band_rows))
+        d = build(g, HwConfig(pe=self.pe, weights=self.weights, dram_gbps=self.dram_gbps, band_rows=self.band_rows,
+                              pixels_per_beat=self.pixels_per_beat))
         if self.weight_tiles is not None and d.mapping.weights_in_dram:
             d.mapping = with_weight_tiles(d.mapping, self.weight_tiles, self.tile_band_rows)
         return d
@@ -49,4 +51,5 @@ def cases(draw: st.DrawFn) -> Case:
     tiles = draw(st.sampled_from([None, 2, 3, 4])) if weights == "dram" else None
     return Case(shape, tuple(layers), draw(st.integers(6, 48)), weights,
                 draw(st.sampled_from([None, 0.2, 1.0])), draw(st.one_of(st.none(), st.integers(1, 4))),
-                tiles, draw(st.one_of(st.none(), st.integers(1, 3))) if tiles else None)
+                tiles, draw(st.one_of(st.none(), st.integers(1, 3))) if tiles else None,
+                draw(st.sampled_from([1, 1, 2, 3, 5])))
