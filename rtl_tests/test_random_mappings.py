@@ -15,5 +15,6 @@ def test_random_mapping_cosim(tmp_path_factory, case):
     tmp = tmp_path_factory.mktemp("rand")
     m = d.mapping
     name = f"rand_{m.cfg.tin}x{m.cfg.tout},{m.cfg.tc}x{m.cfg.tk}{'_wdram' if m.weights_in_dram else ''}" \
-           f"{'_tiles' if any(t.weight_tiles > 1 for t in m.tiles.values()) and m.weights_in_dram else ''}"
+           f"{'_tiles' if any(t.weight_tiles > 1 for t in m.tiles.values()) and m.weights_in_dram else ''}" \
+           f"{f'_px{m.pixels_per_beat}' if m.pixels_per_beat > 1 else ''}"
     assert_exact(cosim_design(name, d, d.write_rtl(tmp / "rtl"), tmp))
