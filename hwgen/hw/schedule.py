@@ -20,7 +20,7 @@ together, biases stay on-chip) are one load of ``hw.weight_load_cycles``: the
 words the engines consume (zero-padded tin x tout / tc x tk blocks), one beat
 of the ``hw.weight_bus_bits`` AXI bus each — what the generated RTL moves. The
 first load is issued HANDOFF after the first input beat and the load of step
-s+1 when step s starts (double buffering), so a step starts HANDOFF after
+s+1 when step s's first tile starts (double buffering), so a step starts HANDOFF after
 max(previous step done, its weights loaded). DRAM bytes read are the beats'
 bytes. When a layer's weights do not fit the weight buffer they are
 split into ``weight_tiles`` output-channel tiles, each its own load into the
@@ -43,8 +43,9 @@ included), and DRAM bytes count those beats.
 
 DRAM channel (``DramChannel``): one DMA queue in program order. Every transfer —
 weight load, band read, band write — is queued when the walk issues it (the
-static order above: per step band 0's read, the next step's weight load, then per
-band the next band's read, the weight tiles' loads, the band's write) and starts
+static order above: per step band 0's read; at its first tile band 1's read and
+the next step's weight load; per band the next band's read, the weight tiles'
+loads, the band's write) and starts
 at max(its ready time, the end of the transfer before it), lasting
 ``hw.dma_cycles`` of its beats (burst latency, then the beats at the bandwidth, at
 most one per cycle). No transfer overtakes an earlier one, so a DMA sequencer
