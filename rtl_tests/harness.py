@@ -10,7 +10,7 @@ import numpy as np
 from hwgen.build import Design, HwConfig, build
 from hwgen.estimate import Estimate
 from hwgen.hw.contract import EngineConfig
-from hwgen.mapping.plan import with_weight_tiles
+from hwgen.mapping.plan import with_fmaps_in_dram, with_weight_tiles
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
 from hwgen.verify.cosim import default_simulator, make_vectors, run_cosim
@@ -53,13 +53,16 @@ def generate(graph: Graph, tmp: Path, split: EngineConfig | str | None = None, p
              band_rows: int | None = None, act_bits: int = 8, weight_bits: int = 8, seed: int = 0,
              weights_in_dram: bool | None = False, dram_gbps: float | None = None,
              formats: dict[str, tuple[int, int]] | None = None, weight_tiles: int | None = None,
-             tile_band_rows: int | None = None, pixels_per_beat: int = 1):
+             tile_band_rows: int | None = None, fmap_limit: int | None = None, fmap_band_rows: int | None = None,
+             pixels_per_beat: int = 1):
     config = HwConfig(pe=pe, act_bits=act_bits, weight_bits=weight_bits, split=split, band_rows=band_rows,
                       weights={None: "auto", True: "dram", False: "onchip"}[weights_in_dram], dram_gbps=dram_gbps,
                       pixels_per_beat=pixels_per_beat)
     design = build(graph, config, seed=seed, formats=formats)
     if weight_tiles is not None:
         design.mapping = with_weight_tiles(design.mapping, weight_tiles, tile_band_rows)
+    if fmap_limit is not None:  # maps above the limit in DRAM (the mapper does that only on a small board)
+        design.mapping = with_fmaps_in_dram(design.mapping, fmap_limit, fmap_band_rows)
     return design, design.write_rtl(tmp / "rtl")
 
 

@@ -2,16 +2,19 @@
 (tests/test_rtl_codegen.py, every example) and the cocotb run of a few of them (rtl_tests/test_random_mappings.py).
 
 A mapping is what ``hwgen estimate`` prints for the drawn HwConfig (PE budget, weights placement, DRAM bandwidth,
-band height, input pixels per beat), optionally with its PW-engine weights forced into output-channel tiles (what the mapper does when a
-layer does not fit a weight slot; these nets are too small to need it on any board)."""
+band height, input pixels per beat), optionally with its PW-engine weights forced into output-channel tiles (what
+the mapper does when a layer does not fit a weight slot) and with every feature map larger than the input in DRAM,
+streamed in bands (what the mapper does when the maps do not fit the board); these nets are too small to need
+either."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from hypothesis import strategies as st
 
 from hwgen.build import Design, HwConfig, build
-from hwgen.mapping.plan import with_weight_tiles
+from hwgen.mapping.plan import with_fmaps_in_dram, with_weight_tiles
 from rtl_tests.harness import net
 
 
@@ -25,6 +28,7 @@ class Case:
     band_rows: int | None
     weight_tiles: int | None
     tile_band_rows: int | None
+    fmap_band_rows: int | None = None  # maps larger than the input in DRAM, in bands of this height
     pixels_per_beat: int = 1
 
     def design(self) -> Design:
@@ -33,6 +37,10 @@ class Case:
                               pixels_per_beat=self.pixels_per_beat))
         if self.weight_tiles is not None and d.mapping.weights_in_dram:
             d.mapping = with_weight_tiles(d.mapping, self.weight_tiles, self.tile_band_rows)
+        if self.fmap_band_rows is not None:
+            # the input and the logits stay on chip (the plan sizes fmap_a/b for the maps within the limit)
+            limit = max(int(np.prod(d.ops[0].in_shape)), int(np.prod(d.ops[-1].out_shape)))
+            d.mapping = with_fmaps_in_dram(d.mapping, limit, self.fmap_band_rows)
         return d
 
 
@@ -52,4 +60,4 @@ def cases(draw: st.DrawFn) -> Case:
     return Case(shape, tuple(layers), draw(st.integers(6, 48)), weights,
                 draw(st.sampled_from([None, 0.2, 1.0])), draw(st.one_of(st.none(), st.integers(1, 4))),
                 tiles, draw(st.one_of(st.none(), st.integers(1, 3))) if tiles else None,
-                draw(st.sampled_from([1, 1, 2, 3, 5])))
+                draw(st.one_of(st.none(), st.integers(1, 3))), draw(st.sampled_from([1, 1, 2, 3, 5])))

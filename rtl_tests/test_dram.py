@@ -51,3 +51,21 @@ def test_dram_weight_tiles(tmp_path, tiles, band, period):
     design_tiles = [len(t) for t in plan["tiles"].values()]
     assert sum(design_tiles) > 10  # several PW tiles per op
     assert_exact(out)
+
+
+@pytest.mark.parametrize("band,period", [(2, None), (1, 8), (3, 32)])
+def test_dram_feature_maps(tmp_path, band, period):
+    """Feature maps larger than the input in DRAM (tiny_dsc's 8x8x16 map, written band by band by conv_pw_1 and
+    read back with its halo by conv_dw_2: the mapper's third plan forced on a net that fits on chip), weights in
+    DRAM too, one DMA running the simulator's queue in its order; at the board's bandwidth and throttled to one
+    weight beat's bytes per 8 / 32 cycles: bit-exact, every tile = tile_cycles, total = estimate."""
+    split = "3x8,8x1"
+    gbps = None
+    if period is not None:
+        gbps = weight_bus_bits(parse_split(split), 8) // 8 / period * get_board("zcu104").clock_mhz / 1e3
+    out = cosim(f"tiny_dsc_fmaps_dram_band{band}_per{period}", get_model("tiny_dsc"), tmp_path, pe=32,
+                weights_in_dram=True, split=split, dram_gbps=gbps, fmap_limit=16 * 16 * 3, fmap_band_rows=band)
+    assert out.summary["fmaps_in_dram"]
+    streamed = [x for x in out.estimate.layers if out.estimate.mapping.tiles[x.step].in_dram]
+    assert streamed and out.estimate.dram_write > 0
+    assert_exact(out)

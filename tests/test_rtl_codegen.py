@@ -9,7 +9,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 
-from hwgen.codegen.rtl.plan import plan_rtl
+from hwgen.codegen.rtl.plan import BUF_NAMES, DMA_R, DMA_S, DMA_W, plan_rtl
 from hwgen.codegen.rtl.render import render_rtl, write_rtl
 from hwgen.errors import HwgenError
 from hwgen.estimate import simulate
@@ -135,9 +135,10 @@ def test_cli_rtl_errors(tmp_path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not empty" in r.stderr
     r = _cli("rtl", "nosuchnet", "-o", str(tmp_path / "y"))
     assert r.returncode == 2 and "nosuchnet" in r.stderr and not (tmp_path / "y").exists()
-    # maps in DRAM (1.0-224 on the ultra96): rejected before quantizing, one line naming the step, nothing written
-    r = _cli("rtl", "mobilenet_v1", "--pe", "64", "--board", "ultra96", "-o", str(tmp_path / "z"))
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "step 'conv1'" in r.stderr
+    # the network input in DRAM (1.0 at 320 px on the pynq-z2, fmap limit 102,400 < 320 x 320 x 3): rejected before
+    # quantizing, one line naming the step, nothing written
+    r = _cli("rtl", "mobilenet_v1", "--resolution", "320", "--pe", "16", "--board", "pynq-z2", "-o", str(tmp_path / "z"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "input of step 'conv1' in DRAM" in r.stderr
     assert not (tmp_path / "z").exists()
     r = _cli("cosim", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "plan.json" in r.stderr
@@ -163,12 +164,12 @@ def test_verilator_lint_clean(tmp_path, args):
 @given(case=cases())
 def test_property_every_mapping_has_rtl(case):
     """Every mapping the mapper makes for a random small net (random PE budget, weights placement, DRAM bandwidth,
-    band height; with weights in DRAM optionally forced into weight tiles) gets an RTL plan whose predicted cycles
-    are the estimate's, whose engine tiles are the simulator's tiles (per op: count x cycles sum to its busy
-    cycles) and whose weight loads are the simulator's loads."""
+    band height; with weights in DRAM optionally forced into weight tiles; optionally every map larger than the
+    input and the logits in DRAM) gets an RTL plan — no rejection — whose predicted cycles are the estimate's,
+    whose engine tiles are the simulator's tiles (per op: count x cycles sum to its busy cycles), whose weight
+    loads are the simulator's loads and whose DMA program is the simulator's queue of transfers."""
     d = case.design()
     m = d.mapping
-    assert not m.fmaps_in_dram  # these nets fit on chip on the default board
     plan = plan_rtl(d.qgraph, m)
     trace = m.trace(d.ops)
     assert plan.predicted_cycles == trace.total_cycles == d.estimate().total_cycles
@@ -179,20 +180,25 @@ def test_property_every_mapping_has_rtl(case):
     if m.weights_in_dram:
         assert [ld.pw_words + ld.dw_words for ld in plan.loads] == \
             [w for s in m.steps for w in step_load_words(s, m.tiles[s.name], m.cfg)]
+    kinds = {"w": DMA_W, "r": DMA_R, "s": DMA_S}
+    assert [(x.kind, x.beats) for x in plan.dma] == [(kinds[t[0]], t[4]) for t in trace.transfers if t[4]]
+    assert plan.fdram == m.fmaps_in_dram
+    depth = {b.name: b.depth for b in plan.buffers}
+    assert all(x.beats <= depth[BUF_NAMES[x.buf]] for x in plan.dma if x.kind != DMA_W)  # a band fits its half
     for e, tiles in ((e, [t for t in plan.pw_tiles if t.op == i]) for i, e in enumerate(plan.pw_ops)):
         # each band's weight tiles cover the op's output groups exactly once
         per_band = sorted((t.go0, t.ngo) for t in tiles if t.out0 == tiles[0].out0)
         assert sum(n for _, n in per_band) == e.outer_groups and per_band[0][0] == 0
 
 
-def test_fmaps_in_dram_rejected_naming_the_step():
-    """Feature maps in DRAM are not built in RTL yet (docs/rtl.md, Limits): a one-line error naming the step."""
+def test_network_input_in_dram_rejected_naming_the_step():
+    """The one mapping the RTL does not build: the network input stored in DRAM (docs/rtl.md, Limits)."""
     g = get_model("tiny_dsc")
     m = map_network(compute_ops(g), 32)
     first = m.steps[0].name
     tiles = dict(m.tiles)
-    tiles[first] = replace(tiles[first], out_dram=True)
-    m = replace(m.with_tiles(tiles), fmaps_in_dram=True)
-    with pytest.raises(HwgenError, match=f"maps of step '{first}' from DRAM") as e:
+    tiles[first] = replace(tiles[first], in_dram=True)
+    m = replace(m.with_tiles(tiles), fmaps_in_dram=True, fmap_limit=100)
+    with pytest.raises(HwgenError, match=f"16x16x3 input of step '{first}' in DRAM") as e:
         plan_rtl(quantize(g), m)
     assert "\n" not in str(e.value)

@@ -7,26 +7,30 @@ from hwgen.codegen.rtl.memories import Memory, rtl_bram36, rtl_memories, yosys_b
 from hwgen.codegen.rtl.plan import plan_rtl
 from hwgen.hw.contract import bram36_blocks
 from hwgen.ir.ops import compute_ops
-from hwgen.mapping.plan import bram36_equivalent, feature_word
+from hwgen.mapping.plan import bram36_equivalent, feature_word, with_fmaps_in_dram
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
 
-DESIGNS = [("tiny_dsc", {}, 32, False), ("tiny_dsc", {}, 32, True), ("tiny_dsc4", {}, 64, False),
-           ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128, False)]
+# (model, kwargs, pe, weights in DRAM, maps above this many elements in DRAM)
+DESIGNS = [("tiny_dsc", {}, 32, False, None), ("tiny_dsc", {}, 32, True, None), ("tiny_dsc4", {}, 64, False, None),
+           ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128, False, None), ("tiny_dsc", {}, 32, True, 768)]
 
 
-def _design(name, kw, pe, dram):
+def _design(name, kw, pe, dram, fmap_limit=None):
     g = get_model(name, **kw)
     m = map_network(compute_ops(g), pe, weights_in_dram=dram)
+    if fmap_limit is not None:
+        m = with_fmaps_in_dram(m, fmap_limit, 2)
     return m, plan_rtl(quantize(g), m)
 
 
-@pytest.mark.parametrize("name,kw,pe,dram", DESIGNS)
-def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram):
-    """Every memory the RTL instantiates is a Mapping.buffers entry with its depth and width (the ping-pong as
-    its two halves), and every plan buffer is built."""
-    m, plan = _design(name, kw, pe, dram)
+@pytest.mark.parametrize("name,kw,pe,dram,fmap_limit", DESIGNS)
+def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
+    """Every memory the RTL instantiates is a Mapping.buffers entry with its depth and width (the ping-pong,
+    in_band and out_band buffers as their two halves), and every plan buffer is built."""
+    m, plan = _design(name, kw, pe, dram, fmap_limit)
+    assert m.fmaps_in_dram == (fmap_limit is not None)
     mems = rtl_memories(plan)
     built: dict[str, list[Memory]] = {}
     for mem in mems:

@@ -50,7 +50,7 @@ from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw
                             weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import (band_buffer_elems, feature_word, fmap_flags, input_in_dram, place_blocks, tensor_elems,
+from hwgen.mapping.plan import (band_buffer_elems, band_half_words, feature_word, fmap_flags, input_in_dram, place_blocks, tensor_elems,
                                tk_choices)
 from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles
 
@@ -604,7 +604,8 @@ def _stream_placed(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]],
             tile_words = np.maximum(tile_words, weight_words(s.pw_op, cfg, _first_tile(s.pw_op, wt, cfg)))
     pw_bias = sum((cdiv(c, cfg.tout) for c in net.pw_couts), start=z)
     dw_bias = sum((cdiv(c, cfg.tc) for c in net.dw_couts), start=z)
-    depths = [fmap, fmap] + [2 * cdiv(h, t.word) for h in halves] + [2 * tile_words, 2 * t.dw_max, pw_bias, dw_bias]
+    depths = [fmap, fmap] + [2 * w for w in band_half_words(tuple(halves), t.word)] + [2 * tile_words, 2 * t.dw_max,
+                                                                                       pw_bias, dw_bias]
     widths = [t.word * ab] * 5 + [cfg.pw_pe * wb, cfg.dw_pe * wb, cfg.tout * (ab + wb), cfg.tc * (ab + wb)]
     return _Placed(t, combo, depths, widths)
 
@@ -809,7 +810,7 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
             else:  # a tiled fused step with on-chip maps: the closed form of the wtiles plans
                 times.append(_isolated(s, band, _tiling_of(s, wt, ts), ts.cfg, _Loads(ts, combo)))
             elems = band_buffer_elems(s, StepTiling(b, 1, ind, outd))
-            need.append(sum(2 * cdiv(e, ts.word) * ts.word * ab for e in elems))
+            need.append(sum(2 * w * ts.word * ab for w in band_half_words(elems, ts.word)))
         cands[i] = (sel, rows, np.stack(times), np.stack(need))
     chosen, final = _budget_choice(cands, dict(enumerate(band0)), budget, budget > 0,
                                    lambda bands: _stream_placed(t, combo, flags, limit, list(bands.values()), wts), base)

@@ -20,7 +20,7 @@ together, biases stay on-chip) are one load of ``hw.weight_load_cycles``: the
 words the engines consume (zero-padded tin x tout / tc x tk blocks), one beat
 of the ``hw.weight_bus_bits`` AXI bus each — what the generated RTL moves. The
 first load is issued HANDOFF after the first input beat and the load of step
-s+1 when step s starts (double buffering), so a step starts HANDOFF after
+s+1 when step s's first tile starts (double buffering), so a step starts HANDOFF after
 max(previous step done, its weights loaded). DRAM bytes read are the beats'
 bytes. When a layer's weights do not fit the weight buffer they are
 split into ``weight_tiles`` output-channel tiles, each its own load into the
@@ -30,9 +30,10 @@ every band (loop order: band, then weight tile).
 
 Feature maps in DRAM (``StepTiling.in_dram`` / ``out_dram``): the input rows a
 band needs (its KxK halo included, ``steps.input_row_range``) are loaded into a
-double-buffered band buffer — band 0 when the previous step is done, band i+1
-when the tile consuming band i starts — and each output band is stored when its
-last tile ends; a tile may not overwrite the output buffer half whose store
+double-buffered band buffer — band 0 HANDOFF after the previous step is done,
+band i+1 when the tile consuming band i starts — and each output band is stored
+from HANDOFF after its last tile ends (each issue is a registered event, as a
+tile's start is); a tile may not overwrite the output buffer half whose store
 (band i-2) is still in flight. A step is done when its last store has reached
 DRAM. The network input is written to DRAM as it streams in. A map is stored in
 DRAM densely (NHWC), as on chip, and moves as words of the plan's
@@ -42,8 +43,9 @@ included), and DRAM bytes count those beats.
 
 DRAM channel (``DramChannel``): one DMA queue in program order. Every transfer —
 weight load, band read, band write — is queued when the walk issues it (the
-static order above: per step band 0's read, the next step's weight load, then per
-band the next band's read, the weight tiles' loads, the band's write) and starts
+static order above: per step band 0's read; at its first tile band 1's read and
+the next step's weight load; per band the next band's read, the weight tiles'
+loads, the band's write) and starts
 at max(its ready time, the end of the transfer before it), lasting
 ``hw.dma_cycles`` of its beats (burst latency, then the beats at the bandwidth, at
 most one per cycle). No transfer overtakes an earlier one, so a DMA sequencer
@@ -144,6 +146,10 @@ class Trace:
     total_cycles: int
     input_dram_write: int
     next_load_end: Any = None  # with ``steps_run``: when the next step's (first) weight load completes
+    #: The DMA queue in program order: (kind, step, band, first code, beats, start, end); kind "w" a weight
+    #: load (step/band -1, first code 0), "r" a band read of the step's input map, "s" a band write of its
+    #: output map, "i" the network input written to DRAM. The generated RTL's DMA program is this list.
+    transfers: list[tuple[str, str, int, int, Any, Any, Any]] = field(default_factory=list)
 
     @property
     def dram_bytes(self) -> Any:
@@ -200,7 +206,8 @@ class _Run:
             for s in steps:
                 self.slots.extend(self._step_slots(s, tiles[s.name]))
         self.slot = 0
-        self.slot_end = self.chan.transfer(HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
+        self.log: list[tuple[str, str, int, int, Any, Any, Any]] = []
+        self.slot_end = self._queue("w", "", -1, 0, HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
 
     def _tiled(self, step: Step, tiling: StepTiling) -> bool:
         return weight_tiled(step, tiling, self.wdram)
@@ -211,10 +218,16 @@ class _Run:
     def _beat_bytes(self, words: int) -> int:
         return words * (self.bus_bits // 8)
 
-    def _map_transfer(self, ready: Any, first: int, end: int) -> tuple[Any, Any]:
+    def _queue(self, kind: str, step: str, band: int, first: int, ready: Any, beats: Any, bus: Any) -> Any:
+        end = self.chan.transfer(ready, beats, bus)
+        self.log.append((kind, step, band, first, beats, end - dma_cycles(beats, bus, self.chan.bytes_per_cycle,
+                                                                          self.chan.latency), end))
+        return end
+
+    def _map_transfer(self, kind: str, step: str, band: int, ready: Any, first: int, end: int) -> tuple[Any, Any]:
         """Queue the transfer of codes [first, end) of a map in DRAM; returns (completion cycle, bytes moved)."""
         beats = map_beats(first, end, self.word)
-        return self.chan.transfer(ready, beats, self.map_bus), beats * (self.map_bus // 8)
+        return self._queue(kind, step, band, first, ready, beats, self.map_bus), beats * (self.map_bus // 8)
 
     def _take_slot(self) -> int:
         """Completion cycle of the weight load the next consumer needs."""
@@ -225,7 +238,7 @@ class _Run:
         words = self.slots[self.slot]
         self.slot += 1
         if self.slot < len(self.slots):
-            self.slot_end = self.chan.transfer(t, self.slots[self.slot], self.bus_bits)
+            self.slot_end = self._queue("w", "", -1, 0, t, self.slots[self.slot], self.bus_bits)
         return self._beat_bytes(words)
 
     def run(self, input_op: ComputeOp, in_dram: bool, steps_run: int | None = None) -> Trace:
@@ -233,7 +246,7 @@ class _Run:
         in_done = input_cycles(h * w, self.pixels_per_beat)
         in_write = 0
         if in_dram:
-            end, in_write = self._map_transfer(0, 0, h * w * c)
+            end, in_write = self._map_transfer("i", "", 0, 0, 0, h * w * c)
             in_done = _later(in_done, end)
         t = in_done
         traces = []
@@ -244,7 +257,7 @@ class _Run:
         out = self.steps[-1].last.out_shape
         out_start = t + HANDOFF
         pending = self.slot_end if self.slot < len(self.slots) else None
-        return Trace(in_done, traces, out_start, out_start + out[0] * out[1] * out[2], in_write, pending)
+        return Trace(in_done, traces, out_start, out_start + out[0] * out[1] * out[2], in_write, pending, self.log)
 
     def _step(self, step: Step, tiling: StepTiling, ready: int) -> StepTrace:
         cfg = self.cfg
@@ -271,19 +284,19 @@ class _Run:
             """Queue the read of band i's input rows (its KxK halo included) at cycle t."""
             if tiling.in_dram and i < nb:
                 lo, hi = input_row_range(in_op, *ranges[i])
-                end, moved = self._map_transfer(t, lo * in_row, hi * in_row)
+                end, moved = self._map_transfer("r", step.name, i, t, lo * in_row, hi * in_row)
                 a_stats.dram_read += moved
                 in_end.append(end)
 
-        # Queue order (the DMA's program order): band 0's input when the previous step is done, then the next
-        # step's weights when this one starts.
-        issue_input(0, ready)
+        # Queue order (the DMA's program order): band 0's input HANDOFF after the previous step is done; when
+        # the step's first tile starts, band 1's input, then the next step's weights.
+        issue_input(0, ready + HANDOFF)
         start0 = ready + HANDOFF
-        if self.wdram and not tiled:
+        step_load = self.wdram and not tiled  # the step's first tile consumes its load and issues the next
+        if step_load:
             w_end = self._take_slot()
             start0 = _later(ready, w_end) + HANDOFF
             a_stats.stall_dram += _later(w_end - ready, 0)
-            self._start_slot(start0)
             for op, st in zip(step.ops, stats):
                 st.dram_read += self._beat_bytes(weight_words(op, cfg))
         store_end: list[int] = []
@@ -305,6 +318,8 @@ class _Run:
                 dw_end = a_stats.run(s, dw_band_cycles(step, rows, cfg))
                 a_free = dw_end + HANDOFF
                 issue_input(i + 1, s)
+                if step_load and i == 0:
+                    self._start_slot(s)
             for j, ch in enumerate(chans):
                 deps = []
                 first_b = not b_stats.started
@@ -329,10 +344,12 @@ class _Run:
                 b_free = end + HANDOFF
                 if not step.fused and j == 0:
                     issue_input(i + 1, s)
+                    if step_load and i == 0:
+                        self._start_slot(s)
             b_band_end.append(b_stats.last_end)
             if tiling.out_dram:
                 r0, r1 = ranges[i]
-                end, moved = self._map_transfer(b_stats.last_end, r0 * out_row, r1 * out_row)
+                end, moved = self._map_transfer("s", step.name, i, b_stats.last_end + HANDOFF, r0 * out_row, r1 * out_row)
                 b_stats.dram_write += moved
                 store_end.append(end)
         done = _later(b_stats.last_end, store_end[-1]) if store_end else b_stats.last_end

@@ -177,6 +177,20 @@ def with_weight_tiles(m: Mapping, tiles: int, band_rows: int | None = None) -> M
     return m.with_tiles(new)
 
 
+def with_fmaps_in_dram(m: Mapping, fmap_limit: int, band_rows: int | None = None) -> Mapping:
+    """``m`` with every feature map above ``fmap_limit`` elements in DRAM (the mapper's third memory plan, forced
+    on a network small enough to simulate), the steps that stream a map (and, when given, every fused pair) in
+    bands of ``band_rows`` rows."""
+    new = {}
+    for s, (ind, outd) in zip(m.steps, fmap_flags(m.steps, fmap_limit)):
+        t = m.tiles[s.name]
+        streamed = s.bandable and (ind or outd)
+        rows = min(band_rows, s.out_rows) if band_rows is not None and (streamed or s.fused) else t.band_rows
+        new[s.name] = replace(t, band_rows=rows, in_dram=ind, out_dram=outd)
+    return replace(m, fmap_limit=fmap_limit, fmaps_in_dram=any(t.in_dram or t.out_dram for t in new.values())
+                   ).with_tiles(new)
+
+
 _SPLIT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*,\s*(\d+)\s*x\s*(\d+)\s*$", re.IGNORECASE)
 
 
@@ -245,6 +259,15 @@ def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
     return in_b, out_b, pp
 
 
+def band_half_words(elems: tuple[Any, Any, Any], word: Any) -> tuple[Any, Any, Any]:
+    """Words of one half of the (input band, output band, DW->PW ping-pong) buffers holding ``elems`` codes
+    (:func:`band_buffer_elems`): a band staged from or to DRAM moves whole words and starts anywhere in a
+    word (``hw.map_beats``), so each band half has one word more than its codes need; the ping-pong's bands
+    start at word 0. Ints or arrays."""
+    i, o, p = elems
+    return cdiv(i, word) + (i > 0), cdiv(o, word) + (o > 0), cdiv(p, word)
+
+
 def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int, pixels_per_beat: int = 1) -> list[Buffer]:
     """The on-chip memories of a mapping (depth x width, before placement)."""
@@ -258,9 +281,9 @@ def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineCon
     for s in steps:
         i, o, p = band_buffer_elems(s, tiles[s.name])
         in_b, out_b, pp = max(in_b, i), max(out_b, o), max(pp, p)
-    for name, elems in (("in_band", in_b), ("out_band", out_b), ("dw_pw_pingpong", pp)):
-        if elems:
-            bufs.append(Buffer(name, 2 * cdiv(elems, word), word * act_bits))
+    for name, words in zip(("in_band", "out_band", "dw_pw_pingpong"), band_half_words((in_b, out_b, pp), word)):
+        if words:
+            bufs.append(Buffer(name, 2 * int(words), word * act_bits))
     pw_ops = [op for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
     dw_ops = [op for s in steps for op in s.ops if op.kind == "dw"]
     pw_words = [weight_words(op, cfg) for op in pw_ops]

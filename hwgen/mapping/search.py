@@ -20,7 +20,7 @@ from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_
                             weight_words)
 from hwgen.ir.ops import ComputeOp
 from hwgen.limits import check_limit
-from hwgen.mapping.plan import (Mapping, band_buffer_elems, dw_kernel, fmap_flags, feature_word, format_split,
+from hwgen.mapping.plan import (Mapping, band_buffer_elems, band_half_words, dw_kernel, fmap_flags, feature_word, format_split,
                                 parse_split, place_blocks, place_buffers, plan_buffers, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
@@ -98,7 +98,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             best = None
             for b in band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
-                need = sum(2 * cdiv(e, word) * word_bits for e in band_buffer_elems(s, t))
+                need = sum(2 * w * word_bits for w in band_half_words(band_buffer_elems(s, t), word))
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
                     break  # band buffers grow with the band height
                 if (s.name, t) not in times:
@@ -341,9 +341,9 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     for s, (ind, outd) in zip(steps, flags):
         one_row = band_buffer_elems(s, StepTiling(1, 1, ind, outd))
         halves = [max(a, b) for a, b in zip(halves, one_row)]
-    for elems in halves:
-        if elems:
-            add(2 * -(-elems // word), word * ab)
+    for words in band_half_words(tuple(halves), word):
+        if np.any(words):
+            add(2 * words, word * ab)
     pw_out = [op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
     dw_out = [op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"]
     if pw_out:

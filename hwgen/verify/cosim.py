@@ -40,8 +40,10 @@ def dram_parameters(vectors: dict[str, Any], image: Path) -> dict[str, Any]:
     if delay < 1:
         raise HwgenError(f"DRAM latency {vectors['dram_latency']} below the loader's {DRAM_AR_CYCLES} + 1 cycles")
     rate = min(float(vectors["dram_bytes_per_cycle"]), float(beat))
+    frate = min(float(vectors["dram_bytes_per_cycle"]), float(vectors["faxi_bits"] // 8))
     return {"IN_BITS": vectors["in_beat_bits"], "OUT_BITS": vectors["out_beat_bits"], "AXI_BITS": vectors["axi_bits"],
-            "BYTES": sum(1 for _ in image.open()), "DELAY": delay, "RATE": repr(rate)}
+            "BYTES": sum(1 for _ in image.open()), "DELAY": delay, "RATE": repr(rate),
+            "FAXI_BITS": vectors["faxi_bits"], "FBYTES": vectors["fmap_bytes"], "FRATE": repr(frate)}
 
 
 def find_verilator() -> str | None:
@@ -95,6 +97,7 @@ def make_vectors(summary: dict[str, Any], x: np.ndarray, expected: np.ndarray, s
         "engines": ["pw", "dw", "pool"] if engines else [],
         "dram_image": summary.get("dram_image"),  # AXI4 slave memory image (weights in DRAM)
         "axi_bits": summary.get("axi_bits"),
+        "faxi_bits": summary.get("faxi_bits"), "fmap_bytes": summary.get("fmap_bytes"),  # the feature-map bundle
         # The DRAM channel the testbench emulates: the mapping's figures the simulator is given.
         "dram_bytes_per_cycle": summary.get("dram_bytes_per_cycle"), "dram_latency": summary.get("dram_latency"),
     }
@@ -158,7 +161,7 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
     if res_path.exists():
         res_path.unlink()
     parameters: dict[str, Any] = {}
-    if vectors.get("dram_image"):  # weights in DRAM: simulate the top inside the HDL DRAM model's wrapper
+    if vectors.get("dram_image"):  # weights or maps in DRAM: the top inside the HDL DRAM models' wrapper
         if toplevel != "hwgen_top":
             raise HwgenError(f"weights in DRAM need hwgen's own top (hwgen_top), not {toplevel!r}")
         sources += [SIM_DIR / "hwgen_axi_dram.v", SIM_DIR / "hwgen_tb_dram.v"]

@@ -41,13 +41,14 @@ class Memory:
 
 
 def rtl_memories(plan: RtlPlan) -> list[Memory]:
-    """The memories of a generated RTL design, named after the plan buffers they implement (the ping-pong
-    buffer's two halves are two memories)."""
+    """The memories of a generated RTL design, named after the plan buffers they implement (the two halves of
+    the ping-pong, in_band and out_band buffers are two memories each)."""
     cfg = plan.cfg
     mems = []
     for b in plan.buffers:
         if b.depth > 0:
-            mems.append(Memory(b.plan if b.plan != "dw_pw_pingpong" else f"{b.plan}[{b.id - BUF_BAND0}]",
+            # a buffer the RTL builds as two halves (ping-pong, in_band, out_band) is two memories
+            mems.append(Memory(b.plan if b.id < BUF_BAND0 else f"{b.plan}[{(b.id - BUF_BAND0) % 2}]",
                                b.depth, plan.word * plan.act_width, b.copies, tdp=True))
     if plan.has_pw:
         mems.append(Memory("pw_weights_2x" if plan.dram else "pw_weights", plan.pw_wdepth,

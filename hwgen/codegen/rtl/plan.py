@@ -6,7 +6,9 @@ and the steps and tilings of :mod:`hwgen.hw.steps` / ``mapping.tiles`` (what :mo
 simulates): a conv/pw/fc op runs on the PW engine, one tile per (row band, weight tile); a lone dw op on
 the DW engine, one tile per band; pool as one pool tile; a dw op followed by a pw op reading its output is
 a fused pair over row bands (DW writes the ping-pong band buffer, PW reads it). With weights in DRAM the
-weight loads are the simulator's (one per step, or one per PW tile of a weight-tiled step).
+weight loads are the simulator's (one per step, or one per PW tile of a weight-tiled step). With feature
+maps in DRAM the bands of a streamed map are staged in the plan's in_band / out_band buffers, and one DMA
+runs the simulator's queue of transfers (``Trace.transfers``) in its order.
 """
 from __future__ import annotations
 
@@ -15,19 +17,28 @@ from typing import Any, Sequence
 
 from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, input_cycles,
-                               max_burst_beats, pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, bus_bits, cdiv, dw_iterations,
+                               input_cycles, map_bus_bits, max_burst_beats, pool_iterations, pw_iterations,
+                               tile_cycles, weight_bus_bits)
 from hwgen.hw.resources import pw_array_packs
-from hwgen.hw.steps import bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
+from hwgen.hw.steps import (bands_of, input_row_range, schedule_steps, step_load_words, weight_tile_channels,
+                            weight_tiled)
 from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
-#: Feature memories shared by the top and the engines: the plan's two feature-map buffers and the two halves
-#: of its DW->PW ping-pong buffer (a fused pair's DW engine writes one half while its PW engine reads the other).
-BUF_A, BUF_B, BUF_BAND0, BUF_BAND1 = 0, 1, 2, 3
+#: Feature memories shared by the top and the engines: the plan's two feature-map buffers, the two halves
+#: of its DW->PW ping-pong buffer (a fused pair's DW engine writes one half while its PW engine reads the other)
+#: and the halves of its in_band / out_band buffers (a map in DRAM: the DMA fills / drains one half while an
+#: engine reads / writes the other).
+BUF_A, BUF_B, BUF_BAND0, BUF_BAND1, BUF_IN0, BUF_IN1, BUF_OUT0, BUF_OUT1 = range(8)
 
-BUF_NAMES = ("fmap_a", "fmap_b", "band0", "band1")
+BUF_NAMES = ("fmap_a", "fmap_b", "band0", "band1", "in_band0", "in_band1", "out_band0", "out_band1")
+
+BUF_PLAN = ("fmap_a", "fmap_b", "dw_pw_pingpong", "dw_pw_pingpong", "in_band", "in_band", "out_band", "out_band")
+
+#: DMA transfer kinds (hwgen.hw.schedule.Trace.transfers: "w", "r", "s").
+DMA_W, DMA_R, DMA_S = 0, 1, 2
 
 #: Schedule step kinds.
 STEP_PW, STEP_DW, STEP_POOL, STEP_FUSED = 0, 1, 2, 3
@@ -119,6 +130,10 @@ class SeqStep:
     ops: tuple[str, ...]
     wtiles: int = 1  # PW tiles per band (output-channel weight tiles)
     tiled: bool = False  # one weight load per PW tile (hw.steps.weight_tiled)
+    rd: bool = False  # the input map is in DRAM: band i is read into in_band half i % 2
+    wr: bool = False  # the output map is in DRAM: band i is written from out_band half i % 2
+    rbase: int = 0  # band reads (DMA_R transfers) queued before this step's
+    wbase: int = 0  # band writes (DMA_S) queued before this step's
 
     @property
     def pw_tiles(self) -> int:
@@ -136,6 +151,22 @@ class Load:
     pw_words: int
     dw_first: int
     dw_words: int
+
+
+@dataclass
+class Dma:
+    """One DMA transfer, in the queue order of the schedule simulator: ``kind`` (DMA_W a weight load, DMA_R a
+    band read, DMA_S a band write), ``seq`` its place among the transfers of its kind (the trigger it waits for:
+    weight load g for the consumer of load g-1, band read / write j for the j-th read / write trigger), DRAM byte
+    address, beats, and the band half it fills or drains; ``lane`` for a write: the first code's lane in its
+    word (lanes below it are the previous band's tail, sent as the DMA last sent them)."""
+
+    kind: int
+    seq: int
+    addr: int
+    beats: int
+    buf: int = 0
+    lane: int = 0
 
 
 @dataclass
@@ -189,6 +220,16 @@ class RtlPlan:
     dram_bytes_per_cycle: float = 0.0  # the mapping's DRAM channel (what the testbench emulates)
     dram_latency: int = 0
     bram36_plan: int = 0  # the mapping's buffers in BRAM36 on xc7 (hwgen.mapping.plan.bram36_equivalent)
+    fdram: bool = False  # feature maps in DRAM: the map AXI4 bundle (m_axi_f*) and band staging
+    faxi_bits: int = 0  # map bus: one feature word per beat (hw.map_bus_bits)
+    faxi_max_burst: int = 0
+    fbytes: int = 0  # the map DRAM: two regions (a streamed map is read from one while the next is written)
+    dma: list[Dma] = field(default_factory=list)
+
+    @property
+    def axi(self) -> bool:
+        """The top has the DMA and both AXI4 bundles (weights and/or maps in DRAM)."""
+        return self.dram or self.fdram
 
     @property
     def pw_wdepth(self) -> int:
@@ -248,13 +289,25 @@ def sel_bits(n: int) -> int:
     return max(1, (max(n, 1) - 1).bit_length())
 
 
+def _numbered(transfers: list[tuple]) -> list[tuple[tuple, int]]:
+    """Each transfer with its place among the transfers of its kind."""
+    seen: dict[str, int] = {}
+    out = []
+    for t in transfers:
+        out.append((t, seen.get(t[0], 0)))
+        seen[t[0]] = seen.get(t[0], 0) + 1
+    return out
+
+
 def check_mapping(mapping: Mapping) -> None:
-    """Reject what the RTL does not build (before anything is quantized or written): feature maps in DRAM."""
-    if mapping.fmaps_in_dram:
-        where = next(name for name, t in mapping.tiles.items() if t.in_dram or t.out_dram)
-        raise HwgenError(f"RTL generation supports on-chip feature maps only; this mapping streams the maps of step "
-                         f"{where!r} from DRAM (fmap limit {mapping.fmap_limit} elements on {mapping.board.name}); "
-                         "use a board with more on-chip memory or fewer PEs")
+    """Reject what the RTL does not build (before anything is quantized or written): a network input stored in
+    DRAM (its write would have to keep pace with the input stream, which the DMA queue does not model)."""
+    first = mapping.steps[0]
+    if mapping.tiles[first.name].in_dram:
+        h, w, c = first.first.in_shape
+        raise HwgenError(f"RTL generation keeps the network input on chip; this mapping stores the {h}x{w}x{c} input "
+                         f"of step {first.name!r} in DRAM (fmap limit {mapping.fmap_limit} elements on "
+                         f"{mapping.board.name}); use a board with more on-chip memory or fewer PEs")
 
 
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
@@ -264,6 +317,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     if not qops:
         raise HwgenError(f"network {qgraph.name!r} has no ops to map")
     dram = mapping.weights_in_dram
+    fdram = bool(mapping.fmaps_in_dram)
     check_mapping(mapping)
     steps: list[SeqStep] = []
     wtile_ch: dict[str, list[int]] = {}  # per tiled step: output channels of each weight tile (hw.steps)
@@ -280,18 +334,18 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             wtile_ch[sst.name] = weight_tile_channels(sst.pw_op, tiling.weight_tiles, cfg)
             nt = len(wtile_ch[sst.name])
         if sst.fused:
-            steps.append(SeqStep(STEP_FUSED, nb, (op.name, sst.last.name), nt, tiled))
+            steps.append(SeqStep(STEP_FUSED, nb, (op.name, sst.last.name), nt, tiled, tiling.in_dram,
+                                 tiling.out_dram))
             continue
         kind = {"conv": STEP_PW, "pw": STEP_PW, "fc": STEP_PW, "dw": STEP_DW, "pool": STEP_POOL}.get(op.kind)
         if kind is None:
             raise HwgenError(f"op {op.name!r}: unsupported kind {op.kind!r} for RTL")
-        steps.append(SeqStep(kind, nb, (op.name,), nt, tiled))
+        steps.append(SeqStep(kind, nb, (op.name,), nt, tiled, tiling.in_dram, tiling.out_dram))
 
     by_name = {q.op.name: q for q in qops}
     word = feature_word(cfg, qops[0].op.in_shape[2], mapping.pixels_per_beat)
     plan_bufs = {b.name: b for b in mapping.buffers}
-    buffers = [FeatureBuffer(b, BUF_NAMES[b], "dw_pw_pingpong" if b >= BUF_BAND0 else BUF_NAMES[b])
-               for b in range(4)]
+    buffers = [FeatureBuffer(b, BUF_NAMES[b], BUF_PLAN[b]) for b in range(len(BUF_NAMES))]
     h0, w0, c0 = qops[0].op.in_shape
     need: dict[int, int] = {BUF_A: cdiv(h0 * w0 * c0, word)}  # words each memory must hold
     buffers[BUF_A].writers.add("in")
@@ -323,11 +377,14 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                       for s in steps if s.kind == STEP_FUSED] or [0])
 
     def use(buf: int, shape: tuple[int, int, int], who: str, writing: bool, runs: int = 1) -> None:
-        for b in ((BUF_BAND0, BUF_BAND1) if buf == BUF_BAND0 else (buf,)):
+        halves = {BUF_BAND0: (BUF_BAND0, BUF_BAND1), BUF_IN0: (BUF_IN0, BUF_IN1), BUF_OUT0: (BUF_OUT0, BUF_OUT1)}
+        for b in halves.get(buf, (buf,)):
             if b < BUF_BAND0:
                 need[b] = max(need.get(b, 0), cdiv(shape[0] * shape[1] * shape[2], word))
-            else:
+            elif b < BUF_IN0:
                 need[b] = cdiv(half_elems, word)
+            else:  # a staged band's words: the DMA transfers (below)
+                need.setdefault(b, 0)
             buffers[b].copies = max(buffers[b].copies, runs)
             (buffers[b].writers if writing else buffers[b].readers).add(who)
 
@@ -448,24 +505,44 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     cur = BUF_A  # the input image is stored in fmap_a (as the plan and the HLS do)
     nxt_buf = BUF_B
     for st in steps:
-        out_buf = nxt_buf
         bands = band_list[st.ops[0]]
+        first_q = by_name[st.ops[0]]
+        src = BUF_IN0 if st.rd else cur  # a map in DRAM is read band by band from the in_band halves
+        out_buf = BUF_OUT0 if st.wr else nxt_buf
+        in_row = first_q.op.in_shape[1] * first_q.op.in_shape[2]
+        out_row = by_name[st.ops[-1]].op.out_shape[1] * by_name[st.ops[-1]].op.out_shape[2]
+
+        def staged_in(b: int, r0: int, rows: int, tile: Tile) -> Tile:
+            """Band b of a map in DRAM: read from in_band half b % 2, whose word 0 is the DRAM word holding the
+            band's first input code (hw.map_beats: the transfer starts at that word)."""
+            if st.rd:
+                lo = input_row_range(first_q.op, r0, r0 + rows)[0]
+                tile.in_buf = BUF_IN0 + b % 2
+                tile.in_e0 -= (lo * in_row) // word * word
+            return tile
+
+        def staged_out(b: int, r0: int, tile: Tile) -> Tile:
+            if st.wr:
+                tile.out_buf = BUF_OUT0 + b % 2
+                tile.out_e0 -= (r0 * out_row) // word * word
+            return tile
+
         pw_q = by_name[st.ops[-1]] if st.kind in (STEP_PW, STEP_FUSED) else None
         d_first = len(dw_w)
         if st.kind in (STEP_FUSED, STEP_DW):
             qd = by_name[st.ops[0]]
-            di = add_dw(qd, cur, BUF_BAND0 if st.kind == STEP_FUSED else out_buf)
+            di = add_dw(qd, src, BUF_BAND0 if st.kind == STEP_FUSED else out_buf)
         if pw_q is not None:
             if st.kind == STEP_FUSED:
                 if pw_q.op.in_shape != qd.op.out_shape:
                     raise HwgenError(f"op {pw_q.op.name!r}: input shape does not match {qd.op.name!r}'s output")
                 pi = add_pw(pw_q, BUF_BAND0, out_buf)
             else:
-                pi = add_pw(pw_q, cur, out_buf)
+                pi = add_pw(pw_q, src, out_buf)
             e = pw_ops[pi]
             groups = [(0, e.outer_groups)]
             if st.tiled:
-                tiled_out.add(out_buf)
+                tiled_out.update((out_buf, BUF_OUT1) if st.wr else (out_buf,))
                 groups, g0 = [], 0
                 for ch in wtile_ch[st.ops[0]]:
                     groups.append((g0, cdiv(ch, tout)))
@@ -479,16 +556,18 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         for b, rows in enumerate(bands):
             if st.kind == STEP_FUSED:
                 half = BUF_BAND0 + b % 2
-                dw_tiles.append(dw_tile(di, row0, rows, half, 0))
+                dw_tiles.append(staged_in(b, row0, rows, dw_tile(di, row0, rows, half, 0)))
             elif st.kind == STEP_DW:
-                dw_tiles.append(dw_tile(di, row0, rows, out_buf, row0 * dw_ops[di].wo))
+                dw_tiles.append(staged_out(b, row0, staged_in(b, row0, rows,
+                                                               dw_tile(di, row0, rows, out_buf, row0 * dw_ops[di].wo))))
             if pw_q is not None:
                 e = pw_ops[pi]
                 for j, (g0, ng) in enumerate(groups):
                     if st.kind == STEP_FUSED:
-                        pw_tiles.append(pw_tile(pi, -e.pad_t, rows, half, row0 * e.wo, g0, ng))
+                        tl = pw_tile(pi, -e.pad_t, rows, half, row0 * e.wo, g0, ng)
                     else:
-                        pw_tiles.append(pw_tile(pi, row0 * e.s - e.pad_t, rows, cur, row0 * e.wo, g0, ng))
+                        tl = staged_in(b, row0, rows, pw_tile(pi, row0 * e.s - e.pad_t, rows, src, row0 * e.wo, g0, ng))
+                    pw_tiles.append(staged_out(b, row0, tl))
                     if st.tiled:
                         with_dw = b == 0 and j == 0 and st.kind == STEP_FUSED
                         k = add_load(e.wbase + g0 * e.inner_groups, ng * e.inner_groups, d_first,
@@ -502,14 +581,15 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             hi, wi, c = q.op.in_shape
             lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
             pool_ops.append(EngineOp(q.op.name, "pool", hi * wi, c, c, cdiv(c, tin), 1, 1, 1, 0, 0, hi, wi, 1,
-                                     q.shift, lo, hc, cur, out_buf, recip=pool_recip(hi * wi)))
-            use(cur, q.op.in_shape, "pool", False)
+                                     q.shift, lo, hc, src, out_buf, recip=pool_recip(hi * wi)))
+            use(src, q.op.in_shape, "pool", False)
             use(out_buf, q.op.out_shape, "pool", True)
             it = pool_iterations(hi * wi, c, cfg)
-            pool_tiles.append(Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH), in_buf=cur,
-                                   out_buf=out_buf))
+            pool_tiles.append(staged_out(0, 0, Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH),
+                                                    in_buf=src, out_buf=out_buf)))
             pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
-        cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
+        if not st.wr:  # an output in DRAM leaves the on-chip maps where they are
+            cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
 
     axi_bits = axi_max_burst = 0
     if dram:
@@ -537,6 +617,9 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         sim_words = [w for sst in schedule_steps([q.op for q in qops])
                      for w in step_load_words(sst, mapping.tiles[sst.name], cfg, dram)]
         assert [ld.pw_words + ld.dw_words for ld in loads] == sim_words, "RTL weight loads differ from hw.schedule"
+    elif fdram:  # the weight bundle is there (one DMA, both bundles) but idle
+        axi_bits = 32
+        axi_max_burst = max_burst_beats(axi_bits)
 
     last = qops[-1]
     ho, wo, n = last.op.out_shape
@@ -549,6 +632,53 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         layer_cycles.append(("+".join(op.name for op in st.step.ops), st.done - prev))
         prev = st.done
     layer_cycles.append(("output", trace.total_cycles - prev))
+    faxi_bits = faxi_max_burst = fbytes = 0
+    dma: list[Dma] = []
+    if dram or fdram:
+        # The DMA runs the simulator's queue in its order (one copy of the schedule: hw.schedule logs it).
+        faxi_bits = map_bus_bits(cfg, c0, mapping.act_bits, mapping.pixels_per_beat)
+        if faxi_bits != bus_bits(word * aw) or faxi_bits > 1024:
+            raise HwgenError(f"feature words of {word} x {aw} bits need a {bus_bits(word * aw)}-bit map bus; the "
+                             f"schedule moves {faxi_bits}-bit beats (at most 1024)")
+        faxi_max_burst = max_burst_beats(faxi_bits)
+        fbeat = faxi_bits // 8
+        # Maps in DRAM alternate between two 4 KB-aligned regions (a step reads one and writes the other).
+        sizes = [cdiv(by_name[s.ops[-1]].op.out_shape[0] * by_name[s.ops[-1]].op.out_shape[1] *
+                      by_name[s.ops[-1]].op.out_shape[2], word) * fbeat for s in steps if s.wr]
+        region = cdiv(max(sizes + [1]), 4096) * 4096
+        fbytes = 2 * region if sizes else 4096
+        out_region: dict[str, int] = {}
+        in_region: dict[str, int] = {}
+        r = 0
+        for s in steps:
+            if s.rd:
+                in_region[s.ops[0]] = (r - 1) % 2
+            if s.wr:
+                out_region[s.ops[0]] = r % 2
+                r += 1
+        seq = {"w": 0, "r": 0, "s": 0}
+        for kind, name, band, first, beats, _, _ in trace.transfers:
+            j = seq[kind]
+            seq[kind] += 1
+            if kind == "w":
+                assert beats == loads[j].pw_words + loads[j].dw_words, "RTL weight loads differ from hw.schedule"
+                if beats:  # an empty load is no transfer (its consumer never waits for it)
+                    dma.append(Dma(DMA_W, j, loads[j].addr, beats))
+            elif kind == "r":
+                dma.append(Dma(DMA_R, j, in_region[name] * region + first // word * fbeat, beats, BUF_IN0 + band % 2))
+            else:
+                dma.append(Dma(DMA_S, j, out_region[name] * region + first // word * fbeat, beats,
+                               BUF_OUT0 + band % 2, first % word))
+        firsts: dict[tuple[str, str], int] = {}  # (kind, step) -> the place of its band 0's transfer
+        for t, j in _numbered(trace.transfers):
+            firsts.setdefault((t[0], t[1]), j)
+        for s in steps:
+            s.rbase = firsts.get(("r", s.ops[0]), 0)
+            s.wbase = firsts.get(("s", s.ops[0]), 0)
+        for b, kind in ((BUF_IN0, DMA_R), (BUF_IN1, DMA_R), (BUF_OUT0, DMA_S), (BUF_OUT1, DMA_S)):
+            if b in need:
+                need[b] = max([d.beats for d in dma if d.kind == kind] + [1])
+                (buffers[b].writers if kind == DMA_R else buffers[b].readers).add("dma")
     # Each memory is the plan's buffer: its depth in words of feature_word codes (the ping-pong's halves are
     # two memories of half its depth, so a DW band write and a PW band read never share a port).
     for b in buffers:
@@ -579,5 +709,6 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         dsp_packing=pw_array_packs(mapping.dsp_packing, cfg, aw, wb),
         dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
-        dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram else 0.0,
-        dram_latency=int(mapping.dram_latency) if dram else 0, bram36_plan=bram36_equivalent(mapping.buffers))
+        dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram or fdram else 0.0,
+        dram_latency=int(mapping.dram_latency) if dram or fdram else 0, bram36_plan=bram36_equivalent(mapping.buffers),
+        fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma)

@@ -21,6 +21,9 @@ from hwgen.codegen.rtl.plan import (
     STEP_FUSED,
     STEP_POOL,
     STEP_PW,
+    DMA_R,
+    DMA_S,
+    DMA_W,
     FeatureBuffer,
     RtlPlan,
     plan_rtl,
@@ -78,11 +81,13 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
-                               pack_shift=PACK_SHIFT)
+                               pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S,
+                               load_nz=[sum(1 for ld in plan.loads[:g] if ld.pw_words + ld.dw_words)
+                                        for g in range(len(plan.loads))])
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
                                                                 "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
-    if plan.dram:
+    if plan.axi:
         files["hwgen_weights.hex"] = _mem(list(plan.dram_image()), 8)  # DRAM image, one byte per line
     if plan.has_pw:
         files["hwgen_pw_engine.v"] = render("rtl/hwgen_pw_engine.v.j2", **ctx)
@@ -119,10 +124,13 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "sources": sorted(f for f in verilog_files(plan)),
         "pe": plan.cfg.pe,
         "weights_in_dram": plan.dram,
-        "dram_image": "hwgen_weights.hex" if plan.dram else None,
-        "axi_bits": plan.axi_bits if plan.dram else None,
-        "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.dram else None,
-        "dram_latency": plan.dram_latency if plan.dram else None,
+        "fmaps_in_dram": plan.fdram,
+        "dram_image": "hwgen_weights.hex" if plan.axi else None,
+        "axi_bits": plan.axi_bits if plan.axi else None,
+        "faxi_bits": plan.faxi_bits if plan.axi else None,
+        "fmap_bytes": plan.fbytes if plan.axi else None,
+        "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.axi else None,
+        "dram_latency": plan.dram_latency if plan.axi else None,
         # The memories this RTL instantiates and the block RAM Yosys maps them to (hwgen.codegen.rtl.memories).
         "memories": [dict(asdict(m), ramb36=b36, ramb18=b18) for m in rtl_memories(plan)
                      for b36, b18 in [yosys_blocks(m)]],
