@@ -32,7 +32,7 @@ demo: setup tools
 test: setup tools
 	$(BIN)/pytest -q -m "not slow" --durations=20
 
-# Slow-marked tests (deselected by `make test`): Yosys synthesis, MobileNet cosim on Verilator.
+# Slow-marked tests (deselected by `make test`): Yosys synthesis, the MobileNet 1.0-224 cosim on Verilator.
 test-slow: setup tools
 	$(BIN)/pytest -q -m slow
 
