@@ -2,7 +2,7 @@
 cosim-mobilenet) and examples/photo/make_npz.py's --data file."""
 from __future__ import annotations
 
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -36,11 +36,12 @@ def test_photo_needs_rgb() -> None:
         photo((28, 28, 1))
 
 
-def test_make_npz_writes_a_data_file(tmp_path: Path) -> None:
+def test_make_npz_writes_a_data_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "photo_64.npz"
-    r = subprocess.run([sys.executable, str(ROOT / "examples/photo/make_npz.py"), "--resolution", "64", "-o", str(out)],
-                       capture_output=True, text=True, check=True)
-    assert "1 image (64, 64, 3)" in r.stdout
+    monkeypatch.setattr(sys, "argv", ["make_npz.py", "--resolution", "64", "-o", str(out)])
+    runpy.run_path(str(ROOT / "examples/photo/make_npz.py"), run_name="__main__")
+    assert "1 image (64, 64, 3)" in capsys.readouterr().out
     ds = load_dataset(out, (64, 64, 3))  # what `hwgen rtl --data` reads
     np.testing.assert_array_equal(ds.x, photo((64, 64, 3)).x)
     assert ds.y.tolist() == [PHOTO_LABEL]
