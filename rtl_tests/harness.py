@@ -53,8 +53,8 @@ def generate(graph: Graph, tmp: Path, split: EngineConfig | str | None = None, p
              band_rows: int | None = None, act_bits: int = 8, weight_bits: int = 8, seed: int = 0,
              weights_in_dram: bool | None = False, dram_gbps: float | None = None,
              formats: dict[str, tuple[int, int]] | None = None, weight_tiles: int | None = None,
-             tile_band_rows: int | None = None, fmap_limit: int | None = None, fmap_band_rows: int | None = None,
-             pixels_per_beat: int = 1, calib: np.ndarray | None = None):
+             tile_band_rows: int | None = None, calib: np.ndarray | None = None, fmap_limit: int | None = None,
+             fmap_band_rows: int | None = None, pixels_per_beat: int = 1):
     config = HwConfig(pe=pe, act_bits=act_bits, weight_bits=weight_bits, split=split, band_rows=band_rows,
                       weights={None: "auto", True: "dram", False: "onchip"}[weights_in_dram], dram_gbps=dram_gbps,
                       pixels_per_beat=pixels_per_beat)

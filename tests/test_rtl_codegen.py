@@ -16,7 +16,7 @@ from hwgen.estimate import simulate
 from hwgen.hw.contract import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles, weight_bus_bits
 from hwgen.hw.steps import bands_of, step_load_words, step_weight_words
 from hwgen.ir.ops import compute_ops
-from hwgen.mapping.plan import with_weight_tiles
+from hwgen.mapping.plan import with_fmaps_in_dram, with_weight_tiles
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
@@ -154,6 +154,21 @@ def test_cli_rtl_errors(tmp_path):
 def test_verilator_lint_clean(tmp_path, args):
     out = tmp_path / "rtl"
     assert _cli("rtl", *args, "-o", str(out)).returncode == 0
+    srcs = sorted(str(p) for p in out.glob("*.v"))
+    r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
+
+
+@pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
+@pytest.mark.parametrize("weights", [True, False])
+def test_verilator_lint_clean_with_maps_in_dram(tmp_path, weights):
+    """tiny_dsc with its map larger than the input in DRAM (band reads and writes on the map bundle), weights in
+    DRAM or on chip (the weight bundle idle): Verilator --lint-only -Wall is clean."""
+    g = get_model("tiny_dsc")
+    m = with_fmaps_in_dram(map_network(compute_ops(g), 32, weights_in_dram=weights), 16 * 16 * 3, 2)
+    assert m.fmaps_in_dram and m.weights_in_dram == weights
+    out = write_rtl(quantize(g), m, tmp_path / "rtl")
     srcs = sorted(str(p) for p in out.glob("*.v"))
     r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
                        capture_output=True, text=True)
