@@ -49,8 +49,8 @@ from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw
                             weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import (band_buffer_elems, band_half_words, feature_word, fmap_flags, input_in_dram, place_blocks, tensor_elems,
-                               tk_choices)
+from hwgen.mapping.plan import (band_buffer_elems, band_half_words, feature_word, fmap_flags, input_in_dram,
+                                place_blocks, tensor_elems, tk_choices)
 from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles
 
 #: Plan / path codes of a point.
