@@ -48,7 +48,7 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import EngineConfig, Lanes, bram36_blocks, cdiv, feature_word, uram_blocks
+from hwgen.hw.contract import EngineConfig, bram36_blocks, cdiv, feature_word, uram_blocks
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, input_rows, pw_dot, schedule_steps, weight_tile_channels,
