@@ -157,7 +157,6 @@ class SplitTables:
         self.duration: list[np.ndarray] = []    # on-chip cycles of each step (its tiles, from start to done)
         self.band: list[np.ndarray] = []        # on-chip band height of each step (fused: the quickest; else all rows)
         self.words: list[np.ndarray] = []       # weight words of each step (DW + PW of a fused pair)
-        self.pw_words: list[np.ndarray] = list(self.plan.pw_step)  # weight words of each step's PW-engine op
         z = _zeros(self.n)
         # Each distinct layer / step geometry is evaluated once (MobileNet repeats its 14x14x512 block five times).
         op_words: dict[tuple, np.ndarray] = {}
@@ -185,6 +184,11 @@ class SplitTables:
         self.pw_max = np.max(self.pw_words, axis=0)
         dots = sorted({pw_dot(st.pw_op) for st in net.steps if st.pw_op is not None})
         self.cap_floor = np.max([z + cdiv(d, cfg.tin) for d in dots], axis=0) if dots else z
+
+    @property
+    def pw_words(self) -> tuple[np.ndarray, ...]:
+        """Weight words of each step's PW-engine op."""
+        return self.plan.pw_step
 
     def subset(self, idx: np.ndarray) -> "SplitTables":
         """The tables of the splits ``idx`` (every per-split array indexed)."""

@@ -340,7 +340,9 @@ def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, we
             tile_words = np.maximum(tile_words, tw)
     fmap_width = word * act_bits
     slots = [("fmap_a", fmap, fmap_width), ("fmap_b", fmap, fmap_width)]
-    slots += [(name, band_buffer_depth(h, word), fmap_width) for name, h in zip(BAND_BUFFERS, halves)]
+    # a band buffer no step needs stays a plain 0 (absent from every split: place_blocks skips it)
+    slots += [(name, band_buffer_depth(h, word) if np.any(h) else 0, fmap_width)
+              for name, h in zip(BAND_BUFFERS, halves)]
     if weights_in_dram:
         slots += [("pw_weights_2x", 2 * tile_words, cfg.tin * cfg.tout * weight_bits),
                   ("dw_weights_2x", 2 * w.dw_max, cfg.tc * cfg.tk * weight_bits)]
@@ -382,19 +384,29 @@ def place_blocks(depths: list, widths: list, board: Board) -> tuple[np.ndarray, 
     over plans; depth 0: absent), in plan_buffers order. Largest first (by BRAM36 blocks, ties in plan
     order), a buffer goes to URAM when the board has that many URAM blocks left and it needs no more than a
     quarter of its BRAM36 count in URAM blocks. Returns (blocks, in_uram), each of shape (buffers, plans)."""
-    nb = np.stack([np.atleast_1d(bram36_blocks(d, w)) for d, w in zip(depths, widths)])
-    nu = np.stack([np.atleast_1d(uram_blocks(d, w)) for d, w in zip(depths, widths)])
+    plans = max(np.size(x) for x in (*depths, *widths))
+    # A scalar depth 0 is a buffer absent from every plan: no blocks, left out of the placement.
+    live = [k for k, d in enumerate(depths) if not (np.ndim(d) == 0 and d == 0)]
+    blocks = np.zeros((len(depths), plans), dtype=np.int64)
+    in_uram = np.zeros((len(depths), plans), dtype=bool)
+    if not live:
+        return blocks, in_uram
+    nb = np.stack([np.broadcast_to(bram36_blocks(depths[k], widths[k]), (plans,)) for k in live])
+    nu = np.stack([np.broadcast_to(uram_blocks(depths[k], widths[k]), (plans,)) for k in live])
     order = np.argsort(-nb, axis=0, kind="stable")  # sorted() is stable too
-    uram_left = np.full(nb.shape[1], board.uram, dtype=np.int64)
-    in_uram = np.zeros(nb.shape, dtype=bool)
-    cols = np.arange(nb.shape[1])
-    for k in range(nb.shape[0]):
+    uram_left = np.full(plans, board.uram, dtype=np.int64)
+    taken = np.zeros(nb.shape, dtype=bool)
+    cols = np.arange(plans)
+    for k in range(len(live)):
         idx = order[k]
         b, u = nb[idx, cols], nu[idx, cols]
         take = (u > 0) & (u <= uram_left) & (4 * u <= b)
         uram_left = uram_left - np.where(take, u, 0)
-        in_uram[idx, cols] = take
-    return np.where(in_uram, nu, nb), in_uram
+        taken[idx, cols] = take
+    if len(live) == len(depths):
+        return np.where(taken, nu, nb), taken
+    blocks[live], in_uram[live] = np.where(taken, nu, nb), taken
+    return blocks, in_uram
 
 
 def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
