@@ -34,7 +34,8 @@ max(tin, tout, tc, input channels) consecutive codes (``feature_word``: the wide
 written or read per cycle, so a pipelined iteration touches at most two words);
 PW weights words of tin*tout, DW weights words of tc*tk, biases one word per
 output group of tout (PW) or tc (DW) biases of act_bits + weight_bits bits (the
-product's fraction). The generated HLS declares exactly these memories. Each buffer is a separate memory; a memory goes to URAM when the board
+product's fraction). The generated HLS declares exactly these memories; ``buffer_slots`` is their one
+definition, for one split (``plan_buffers``) or arrays of splits (explore's evaluator, the search's fit check). Each buffer is a separate memory; a memory goes to URAM when the board
 has URAM left and it needs no more than a quarter of the BRAM36 blocks' count in
 URAM blocks, else to BRAM36 (largest memories first).
 """
