@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, Lanes, cdiv, dw_iterations, dw_weight_words,
-                               pool_iterations, pw_iterations, pw_weight_words, row_bands, tile_cycles)
+                               pool_iterations, pw_iterations, pw_weight_words, row_bands, tile_cycles, unbox)
 from hwgen.ir.ops import ComputeOp
 
 
@@ -92,6 +92,12 @@ def weight_tile_group(op: ComputeOp, tiles: Any, cfg: Lanes) -> Any:
     """Output channels of a full weight tile when ``op``'s weights are split into ``tiles`` tiles (whole
     tout groups; the last tile may be smaller, and fewer tiles may result); ints or arrays."""
     return cdiv(cdiv(op.out_shape[2], cfg.tout), tiles) * cfg.tout
+
+
+def first_tile_channels(op: ComputeOp, tiles: Any, cfg: Lanes) -> Any:
+    """Output channels of the first (the largest) weight tile; ints, or arrays of splits that may differ in
+    their tile counts."""
+    return unbox(np.minimum(weight_tile_group(op, tiles, cfg), op.out_shape[2]))
 
 
 def weight_tile_channels(op: ComputeOp, tiles: Any, cfg: Lanes) -> list[Any]:

@@ -25,7 +25,7 @@ from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv
 from hwgen.hw.steps import input_rows, weight_words
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import Mapping, band_buffer_elems, band_half_words, feature_word
+from hwgen.mapping.plan import Mapping, band_buffer_depth, band_buffer_elems, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.numerics.packing import PACK_SHIFT, packing_fits
 from hwgen.quant.golden import random_input, run_fixed
@@ -413,9 +413,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     fm_words, band_words = word * cdiv(fm_words, word), word * cdiv(band_words, word)
     # The staging buffers are the plan's (hwgen.mapping.plan.band_buffer_elems): one half each here.
     halves = [band_buffer_elems(st, mapping.tiles[st.name]) for st in mapping.steps if st.name in mapping.tiles]
-    half_words = band_half_words((max([h[0] for h in halves], default=0), max([h[1] for h in halves], default=0), 0),
-                                 word)
-    in_band_words, out_band_words = word * half_words[0], word * half_words[1]
+    in_band_words = word * band_buffer_depth(max([h[0] for h in halves], default=0), word, staged=True) // 2
+    out_band_words = word * band_buffer_depth(max([h[1] for h in halves], default=0), word, staged=True) // 2
     if in_band_need > in_band_words or out_band_need > out_band_words:
         raise HwgenError(f"mapping's band buffers ({in_band_words} / {out_band_words} codes per half) are smaller "
                          f"than the staged bands ({in_band_need} / {out_band_need} codes)")
