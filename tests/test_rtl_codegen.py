@@ -42,7 +42,7 @@ def test_tiles_follow_the_contract():
     plan = plan_rtl(qg, m)
     conv = ops[0]
     assert plan.pw_tiles[0].cycles == tile_cycles(
-        pw_iterations(conv.out_shape[0] * conv.out_shape[1], 27, conv.out_shape[2], m.cfg), PW_DEPTH)
+        pw_iterations(conv.out_shape[0] * conv.out_shape[1], 27, conv.out_shape[2], m.cfg, rows=3), PW_DEPTH)
     dw = ops[1]
     rows = m.band_rows[dw.name]
     assert plan.dw_tiles[0].cycles == tile_cycles(dw_iterations(rows * dw.out_shape[1], dw.out_shape[2], 3, m.cfg),

@@ -42,13 +42,14 @@ from hwgen.hw.contract import (
     EngineConfig,
     cdiv,
     fused_span_uniform,
+    pw_in_groups,
     weight_bus_bits,
     weight_load_cycles,
 )
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_tile_group,
-                            weight_words)
+from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, pw_groups, pw_rows, schedule_steps,
+                            weight_tile_group, weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import (band_buffer_elems, feature_word, fmap_flags, input_in_dram, place_blocks, tensor_elems,
@@ -181,8 +182,8 @@ class SplitTables:
         self.dw_max = np.max(dw_ops, axis=0) if dw_ops else z
         self.fmap_depth = cdiv(max(net.tensors), self.word)
         self.pp_onchip = np.max(self.pp, axis=0)
-        dots = sorted({pw_dot(st.pw_op) for st in net.steps if st.pw_op is not None})
-        self.cap_floor = np.max([z + cdiv(d, cfg.tin) for d in dots], axis=0) if dots else z
+        dots = sorted({(pw_dot(st.pw_op), pw_rows(st.pw_op)) for st in net.steps if st.pw_op is not None})
+        self.cap_floor = np.max([z + pw_in_groups(d, cfg, r) for d, r in dots], axis=0) if dots else z
 
     def subset(self, idx: np.ndarray) -> "SplitTables":
         """The tables of the splits ``idx`` (every per-split array indexed)."""
@@ -266,7 +267,7 @@ def _tiling_of(step: Step, wt: np.ndarray, t: SplitTables) -> _Tiling:
     groups = weight_tile_group(op, wt, cfg)
     ntiles = cdiv(n, groups)
     last = n - (ntiles - 1) * groups
-    per = cdiv(pw_dot(op), cfg.tin)
+    per = pw_groups(op, cfg)
     first = np.minimum(groups, n)
     return _Tiling(wt, ntiles, groups, last, per * cdiv(first, cfg.tout), per * cdiv(groups, cfg.tout),
                    per * cdiv(last, cfg.tout))
