@@ -112,8 +112,9 @@ def test_mapped_projects_follow_the_rules_and_the_plan(tmp_path, name, kw, board
 @pytest.mark.parametrize("name, cfg", [("tiny_odd", EngineConfig(3, 5, 4, 1)), ("tiny_dsc", EngineConfig(3, 4, 4, 1)),
                                        ("tiny_odd", EngineConfig(9, 2, 3, 1))])
 def test_one_tap_lane_and_row_aligned_im2col_meet_every_port_rule(tmp_path, name, cfg):
-    """TK = 1 (one pixel per cycle) and K*Cin = 9 a multiple of TIN (each im2col group one run of a kernel
-    row): the conv, DW, 1x1 PW, pool, input and output loops all pass; two PW instances remain."""
+    """TK = 1 (one pixel per cycle) and padded kernel rows (each im2col group one run of a kernel row; here
+    with TIN = 3 and 9 no lane is padding): the conv, DW, 1x1 PW, pool, input and output loops all pass;
+    two PW instances remain."""
     from hls_helpers import generate
 
     q = quantized(get_model(name))

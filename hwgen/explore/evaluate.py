@@ -48,8 +48,8 @@ from hwgen.hw.contract import (
 )
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, pw_groups, pw_rows, schedule_steps,
-                            weight_tile_group, weight_words)
+from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, pw_groups, pw_rows,
+                            schedule_steps, weight_tile_group, weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import (band_buffer_elems, feature_word, fmap_flags, input_in_dram, place_blocks, tensor_elems,

@@ -189,8 +189,9 @@ def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
 def _im2col_rows(op: ComputeOp, tin: int) -> list[tuple[list[int], list[int], list[int]]]:
     """(channel, dy, dx) of every im2col lane of a KxK conv (blocks.pw_lane_inputs); channel -1: a zero lane."""
     cin, k = op.in_shape[2], op.kernel
-    return [([int(col) % cin if col >= 0 else -1 for col in row], [int(col) // cin // k if col >= 0 else 0 for col in row],
-             [int(col) // cin % k if col >= 0 else 0 for col in row]) for row in pw_lane_inputs(op, tin)]
+    rows = pw_lane_inputs(op, tin).tolist()
+    return [([c % cin if c >= 0 else -1 for c in row], [c // cin // k if c >= 0 else 0 for c in row],
+             [c // cin % k if c >= 0 else 0 for c in row]) for row in rows]
 
 
 def _tap_rows(k: int, ngt: int, tk: int) -> list[tuple[list[int], list[int]]]:
@@ -499,7 +500,7 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
         "hls/decode.h.j2", engine="pw", model=ctx["model"], rows_macro="IM2COL_ROWS", lanes="TIN",
         tables=[(name, [", ".join(map(str, row[j])) for row in ctx["im2col_rows"]])
                 for j, name in enumerate(("im2col_c", "im2col_dy", "im2col_dx"))],
-        comment={"im2col_c": "input channel of each im2col lane (-1: beyond the K*K*Cin dot product)",
+        comment={"im2col_c": "input channel of each im2col lane (-1: a zero lane, padding its kernel row)",
                  "im2col_dy": "window row offset of each lane", "im2col_dx": "window column offset of each lane"},
         ctype={"im2col_c": "int", "im2col_dy": "signed char", "im2col_dx": "signed char"})
     files["dw_decode.h"] = render(

@@ -400,7 +400,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         # A PW tile reads input rows from in_row0 of memory in_buf (a band half or a whole map) and computes
         # output groups [go0, go0 + ngo).
         e = pw_ops[idx]
-        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg, e.k)  # e.k: a conv's kernel rows, 1 otherwise
+        # e.k: a conv's kernel rows (each padded to whole tin groups), 1 for pw/fc
+        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg, e.k)
         return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, PW_DEPTH), go0, ngo,
                     e.wbase + go0 * e.inner_groups, e.bbase + go0, in_buf, e.out_buf, in_row0 * e.wi * e.channels,
                     out0 * e.n + go0 * tout)
