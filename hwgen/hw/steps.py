@@ -14,7 +14,7 @@ import numpy as np
 
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, Lanes, cdiv, dw_iterations, dw_weight_words,
                                pool_iterations, pw_in_groups, pw_iterations, pw_weight_words, row_bands,
-                               tile_cycles)
+                               tile_cycles, unbox)
 from hwgen.ir.ops import ComputeOp
 
 
@@ -104,6 +104,12 @@ def weight_tile_group(op: ComputeOp, tiles: Any, cfg: Lanes) -> Any:
     """Output channels of a full weight tile when ``op``'s weights are split into ``tiles`` tiles (whole
     tout groups; the last tile may be smaller, and fewer tiles may result); ints or arrays."""
     return cdiv(cdiv(op.out_shape[2], cfg.tout), tiles) * cfg.tout
+
+
+def first_tile_channels(op: ComputeOp, tiles: Any, cfg: Lanes) -> Any:
+    """Output channels of the first (the largest) weight tile; ints, or arrays of splits that may differ in
+    their tile counts."""
+    return unbox(np.minimum(weight_tile_group(op, tiles, cfg), op.out_shape[2]))
 
 
 def weight_tile_channels(op: ComputeOp, tiles: Any, cfg: Lanes) -> list[Any]:

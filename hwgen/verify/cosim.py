@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import time
 from importlib import resources
@@ -128,6 +129,12 @@ def _last_error(log: Path) -> str:
     return (errors or lines or ["empty log"])[-1][:200]
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished child processes (the simulator's build)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str | os.PathLike,
               simulator: str | None = None, toplevel: str = "hwgen_top",
               log_dir: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -167,7 +174,7 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
         # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty; supply it.
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
     build_args = VERILATOR_ARGS if simulator == "verilator" else []
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     keep = Path(log_dir) if log_dir is not None else None
     build_log, sim_log = work / "build.log", work / "sim.log"
     try:
@@ -177,7 +184,7 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
     except (RuntimeError, SystemExit, OSError):  # the runner raises RuntimeError when the simulator's build fails
         kept = _keep_log(build_log, keep, "cosim_build.log")
         raise HwgenError(f"{simulator} could not build {str(rtl)!r}: {_last_error(kept)} (full log: {kept})") from None
-    t1 = time.perf_counter()
+    t1, cpu1 = time.perf_counter(), _children_cpu()
     try:
         runner.test(test_module="hwgen.sim.network_tb", hdl_toplevel=toplevel, build_dir=str(work), test_dir=str(work),
                     extra_env={"HWGEN_VECTORS": str(vec_path), "HWGEN_RESULTS": str(res_path)},
@@ -193,5 +200,6 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
         kept = _keep_log(sim_log, keep, "cosim_sim.log")
         raise HwgenError(f"RTL simulation produced no results: {_last_error(kept)} (full log: {kept})") from None
     res["build_seconds"] = round(t1 - t0, 3)
+    res["build_cpu_seconds"] = round(cpu1 - cpu0, 3)  # the compiler processes' CPU: the figure a loaded machine keeps
     res["run_seconds"] = round(time.perf_counter() - t1, 3)
     return res
