@@ -45,10 +45,10 @@ def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
 
 def test_copies_are_the_code_runs_per_cycle():
     """MobileNet v1 0.25-128 at pe 128 (13x8, 8x3): the DW engine reads 3 taps (3 runs) from fmap_a and fmap_b;
-    the first conv's 13 im2col lanes touch 2 kernel rows (2 runs) of the input in fmap_a."""
+    the first conv's im2col groups lie in one kernel row each (rows padded to whole groups of 13): one run."""
     m, plan = _design(*DESIGNS[3])
     mems = {mem.name: mem for mem in rtl_memories(plan)}
-    assert (m.cfg.tk, plan.pw_runs) == (3, 2)
+    assert (m.cfg.tk, plan.pw_runs) == (3, 1)
     assert mems["fmap_a"].count == mems["fmap_b"].count == 3 and mems["fmap_a"].tdp
     assert mems["dw_pw_pingpong[0]"].count == 1 and not mems["pw_weights"].tdp
     # 5042 x 104 bits: a RAMB36 port is at most 36 bits wide in true dual-port mode (1024 x 36): 3 x 5 blocks.

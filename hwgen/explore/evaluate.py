@@ -40,13 +40,14 @@ from hwgen.hw.contract import (
     EngineConfig,
     cdiv,
     fused_span_uniform,
+    pw_in_groups,
     weight_bus_bits,
     weight_load_cycles,
 )
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_tile_group,
-                            weight_words)
+from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, pw_groups, pw_rows,
+                            schedule_steps, weight_tile_group, weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import (BAND_BUFFERS, BUFFERS, band_buffer_bits, buffer_slots, fmap_flags, input_in_dram,
@@ -180,8 +181,8 @@ class SplitTables:
             self.band.append(spans[key][1])
         self.onchip_cycles = net.in_cycles + HANDOFF + net.out_cycles + sum(HANDOFF + d for d in self.duration)
         self.pw_max = np.max(self.pw_words, axis=0)
-        dots = sorted({pw_dot(st.pw_op) for st in net.steps if st.pw_op is not None})
-        self.cap_floor = np.max([z + cdiv(d, cfg.tin) for d in dots], axis=0) if dots else z
+        dots = sorted({(pw_dot(st.pw_op), pw_rows(st.pw_op)) for st in net.steps if st.pw_op is not None})
+        self.cap_floor = np.max([z + pw_in_groups(d, cfg, r) for d, r in dots], axis=0) if dots else z
 
     @property
     def pw_words(self) -> tuple[np.ndarray, ...]:
@@ -264,7 +265,7 @@ def _tiling_of(step: Step, wt: np.ndarray, t: SplitTables) -> _Tiling:
     groups = weight_tile_group(op, wt, cfg)
     ntiles = cdiv(n, groups)
     last = n - (ntiles - 1) * groups
-    per = cdiv(pw_dot(op), cfg.tin)
+    per = pw_groups(op, cfg)
     first = np.minimum(groups, n)
     return _Tiling(wt, ntiles, groups, last, per * cdiv(first, cfg.tout), per * cdiv(groups, cfg.tout),
                    per * cdiv(last, cfg.tout))

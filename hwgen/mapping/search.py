@@ -16,8 +16,8 @@ from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, POOL_DEPTH, PW_D
                                tile_cycles)
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, max_macs
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
-                            weight_words)
+from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, pw_groups, pw_rows,
+                            schedule_steps, weight_words)
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import (BAND_BUFFERS, Mapping, band_buffer_bits, buffer_slots, dw_kernel, fmap_flags,
                                 feature_word, format_split, parse_split, place_blocks, place_buffers, plan_buffers,
@@ -70,7 +70,7 @@ def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx)
 def weight_tiles(op: ComputeOp, cap_words: Any, cfg: Lanes) -> Any:
     """Output-channel tiles of ``op``'s weights under a buffer cap of ``cap_words`` words (at least one tout
     group per tile); ints or arrays of splits."""
-    groups = np.maximum(1, cap_words // cdiv(pw_dot(op), cfg.tin))
+    groups = np.maximum(1, cap_words // pw_groups(op, cfg))
     return unbox(cdiv(cdiv(op.out_shape[2], cfg.tout), groups))
 
 
@@ -130,7 +130,7 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
     caps: list[int | None] = [None]
     if pw_ops:
         top = max(weight_words(op, cfg) for op in pw_ops)
-        floor_ = max(cdiv(pw_dot(op), cfg.tin) for op in pw_ops)
+        floor_ = max(pw_groups(op, cfg) for op in pw_ops)
         cap = top // 2
         while cap >= floor_:
             caps.append(cap)
@@ -171,7 +171,7 @@ def _breakpoints(sizes: set[int], limit: int) -> np.ndarray:
 
 def candidate_splits(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
     """All splits (tin, tout, tc, tk) with tin*tout + tc*tk <= pe, each factor a breakpoint."""
-    ins = {pw_dot(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
+    ins = {pw_dot(op) // pw_rows(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}  # run lengths
     ins |= {op.in_shape[2] for s in steps for op in s.ops if op.kind == "pool"}
     outs = {op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
     chans = {op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"} or {1}
@@ -231,14 +231,14 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
             step = fused_cycles_bound(
                 tile_cycles(dw_iterations(row, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
                 tile_cycles(dw_iterations(rows, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
-                tile_cycles(pw_iterations(row, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH),
-                tile_cycles(pw_iterations(rows, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH))
+                tile_cycles(pw_iterations(row, pw_dot(last), last.out_shape[2], lanes, pw_rows(last)), PW_DEPTH),
+                tile_cycles(pw_iterations(rows, pw_dot(last), last.out_shape[2], lanes, pw_rows(last)), PW_DEPTH))
         elif last.kind == "dw":
             step = tile_cycles(dw_iterations(last.out_shape[0] * last.out_shape[1], last.out_shape[2], last.kernel,
                                              lanes), DW_DEPTH)
         else:
             px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
-            step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH)
+            step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes, pw_rows(last)), PW_DEPTH)
         total += np.maximum(step, floor)
     return total
 
