@@ -69,3 +69,25 @@ def test_yosys_tiling_rule(geometry, cells):
     depth, width, tdp = geometry
     assert yosys_blocks(Memory("m", depth, width, tdp=tdp)) == cells
     assert yosys_blocks(Memory("m", depth, width, count=3, tdp=tdp)) == tuple(3 * c for c in cells)
+
+
+def test_estimate_rtl_and_synth_print_one_memory_figure(tmp_path, monkeypatch):
+    """`hwgen estimate`, `hwgen rtl` and `hwgen synth` print the plan's memory (BRAM36 + URAM, and on xc7) in one
+    line; synth reads it from plan.json (Yosys itself is replaced here: its counts are rtl_tests/test_synth.py's)."""
+    from click.testing import CliRunner
+
+    import hwgen.cli.rtl as cli_rtl
+    from hwgen.cli import cli
+
+    m, _ = _design(*DESIGNS[3])
+    figure = f"memory plan {m.bram36} BRAM36 + {m.uram} URAM = {bram36_equivalent(m.buffers)} BRAM36 on xc7"
+    assert (m.bram36, m.uram, bram36_equivalent(m.buffers)) == (39, 24, 147)
+    model = ["mobilenet_v1", "--alpha", "0.25", "--resolution", "128", "--pe", "128"]
+    out = tmp_path / "rtl"
+    monkeypatch.setattr(cli_rtl, "synthesize", lambda d, top: {k: 0 for k in ("dsp", "bram36", "bram18", "lutram",
+                                                                            "lut", "ff", "carry", "warnings")})
+    runs = [CliRunner().invoke(cli, args) for args in (["estimate", *model], ["rtl", *model, "-o", str(out)],
+                                                        ["synth", str(out)])]
+    for r in runs:
+        assert r.exit_code == 0, r.output
+        assert figure in " ".join(r.output.split()), r.output

@@ -76,6 +76,28 @@ def yosys_blocks(mem: Memory) -> tuple[int, int]:
     return n36 * mem.count, 0
 
 
+def plan_buffer(mem: Memory) -> str:
+    """The plan buffer (``Mapping.buffers`` name) a memory implements."""
+    return mem.name.split("[")[0]
+
+
+def synth_key(mem: Memory) -> str:
+    """Where the memory is in a synthesized design (the keys of ``hwgen.verify.synth.memory_cells``): a feature
+    memory is the ``mem`` array of an ``hwgen_fmem`` instance of its depth, the weight and bias memories are
+    the ``wrom`` / ``brom`` arrays of their engine."""
+    if mem.tdp:
+        return f"hwgen_fmem#{mem.depth}/mem"
+    engine = "hwgen_pw_engine" if mem.name.startswith("pw_") else "hwgen_dw_engine"
+    return f"{engine}/{'brom' if mem.name.endswith('_bias') else 'wrom'}"
+
+
+def measured_blocks(mem: Memory, cells: dict[str, dict[str, int]]) -> tuple[int, int]:
+    """(RAMB36, RAMB18) cells Yosys built for ``mem`` (all ``count`` copies), from ``memory_cells``; (0, 0)
+    when Yosys put it elsewhere (LUT RAM, flip-flops) or optimised it away."""
+    c = cells.get(synth_key(mem))
+    return (c["bram36"] * mem.count, c["bram18"] * mem.count) if c else (0, 0)
+
+
 def rtl_bram36(plan: RtlPlan) -> float:
     """Block RAM of a generated RTL design in RAMB36 equivalents (a RAMB18 is half)."""
     blocks = [yosys_blocks(m) for m in rtl_memories(plan)]

@@ -188,6 +188,7 @@ class RtlPlan:
     dram_bytes_per_cycle: float = 0.0  # the mapping's DRAM channel (what the testbench emulates)
     dram_latency: int = 0
     bram36_plan: int = 0  # the mapping's buffers in BRAM36 on xc7 (hwgen.mapping.plan.bram36_equivalent)
+    plan_blocks: tuple[int, int] = (0, 0)  # the mapping's (BRAM36, URAM): hwgen estimate's figure
 
     @property
     def pw_wdepth(self) -> int:
@@ -569,4 +570,5 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         dram=dram, axi_bits=axi_bits,
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram else 0.0,
-        dram_latency=int(mapping.dram_latency) if dram else 0, bram36_plan=bram36_equivalent(mapping.buffers))
+        dram_latency=int(mapping.dram_latency) if dram else 0, bram36_plan=bram36_equivalent(mapping.buffers),
+        plan_blocks=(mapping.bram36, mapping.uram))
