@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hwgen.codegen.rtl.memories import Memory, rtl_bram36, rtl_memories, yosys_blocks
+from hwgen.codegen.rtl.memories import Memory, plan_buffer, rtl_bram36, rtl_memories, yosys_blocks
 from hwgen.codegen.rtl.plan import plan_rtl
 from hwgen.hw.contract import bram36_blocks
 from hwgen.ir.ops import compute_ops
@@ -25,31 +25,47 @@ def _design(name, kw, pe, dram):
 @pytest.mark.parametrize("name,kw,pe,dram", DESIGNS)
 def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram):
     """Every memory the RTL instantiates is a Mapping.buffers entry with its depth and width (the ping-pong as
-    its two halves), and every plan buffer is built."""
+    its two halves), and every plan buffer is built; partial copies (NAME+k) are shallower than their buffer."""
     m, plan = _design(name, kw, pe, dram)
     mems = rtl_memories(plan)
     built: dict[str, list[Memory]] = {}
     for mem in mems:
-        built.setdefault(mem.name.split("[")[0], []).append(mem)
+        built.setdefault(plan_buffer(mem), []).append(mem)
     assert sorted(built) == sorted(b.name for b in m.buffers)
     for b in m.buffers:
-        got = built[b.name]
+        got = [g for g in built[b.name] if "+" not in g.name]
         assert sum(g.depth for g in got) == b.depth, b.name
-        assert all(g.width == b.width for g in got), b.name
+        assert all(g.width == b.width for g in built[b.name]), b.name
+        assert all(g.depth < b.depth for g in built[b.name] if "+" in g.name), b.name
     assert plan.word == feature_word(m.cfg, m.steps[0].first.in_shape[2]) and plan.bram36_plan == bram36_equivalent(m.buffers)
 
 
 def test_copies_are_the_code_runs_per_cycle():
     """MobileNet v1 0.25-128 at pe 128 (13x8, 8x3): the DW engine reads 3 taps (3 runs) from fmap_a and fmap_b;
-    the first conv's 13 im2col lanes touch 2 kernel rows (2 runs) of the input in fmap_a."""
+    the first conv's 13 im2col lanes touch 2 kernel rows (2 runs) of the input in fmap_a. fmap_a's copies are
+    full: conv_dw_2 reads its largest map (64 x 64 x 16 codes = 5042 words of 13); fmap_b's copies 1 and 2 hold
+    the largest map a DW op reads there (64 x 64 x 8 = 32,768 codes = 2521 words) plus one word."""
     m, plan = _design(*DESIGNS[3])
     mems = {mem.name: mem for mem in rtl_memories(plan)}
     assert (m.cfg.tk, plan.pw_runs) == (3, 2)
-    assert mems["fmap_a"].count == mems["fmap_b"].count == 3 and mems["fmap_a"].tdp
+    assert mems["fmap_a"].count == 3 and mems["fmap_b"].count == 1 and mems["fmap_a"].tdp
+    assert (mems["fmap_b+1"].depth, mems["fmap_b+2"].depth) == (2522, 2522) and 2521 == -(-64 * 64 * 8 // 13)
     assert mems["dw_pw_pingpong[0]"].count == 1 and not mems["pw_weights"].tdp
     # 5042 x 104 bits: a RAMB36 port is at most 36 bits wide in true dual-port mode (1024 x 36): 3 x 5 blocks.
     assert yosys_blocks(mems["fmap_a"]) == (45, 0) and bram36_blocks(5042, 104) == 15
-    assert rtl_bram36(plan) == 211 and plan.bram36_plan == 147
+    assert yosys_blocks(mems["fmap_b+1"]) == (9, 0)
+    assert rtl_bram36(plan) == 199 and plan.bram36_plan == 147
+
+
+def test_partial_copies_mobilenet_224():
+    """MobileNet v1 1.0-224 at pe 64 (5x12, 4x1: TK = 1): only the first conv reads 2 runs (5 im2col lanes over
+    3-channel pixels touch 2 kernel rows), so fmap_a's second copy holds the 224 x 224 x 3 image (12,544 words
+    of 12 codes, + 1) instead of the 112 x 112 x 64 map the plan sizes fmap_a for (66,902 words)."""
+    m, plan = _design("mobilenet_v1", {}, 64, False)
+    mems = {mem.name: mem for mem in rtl_memories(plan)}
+    assert (m.cfg.tin, m.cfg.tk, plan.pw_runs, plan.word) == (5, 1, 2, 12)
+    assert mems["fmap_a"].depth == mems["fmap_b"].depth == 66902 and mems["fmap_a"].count == 1
+    assert mems["fmap_a+1"].depth == 224 * 224 * 3 // 12 + 1
 
 
 # depth, width, true dual-port -> (RAMB36E1, RAMB18E1) as Yosys 0.23 synth_xilinx -family xc7 maps a

@@ -96,12 +96,15 @@ def memory_cells(rtl_dir: str | Path, top: str = "hwgen_top") -> dict[str, dict[
 
     top_cells = {k.lstrip("\\"): int(v) for k, v in stat[f"\\{top}"]["num_cells_by_type"].items()}
     out: dict[str, dict[str, int]] = {}
+    source: dict[str, str] = {}  # key -> the module counted (modules differing in other parameters are alike)
     for key, name in RAM_LISTS.items():
         for ln in (rtl / name).read_text().splitlines():
             module, _, cell = ln.strip().rpartition("/")
             if not module:
                 continue
             mem = f"{label(module)}/{cell.split('.')[0]}"
+            if source.setdefault(mem, module) != module:
+                continue
             entry = out.setdefault(mem, {"bram36": 0, "bram18": 0, "uram": 0,
                                          "instances": top_cells.get(module.lstrip("\\"), 1)})
             entry[key] += 1

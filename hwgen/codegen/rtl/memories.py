@@ -3,7 +3,7 @@
 RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates - the plan's buffers
 (``Mapping.buffers``): ``fmap_a``/``fmap_b`` with the plan's depth in words of ``feature_word`` codes, one
 copy per code run an engine reads from it per cycle (a DW engine with TK taps: TK; a conv's im2col: one
-per kernel row a group touches), the ping-pong buffer as its two halves, the PW/DW weight memories (one
+per kernel row a group touches; copy k > 0 only as deep as the largest map read with more than k runs), the ping-pong buffer as its two halves, the PW/DW weight memories (one
 word per tin x tout / tc x tk block; ROMs, or two-slot RAMs when weights are in DRAM) and the bias ROMs.
 Every one carries ``ram_style``/``rom_style = "block"``, so Yosys maps each to block RAM.
 
@@ -16,6 +16,7 @@ plan's figure for xc7 is ``hwgen.mapping.plan.bram36_equivalent`` (its BRAM36 pl
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hwgen.codegen.rtl.plan import BUF_BAND0, RtlPlan
@@ -42,13 +43,19 @@ class Memory:
 
 def rtl_memories(plan: RtlPlan) -> list[Memory]:
     """The memories of a generated RTL design, named after the plan buffers they implement (the ping-pong
-    buffer's two halves are two memories)."""
+    buffer's two halves are two memories; a partial copy k of a feature memory, shallower than the plan's
+    buffer, is ``NAME+k``)."""
     cfg = plan.cfg
     mems = []
     for b in plan.buffers:
         if b.depth > 0:
-            mems.append(Memory(b.plan if b.plan != "dw_pw_pingpong" else f"{b.plan}[{b.id - BUF_BAND0}]",
-                               b.depth, plan.word * plan.act_width, b.copies, tdp=True))
+            name = b.plan if b.plan != "dw_pw_pingpong" else f"{b.plan}[{b.id - BUF_BAND0}]"
+            depths = b.copy_depths
+            full = depths.count(b.depth)
+            mems.append(Memory(name, b.depth, plan.word * plan.act_width, full, tdp=True))
+            for k, d in enumerate(depths):
+                if d < b.depth:
+                    mems.append(Memory(f"{name}+{k}", d, plan.word * plan.act_width, tdp=True))
     if plan.has_pw:
         mems.append(Memory("pw_weights_2x" if plan.dram else "pw_weights", plan.pw_wdepth,
                            cfg.tin * cfg.tout * plan.weight_width, rom=not plan.dram))
@@ -78,7 +85,7 @@ def yosys_blocks(mem: Memory) -> tuple[int, int]:
 
 def plan_buffer(mem: Memory) -> str:
     """The plan buffer (``Mapping.buffers`` name) a memory implements."""
-    return mem.name.split("[")[0]
+    return re.split(r"[\[+]", mem.name)[0]
 
 
 def synth_key(mem: Memory) -> str:

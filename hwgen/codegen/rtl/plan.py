@@ -40,9 +40,13 @@ CH_SHIFT_BITS = 8
 
 @dataclass
 class FeatureBuffer:
-    """One feature memory: ``depth`` words of the plan's feature word (``word`` codes), ``copies`` identical
-    copies (one per code run an engine reads from it in one cycle; each copy's two ports read the two words a
-    run of <= word codes touches), named after the plan buffer it implements."""
+    """One feature memory: ``depth`` words of the plan's feature word (``word`` codes), ``copies`` copies (one per
+    code run an engine reads from it in one cycle; each copy's two ports read the two words a run of <= word codes
+    touches), named after the plan buffer it implements. Copy 0 holds the plan's depth; copy k > 0 is read only
+    by run k, so it holds just the words of the largest map read with more than k runs (``run_words[k]``, plus
+    the word a run's port B may fetch past a map's end). Writes of larger maps wrap onto its words (its address
+    has the bits its depth needs) but never onto a map still to be read: an op reads the map the step before
+    wrote, and steps run one after the other."""
 
     id: int
     name: str
@@ -52,6 +56,12 @@ class FeatureBuffer:
     lane_we: bool = False  # per-lane write enables (a writer writes non-consecutive codes)
     readers: set[str] = field(default_factory=set)
     writers: set[str] = field(default_factory=set)
+    run_words: dict[int, int] = field(default_factory=dict)  # run k > 0 -> words of the largest map it reads
+
+    @property
+    def copy_depths(self) -> list[int]:
+        """Words of each copy: the plan's depth, then what each further run reads (at most the plan's depth)."""
+        return [self.depth] + [min(self.depth, self.run_words[k] + 1) for k in range(1, self.copies)]
 
 
 @dataclass
@@ -315,11 +325,12 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
 
     def use(buf: int, shape: tuple[int, int, int], who: str, writing: bool, runs: int = 1) -> None:
         for b in ((BUF_BAND0, BUF_BAND1) if buf == BUF_BAND0 else (buf,)):
-            if b < BUF_BAND0:
-                need[b] = max(need.get(b, 0), cdiv(shape[0] * shape[1] * shape[2], word))
-            else:
-                need[b] = cdiv(half_elems, word)
+            need_words = cdiv(shape[0] * shape[1] * shape[2], word) if b < BUF_BAND0 else cdiv(half_elems, word)
+            need[b] = max(need.get(b, 0), need_words)
             buffers[b].copies = max(buffers[b].copies, runs)
+            if not writing:
+                for k in range(1, runs):
+                    buffers[b].run_words[k] = max(buffers[b].run_words.get(k, 0), need_words)
             (buffers[b].writers if writing else buffers[b].readers).add(who)
 
     def add_pw(q: QuantOp, in_buf: int, out_buf: int) -> int:

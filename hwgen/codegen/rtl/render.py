@@ -102,6 +102,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
 
 def _buf(b: FeatureBuffer) -> dict[str, Any]:
     return {"id": b.id, "name": b.name, "plan": b.plan, "depth": b.depth, "copies": b.copies,
+            "copy_depths": b.copy_depths,
             "lane_we": b.lane_we, "readers": sorted(b.readers), "writers": sorted(b.writers)}
 
 
