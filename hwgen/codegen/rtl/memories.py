@@ -3,8 +3,9 @@
 RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates - the plan's buffers
 (``Mapping.buffers``): ``fmap_a``/``fmap_b`` with the plan's depth in words of ``feature_word`` codes, one
 copy per code run an engine reads from it per cycle (a DW engine with TK taps: TK; a conv's im2col: one
-per kernel row a group touches; copy k > 0 only as deep as the largest map read with more than k runs), the ping-pong buffer as its two halves, the PW/DW weight memories (one
-word per tin x tout / tc x tk block; ROMs, or two-slot RAMs when weights are in DRAM) and the bias ROMs.
+per kernel row a group touches; copy k > 0 only as deep as the largest map read with more than k runs), the
+ping-pong buffer as its two halves, the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs,
+or two-slot RAMs when weights are in DRAM) and the bias ROMs.
 Every one carries ``ram_style``/``rom_style = "block"``, so Yosys maps each to block RAM.
 
 :func:`yosys_blocks` predicts how Yosys 0.23 ``synth_xilinx -family xc7`` tiles one: memory_libmap picks
