@@ -57,6 +57,7 @@ def test_copies_are_the_code_runs_per_cycle():
     assert rtl_bram36(plan) == 199 and plan.bram36_plan == 147
 
 
+@pytest.mark.slow  # ~50 s: quantizing MobileNet v1 1.0-224
 def test_partial_copies_mobilenet_224():
     """MobileNet v1 1.0-224 at pe 64 (5x12, 4x1: TK = 1): only the first conv reads 2 runs (5 im2col lanes over
     3-channel pixels touch 2 kernel rows), so fmap_a's second copy holds the 224 x 224 x 3 image (12,544 words
