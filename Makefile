@@ -30,7 +30,7 @@ demo: setup tools
 
 # CI runs `make test`; tests marked slow (Yosys synthesis, full-size cosims) run with `make test-slow`.
 test: setup tools
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" --durations=20
 
 # Slow-marked tests (deselected by `make test`): Yosys synthesis, MobileNet cosim on Verilator.
 test-slow: setup tools
