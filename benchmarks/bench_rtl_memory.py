@@ -60,7 +60,11 @@ def report(name: str, rtl_dir: Path | None) -> None:
         xc7 = b.blocks if b.memory == "bram" else bram36_blocks(b.depth, b.width)
         rule = sum(eq(*yosys_blocks(m)) for m in own)
         got = sum(eq(*measured_blocks(m, cells)) for m in own)
-        shapes = ", ".join(f"{m.count}x {m.depth}x{m.width}{' TDP' if m.tdp else ''}" for m in own) or "-"
+        counts: dict[str, int] = {}  # equal shapes together (a map's partial copies)
+        for m in own:
+            shape = f"{m.depth}x{m.width}{' TDP' if m.tdp else ''}"
+            counts[shape] = counts.get(shape, 0) + m.count
+        shapes = ", ".join(f"{n}x {shape}" for shape, n in counts.items()) or "-"
         tot = [tot[0] + xc7, tot[1] + rule, tot[2] + got]
         print(f"  {b.name:16s} {f'{b.depth} x {b.width}':>19s} {f'{b.blocks} {b.memory}':>9s} {xc7:5d}   {shapes:34s} "
               f"{rule:6g} {got:6g} {got - xc7:+9g}")
