@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup tools demo test test-slow bench mutation clean
+.PHONY: setup tools demo test test-slow cosim-mobilenet bench mutation clean
 
 setup: $(VENV)/.installed
 
@@ -32,9 +32,16 @@ demo: setup tools
 test: setup tools
 	$(BIN)/pytest -q -m "not slow" --durations=20
 
-# Slow-marked tests (deselected by `make test`): Yosys synthesis, MobileNet cosim on Verilator.
+# Slow-marked tests (deselected by `make test`): Yosys synthesis, the MobileNet 1.0-224 cosim on Verilator.
 test-slow: setup tools
 	$(BIN)/pytest -q -m slow
+
+# The headline design in RTL: MobileNet v1 1.0-224 at 64 PEs on the zcu104 (weights in DRAM, weight tiles), cocotb on
+# Verilator with a real photo as calibration and test image; bit-exact and cycles = hwgen estimate (docs/rtl.md).
+cosim-mobilenet: setup
+	$(PY) examples/photo/make_npz.py --resolution 224 -o build/photo_224.npz
+	$(BIN)/hwgen rtl mobilenet_v1 --pe 64 --board zcu104 --data build/photo_224.npz -o build/rtl_mnet224 --force
+	$(BIN)/hwgen cosim build/rtl_mnet224 --simulator verilator
 
 # Mutation score of the contract and arithmetic modules (docs/mutation.md); not part of `make test`/CI.
 mutation: setup

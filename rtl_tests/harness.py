@@ -53,10 +53,10 @@ def generate(graph: Graph, tmp: Path, split: EngineConfig | str | None = None, p
              band_rows: int | None = None, act_bits: int = 8, weight_bits: int = 8, seed: int = 0,
              weights_in_dram: bool | None = False, dram_gbps: float | None = None,
              formats: dict[str, tuple[int, int]] | None = None, weight_tiles: int | None = None,
-             tile_band_rows: int | None = None):
+             tile_band_rows: int | None = None, calib: np.ndarray | None = None):
     config = HwConfig(pe=pe, act_bits=act_bits, weight_bits=weight_bits, split=split, band_rows=band_rows,
                       weights={None: "auto", True: "dram", False: "onchip"}[weights_in_dram], dram_gbps=dram_gbps)
-    design = build(graph, config, seed=seed, formats=formats)
+    design = build(graph, config, seed=seed, formats=formats, calib_inputs=calib)
     if weight_tiles is not None:
         design.mapping = with_weight_tiles(design.mapping, weight_tiles, tile_band_rows)
     return design, design.write_rtl(tmp / "rtl")
@@ -70,13 +70,14 @@ def cosim(test: str, graph: Graph, tmp: Path, x_seed: int = 1, patch=None, recor
 
 
 def cosim_design(test: str, design: Design, rtl: Path, tmp: Path, x_seed: int = 1, patch=None, record: bool = True,
-                 simulator: str | None = None) -> Outcome:
-    """Simulate the RTL ``rtl`` generated for ``design`` and compare with the golden model."""
+                 simulator: str | None = None, x: np.ndarray | None = None) -> Outcome:
+    """Simulate the RTL ``rtl`` generated for ``design`` on input codes ``x`` (default: full-range random codes
+    seeded by ``x_seed``) and compare with the golden model."""
     qg = design.qgraph
     if patch is not None:
         patch(rtl)
     summary = json.loads((rtl / "plan.json").read_text())
-    x = full_range_input(qg, x_seed)
+    x = full_range_input(qg, x_seed) if x is None else x
     expected = design.predict(x).logits
     res = run_cosim(rtl, make_vectors(summary, x, expected, seed=x_seed), tmp / "sim",
                     simulator=simulator or default_simulator())

@@ -42,12 +42,12 @@ def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram):
 
 def test_copies_are_the_code_runs_per_cycle():
     """MobileNet v1 0.25-128 at pe 128 (13x8, 8x3): the DW engine reads 3 taps (3 runs) from fmap_a and fmap_b;
-    the first conv's 13 im2col lanes touch 2 kernel rows (2 runs) of the input in fmap_a. fmap_a's copies are
-    full: conv_dw_2 reads its largest map (64 x 64 x 16 codes = 5042 words of 13); fmap_b's copies 1 and 2 hold
-    the largest map a DW op reads there (64 x 64 x 8 = 32,768 codes = 2521 words) plus one word."""
+    the first conv's im2col groups lie in one kernel row each (rows padded to whole groups of 13): one run.
+    fmap_a's copies are full: conv_dw_2 reads its largest map (64 x 64 x 16 codes = 5042 words of 13); fmap_b's
+    copies 1 and 2 hold the largest map a DW op reads there (64 x 64 x 8 = 32,768 codes = 2521 words) + 1 word."""
     m, plan = _design(*DESIGNS[3])
     mems = {mem.name: mem for mem in rtl_memories(plan)}
-    assert (m.cfg.tk, plan.pw_runs) == (3, 2)
+    assert (m.cfg.tk, plan.pw_runs) == (3, 1)
     assert mems["fmap_a"].count == 3 and mems["fmap_b"].count == 1 and mems["fmap_a"].tdp
     assert (mems["fmap_b+1"].depth, mems["fmap_b+2"].depth) == (2522, 2522) and 2521 == -(-64 * 64 * 8 // 13)
     assert mems["dw_pw_pingpong[0]"].count == 1 and not mems["pw_weights"].tdp
@@ -57,16 +57,17 @@ def test_copies_are_the_code_runs_per_cycle():
     assert rtl_bram36(plan) == 199 and plan.bram36_plan == 147
 
 
-@pytest.mark.slow  # ~50 s: quantizing MobileNet v1 1.0-224
-def test_partial_copies_mobilenet_224():
-    """MobileNet v1 1.0-224 at pe 64 (5x12, 4x1: TK = 1): only the first conv reads 2 runs (5 im2col lanes over
-    3-channel pixels touch 2 kernel rows), so fmap_a's second copy holds the 224 x 224 x 3 image (12,544 words
-    of 12 codes, + 1) instead of the 112 x 112 x 64 map the plan sizes fmap_a for (66,902 words)."""
-    m, plan = _design("mobilenet_v1", {}, 64, False)
-    mems = {mem.name: mem for mem in rtl_memories(plan)}
-    assert (m.cfg.tin, m.cfg.tk, plan.pw_runs, plan.word) == (5, 1, 2, 12)
-    assert mems["fmap_a"].depth == mems["fmap_b"].depth == 66902 and mems["fmap_a"].count == 1
-    assert mems["fmap_a+1"].depth == 224 * 224 * 3 // 12 + 1
+@pytest.mark.slow  # 10-50 s (machine load): quantizing MobileNet v1 1.0-224
+def test_mobilenet_224_has_no_copies():
+    """MobileNet v1 1.0-224 at pe 64 (5x12, 4x1: TK = 1, the conv's kernel rows padded to whole groups of 5: one
+    run): every feature memory is one memory of the plan's depth, and the rule is 625.5 RAMB36 against the plan's
+    637 on xc7 (fmap_a/fmap_b 363 RAMB18 each where the plan counts 187 RAMB36)."""
+    m, plan = _design("mobilenet_v1", {}, 64, None)  # the mapper puts the weights in DRAM
+    mems = rtl_memories(plan)
+    assert (m.cfg.tin, m.cfg.tk, plan.pw_runs, plan.word) == (5, 1, 1, 12)
+    assert all(mem.count == 1 and "+" not in mem.name for mem in mems)
+    assert yosys_blocks(next(mem for mem in mems if mem.name == "fmap_a")) == (0, 363)
+    assert rtl_bram36(plan) == 625.5 and plan.bram36_plan == 637
 
 
 # depth, width, true dual-port -> (RAMB36E1, RAMB18E1) as Yosys 0.23 synth_xilinx -family xc7 maps a

@@ -9,8 +9,8 @@ import click
 import numpy as np
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import (hardware_options, memory_figure, model_options, output_options, prepare_design,
-                              print_json, vector_inputs)
+from hwgen.cli.common import (hardware_options, live_status, memory_figure, model_options, output_options,
+                              prepare_design, print_json, vector_inputs)
 from hwgen.cli.params import PathArg
 from hwgen.codegen.rtl.plan import check_mapping
 from hwgen.errors import HwgenError
@@ -63,9 +63,9 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
     check_top(rtl_path, top)
     vectors = make_vectors(summary, np.array(vec["input"]), np.array(vec["expected"]), seed=vec["seed"],
                            engines=rtl_dir is None, batch=vec.get("batch"))
-    with tempfile.TemporaryDirectory(prefix="hwgen_cosim_") as work:
+    with tempfile.TemporaryDirectory(prefix="hwgen_cosim_") as work, live_status("cosim") as phase:
         res = run_cosim(rtl_path, vectors, work, simulator=simulator or default_simulator(), toplevel=top,
-                        log_dir=out)
+                        log_dir=out, phase=phase)
     predicted = vec["sim_cycles"]
     measured = res.get("cycles")
     batch = res.get("batch_mismatches", [])
@@ -98,7 +98,9 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
 def synth(outdir: str, top: str, as_json: bool) -> None:
     """Synthesize OUTDIR's RTL with Yosys (synth_xilinx -family xc7); report DSP/BRAM/LUT/FF."""
     check_top(Path(outdir), top)
-    report = synthesize(outdir, top)
+    with live_status("synth") as phase:
+        phase("yosys synth_xilinx")
+        report = synthesize(outdir, top)
     plan = Path(outdir) / "plan.json"
     if plan.exists():  # hwgen's RTL: what the resource model predicted
         keys = ("bram36_predicted", "bram36_plan", "plan_bram36", "plan_uram")

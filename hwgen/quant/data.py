@@ -58,3 +58,30 @@ def calibration_images(ds: Dataset, count: int | None = None) -> np.ndarray:
     """The images calibration sees: the first ``count`` of ``calib`` (all of it when ``count`` is None), or
     without ``calib`` the first ``count`` (else DEFAULT_CALIB) test images."""
     return ds.calib[:count] if ds.calib is not None else ds.x[:count or DEFAULT_CALIB]
+
+
+#: The photograph matplotlib ships (mpl-data/sample_data), a real image available without a download.
+PHOTO = "grace_hopper.jpg"
+
+#: Its ImageNet class ("military uniform"), the label of the one-image data set :func:`photo` makes.
+PHOTO_LABEL = 652
+
+
+def photo(shape: Shape) -> Dataset:
+    """A one-image data set of a real photograph (matplotlib's ``grace_hopper.jpg``): center-cropped to a square,
+    resized to ``shape``'s H×W (bilinear), RGB scaled to [-1, 1] as MobileNet v1 expects (x / 127.5 - 1)."""
+    h, w, c = shape
+    if c != 3:
+        raise HwgenError(f"the sample photo is an RGB image: the model's input has {c} channels, not 3")
+    try:
+        from matplotlib import cbook
+        from PIL import Image
+    except ImportError:
+        raise HwgenError("the sample photo ships with matplotlib: install it with `pip install 'hwgen[plot]'`") \
+            from None
+    with Image.open(cbook.get_sample_data(PHOTO, asfileobj=False)) as im:
+        side = min(im.size)
+        left, top = (im.size[0] - side) // 2, (im.size[1] - side) // 2
+        rgb = im.convert("RGB").crop((left, top, left + side, top + side)).resize((w, h), Image.BILINEAR)
+        x = np.asarray(rgb, dtype=np.float64) / 127.5 - 1.0
+    return Dataset(x[None], np.array([PHOTO_LABEL], dtype=np.int64), None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -128,14 +129,21 @@ def _last_error(log: Path) -> str:
     return (errors or lines or ["empty log"])[-1][:200]
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished child processes (the simulator's build)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str | os.PathLike,
               simulator: str | None = None, toplevel: str = "hwgen_top",
-              log_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+              log_dir: str | os.PathLike | None = None,
+              phase: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Build ``rtl_dir``'s Verilog and run the testbench; returns the results dict (never raises on mismatch).
 
     A build or simulator failure raises a one-line :class:`HwgenError` naming the log; with ``log_dir``
     the log is first copied there (``cosim_build.log`` / ``cosim_sim.log``), since ``sim_dir`` is
-    usually a temporary directory about to be removed.
+    usually a temporary directory about to be removed. ``phase`` is told each step (build, simulate).
     """
     try:
         from cocotb_tools.runner import get_runner
@@ -167,9 +175,11 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
         # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty; supply it.
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
     build_args = VERILATOR_ARGS if simulator == "verilator" else []
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     keep = Path(log_dir) if log_dir is not None else None
     build_log, sim_log = work / "build.log", work / "sim.log"
+    if phase:
+        phase(f"building with {simulator}")
     try:
         runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, build_dir=str(work), always=True,
                      timescale=("1ns", "1ps"), build_args=build_args, parameters=parameters,
@@ -177,7 +187,9 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
     except (RuntimeError, SystemExit, OSError):  # the runner raises RuntimeError when the simulator's build fails
         kept = _keep_log(build_log, keep, "cosim_build.log")
         raise HwgenError(f"{simulator} could not build {str(rtl)!r}: {_last_error(kept)} (full log: {kept})") from None
-    t1 = time.perf_counter()
+    t1, cpu1 = time.perf_counter(), _children_cpu()
+    if phase:
+        phase(f"simulating ({simulator})")
     try:
         runner.test(test_module="hwgen.sim.network_tb", hdl_toplevel=toplevel, build_dir=str(work), test_dir=str(work),
                     extra_env={"HWGEN_VECTORS": str(vec_path), "HWGEN_RESULTS": str(res_path)},
@@ -193,5 +205,6 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
         kept = _keep_log(sim_log, keep, "cosim_sim.log")
         raise HwgenError(f"RTL simulation produced no results: {_last_error(kept)} (full log: {kept})") from None
     res["build_seconds"] = round(t1 - t0, 3)
+    res["build_cpu_seconds"] = round(cpu1 - cpu0, 3)  # the compiler processes' CPU: the figure a loaded machine keeps
     res["run_seconds"] = round(time.perf_counter() - t1, 3)
     return res

@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
+from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks, pw_lane_inputs
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, cdiv, dw_iterations, max_burst_beats,
                                pool_iterations, pw_iterations, tile_cycles, weight_bus_bits)
-from hwgen.hw.steps import bands_of, schedule_steps, step_load_words, weight_tile_channels, weight_tiled
+from hwgen.hw.steps import (bands_of, pw_groups, schedule_steps, step_load_words, weight_tile_channels,
+                            weight_tiled)
 from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.numerics.packing import packing_fits
@@ -73,7 +74,7 @@ class EngineOp:
     m: int  # dot-product length (pw/fc: Cin; conv: K*K*Cin; dw: taps; pool: pixels)
     channels: int  # input channels (conv: Cin; dw/pool: C)
     n: int  # output channels
-    inner_groups: int  # PW: ceil(M/tin); DW: ceil(K*K/tk); pool: ceil(C/tin)
+    inner_groups: int  # PW: hw.steps.pw_groups (a conv: K padded kernel rows); DW: ceil(K*K/tk); pool: ceil(C/tin)
     outer_groups: int  # PW: ceil(N/tout); DW: ceil(C/tc); pool: 1
     k: int
     s: int
@@ -342,7 +343,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         s = op.stride if op.kind == "conv" else 1
         m = k * k * cin
         lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
-        eop = EngineOp(op.name, op.kind, m, cin, n, cdiv(m, tin), cdiv(n, tout), k, s,
+        eop = EngineOp(op.name, op.kind, m, cin, n, pw_groups(op, cfg), cdiv(n, tout), k, s,
                        op.pad[0] if op.kind == "conv" else 0, op.pad[1] if op.kind == "conv" else 0,
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
         blocks, bias = pw_blocks(q, cfg)
@@ -353,12 +354,13 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                 eop.ch_shift.append(_pack([int(q.channel_shift[og * tout + t]) if og * tout + t < n else 0
                                            for t in range(tout)], CH_SHIFT_BITS))
         if op.kind == "conv":
-            for ig in range(eop.inner_groups):
-                ms = [ig * tin + j for j in range(tin)]
+            for row in pw_lane_inputs(op, tin).tolist():
+                ms = [mi if mi >= 0 else m for mi in row]  # m: a zero lane of the padded kernel row
                 qs = sorted({mi // cin for mi in ms if mi < m})
                 ports = [(q_ // k, q_ % k) for q_ in qs]  # the pixels (kernel positions): padding masks
-                # A kernel row's (kx, cin) codes are consecutive in memory: one run per kernel row the group
-                # touches, starting at its first lane's code (element offset from the window's first code).
+                # A kernel row's (kx, cin) codes are consecutive in memory and a group lies in one kernel row
+                # (blocks.pw_lane_inputs): one run, starting at its first lane's code (element offset from the
+                # window's first code).
                 rows_t = sorted({mi // (k * cin) for mi in ms if mi < m})
                 first = [min(mi for mi in ms if mi < m and mi // (k * cin) == ky) for ky in rows_t]
                 runs = [ky * wi * cin + (f - ky * k * cin) for ky, f in zip(rows_t, first)]
@@ -410,7 +412,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         # A PW tile reads input rows from in_row0 of memory in_buf (a band half or a whole map) and computes
         # output groups [go0, go0 + ngo).
         e = pw_ops[idx]
-        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg)
+        # e.k: a conv's kernel rows (each padded to whole tin groups), 1 for pw/fc
+        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg, e.k)
         return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, PW_DEPTH), go0, ngo,
                     e.wbase + go0 * e.inner_groups, e.bbase + go0, in_buf, e.out_buf, in_row0 * e.wi * e.channels,
                     out0 * e.n + go0 * tout)
