@@ -142,6 +142,12 @@ def parse_shape(text: str) -> tuple[int, int, int]:
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
+def memory_figure(bram36: int, uram: int, bram36_xc7: int) -> str:
+    """The plan's on-chip memory as `hwgen estimate`, `hwgen rtl` and `hwgen synth` all print it."""
+    return (f"memory plan {bram36} BRAM36 + {uram} URAM = {bram36_xc7} BRAM36 on xc7 "
+            f"(URAM buffers at their BRAM36 placement)")
+
+
 def print_json(obj: Any) -> None:
     """Strict JSON: a non-finite float (an SQNR of a bit-exact layer, ...) becomes null, never NaN/Infinity."""
     click.echo(json.dumps(_finite(obj), indent=2, allow_nan=False))

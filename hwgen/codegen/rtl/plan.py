@@ -51,9 +51,13 @@ CH_SHIFT_BITS = 8
 
 @dataclass
 class FeatureBuffer:
-    """One feature memory: ``depth`` words of the plan's feature word (``word`` codes), ``copies`` identical
-    copies (one per code run an engine reads from it in one cycle; each copy's two ports read the two words a
-    run of <= word codes touches), named after the plan buffer it implements."""
+    """One feature memory: ``depth`` words of the plan's feature word (``word`` codes), ``copies`` copies (one per
+    code run an engine reads from it in one cycle; each copy's two ports read the two words a run of <= word codes
+    touches), named after the plan buffer it implements. Copy 0 holds the plan's depth; copy k > 0 is read only
+    by run k, so it holds just the words of the largest map read with more than k runs (``run_words[k]``, plus
+    the word a run's port B may fetch past a map's end). Writes of larger maps wrap onto its words (its address
+    has the bits its depth needs) but never onto a map still to be read: an op reads the map the step before
+    wrote, and steps run one after the other."""
 
     id: int
     name: str
@@ -63,6 +67,12 @@ class FeatureBuffer:
     lane_we: bool = False  # per-lane write enables (a writer writes non-consecutive codes)
     readers: set[str] = field(default_factory=set)
     writers: set[str] = field(default_factory=set)
+    run_words: dict[int, int] = field(default_factory=dict)  # run k > 0 -> words of the largest map it reads
+
+    @property
+    def copy_depths(self) -> list[int]:
+        """Words of each copy: the plan's depth, then what each further run reads (at most the plan's depth)."""
+        return [self.depth] + [min(self.depth, self.run_words[k] + 1) for k in range(1, self.copies)]
 
 
 @dataclass
@@ -224,6 +234,7 @@ class RtlPlan:
     faxi_max_burst: int = 0
     fbytes: int = 0  # the map DRAM: two regions (a streamed map is read from one while the next is written)
     dma: list[Dma] = field(default_factory=list)
+    plan_blocks: tuple[int, int] = (0, 0)  # the mapping's (BRAM36, URAM): hwgen estimate's figure
 
     @property
     def axi(self) -> bool:
@@ -370,12 +381,16 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         halves = {BUF_BAND0: (BUF_BAND0, BUF_BAND1), BUF_IN0: (BUF_IN0, BUF_IN1), BUF_OUT0: (BUF_OUT0, BUF_OUT1)}
         for b in halves.get(buf, (buf,)):
             if b < BUF_BAND0:
-                need[b] = max(need.get(b, 0), cdiv(shape[0] * shape[1] * shape[2], word))
+                need_words = cdiv(shape[0] * shape[1] * shape[2], word)
             elif b < BUF_IN0:
-                need[b] = cdiv(half_elems, word)
+                need_words = cdiv(half_elems, word)
             else:  # a staged band's words: the DMA transfers (below)
-                need.setdefault(b, 0)
+                need_words = 0
+            need[b] = max(need.get(b, 0), need_words)
             buffers[b].copies = max(buffers[b].copies, runs)
+            if not writing:
+                for k in range(1, runs):
+                    buffers[b].run_words[k] = max(buffers[b].run_words.get(k, 0), need_words)
             (buffers[b].writers if writing else buffers[b].readers).add(who)
 
     def add_pw(q: QuantOp, in_buf: int, out_buf: int) -> int:
@@ -671,6 +686,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             if b in need:
                 need[b] = max([d.beats for d in dma if d.kind == kind] + [1])
                 (buffers[b].writers if kind == DMA_R else buffers[b].readers).add("dma")
+                for k in range(1, buffers[b].copies):  # every copy of a staged half holds the largest band
+                    buffers[b].run_words[k] = need[b]
     # Each memory is the plan's buffer: its depth in words of feature_word codes (the ping-pong's halves are
     # two memories of half its depth, so a DW band write and a PW band read never share a port).
     for b in buffers:
@@ -702,4 +719,5 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram or fdram else 0.0,
         dram_latency=int(mapping.dram_latency) if dram or fdram else 0, bram36_plan=bram36_equivalent(mapping.buffers),
-        fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma)
+        fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma,
+        plan_blocks=(mapping.bram36, mapping.uram))
