@@ -8,7 +8,10 @@ Run from the repository root: python benchmarks/bench_synth.py [NAME ...]
 
 Measured with packed memories (2 December 2026, load average ~10 on 2 cores; docs/rtl.md): tiny_dsc4-pe64
 96 CPU s (47 RAMB36 + 4 RAMB18, as predicted), mnet0.25-128-pe128 462 CPU s (207 RAMB36, 128 DSP48E1) with
-`hwgen rtl mobilenet_v1 --alpha 0.25 --resolution 128 --pe 128 -o D && hwgen synth D`.
+`hwgen rtl mobilenet_v1 --alpha 0.25 --resolution 128 --pe 128 -o D && hwgen synth D`; with partial copies,
+mnet1.0-224-pe64 (`hwgen rtl mobilenet_v1 --pe 64 --board zcu104`) 1,214 CPU s, 2,816 s wall at load 4-11, 706 RAMB36
++ 12 RAMB18, 64 DSP48E1, 114,078 LUT (rule 664, plan 637 on xc7; measured before main padded the conv's kernel
+rows, which removed a 39-RAMB36 feature-map copy).
 """
 from __future__ import annotations
 

@@ -30,7 +30,10 @@ def test_packed_pw_corner_weights(tmp_path, split, packing):
     x = corner_input(qg, "ties", seed=1)
     x.flat[:4] = x.min()
     expected = run_fixed(qg, x).logits
-    res = run_cosim(rtl, make_vectors(summary, x, expected, seed=1), tmp_path / "sim", simulator=default_simulator())
+    sim, phases = default_simulator(), []  # phases: what `hwgen cosim`'s live status shows
+    res = run_cosim(rtl, make_vectors(summary, x, expected, seed=1), tmp_path / "sim", simulator=sim,
+                    phase=phases.append)
+    assert phases == [f"building with {sim}", f"simulating ({sim})"]
     predicted = design.estimate().total_cycles
     CYCLE_ROWS.append((f"packing_{split}_{packing}", predicted, res.get("cycles", -1)))
     assert res["timeout"] is None, res["timeout"]

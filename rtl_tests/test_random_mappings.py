@@ -24,7 +24,8 @@ def test_random_mapping_cosim(tmp_path_factory, case):
 #: Mappings of the strategy with feature maps in DRAM (maps larger than the input and the logits), drawn from
 #: it and kept because between them every streamed-step kind occurs: a conv writing its map band by band,
 #: fused pairs reading and/or writing theirs, a lone DW op reading and writing, the pool reading a whole map;
-#: weights in DRAM in weight tiles, in DRAM, and on chip (the weight bundle idle).
+#: weights in DRAM in weight tiles, in DRAM, and on chip (the weight bundle idle); band writes starting mid-word
+#: from lane-masked weight tiles (the last case fails when the DMA's write merge is removed).
 FMAP_CASES = [
     Case((5, 8, 1), (("conv1", "conv", (("filters", 4), ("kernel", 3), ("stride", 2))), ("dw0", "dw", (("stride", 1),)),
                      ("pw0", "pw", (("filters", 7),)), ("dw1", "dw", (("stride", 1),)), ("gap", "pool", ()),
@@ -35,10 +36,16 @@ FMAP_CASES = [
     Case((5, 9, 3), (("conv1", "conv", (("filters", 8), ("kernel", 3), ("stride", 2))), ("dw0", "dw", (("stride", 1),)),
                      ("pw0", "pw", (("filters", 11),)), ("gap", "pool", ()), ("fc", "fc", (("units", 3),))),
          42, "onchip", 1.0, None, None, None, 1),
+    # weight-tiled PW steps writing a map whose bands start mid-word: lane-masked tile writes never fill the
+    # lanes of a band's first word that belong to the band before, which the DMA's write merge supplies
+    Case((8, 8, 2), (("conv1", "conv", (("filters", 5), ("kernel", 3), ("stride", 1))), ("dw0", "dw", (("stride", 1),)),
+                     ("pw0", "pw", (("filters", 6),)), ("gap", "pool", ()), ("fc", "fc", (("units", 5),))),
+         26, "dram", 1.0, None, 3, None, 2),
 ]
 
 
-@pytest.mark.parametrize("case", FMAP_CASES, ids=["tiles_all_kinds", "auto_throttled", "weights_onchip"])
+@pytest.mark.parametrize("case", FMAP_CASES, ids=["tiles_all_kinds", "auto_throttled", "weights_onchip",
+                                                  "tiles_mid_word_writes"])
 def test_random_mapping_fmaps_in_dram_cosim(tmp_path, case):
     d = case.design()
     m = d.mapping

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from hwgen.codegen.rtl.memories import rtl_bram36, rtl_memories, yosys_blocks
+from hwgen.codegen.rtl.memories import measured_blocks, rtl_memories, yosys_blocks
 from hwgen.codegen.rtl.plan import plan_rtl
 from hwgen.codegen.rtl.render import write_rtl
 from hwgen.hw.resources import dsp_count
@@ -36,19 +36,25 @@ def test_yosys_dsp_equals_pe(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed (apt-get install -y yosys)")
-def test_yosys_bram_is_the_memory_list(tmp_path):
-    """tiny_dsc at pe 32 (3x8, 8x1): every memory of the list (the plan's buffers, in block RAM by their
-    ram_style/rom_style) is the block RAM Yosys reports in stat.json, RAMB36 and RAMB18 counted exactly."""
-    g = get_model("tiny_dsc")
-    m = map_network(compute_ops(g), 32, weights_in_dram=False, dsp_packing=False)  # xc7: DSP48E1, unpacked
+@pytest.mark.parametrize("name,pe,cells,plan_blocks,macs", [("tiny_dsc", 32, (16, 0), 11, 32),
+                                                            ("tiny_dsc4", 64, (47, 4), 13, 63)])
+def test_yosys_bram_is_the_memory_list(tmp_path, name, pe, cells, plan_blocks, macs):
+    """Every memory of the list (the plan's buffers, in block RAM by their ram_style/rom_style; tiny_dsc4's 9 taps
+    read 9 copies of each feature map, fmap_b's copies 1-8 partial) is the block RAM Yosys built for it
+    (hwgen.verify.synth.memory_cells: RAMB36 and RAMB18 counted per memory), and the totals are stat.json's."""
+    g = get_model(name)
+    m = map_network(compute_ops(g), pe, weights_in_dram=False, dsp_packing=False)  # xc7: DSP48E1, unpacked
     qg = quantize(g)
     plan = plan_rtl(qg, m)
-    blocks = [yosys_blocks(mem) for mem in rtl_memories(plan)]
+    mems = rtl_memories(plan)
+    blocks = [yosys_blocks(mem) for mem in mems]
     predicted = (sum(b[0] for b in blocks), sum(b[1] for b in blocks))
     rep = synthesize(write_rtl(qg, m, tmp_path / "rtl"))
-    assert (rep["bram36"], rep["bram18"]) == predicted == (16, 0)
-    assert rtl_bram36(plan) == 16 and plan.bram36_plan == m.bram36 == 11  # the TDP memories' 36-bit ports
-    assert rep["dsp"] == m.cfg.pe == 32
+    assert {mem.name: measured_blocks(mem, rep["memory_cells"]) for mem in mems} == \
+        {mem.name: b for mem, b in zip(mems, blocks)}
+    assert (rep["bram36"], rep["bram18"]) == predicted == cells
+    assert plan.bram36_plan == m.bram36 == plan_blocks  # the copies and the TDP memories' 36-bit ports
+    assert rep["dsp"] == m.cfg.pe == macs  # 9x5 + 2x9 = 63 of tiny_dsc4's 64
     # The only warnings are Yosys 0.23's own block-RAM port resizing when it maps a block RAM.
     log = (tmp_path / "rtl" / "yosys.log").read_text().splitlines()
     others = [ln for ln in log if ln.startswith("Warning:") and not re.match(r"Warning: Resizing cell port ", ln)]

@@ -739,8 +739,6 @@ def check(outdir: str | Path) -> list[Violation]:
 
 #: What the generated design does not do yet (docs/hls.md, "Limits"): (rule, where, memory) -> why.
 KNOWN_LIMITS = {
-    ("pipeline-ports", "pw_engine/pw_conv_iter", "src"):
-        "an im2col group crosses a kernel row when TIN does not divide K*Cin: two runs of the map per cycle",
     ("pipeline-ports", "dw_engine/dw_iter", "src"):
         "TK > 1 taps read TK pixels per cycle (needs line buffers)",
     ("engine-instances", "pw_engine", ""): "the fused_pair region and the lone steps (conv, FC) each call the PW engine",

@@ -267,7 +267,8 @@ class FakeRun:
     def __init__(self) -> None:
         self.calls = 0
 
-    def cosim(self, rtl_dir, vectors, sim_dir, simulator=None, toplevel="hwgen_top", log_dir=None):  # noqa: ANN001
+    def cosim(self, rtl_dir, vectors, sim_dir, simulator=None, toplevel="hwgen_top", log_dir=None,  # noqa: ANN001
+              phase=None):  # noqa: ANN001
         self.calls += 1
         return {"timeout": None, "mismatches": 0, "mismatches_backpressure": 0, "cycles": vectors["predicted_cycles"]}
 

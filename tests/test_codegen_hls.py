@@ -96,10 +96,12 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
     tcl = (out / "build.tcl").read_text()
     assert "set_part xc7z020clg400-1" in tcl and "create_clock -period 10.000" in tcl
     assert "export_design -format ip_catalog" in tcl and "set_top tiny_dsc_top" in tcl
-    # the PW ROM holds every conv/pw/fc weight, zero padded to whole 4x4 words
+    # the PW ROM holds every conv/pw/fc weight, zero padded to whole 4x4 words; a conv's rows (ky) of
+    # (kx, cin) weights each padded to whole groups of 4 (the 3x3x3 stem: 3 x 3 groups, not 7)
     pw_rom = (out / "pw_weights.h").read_text()
-    pw_words = sum(-(-np.prod(q.weights.shape[:-1]) // 4) * -(-q.weights.shape[-1] // 4)
-                   for q in q_dsc.ops if q.op.kind in ("conv", "pw", "fc"))
+    rows = {q.op.name: q.weights.shape[0] if q.op.kind == "conv" else 1 for q in q_dsc.ops}
+    pw_words = sum(rows[q.op.name] * -(-np.prod(q.weights.shape[:-1]) // rows[q.op.name] // 4) *
+                   -(-q.weights.shape[-1] // 4) for q in q_dsc.ops if q.op.kind in ("conv", "pw", "fc"))
     assert proj.pw_words == pw_words and f"#define PW_WORDS {pw_words}\n" in types
     assert pw_rom.count("\n    {") == pw_words + sum(-(-q.weights.shape[-1] // 4) for q in q_dsc.ops
                                                      if q.op.kind in ("conv", "pw", "fc"))

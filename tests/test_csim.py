@@ -44,7 +44,10 @@ def test_separate_translation_units_wall_clean(tmp_path):
     """Each source compiles on its own (as in Vitis) without warnings; fused pairs in one band, 6-bit codes."""
     q = quantized(get_model("tiny_odd"), weight_bits=6, act_bits=6)
     generate(q, hand_mapping(q, EngineConfig(4, 2, 3, 3)), tmp_path / "p")
-    assert_pass(run_csim(tmp_path / "p"), q)
+    phases: list[str] = []  # what `hwgen csim`'s live status shows
+    assert_pass(run_csim(tmp_path / "p", phase=phases.append), q)
+    sources = len(list((tmp_path / "p").glob("*.cpp")))
+    assert phases == [f"compiling {sources} sources with g++ -O2", "running the testbench on vectors (1/1)"]
 
 
 def test_mobilenet_025_128_bit_exact(tmp_path):

@@ -30,8 +30,9 @@ from hwgen.hw.contract import (
     weight_load_cycles,
 )
 from hwgen.hw.resources import lut_count
-from hwgen.mapping.plan import Buffer, place_buffers, place_blocks
-from hwgen.mapping.search import weight_tiles
+from hwgen.hw.steps import StepTiling
+from hwgen.mapping.plan import Buffer, buffer_slots, fmap_flags, place_blocks, place_buffers, plan_buffers, plan_words
+from hwgen.mapping.search import band_candidates, weight_tiles
 from hwgen.models.zoo import get_model
 
 HWGEN = [sys.executable, "-m", "hwgen"]
@@ -93,6 +94,43 @@ def test_place_blocks_on_arrays_agrees_with_place_buffers_per_plan():
         for k in range(6):
             b = placed.get(str(k))
             assert (int(blocks[k, j]), bool(in_uram[k, j])) == ((b.blocks, b.memory == "uram") if b else (0, False))
+
+
+def test_buffer_slots_on_arrays_agree_with_plan_buffers_per_split():
+    """The memory plan over arrays of splits, band heights and weight tiles (as explore and the mapper's fit
+    check call it) is, split by split, ``plan_buffers`` of that split's tiling, and placed as
+    ``place_buffers`` places it: all on-chip, weights in DRAM, maps above a limit streamed, every map streamed."""
+    net = Network(get_model("mobilenet_v1", alpha=0.25, resolution=128))
+    steps = net.steps
+    rng = np.random.default_rng(11)
+    splits = net.splits(48)
+    splits = splits[rng.choice(len(splits), 150, replace=False)]
+    lanes = EngineArrays(*(splits[:, i].astype(np.int64) for i in range(4)))
+    n = len(splits)
+    board = get_board("kv260")
+    seen = set()
+    for wdram, limit in ((False, max(net.tensors)), (True, max(net.tensors)), (True, sorted(net.tensors)[-3]),
+                         (True, 0)):
+        flags = fmap_flags(steps, limit)
+        bands = [rng.choice(band_candidates(s.out_rows), n) for s in steps]
+        wts = [rng.integers(1, 9, n) if s.pw_op is not None else np.ones(n, dtype=np.int64) for s in steps]
+        tiles = {s.name: StepTiling(b, w, ind, outd) for s, b, w, (ind, outd) in zip(steps, bands, wts, flags)}
+        for words in (None, plan_words(steps, lanes)):
+            slots = buffer_slots(steps, tiles, lanes, wdram, limit, 8, 4, words)
+            depths = [np.broadcast_to(d, n) for _, d, _ in slots]
+            widths = [np.broadcast_to(w, n) for _, _, w in slots]
+            blocks, in_uram = place_blocks([d for _, d, _ in slots], [w for _, _, w in slots], board)
+            for j in range(n):
+                cfg = EngineConfig(*map(int, splits[j]))
+                one = {s.name: StepTiling(int(b[j]), int(w[j]), ind, outd)
+                       for s, b, w, (ind, outd) in zip(steps, bands, wts, flags)}
+                want = place_buffers(plan_buffers(steps, one, cfg, wdram, limit, 8, 4), board)
+                got = [Buffer(name, int(d[j]), int(w[j]), "uram" if in_uram[k, j] else "bram", int(blocks[k, j]))
+                       for k, ((name, _, _), d, w) in enumerate(zip(slots, depths, widths)) if d[j]]
+                assert got == want, (wdram, limit, cfg)
+                seen.update(b.name for b in want)
+    assert seen == {"fmap_a", "fmap_b", "in_band", "out_band", "dw_pw_pingpong", "pw_weights", "dw_weights",
+                    "pw_weights_2x", "dw_weights_2x", "pw_bias", "dw_bias"}
 
 
 # --- the fast path is the hardware model ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from hwgen.hw.contract import EngineConfig
 from hwgen.models.zoo import get_model
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hls_main_08826dc"
+IM2COL_FIXTURE = Path(__file__).parent / "fixtures" / "hls_im2col_21d79f8"
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,26 @@ def test_memory_count_of_the_old_pattern_is_not_the_plan(old):
     assert hls_rules.memory_blocks(old) == (21, 0)  # 2.3x the plan: more than 10 % off
 
 
+def test_rules_catch_im2col_groups_across_kernel_rows():
+    """Main before the kernel rows were padded (TIN = 4 does not divide K*Cin = 9): each lane of a group that
+    crosses a kernel row is its own run-time word access."""
+    assert [str(v) for v in hls_rules.check(IM2COL_FIXTURE)] == [
+        "pipeline-ports: pw_engine/pw_conv_iter: src: 4 word accesses to one bank per iteration; 2 ports",
+        "engine-instances: pw_engine: 2 instances"]
+
+
+def test_padded_kernel_rows_pass_where_tin_does_not_divide_k_cin(tmp_path):
+    """The same network and split today: K kernel rows of ceil(9/4) = 3 groups (9, not ceil(27/4) = 7), each
+    group one run of one input row; the conv loop passes and only the PW instances remain."""
+    from hls_helpers import generate
+
+    q = quantized(get_model("tiny_dsc"))
+    m = fuse_all(q, EngineConfig(4, 4, 4, 1), 2)
+    generate(q, m, tmp_path / "p")
+    assert [str(v) for v in hls_rules.check(tmp_path / "p")] == ["engine-instances: pw_engine: 2 instances"]
+    assert "#define IM2COL_ROWS 9\n" in (tmp_path / "p" / "hwgen_types.h").read_text()
+
+
 def _mapped(name, board, **kw):
     from hwgen.ir.ops import compute_ops
     from hwgen.mapping.search import map_network
@@ -80,7 +101,7 @@ def test_mapped_projects_follow_the_rules_and_the_plan(tmp_path, name, kw, board
     keys = {hls_rules.limit_key(v) for v in found}
     # weight tiles (the FC on PYNQ-Z2) write lane-masked words: no port violation of their own
     assert any(t.weight_tiles > 1 for t in m.tiles.values()) == (board == "pynq-z2")
-    expected = {("pipeline-ports", "pw_engine/pw_conv_iter", "src"), ("engine-instances", "pw_engine", "")}
+    expected = {("engine-instances", "pw_engine", "")}
     if m.cfg.tk > 1:
         expected.add(("pipeline-ports", "dw_engine/dw_iter", "src"))
     assert keys == expected
@@ -91,8 +112,9 @@ def test_mapped_projects_follow_the_rules_and_the_plan(tmp_path, name, kw, board
 @pytest.mark.parametrize("name, cfg", [("tiny_odd", EngineConfig(3, 5, 4, 1)), ("tiny_dsc", EngineConfig(3, 4, 4, 1)),
                                        ("tiny_odd", EngineConfig(9, 2, 3, 1))])
 def test_one_tap_lane_and_row_aligned_im2col_meet_every_port_rule(tmp_path, name, cfg):
-    """TK = 1 (one pixel per cycle) and K*Cin = 9 a multiple of TIN (each im2col group one run of a kernel
-    row): the conv, DW, 1x1 PW, pool, input and output loops all pass; two PW instances remain."""
+    """TK = 1 (one pixel per cycle) and padded kernel rows (each im2col group one run of a kernel row; here
+    with TIN = 3 and 9 no lane is padding): the conv, DW, 1x1 PW, pool, input and output loops all pass;
+    two PW instances remain."""
     from hls_helpers import generate
 
     q = quantized(get_model(name))

@@ -92,8 +92,9 @@ def _blocks(total: int, block: int) -> int:
 
 
 def _pw_blocks(op: ComputeOp, channels: int, cfg) -> int:
-    dot = op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
-    return _blocks(dot, cfg.tin) * _blocks(channels, cfg.tout)
+    # a conv's K kernel rows of K*Cin inputs, each padded to whole tin groups; pw/fc: one row of Cin
+    rows, run = (op.kernel, op.kernel * op.in_shape[2]) if op.kind == "conv" else (1, op.in_shape[2])
+    return rows * _blocks(run, cfg.tin) * _blocks(channels, cfg.tout)
 
 
 def _expected_traffic(ops: list[ComputeOp], m) -> dict[str, tuple[int, int]]:

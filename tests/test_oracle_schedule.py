@@ -128,8 +128,16 @@ def _loops(*extents_and_steps: tuple[int, int]) -> int:
     return n
 
 
-def _pw_tile(pixels: int, m: int, n: int, cfg) -> int:
-    return _loops((pixels, 1), (n, cfg.tout), (m, cfg.tin)) + PW_DEPTH
+def _pw_tile(pixels: int, m: int, n: int, cfg, rows: int = 1) -> int:
+    """``m`` inputs in ``rows`` runs (a conv's kernel rows), each run of m/rows inputs in groups of tin."""
+    return _loops((pixels, 1), (n, cfg.tout), (rows, 1), (m // rows, cfg.tin)) + PW_DEPTH
+
+
+def _dot_loops(op: ComputeOp, cfg) -> list[tuple[int, int]]:
+    """The input loops of a PW-engine op: a conv's K kernel rows of K*Cin inputs, else one row of Cin."""
+    if op.kind == "conv":
+        return [(op.kernel, 1), (op.kernel * op.in_shape[2], cfg.tin)]
+    return [(op.in_shape[2], cfg.tin)]
 
 
 def _dw_tile(pixels: int, c: int, k: int, cfg) -> int:
@@ -141,8 +149,7 @@ def _words(op: ComputeOp, cfg) -> int:
         return 0
     if op.kind == "dw":
         return _loops((op.out_shape[2], cfg.tc), (op.kernel * op.kernel, cfg.tk))
-    dot = op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
-    return _loops((dot, cfg.tin), (op.out_shape[2], cfg.tout))
+    return _loops(*_dot_loops(op, cfg), (op.out_shape[2], cfg.tout))
 
 
 def _groups(ops: list[ComputeOp]) -> list[tuple[ComputeOp, ...]]:
@@ -164,8 +171,8 @@ def _pw_engine_tile(op: ComputeOp, rows: int, channels: int, cfg) -> int:
     """A PW-engine tile of ``rows`` output rows and ``channels`` outputs (pool and dw: the whole op / band)."""
     h, w, c = op.in_shape
     wo = op.out_shape[1]
-    if op.kind == "conv":  # im2col: dot over K*K*Cin
-        return _pw_tile(rows * wo, op.kernel * op.kernel * c, channels, cfg)
+    if op.kind == "conv":  # im2col: dot over K kernel rows of K*Cin
+        return _pw_tile(rows * wo, op.kernel * op.kernel * c, channels, cfg, op.kernel)
     if op.kind == "pw":
         return _pw_tile(rows * wo, c, channels, cfg)
     if op.kind == "fc":
@@ -254,8 +261,7 @@ def reference_cycles(ops: list[ComputeOp], cfg, tiles: dict | None = None, dram=
 
 
 def _pw_words(op: ComputeOp, channels: int, cfg) -> int:
-    dot = op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
-    return _loops((dot, cfg.tin), (channels, cfg.tout))
+    return _loops(*_dot_loops(op, cfg), (channels, cfg.tout))
 
 
 def _run_clock(queues: dict[str, list[Tile]]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hwgen.codegen.rtl.memories import Memory, rtl_bram36, rtl_memories, yosys_blocks
+from hwgen.codegen.rtl.memories import Memory, plan_buffer, rtl_bram36, rtl_memories, yosys_blocks
 from hwgen.codegen.rtl.plan import plan_rtl
 from hwgen.hw.contract import bram36_blocks
 from hwgen.ir.ops import compute_ops
@@ -28,32 +28,51 @@ def _design(name, kw, pe, dram, fmap_limit=None):
 @pytest.mark.parametrize("name,kw,pe,dram,fmap_limit", DESIGNS)
 def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
     """Every memory the RTL instantiates is a Mapping.buffers entry with its depth and width (the ping-pong,
-    in_band and out_band buffers as their two halves), and every plan buffer is built."""
+    in_band and out_band buffers as their two halves), and every plan buffer is built; partial copies (NAME+k)
+    are shallower than their buffer."""
     m, plan = _design(name, kw, pe, dram, fmap_limit)
     assert m.fmaps_in_dram == (fmap_limit is not None)
     mems = rtl_memories(plan)
     built: dict[str, list[Memory]] = {}
     for mem in mems:
-        built.setdefault(mem.name.split("[")[0], []).append(mem)
+        built.setdefault(plan_buffer(mem), []).append(mem)
     assert sorted(built) == sorted(b.name for b in m.buffers)
     for b in m.buffers:
-        got = built[b.name]
+        got = [g for g in built[b.name] if "+" not in g.name]
         assert sum(g.depth for g in got) == b.depth, b.name
-        assert all(g.width == b.width for g in got), b.name
+        assert all(g.width == b.width for g in built[b.name]), b.name
+        assert all(g.depth < b.depth for g in built[b.name] if "+" in g.name), b.name
     assert plan.word == feature_word(m.cfg, m.steps[0].first.in_shape[2]) and plan.bram36_plan == bram36_equivalent(m.buffers)
 
 
 def test_copies_are_the_code_runs_per_cycle():
     """MobileNet v1 0.25-128 at pe 128 (13x8, 8x3): the DW engine reads 3 taps (3 runs) from fmap_a and fmap_b;
-    the first conv's 13 im2col lanes touch 2 kernel rows (2 runs) of the input in fmap_a."""
+    the first conv's im2col groups lie in one kernel row each (rows padded to whole groups of 13): one run.
+    fmap_a's copies are full: conv_dw_2 reads its largest map (64 x 64 x 16 codes = 5042 words of 13); fmap_b's
+    copies 1 and 2 hold the largest map a DW op reads there (64 x 64 x 8 = 32,768 codes = 2521 words) + 1 word."""
     m, plan = _design(*DESIGNS[3])
     mems = {mem.name: mem for mem in rtl_memories(plan)}
-    assert (m.cfg.tk, plan.pw_runs) == (3, 2)
-    assert mems["fmap_a"].count == mems["fmap_b"].count == 3 and mems["fmap_a"].tdp
+    assert (m.cfg.tk, plan.pw_runs) == (3, 1)
+    assert mems["fmap_a"].count == 3 and mems["fmap_b"].count == 1 and mems["fmap_a"].tdp
+    assert (mems["fmap_b+1"].depth, mems["fmap_b+2"].depth) == (2522, 2522) and 2521 == -(-64 * 64 * 8 // 13)
     assert mems["dw_pw_pingpong[0]"].count == 1 and not mems["pw_weights"].tdp
     # 5042 x 104 bits: a RAMB36 port is at most 36 bits wide in true dual-port mode (1024 x 36): 3 x 5 blocks.
     assert yosys_blocks(mems["fmap_a"]) == (45, 0) and bram36_blocks(5042, 104) == 15
-    assert rtl_bram36(plan) == 211 and plan.bram36_plan == 147
+    assert yosys_blocks(mems["fmap_b+1"]) == (9, 0)
+    assert rtl_bram36(plan) == 199 and plan.bram36_plan == 147
+
+
+@pytest.mark.slow  # 10-50 s (machine load): quantizing MobileNet v1 1.0-224
+def test_mobilenet_224_has_no_copies():
+    """MobileNet v1 1.0-224 at pe 64 (5x12, 4x1: TK = 1, the conv's kernel rows padded to whole groups of 5: one
+    run): every feature memory is one memory of the plan's depth, and the rule is 625.5 RAMB36 against the plan's
+    637 on xc7 (fmap_a/fmap_b 363 RAMB18 each where the plan counts 187 RAMB36)."""
+    m, plan = _design("mobilenet_v1", {}, 64, None)  # the mapper puts the weights in DRAM
+    mems = rtl_memories(plan)
+    assert (m.cfg.tin, m.cfg.tk, plan.pw_runs, plan.word) == (5, 1, 1, 12)
+    assert all(mem.count == 1 and "+" not in mem.name for mem in mems)
+    assert yosys_blocks(next(mem for mem in mems if mem.name == "fmap_a")) == (0, 363)
+    assert rtl_bram36(plan) == 625.5 and plan.bram36_plan == 637
 
 
 # depth, width, true dual-port -> (RAMB36E1, RAMB18E1) as Yosys 0.23 synth_xilinx -family xc7 maps a
@@ -73,3 +92,25 @@ def test_yosys_tiling_rule(geometry, cells):
     depth, width, tdp = geometry
     assert yosys_blocks(Memory("m", depth, width, tdp=tdp)) == cells
     assert yosys_blocks(Memory("m", depth, width, count=3, tdp=tdp)) == tuple(3 * c for c in cells)
+
+
+def test_estimate_rtl_and_synth_print_one_memory_figure(tmp_path, monkeypatch):
+    """`hwgen estimate`, `hwgen rtl` and `hwgen synth` print the plan's memory (BRAM36 + URAM, and on xc7) in one
+    line; synth reads it from plan.json (Yosys itself is replaced here: its counts are rtl_tests/test_synth.py's)."""
+    from click.testing import CliRunner
+
+    import hwgen.cli.rtl as cli_rtl
+    from hwgen.cli import cli
+
+    m, _ = _design(*DESIGNS[3])
+    figure = f"memory plan {m.bram36} BRAM36 + {m.uram} URAM = {bram36_equivalent(m.buffers)} BRAM36 on xc7"
+    assert (m.bram36, m.uram, bram36_equivalent(m.buffers)) == (39, 24, 147)
+    model = ["mobilenet_v1", "--alpha", "0.25", "--resolution", "128", "--pe", "128"]
+    out = tmp_path / "rtl"
+    monkeypatch.setattr(cli_rtl, "synthesize", lambda d, top: {k: 0 for k in ("dsp", "bram36", "bram18", "lutram",
+                                                                            "lut", "ff", "carry", "warnings")})
+    runs = [CliRunner().invoke(cli, args) for args in (["estimate", *model], ["rtl", *model, "-o", str(out)],
+                                                        ["synth", str(out)])]
+    for r in runs:
+        assert r.exit_code == 0, r.output
+        assert figure in " ".join(r.output.split()), r.output

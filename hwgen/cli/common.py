@@ -8,11 +8,13 @@ import json
 import math
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 import click
 import numpy as np
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hwgen.build import WEIGHT_PLACEMENT, Design, HwConfig, build
@@ -142,6 +144,12 @@ def parse_shape(text: str) -> tuple[int, int, int]:
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
+def memory_figure(bram36: int, uram: int, bram36_xc7: int) -> str:
+    """The plan's on-chip memory as `hwgen estimate`, `hwgen rtl` and `hwgen synth` all print it."""
+    return (f"memory plan {bram36} BRAM36 + {uram} URAM = {bram36_xc7} BRAM36 on xc7 "
+            f"(URAM buffers at their BRAM36 placement)")
+
+
 def print_json(obj: Any) -> None:
     """Strict JSON: a non-finite float (an SQNR of a bit-exact layer, ...) becomes null, never NaN/Infinity."""
     click.echo(json.dumps(_finite(obj), indent=2, allow_nan=False))
@@ -170,6 +178,22 @@ def console() -> Console:
     """A console that does not squeeze tables to 80 columns when stdout is a pipe or file."""
     c = Console()
     return c if c.is_terminal else Console(width=200)
+
+
+@contextmanager
+def live_status(what: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the elapsed time on stderr for long work (csim, cosim, synth); yields the phase setter.
+
+    On stderr so that `--json` output on stdout stays clean; transient, so nothing is left behind; only on a
+    terminal, so that a piped or logged stderr keeps its one-line errors."""
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        yield lambda phase: None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+        yield lambda phase: bar.update(task, description=f"{what}: {phase}")
 
 
 def print_table(title: str, rows: Sequence[dict], columns: Sequence[str], out: Console | None = None) -> None:

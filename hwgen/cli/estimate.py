@@ -4,13 +4,13 @@ from __future__ import annotations
 import click
 
 from hwgen.build import HwConfig, build
-from hwgen.cli.common import (console, format_option, hardware_options, load_model, model_options, print_csv,
-                              print_json, print_table)
+from hwgen.cli.common import (console, format_option, hardware_options, load_model, memory_figure, model_options,
+                              print_csv, print_json, print_table)
 from hwgen.cli.params import sized_by
 from hwgen.estimate import Estimate
 from hwgen.hw.resources import max_macs
 from hwgen.hw.steps import StepTiling
-from hwgen.mapping.plan import format_split
+from hwgen.mapping.plan import bram36_equivalent, format_split
 
 COLUMNS = ("layer", "engine", "cycles", "busy", "stall dram", "stall buf", "util %", "on-chip kbit", "DRAM rd KB",
            "DRAM wr KB", "band", "wtiles", "maps")
@@ -72,6 +72,7 @@ def print_report(est: Estimate, pe_budget: int) -> None:
               f"DRAM {est.dram_bytes / 1e6:.2f} MB/inference (read {est.dram_read / 1e6:.2f}, "
               f"write {est.dram_write / 1e6:.2f}) = {est.dram_gbps_needed:.3f} GB/s at {est.fps:.1f} fps "
               f"(board peak {m.dram_bytes_per_cycle * m.clock_mhz / 1e3:.1f} GB/s)")
+    con.print(memory_figure(m.bram36, m.uram, bram36_equivalent(m.buffers)))
     con.print(f"resources: {est.dsp}/{b.dsp} DSP, ~{est.lut:,}/{b.lut:,} LUT")
     if est.warnings:
         for w in est.warnings:

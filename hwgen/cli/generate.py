@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import console, hardware_options, model_options, output_options, prepare_design, vector_inputs
+from hwgen.cli.common import (console, hardware_options, live_status, model_options, output_options, prepare_design,
+                              vector_inputs)
 from hwgen.cli.params import PathArg
 from hwgen.cli.quantize import print_report
 from hwgen.mapping.plan import format_split
@@ -62,7 +63,8 @@ def _tiles(layers: int) -> str:
 @click.option("--unity", is_flag=True, help="Compile all sources as one translation unit (faster).")
 def csim(outdir: Path, opt: str, unity: bool) -> None:
     """Compile OUTDIR's HLS sources with its testbench (g++, -Wall) and compare bit-exactly with the golden vectors."""
-    result = run_csim(outdir, opt=opt, unity=unity)
+    with live_status("csim") as phase:
+        result = run_csim(outdir, opt=opt, unity=unity, phase=phase)
     for line in result.warnings:
         click.echo(line)
     if result.compile_error:

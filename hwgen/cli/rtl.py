@@ -9,8 +9,8 @@ import click
 import numpy as np
 
 from hwgen.build import HwConfig
-from hwgen.cli.common import (hardware_options, model_options, output_options, prepare_design, print_json,
-                              vector_inputs)
+from hwgen.cli.common import (hardware_options, live_status, memory_figure, model_options, output_options,
+                              prepare_design, print_json, vector_inputs)
 from hwgen.cli.params import PathArg
 from hwgen.codegen.rtl.plan import check_mapping
 from hwgen.errors import HwgenError
@@ -40,9 +40,9 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: st
     summary = json.loads((out / "plan.json").read_text())
     click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
                f"predicted {summary['predicted_cycles']} cycles (hwgen estimate: {est.total_cycles}), "
-               f"memory {summary['bram36_predicted']:g} RAMB36 equivalents (Yosys rule, hwgen.codegen.rtl.memories; "
-               f"the plan: {summary['bram36_plan']} BRAM36 on xc7 = hwgen estimate's {est.mapping.bram36} BRAM36 + "
-               f"{est.mapping.uram} URAM at their BRAM36 placement)")
+               f"{memory_figure(summary['plan_bram36'], summary['plan_uram'], summary['bram36_plan'])}; the RTL's "
+               f"memories {summary['bram36_predicted']:g} RAMB36 equivalents by the Yosys rule "
+               f"(hwgen.codegen.rtl.memories)")
 
 
 @click.command()
@@ -63,9 +63,9 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
     check_top(rtl_path, top)
     vectors = make_vectors(summary, np.array(vec["input"]), np.array(vec["expected"]), seed=vec["seed"],
                            engines=rtl_dir is None, batch=vec.get("batch"))
-    with tempfile.TemporaryDirectory(prefix="hwgen_cosim_") as work:
+    with tempfile.TemporaryDirectory(prefix="hwgen_cosim_") as work, live_status("cosim") as phase:
         res = run_cosim(rtl_path, vectors, work, simulator=simulator or default_simulator(), toplevel=top,
-                        log_dir=out)
+                        log_dir=out, phase=phase)
     predicted = vec["sim_cycles"]
     measured = res.get("cycles")
     batch = res.get("batch_mismatches", [])
@@ -98,10 +98,12 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
 def synth(outdir: str, top: str, as_json: bool) -> None:
     """Synthesize OUTDIR's RTL with Yosys (synth_xilinx -family xc7); report DSP/BRAM/LUT/FF."""
     check_top(Path(outdir), top)
-    report = synthesize(outdir, top)
+    with live_status("synth") as phase:
+        phase("yosys synth_xilinx")
+        report = synthesize(outdir, top)
     plan = Path(outdir) / "plan.json"
     if plan.exists():  # hwgen's RTL: what the resource model predicted
-        keys = ("bram36_predicted", "bram36_plan")
+        keys = ("bram36_predicted", "bram36_plan", "plan_bram36", "plan_uram")
         got = read_json(plan, {k: PLAN_SCHEMA[k] for k in keys}, "regenerate the project with `hwgen rtl`")
         report.update({k: got.get(k) for k in keys})
     if as_json:
@@ -113,8 +115,8 @@ def synth(outdir: str, top: str, as_json: bool) -> None:
                + (f"; block RAM {report['bram36'] + report['bram18'] / 2:g} RAMB36 equivalents, predicted "
                   f"{report['bram36_predicted']:g} (hwgen.codegen.rtl.memories)"
                   if report.get("bram36_predicted") is not None else "")
-               + (f", the plan {report['bram36_plan']} (hwgen estimate on xc7)" if report.get("bram36_plan") is not None
-                  else ""))
+               + (f"; {memory_figure(report['plan_bram36'], report['plan_uram'], report['bram36_plan'])}"
+                  if report.get("plan_uram") is not None else ""))
 
 
 COMMANDS = [rtl, cosim, synth]

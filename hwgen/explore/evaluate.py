@@ -41,23 +41,27 @@ from hwgen.hw.contract import (
     cdiv,
     fused_span_uniform,
     input_cycles,
+    pw_in_groups,
     weight_bus_bits,
     weight_load_cycles,
 )
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps, weight_tile_group,
-                            weight_words)
+from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, pw_groups, pw_rows,
+                            schedule_steps, weight_tile_group, weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import (band_buffer_elems, band_half_words, feature_word, fmap_flags, input_in_dram, place_blocks, tensor_elems,
-                               tk_choices)
+from hwgen.mapping.plan import (BAND_BUFFERS, BUFFERS, band_buffer_bits, buffer_slots, fmap_flags, input_in_dram,
+                               place_blocks, plan_words, tensor_elems, tk_choices)
 from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles
 
 #: Plan / path codes of a point.
 PATHS = ("onchip", "wdram", "wtiles", "stream", "exact")
 
 _I64 = np.int64
+
+#: Rows of plan.BAND_BUFFERS in a placed plan's blocks (plan.buffer_slots order).
+_BAND_SLOTS = [BUFFERS.index(name) for name in BAND_BUFFERS]
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,6 @@ class Network:
         oh, ow, oc = self.steps[-1].last.out_shape
         self.in_cycles = input_cycles(h * w)  # one pixel per beat: explore has no --pixels-per-beat axis
         self.out_cycles = oh * ow * oc
-        # output channels of each engine's layers: the plan's bias buffers hold one word per output group
-        self.pw_couts = [op.out_shape[2] for op in self.ops if op.kind in ("conv", "pw", "fc")]
-        self.dw_couts = [op.out_shape[2] for op in self.ops if op.kind == "dw"]
 
     def splits(self, pe_max: int) -> np.ndarray:
         """Every split the mapper considers for a budget of ``pe_max`` PEs (rows tin, tout, tc, tk)."""
@@ -132,6 +133,17 @@ def _bands(step: Step, band: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     return n, rows - (n - 1) * band
 
 
+def _take(value: object, idx: np.ndarray) -> object:
+    """``value`` at the splits ``idx``: arrays indexed, in lists and (named) tuples too; anything else as is."""
+    if isinstance(value, np.ndarray):
+        return value[idx]
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # EngineArrays, PlanWords
+        return type(value)(*(_take(a, idx) for a in value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_take(a, idx) for a in value)
+    return value
+
+
 class SplitTables:
     """Split-only quantities of a network over an array of splits."""
 
@@ -141,11 +153,10 @@ class SplitTables:
         s = splits.astype(_I64)
         self.cfg = EngineArrays(s[:, 0], s[:, 1], s[:, 2], s[:, 3])
         cfg = self.cfg
-        self.word = feature_word(cfg, net.steps[0].first.in_shape[2])
+        self.plan = plan_words(net.steps, cfg)  # the memory plan's split-only words (plan.buffer_slots)
         self.duration: list[np.ndarray] = []    # on-chip cycles of each step (its tiles, from start to done)
-        self.pp: list[np.ndarray] = []          # ping-pong half elements of each fused step at its on-chip band
+        self.band: list[np.ndarray] = []        # on-chip band height of each step (fused: the quickest; else all rows)
         self.words: list[np.ndarray] = []       # weight words of each step (DW + PW of a fused pair)
-        self.pw_words: list[np.ndarray] = []    # weight words of each step's PW-engine op
         z = _zeros(self.n)
         # Each distinct layer / step geometry is evaluated once (MobileNet repeats its 14x14x512 block five times).
         op_words: dict[tuple, np.ndarray] = {}
@@ -161,39 +172,29 @@ class SplitTables:
 
         for step in net.steps:
             self.words.append(sum((words(op) for op in step.ops), start=z))
-            self.pw_words.append(words(step.pw_op))
             key = tuple((op.kind, op.in_shape, op.out_shape, op.kernel, op.stride, op.pad) for op in step.ops)
             if key not in spans:
                 if step.fused:
-                    span, band = self._best_band(step)
-                    spans[key] = (span, band * step.first.out_shape[1] * step.first.out_shape[2])
+                    spans[key] = self._best_band(step)
                 else:
-                    spans[key] = (z + pw_band_cycles(step, step.out_rows, step.last.out_shape[2], cfg), z)
+                    spans[key] = (z + pw_band_cycles(step, step.out_rows, step.last.out_shape[2], cfg), z + step.out_rows)
             self.duration.append(spans[key][0])
-            self.pp.append(spans[key][1])
+            self.band.append(spans[key][1])
         self.onchip_cycles = net.in_cycles + HANDOFF + net.out_cycles + sum(HANDOFF + d for d in self.duration)
-        pw_ops = [words(op) for op in net.ops if op.kind in ("conv", "pw", "fc")]
-        dw_ops = [words(op) for op in net.ops if op.kind == "dw"]
-        self.pw_sum = sum(pw_ops, start=z)
-        self.dw_sum = sum(dw_ops, start=z)
-        self.pw_max = np.max(pw_ops, axis=0) if pw_ops else z
-        self.dw_max = np.max(dw_ops, axis=0) if dw_ops else z
-        self.fmap_depth = cdiv(max(net.tensors), self.word)
-        self.pp_onchip = np.max(self.pp, axis=0)
-        dots = sorted({pw_dot(st.pw_op) for st in net.steps if st.pw_op is not None})
-        self.cap_floor = np.max([z + cdiv(d, cfg.tin) for d in dots], axis=0) if dots else z
+        self.pw_max = np.max(self.pw_words, axis=0)
+        dots = sorted({(pw_dot(st.pw_op), pw_rows(st.pw_op)) for st in net.steps if st.pw_op is not None})
+        self.cap_floor = np.max([z + pw_in_groups(d, cfg, r) for d, r in dots], axis=0) if dots else z
+
+    @property
+    def pw_words(self) -> tuple[np.ndarray, ...]:
+        """Weight words of each step's PW-engine op."""
+        return self.plan.pw_step
 
     def subset(self, idx: np.ndarray) -> "SplitTables":
         """The tables of the splits ``idx`` (every per-split array indexed)."""
         out = object.__new__(SplitTables)
         for name, value in vars(self).items():
-            if isinstance(value, EngineArrays):
-                value = EngineArrays(*(a[idx] for a in value))
-            elif isinstance(value, np.ndarray):
-                value = value[idx]
-            elif isinstance(value, list):
-                value = [a[idx] for a in value]
-            setattr(out, name, value)
+            setattr(out, name, _take(value, idx))
         out.n = len(idx)
         return out
 
@@ -265,7 +266,7 @@ def _tiling_of(step: Step, wt: np.ndarray, t: SplitTables) -> _Tiling:
     groups = weight_tile_group(op, wt, cfg)
     ntiles = cdiv(n, groups)
     last = n - (ntiles - 1) * groups
-    per = cdiv(pw_dot(op), cfg.tin)
+    per = pw_groups(op, cfg)
     first = np.minimum(groups, n)
     return _Tiling(wt, ntiles, groups, last, per * cdiv(first, cfg.tout), per * cdiv(groups, cfg.tout),
                    per * cdiv(last, cfg.tout))
@@ -327,25 +328,25 @@ def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, lo
     return pw_prev, last_start
 
 
-def _buffers(t: SplitTables, combo: Combo, pp: np.ndarray, pw_depth: np.ndarray,
-             dw_depth: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """plan_buffers of a plan with on-chip feature maps: depths and widths in plan_buffers order."""
-    ab, wb = combo.act_bits, combo.weight_bits
-    cfg = t.cfg
-    z = _zeros(t.n)
-    pw_bias = sum((cdiv(c, cfg.tout) for c in t.net.pw_couts), start=z)
-    dw_bias = sum((cdiv(c, cfg.tc) for c in t.net.dw_couts), start=z)
-    depths = [t.fmap_depth, t.fmap_depth, 2 * cdiv(pp, t.word), pw_depth, dw_depth, pw_bias, dw_bias]
-    widths = [t.word * ab, t.word * ab, t.word * ab, cfg.pw_pe * wb, cfg.dw_pe * wb, cfg.tout * (ab + wb),
-              cfg.tc * (ab + wb)]
-    return depths, widths
+def _tiles(t: SplitTables, bands: list[np.ndarray], wts: list[np.ndarray] | None = None,
+           flags: list[tuple[bool, bool]] | None = None) -> dict[str, StepTiling]:
+    """The tiling of every step (arrays over the splits of ``t``): band heights, weight tiles (default one),
+    feature-map flags (default on-chip)."""
+    steps = t.net.steps
+    wts = wts or [1] * len(steps)
+    flags = flags or [(False, False)] * len(steps)
+    return {s.name: StepTiling(b, w, ind, outd) for s, b, w, (ind, outd) in zip(steps, bands, wts, flags)}
 
 
 class _Placed:
-    """A plan's buffers placed on the board (place_buffers), with its block and bit totals."""
+    """A plan's buffers (plan.buffer_slots) placed on the board (place_buffers), with its block and bit totals."""
 
-    def __init__(self, t: SplitTables, combo: Combo, depths: list[np.ndarray], widths: list[np.ndarray]) -> None:
+    def __init__(self, t: SplitTables, combo: Combo, tiles: dict[str, StepTiling], weights_in_dram: bool,
+                 fmap_limit: int) -> None:
         board = combo.board_spec
+        slots = buffer_slots(t.net.steps, tiles, t.cfg, weights_in_dram, fmap_limit, combo.act_bits,
+                             combo.weight_bits, t.plan)
+        depths, widths = [d for _, d, _ in slots], [w for _, _, w in slots]
         self.blocks, self.in_uram = place_blocks(depths, widths, board)
         self.bram36 = np.where(self.in_uram, 0, self.blocks).sum(axis=0)
         self.uram = np.where(self.in_uram, self.blocks, 0).sum(axis=0)
@@ -376,10 +377,10 @@ class _Placed:
             setattr(out, name, np.where(mask, getattr(other, name), getattr(self, name)))
         return out
 
-    def bits_excluding(self, band_buffers: list[int]) -> np.ndarray:
+    def fixed_bits(self) -> np.ndarray:
         """Block bits of the buffers that are not band buffers (plan_memory's ``fixed``)."""
         per = np.where(self.in_uram, 288, 36) * 1024 * self.blocks
-        return per.sum(axis=0) - per[band_buffers].sum(axis=0)
+        return per.sum(axis=0) - per[_BAND_SLOTS].sum(axis=0)
 
 
 def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
@@ -401,14 +402,15 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
         wdram[idx] = code != "onchip"
 
     # 1. Everything on-chip.
-    a = _Placed(t, combo, *_buffers(t, combo, t.pp_onchip, t.pw_sum, t.dw_sum))
+    limit = max(net.tensors)
+    a = _Placed(t, combo, _tiles(t, t.band), False, limit)
     ok = np.flatnonzero(a.fits)
     take(ok, "onchip", a.subset(ok), t.onchip_cycles[ok], _zeros(len(ok)))
     todo = np.flatnonzero(~a.fits)
     # 2. Weights in DRAM, one load per step (cap None).
     if len(todo):
         ts = t.subset(todo)
-        b = _Placed(ts, combo, *_buffers(ts, combo, ts.pp_onchip, 2 * ts.pw_max, 2 * ts.dw_max))
+        b = _Placed(ts, combo, _tiles(ts, ts.band), True, limit)
         ok = np.flatnonzero(b.fits)
         if len(ok):
             cyc, nbytes = _chain(ts.subset(ok), loads.subset(todo[ok]), {})
@@ -528,18 +530,15 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
     net = t.net
     board = combo.board_spec
     is_tiled = {i: tl.tiles > 1 for i, tl in tilings.items()}
-    pw_depth = 2 * np.max([tl.first_words for tl in tilings.values()], axis=0)
     fused = [i for i in tilings if net.steps[i].fused]
+    limit = max(net.tensors)
 
     def placed(bands: dict[int, np.ndarray]) -> _Placed:
-        pp = _zeros(t.n)
-        for i, s in enumerate(net.steps):
-            if s.fused:
-                cur = t.pp[i]
-                if i in bands:
-                    cur = np.where(is_tiled[i], bands[i] * s.first.out_shape[1] * s.first.out_shape[2], cur)
-                pp = np.maximum(pp, cur)
-        return _Placed(t, combo, *_buffers(t, combo, pp, pw_depth, 2 * t.dw_max))
+        """The plan with the tiled fused steps of ``bands`` in those heights (the others at their on-chip band)."""
+        heights = [np.where(is_tiled[i], bands[i], t.band[i]) if i in bands else t.band[i]
+                   for i in range(len(net.steps))]
+        wts = [tilings[i].tiles if i in tilings else 1 for i in range(len(net.steps))]
+        return _Placed(t, combo, _tiles(t, heights, wts), True, limit)
 
     base = placed({i: _zeros(t.n) + 1 for i in fused})
     fits0 = base.fits
@@ -548,11 +547,10 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
     t, loads, final = t.subset(idx), loads.subset(idx), base.subset(idx)
     tilings = {i: _subset_tiling(tl, idx) for i, tl in tilings.items()}
     is_tiled = {i: v[idx] for i, v in is_tiled.items()}
-    pw_depth = pw_depth[idx]
     chosen = {i: _zeros(t.n) + 1 for i in fused}
     fits0 = final.fits
     capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
-    budget = np.where(fits0, (capacity - final.bits_excluding([2])) // 3, 0)
+    budget = np.where(fits0, (capacity - final.fixed_bits()) // len(BAND_BUFFERS), 0)
     # Isolated time and band-buffer bits of every band candidate of every tiled fused step (budget-independent).
     cands: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     for i in fused:
@@ -564,9 +562,8 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
         sub_loads, sub_tl = loads.subset(sel), _subset_tiling(tilings[i], sel)
         rows = np.array(band_candidates(s.out_rows), dtype=_I64)
         times = np.stack([_isolated(s, _zeros(len(sel)) + int(b), sub_tl, cfg, sub_loads) for b in rows])
-        elems = rows * s.first.out_shape[1] * s.first.out_shape[2]
-        word = t.word[sel]
-        need = 2 * cdiv(elems[:, None], word[None, :]) * (word * combo.act_bits)[None, :]
+        word = t.plan.word[sel]
+        need = np.stack([band_buffer_bits(s, StepTiling(int(b)), word, combo.act_bits) for b in rows.tolist()])
         cands[i] = (sel, rows, times, need)
     chosen, final = _budget_choice(cands, chosen, budget, fits0 & (budget > 0), placed, final)
     tiled = {}
@@ -576,44 +573,6 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
         tiled[i] = (is_tiled[i], band, tl)
     cyc, nbytes = _chain(t, loads, tiled)
     return base.fits, final, cyc, nbytes
-
-
-def _band_elems(step: Step, bands: np.ndarray, ind: bool, outd: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """plan.band_buffer_elems for an array of band heights (evaluated once per distinct height)."""
-    out = [np.zeros(len(bands), dtype=_I64) for _ in range(3)]
-    for b in np.unique(bands).tolist():
-        sel = bands == b
-        for arr, e in zip(out, band_buffer_elems(step, StepTiling(int(b), 1, ind, outd))):
-            arr[sel] = e
-    return out[0], out[1], out[2]
-
-
-def _stream_placed(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], limit: int,
-                   bands: list[np.ndarray], wts: list[np.ndarray]) -> _Placed:
-    """plan_buffers + place_buffers of a plan with streamed maps: per step its band heights and weight tiles."""
-    net, cfg = t.net, t.cfg
-    ab, wb = combo.act_bits, combo.weight_bits
-    z = _zeros(t.n)
-    onchip = [x for x in net.tensors if x <= limit]
-    fmap = z + (cdiv(max(onchip), t.word) if onchip else 0)
-    halves = [z, z, z]
-    tile_words = z
-    for s, band, wt, (ind, outd) in zip(net.steps, bands, wts, flags):
-        halves = [np.maximum(h, e) for h, e in zip(halves, _band_elems(s, band, ind, outd))]
-        if s.pw_op is not None:
-            tile_words = np.maximum(tile_words, weight_words(s.pw_op, cfg, _first_tile(s.pw_op, wt, cfg)))
-    pw_bias = sum((cdiv(c, cfg.tout) for c in net.pw_couts), start=z)
-    dw_bias = sum((cdiv(c, cfg.tc) for c in net.dw_couts), start=z)
-    depths = [fmap, fmap] + [2 * w for w in band_half_words(tuple(halves), t.word)] + [2 * tile_words, 2 * t.dw_max,
-                                                                                       pw_bias, dw_bias]
-    widths = [t.word * ab] * 5 + [cfg.pw_pe * wb, cfg.dw_pe * wb, cfg.tout * (ab + wb), cfg.tc * (ab + wb)]
-    return _Placed(t, combo, depths, widths)
-
-
-def _first_tile(op: ComputeOp, wt: np.ndarray, cfg: EngineArrays) -> np.ndarray:
-    """Channels of the first weight tile (steps.weight_tile_channels' first entry) of splits that may
-    differ in their tile counts."""
-    return np.minimum(weight_tile_group(op, wt, cfg), op.out_shape[2])
 
 
 def _stream_groups(t: SplitTables, keys: list[np.ndarray]) -> list[np.ndarray]:
@@ -679,8 +638,6 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
     board = combo.board_spec
     capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
     pw_steps = [i for i, s in enumerate(steps) if s.pw_op is not None]
-    onchip_band = [t.pp[i] // (s.first.out_shape[1] * s.first.out_shape[2]) if s.fused else _zeros(t.n) + s.out_rows
-                   for i, s in enumerate(steps)]
     pending = np.ones(t.n, dtype=bool)
     done_idx, done_pl, done_cyc, done_bytes = [], [], [], []
     times: dict = {}  # isolated times, kept across limits and caps as plan_memory does
@@ -688,7 +645,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
     def one_row(cur: np.ndarray, flags: list[tuple[bool, bool]], wts: list[np.ndarray]) -> tuple[list, list]:
         """Which steps choose their band (streamed, or tiled and fused), and the one-row-band plan's heights."""
         choosing = [s.bandable & (ind | outd | (s.fused & (wt > 1))) for s, wt, (ind, outd) in zip(steps, wts, flags)]
-        return choosing, [np.where(ch, 1, onchip_band[i][cur]) for i, ch in enumerate(choosing)]
+        return choosing, [np.where(ch, 1, t.band[i][cur]) for i, ch in enumerate(choosing)]
 
     for limit in sorted(set(net.tensors), reverse=True)[1:] + [0]:
         flags = fmap_flags(steps, limit)
@@ -708,7 +665,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
                 cap = np.maximum(ts.pw_max // (1 << k), ts.cap_floor)
                 wts = [weight_tiles(s.pw_op, cap, ts.cfg) if s.pw_op is not None else ones for s in steps]
             choosing, band0 = one_row(cur, flags, wts)
-            base = _stream_placed(ts, combo, flags, limit, band0, wts)
+            base = _Placed(ts, combo, _tiles(ts, band0, wts, flags), True, limit)
             fit = np.flatnonzero(base.fits)
             if len(fit):
                 tf = ts.subset(fit)
@@ -734,7 +691,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
         ones = _zeros(len(rest)) + 1
         wts = [weight_tiles(s.pw_op, ts.cap_floor, ts.cfg) if s.pw_op is not None else ones for s in steps]
         _, band0 = one_row(rest, flags, wts)
-        last = _stream_placed(ts, combo, flags, 0, band0, wts)
+        last = _Placed(ts, combo, _tiles(ts, band0, wts, flags), True, 0)
         cyc, nbytes = _streamed_run(ts, combo, flags, 0, band0, wts)
         done_idx.append(rest)
         done_pl.append(last)
@@ -781,7 +738,7 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
     net = t.net
     steps = net.steps
     ab = combo.act_bits
-    budget = (capacity - base.bits_excluding([2, 3, 4])) // 3
+    budget = (capacity - base.fixed_bits()) // len(BAND_BUFFERS)
     # isolated time and band-buffer bits of every candidate of every choosing step (budget-independent)
     cands = {}
     for i, s in enumerate(steps):
@@ -809,11 +766,11 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
                 times.append(time_b)
             else:  # a tiled fused step with on-chip maps: the closed form of the wtiles plans
                 times.append(_isolated(s, band, _tiling_of(s, wt, ts), ts.cfg, _Loads(ts, combo)))
-            elems = band_buffer_elems(s, StepTiling(b, 1, ind, outd))
-            need.append(sum(2 * w * ts.word * ab for w in band_half_words(elems, ts.word)))
+            need.append(band_buffer_bits(s, StepTiling(b, 1, ind, outd), ts.plan.word, ab))
         cands[i] = (sel, rows, np.stack(times), np.stack(need))
     chosen, final = _budget_choice(cands, dict(enumerate(band0)), budget, budget > 0,
-                                   lambda bands: _stream_placed(t, combo, flags, limit, list(bands.values()), wts), base)
+                                   lambda bands: _Placed(t, combo, _tiles(t, list(bands.values()), wts, flags), True,
+                                                         limit), base)
     return list(chosen.values()), final
 
 

@@ -11,9 +11,13 @@ Engines (one of each, shared by all layers, layer-sequential):
 
 * **PW engine** — a ``tin x tout`` MAC array. Runs pointwise layers, the
   standard KxK convs (im2col: the dot product runs over K*K*Cin inputs,
-  ordered (ky, kx, cin)) and the FC layer. For each output pixel, for each
-  group of ``tout`` output channels, for each group of ``tin`` inputs: one
-  cycle. Iterations = pixels * ceil(N/tout) * ceil(M/tin).
+  ordered (ky, kx, cin), as K kernel rows of K*Cin inputs, each row padded
+  to whole groups of ``tin`` so no group crosses a kernel row: a group's
+  codes are one run of one input row) and the FC layer. For each output
+  pixel, for each group of ``tout`` output channels, for each group of
+  ``tin`` inputs: one cycle. Iterations = pixels * ceil(N/tout) *
+  rows * ceil((M/rows)/tin) (:func:`pw_in_groups`; rows = K for a conv, 1
+  otherwise).
 * **DW engine** — ``tc`` channel lanes with ``tk`` MACs each (``tk`` in
   {1, K, K*K}). For each output pixel, for each group of ``tc`` channels, for
   each group of ``tk`` taps: one cycle. Iterations = pixels * ceil(C/tc) *
@@ -42,7 +46,7 @@ Network schedule (what the generated top implements; cycle 0 = first input beat)
    weights load while op i runs — issued when op i starts — double-buffered;
    each load costs :func:`weight_load_cycles` of its :func:`pw_weight_words` /
    :func:`dw_weight_words`). A standard conv runs on the PW engine as one tile of
-   pw_iterations(Ho*Wo, K*K*Cin, Cout); a fused DW->PW pair follows
+   pw_iterations(Ho*Wo, K*K*Cin, Cout, rows=K); a fused DW->PW pair follows
    :func:`fused_schedule` over its row bands; a lone DW or PW layer is one tile;
    pool is one tile of pool_iterations(H*W, C); FC is one PW tile of
    pw_iterations(1, Cin, Cout).
@@ -145,9 +149,15 @@ def input_cycles(pixels: int, pixels_per_beat: int = 1) -> int:
     return cdiv(pixels, pixels_per_beat)
 
 
-def pw_iterations(pixels: int, m: int, n: int, cfg: Lanes) -> Any:
-    """PW-engine iterations for ``pixels`` output pixels of an M-input, N-output dot product."""
-    return pixels * cdiv(n, cfg.tout) * cdiv(m, cfg.tin)
+def pw_in_groups(m: int, cfg: Lanes, rows: int = 1) -> Any:
+    """Input groups of the PW engine for an M-input dot product made of ``rows`` equal runs (a KxK conv:
+    K kernel rows of K*Cin consecutive codes), each run padded to whole groups of ``tin`` lanes."""
+    return rows * cdiv(m // rows, cfg.tin)
+
+
+def pw_iterations(pixels: int, m: int, n: int, cfg: Lanes, rows: int = 1) -> Any:
+    """PW-engine iterations for ``pixels`` output pixels of an M-input (``rows`` runs), N-output dot product."""
+    return pixels * cdiv(n, cfg.tout) * pw_in_groups(m, cfg, rows)
 
 
 def dw_iterations(pixels: int, channels: int, kernel: int, cfg: Lanes) -> Any:
@@ -264,9 +274,9 @@ AXI_MAX_BURST = 256
 AXI_BOUNDARY = 4096
 
 
-def pw_weight_words(m: int, n: int, cfg: EngineConfig) -> int:
-    """Weight words (tin x tout blocks) of an M-input, N-output dot product on the PW engine."""
-    return cdiv(m, cfg.tin) * cdiv(n, cfg.tout)
+def pw_weight_words(m: int, n: int, cfg: EngineConfig, rows: int = 1) -> int:
+    """Weight words (tin x tout blocks) of an M-input (``rows`` runs), N-output dot product on the PW engine."""
+    return pw_in_groups(m, cfg, rows) * cdiv(n, cfg.tout)
 
 
 def dw_weight_words(channels: int, kernel: int, cfg: EngineConfig) -> int:

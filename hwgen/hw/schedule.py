@@ -349,7 +349,8 @@ class _Run:
             b_band_end.append(b_stats.last_end)
             if tiling.out_dram:
                 r0, r1 = ranges[i]
-                end, moved = self._map_transfer("s", step.name, i, b_stats.last_end + HANDOFF, r0 * out_row, r1 * out_row)
+                end, moved = self._map_transfer("s", step.name, i, b_stats.last_end + HANDOFF, r0 * out_row,
+                                                r1 * out_row)
                 b_stats.dram_write += moved
                 store_end.append(end)
         done = _later(b_stats.last_end, store_end[-1]) if store_end else b_stats.last_end

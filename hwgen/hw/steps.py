@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, Lanes, cdiv, dw_iterations, dw_weight_words,
-                               pool_iterations, pw_iterations, pw_weight_words, row_bands, tile_cycles)
+                               pool_iterations, pw_in_groups, pw_iterations, pw_weight_words, row_bands,
+                               tile_cycles, unbox)
 from hwgen.ir.ops import ComputeOp
 
 
@@ -88,10 +89,27 @@ def pw_dot(op: ComputeOp) -> int:
     return op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
 
 
+def pw_rows(op: ComputeOp) -> int:
+    """Runs of the PW engine's dot product for ``op``: a conv's K kernel rows, each padded to whole input
+    groups (hw.contract.pw_in_groups); one otherwise."""
+    return op.kernel if op.kind == "conv" else 1
+
+
+def pw_groups(op: ComputeOp, cfg: Lanes) -> Any:
+    """Input groups (of tin lanes) of ``op``'s dot product on the PW engine; ints or arrays of splits."""
+    return pw_in_groups(pw_dot(op), cfg, pw_rows(op))
+
+
 def weight_tile_group(op: ComputeOp, tiles: Any, cfg: Lanes) -> Any:
     """Output channels of a full weight tile when ``op``'s weights are split into ``tiles`` tiles (whole
     tout groups; the last tile may be smaller, and fewer tiles may result); ints or arrays."""
     return cdiv(cdiv(op.out_shape[2], cfg.tout), tiles) * cfg.tout
+
+
+def first_tile_channels(op: ComputeOp, tiles: Any, cfg: Lanes) -> Any:
+    """Output channels of the first (the largest) weight tile; ints, or arrays of splits that may differ in
+    their tile counts."""
+    return unbox(np.minimum(weight_tile_group(op, tiles, cfg), op.out_shape[2]))
 
 
 def weight_tile_channels(op: ComputeOp, tiles: Any, cfg: Lanes) -> list[Any]:
@@ -126,7 +144,7 @@ def pw_band_cycles(step: Step, rows: int, channels: int, cfg: Lanes) -> int:
     if op.kind == "dw":
         return tile_cycles(dw_iterations(rows * op.out_shape[1], op.out_shape[2], op.kernel, cfg), DW_DEPTH)
     pixels = 1 if op.kind == "fc" else rows * op.out_shape[1]
-    return tile_cycles(pw_iterations(pixels, pw_dot(op), channels, cfg), PW_DEPTH)
+    return tile_cycles(pw_iterations(pixels, pw_dot(op), channels, cfg, pw_rows(op)), PW_DEPTH)
 
 
 def input_row_range(op: ComputeOp, r0: int, r1: int) -> tuple[int, int]:
@@ -155,7 +173,7 @@ def weight_words(op: ComputeOp, cfg: Lanes, channels: int | None = None) -> int:
         return 0
     if op.kind == "dw":
         return dw_weight_words(op.out_shape[2], op.kernel, cfg)
-    return pw_weight_words(pw_dot(op), op.out_shape[2] if channels is None else channels, cfg)
+    return pw_weight_words(pw_dot(op), op.out_shape[2] if channels is None else channels, cfg, pw_rows(op))
 
 
 def step_weight_words(step: Step, cfg: Lanes) -> int:

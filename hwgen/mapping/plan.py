@@ -34,7 +34,8 @@ max(tin, tout, tc, input channels) consecutive codes (``feature_word``: the wide
 written or read per cycle, so a pipelined iteration touches at most two words);
 PW weights words of tin*tout, DW weights words of tc*tk, biases one word per
 output group of tout (PW) or tc (DW) biases of act_bits + weight_bits bits (the
-product's fraction). The generated HLS declares exactly these memories. Each buffer is a separate memory; a memory goes to URAM when the board
+product's fraction). The generated HLS declares exactly these memories; ``buffer_slots`` is their one
+definition, for one split (``plan_buffers``) or arrays of splits (explore's evaluator, the search's fit check). Each buffer is a separate memory; a memory goes to URAM when the board
 has URAM left and it needs no more than a quarter of the BRAM36 blocks' count in
 URAM blocks, else to BRAM36 (largest memories first).
 """
@@ -42,17 +43,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import EngineConfig, Lanes, bram36_blocks, cdiv, feature_word, uram_blocks
+from hwgen.hw.contract import EngineConfig, Lanes, bram36_blocks, cdiv, feature_word, unbox, uram_blocks
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
-from hwgen.hw.steps import (Step, StepTiling, bands_of, input_rows, pw_dot, schedule_steps, weight_tile_channels,
-                            weight_words)
+from hwgen.hw.steps import Step, StepTiling, first_tile_channels, input_rows, pw_dot, schedule_steps, weight_words
 from hwgen.ir.ops import ComputeOp
 
 
@@ -240,78 +240,142 @@ def fmap_flags(steps: list[Step], fmap_limit: int) -> list[tuple[bool, bool]]:
     return flags
 
 
-def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[int, int, int]:
-    """Elements of one half of the (input band, output band, DW->PW ping-pong) buffers a step needs."""
-    bands = bands_of(step, tiling)
-    rows = max(bands)
+def _worst_input_rows(step: Step, band_rows: int) -> int:
+    """Input rows of the step's tallest input band (its KxK halo included)."""
+    if not step.bandable:
+        return step.first.in_shape[0]
+    return max(input_rows(step.first, r, min(r + band_rows, step.out_rows))
+               for r in range(0, step.out_rows, band_rows))
+
+
+def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[Any, Any, Any]:
+    """Elements of one half of the (input band, output band, DW->PW ping-pong) buffers a step needs.
+    ``tiling.band_rows`` an int, or an array over splits (then arrays)."""
+    band = tiling.band_rows
+    rows = unbox(np.minimum(band, step.out_rows)) if step.bandable else step.out_rows  # the tallest band
     op = step.first
     in_b = out_b = pp = 0
     if tiling.in_dram:
-        worst = max(input_rows(op, r, min(r + tiling.band_rows, step.out_rows))
-                    for r in range(0, step.out_rows, tiling.band_rows)) if step.bandable else op.in_shape[0]
+        if np.ndim(band) == 0:
+            worst = _worst_input_rows(step, int(band))
+        else:  # once per distinct height
+            heights, inverse = np.unique(band, return_inverse=True)
+            worst = np.array([_worst_input_rows(step, int(b)) for b in heights.tolist()])[inverse.ravel()]
         in_b = worst * op.in_shape[1] * op.in_shape[2]
     last = step.last
     if tiling.out_dram:
-        out_b = (rows if step.bandable else last.out_shape[0]) * last.out_shape[1] * last.out_shape[2]
+        out_b = rows * last.out_shape[1] * last.out_shape[2]
     if step.fused:
-        d = step.first
-        pp = rows * d.out_shape[1] * d.out_shape[2]
+        pp = rows * op.out_shape[1] * op.out_shape[2]
     return in_b, out_b, pp
 
 
-def band_half_words(elems: tuple[Any, Any, Any], word: Any) -> tuple[Any, Any, Any]:
-    """Words of one half of the (input band, output band, DW->PW ping-pong) buffers holding ``elems`` codes
-    (:func:`band_buffer_elems`): a band staged from or to DRAM moves whole words and starts anywhere in a
-    word (``hw.map_beats``), so each band half has one word more than its codes need; the ping-pong's bands
-    start at word 0. Ints or arrays."""
-    i, o, p = elems
-    return cdiv(i, word) + (i > 0), cdiv(o, word) + (o > 0), cdiv(p, word)
+def band_buffer_depth(elems: Any, word: Any, staged: bool = False) -> Any:
+    """Words of a two-half band or ping-pong buffer whose half holds ``elems`` codes. ``staged``: the in_band /
+    out_band buffers, filled from or drained to DRAM in whole words, where a band starts anywhere in a word
+    (``hw.map_beats`` counts the partial words), so each half has one word more than its codes need; the
+    ping-pong's bands start at word 0."""
+    return unbox(2 * (cdiv(elems, word) + (np.asarray(elems) > 0) * staged))
+
+
+def band_buffer_bits(step: Step, tiling: StepTiling, word: Any, act_bits: int) -> Any:
+    """Bits of the band and ping-pong buffers the step alone would need (the band budget's measure)."""
+    return sum(band_buffer_depth(e, word, staged=name != "dw_pw_pingpong") * word * act_bits
+               for name, e in zip(BAND_BUFFERS, band_buffer_elems(step, tiling)))
+
+
+#: A plan's buffers in plan order (placement breaks ties by it; a plan lacks those of depth 0). With the
+#: weights in DRAM the weight buffers are double-buffered per load and named ``pw_weights_2x``/``dw_weights_2x``.
+BUFFERS = ("fmap_a", "fmap_b", "in_band", "out_band", "dw_pw_pingpong", "pw_weights", "dw_weights", "pw_bias",
+           "dw_bias")
+#: The buffers whose size the band heights set (plan_memory's band budget shares what the others leave).
+BAND_BUFFERS = ("in_band", "out_band", "dw_pw_pingpong")
+
+
+class PlanWords(NamedTuple):
+    """The split-only parts of a memory plan (ints, or arrays over splits): computed once for a set of
+    splits, reused by every tiling, weight placement and feature-map limit (:func:`buffer_slots`)."""
+
+    word: Any                 # feature_word
+    pw_weights: Any           # words of all PW-engine weights (held on-chip)
+    dw_weights: Any           # words of all DW weights
+    dw_max: Any               # words of the largest DW layer (one load)
+    pw_step: tuple[Any, ...]  # per step, the words of its PW-engine op (0: none)
+    pw_bias: Any              # one word per output group of tout (PW engine) ...
+    dw_bias: Any              # ... and of tc (DW engine)
+
+
+def plan_words(steps: list[Step], cfg: Lanes, pixels_per_beat: int = 1) -> PlanWords:
+    """:class:`PlanWords` of the network ``steps`` for ``cfg`` (an EngineConfig or EngineArrays) and an input
+    stream of ``pixels_per_beat`` pixels per beat."""
+    zero = 0 * cfg.tin  # the shape of the splits
+    memo: dict[tuple, Any] = {}  # each layer geometry once (MobileNet repeats its 14x14x512 block five times)
+
+    def words(op: ComputeOp) -> Any:
+        key = (op.kind, op.in_shape, op.out_shape, op.kernel)
+        if key not in memo:
+            memo[key] = zero + weight_words(op, cfg)
+        return memo[key]
+
+    pw_ops = [op for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
+    dw_ops = [op for s in steps for op in s.ops if op.kind == "dw"]
+    dw = [words(op) for op in dw_ops]
+    return PlanWords(
+        word=feature_word(cfg, steps[0].first.in_shape[2], pixels_per_beat),
+        pw_weights=sum((words(op) for op in pw_ops), start=zero),
+        dw_weights=sum(dw, start=zero),
+        dw_max=unbox(np.max(dw, axis=0)) if dw else zero,
+        pw_step=tuple(zero if s.pw_op is None else words(s.pw_op) for s in steps),
+        pw_bias=sum((cdiv(op.out_shape[2], cfg.tout) for op in pw_ops), start=zero),
+        dw_bias=sum((cdiv(op.out_shape[2], cfg.tc) for op in dw_ops), start=zero))
+
+
+def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
+                 fmap_limit: int, act_bits: int, weight_bits: int,
+                 words: PlanWords | None = None, pixels_per_beat: int = 1) -> list[tuple[str, Any, Any]]:
+    """The memory plan: (name, depth in words, width in bits) of every buffer of :data:`BUFFERS`, in that
+    order, depth 0 where the plan has none. ``cfg`` an EngineConfig, or EngineArrays of many splits; then
+    the tilings' band heights and weight tiles may be arrays over the same splits (their feature-map flags
+    are shared), and depths and widths are arrays. ``words``: :func:`plan_words` of ``cfg`` (and
+    ``pixels_per_beat``), if known."""
+    w = plan_words(steps, cfg, pixels_per_beat) if words is None else words
+    word = w.word
+    onchip = [t for t in tensor_elems(steps) if t <= fmap_limit]
+    fmap = cdiv(max(onchip), word) if onchip else 0
+    halves: list[Any] = [0, 0, 0]
+    tile_words: Any = 0
+    for i, s in enumerate(steps):
+        t = tiles[s.name]
+        halves = [np.maximum(h, e) for h, e in zip(halves, band_buffer_elems(s, t))]
+        if weights_in_dram and s.pw_op is not None:
+            # the first tile is the largest; untiled (one int tile), the whole layer's words
+            tw = w.pw_step[i] if np.ndim(t.weight_tiles) == 0 and t.weight_tiles == 1 else \
+                weight_words(s.pw_op, cfg, first_tile_channels(s.pw_op, t.weight_tiles, cfg))
+            tile_words = np.maximum(tile_words, tw)
+    fmap_width = word * act_bits
+    slots = [("fmap_a", fmap, fmap_width), ("fmap_b", fmap, fmap_width)]
+    # a band buffer no step needs stays a plain 0 (absent from every split: place_blocks skips it)
+    slots += [(name, band_buffer_depth(h, word, staged=name != "dw_pw_pingpong") if np.any(h) else 0, fmap_width)
+              for name, h in zip(BAND_BUFFERS, halves)]
+    if weights_in_dram:
+        slots += [("pw_weights_2x", 2 * tile_words, cfg.tin * cfg.tout * weight_bits),
+                  ("dw_weights_2x", 2 * w.dw_max, cfg.tc * cfg.tk * weight_bits)]
+    else:
+        slots += [("pw_weights", w.pw_weights, cfg.tin * cfg.tout * weight_bits),
+                  ("dw_weights", w.dw_weights, cfg.tc * cfg.tk * weight_bits)]
+    # Biases: one word per output group of each engine (tout or tc biases of act_bits + weight_bits).
+    slots += [("pw_bias", w.pw_bias, cfg.tout * (act_bits + weight_bits)),
+              ("dw_bias", w.dw_bias, cfg.tc * (act_bits + weight_bits))]
+    return slots
 
 
 def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int, pixels_per_beat: int = 1) -> list[Buffer]:
-    """The on-chip memories of a mapping (depth x width, before placement)."""
-    word = feature_word(cfg, steps[0].first.in_shape[2], pixels_per_beat)
-    bufs: list[Buffer] = []
-    onchip = [t for t in tensor_elems(steps) if t <= fmap_limit]
-    if onchip:
-        for name in ("fmap_a", "fmap_b"):
-            bufs.append(Buffer(name, cdiv(max(onchip), word), word * act_bits))
-    in_b = out_b = pp = 0
-    for s in steps:
-        i, o, p = band_buffer_elems(s, tiles[s.name])
-        in_b, out_b, pp = max(in_b, i), max(out_b, o), max(pp, p)
-    for name, words in zip(("in_band", "out_band", "dw_pw_pingpong"), band_half_words((in_b, out_b, pp), word)):
-        if words:
-            bufs.append(Buffer(name, 2 * int(words), word * act_bits))
-    pw_ops = [op for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
-    dw_ops = [op for s in steps for op in s.ops if op.kind == "dw"]
-    pw_words = [weight_words(op, cfg) for op in pw_ops]
-    dw_words = [weight_words(op, cfg) for op in dw_ops]
-    if weights_in_dram:
-        tile_words = []
-        for s in steps:
-            if s.pw_op is not None:
-                op = s.pw_op
-                ch = weight_tile_channels(op, tiles[s.name].weight_tiles, cfg)[0]
-                tile_words.append(weight_words(op, cfg, ch))
-        if tile_words:
-            bufs.append(Buffer("pw_weights_2x", 2 * max(tile_words), cfg.tin * cfg.tout * weight_bits))
-        if dw_words:
-            bufs.append(Buffer("dw_weights_2x", 2 * max(dw_words), cfg.tc * cfg.tk * weight_bits))
-    else:
-        if pw_words:
-            bufs.append(Buffer("pw_weights", sum(pw_words), cfg.tin * cfg.tout * weight_bits))
-        if dw_words:
-            bufs.append(Buffer("dw_weights", sum(dw_words), cfg.tc * cfg.tk * weight_bits))
-    # Biases: one word per output group of each engine (tout or tc biases of act_bits + weight_bits).
-    pw_groups = sum(cdiv(op.out_shape[2], cfg.tout) for op in pw_ops)
-    dw_groups = sum(cdiv(op.out_shape[2], cfg.tc) for op in dw_ops)
-    if pw_groups:
-        bufs.append(Buffer("pw_bias", pw_groups, cfg.tout * (act_bits + weight_bits)))
-    if dw_groups:
-        bufs.append(Buffer("dw_bias", dw_groups, cfg.tc * (act_bits + weight_bits)))
-    return bufs
+    """The on-chip memories of a mapping (depth x width, before placement): :func:`buffer_slots` of one
+    split, the absent ones left out."""
+    return [Buffer(name, int(depth), int(width))
+            for name, depth, width in buffer_slots(steps, tiles, cfg, weights_in_dram, fmap_limit, act_bits,
+                                                   weight_bits, pixels_per_beat=pixels_per_beat) if depth]
 
 
 def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
@@ -334,19 +398,29 @@ def place_blocks(depths: list, widths: list, board: Board) -> tuple[np.ndarray, 
     over plans; depth 0: absent), in plan_buffers order. Largest first (by BRAM36 blocks, ties in plan
     order), a buffer goes to URAM when the board has that many URAM blocks left and it needs no more than a
     quarter of its BRAM36 count in URAM blocks. Returns (blocks, in_uram), each of shape (buffers, plans)."""
-    nb = np.stack([np.atleast_1d(bram36_blocks(d, w)) for d, w in zip(depths, widths)])
-    nu = np.stack([np.atleast_1d(uram_blocks(d, w)) for d, w in zip(depths, widths)])
+    plans = max(np.size(x) for x in (*depths, *widths))
+    # A scalar depth 0 is a buffer absent from every plan: no blocks, left out of the placement.
+    live = [k for k, d in enumerate(depths) if not (np.ndim(d) == 0 and d == 0)]
+    blocks = np.zeros((len(depths), plans), dtype=np.int64)
+    in_uram = np.zeros((len(depths), plans), dtype=bool)
+    if not live:
+        return blocks, in_uram
+    nb = np.stack([np.broadcast_to(bram36_blocks(depths[k], widths[k]), (plans,)) for k in live])
+    nu = np.stack([np.broadcast_to(uram_blocks(depths[k], widths[k]), (plans,)) for k in live])
     order = np.argsort(-nb, axis=0, kind="stable")  # sorted() is stable too
-    uram_left = np.full(nb.shape[1], board.uram, dtype=np.int64)
-    in_uram = np.zeros(nb.shape, dtype=bool)
-    cols = np.arange(nb.shape[1])
-    for k in range(nb.shape[0]):
+    uram_left = np.full(plans, board.uram, dtype=np.int64)
+    taken = np.zeros(nb.shape, dtype=bool)
+    cols = np.arange(plans)
+    for k in range(len(live)):
         idx = order[k]
         b, u = nb[idx, cols], nu[idx, cols]
         take = (u > 0) & (u <= uram_left) & (4 * u <= b)
         uram_left = uram_left - np.where(take, u, 0)
-        in_uram[idx, cols] = take
-    return np.where(in_uram, nu, nb), in_uram
+        taken[idx, cols] = take
+    if len(live) == len(depths):
+        return np.where(taken, nu, nb), taken
+    blocks[live], in_uram[live] = np.where(taken, nu, nb), taken
+    return blocks, in_uram
 
 
 def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
@@ -365,7 +439,7 @@ def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
         bits += pp * ab  # each op of the pair is charged half of the two-half ping-pong
     if op.kind != "pool":
         if mapping.weights_in_dram and op is step.pw_op:
-            ch = weight_tile_channels(op, t.weight_tiles, mapping.cfg)[0]
+            ch = first_tile_channels(op, t.weight_tiles, mapping.cfg)
             bits += 2 * pw_dot(op) * ch * wb
         else:
             bits += op.weights * wb * (2 if mapping.weights_in_dram else 1)

@@ -16,12 +16,13 @@ from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, MAX_STREAM_BITS,
                                pw_iterations, tile_cycles)
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, max_macs
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, schedule_steps,
-                            weight_words)
+from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, pw_groups, pw_rows,
+                            schedule_steps, weight_words)
 from hwgen.ir.ops import ComputeOp
 from hwgen.limits import check_limit
-from hwgen.mapping.plan import (Mapping, band_buffer_elems, band_half_words, dw_kernel, fmap_flags, feature_word, format_split,
-                                parse_split, place_blocks, place_buffers, plan_buffers, tensor_elems, tk_choices)
+from hwgen.mapping.plan import (BAND_BUFFERS, Mapping, band_buffer_bits, buffer_slots, dw_kernel, fmap_flags,
+                                feature_word, format_split, parse_split, place_blocks, place_buffers, plan_buffers,
+                                tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
 
@@ -71,7 +72,7 @@ def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx)
 def weight_tiles(op: ComputeOp, cap_words: Any, cfg: Lanes) -> Any:
     """Output-channel tiles of ``op``'s weights under a buffer cap of ``cap_words`` words (at least one tout
     group per tile); ints or arrays of splits."""
-    groups = np.maximum(1, cap_words // cdiv(pw_dot(op), cfg.tin))
+    groups = np.maximum(1, cap_words // pw_groups(op, cfg))
     return unbox(cdiv(cdiv(op.out_shape[2], cfg.tout), groups))
 
 
@@ -82,7 +83,6 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
     flags = fmap_flags(steps, fmap_limit)
     tiles: dict[str, StepTiling] = {}
     word = feature_word(cfg, steps[0].first.in_shape[2], ctx.pixels_per_beat)
-    word_bits = word * ctx.act_bits
     for s, (ind, outd) in zip(steps, flags):
         wt = weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
         if not s.bandable:
@@ -98,7 +98,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             best = None
             for b in band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
-                need = sum(2 * w * word_bits for w in band_half_words(band_buffer_elems(s, t), word))
+                need = band_buffer_bits(s, t, word, ctx.act_bits)
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
                     break  # band buffers grow with the band height
                 if (s.name, t) not in times:
@@ -132,7 +132,7 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
     caps: list[int | None] = [None]
     if pw_ops:
         top = max(weight_words(op, cfg) for op in pw_ops)
-        floor_ = max(cdiv(pw_dot(op), cfg.tin) for op in pw_ops)
+        floor_ = max(pw_groups(op, cfg) for op in pw_ops)
         cap = top // 2
         while cap >= floor_:
             caps.append(cap)
@@ -140,7 +140,6 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
         if caps[-1] != floor_:
             caps.append(floor_)
     capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
-    band_bufs = ("in_band", "out_band", "dw_pw_pingpong")
     for limit in sorted(set(tensors), reverse=True) + [0]:
         for cap in caps:
             # One-row bands need the least memory: if they do not fit, no band height will.
@@ -148,8 +147,8 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
             if not last.memory_fits:
                 continue
             fixed = sum(b.blocks * (288 if b.memory == "uram" else 36) * 1024 for b in last.buffers
-                        if b.name not in band_bufs)
-            budget = (capacity - fixed) // len(band_bufs)
+                        if b.name not in BAND_BUFFERS)
+            budget = (capacity - fixed) // len(BAND_BUFFERS)
             while budget > 0:
                 m = _attempt(steps, cfg, ctx, True, limit, cap, budget, onchip_bands, times)
                 if m.memory_fits:
@@ -174,7 +173,7 @@ def _breakpoints(sizes: set[int], limit: int) -> np.ndarray:
 
 def candidate_splits(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
     """All splits (tin, tout, tc, tk) with tin*tout + tc*tk <= pe, each factor a breakpoint."""
-    ins = {pw_dot(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
+    ins = {pw_dot(op) // pw_rows(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}  # run lengths
     ins |= {op.in_shape[2] for s in steps for op in s.ops if op.kind == "pool"}
     outs = {op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
     chans = {op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"} or {1}
@@ -235,14 +234,14 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
             step = fused_cycles_bound(
                 tile_cycles(dw_iterations(row, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
                 tile_cycles(dw_iterations(rows, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
-                tile_cycles(pw_iterations(row, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH),
-                tile_cycles(pw_iterations(rows, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH))
+                tile_cycles(pw_iterations(row, pw_dot(last), last.out_shape[2], lanes, pw_rows(last)), PW_DEPTH),
+                tile_cycles(pw_iterations(rows, pw_dot(last), last.out_shape[2], lanes, pw_rows(last)), PW_DEPTH))
         elif last.kind == "dw":
             step = tile_cycles(dw_iterations(last.out_shape[0] * last.out_shape[1], last.out_shape[2], last.kernel,
                                              lanes), DW_DEPTH)
         else:
             px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
-            step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes), PW_DEPTH)
+            step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes, pw_rows(last)), PW_DEPTH)
         total += np.maximum(step, floor)
     return total
 
@@ -314,43 +313,22 @@ _MAX_EXACT = 48
 def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     """Whether each split's smallest buffers, placed in BRAM36/URAM as :func:`place_buffers` places them, fit.
 
-    Smallest: weight double buffers of one tout group per tile, one-row band and
-    ping-pong buffers, biases; maps too large for any plan are streamed. Placing them (rather than
-    counting a URAM as 8 BRAM36 of capacity) sees that a wide, shallow weight buffer of a large PW
-    array needs one 72-bit block per 72 bits of its word wherever it goes.
+    Smallest: the plan (:func:`buffer_slots`, over all splits at once) with weights in DRAM in tiles of one
+    tout group, one-row bands, maps too large for any plan streamed, and the feature-map buffers left out
+    (a plan streaming every map has none). Placing them (rather than counting a URAM as 8 BRAM36 of
+    capacity) sees that a wide, shallow weight buffer of a large PW array needs one 72-bit block per 72
+    bits of its word wherever it goes.
     """
-    tin, tout, tc, tk = (cand[:, i] for i in range(4))
-    ab, wb = ctx.act_bits, ctx.weight_bits
-    word = feature_word(EngineArrays(tin, tout, tc, tk), steps[0].first.in_shape[2], ctx.pixels_per_beat)
-    depths: list[np.ndarray] = []
-    widths: list[np.ndarray] = []
-
-    def add(depth: np.ndarray, width: np.ndarray) -> None:
-        depths.append(np.broadcast_to(depth, (len(cand),)))
-        widths.append(np.broadcast_to(width, (len(cand),)))
-
-    ins = [pw_dot(s.pw_op) for s in steps if s.pw_op is not None]
-    if ins:
-        add(2 * np.max([-(-m // tin) for m in ins], axis=0), tin * tout * wb)
-    dws = [(s.dw_op.out_shape[2], s.dw_op.kernel ** 2) for s in steps if s.dw_op is not None]
-    if dws:
-        add(2 * np.max([-(-c // tc) * -(-kk // tk) for c, kk in dws], axis=0), tc * tk * wb)
+    lanes = EngineArrays(*(cand[:, i] for i in range(4)))
     capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
-    flags = fmap_flags(steps, capacity // (2 * ab))
-    halves = [0, 0, 0]
-    for s, (ind, outd) in zip(steps, flags):
-        one_row = band_buffer_elems(s, StepTiling(1, 1, ind, outd))
-        halves = [max(a, b) for a, b in zip(halves, one_row)]
-    for words in band_half_words(tuple(halves), word):
-        if np.any(words):
-            add(2 * words, word * ab)
-    pw_out = [op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
-    dw_out = [op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"]
-    if pw_out:
-        add(np.sum([-(-c // tout) for c in pw_out], axis=0), tout * (ab + wb))
-    if dw_out:
-        add(np.sum([-(-c // tc) for c in dw_out], axis=0), tc * (ab + wb))
-    blocks, in_uram = place_blocks(depths, widths, ctx.board)
+    limit = capacity // (2 * ctx.act_bits)
+    # as many tiles as output channels: each tile one tout group
+    tiles = {s.name: StepTiling(1, s.last.out_shape[2] if s.pw_op is not None else 1, ind, outd)
+             for s, (ind, outd) in zip(steps, fmap_flags(steps, limit))}
+    slots = [(d, w) for name, d, w in buffer_slots(steps, tiles, lanes, True, limit, ctx.act_bits, ctx.weight_bits,
+                                                   pixels_per_beat=ctx.pixels_per_beat)
+             if name not in ("fmap_a", "fmap_b")]
+    blocks, in_uram = place_blocks([d for d, _ in slots], [w for _, w in slots], ctx.board)
     return ((np.where(in_uram, 0, blocks).sum(axis=0) <= ctx.board.bram36)
             & (np.where(in_uram, blocks, 0).sum(axis=0) <= ctx.board.uram))
 

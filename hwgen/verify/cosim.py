@@ -9,7 +9,7 @@ import shutil
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -141,12 +141,13 @@ def _children_cpu() -> float:
 
 def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str | os.PathLike,
               simulator: str | None = None, toplevel: str = "hwgen_top",
-              log_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+              log_dir: str | os.PathLike | None = None,
+              phase: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Build ``rtl_dir``'s Verilog and run the testbench; returns the results dict (never raises on mismatch).
 
     A build or simulator failure raises a one-line :class:`HwgenError` naming the log; with ``log_dir``
     the log is first copied there (``cosim_build.log`` / ``cosim_sim.log``), since ``sim_dir`` is
-    usually a temporary directory about to be removed.
+    usually a temporary directory about to be removed. ``phase`` is told each step (build, simulate).
     """
     try:
         from cocotb_tools.runner import get_runner
@@ -181,6 +182,8 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
     t0, cpu0 = time.perf_counter(), _children_cpu()
     keep = Path(log_dir) if log_dir is not None else None
     build_log, sim_log = work / "build.log", work / "sim.log"
+    if phase:
+        phase(f"building with {simulator}")
     try:
         runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, build_dir=str(work), always=True,
                      timescale=("1ns", "1ps"), build_args=build_args, parameters=parameters,
@@ -189,6 +192,8 @@ def run_cosim(rtl_dir: str | os.PathLike, vectors: dict[str, Any], sim_dir: str 
         kept = _keep_log(build_log, keep, "cosim_build.log")
         raise HwgenError(f"{simulator} could not build {str(rtl)!r}: {_last_error(kept)} (full log: {kept})") from None
     t1, cpu1 = time.perf_counter(), _children_cpu()
+    if phase:
+        phase(f"simulating ({simulator})")
     try:
         runner.test(test_module="hwgen.sim.network_tb", hdl_toplevel=toplevel, build_dir=str(work), test_dir=str(work),
                     extra_env={"HWGEN_VECTORS": str(vec_path), "HWGEN_RESULTS": str(res_path)},

@@ -9,6 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from hwgen.codegen.vectors import read_vectors
 from hwgen.errors import HwgenError
@@ -106,12 +107,13 @@ def project_sources(outdir: Path, include_dirs: tuple[Path, ...] = ()) -> list[P
     return sources
 
 
-def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False) -> CsimResult:
+def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False,
+             phase: Callable[[str], None] | None = None) -> CsimResult:
     """Compile the project's sources with the testbench, run it on vectors/, parse PASS/FAIL.
 
     ``unity`` compiles all sources as one translation unit (the ap_types headers are
     parsed once: about 3x faster to compile); the default compiles them separately,
-    as Vitis does.
+    as Vitis does. ``phase`` is told each step (compile, each image's run).
     """
     outdir = Path(outdir)
     if not outdir.is_dir():
@@ -127,6 +129,8 @@ def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False) -> CsimR
             unit.write_text("".join(f'#include "{p}"\n' for p in inputs))
             inputs = [str(unit)]
         cmd = [compiler, *CXXFLAGS, opt, "-isystem", str(include), *inputs, "-o", str(binary)]
+        if phase:
+            phase(f"compiling {len(sources)} sources with {Path(compiler).name} {opt}")
         t0 = time.perf_counter()
         # errors="replace": a corrupted source can make g++ echo bytes that are not UTF-8.
         comp = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
@@ -137,7 +141,9 @@ def run_csim(outdir: str | Path, opt: str = "-O2", unity: bool = False) -> CsimR
         folders = ["vectors"] + sorted(str(p.relative_to(outdir)) for p in (outdir / "vectors" / "batch").glob("*")
                                        if p.is_dir())
         out, passed, mismatch, checked = "", True, None, {}
-        for folder in folders:  # one binary, every image's vectors
+        for i, folder in enumerate(folders):  # one binary, every image's vectors
+            if phase:
+                phase(f"running the testbench on {folder} ({i + 1}/{len(folders)})")
             try:
                 run = subprocess.run([str(binary), folder], cwd=outdir, capture_output=True, text=True,
                                      errors="replace", timeout=RUN_TIMEOUT_S)

@@ -1,5 +1,5 @@
 """Yosys synthesis of generated RTL for Xilinx 7-series (``xc7``) or UltraScale+ (``xcup``): resource counts from
-``stat -json``."""
+``stat -json``, and the block RAM cells of every memory (:func:`memory_cells`)."""
 from __future__ import annotations
 
 import json
@@ -21,7 +21,12 @@ GROUPS = {
     "lut": ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"),
     "ff": ("FDRE", "FDSE", "FDCE", "FDPE"),
     "carry": ("CARRY4", "CARRY8"),
+    "uram": ("URAM288",),
 }
+
+
+#: Files synthesize() lists each block RAM group's cells in (one "module/cell" per line).
+RAM_LISTS = {"bram36": "ramb36.txt", "bram18": "ramb18.txt", "uram": "uram.txt"}
 
 
 def _parse_stat(text: str) -> dict[str, Any]:
@@ -40,8 +45,12 @@ def synthesize(rtl_dir: str | Path, top: str = "hwgen_top", family: str = "xc7")
     sources = sorted(p.name for p in rtl.glob("*.v"))
     if not sources:
         raise HwgenError(f"no Verilog sources (*.v) in {str(rtl)!r}")
+    # The block RAM cells are listed by name (module/memory.i.j, memory_libmap's naming) so that each
+    # memory's blocks can be counted (memory_cells).
+    lists = "; ".join(f"tee -q -o {name} select -list {' '.join('t:' + c for c in GROUPS[key])}"
+                      for key, name in RAM_LISTS.items())
     script = (f"read_verilog {' '.join(sources)}; synth_xilinx -family {family} -noiopad -top {top}; "
-              "tee -q -o stat.json stat -json")
+              f"tee -q -o stat.json stat -json; {lists}")
     proc = subprocess.run([yosys, "-q", "-l", "yosys.log", "-p", script], cwd=rtl, capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr or proc.stdout).strip().splitlines()
@@ -51,4 +60,52 @@ def synthesize(rtl_dir: str | Path, top: str = "hwgen_top", family: str = "xc7")
     report: dict[str, Any] = {k: sum(int(cells.get(c, 0)) for c in types) for k, types in GROUPS.items()}
     report["cells"] = {k: int(v) for k, v in sorted(cells.items()) if not k.startswith("$")}
     report["warnings"] = sum(1 for ln in (rtl / "yosys.log").read_text().splitlines() if ln.startswith("Warning"))
+    report["memory_cells"] = memory_cells(rtl, top)
     return report
+
+
+def _module_depths(log: str) -> dict[str, int]:
+    # A parameterised module's DEPTH: the last "Parameter \DEPTH = N" before Yosys names the derived module.
+    depths, depth = {}, None
+    for ln in log.splitlines():
+        if "Executing AST frontend in derive mode" in ln:
+            depth = None
+        m = re.match(r"Parameter \\DEPTH = (\d+)", ln)
+        if m:
+            depth = int(m.group(1))
+            continue
+        m = re.match(r"Generating RTLIL representation for module `(\$paramod\$[0-9a-f]+\\\w+)'", ln)
+        if m and depth is not None:
+            depths[m.group(1)] = depth
+            depth = None
+    return depths
+
+
+def memory_cells(rtl_dir: str | Path, top: str = "hwgen_top") -> dict[str, dict[str, int]]:
+    """Block RAM cells per memory of a design :func:`synthesize` wrote to ``rtl_dir``: keys ``module/memory``
+    (``hwgen_pw_engine/wrom``; a parameterised module as ``name#DEPTH``, e.g. ``hwgen_fmem#5042/mem``), values
+    the cells of one instance by group (bram36, bram18, uram) and ``instances``, how many times ``top``
+    instantiates the module (1 for ``top`` itself)."""
+    rtl = Path(rtl_dir)
+    stat = _parse_stat((rtl / "stat.json").read_text())["modules"]
+    depths = _module_depths((rtl / "yosys.log").read_text())
+
+    def label(module: str) -> str:
+        name = module.split("\\")[-1].lstrip("\\")
+        return f"{name}#{depths[module]}" if module in depths else name
+
+    top_cells = {k.lstrip("\\"): int(v) for k, v in stat[f"\\{top}"]["num_cells_by_type"].items()}
+    out: dict[str, dict[str, int]] = {}
+    source: dict[str, str] = {}  # key -> the module counted (modules differing in other parameters are alike)
+    for key, name in RAM_LISTS.items():
+        for ln in (rtl / name).read_text().splitlines():
+            module, _, cell = ln.strip().rpartition("/")
+            if not module:
+                continue
+            mem = f"{label(module)}/{cell.split('.')[0]}"
+            if source.setdefault(mem, module) != module:
+                continue
+            entry = out.setdefault(mem, {"bram36": 0, "bram18": 0, "uram": 0,
+                                         "instances": top_cells.get(module.lstrip("\\"), 1)})
+            entry[key] += 1
+    return out

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
+from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks, pw_lane_inputs
 from hwgen.codegen.templating import render
 from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import EngineConfig, cdiv, input_cycles
 from hwgen.hw.resources import pw_array_packs
-from hwgen.hw.steps import input_rows, weight_words
+from hwgen.hw.steps import input_rows, pw_groups, weight_words
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import Mapping, band_buffer_elems, band_half_words, feature_word
+from hwgen.mapping.plan import Mapping, band_buffer_depth, band_buffer_elems, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.numerics.packing import PACK_SHIFT
 from hwgen.quant.golden import random_input, run_fixed
@@ -187,17 +187,12 @@ def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
     return groups
 
 
-def _im2col_rows(op: ComputeOp, ngi: int, tin: int) -> list[tuple[list[int], list[int], list[int]]]:
-    """(channel, dy, dx) of every im2col lane of a KxK conv, ordered (ky, kx, cin); channel -1 beyond M."""
+def _im2col_rows(op: ComputeOp, tin: int) -> list[tuple[list[int], list[int], list[int]]]:
+    """(channel, dy, dx) of every im2col lane of a KxK conv (blocks.pw_lane_inputs); channel -1: a zero lane."""
     cin, k = op.in_shape[2], op.kernel
-    rows = []
-    for ig in range(ngi):
-        cols = [ig * tin + i for i in range(tin)]
-        valid = [col < k * k * cin for col in cols]
-        rows.append(([col % cin if v else -1 for col, v in zip(cols, valid)],
-                     [col // cin // k if v else 0 for col, v in zip(cols, valid)],
-                     [col // cin % k if v else 0 for col, v in zip(cols, valid)]))
-    return rows
+    rows = pw_lane_inputs(op, tin).tolist()
+    return [([c % cin if c >= 0 else -1 for c in row], [c // cin // k if c >= 0 else 0 for c in row],
+             [c // cin % k if c >= 0 else 0 for c in row]) for row in rows]
 
 
 def _tap_rows(k: int, ngt: int, tk: int) -> list[tuple[list[int], list[int]]]:
@@ -231,8 +226,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         if q.weights is not None:
             engine, nw = _engine_words(q, cfg)
             if engine == "pw" and pw_tiles.get(q.op.name, 1) > 1:
-                nw = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) * cdiv(q.op.kernel * q.op.kernel *
-                                                                         q.op.in_shape[2], cfg.tin)
+                nw = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) * pw_groups(q.op, cfg)
             slot_words[engine] = max(slot_words[engine], nw)
     roms = {"pw": _Rom("pw", cfg.tin * cfg.tout, cfg.tout, dram, slot_words["pw"]),
             "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, slot_words["dw"])}
@@ -265,7 +259,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         col_off = -1
         if q.op.kind == "conv":  # KxK conv: decode table of its im2col lanes
             col_off = len(im2col_rows)
-            im2col_rows.extend(_im2col_rows(q.op, ngi, cfg.tin))
+            im2col_rows.extend(_im2col_rows(q.op, cfg.tin))
         tiled = pw_tiles.get(q.op.name, 1) > 1
         g = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) if tiled else ngo
         count = cdiv(ngo, g)
@@ -414,9 +408,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     fm_words, band_words = word * cdiv(fm_words, word), word * cdiv(band_words, word)
     # The staging buffers are the plan's (hwgen.mapping.plan.band_buffer_elems): one half each here.
     halves = [band_buffer_elems(st, mapping.tiles[st.name]) for st in mapping.steps if st.name in mapping.tiles]
-    half_words = band_half_words((max([h[0] for h in halves], default=0), max([h[1] for h in halves], default=0), 0),
-                                 word)
-    in_band_words, out_band_words = word * half_words[0], word * half_words[1]
+    in_band_words = word * band_buffer_depth(max([h[0] for h in halves], default=0), word, staged=True) // 2
+    out_band_words = word * band_buffer_depth(max([h[1] for h in halves], default=0), word, staged=True) // 2
     if in_band_need > in_band_words or out_band_need > out_band_words:
         raise HwgenError(f"mapping's band buffers ({in_band_words} / {out_band_words} codes per half) are smaller "
                          f"than the staged bands ({in_band_need} / {out_band_need} codes)")
@@ -454,8 +447,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         word=word, storage=storage, buf_words=max(fm_words, band_words, in_band_words, out_band_words),
         in_band_words=in_band_words, out_band_words=out_band_words,
         has_conv=any(q.op.kind == "conv" for q in ops),
-        # im2col groups never cross a kernel row: each group's lanes are one run of consecutive codes
-        im2col_runs=all(q.op.kernel * q.op.in_shape[2] % cfg.tin == 0 for q in ops if q.op.kind == "conv"),
         contiguous_out=not any(v > 1 for v in pw_tiles.values()),
         max_pw_iters=pw_iters, max_dw_iters=dw_iters, max_pool_iters=max_pool_px * max_pool_ngc,
         bias_bits_rom=max(bias_bits, mapping.act_bits + mapping.weight_bits),
@@ -512,7 +503,7 @@ def _render(qgraph: QuantGraph, mapping: Mapping, x: np.ndarray, outputs: list[n
         "hls/decode.h.j2", engine="pw", model=ctx["model"], rows_macro="IM2COL_ROWS", lanes="TIN",
         tables=[(name, [", ".join(map(str, row[j])) for row in ctx["im2col_rows"]])
                 for j, name in enumerate(("im2col_c", "im2col_dy", "im2col_dx"))],
-        comment={"im2col_c": "input channel of each im2col lane (-1: beyond the K*K*Cin dot product)",
+        comment={"im2col_c": "input channel of each im2col lane (-1: a zero lane, padding its kernel row)",
                  "im2col_dy": "window row offset of each lane", "im2col_dx": "window column offset of each lane"},
         ctype={"im2col_c": "int", "im2col_dy": "signed char", "im2col_dx": "signed char"})
     files["dw_decode.h"] = render(

@@ -3,8 +3,9 @@
 RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates - the plan's buffers
 (``Mapping.buffers``): ``fmap_a``/``fmap_b`` with the plan's depth in words of ``feature_word`` codes, one
 copy per code run an engine reads from it per cycle (a DW engine with TK taps: TK; a conv's im2col: one
-per kernel row a group touches), the ping-pong buffer as its two halves, the PW/DW weight memories (one
-word per tin x tout / tc x tk block; ROMs, or two-slot RAMs when weights are in DRAM) and the bias ROMs.
+per kernel row a group touches; copy k > 0 only as deep as the largest map read with more than k runs), the
+ping-pong buffer as its two halves, the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs,
+or two-slot RAMs when weights are in DRAM) and the bias ROMs.
 Every one carries ``ram_style``/``rom_style = "block"``, so Yosys maps each to block RAM.
 
 :func:`yosys_blocks` predicts how Yosys 0.23 ``synth_xilinx -family xc7`` tiles one: memory_libmap picks
@@ -16,6 +17,7 @@ plan's figure for xc7 is ``hwgen.mapping.plan.bram36_equivalent`` (its BRAM36 pl
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hwgen.codegen.rtl.plan import BUF_BAND0, RtlPlan
@@ -42,14 +44,20 @@ class Memory:
 
 def rtl_memories(plan: RtlPlan) -> list[Memory]:
     """The memories of a generated RTL design, named after the plan buffers they implement (the two halves of
-    the ping-pong, in_band and out_band buffers are two memories each)."""
+    the ping-pong, in_band and out_band buffers are two memories each; a partial copy k of a feature memory,
+    shallower than the plan's buffer, is ``NAME+k``)."""
     cfg = plan.cfg
     mems = []
     for b in plan.buffers:
         if b.depth > 0:
             # a buffer the RTL builds as two halves (ping-pong, in_band, out_band) is two memories
-            mems.append(Memory(b.plan if b.id < BUF_BAND0 else f"{b.plan}[{(b.id - BUF_BAND0) % 2}]",
-                               b.depth, plan.word * plan.act_width, b.copies, tdp=True))
+            name = b.plan if b.id < BUF_BAND0 else f"{b.plan}[{(b.id - BUF_BAND0) % 2}]"
+            depths = b.copy_depths
+            full = depths.count(b.depth)
+            mems.append(Memory(name, b.depth, plan.word * plan.act_width, full, tdp=True))
+            for k, d in enumerate(depths):
+                if d < b.depth:
+                    mems.append(Memory(f"{name}+{k}", d, plan.word * plan.act_width, tdp=True))
     if plan.has_pw:
         mems.append(Memory("pw_weights_2x" if plan.dram else "pw_weights", plan.pw_wdepth,
                            cfg.tin * cfg.tout * plan.weight_width, rom=not plan.dram))
@@ -75,6 +83,28 @@ def yosys_blocks(mem: Memory) -> tuple[int, int]:
     if n18 * COST_RAMB18 < n36 * COST_RAMB36:
         return 0, n18 * mem.count
     return n36 * mem.count, 0
+
+
+def plan_buffer(mem: Memory) -> str:
+    """The plan buffer (``Mapping.buffers`` name) a memory implements."""
+    return re.split(r"[\[+]", mem.name)[0]
+
+
+def synth_key(mem: Memory) -> str:
+    """Where the memory is in a synthesized design (the keys of ``hwgen.verify.synth.memory_cells``): a feature
+    memory is the ``mem`` array of an ``hwgen_fmem`` instance of its depth, the weight and bias memories are
+    the ``wrom`` / ``brom`` arrays of their engine."""
+    if mem.tdp:
+        return f"hwgen_fmem#{mem.depth}/mem"
+    engine = "hwgen_pw_engine" if mem.name.startswith("pw_") else "hwgen_dw_engine"
+    return f"{engine}/{'brom' if mem.name.endswith('_bias') else 'wrom'}"
+
+
+def measured_blocks(mem: Memory, cells: dict[str, dict[str, int]]) -> tuple[int, int]:
+    """(RAMB36, RAMB18) cells Yosys built for ``mem`` (all ``count`` copies), from ``memory_cells``; (0, 0)
+    when Yosys put it elsewhere (LUT RAM, flip-flops) or optimised it away."""
+    c = cells.get(synth_key(mem))
+    return (c["bram36"] * mem.count, c["bram18"] * mem.count) if c else (0, 0)
 
 
 def rtl_bram36(plan: RtlPlan) -> float:

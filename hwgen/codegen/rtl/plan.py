@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks
+from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks, pw_lane_inputs
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, bus_bits, cdiv, dw_iterations,
                                input_cycles, map_bus_bits, max_burst_beats, pool_iterations, pw_iterations,
                                tile_cycles, weight_bus_bits)
 from hwgen.hw.resources import pw_array_packs
-from hwgen.hw.steps import (bands_of, input_row_range, schedule_steps, step_load_words, weight_tile_channels,
+from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps, step_load_words,
+                            weight_tile_channels,
                             weight_tiled)
 from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
@@ -51,9 +52,13 @@ CH_SHIFT_BITS = 8
 
 @dataclass
 class FeatureBuffer:
-    """One feature memory: ``depth`` words of the plan's feature word (``word`` codes), ``copies`` identical
-    copies (one per code run an engine reads from it in one cycle; each copy's two ports read the two words a
-    run of <= word codes touches), named after the plan buffer it implements."""
+    """One feature memory: ``depth`` words of the plan's feature word (``word`` codes), ``copies`` copies (one per
+    code run an engine reads from it in one cycle; each copy's two ports read the two words a run of <= word codes
+    touches), named after the plan buffer it implements. Copy 0 holds the plan's depth; copy k > 0 is read only
+    by run k, so it holds just the words of the largest map read with more than k runs (``run_words[k]``, plus
+    the word a run's port B may fetch past a map's end). Writes of larger maps wrap onto its words (its address
+    has the bits its depth needs) but never onto a map still to be read: an op reads the map the step before
+    wrote, and steps run one after the other."""
 
     id: int
     name: str
@@ -63,6 +68,12 @@ class FeatureBuffer:
     lane_we: bool = False  # per-lane write enables (a writer writes non-consecutive codes)
     readers: set[str] = field(default_factory=set)
     writers: set[str] = field(default_factory=set)
+    run_words: dict[int, int] = field(default_factory=dict)  # run k > 0 -> words of the largest map it reads
+
+    @property
+    def copy_depths(self) -> list[int]:
+        """Words of each copy: the plan's depth, then what each further run reads (at most the plan's depth)."""
+        return [self.depth] + [min(self.depth, self.run_words[k] + 1) for k in range(1, self.copies)]
 
 
 @dataclass
@@ -74,7 +85,7 @@ class EngineOp:
     m: int  # dot-product length (pw/fc: Cin; conv: K*K*Cin; dw: taps; pool: pixels)
     channels: int  # input channels (conv: Cin; dw/pool: C)
     n: int  # output channels
-    inner_groups: int  # PW: ceil(M/tin); DW: ceil(K*K/tk); pool: ceil(C/tin)
+    inner_groups: int  # PW: hw.steps.pw_groups (a conv: K padded kernel rows); DW: ceil(K*K/tk); pool: ceil(C/tin)
     outer_groups: int  # PW: ceil(N/tout); DW: ceil(C/tc); pool: 1
     k: int
     s: int
@@ -225,6 +236,7 @@ class RtlPlan:
     faxi_max_burst: int = 0
     fbytes: int = 0  # the map DRAM: two regions (a streamed map is read from one while the next is written)
     dma: list[Dma] = field(default_factory=list)
+    plan_blocks: tuple[int, int] = (0, 0)  # the mapping's (BRAM36, URAM): hwgen estimate's figure
 
     @property
     def axi(self) -> bool:
@@ -380,12 +392,16 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         halves = {BUF_BAND0: (BUF_BAND0, BUF_BAND1), BUF_IN0: (BUF_IN0, BUF_IN1), BUF_OUT0: (BUF_OUT0, BUF_OUT1)}
         for b in halves.get(buf, (buf,)):
             if b < BUF_BAND0:
-                need[b] = max(need.get(b, 0), cdiv(shape[0] * shape[1] * shape[2], word))
+                need_words = cdiv(shape[0] * shape[1] * shape[2], word)
             elif b < BUF_IN0:
-                need[b] = cdiv(half_elems, word)
+                need_words = cdiv(half_elems, word)
             else:  # a staged band's words: the DMA transfers (below)
-                need.setdefault(b, 0)
+                need_words = 0
+            need[b] = max(need.get(b, 0), need_words)
             buffers[b].copies = max(buffers[b].copies, runs)
+            if not writing:
+                for k in range(1, runs):
+                    buffers[b].run_words[k] = max(buffers[b].run_words.get(k, 0), need_words)
             (buffers[b].writers if writing else buffers[b].readers).add(who)
 
     def add_pw(q: QuantOp, in_buf: int, out_buf: int) -> int:
@@ -397,7 +413,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         s = op.stride if op.kind == "conv" else 1
         m = k * k * cin
         lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
-        eop = EngineOp(op.name, op.kind, m, cin, n, cdiv(m, tin), cdiv(n, tout), k, s,
+        eop = EngineOp(op.name, op.kind, m, cin, n, pw_groups(op, cfg), cdiv(n, tout), k, s,
                        op.pad[0] if op.kind == "conv" else 0, op.pad[1] if op.kind == "conv" else 0,
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
         blocks, bias = pw_blocks(q, cfg)
@@ -408,12 +424,13 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                 eop.ch_shift.append(_pack([int(q.channel_shift[og * tout + t]) if og * tout + t < n else 0
                                            for t in range(tout)], CH_SHIFT_BITS))
         if op.kind == "conv":
-            for ig in range(eop.inner_groups):
-                ms = [ig * tin + j for j in range(tin)]
+            for row in pw_lane_inputs(op, tin).tolist():
+                ms = [mi if mi >= 0 else m for mi in row]  # m: a zero lane of the padded kernel row
                 qs = sorted({mi // cin for mi in ms if mi < m})
                 ports = [(q_ // k, q_ % k) for q_ in qs]  # the pixels (kernel positions): padding masks
-                # A kernel row's (kx, cin) codes are consecutive in memory: one run per kernel row the group
-                # touches, starting at its first lane's code (element offset from the window's first code).
+                # A kernel row's (kx, cin) codes are consecutive in memory and a group lies in one kernel row
+                # (blocks.pw_lane_inputs): one run, starting at its first lane's code (element offset from the
+                # window's first code).
                 rows_t = sorted({mi // (k * cin) for mi in ms if mi < m})
                 first = [min(mi for mi in ms if mi < m and mi // (k * cin) == ky) for ky in rows_t]
                 runs = [ky * wi * cin + (f - ky * k * cin) for ky, f in zip(rows_t, first)]
@@ -465,7 +482,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         # A PW tile reads input rows from in_row0 of memory in_buf (a band half or a whole map) and computes
         # output groups [go0, go0 + ngo).
         e = pw_ops[idx]
-        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg)
+        # e.k: a conv's kernel rows (each padded to whole tin groups), 1 for pw/fc
+        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg, e.k)
         return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, PW_DEPTH), go0, ngo,
                     e.wbase + go0 * e.inner_groups, e.bbase + go0, in_buf, e.out_buf, in_row0 * e.wi * e.channels,
                     out0 * e.n + go0 * tout)
@@ -679,6 +697,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             if b in need:
                 need[b] = max([d.beats for d in dma if d.kind == kind] + [1])
                 (buffers[b].writers if kind == DMA_R else buffers[b].readers).add("dma")
+                for k in range(1, buffers[b].copies):  # every copy of a staged half holds the largest band
+                    buffers[b].run_words[k] = need[b]
     # Each memory is the plan's buffer: its depth in words of feature_word codes (the ping-pong's halves are
     # two memories of half its depth, so a DW band write and a PW band read never share a port).
     for b in buffers:
@@ -711,4 +731,5 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram or fdram else 0.0,
         dram_latency=int(mapping.dram_latency) if dram or fdram else 0, bram36_plan=bram36_equivalent(mapping.buffers),
-        fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma)
+        fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma,
+        plan_blocks=(mapping.bram36, mapping.uram))

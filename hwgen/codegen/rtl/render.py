@@ -107,6 +107,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
 
 def _buf(b: FeatureBuffer) -> dict[str, Any]:
     return {"id": b.id, "name": b.name, "plan": b.plan, "depth": b.depth, "copies": b.copies,
+            "copy_depths": b.copy_depths,
             "lane_we": b.lane_we, "readers": sorted(b.readers), "writers": sorted(b.writers)}
 
 
@@ -135,7 +136,8 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "memories": [dict(asdict(m), ramb36=b36, ramb18=b18) for m in rtl_memories(plan)
                      for b36, b18 in [yosys_blocks(m)]],
         "bram36_predicted": rtl_bram36(plan),
-        # The plan's figure (hwgen estimate) on xc7, URAM buffers at their BRAM36 placement.
+        # The plan's figure (hwgen estimate: BRAM36 + URAM), and on xc7 with URAM buffers at their BRAM36 placement.
+        "plan_bram36": plan.plan_blocks[0], "plan_uram": plan.plan_blocks[1],
         "bram36_plan": plan.bram36_plan,
     }
 
