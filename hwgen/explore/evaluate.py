@@ -549,7 +549,7 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
     is_tiled = {i: v[idx] for i, v in is_tiled.items()}
     chosen = {i: _zeros(t.n) + 1 for i in fused}
     fits0 = final.fits
-    capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
+    capacity = board.ram_bits
     budget = np.where(fits0, (capacity - final.fixed_bits()) // len(BAND_BUFFERS), 0)
     # Isolated time and band-buffer bits of every band candidate of every tiled fused step (budget-independent).
     cands: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -636,7 +636,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
     net = t.net
     steps = net.steps
     board = combo.board_spec
-    capacity = board.bram36 * 36 * 1024 + board.uram * 288 * 1024
+    capacity = board.ram_bits
     pw_steps = [i for i, s in enumerate(steps) if s.pw_op is not None]
     pending = np.ones(t.n, dtype=bool)
     done_idx, done_pl, done_cyc, done_bytes = [], [], [], []

@@ -54,6 +54,12 @@ class Board:
         return math.ceil(self.dram_latency_ns * clock_mhz / 1e3)
 
     @property
+    def ram_bits(self) -> int:
+        """Nominal on-chip RAM capacity: 36 Kbit per BRAM36, 288 Kbit per URAM (the mapper's budget for maps
+        and band buffers; placement then counts real blocks)."""
+        return self.bram36 * 36 * 1024 + self.uram * 288 * 1024
+
+    @property
     def dsp_slice(self) -> str:
         """DSP48E1 (25x18 multiplier) on 7-series parts (xc7*), DSP48E2 (27x18) on UltraScale+ (DS891, DS987)."""
         return "DSP48E1" if self.part.startswith("xc7") else "DSP48E2"

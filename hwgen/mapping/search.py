@@ -139,7 +139,7 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
             cap //= 2
         if caps[-1] != floor_:
             caps.append(floor_)
-    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    capacity = ctx.board.ram_bits
     for limit in sorted(set(tensors), reverse=True) + [0]:
         for cap in caps:
             # One-row bands need the least memory: if they do not fit, no band height will.
@@ -200,7 +200,7 @@ def _dram_floor(steps: list[Step], ctx: _Ctx) -> list[int]:
     bits, so maps above that size live in DRAM in every fitting plan; a step's map
     transfers happen between its start and its end on one serial channel.
     """
-    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    capacity = ctx.board.ram_bits
     limit = capacity // (2 * ctx.act_bits)
     t = tensor_elems(steps)
     floors = []
@@ -320,7 +320,7 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     bits of its word wherever it goes.
     """
     lanes = EngineArrays(*(cand[:, i] for i in range(4)))
-    capacity = ctx.board.bram36 * 36 * 1024 + ctx.board.uram * 288 * 1024
+    capacity = ctx.board.ram_bits
     limit = capacity // (2 * ctx.act_bits)
     # as many tiles as output channels: each tile one tout group
     tiles = {s.name: StepTiling(1, s.last.out_shape[2] if s.pw_op is not None else 1, ind, outd)
