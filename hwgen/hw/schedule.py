@@ -93,16 +93,21 @@ class DramChannel:
     def transfer(self, ready: Any, beats: Any, bus_bits: Any) -> Any:
         """Queue a transfer of ``beats`` beats of a ``bus_bits`` bus, ready at cycle ``ready``; returns the
         cycle it completes (``ready`` for nothing to move: it takes no turn in the queue)."""
+        return self.span(ready, beats, bus_bits)[1]
+
+    def span(self, ready: Any, beats: Any, bus_bits: Any) -> tuple[Any, Any]:
+        """:meth:`transfer`, returning the cycles it starts and completes (both ``ready`` for nothing to move)."""
         dur = dma_cycles(beats, bus_bits, self.bytes_per_cycle, self.latency)
         if self.points is None:
             if dur == 0:
-                return ready
-            self.free = max(ready, self.free) + dur
-            return self.free
-        end = np.maximum(ready, self.free) + dur
-        moved = np.broadcast_to(dur > 0, end.shape)
-        self.free = np.where(moved, end, self.free)
-        return np.where(moved, end, ready)
+                return ready, ready
+            start = max(ready, self.free)
+            self.free = start + dur
+            return start, self.free
+        start = np.maximum(ready, self.free)
+        moved = np.broadcast_to(dur > 0, start.shape)
+        self.free = np.where(moved, start + dur, self.free)
+        return np.where(moved, start, ready), np.where(moved, start + dur, ready)
 
 
 @dataclass
@@ -219,9 +224,8 @@ class _Run:
         return words * (self.bus_bits // 8)
 
     def _queue(self, kind: str, step: str, band: int, first: int, ready: Any, beats: Any, bus: Any) -> Any:
-        end = self.chan.transfer(ready, beats, bus)
-        self.log.append((kind, step, band, first, beats, end - dma_cycles(beats, bus, self.chan.bytes_per_cycle,
-                                                                          self.chan.latency), end))
+        start, end = self.chan.span(ready, beats, bus)
+        self.log.append((kind, step, band, first, beats, start, end))
         return end
 
     def _map_transfer(self, kind: str, step: str, band: int, ready: Any, first: int, end: int) -> tuple[Any, Any]:
