@@ -9,6 +9,7 @@ import hls_rules
 from hwgen.codegen.hls.project import HlsProject, generate_hls
 from hwgen.hw.contract import EngineConfig
 from hwgen.hw.boards import get_board
+from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import StepTiling, schedule_steps
 from hwgen.ir.graph import Graph
 from hwgen.mapping.plan import Mapping, place_buffers, plan_buffers
@@ -126,3 +127,45 @@ def assert_fused_pairs_are_dataflow(top: str, pairs: int) -> None:
     assert "pw_engine(band, dst, " in pw and "dw_engine" not in pw and "src" not in pw
     network = c_function(top, "run_network")
     assert network.count("fused_pair(") == pairs
+
+
+def dma_trace(output: str) -> list[tuple[str, int, int, int, int]]:
+    """The DRAM transfers a C-simulated design issued in its first inference, in its order (the testbench's
+    ``dma KIND STEP BAND FIRST BEATS`` lines, HWGEN_DMA): (kind, step index, band, first code, beats)."""
+    out = []
+    for line in output.splitlines():
+        if line.startswith("dma "):
+            kind, *nums = line.split()[1:]
+            out.append((kind, *map(int, nums)))
+    return out
+
+
+def assert_dma_follows_the_queue(output: str, mapping: Mapping) -> None:
+    """The transfers the C++ issued are the estimate's (``hw.schedule``'s ``Trace.transfers``, the RTL's DMA
+    program): the map transfers (band reads, band writes, the input) the same ones in the same order with the
+    same first code and beats, and the weight loads the same words in the same order. A step's DW weights
+    come with its first PW load in the queue (one transfer); the C++ loads them first, on their own."""
+    trace = dma_trace(output)
+    index = {s.name: n for n, s in enumerate(mapping.steps)}
+    # the input is in DRAM when the first step reads it from there (the tiling the C++ and the band reads follow;
+    # Mapping.trace decides it by fmap_limit, which a hand mapping need not match)
+    trace_of = run_schedule(mapping.steps, mapping.tiles, mapping.cfg, weights_in_dram=mapping.weights_in_dram,
+                            input_in_dram=mapping.tiles[mapping.steps[0].name].in_dram, act_bits=mapping.act_bits,
+                            weight_bits=mapping.weight_bits, bytes_per_cycle=mapping.dram_bytes_per_cycle,
+                            latency=mapping.dram_latency, pixels_per_beat=mapping.pixels_per_beat)
+    queue = [t for t in trace_of.transfers if t[4] > 0]  # a load of no words is no transfer
+    maps = [(k, index.get(step, -1), band, first, int(beats)) for k, step, band, first, beats, _, _ in queue
+            if k != "w"]
+    assert [t for t in trace if t[0] != "w"] == maps
+    loads: list[int] = []
+    fused = {n: s.fused for n, s in enumerate(mapping.steps)}
+    pending: dict[int, int] = {}
+    for kind, step, _, _, words in trace:
+        if kind != "w":
+            continue
+        if fused[step] and step not in pending:  # the step's DW load: it travels with the first PW load
+            pending[step] = words
+            continue
+        loads.append(words + pending.pop(step, 0) if step in pending and pending[step] >= 0 else words)
+        pending[step] = -1  # later loads of the step stand alone
+    assert loads == [int(t[4]) for t in queue if t[0] == "w"]

@@ -5,13 +5,15 @@ import re
 
 import numpy as np
 import pytest
-from hls_helpers import assert_fused_pairs_are_dataflow, braced, fuse_all, generate, hand_mapping, quantized
+from hls_helpers import (assert_dma_follows_the_queue, assert_fused_pairs_are_dataflow, braced, fuse_all, generate,
+                         hand_mapping, quantized)
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import EngineConfig
+from hwgen.hw.contract import EngineConfig, map_bus_bits
 from hwgen.ir.graph import Graph
+from hwgen.mapping.plan import feature_word
 from hwgen.ir.layers import BatchNorm, Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D, ReLU6
 from hwgen.models.zoo import get_model, mobilenet_v1
 from hwgen.verify import csim
@@ -289,7 +291,14 @@ def test_feature_maps_in_dram_bit_exact(tmp_path, model, tiles):
         assert "act_t img[" not in top and "read_input(in, fmem);" in top
         assert "fmap_store(fmem, 1 * FMEM_HALF," in top and "fmap_load(fmem, 0 * FMEM_HALF," in top
         assert "#pragma HLS DATAFLOW" not in braced(top, f"void {model}_top(")  # fmem is no dataflow channel
-    assert_pass(run_csim(out, unity=True), q)
+    # fmem beats are the plan's feature words on the map bus (hw.map_bus_bits), as the estimate moves them
+    types = (out / "hwgen_types.h").read_text()
+    word = feature_word(mapping.cfg, q.ops[0].op.in_shape[2])
+    assert f"#define WORD {word}\n" in types
+    assert f"typedef ap_uint<{map_bus_bits(mapping.cfg, q.ops[0].op.in_shape[2], 8)}> fmem_t;" in types
+    result = run_csim(out, unity=True)
+    assert_pass(result, q)
+    assert_dma_follows_the_queue(result.output, mapping)
 
 
 @PROP

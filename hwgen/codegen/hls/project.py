@@ -22,9 +22,9 @@ from hwgen.codegen.templating import render
 from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import EngineConfig, cdiv, input_cycles
+from hwgen.hw.contract import EngineConfig, cdiv, input_cycles, map_beats, map_bus_bits
 from hwgen.hw.resources import pw_array_packs
-from hwgen.hw.steps import input_rows, pw_groups, weight_words
+from hwgen.hw.steps import input_row_range, pw_groups, weight_words
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import Mapping, band_buffer_depth, band_buffer_elems, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
@@ -217,6 +217,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     bias_bits = max([q.bias_bits for q in ops if q.bias is not None], default=2)
     per_channel = any(q.channel_shift is not None for q in ops)  # per-channel shift ROMs beside the biases
     groups = _groups(ops, mapping)
+    word = feature_word(cfg, ops[0].op.in_shape[2], mapping.pixels_per_beat)
     # Weight tiles (DRAM mode): a step's PW layer split into output-channel tiles, as hwgen.mapping planned.
     tilings = mapping.tiles
     pw_tiles = {step.pw_op.name: tilings[step.name].weight_tiles
@@ -340,7 +341,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         # A map in DRAM is staged band by band in the plan's in_band / out_band buffers (two halves each,
         # alternating by band; the pool reads and writes whole maps, in half 0).
         half = "0" if op.kind == "pool" else "b & 1"
-        step = {"kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "band_rows": rows,
+        step = {"index": n, "kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "band_rows": rows,
                 "bands": bands, "region": False,
                 "src": f"in_band[{half}]" if in_dram else FM_NAMES[cur],
                 "dst": f"out_band[{half}]" if out_dram else FM_NAMES[dst],
@@ -348,16 +349,20 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                 last.out_shape[2], "loads": loads, "in_dram": None, "out_dram": None}
         if in_dram:
             full = op.kind in ("pool", "fc")
-            staged = max(op.in_shape[0] if full else input_rows(op, r0, min(r0 + rows, out_h))
-                         for r0 in range(0, out_h, rows))
-            in_band_need = max(in_band_need, staged * op.in_shape[1] * op.in_shape[2])
+            row_codes = op.in_shape[1] * op.in_shape[2]
+            # a band moves the words its codes touch and is staged from the first of them (hw.map_beats)
+            in_band_need = max([in_band_need] + [
+                word * map_beats(lo * row_codes, hi * row_codes, word)
+                for lo, hi in (input_row_range(op, r0, min(r0 + rows, out_h)) for r0 in range(0, out_h, rows))])
             step["in_dram"] = {"region": cur_region, "row_words": op.in_shape[1] * op.in_shape[2],
                                "h": op.in_shape[0], "k": op.kernel, "stride": op.stride, "pad": op.pad[0],
                                "full": full}
         if out_dram:
             step["out_dram"] = {"region": region, "row_words": step["out_row_words"]}
             fmem_half = max(fmem_half, _words(last.out_shape))
-            out_band_need = max(out_band_need, rows * step["out_row_words"])
+            out_band_need = max([out_band_need] + [
+                word * map_beats(r0 * step["out_row_words"], min(r0 + rows, out_h) * step["out_row_words"], word)
+                for r0 in range(0, out_h, rows)])
         else:
             fm_words = max(fm_words, _words(last.out_shape))
         if len(group) == 2:
@@ -385,6 +390,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                                        lo, hi]}
             step["title"] = f"{op.name}: global average pool on the pool engine"
             max_pool_px, max_pool_ngc = max(max_pool_px, pixels), max(max_pool_ngc, ngc)
+        if step["pw"] is not None:
+            step["pw"]["step"] = n
         if step["pw"] is not None and step["pw"]["tiles"] is not None:
             step["title"] += f", weights in {step['pw']['tiles']['count']} output-channel tiles"
         if in_dram:
@@ -396,7 +403,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             cur = dst
         steps.append(step)
 
-    word = feature_word(cfg, qgraph.ops[0].op.in_shape[2], mapping.pixels_per_beat)
     # Each plan memory's storage (BIND_STORAGE impl): where the mapper placed it. A memory the plan does not
     # have is an unused engine's one-word ROM (LUTRAM; Vitis builds no unused engine anyway).
     placed = {b.name: b.memory for b in mapping.buffers}
@@ -452,7 +458,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         bias_bits_rom=max(bias_bits, mapping.act_bits + mapping.weight_bits),
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
         dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem), wmem_beats=max(len(wmem) // 8, 1),
-        fmaps=fmem_half > 0, fmem_half=fmem_half, input_dram=input_dram, fmem_bits=8 * cdiv(act_bits, 8),
+        # a map in DRAM is stored as the plan's feature words, one beat of the map bus each (hw.schedule)
+        fmaps=fmem_half > 0, fmem_half=cdiv(fmem_half, word), input_dram=input_dram,
+        fmem_bits=map_bus_bits(cfg, in_shape[2], act_bits, mapping.pixels_per_beat),
         pw_wbeats=beats["pw"], dw_wbeats=beats["dw"],
         wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
         regions=any(st["kind"] == "fused" for st in steps),
