@@ -250,12 +250,17 @@ def _worst_input_rows(step: Step, band_rows: int) -> int:
 
 def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[Any, Any, Any]:
     """Elements of one half of the (input band, output band, DW->PW ping-pong) buffers a step needs.
-    ``tiling.band_rows`` an int, or an array over splits (then arrays)."""
+    ``tiling.band_rows`` an int, or an array over splits (then arrays).
+
+    A lone step with a map in DRAM runs its bands through the ping-pong too (the HLS design's band region,
+    docs/hls.md): a PW-engine step receives each input band there, a DW or pool step hands its output band
+    to the store there."""
     band = tiling.band_rows
     rows = unbox(np.minimum(band, step.out_rows)) if step.bandable else step.out_rows  # the tallest band
     op = step.first
     in_b = out_b = pp = 0
-    if tiling.in_dram:
+    staged = tiling.in_dram or tiling.out_dram
+    if tiling.in_dram or (staged and not step.fused and op.kind in ("conv", "pw", "fc")):
         if np.ndim(band) == 0:
             worst = _worst_input_rows(step, int(band))
         else:  # once per distinct height
@@ -267,6 +272,9 @@ def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[Any, Any, Any]:
         out_b = rows * last.out_shape[1] * last.out_shape[2]
     if step.fused:
         pp = rows * op.out_shape[1] * op.out_shape[2]
+    elif staged:
+        pp = in_b if op.kind in ("conv", "pw", "fc") else rows * last.out_shape[1] * last.out_shape[2]
+        in_b = in_b if tiling.in_dram else 0
     return in_b, out_b, pp
 
 
@@ -437,6 +445,8 @@ def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
         bits += (ho * wo * co if not t.out_dram else 2 * o_b) * ab
     if step.fused:
         bits += pp * ab  # each op of the pair is charged half of the two-half ping-pong
+    else:
+        bits += 2 * pp * ab  # a lone step's bands through the ping-pong (a map in DRAM)
     if op.kind != "pool":
         if mapping.weights_in_dram and op is step.pw_op:
             ch = first_tile_channels(op, t.weight_tiles, mapping.cfg)

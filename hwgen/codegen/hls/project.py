@@ -59,7 +59,8 @@ class HlsProject:
     band_rows: dict[str, int] = field(default_factory=dict)
     input_in_dram: bool = False  # the network input is stored in fmem and loaded in bands by the first step
     dataflow_pairs: int = 0  # fused DW->PW pairs run by the fused_pair DATAFLOW region (DW and PW overlap)
-    staged_pairs: int = 0  # fused pairs with a feature map in DRAM: the region runs one band per call
+    staged_pairs: int = 0  # fused pairs with a feature map in DRAM: the region stages their bands in its PIPOs
+    staged_lone: int = 0  # lone steps with a feature map in DRAM, run through the region too
     weight_tiles: dict[str, int] = field(default_factory=dict)  # PW layer -> output-channel weight tiles
 
 
@@ -309,7 +310,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     first = tilings.get(ops[0].op.name)
     input_dram = fmaps and first is not None and first.in_dram
     fmem_half = _words(ops[0].op.in_shape) if input_dram else 0
-    region = 1 if input_dram else 0
+    out_region = 1 if input_dram else 0  # the fmem region the next map stored to DRAM goes to
     # where the current tensor is: fmap_a/fmap_b, None = DRAM; read_input stores an on-chip input in fmap_a
     cur: int | None = None if input_dram else BUF_FM0
     cur_region = 0
@@ -338,43 +339,48 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         rows = max(1, min(rows, out_h))
         bands = cdiv(out_h, rows)
         loads: list[dict] = []
-        # A map in DRAM is staged band by band in the plan's in_band / out_band buffers (two halves each,
-        # alternating by band; the pool reads and writes whole maps, in half 0).
-        half = "0" if op.kind == "pool" else "b & 1"
+        staged = in_dram or out_dram
+        # A fused pair, and a lone step with a map in DRAM, run through the band region (fused_pair): its
+        # maps in DRAM are staged in the region's PIPOs (the plan's in_band / out_band). The region's
+        # unused on-chip map arguments are bound to the other feature buffer (never the one it writes).
+        region = len(group) == 2 or staged
         step = {"index": n, "kind": op.kind, "pw": None, "dw": None, "pool": None, "out_h": out_h, "band_rows": rows,
-                "bands": bands, "region": False,
-                "src": f"in_band[{half}]" if in_dram else FM_NAMES[cur],
-                "dst": f"out_band[{half}]" if out_dram else FM_NAMES[dst],
+                "bands": bands, "region": region, "staged": staged,
+                "src": FM_NAMES[cur] if cur is not None else FM_NAMES[1 - dst], "dst": FM_NAMES[dst],
                 "out_words": _words(last.out_shape), "out_row_words": last.out_shape[1] *
-                last.out_shape[2], "loads": loads, "in_dram": None, "out_dram": None}
+                last.out_shape[2], "loads": loads, "in_dram": in_dram, "out_dram": out_dram, "last_op": group[-1]}
+        row_codes = op.in_shape[1] * op.in_shape[2]
+        in_ranges = [input_row_range(op, r0, min(r0 + rows, out_h)) for r0 in range(0, out_h, rows)]
         if in_dram:
-            full = op.kind in ("pool", "fc")
-            row_codes = op.in_shape[1] * op.in_shape[2]
             # a band moves the words its codes touch and is staged from the first of them (hw.map_beats)
-            in_band_need = max([in_band_need] + [
-                word * map_beats(lo * row_codes, hi * row_codes, word)
-                for lo, hi in (input_row_range(op, r0, min(r0 + rows, out_h)) for r0 in range(0, out_h, rows))])
-            step["in_dram"] = {"region": cur_region, "row_words": op.in_shape[1] * op.in_shape[2],
-                               "h": op.in_shape[0], "k": op.kernel, "stride": op.stride, "pad": op.pad[0],
-                               "full": full}
+            in_band_need = max([in_band_need] + [word * map_beats(lo * row_codes, hi * row_codes, word)
+                                                 for lo, hi in in_ranges])
         if out_dram:
-            step["out_dram"] = {"region": region, "row_words": step["out_row_words"]}
             fmem_half = max(fmem_half, _words(last.out_shape))
             out_band_need = max([out_band_need] + [
                 word * map_beats(r0 * step["out_row_words"], min(r0 + rows, out_h) * step["out_row_words"], word)
                 for r0 in range(0, out_h, rows)])
         else:
             fm_words = max(fm_words, _words(last.out_shape))
+        # The region's job (stage_desc): its maps in DRAM, their fmem regions and row geometry.
+        mode = 0 if len(group) == 2 else {"conv": 1, "pw": 1, "fc": 1, "dw": 2, "pool": 3}[op.kind]
+        step["mode"] = mode
+        step["sd"] = [n, group[-1], mode, int(in_dram), cur_region if in_dram else 0, row_codes, op.stride,
+                      op.pad[0], op.kernel, op.in_shape[0], int(op.kind in ("pool", "fc")), int(out_dram),
+                      out_region if out_dram else 0,
+                      step["out_row_words"]]
+        if staged and len(group) == 1:
+            # a PW-engine step receives its input bands through the ping-pong; a DW or pool step hands its
+            # output bands to the store there (hwgen.mapping.plan.band_buffer_elems)
+            band_words = max([band_words] + ([(hi - lo) * row_codes for lo, hi in in_ranges] if mode == 1 else
+                                             [rows * step["out_row_words"]]))
         if len(group) == 2:
             nxt = ops[i + 1]
             band_rows_used[op.name] = rows
-            # On-chip input and output: a DATAFLOW region (fused_pair) overlaps the DW and PW engines
-            # band by band; with a DRAM side the pair runs its bands in run_network, one engine at a time.
             step.update(kind="fused", dw=dw_job(i, q, loads), pw=pw_job(i + 1, nxt, loads, bands),
-                        region=not in_dram and not out_dram, dw_row_words=out_w * out_c,
+                        dw_row_words=out_w * out_c,
                         title=f"{op.name} -> {nxt.op.name}: fused, {bands} bands of "
-                              f"{rows} row{'s' if rows > 1 else ''}"
-                              f"{', DATAFLOW region' if not in_dram and not out_dram else ', staged'}")
+                              f"{rows} row{'s' if rows > 1 else ''}")
             band_words = max(band_words, rows * out_w * out_c)
         elif op.kind in ("conv", "pw", "fc"):
             step.update(kind="pw", pw=pw_job(i, q, loads, bands),
@@ -398,7 +404,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             step["title"] += ", input from DRAM"
         if out_dram:
             step["title"] += ", output to DRAM"
-            cur, cur_region, region = None, region, 1 - region
+            cur, cur_region, out_region = None, out_region, 1 - out_region
         else:
             cur = dst
         steps.append(step)
@@ -463,9 +469,11 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         fmem_bits=map_bus_bits(cfg, in_shape[2], act_bits, mapping.pixels_per_beat),
         pw_wbeats=beats["pw"], dw_wbeats=beats["dw"],
         wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
-        regions=any(st["kind"] == "fused" for st in steps),
+        regions=any(st["region"] for st in steps),
+        # the lone steps' kinds the region runs (mode 1 PW engine, 2 DW engine, 3 pool): only their engine calls
+        region_modes=sorted({st["mode"] for st in steps if st["region"]}),
         max_bands=max([st["bands"] for st in steps if st["region"]], default=1),
-        max_tiles=max([st["pw"]["tiles"]["count"] for st in steps if st["kind"] == "fused" and st["pw"]["tiles"]],
+        max_tiles=max([st["pw"]["tiles"]["count"] for st in steps if st["region"] and st["pw"] and st["pw"]["tiles"]],
                       default=1),
         result_buf=FM_NAMES[cur], fm_names=FM_NAMES,
         max_rows=max_rows, max_cols=max_cols, max_ngi=max_ngi, max_ngo=max_ngo, max_ngc=max_ngc, max_ngt=max_ngt,
@@ -568,6 +576,7 @@ def generate_hls(qgraph: QuantGraph, mapping: Mapping, outdir: str | Path, *, pa
                       weights_in_dram=ctx["dram"], fmap_words=ctx["fm_words"],
                       fmaps_in_dram=sum(1 for st in ctx["steps"] if st["out_dram"]), band_rows=ctx["band_rows_used"],
                       input_in_dram=ctx["input_dram"],
-                      dataflow_pairs=sum(1 for st in ctx["steps"] if st["region"]),
-                      staged_pairs=sum(1 for st in ctx["steps"] if st["kind"] == "fused" and not st["region"]),
+                      dataflow_pairs=sum(1 for st in ctx["steps"] if st["kind"] == "fused"),
+                      staged_pairs=sum(1 for st in ctx["steps"] if st["kind"] == "fused" and st["staged"]),
+                      staged_lone=sum(1 for st in ctx["steps"] if st["kind"] != "fused" and st["staged"]),
                       weight_tiles=ctx["weight_tiles"])
