@@ -1,6 +1,7 @@
 """Shared helpers of the HLS codegen / C-sim tests: a mapping with a forced split and tiling, project generation."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -103,28 +104,42 @@ def c_function(src: str, name: str) -> str:
 
 
 def assert_fused_pairs_are_dataflow(top: str, pairs: int) -> None:
-    """The top's ``pairs`` fused DW->PW pairs run through one canonical DATAFLOW region over row bands
-    (a pair with a map in DRAM calls it once per band, between the band's load and store).
+    """The top's ``pairs`` fused DW->PW pairs run through one canonical DATAFLOW region over row bands.
 
-    The band loop's body holds only the band PIPO and the two process calls: the DW process reads the
-    source map and writes the band, the PW process reads the band and writes the destination map (one
-    producer, one consumer, no bypass, no control around the calls).
+    The band loop's body holds only the PIPOs and the process calls: the DW process reads the source map
+    and writes the band, the PW process reads the band and writes the destination map (one producer, one
+    consumer, no bypass, no control around the calls). With maps in DRAM the region also holds the read
+    process (DRAM -> the in_band PIPO, the DW process's input) and the write process (the out_band PIPO,
+    the PW process's output -> DRAM), each with its own fmem argument.
     """
     region = c_function(top, "fused_pair")
     body = [line.strip() for line in braced(region, "for (int b = 0; b < bands; b++)").splitlines() if line.strip()]
     pragmas = [line for line in body if line.startswith("#pragma")]
     stmts = [line for line in body if not line.startswith("#pragma")]
     assert "#pragma HLS DATAFLOW" in pragmas and "#pragma HLS STREAM variable=band type=pipo depth=2" in pragmas
-    assert stmts[0] == "act_t band[BAND_WORDS];" and len(stmts) == 3, stmts
-    assert stmts[1].startswith("fused_dw(src, band, dw, b0, b, band_rows, out_h, src_row0)")
-    assert stmts[2].startswith("fused_pw(band, dst, pw, b0, b, band_rows, out_h, dst_row0")
-    assert "src" not in stmts[2] and "dst" not in stmts[1]
+    if "act_t in_band[IN_BAND_WORDS];" in stmts:
+        assert stmts[:3] == ["act_t in_band[IN_BAND_WORDS];", "act_t band[BAND_WORDS];",
+                             "act_t out_band[OUT_BAND_WORDS];"] and len(stmts) == 7, stmts
+        assert {"#pragma HLS STREAM variable=in_band type=pipo depth=2",
+                "#pragma HLS STREAM variable=out_band type=pipo depth=2"} <= set(pragmas)
+        assert stmts[3] == "band_read(fmem_in, in_band, sd, b, band_rows, out_h);"
+        assert stmts[4].startswith("fused_dw(src, in_band, band, dw, ")
+        assert stmts[5].startswith("fused_pw(band, dst, out_band, pw, sd, b, band_rows, out_h")
+        assert stmts[6] == "band_write(out_band, fmem_out, sd, b, band_rows, out_h);"
+        assert "static void band_read(const fmem_t *fmem_in, act_t in_band[IN_BAND_WORDS]," in top
+        assert "static void band_write(const act_t out_band[OUT_BAND_WORDS], fmem_t *fmem_out," in top
+    else:
+        assert stmts[0] == "act_t band[BAND_WORDS];" and len(stmts) == 3, stmts
+        assert stmts[1] == "fused_dw(src, band, dw, b, band_rows, out_h);"
+        assert stmts[2].startswith("fused_pw(band, dst, pw, b, band_rows, out_h")
     # the processes' signatures: DW writes the band, PW only reads it
-    assert "static void fused_dw(const act_t src[BUF_WORDS], act_t band[BAND_WORDS]," in top
-    assert "static void fused_pw(const act_t band[BAND_WORDS], act_t dst[BUF_WORDS]," in top
+    assert re.search(r"static void fused_dw\(const act_t src\[BUF_WORDS\](, const act_t in_band\[IN_BAND_WORDS\])?, "
+                     r"act_t band\[BAND_WORDS\],", top)
+    assert re.search(r"static void fused_pw\(const act_t band\[BAND_WORDS\], act_t dst\[BUF_WORDS\]"
+                     r"(, act_t out_band\[OUT_BAND_WORDS\])?,", top)
     dw, pw = c_function(top, "fused_dw"), c_function(top, "fused_pw")
-    assert "dw_engine(src, band, dw, row0, rows, src_row0, row0);" in dw and "pw_engine" not in dw
-    assert "pw_engine(band, dst, " in pw and "dw_engine" not in pw and "src" not in pw
+    assert "dw_engine(src, band, dw, row0, rows, 0, " in dw and "pw_engine" not in dw
+    assert "pw_engine(band, dst, " in pw and "dw_engine" not in pw and "src" not in pw.replace("src0", "")
     network = c_function(top, "run_network")
     assert network.count("fused_pair(") == pairs
 
@@ -142,9 +157,12 @@ def dma_trace(output: str) -> list[tuple[str, int, int, int, int]]:
 
 def assert_dma_follows_the_queue(output: str, mapping: Mapping) -> None:
     """The transfers the C++ issued are the estimate's (``hw.schedule``'s ``Trace.transfers``, the RTL's DMA
-    program): the map transfers (band reads, band writes, the input) the same ones in the same order with the
-    same first code and beats, and the weight loads the same words in the same order. A step's DW weights
-    come with its first PW load in the queue (one transfer); the C++ loads them first, on their own."""
+    program), each process's in the queue's order: the band reads (the band region's read process), the band
+    writes (its write process) and the input (read_input) the same ones with the same first code and beats,
+    the weight loads the same words. A step's DW weights come with its first PW load in the queue (one
+    transfer); the C++ loads them first, on their own. Between processes C-simulation runs the region's
+    processes one after the other per band, so the interleaving of reads and writes is not the queue's (in
+    hardware the read and write processes run concurrently, on the AXI read and write channels)."""
     trace = dma_trace(output)
     index = {s.name: n for n, s in enumerate(mapping.steps)}
     # the input is in DRAM when the first step reads it from there (the tiling the C++ and the band reads follow;
@@ -154,9 +172,10 @@ def assert_dma_follows_the_queue(output: str, mapping: Mapping) -> None:
                             weight_bits=mapping.weight_bits, bytes_per_cycle=mapping.dram_bytes_per_cycle,
                             latency=mapping.dram_latency, pixels_per_beat=mapping.pixels_per_beat)
     queue = [t for t in trace_of.transfers if t[4] > 0]  # a load of no words is no transfer
-    maps = [(k, index.get(step, -1), band, first, int(beats)) for k, step, band, first, beats, _, _ in queue
-            if k != "w"]
-    assert [t for t in trace if t[0] != "w"] == maps
+    for kind in "irs":
+        assert [t for t in trace if t[0] == kind] == [
+            (k, index.get(step, -1), band, first, int(beats)) for k, step, band, first, beats, _, _ in queue
+            if k == kind], kind
     loads: list[int] = []
     fused = {n: s.fused for n, s in enumerate(mapping.steps)}
     pending: dict[int, int] = {}

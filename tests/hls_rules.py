@@ -20,6 +20,9 @@ Rules (each violation names its rule):
 * ``dataflow``: a DATAFLOW region holds only channel declarations and process calls; each array or
   stream is written by at most one process and read by at most one later one (no bypass of the next
   process); a top-level region overlaps images only with ``ap_ctrl_chain``.
+* ``overlap``: every DRAM transfer (a call of a function that moves data over an ``m_axi`` pointer) is issued
+  by a process of a DATAFLOW region beside an engine's process, not by sequential code between engine calls
+  nor by an engine's own process (:func:`check_overlap`).
 * ``engine-instances``: ``pw_engine``, ``dw_engine`` and ``pool_engine`` are one instance each (or none)
   (call sites counted through the call graph; ``ALLOCATION ... limit=1`` caps the direct calls of the
   function that holds it).
@@ -730,11 +733,96 @@ def memory_blocks(proj: Project) -> tuple[int, int]:
     return sum(m.bram36 for m in mems), sum(m.uram for m in mems)
 
 
+def _m_axi_movers(proj: Project) -> set[str]:
+    """Functions that move data over a pointer parameter (an ``m_axi`` port, interface-size): the DRAM transfers."""
+    out = set()
+    for fn in proj.functions.values():
+        ptrs = {p.get_usr() for p in fn.get_arguments() if p.type.get_canonical().kind == ci.TypeKind.POINTER}
+        for c in fn.walk_preorder():
+            if c.kind == ci.CursorKind.ARRAY_SUBSCRIPT_EXPR:
+                var, _ = _subscript(_strip(c))
+                if var is not None and var.get_usr() in ptrs:
+                    out.add(fn.spelling)
+                    break
+    return out
+
+
+def _reads_stream(fn: ci.Cursor) -> bool:
+    return any("stream" in p.type.spelling for p in fn.get_arguments())
+
+
+def _process_calls(proj: Project, fn: ci.Cursor) -> dict[tuple, list[str]]:
+    """The process calls of fn's DATAFLOW regions (by source position) -> the names of every process of that region."""
+    out = {}
+    for comp in [c for c in fn.walk_preorder() if c.kind == ci.CursorKind.COMPOUND_STMT]:
+        if not _direct_pragmas(proj, comp, "DATAFLOW"):
+            continue
+        calls = [e for e in (_strip(s) for s in comp.get_children() if s.kind != ci.CursorKind.DECL_STMT)
+                 if e.kind == ci.CursorKind.CALL_EXPR and e.referenced is not None]
+        for e in calls:
+            out[_pos(e)] = [x.referenced.spelling for x in calls]
+    return out
+
+
+def _pos(c: ci.Cursor) -> tuple:
+    return c.location.file.name if c.location.file else "", c.location.line, c.location.column
+
+
+def check_overlap(proj: Project) -> list[Violation]:
+    """``overlap``: every DRAM transfer (a call of a function that moves data over an ``m_axi`` pointer) is
+    issued by a process of a DATAFLOW region beside a process that runs an engine, so it runs while the engines
+    compute (as ``hw.schedule``'s DMA queue overlaps them): not by sequential code between engine calls, not by
+    an engine's own process. A transfer of the function that reads the input stream is exempt (the input is
+    written to DRAM as it streams in)."""
+    top = _top(proj)
+    if top is None:
+        return []
+    movers = _m_axi_movers(proj)
+    memo: dict[str, bool] = {}
+
+    def runs_engine(name: str) -> bool:
+        if name in ENGINES:
+            return True
+        if name not in memo:
+            memo[name] = False
+            fn = proj.functions.get(name)
+            memo[name] = fn is not None and any(
+                c.kind == ci.CursorKind.CALL_EXPR and c.referenced is not None and c.referenced.spelling != name
+                and runs_engine(c.referenced.spelling) for c in fn.walk_preorder())
+        return memo[name]
+
+    found: dict[str, str] = {}
+    seen: set[tuple] = set()
+
+    def walk(fn: ci.Cursor, process: str | None, region: list[str]) -> None:
+        procs = _process_calls(proj, fn)
+        for c in fn.walk_preorder():
+            if c.kind != ci.CursorKind.CALL_EXPR or c.referenced is None or c.referenced.spelling not in proj.functions:
+                continue
+            g = c.referenced.spelling
+            proc, reg = (g, procs[_pos(c)]) if _pos(c) in procs else (process, region)
+            if g in movers and not _reads_stream(proj.functions[g]):
+                where = f"{fn.spelling}/{g}"
+                if proc is None:
+                    found.setdefault(where, "DRAM transfer outside a DATAFLOW region: serialised with the engines")
+                elif proc != g and runs_engine(proc):
+                    found.setdefault(where, f"DRAM transfer in the engine process {proc}: serialised with it")
+                elif not any(runs_engine(x) for x in reg if x != proc):
+                    found.setdefault(where, "DRAM transfer in a DATAFLOW region without an engine process")
+            key = (g, proc)
+            if key not in seen:
+                seen.add(key)
+                walk(proj.functions[g], proc, reg)
+
+    walk(top, None, [])
+    return [Violation("overlap", w, d) for w, d in sorted(found.items())]
+
+
 def check(outdir: str | Path) -> list[Violation]:
     """Every rule but the memory count (which needs the mapping: compare :func:`memory_blocks`)."""
     proj = load(outdir)
     return (check_pipelines(proj) + check_aliases(proj) + check_interfaces(proj) + check_dataflow(proj) +
-            check_engines(proj))
+            check_engines(proj) + check_overlap(proj))
 
 
 #: What the generated design does not do yet (docs/hls.md, "Limits"): (rule, where, memory) -> why.
@@ -743,6 +831,9 @@ KNOWN_LIMITS = {
         "TK > 1 taps read TK pixels per cycle (needs line buffers)",
     ("engine-instances", "pw_engine", ""): "the fused_pair region and the lone steps (conv, FC) each call the PW engine",
     ("engine-instances", "dw_engine", ""): "the fused_pair region and a lone DW step each call the DW engine",
+    ("overlap", "run_network/pw_load", ""): "whole-step weight loads run between the steps (the slots are the engines')",
+    ("overlap", "run_network/dw_load", ""): "whole-step weight loads run between the steps (the slots are the engines')",
+    ("overlap", "fused_pw/pw_load", ""): "weight tiles are loaded by the PW process between its tiles",
 }
 
 

@@ -79,9 +79,9 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
     assert_fused_pairs_are_dataflow(top, 3)
     # each pair's region call: source and destination map, descriptors, bands, band rows, output rows
     # (the input is in fmap_a, conv1 writes fmap_b)
-    assert "fused_pair(fmap_b, fmap_a, DW_1, PW_2, 0, 3, 3, 8, 0, 0);" in top
-    assert "fused_pair(fmap_a, fmap_b, DW_3, PW_4, 0, 2, 3, 4, 0, 0);" in top
-    assert "fused_pair(fmap_b, fmap_a, DW_5, PW_6, 0, 2, 3, 4, 0, 0);" in top
+    assert "fused_pair(fmap_b, fmap_a, DW_1, PW_2, 3, 3, 8);" in top
+    assert "fused_pair(fmap_a, fmap_b, DW_3, PW_4, 2, 3, 4);" in top
+    assert "fused_pair(fmap_b, fmap_a, DW_5, PW_6, 2, 3, 4);" in top
     assert "static act_t band[2]" not in top  # no staged pair: the band buffer is the regions' PIPO
     assert "mode=axis port=in" in top and "s_axilite port=return" in top
     # input, network and output in sequence, as the estimate counts one image's latency (no overlap)

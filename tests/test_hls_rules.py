@@ -13,6 +13,11 @@ from hwgen.models.zoo import get_model
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hls_main_08826dc"
 IM2COL_FIXTURE = Path(__file__).parent / "fixtures" / "hls_im2col_21d79f8"
+DRAM_FIXTURE = Path(__file__).parent / "fixtures" / "hls_dram_c368875"
+#: The tiling DRAM_FIXTURE was generated with (tiny_dsc4, split 3x4,2x3, bands of 2, weights in DRAM): the
+#: input, conv1, conv_dw_1's pair and the pool's output in DRAM, weight tiles in conv1, conv_pw_2 and the FC.
+DRAM_TILES = {"conv1": (2, 2, True, True), "conv_dw_1": (1, 1, True, True), "conv_dw_2": (2, 2, True, False),
+              "conv_dw_4": (3, 1, False, True), "avgpool": (1, 1, True, True), "fc": (1, 3, True, False)}
 
 
 @pytest.fixture(scope="module")
@@ -123,30 +128,58 @@ def test_one_tap_lane_and_row_aligned_im2col_meet_every_port_rule(tmp_path, name
 
 
 def test_maps_in_dram_are_staged_in_the_plans_band_buffers(tmp_path):
-    """Maps in DRAM go through the plan's in_band / out_band buffers (fmap_a/b hold only the on-chip maps):
-    the declarations imply exactly the plan's blocks; pairs with a DRAM side use the fused_pair region,
-    so the DW engine is one instance; weight tiles (conv1, conv_dw_2's PW, the FC) write no code by code."""
+    """Maps in DRAM go through the plan's in_band / out_band buffers, the band region's PIPOs (fmap_a/b hold
+    only the on-chip maps): the declarations imply exactly the plan's blocks. Every step with a map in DRAM
+    (conv1, the pairs, the pool, the FC) runs through the one region, so each engine is one instance; weight
+    tiles (conv1, conv_dw_2's PW, the FC) write no code by code."""
     from hls_helpers import generate
     from hwgen.hw.steps import StepTiling
 
     q = quantized(get_model("tiny_dsc4"))
-    tiles = {"conv1": (2, 2, False, True), "conv_dw_1": (1, 1, True, True), "conv_dw_2": (2, 2, True, False),
-             "conv_dw_4": (3, 1, False, True), "avgpool": (1, 1, True, True), "fc": (1, 3, True, False)}
+    tiles = dict(DRAM_TILES, conv1=(2, 2, False, True))
     m = fuse_all(q, EngineConfig(3, 4, 2, 3), 2, weights_in_dram=True,
                  tiles={name: StepTiling(*t) for name, t in tiles.items()})
     generate(q, m, tmp_path / "p")
     proj = hls_rules.load(tmp_path / "p")
     mems = {x.name: x for x in hls_rules.memories(proj)}
     plan = {b.name: b for b in m.buffers}
-    for name in ("fmap_a", "fmap_b", "in_band", "out_band"):
-        assert (mems[name].banks * mems[name].depth, mems[name].width) == (plan[name].depth, plan[name].width), name
-    assert "dw_pw_pingpong" in plan and [x.name for x in mems.values() if x.copies == 2] == ["band"]
+    for name, decl in (("fmap_a", "fmap_a"), ("fmap_b", "fmap_b"), ("in_band", "in_band"), ("out_band", "out_band"),
+                       ("dw_pw_pingpong", "band")):
+        x = mems[decl]
+        assert (x.copies * x.banks * x.depth, x.width) == (plan[name].depth, plan[name].width), name
+    assert [x.name for x in mems.values() if x.copies == 2] == ["in_band", "band", "out_band"]
     assert hls_rules.memory_blocks(proj) == (m.bram36, m.uram)
-    assert hls_rules.engine_instances(proj) == {"pw_engine": 2, "dw_engine": 1, "pool_engine": 1}
-    # TIN = 3 divides K*Cin = 9: the conv's im2col groups are row runs and pass too
+    assert hls_rules.engine_instances(proj) == {"pw_engine": 1, "dw_engine": 1, "pool_engine": 1}
+    # TIN = 3 divides K*Cin = 9: the conv's im2col groups are row runs and pass too; the band transfers
+    # overlap the engines, the weight loads do not (KNOWN_LIMITS)
     assert {str(v) for v in hls_rules.check(tmp_path / "p")} == {
         "pipeline-ports: dw_engine/dw_iter: src: 6 word accesses to one bank per iteration; 2 ports",
-        "engine-instances: pw_engine: 2 instances"}
+        "overlap: fused_pw/pw_load: DRAM transfer in the engine process fused_pw: serialised with it",
+        "overlap: run_network/dw_load: DRAM transfer outside a DATAFLOW region: serialised with the engines",
+        "overlap: run_network/pw_load: DRAM transfer outside a DATAFLOW region: serialised with the engines"}
+
+
+def test_overlap_rule_catches_the_serialised_dram_pattern(tmp_path):
+    """Main before the band region (DRAM_FIXTURE): run_network read each band, ran the engine and stored the
+    band one after the other, and loaded the weights between the steps; the PW process loaded its weight
+    tiles between its tiles. The same tiling generated today: the band reads and writes are the band region's
+    read and write processes, beside the engine processes; only the weight loads remain."""
+    from hls_helpers import generate
+    from hwgen.hw.steps import StepTiling
+
+    serial = "DRAM transfer outside a DATAFLOW region: serialised with the engines"
+    tile_loads = "overlap: fused_pw/pw_load: DRAM transfer in the engine process fused_pw: serialised with it"
+    assert [str(v) for v in hls_rules.check_overlap(hls_rules.load(DRAM_FIXTURE))] == [
+        tile_loads] + [f"overlap: run_network/{f}: {serial}" for f in ("dw_load", "fmap_load", "fmap_store", "pw_load")]
+    q = quantized(get_model("tiny_dsc4"))
+    m = fuse_all(q, EngineConfig(3, 4, 2, 3), 2, weights_in_dram=True,
+                 tiles={name: StepTiling(*t) for name, t in DRAM_TILES.items()})
+    generate(q, m, tmp_path / "p")
+    proj = hls_rules.load(tmp_path / "p")
+    assert [str(v) for v in hls_rules.check_overlap(proj)] == [
+        tile_loads] + [f"overlap: run_network/{f}: {serial}" for f in ("dw_load", "pw_load")]
+    # the band transfers' callers are the region's read / write processes, each with its own fmem port
+    assert hls_rules.instances(proj)["band_read"] == hls_rules.instances(proj)["band_write"] == 1
 
 
 @pytest.mark.parametrize("cfg", [EngineConfig(2, 2, 2, 1), EngineConfig(1, 1, 1, 1)])
