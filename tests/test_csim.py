@@ -256,7 +256,7 @@ def test_weight_tiles_in_dram_bit_exact(tmp_path):
     # conv_pw_3's tiles are loaded by the PW process of its pair's dataflow region, band by band
     assert_fused_pairs_are_dataflow(top, 4)
     assert "const int slot = (tl.slot0 + b * tl.count + t) & 1;" in top
-    assert re.search(r"const tile_desc tl = \{ 3, 4, \d+, \d+, [01] \};\n *fused_pair\(fmap_[ab], fmap_[ab], DW_5, PW_6,", top)
+    assert re.search(r"const tile_desc tl = \{ 3, 4, \d+, \d+, [01], 3 \};\n *fused_pair\(fmap_[ab], fmap_[ab], DW_5, PW_6,", top)
     # the PW slots hold the largest tile or untiled layer: conv_pw_4 (32 in / 32 out) 8 x 11 words
     assert "#define PW_WORDS 176\n" in (out / "hwgen_types.h").read_text()
     assert_pass(run_csim(out), q)  # separate translation units, as Vitis compiles them: -Wall clean too
@@ -284,11 +284,12 @@ def test_feature_maps_in_dram_bit_exact(tmp_path, model, tiles):
     proj = generate(q, mapping, out)
     assert proj.fmaps_in_dram == sum(1 for t in tiles.values() if t[3])
     top = (out / f"{model}_top.cpp").read_text()
-    assert "mode=m_axi port=fmem offset=slave bundle=gmem1" in top
+    assert "mode=m_axi port=fmem_in offset=slave bundle=gmem1" in top
+    assert "mode=m_axi port=fmem_out offset=slave bundle=gmem1" in top
     # every step with a map in DRAM runs through the band region, whose read / write processes move its bands
     assert proj.staged_pairs + proj.staged_lone == sum(1 for t in tiles.values() if t[2] or t[3])
     assert top.count("fmap_load(fmem_in,") == 1 and top.count("fmap_store(fmem_out,") == 1
-    assert_fused_pairs_are_dataflow(top, proj.dataflow_pairs)
+    assert_fused_pairs_are_dataflow(top, proj.dataflow_pairs + proj.staged_lone)
     assert proj.input_in_dram == tiles["conv1"][2]
     if proj.input_in_dram:  # no img buffer: the stream goes to fmem region 0 (the first step's sd.in_off 0)
         assert "act_t img[" not in top and "read_input(in, fmem_out);" in top

@@ -227,7 +227,7 @@ def test_weights_and_maps_in_dram():
     assert band_buffer_elems(STEPS[0], tiles["c0"]) == (
         5 * 10 * 3,   # rows [0, 2) of a 3x3 s2 conv, top pad 0, read input rows 0..4; rows [2, 4) read 4..7 (4)
         2 * 5 * 12,   # two output rows
-        0)
+        5 * 10 * 3)   # a lone conv with a map in DRAM receives its input bands through the ping-pong
     assert band_buffer_elems(STEPS[1], tiles["d1"]) == (
         4 * 5 * 12,   # rows [0, 3) of a 3x3 s1 dw, pad 1, read rows 0..3 (clipped); row 3 reads rows 2..3
         3 * 5 * 15,   # three p1 rows
@@ -262,10 +262,11 @@ def test_global_steps_buffer_their_whole_maps():
     """Pool and FC run as one tile: an input in DRAM is buffered whole (all H rows), as is the output."""
     pool = ComputeOp("p", "pool", (3, 5, 8), (1, 1, 8), 3, 1, (0, 0), None, False, ("p",))
     (step,) = schedule_steps([pool])
-    assert band_buffer_elems(step, StepTiling(1, 1, True, True)) == (3 * 5 * 8, 1 * 1 * 8, 0)
+    # a lone step with a map in DRAM passes the ping-pong: the pool's output to the store, the FC's input
+    assert band_buffer_elems(step, StepTiling(1, 1, True, True)) == (3 * 5 * 8, 1 * 1 * 8, 1 * 1 * 8)
     fc = ComputeOp("f", "fc", (1, 1, 8), (1, 1, 6), 1, 1, (0, 0), None, False, ("f",))
     (step,) = schedule_steps([fc])
-    assert band_buffer_elems(step, StepTiling(2, 1, True, True)) == (8, 6, 0)
+    assert band_buffer_elems(step, StepTiling(2, 1, True, True)) == (8, 6, 8)
 
 
 def test_feature_word_is_the_widest_engine_group():
@@ -305,7 +306,8 @@ def test_onchip_bits_per_op_with_dram():
     bits = {op.name: onchip_data_bits(op, s, m) for s in STEPS for op in s.ops}
     assert bits == {
         # two halves of each band buffer; the PW op's double-buffered first weight tile (dot x channels)
-        "c0": 2 * 150 * AB + 2 * 120 * AB + 2 * 27 * 10 * WB,
+        # and c0's input band passing the ping-pong (a lone step with a map in DRAM): two halves of 150
+        "c0": 2 * 150 * AB + 2 * 120 * AB + 2 * 150 * AB + 2 * 27 * 10 * WB,
         "d1": 2 * 240 * AB + 180 * AB + 2 * 9 * 12 * WB,   # DW weights double-buffered whole
         "p1": 2 * 225 * AB + 180 * AB + 2 * 12 * 15 * WB,
         "d2": 2 * 225 * AB + 45 * AB + 2 * 9 * 15 * WB,
@@ -384,7 +386,7 @@ def test_forced_weight_tiles_re_make_bands_and_buffers():
         # inputs: c0's two-row band 5 x 10 x 3 = 150, d1's one-row band 3 rows x 5 x 12 = 180, d2's 3 x 5 x 15 = 225
         Buffer("in_band", 2 * (c(225 / 5) + 1), 5 * AB),    # + 1: a staged band may start mid-word
         Buffer("out_band", 2 * (c(120 / 5) + 1), 5 * AB),    # c0's 2 x 5 x 12 (p1's one row: 75)
-        Buffer("dw_pw_pingpong", 2 * c(60 / 5), 5 * AB),     # d1's one row 5 x 12
+        Buffer("dw_pw_pingpong", 2 * c(150 / 5), 5 * AB),    # c0's input band 150 (d1's one row 5 x 12: 60)
         # first tiles: c0 10 channels 9 * 2 = 18 words, p1 10 of 15: 4 * 2 = 8, p2 5 of 8: 5, fc 5 of 10: 3
         Buffer("pw_weights_2x", 2 * 18, 3 * 5 * WB), Buffer("dw_weights_2x", 2 * 24, 2 * 3 * WB),
         PW_BIAS, DW_BIAS,
