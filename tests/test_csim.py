@@ -287,7 +287,7 @@ def test_feature_maps_in_dram_bit_exact(tmp_path, model, tiles):
     assert "mode=m_axi port=fmem_in offset=slave bundle=gmem1" in top
     assert "mode=m_axi port=fmem_out offset=slave bundle=gmem1" in top
     # every step with a map in DRAM runs through the band region, whose read / write processes move its bands
-    assert proj.staged_pairs + proj.staged_lone == sum(1 for t in tiles.values() if t[2] or t[3])
+    assert proj.staged_pairs + proj.staged_lone == sum(1 for t in mapping.tiles.values() if t.in_dram or t.out_dram)
     assert top.count("fmap_load(fmem_in,") == 1 and top.count("fmap_store(fmem_out,") == 1
     assert_fused_pairs_are_dataflow(top, proj.dataflow_pairs + proj.staged_lone)
     assert proj.input_in_dram == tiles["conv1"][2]
