@@ -1,0 +1,72 @@
+"""The feature-memory bank layout (hwgen/hw/contract.py, "Feature-memory banks"), checked by enumeration: every
+DW cycle's taps in distinct banks, every run of <= word codes of one row one run per bank, bank 0 the fullest."""
+import itertools
+
+import numpy as np
+import pytest
+
+from hwgen.hw import contract as hw
+
+
+@pytest.mark.parametrize("kernel,tk,grid", [(3, 1, (1, 1)), (3, 2, (1, 3)), (3, 3, (1, 3)), (3, 4, (3, 3)),
+                                            (3, 9, (3, 3)), (5, 5, (1, 5)), (5, 7, (5, 5)), (1, 1, (1, 1))])
+def test_bank_grid(kernel, tk, grid):
+    assert hw.bank_grid(kernel, tk) == grid
+
+
+def test_bank_grid_over_splits():
+    br, bc = hw.bank_grid(3, np.array([1, 2, 3, 4, 9]))
+    assert br.tolist() == [1, 1, 1, 3, 3] and bc.tolist() == [1, 3, 3, 3, 3]
+
+
+@pytest.mark.parametrize("kernel,tk", [(3, 2), (3, 3), (3, 4), (3, 9), (5, 3), (5, 5), (5, 12), (5, 25)])
+@pytest.mark.parametrize("stride,pad", [(1, 1), (2, 0), (2, 1)])
+def test_every_cycles_taps_are_in_distinct_banks(kernel, tk, stride, pad):
+    """The DW engine's tap groups (taps g*TK .. g*TK+TK-1 of the window in raster order): for every output pixel
+    of a 9 x 10 map, the in-map taps of one group read distinct banks."""
+    h, w = 9, 10
+    grid = hw.bank_grid(kernel, tk)
+    groups = -(-kernel * kernel // tk)
+    for oy, ox, g in itertools.product(range((h + 2 * pad - kernel) // stride + 1),
+                                       range((w + 2 * pad - kernel) // stride + 1), range(groups)):
+        banks = []
+        for tap in range(g * tk, min((g + 1) * tk, kernel * kernel)):
+            ky, kx = divmod(tap, kernel)
+            y, x = oy * stride - pad + ky, ox * stride - pad + kx
+            if 0 <= y < h and 0 <= x < w:
+                banks.append(hw.pixel_bank(y, x, grid))
+        assert len(set(banks)) == len(banks), (oy, ox, g, banks)
+
+
+@pytest.mark.parametrize("grid", [(1, 1), (1, 3), (3, 3)])
+@pytest.mark.parametrize("h,w,c,word", [(7, 7, 8, 13), (5, 10, 3, 9), (4, 14, 16, 9), (6, 8, 32, 12)])
+def test_rows_are_runs_in_each_bank_and_bank_zero_is_the_fullest(grid, h, w, c, word):
+    """Bank elements (bank_pixel * C + c) are distinct per bank, a run of <= word consecutive codes of one row is
+    one run of consecutive elements in each bank it touches (<= 2 words: the bank's two ports), and the words
+    of the fullest bank are bank_words."""
+    where = {}
+    for y, x, ch in itertools.product(range(h), range(w), range(c)):
+        where[(y, x, ch)] = (hw.pixel_bank(y, x, grid), hw.bank_pixel(y, x, w, grid) * c + ch)
+    assert len(set(where.values())) == len(where)
+    top = {}
+    for b, e in where.values():
+        top[b] = max(top.get(b, -1), e)
+    assert max(-(-(e + 1) // word) for e in top.values()) == hw.bank_words(h, w, c, word, grid) == \
+        -(-(top[0] + 1) // word)
+    for y in range(h):
+        row = [where[(y, x, ch)] for x in range(w) for ch in range(c)]
+        for start in range(len(row)):
+            run = row[start:start + word]
+            for b in {bb for bb, _ in run}:
+                els = sorted(e for bb, e in run if bb == b)
+                assert els == list(range(els[0], els[0] + len(els)))
+                assert els[-1] // word - els[0] // word <= 1
+
+
+def test_one_bank_is_the_dense_map():
+    assert hw.bank_words(64, 64, 8, 13, (1, 1)) == -(-64 * 64 * 8 // 13) == 2521
+    assert hw.bank_pixel(3, 5, 64, (1, 1)) == 3 * 64 + 5 and hw.pixel_bank(3, 5, (1, 1)) == 0
+    # 1 x 3 banks of a 64-wide map: 22 columns per bank row (bank 1 and 2 have 21, their last slot unused)
+    assert hw.bank_words(64, 64, 8, 13, (1, 3)) == -(-64 * 22 * 8 // 13) == 867
+    assert (hw.pixel_bank(3, 5, (1, 3)), hw.bank_pixel(3, 5, 64, (1, 3))) == (2, 3 * 22 + 1)
+    assert (hw.pixel_bank(4, 5, (3, 3)), hw.bank_pixel(4, 5, 64, (3, 3))) == (1 * 3 + 2, 1 * 22 + 1)
