@@ -70,3 +70,53 @@ def test_one_bank_is_the_dense_map():
     assert hw.bank_words(64, 64, 8, 13, (1, 3)) == -(-64 * 22 * 8 // 13) == 867
     assert (hw.pixel_bank(3, 5, (1, 3)), hw.bank_pixel(3, 5, 64, (1, 3))) == (2, 3 * 22 + 1)
     assert (hw.pixel_bank(4, 5, (3, 3)), hw.bank_pixel(4, 5, 64, (3, 3))) == (1 * 3 + 2, 1 * 22 + 1)
+
+
+# --- the banked memory plan (hwgen.mapping.plan.buffer_slots(banked=True)) on test_oracle_memory's network --------
+
+def test_banked_plan_of_the_oracle_network():
+    """TK = 3 on 3x3 kernels: a 1 x 3 grid. All on-chip: fmap_a/fmap_b are 3 banks of the largest map's bank 0,
+    p1's 4 x 5 x 15 (2 of 5 columns per bank row: 4 * 2 * 15 = 120 codes = 24 words of 5); the ping-pong
+    (DW writes, PW reads) stays one memory."""
+    from test_oracle_memory import AB, CFG, STEPS, WB, _tiles
+
+    from hwgen.mapping.plan import buffer_banks, plan_buffers
+
+    tiles = _tiles(10**9)
+    assert buffer_banks(STEPS, tiles, CFG) == ((1, 3), (1, 1))
+    bufs = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 10**9, AB, WB, banked=True)}
+    dense = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 10**9, AB, WB)}
+    assert (bufs["fmap_a"].banks, bufs["fmap_a"].depth) == (bufs["fmap_b"].banks, bufs["fmap_b"].depth) == (3, 24)
+    assert (dense["fmap_a"].banks, dense["fmap_a"].depth) == (1, 60)  # 300 codes / 5
+    assert (bufs["dw_pw_pingpong"].banks, bufs["dw_pw_pingpong"].depth) == (1, 72)
+    assert {k: b for k, b in bufs.items() if not k.startswith("fmap")} == \
+        {k: b for k, b in dense.items() if not k.startswith("fmap")}
+
+
+def test_banked_plan_with_the_dw_inputs_in_dram():
+    """At fmap limit 239 both DW steps read their input from DRAM: in_band is banked, fmap_a/fmap_b (which no DW
+    step reads) are not. One in_band half per bank holds the tallest input band's bank 0: d1's 4 rows x 2
+    columns x 12 = 96 codes = 20 words (d2: 3 x 2 x 15 = 90 -> 18; c0: 5 rows x 4 x 3 = 60 -> 12), written by
+    pixel from element 0, so without the dense half's extra word."""
+    from test_oracle_memory import AB, CFG, STEPS, WB, _tiles
+
+    from hwgen.mapping.plan import buffer_banks, plan_buffers
+
+    tiles = _tiles(239)
+    assert buffer_banks(STEPS, tiles, CFG) == ((1, 1), (1, 3))
+    bufs = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 239, AB, WB, banked=True)}
+    dense = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 239, AB, WB)}
+    assert (bufs["in_band"].banks, bufs["in_band"].depth) == (3, 2 * 20)
+    assert (dense["in_band"].banks, dense["in_band"].depth) == (1, 2 * (240 // 5 + 1))  # d1's 4 x 5 x 12
+    assert bufs["fmap_a"] == dense["fmap_a"] and bufs["out_band"] == dense["out_band"]
+
+
+def test_placement_counts_every_bank():
+    """A buffer of B banks takes B times one bank's blocks, in BRAM36 or URAM."""
+    from hwgen.hw.boards import get_board
+    from hwgen.mapping.plan import Buffer, bram36_equivalent, place_buffers
+
+    placed = place_buffers([Buffer("fmap_a", 1733, 104, banks=3), Buffer("w", 4096, 72)], get_board("pynq-z2"))
+    # 1733 x 104: 3 x 36-bit x 2 x 1024 deep = 6 RAMB36 per bank; pynq-z2 has no URAM
+    assert [(b.memory, b.blocks, b.banks) for b in placed] == [("bram", 18, 3), ("bram", 8, 1)]
+    assert bram36_equivalent(placed) == 26 and placed[0].bits == 3 * 1733 * 104
