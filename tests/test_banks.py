@@ -120,3 +120,27 @@ def test_placement_counts_every_bank():
     # 1733 x 104: 3 x 36-bit x 2 x 1024 deep = 6 RAMB36 per bank; pynq-z2 has no URAM
     assert [(b.memory, b.blocks, b.banks) for b in placed] == [("bram", 18, 3), ("bram", 8, 1)]
     assert bram36_equivalent(placed) == 26 and placed[0].bits == 3 * 1733 * 104
+
+
+@pytest.mark.parametrize("name,kw,pe,grid,banked,dense", [
+    # 9x5,2x9: 9 banks of conv_pw_1's 16 x 16 x 16 output (the largest map): 6 x 6 x 16 = 576 codes = 64 words of
+    # 9 (the 32 x 32 x 3 input: 11 x 11 x 3 = 363 codes, 41 words); dense: 16 * 16 * 16 / 9 -> 456 words
+    ("tiny_dsc4", {}, 64, (3, 3), (9, 64, 29, 0), (1, 456, 13, 0)),
+    # 13x8,8x3: 3 banks of conv_dw_2's 64 x 64 x 16 input: 64 x 22 x 16 = 22,528 codes = 1733 words of 13
+    ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128, (1, 3), (3, 1733, 45, 24), (1, 5042, 39, 24)),
+])
+def test_banked_figure_of_mapped_designs(name, kw, pe, grid, banked, dense):
+    """map_network's mappings: the fmap buffers' banks and per-bank depth, and the placed plan's (BRAM36, URAM),
+    banked and as the generators build it today."""
+    from hwgen.ir.ops import compute_ops
+    from hwgen.mapping.plan import banked_buffers, buffer_banks
+    from hwgen.mapping.search import map_network
+    from hwgen.models.zoo import get_model
+
+    m = map_network(compute_ops(get_model(name, **kw)), pe)
+    assert buffer_banks(m.steps, m.tiles, m.cfg).fmap == grid
+    for bufs, (banks, depth, bram, uram) in ((banked_buffers(m), banked), (m.buffers, dense)):
+        fa = next(b for b in bufs if b.name == "fmap_a")
+        assert (fa.banks, fa.depth) == (banks, depth)
+        assert (sum(b.blocks for b in bufs if b.memory == "bram"), sum(b.blocks for b in bufs if b.memory == "uram")) \
+            == (bram, uram)
