@@ -46,7 +46,7 @@ def test_rows_are_runs_in_each_bank_and_bank_zero_is_the_fullest(grid, h, w, c, 
     of the fullest bank are bank_words."""
     where = {}
     for y, x, ch in itertools.product(range(h), range(w), range(c)):
-        where[(y, x, ch)] = (hw.pixel_bank(y, x, grid), hw.bank_pixel(y, x, w, grid) * c + ch)
+        where[(y, x, ch)] = (hw.pixel_bank(y, x, grid), hw.bank_element(y, x, ch, w, c, grid))
     assert len(set(where.values())) == len(where)
     top = {}
     for b, e in where.values():
@@ -61,6 +61,27 @@ def test_rows_are_runs_in_each_bank_and_bank_zero_is_the_fullest(grid, h, w, c, 
                 els = sorted(e for bb, e in run if bb == b)
                 assert els == list(range(els[0], els[0] + len(els)))
                 assert els[-1] // word - els[0] // word <= 1
+
+
+@pytest.mark.parametrize("grid", [(1, 3), (3, 3), (1, 5)])
+@pytest.mark.parametrize("w", [4, 5, 6, 7, 11])
+def test_writers_of_at_most_bc_pixels_give_each_bank_one_run(grid, w):
+    """P <= BC consecutive raster pixels (a beat of the input stream, of a DMA band fill), rows crossed included:
+    in each bank they touch, consecutive bank pixels (one run of codes); wider writers can meet a row end's gap."""
+    h = 4
+    raster = [(y, x) for y in range(h) for x in range(w)]
+
+    def one_run(pixels):
+        for b in {hw.pixel_bank(y, x, grid) for y, x in pixels}:
+            ps = [hw.bank_pixel(y, x, w, grid) for y, x in pixels if hw.pixel_bank(y, x, grid) == b]
+            if ps != list(range(ps[0], ps[0] + len(ps))):
+                return False
+        return True
+
+    for p in range(1, grid[1] + 1):
+        assert all(one_run(raster[i:i + p]) for i in range(len(raster) - p + 1)), p
+    if grid == (1, 3) and w == 4:  # bank 1 holds column 1 only: (0, 1) and (1, 1), 5 pixels apart, 2 slots apart
+        assert not one_run(raster[1:6])
 
 
 def test_one_bank_is_the_dense_map():

@@ -349,13 +349,17 @@ weight_load_cycles = dma_cycles
 #   fmap_a/fmap_b, the band's first input row in an in_band half), is in bank (y mod BR) * BC + x mod BC
 #   (:func:`pixel_bank`), at bank pixel (y div BR) * ceil(W/BC) + x div BC (:func:`bank_pixel`): every bank has
 #   the row stride of bank 0, the fullest; a bank with fewer columns leaves its last slot of a row unused.
-# * Codes of a bank are dense: channel c of bank pixel p of a C-channel map is bank element p*C + c, in word
-#   (p*C + c) // word, lane (p*C + c) % word (word = :func:`feature_word`; no pixel is padded, so a
-#   3-channel input costs no more words than today's dense map). A run of <= word consecutive codes of one
-#   row (a DW tap's TC channels, a PW group, a conv's kernel-row group, a pool group) is in each bank it
-#   touches one run of <= word codes, i.e. two words: the two ports of that bank, as for a one-bank map.
+# * Codes of a bank are dense: channel c of bank pixel p of a C-channel map is bank element p*C + c
+#   (:func:`bank_element`), in word (p*C + c) // word, lane (p*C + c) % word (word = :func:`feature_word`; no
+#   pixel is padded to whole words, so the 3-channel input costs what its pixels need). A run of <= word
+#   consecutive codes of one row (a DW tap's TC channels, a PW group, a conv's kernel-row group, a pool group)
+#   is in each bank it touches one run of <= word codes, i.e. two words: the two ports of that bank, as for a
+#   one-bank map.
 # * Writers append codes in raster order, so each bank receives its codes in increasing element order with a
-#   gap of C codes at a row's end in a bank with fewer columns; a writer keeps one pending word per bank.
+#   gap of C codes at a row's end in a bank with fewer columns (bank b >= W mod BC when BC does not divide W);
+#   a writer keeps one pending word per bank. A writer of <= BC consecutive pixels per cycle (the input stream at
+#   <= BC pixels per beat, a DMA beat of <= BC pixels: C >= word / BC) meets a bank with a gap at most once per
+#   cycle, so each bank gets one run of <= word codes per cycle (two words: its two ports).
 # * Words of a bank (:func:`bank_words`): ceil(ceil(R/BR) * ceil(W/BC) * C / word) for R rows, bank 0's; a
 #   buffer of B banks is B memories of its largest map's bank words.
 #
@@ -381,6 +385,12 @@ def bank_pixel(y: Any, x: Any, width: int, grid: tuple[Any, Any]) -> Any:
     """Pixel index of (y, x) inside its bank, for a map ``width`` pixels wide."""
     br, bc = grid
     return (y // br) * cdiv(width, bc) + x // bc
+
+
+def bank_element(y: Any, x: Any, c: Any, width: int, channels: int, grid: tuple[Any, Any]) -> Any:
+    """Element (code address) of channel ``c`` of pixel (y, x) inside its bank: bank pixel x channels + c; word
+    ``element // word``, lane ``element % word``."""
+    return bank_pixel(y, x, width, grid) * channels + c
 
 
 def bank_words(rows: Any, width: int, channels: int, word: Any, grid: tuple[Any, Any]) -> Any:
