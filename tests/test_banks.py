@@ -4,6 +4,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hwgen.hw import contract as hw
 
@@ -165,3 +167,70 @@ def test_banked_figure_of_mapped_designs(name, kw, pe, grid, banked, dense):
         assert (fa.banks, fa.depth) == (banks, depth)
         assert (sum(b.blocks for b in bufs if b.memory == "bram"), sum(b.blocks for b in bufs if b.memory == "uram")) \
             == (bram, uram)
+
+
+@st.composite
+def _mappings(draw):
+    """A small random network mapped by map_network (its split's TK drawn among 1, K, K*K), maybe with the maps
+    above a drawn limit streamed from DRAM in bands."""
+    from rtl_tests.harness import net
+
+    from hwgen.ir.ops import compute_ops
+    from hwgen.mapping.plan import parse_split, with_fmaps_in_dram
+    from hwgen.mapping.search import map_network
+
+    h, w, c = draw(st.integers(3, 11)), draw(st.integers(3, 11)), draw(st.integers(1, 3))
+    layers = [("conv1", "conv", {"filters": draw(st.integers(2, 9)), "kernel": 3, "stride": draw(st.integers(1, 2))})]
+    for i in range(draw(st.integers(1, 3))):
+        layers.append((f"dw{i}", "dw", {"stride": draw(st.integers(1, 2))}))
+        if draw(st.booleans()):
+            layers.append((f"pw{i}", "pw", {"filters": draw(st.integers(2, 12))}))
+    ops = compute_ops(net("rand_net", (h, w, c), layers))
+    split = parse_split(f"{draw(st.integers(1, 5))}x{draw(st.integers(1, 5))},{draw(st.integers(1, 4))}x"
+                        f"{draw(st.sampled_from([1, 3, 9]))}")
+    m = map_network(ops, split.pe, split=split)
+    if draw(st.booleans()):  # the logits stay on chip (the plan sizes fmap_a/b for the maps within the limit)
+        logits = int(np.prod(ops[-1].out_shape))
+        m = with_fmaps_in_dram(m, draw(st.integers(logits, max(logits, h * w * c))), draw(st.integers(1, 3)))
+    return m
+
+
+@settings(max_examples=40, deadline=None)
+@given(_mappings())
+def test_banked_depths_are_the_largest_bank_of_every_map_held(m):
+    """The banked plan's fmap_a/fmap_b and in_band depths against an enumeration of every map (every input band)
+    each buffer holds, pixel by pixel through pixel_bank / bank_element: the fullest bank's words."""
+    from hwgen.hw.steps import bands_of, input_row_range
+    from hwgen.mapping.plan import banked_buffers, buffer_banks, tensor_elems
+
+    grids = buffer_banks(m.steps, m.tiles, m.cfg)
+    bufs = {b.name: b for b in banked_buffers(m)}
+    word = hw.feature_word(m.cfg, m.steps[0].first.in_shape[2], m.pixels_per_beat)
+
+    def words(rows, w, c, grid):
+        top: dict[int, int] = {}
+        for y, x in itertools.product(range(rows), range(w)):
+            b = hw.pixel_bank(y, x, grid)
+            top[b] = max(top.get(b, 0), hw.bank_element(y, x, c - 1, w, c, grid) + 1)
+        return max(-(-e // word) for e in top.values())
+
+    shapes = [m.steps[0].first.in_shape] + [s.last.out_shape for s in m.steps]
+    onchip = [s for s, t in zip(shapes, tensor_elems(m.steps)) if t <= m.fmap_limit]
+    fa = bufs["fmap_a"]
+    assert fa.banks == grids.fmap[0] * grids.fmap[1]
+    assert fa.depth == max(words(h, w, c, grids.fmap) for h, w, c in onchip)
+    staged = [s for s in m.steps if m.tiles[s.name].in_dram]
+    if staged:
+        half = 0
+        for s in staged:
+            _, w, c = s.first.in_shape
+            r0 = 0
+            for rows in bands_of(s, m.tiles[s.name]):
+                lo, hi = input_row_range(s.first, r0, r0 + rows)
+                half = max(half, words(hi - lo, w, c, grids.in_band))
+                r0 += rows
+        ib = bufs["in_band"]
+        assert (ib.banks, ib.depth) == (grids.in_band[0] * grids.in_band[1],
+                                        2 * (half + (grids.in_band == (1, 1))))
+    else:
+        assert "in_band" not in bufs
