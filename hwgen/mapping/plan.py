@@ -34,7 +34,10 @@ max(tin, tout, tc, input channels) consecutive codes (``feature_word``: the wide
 written or read per cycle, so a pipelined iteration touches at most two words);
 PW weights words of tin*tout, DW weights words of tc*tk, biases one word per
 output group of tout (PW) or tc (DW) biases of act_bits + weight_bits bits (the
-product's fraction). The generated HLS declares exactly these memories; ``buffer_slots`` is their one
+product's fraction). Banks (``buffer_slots(banked=True)``, ``banked_buffers``): a feature buffer a DW step with
+TK > 1 reads from is BR x BC memories in the layout of hw.contract ("Feature-memory banks"), each of its largest
+map's fullest-bank words; the generators do not build banks yet, so the plan's figure is the unbanked one.
+The generated HLS declares exactly these memories; ``buffer_slots`` is their one
 definition, for one split (``plan_buffers``) or arrays of splits (explore's evaluator, the search's fit check). Each buffer is a separate memory; a memory goes to URAM when the board
 has URAM left and it needs no more than a quarter of the BRAM36 blocks' count in
 URAM blocks, else to BRAM36 (largest memories first).
