@@ -378,7 +378,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             nxt = ops[i + 1]
             band_rows_used[op.name] = rows
             step.update(kind="fused", dw=dw_job(i, q, loads), pw=pw_job(i + 1, nxt, loads, bands),
-                        dw_row_words=out_w * out_c,
                         title=f"{op.name} -> {nxt.op.name}: fused, {bands} bands of "
                               f"{rows} row{'s' if rows > 1 else ''}")
             band_words = max(band_words, rows * out_w * out_c)
