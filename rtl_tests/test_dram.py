@@ -4,6 +4,7 @@ emulates the mapping's DRAM channel (bytes per cycle, latency), the same figures
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -69,3 +70,31 @@ def test_dram_feature_maps(tmp_path, band, period):
     streamed = [x for x in out.estimate.layers if out.estimate.mapping.tiles[x.step].in_dram]
     assert streamed and out.estimate.dram_write > 0
     assert_exact(out)
+
+
+def test_dram_maps_left_are_checked(tmp_path):
+    """The testbench compares the map DRAM's final contents with the golden model's feature maps: the design of
+    test_dram_feature_maps (band 2) passes; with the DRAM address of the map's last band write moved by one word
+    (patched into a copy of the generated hwgen_top.v's DMA program) the check finds the wrong codes."""
+    split = "3x8,8x1"
+    kw = dict(pe=32, weights_in_dram=True, split=split, fmap_limit=16 * 16 * 3, fmap_band_rows=2)
+    good = cosim("tiny_dsc_fmaps_dram_left", get_model("tiny_dsc"), tmp_path / "good", record=False, **kw)
+    assert good.summary["dram_maps"] == [{"op": "conv_pw_1", "addr": 0}]
+    assert good.results["dram_map_mismatches"] == [0]
+    beat = good.summary["faxi_bits"] // 8
+    moved = {}
+
+    def move_last_write(rtl) -> None:
+        top = rtl / "hwgen_top.v"
+        lines = top.read_text().splitlines(keepends=True)
+        k = max(i for i, ln in enumerate(lines) if "q_kind = 2'd2;" in ln)  # DMA_S: the last band write
+        addr = int(re.search(r"q_addr = 32'h([0-9a-f]+);", lines[k]).group(1), 16)
+        lines[k] = lines[k].replace(f"q_addr = 32'h{addr:x};", f"q_addr = 32'h{addr + beat:x};")
+        moved["addr"] = addr
+        top.write_text("".join(lines))
+
+    bad = cosim("tiny_dsc_fmaps_dram_moved_write", get_model("tiny_dsc"), tmp_path / "bad", record=False,
+                patch=move_last_write, **kw)
+    # the last band (rows 6-7: codes 768..1023, 8-code words from word 96, 8-byte beats) lands one word late
+    assert moved["addr"] == 96 * beat and beat == 8
+    assert bad.results["dram_map_mismatches"] == [218]  # of the band's 256 codes; none outside it can differ

@@ -236,6 +236,9 @@ class RtlPlan:
     faxi_max_burst: int = 0
     fbytes: int = 0  # the map DRAM: two regions (a streamed map is read from one while the next is written)
     dma: list[Dma] = field(default_factory=list)
+    #: The maps left in the map DRAM after an inference: per region, the last map written there (the name of the op
+    #: that produced it, its byte address), what the testbench compares with the golden model's feature maps.
+    dram_maps: list[tuple[str, int]] = field(default_factory=list)
     plan_blocks: tuple[int, int] = (0, 0)  # the mapping's (BRAM36, URAM): hwgen estimate's figure
 
     @property
@@ -320,6 +323,17 @@ def check_mapping(mapping: Mapping) -> None:
         raise HwgenError(f"RTL generation keeps the network input on chip; this mapping stores the {h}x{w}x{c} input "
                          f"of step {first.name!r} in DRAM (fmap limit {mapping.fmap_limit} elements on "
                          f"{mapping.board.name}); use a board with more on-chip memory or fewer PEs")
+
+
+def maps_left_in_dram(mapping: Mapping) -> list[tuple[str, int]]:
+    """The feature maps in the map DRAM after an inference: (op that produced it, region) for each region's last
+    write. Maps in DRAM alternate between two regions (a step reads one and writes the other), write k into
+    region k % 2."""
+    left: dict[int, str] = {}
+    writes = [s.last.name for s in mapping.steps if mapping.tiles[s.name].out_dram]
+    for k, name in enumerate(writes):
+        left[k % 2] = name
+    return [(left[r], r) for r in sorted(left)]
 
 
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
@@ -652,6 +666,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     layer_cycles.append(("output", trace.total_cycles - prev))
     faxi_bits = faxi_max_burst = fbytes = 0
     dma: list[Dma] = []
+    dram_maps: list[tuple[str, int]] = []
     if dram or fdram:
         # The DMA runs the simulator's queue in its order (one copy of the schedule: hw.schedule logs it).
         faxi_bits = map_bus_bits(cfg, c0, mapping.act_bits, mapping.pixels_per_beat)
@@ -674,6 +689,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             if s.wr:
                 out_region[s.ops[0]] = r % 2
                 r += 1
+        dram_maps = [(name, k * region) for name, k in maps_left_in_dram(mapping)]
         seq = {"w": 0, "r": 0, "s": 0}
         for kind, name, band, first, beats, _, _ in trace.transfers:
             j = seq[kind]
@@ -731,5 +747,5 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram or fdram else 0.0,
         dram_latency=int(mapping.dram_latency) if dram or fdram else 0, bram36_plan=bram36_equivalent(mapping.buffers),
-        fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma,
+        fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma, dram_maps=dram_maps,
         plan_blocks=(mapping.bram36, mapping.uram))

@@ -130,6 +130,10 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "axi_bits": plan.axi_bits if plan.axi else None,
         "faxi_bits": plan.faxi_bits if plan.axi else None,
         "fmap_bytes": plan.fbytes if plan.axi else None,
+        # The maps left in the map DRAM (plan.dram_maps): words of ``word`` codes of ``act_width`` bits, one per
+        # beat of faxi_bits, lane 0 in the LSBs, from byte ``addr``.
+        "dram_maps": [{"op": op, "addr": addr} for op, addr in plan.dram_maps],
+        "word": plan.word, "act_width": plan.act_width,
         "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.axi else None,
         "dram_latency": plan.dram_latency if plan.axi else None,
         # The memories this RTL instantiates and the block RAM Yosys maps them to (hwgen.codegen.rtl.memories).
