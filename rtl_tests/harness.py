@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from hwgen.build import Design, HwConfig, build
+from hwgen.codegen.rtl.plan import INPUT_MAP
 from hwgen.estimate import Estimate
 from hwgen.hw.contract import EngineConfig
 from hwgen.mapping.plan import with_fmaps_in_dram, with_weight_tiles
@@ -84,7 +85,7 @@ def cosim_design(test: str, design: Design, rtl: Path, tmp: Path, x_seed: int = 
     x = full_range_input(qg, x_seed) if x is None else x
     golden = design.predict(x)
     expected = golden.logits
-    maps = {name: golden.output(name) for name in golden.names}
+    maps = {INPUT_MAP: x, **{name: golden.output(name) for name in golden.names}}
     res = run_cosim(rtl, make_vectors(summary, x, expected, seed=x_seed, maps=maps), tmp / "sim",
                     simulator=simulator or default_simulator())
     est = design.estimate()

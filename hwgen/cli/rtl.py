@@ -12,7 +12,7 @@ from hwgen.build import HwConfig
 from hwgen.cli.common import (hardware_options, live_status, memory_figure, model_options, output_options,
                               prepare_design, print_json, vector_inputs)
 from hwgen.cli.params import PathArg
-from hwgen.codegen.rtl.plan import check_mapping, maps_left_in_dram
+from hwgen.codegen.rtl.plan import INPUT_MAP, maps_left_in_dram
 from hwgen.errors import HwgenError
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
 from hwgen.verify.project import PLAN_SCHEMA, VECTORS, check_top, read_json, read_rtl_project
@@ -28,12 +28,12 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: st
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
     design, ds = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data,
                                 images)
-    check_mapping(design.mapping)  # before quantizing: a rejected mapping fails in a second
     xs = vector_inputs(design, ds, images, seed)
     golden = [design.predict(x) for x in xs]
     logits = [g.logits.reshape(-1).tolist() for g in golden]
     # The feature maps of the first image that the RTL leaves in DRAM (the testbench checks them).
-    maps = {name: golden[0].output(name).reshape(-1).tolist() for name, _ in maps_left_in_dram(design.mapping)}
+    maps = {name: (xs[0] if name == INPUT_MAP else golden[0].output(name)).reshape(-1).tolist()
+            for name, _ in maps_left_in_dram(design.mapping)}
     est = design.estimate()
     batch = [{"input": x.reshape(-1).tolist(), "expected": y} for x, y in zip(xs[1:], logits[1:])]
     out = design.write_rtl(outdir, force=force,

@@ -21,6 +21,7 @@ from hwgen.codegen.rtl.plan import (
     STEP_FUSED,
     STEP_POOL,
     STEP_PW,
+    BUF_OUT0,
     DMA_R,
     DMA_S,
     DMA_W,
@@ -81,7 +82,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
-                               pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S,
+                               pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S, BUF_OUT0=BUF_OUT0,
                                load_nz=[sum(1 for ld in plan.loads[:g] if ld.pw_words + ld.dw_words)
                                         for g in range(len(plan.loads))])
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
