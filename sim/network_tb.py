@@ -42,10 +42,10 @@ DRAM_DUMP = "hwgen_fmap_dram.hex"
 AP_CTRL_START_AUTORESTART = 0x81
 
 
-def dram_map_mismatches(dump: list[int], maps: list[dict], word: int, width: int, beat: int) -> list[int]:
-    """Per map left in DRAM: how many of its codes differ from the golden ones. ``dump``: the DRAM's bytes; a
-    map is stored densely from ``addr``, code e in lane e % word of the ``beat``-byte word e // word (lane 0 in
-    the LSBs, ``width``-bit two's complement)."""
+def dram_map_mismatches(dump: list[int | None], maps: list[dict], word: int, width: int, beat: int) -> list[int]:
+    """Per map left in DRAM: how many of its codes differ from the golden ones (a code with an unknown bit
+    differs). ``dump``: the DRAM's bytes (None: unknown); a map is stored densely from ``addr``, code e in lane
+    e % word of the ``beat``-byte word e // word (lane 0 in the LSBs, ``width``-bit two's complement)."""
     out = []
     mask, sign = (1 << width) - 1, 1 << (width - 1)
     for m in maps:
@@ -53,18 +53,21 @@ def dram_map_mismatches(dump: list[int], maps: list[dict], word: int, width: int
         codes = m["codes"]
         for q in range(-(-len(codes) // word)):
             a = m["addr"] + q * beat
-            value = int.from_bytes(bytes(dump[a:a + beat]), "little")
+            raw = dump[a:a + beat]
+            value = int.from_bytes(bytes(b or 0 for b in raw), "little")
+            unknown = int.from_bytes(bytes(0 if b is not None else 255 for b in raw), "little")
             for lane, want in enumerate(codes[q * word:(q + 1) * word]):
                 got = (value >> (lane * width)) & mask
-                bad += (got - 2 * sign if got & sign else got) != want
+                bad += (unknown >> (lane * width)) & mask != 0 or (got - 2 * sign if got & sign else got) != want
         out.append(bad)
     return out
 
 
-def read_dump(path: str) -> list[int]:
-    """Bytes of a ``$writememh`` file (one value per line; address and comment lines skipped)."""
+def read_dump(path: str) -> list[int | None]:
+    """Bytes of a ``$writememh`` file (one value per line; address and comment lines skipped; x/z: None)."""
     with open(path) as f:
-        return [int(t, 16) for t in (ln.strip() for ln in f) if t and not t.startswith(("//", "@"))]
+        return [int(t, 16) if all(ch in "0123456789abcdefABCDEF" for ch in t) else None
+                for t in (ln.strip() for ln in f) if t and not t.startswith(("//", "@"))]
 
 
 def _names(dut) -> list[str]:
