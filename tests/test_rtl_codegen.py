@@ -157,12 +157,14 @@ def test_verilator_lint_clean(tmp_path, args):
 
 
 @pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
-@pytest.mark.parametrize("weights", [True, False])
-def test_verilator_lint_clean_with_maps_in_dram(tmp_path, weights):
+@pytest.mark.parametrize("weights,limit", [(True, 16 * 16 * 3), (False, 16 * 16 * 3), (True, 16 * 16 * 3 - 1)])
+def test_verilator_lint_clean_with_maps_in_dram(tmp_path, weights, limit):
     """tiny_dsc with its map larger than the input in DRAM (band reads and writes on the map bundle), weights in
-    DRAM or on chip (the weight bundle idle): Verilator --lint-only -Wall is clean."""
+    DRAM or on chip (the weight bundle idle), and with the input in DRAM too (the input stage writing out_band):
+    Verilator --lint-only -Wall is clean."""
     g = get_model("tiny_dsc")
-    m = with_fmaps_in_dram(map_network(compute_ops(g), 32, weights_in_dram=weights), 16 * 16 * 3, 2)
+    m = with_fmaps_in_dram(map_network(compute_ops(g), 32, weights_in_dram=weights), limit, 2)
+    assert m.tiles[m.steps[0].name].in_dram == (limit < 16 * 16 * 3)
     assert m.fmaps_in_dram and m.weights_in_dram == weights
     out = write_rtl(quantize(g), m, tmp_path / "rtl")
     srcs = sorted(str(p) for p in out.glob("*.v"))
