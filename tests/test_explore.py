@@ -27,7 +27,7 @@ from hwgen.hw.contract import (
     fused_span_uniform,
     uram_blocks,
     weight_bus_bits,
-    weight_load_cycles,
+    dma_cycles,
 )
 from hwgen.hw.resources import lut_count
 from hwgen.hw.steps import StepTiling
@@ -70,8 +70,8 @@ def test_array_formulas_agree_with_the_scalar_formulas():
         assert bus.tolist() == [weight_bus_bits(c, wb) for c in cfgs]
         words = rng.integers(0, 50_000, len(cfgs))
         for bpc, lat in ((96.0, 30), (21.0, 20), (7.3, 45)):
-            assert weight_load_cycles(words, bus, bpc, lat).tolist() == [
-                weight_load_cycles(int(w), int(b), bpc, lat) for w, b in zip(words, bus)]
+            assert dma_cycles(words, bus, bpc, lat).tolist() == [
+                dma_cycles(int(w), int(b), bpc, lat) for w, b in zip(words, bus)]
         dram = rng.integers(0, 2, len(cfgs)).astype(bool)
         assert lut_count(arr, 8, wb, dram).tolist() == [lut_count(c, 8, wb, bool(d)) for c, d in zip(cfgs, dram)]
     cap = rng.integers(1, 5000, len(cfgs))

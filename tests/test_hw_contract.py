@@ -58,9 +58,9 @@ def test_weight_words_and_loads():
     assert hw.weight_bus_bits(hw.EngineConfig(1, 1, 1, 1), 8) == 32  # AXI minimum
     assert hw.max_burst_beats(512) == 64 and hw.max_burst_beats(32) == 256  # no burst crosses 4 KB
     # 100 beats of 64 bytes: at 16 B/cycle 400 cycles; at 96 B/cycle the bus takes one beat per cycle.
-    assert hw.weight_load_cycles(100, 512, 16.0, 30) == 30 + 400
-    assert hw.weight_load_cycles(100, 512, 96.0, 30) == 30 + 100
-    assert hw.weight_load_cycles(0, 512, 96.0, 30) == 0
+    assert hw.dma_cycles(100, 512, 16.0, 30) == 30 + 400
+    assert hw.dma_cycles(100, 512, 96.0, 30) == 30 + 100
+    assert hw.dma_cycles(0, 512, 96.0, 30) == 0
 
 
 def test_memory_blocks_edges_and_integer_burst():
@@ -169,12 +169,12 @@ def _load_by_counting(words: int, bus_bits: int, bytes_per_cycle: float, latency
 
 @given(st.lists(st.tuples(st.integers(0, 300), st.sampled_from([32, 64, 128, 256, 512])), min_size=1, max_size=6),
        st.sampled_from([0.5, 3.0, 4.0, 12.5, 21.0, 96.0]), st.integers(0, 40))
-def test_weight_load_cycles_by_counting(loads, bpc, latency):
+def test_dma_cycles_by_counting(loads, bpc, latency):
     words, bus = (np.array(c, dtype=np.int64) for c in zip(*loads))
     expected = [_load_by_counting(w, b, bpc, latency) for w, b in loads]
-    cycles = hw.weight_load_cycles(words, bus, bpc, latency)
+    cycles = hw.dma_cycles(words, bus, bpc, latency)
     assert cycles.dtype == np.int64 and cycles.tolist() == expected
-    assert [hw.weight_load_cycles(w, b, bpc, latency) for w, b in loads] == expected
+    assert [hw.dma_cycles(w, b, bpc, latency) for w, b in loads] == expected
 
 
 def test_dram_cycles_on_arrays_count_every_byte():

@@ -68,7 +68,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     """File name -> contents for a plan."""
     engines = []
     ports = {"pw": plan.pw_runs, "dw": plan.cfg.tk, "pool": 1}  # code runs each engine reads per cycle
-    wbits = {"pw": plan.cfg.tin * plan.cfg.tout * plan.weight_width, "dw": plan.cfg.tc * plan.cfg.tk * plan.weight_width, "pool": 0}
+    wbits = {"pw": plan.pw_word_bits, "dw": plan.dw_word_bits, "pool": 0}
     for name, present in (("pw", plan.has_pw), ("dw", plan.has_dw), ("pool", plan.has_pool)):
         if present:
             engines.append({"name": name, "ports": ports[name], "wbits": wbits[name]})
