@@ -170,6 +170,34 @@ def test_fast_path_equals_estimate_on_sampled_points():
     assert checked == 240
 
 
+def test_fast_path_equals_estimate_with_weight_words_wider_than_the_bus():
+    """Splits of up to 1,024 PEs whose widest weight word exceeds the 1,024-bit weight bus (words back to back
+    across beats, hw.load_beats): 4 points of each closed-form path equal `hwgen estimate --split` exactly."""
+    net = Network(get_model("mobilenet_v1", alpha=0.25, resolution=128))
+    splits = net.splits(1024)
+    splits = splits[np.maximum(splits[:, 0] * splits[:, 1], splits[:, 2] * splits[:, 3]) * 8 > 1024]
+    splits = splits[np.random.default_rng(5).choice(len(splits), 150, replace=False)]
+    tables = SplitTables(net, splits)
+    pool = {p: [] for p in PATHS[:3]}
+    results = {}
+    for board in ("kv260", "zcu104"):
+        combo = Combo(8, 8, board, 200.0)
+        results[combo] = r = evaluate(tables, combo, exact=False)
+        for i in range(len(splits)):
+            if r.path[i] < 3:
+                pool[PATHS[r.path[i]]].append((combo, i))
+    rng = np.random.default_rng(5)
+    for path, items in pool.items():
+        assert len(items) >= 4, (path, len(items))
+        for k in rng.choice(len(items), 4, replace=False):
+            combo, i = items[k]
+            r = results[combo]
+            cfg = EngineConfig(*map(int, splits[i]))
+            est = build(net.graph, HwConfig(pe=cfg.pe, board=combo.board, split=cfg)).estimate()
+            got = (int(r.cycles[i]), int(r.dram_bytes[i]), bool(r.weights_in_dram[i]), bool(r.fits[i]))
+            assert got == (est.total_cycles, est.dram_bytes, est.mapping.weights_in_dram, est.fits), (path, combo, cfg)
+
+
 def test_stream_path_equals_estimate_on_sampled_points():
     """120 points whose feature maps stream from DRAM (band loads and stores contending with weight loads on the
     channel), 60 from each of two spaces: cycles, DRAM bytes, BRAM36, URAM, on-chip bits, LUT, DSP, the memory
