@@ -173,14 +173,14 @@ def test_fast_path_equals_estimate_on_sampled_points():
 def test_fast_path_equals_estimate_with_weight_words_wider_than_the_bus():
     """Splits of up to 1,024 PEs whose widest weight word exceeds the 1,024-bit weight bus (words back to back
     across beats, hw.load_beats): 4 points of each closed-form path equal `hwgen estimate --split` exactly."""
-    net = Network(get_model("mobilenet_v1", alpha=0.25, resolution=128))
+    net = Network(get_model("mobilenet_v1", alpha=0.5, resolution=128))
     splits = net.splits(1024)
     splits = splits[np.maximum(splits[:, 0] * splits[:, 1], splits[:, 2] * splits[:, 3]) * 8 > 1024]
-    splits = splits[np.random.default_rng(5).choice(len(splits), 150, replace=False)]
+    splits = splits[np.random.default_rng(5).choice(len(splits), 200, replace=False)]
     tables = SplitTables(net, splits)
     pool = {p: [] for p in PATHS[:3]}
     results = {}
-    for board in ("kv260", "zcu104"):
+    for board in ("ultra96", "kv260", "zcu104"):
         combo = Combo(8, 8, board, 200.0)
         results[combo] = r = evaluate(tables, combo, exact=False)
         for i in range(len(splits)):
