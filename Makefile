@@ -3,6 +3,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
+# pytest-xdist workers for `make test`: one per CPU, at most 4 (each file runs whole on one worker, so module
+# fixtures are built once; tests use their own tmp_path, so workers never share a directory).
+JOBS ?= $(shell python3 -c "import os; print(min(4, os.cpu_count() or 1))")
 
 .PHONY: setup tools demo test test-slow cosim-mobilenet bench mutation clean
 
@@ -30,7 +33,7 @@ demo: setup tools
 
 # CI runs `make test`; tests marked slow (Yosys synthesis, full-size cosims) run with `make test-slow`.
 test: setup tools
-	$(BIN)/pytest -q -m "not slow" --durations=20
+	$(BIN)/pytest -q -m "not slow" -n $(JOBS) --dist loadfile --durations=20
 
 # Slow-marked tests (deselected by `make test`): Yosys synthesis, the MobileNet 1.0-224 cosim on Verilator.
 test-slow: setup tools
