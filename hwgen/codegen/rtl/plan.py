@@ -289,8 +289,9 @@ class RtlPlan:
         img = bytearray(max(size, 4096))
         for ld in self.loads:
             at = ld.addr
-            for rom, first, n, beats, bits in ((self.pw_wrom, ld.pw_first, ld.pw_words, ld.pw_beats, self.pw_word_bits),
-                                               (self.dw_wrom, ld.dw_first, ld.dw_words, ld.dw_beats, self.dw_word_bits)):
+            for rom, first, n, beats, bits in (
+                    (self.pw_wrom, ld.pw_first, ld.pw_words, ld.pw_beats, self.pw_word_bits),
+                    (self.dw_wrom, ld.dw_first, ld.dw_words, ld.dw_beats, self.dw_word_bits)):
                 pitch = stored_word_bits(bits) if bits > self.axi_bits else self.axi_bits
                 section = 0
                 for i, w in enumerate(rom[first:first + n]):
