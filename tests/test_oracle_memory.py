@@ -325,7 +325,7 @@ def test_mapping_report_and_trace():
         AB, WB, True, True, 239)
     assert (d["dram_bytes_per_cycle"], d["dram_latency"], d["band_rows"]) == (12.5, 30, {"d1": 3, "d2": 1})
     assert d["tiles"]["c0"] == {"band_rows": 2, "weight_tiles": 2, "in_dram": True, "out_dram": True}
-    assert d["buffers"][0] == {"name": "fmap_a", "depth": 10, "width": 40, "bits": 400, "memory": "bram",
+    assert d["buffers"][0] == {"name": "fmap_a", "banks": 1, "depth": 10, "width": 40, "bits": 400, "memory": "bram",
                                "blocks": _blocks(10, 40, RAMB36_RATIOS)}
     assert d["dsp_packing"] is False
     assert d["bram36"] == sum(b["blocks"] for b in d["buffers"] if b["memory"] == "bram")

@@ -372,3 +372,68 @@ def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) 
     beat = bus_bits // 8
     return dram_cycles(beats * beat, np.minimum(bytes_per_cycle, beat), latency)
 
+
+
+# ---- Feature-memory banks (the one layout of a map in a feature buffer) -------------------------------------
+#
+# A DW engine with TK > 1 taps reads TK pixels per cycle; a feature buffer that holds a map such a step reads is
+# therefore split into banks, one memory each (two ports), so that the TK pixels of every cycle lie in TK
+# distinct banks. The layout, for every buffer (a one-bank buffer is the dense NHWC map of ``map_beats``):
+#
+# * Bank grid (:func:`bank_grid`), BR x BC banks for the DW kernel K and TK: TK = 1 (or K = 1): 1 x 1;
+#   1 < TK <= K: 1 x K (a cycle's taps are TK consecutive taps of the K x K window in raster order, so their
+#   columns kx are TK consecutive values mod K, and ox*s - pad + kx are distinct mod K for any stride);
+#   TK > K: K x K (the taps are distinct (ky, kx), so rows iy + ky and columns ix + kx are distinct mod K).
+# * Pixel (y, x) of a map W pixels wide, y counted from the first row the buffer holds (row 0 of a map in
+#   fmap_a/fmap_b, the band's first input row in an in_band half), is in bank (y mod BR) * BC + x mod BC
+#   (:func:`pixel_bank`), at bank pixel (y div BR) * ceil(W/BC) + x div BC (:func:`bank_pixel`): every bank has
+#   the row stride of bank 0, the fullest; a bank with fewer columns leaves its last slot of a row unused.
+# * Codes of a bank are dense: channel c of bank pixel p of a C-channel map is bank element p*C + c
+#   (:func:`bank_element`), in word (p*C + c) // word, lane (p*C + c) % word (word = :func:`feature_word`; no
+#   pixel is padded to whole words, so the 3-channel input costs what its pixels need). A run of <= word
+#   consecutive codes of one row (a DW tap's TC channels, a PW group, a conv's kernel-row group, a pool group)
+#   is in each bank it touches one run of <= word codes, i.e. two words: the two ports of that bank, as for a
+#   one-bank map.
+# * Writers append codes in raster order, so each bank receives its codes in increasing element order with a
+#   gap of C codes at a row's end in a bank with fewer columns (bank b >= W mod BC when BC does not divide W);
+#   a writer keeps one pending word per bank. A writer of <= BC consecutive pixels per cycle (the input stream at
+#   <= BC pixels per beat, a DMA beat of <= BC pixels: C >= word / BC) meets a bank with a gap at most once per
+#   cycle, so each bank gets one run of <= word codes per cycle (two words: its two ports).
+# * Words of a bank (:func:`bank_words`): ceil(ceil(R/BR) * ceil(W/BC) * C / word) for R rows, bank 0's; a
+#   buffer of B banks is B memories of its largest map's bank words.
+#
+# Which buffers are banked is the memory plan's (hwgen.mapping.plan.buffer_banks): fmap_a / fmap_b when an
+# on-chip map is read by a DW step, in_band when a DW step reads its input from DRAM; the DW->PW ping-pong
+# (written by the DW engine, read by the PW engine) and out_band (drained by the DMA) have one bank.
+
+def bank_grid(kernel: int, tk: Any) -> tuple[Any, Any]:
+    """(BR, BC): bank rows and columns of a feature buffer a DW engine of ``tk`` taps reads ``kernel`` x
+    ``kernel`` windows from (the layout above); ``tk`` an int or an array of splits (then arrays)."""
+    tk = np.asarray(tk)
+    many = kernel > 1
+    return unbox(np.where(many & (tk > kernel), kernel, 1)), unbox(np.where(many & (tk > 1), kernel, 1))
+
+
+def pixel_bank(y: Any, x: Any, grid: tuple[Any, Any]) -> Any:
+    """Bank of pixel (y, x) (y from the buffer's first stored row)."""
+    br, bc = grid
+    return (y % br) * bc + x % bc
+
+
+def bank_pixel(y: Any, x: Any, width: int, grid: tuple[Any, Any]) -> Any:
+    """Pixel index of (y, x) inside its bank, for a map ``width`` pixels wide."""
+    br, bc = grid
+    return (y // br) * cdiv(width, bc) + x // bc
+
+
+def bank_element(y: Any, x: Any, c: Any, width: int, channels: int, grid: tuple[Any, Any]) -> Any:
+    """Element (code address) of channel ``c`` of pixel (y, x) inside its bank: bank pixel x channels + c; word
+    ``element // word``, lane ``element % word``."""
+    return bank_pixel(y, x, width, grid) * channels + c
+
+
+def bank_words(rows: Any, width: int, channels: int, word: Any, grid: tuple[Any, Any]) -> Any:
+    """Words of the fullest bank (bank 0) holding ``rows`` rows of a ``width`` x ``channels`` map; ints or
+    arrays. With a 1 x 1 grid: the dense map's ceil(rows * width * channels / word)."""
+    br, bc = grid
+    return unbox(cdiv(cdiv(rows, br) * cdiv(width, bc) * channels, word))

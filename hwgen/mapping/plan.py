@@ -34,7 +34,10 @@ max(tin, tout, tc, input channels) consecutive codes (``feature_word``: the wide
 written or read per cycle, so a pipelined iteration touches at most two words);
 PW weights words of tin*tout, DW weights words of tc*tk, biases one word per
 output group of tout (PW) or tc (DW) biases of act_bits + weight_bits bits (the
-product's fraction). The generated HLS declares exactly these memories; ``buffer_slots`` is their one
+product's fraction). Banks (``buffer_slots(banked=True)``, ``banked_buffers``): a feature buffer a DW step with
+TK > 1 reads from is BR x BC memories in the layout of hw.contract ("Feature-memory banks"), each of its largest
+map's fullest-bank words; the generators do not build banks yet, so the plan's figure is the unbanked one.
+The generated HLS declares exactly these memories; ``buffer_slots`` is their one
 definition, for one split (``plan_buffers``) or arrays of splits (explore's evaluator, the search's fit check). Each buffer is a separate memory; a memory goes to URAM when the board
 has URAM left and it needs no more than a quarter of the BRAM36 blocks' count in
 URAM blocks, else to BRAM36 (largest memories first).
@@ -49,7 +52,8 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import EngineConfig, Lanes, bram36_blocks, cdiv, feature_word, unbox, uram_blocks
+from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram36_blocks, cdiv, feature_word, unbox,
+                               uram_blocks)
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import Step, StepTiling, first_tile_channels, input_rows, pw_dot, schedule_steps, weight_words
@@ -58,17 +62,20 @@ from hwgen.ir.ops import ComputeOp
 
 @dataclass(frozen=True)
 class Buffer:
-    """One on-chip memory: ``depth`` words of ``width`` bits, placed in BRAM36 or URAM blocks."""
+    """One on-chip buffer: ``banks`` memories of ``depth`` words of ``width`` bits each (a feature buffer a DW
+    step reads with TK > 1 taps is banked: :func:`buffer_banks`), placed in BRAM36 or URAM blocks (``blocks``:
+    all banks')."""
 
     name: str
     depth: int
     width: int
     memory: str = "bram"
     blocks: int = 0
+    banks: int = 1
 
     @property
     def bits(self) -> int:
-        return self.depth * self.width
+        return self.banks * self.depth * self.width
 
 
 @dataclass
@@ -159,8 +166,8 @@ class Mapping:
             "fmap_limit": self.fmap_limit, "dram_bytes_per_cycle": self.dram_bytes_per_cycle,
             "dram_latency": self.dram_latency, "band_rows": dict(self.band_rows),
             "tiles": {k: vars(t).copy() for k, t in self.tiles.items()},
-            "buffers": [{"name": b.name, "depth": b.depth, "width": b.width, "bits": b.bits, "memory": b.memory,
-                         "blocks": b.blocks} for b in self.buffers],
+            "buffers": [{"name": b.name, "banks": b.banks, "depth": b.depth, "width": b.width, "bits": b.bits,
+                         "memory": b.memory, "blocks": b.blocks} for b in self.buffers],
             "bram36": self.bram36, "uram": self.uram, "onchip_bits": self.onchip_bits,
         }
 
@@ -248,6 +255,16 @@ def _worst_input_rows(step: Step, band_rows: int) -> int:
                for r in range(0, step.out_rows, band_rows))
 
 
+def in_band_rows(step: Step, tiling: StepTiling) -> Any:
+    """Input rows of the step's tallest input band (what one in_band half holds); ``tiling.band_rows`` an
+    int, or an array over splits (then an array)."""
+    band = tiling.band_rows
+    if np.ndim(band) == 0:
+        return _worst_input_rows(step, int(band))
+    heights, inverse = np.unique(band, return_inverse=True)  # once per distinct height
+    return np.array([_worst_input_rows(step, int(b)) for b in heights.tolist()])[inverse.ravel()]
+
+
 def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[Any, Any, Any]:
     """Elements of one half of the (input band, output band, DW->PW ping-pong) buffers a step needs.
     ``tiling.band_rows`` an int, or an array over splits (then arrays)."""
@@ -256,12 +273,7 @@ def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[Any, Any, Any]:
     op = step.first
     in_b = out_b = pp = 0
     if tiling.in_dram:
-        if np.ndim(band) == 0:
-            worst = _worst_input_rows(step, int(band))
-        else:  # once per distinct height
-            heights, inverse = np.unique(band, return_inverse=True)
-            worst = np.array([_worst_input_rows(step, int(b)) for b in heights.tolist()])[inverse.ravel()]
-        in_b = worst * op.in_shape[1] * op.in_shape[2]
+        in_b = in_band_rows(step, tiling) * op.in_shape[1] * op.in_shape[2]
     last = step.last
     if tiling.out_dram:
         out_b = rows * last.out_shape[1] * last.out_shape[2]
@@ -330,83 +342,135 @@ def plan_words(steps: list[Step], cfg: Lanes, pixels_per_beat: int = 1) -> PlanW
         dw_bias=sum((cdiv(op.out_shape[2], cfg.tc) for op in dw_ops), start=zero))
 
 
+class BankGrids(NamedTuple):
+    """Bank grids (``hw.contract.bank_grid``: BR x BC, ints or arrays over splits) of the banked buffers."""
+
+    fmap: tuple[Any, Any]     # fmap_a and fmap_b (each may hold any on-chip map)
+    in_band: tuple[Any, Any]  # the in_band halves
+
+
+#: No buffer banked: the layout the HLS and RTL generators build today (dense maps, one memory per buffer).
+UNBANKED = BankGrids((1, 1), (1, 1))
+
+
+def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes) -> BankGrids:
+    """Which feature buffers are banked, and how (the layout: ``hw.contract``, "Feature-memory banks"): a buffer
+    holding a map that a DW step reads (a lone DW op, or a fused pair's DW op, the step's first op) has the
+    grid of the DW kernel and ``cfg.tk``; every map the buffer holds then uses its layout. fmap_a / fmap_b
+    (each sized for every on-chip map) are banked when a DW step reads an on-chip map, in_band when a DW step
+    reads its input from DRAM; the DW->PW ping-pong and out_band have one bank (1 x 1)."""
+    grid = bank_grid(dw_kernel(steps), cfg.tk)
+    one = (1, 1)
+    dw_in = [tiles[s.name].in_dram for s in steps if s.first.kind == "dw"]
+    return BankGrids(grid if not all(dw_in) else one, grid if any(dw_in) else one)
+
+
 def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int,
-                 words: PlanWords | None = None, pixels_per_beat: int = 1) -> list[tuple[str, Any, Any]]:
-    """The memory plan: (name, depth in words, width in bits) of every buffer of :data:`BUFFERS`, in that
-    order, depth 0 where the plan has none. ``cfg`` an EngineConfig, or EngineArrays of many splits; then
-    the tilings' band heights and weight tiles may be arrays over the same splits (their feature-map flags
-    are shared), and depths and widths are arrays. ``words``: :func:`plan_words` of ``cfg`` (and
-    ``pixels_per_beat``), if known."""
+                 words: PlanWords | None = None, pixels_per_beat: int = 1,
+                 banked: bool = False) -> list[tuple[str, Any, Any, Any]]:
+    """The memory plan: (name, depth in words per bank, width in bits, banks) of every buffer of
+    :data:`BUFFERS`, in that order, depth 0 where the plan has none. ``cfg`` an EngineConfig, or EngineArrays
+    of many splits; then the tilings' band heights and weight tiles may be arrays over the same splits (their
+    feature-map flags are shared), and depths, widths and banks are arrays. ``words``: :func:`plan_words` of
+    ``cfg`` (and ``pixels_per_beat``), if known. ``banked``: the feature buffers :func:`buffer_banks` names hold
+    each map in the bank layout (``hw.contract.bank_words``: the fullest bank's words); else (what the
+    generators build today, :data:`UNBANKED`) every buffer is one memory of dense maps."""
     w = plan_words(steps, cfg, pixels_per_beat) if words is None else words
     word = w.word
-    onchip = [t for t in tensor_elems(steps) if t <= fmap_limit]
-    fmap = cdiv(max(onchip), word) if onchip else 0
+    grids = buffer_banks(steps, tiles, cfg) if banked else UNBANKED
+    shapes = [steps[0].first.in_shape] + [s.last.out_shape for s in steps]
+    onchip = [(h, wd, c) for (h, wd, c), t in zip(shapes, tensor_elems(steps)) if t <= fmap_limit]
+    fmap = np.max([bank_words(h, wd, c, word, grids.fmap) for h, wd, c in onchip], axis=0) if onchip else 0
+    fmap = unbox(fmap)
     halves: list[Any] = [0, 0, 0]
+    in_words: Any = 0  # words of the tallest input band in one in_band bank
     tile_words: Any = 0
     for i, s in enumerate(steps):
         t = tiles[s.name]
         halves = [np.maximum(h, e) for h, e in zip(halves, band_buffer_elems(s, t))]
+        if t.in_dram:
+            _, wd, c = s.first.in_shape
+            in_words = np.maximum(in_words, bank_words(in_band_rows(s, t), wd, c, word, grids.in_band))
         if weights_in_dram and s.pw_op is not None:
             # the first tile is the largest; untiled (one int tile), the whole layer's words
             tw = w.pw_step[i] if np.ndim(t.weight_tiles) == 0 and t.weight_tiles == 1 else \
                 weight_words(s.pw_op, cfg, first_tile_channels(s.pw_op, t.weight_tiles, cfg))
             tile_words = np.maximum(tile_words, tw)
     fmap_width = word * act_bits
-    slots = [("fmap_a", fmap, fmap_width), ("fmap_b", fmap, fmap_width)]
+    fbanks, ibanks = (unbox(br * bc) for br, bc in grids)
+    slots = [("fmap_a", fmap, fmap_width, fbanks), ("fmap_b", fmap, fmap_width, fbanks)]
     # a band buffer no step needs stays a plain 0 (absent from every split: place_blocks skips it)
-    slots += [(name, band_buffer_depth(h, word, staged=name != "dw_pw_pingpong") if np.any(h) else 0, fmap_width)
-              for name, h in zip(BAND_BUFFERS, halves)]
-    if weights_in_dram:
-        slots += [("pw_weights_2x", 2 * tile_words, cfg.tin * cfg.tout * weight_bits),
-                  ("dw_weights_2x", 2 * w.dw_max, cfg.tc * cfg.tk * weight_bits)]
+    if np.any(halves[0]):
+        # A one-bank half holds the DRAM words as transferred (a band starts anywhere in a word: one word
+        # more, band_buffer_depth); a banked half is written by pixel, each bank's band from its element 0.
+        slots.append(("in_band", unbox(2 * (in_words + (np.asarray(ibanks) == 1))), fmap_width, ibanks))
     else:
-        slots += [("pw_weights", w.pw_weights, cfg.tin * cfg.tout * weight_bits),
-                  ("dw_weights", w.dw_weights, cfg.tc * cfg.tk * weight_bits)]
+        slots.append(("in_band", 0, fmap_width, 1))
+    slots += [(name, band_buffer_depth(h, word, staged=name != "dw_pw_pingpong") if np.any(h) else 0, fmap_width, 1)
+              for name, h in zip(BAND_BUFFERS[1:], halves[1:])]
+    if weights_in_dram:
+        slots += [("pw_weights_2x", 2 * tile_words, cfg.tin * cfg.tout * weight_bits, 1),
+                  ("dw_weights_2x", 2 * w.dw_max, cfg.tc * cfg.tk * weight_bits, 1)]
+    else:
+        slots += [("pw_weights", w.pw_weights, cfg.tin * cfg.tout * weight_bits, 1),
+                  ("dw_weights", w.dw_weights, cfg.tc * cfg.tk * weight_bits, 1)]
     # Biases: one word per output group of each engine (tout or tc biases of act_bits + weight_bits).
-    slots += [("pw_bias", w.pw_bias, cfg.tout * (act_bits + weight_bits)),
-              ("dw_bias", w.dw_bias, cfg.tc * (act_bits + weight_bits))]
+    slots += [("pw_bias", w.pw_bias, cfg.tout * (act_bits + weight_bits), 1),
+              ("dw_bias", w.dw_bias, cfg.tc * (act_bits + weight_bits), 1)]
     return slots
 
 
 def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
-                 fmap_limit: int, act_bits: int, weight_bits: int, pixels_per_beat: int = 1) -> list[Buffer]:
-    """The on-chip memories of a mapping (depth x width, before placement): :func:`buffer_slots` of one
+                 fmap_limit: int, act_bits: int, weight_bits: int, pixels_per_beat: int = 1,
+                 banked: bool = False) -> list[Buffer]:
+    """The on-chip memories of a mapping (banks x depth x width, before placement): :func:`buffer_slots` of one
     split, the absent ones left out."""
-    return [Buffer(name, int(depth), int(width))
-            for name, depth, width in buffer_slots(steps, tiles, cfg, weights_in_dram, fmap_limit, act_bits,
-                                                   weight_bits, pixels_per_beat=pixels_per_beat) if depth]
+    return [Buffer(name, int(depth), int(width), banks=int(banks))
+            for name, depth, width, banks in buffer_slots(steps, tiles, cfg, weights_in_dram, fmap_limit, act_bits,
+                                                          weight_bits, pixels_per_beat=pixels_per_beat,
+                                                          banked=banked) if depth]
+
+
+def banked_buffers(m: Mapping) -> list[Buffer]:
+    """The mapping's buffers, placed, with the feature buffers in the bank layout (:func:`buffer_banks`): the
+    memory a design needs whose DW engine reads its TK pixels per cycle from TK banks instead of TK copies
+    (benchmarks/bench_rtl_memory.py prints it next to the plan and the RTL)."""
+    return place_buffers(plan_buffers(m.steps, m.tiles, m.cfg, m.weights_in_dram, m.fmap_limit, m.act_bits,
+                                      m.weight_bits, m.pixels_per_beat, banked=True), m.board)
 
 
 def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
-    """Assign each memory to URAM or BRAM36 (largest first) and count its blocks (:func:`place_blocks`)."""
+    """Assign each buffer to URAM or BRAM36 (largest first) and count its blocks (:func:`place_blocks`)."""
     if not bufs:
         return []
-    blocks, in_uram = place_blocks([b.depth for b in bufs], [b.width for b in bufs], board)
-    return [Buffer(b.name, b.depth, b.width, "uram" if u else "bram", int(n))
+    blocks, in_uram = place_blocks([b.depth for b in bufs], [b.width for b in bufs], board, [b.banks for b in bufs])
+    return [Buffer(b.name, b.depth, b.width, "uram" if u else "bram", int(n), b.banks)
             for b, n, u in zip(bufs, blocks[:, 0].tolist(), in_uram[:, 0].tolist())]
 
 
 def bram36_equivalent(bufs: list[Buffer]) -> int:
     """BRAM36 blocks of a placed plan on a part without URAM (7-series, what Yosys maps): a buffer the plan
-    put in URAM counts at its BRAM36 placement (``bram36_blocks`` of its depth x width)."""
-    return sum(b.blocks if b.memory == "bram" else bram36_blocks(b.depth, b.width) for b in bufs)
+    put in URAM counts at its BRAM36 placement (``bram36_blocks`` of each bank's depth x width)."""
+    return sum(b.blocks if b.memory == "bram" else b.banks * bram36_blocks(b.depth, b.width) for b in bufs)
 
 
-def place_blocks(depths: list, widths: list, board: Board) -> tuple[np.ndarray, np.ndarray]:
-    """The placement rule, for one plan or many: buffer k is ``depths[k]`` x ``widths[k]`` (ints, or arrays
-    over plans; depth 0: absent), in plan_buffers order. Largest first (by BRAM36 blocks, ties in plan
-    order), a buffer goes to URAM when the board has that many URAM blocks left and it needs no more than a
-    quarter of its BRAM36 count in URAM blocks. Returns (blocks, in_uram), each of shape (buffers, plans)."""
-    plans = max(np.size(x) for x in (*depths, *widths))
+def place_blocks(depths: list, widths: list, board: Board, banks: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The placement rule, for one plan or many: buffer k is ``banks[k]`` (default 1) memories of ``depths[k]``
+    x ``widths[k]`` (ints, or arrays over plans; depth 0: absent), in plan_buffers order, its blocks each
+    bank's times the banks. Largest first (by BRAM36 blocks, ties in plan order), a buffer goes to URAM when
+    the board has that many URAM blocks left and it needs no more than a quarter of its BRAM36 count in URAM
+    blocks. Returns (blocks, in_uram), each of shape (buffers, plans)."""
+    banks = [1] * len(depths) if banks is None else banks
+    plans = max(np.size(x) for x in (*depths, *widths, *banks))
     # A scalar depth 0 is a buffer absent from every plan: no blocks, left out of the placement.
     live = [k for k, d in enumerate(depths) if not (np.ndim(d) == 0 and d == 0)]
     blocks = np.zeros((len(depths), plans), dtype=np.int64)
     in_uram = np.zeros((len(depths), plans), dtype=bool)
     if not live:
         return blocks, in_uram
-    nb = np.stack([np.broadcast_to(bram36_blocks(depths[k], widths[k]), (plans,)) for k in live])
-    nu = np.stack([np.broadcast_to(uram_blocks(depths[k], widths[k]), (plans,)) for k in live])
+    nb = np.stack([np.broadcast_to(banks[k] * bram36_blocks(depths[k], widths[k]), (plans,)) for k in live])
+    nu = np.stack([np.broadcast_to(banks[k] * uram_blocks(depths[k], widths[k]), (plans,)) for k in live])
     order = np.argsort(-nb, axis=0, kind="stable")  # sorted() is stable too
     uram_left = np.full(plans, board.uram, dtype=np.int64)
     taken = np.zeros(nb.shape, dtype=bool)
