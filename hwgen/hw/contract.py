@@ -373,7 +373,6 @@ def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) 
     return dram_cycles(beats * beat, np.minimum(bytes_per_cycle, beat), latency)
 
 
-
 # ---- Feature-memory banks (the one layout of a map in a feature buffer) -------------------------------------
 #
 # A DW engine with TK > 1 taps reads TK pixels per cycle; a feature buffer that holds a map such a step reads is
