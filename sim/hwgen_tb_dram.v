@@ -17,6 +17,7 @@ module hwgen_tb_dram #(
 ) (
     input  wire                ap_clk,
     input  wire                ap_rst_n,
+    input  wire                dram_dump,  // the testbench asks the map DRAM model for its contents
     input  wire [IN_BITS-1:0]  s_axis_tdata,
     input  wire                s_axis_tvalid,
     output wire                s_axis_tready,
@@ -61,12 +62,12 @@ module hwgen_tb_dram #(
         .m_axi_f_wready(f_wready), .m_axi_f_bid(1'b0), .m_axi_f_bresp(2'b00), .m_axi_f_bvalid(f_bvalid),
         .m_axi_f_bready(f_bready));
     hwgen_axi_dram #(.DATA_BITS(AXI_BITS), .BYTES(BYTES), .DELAY(DELAY), .RATE(RATE)) u_dram (
-        .clk(ap_clk), .rst_n(ap_rst_n), .araddr(araddr), .arlen(arlen), .arvalid(arvalid),
+        .clk(ap_clk), .dump(1'b0), .rst_n(ap_rst_n), .araddr(araddr), .arlen(arlen), .arvalid(arvalid),
         .arready(arready), .rdata(rdata), .rvalid(rvalid), .rlast(rlast), .rready(rready),
         .awaddr(32'd0), .awlen(8'd0), .awvalid(1'b0), .awready(), .wdata({AXI_BITS{1'b0}}), .wvalid(1'b0),
         .wready(wready_w), .wlast(1'b0), .bvalid(bvalid_w), .bready(1'b1));
     hwgen_axi_dram #(.DATA_BITS(FAXI_BITS), .BYTES(FBYTES), .DELAY(DELAY), .RATE(FRATE), .IMAGE("")) u_fdram (
-        .clk(ap_clk), .rst_n(ap_rst_n), .araddr(f_araddr), .arlen(f_arlen), .arvalid(f_arvalid),
+        .clk(ap_clk), .dump(dram_dump), .rst_n(ap_rst_n), .araddr(f_araddr), .arlen(f_arlen), .arvalid(f_arvalid),
         .arready(f_arready), .rdata(f_rdata), .rvalid(f_rvalid), .rlast(f_rlast), .rready(f_rready),
         .awaddr(f_awaddr), .awlen(f_awlen), .awvalid(f_awvalid), .awready(f_awready), .wdata(f_wdata),
         .wvalid(f_wvalid), .wready(f_wready), .wlast(f_wlast), .bvalid(f_bvalid), .bready(f_bready));

@@ -35,8 +35,39 @@ IN_PREFIXES = ("s_axis", "in_r", "in")
 
 OUT_PREFIXES = ("m_axis", "out_r", "out")
 
+#: The file the map DRAM model (sim/hwgen_axi_dram.v) writes its contents to, in the simulation's directory.
+DRAM_DUMP = "hwgen_fmap_dram.hex"
+
 #: Vitis HLS block-level control register: ap_start (bit 0) | auto_restart (bit 7).
 AP_CTRL_START_AUTORESTART = 0x81
+
+
+def dram_map_mismatches(dump: list[int | None], maps: list[dict], word: int, width: int, beat: int) -> list[int]:
+    """Per map left in DRAM: how many of its codes differ from the golden ones (a code with an unknown bit
+    differs). ``dump``: the DRAM's bytes (None: unknown); a map is stored densely from ``addr``, code e in lane
+    e % word of the ``beat``-byte word e // word (lane 0 in the LSBs, ``width``-bit two's complement)."""
+    out = []
+    mask, sign = (1 << width) - 1, 1 << (width - 1)
+    for m in maps:
+        bad = 0
+        codes = m["codes"]
+        for q in range(-(-len(codes) // word)):
+            a = m["addr"] + q * beat
+            raw = dump[a:a + beat]
+            value = int.from_bytes(bytes(b or 0 for b in raw), "little")
+            unknown = int.from_bytes(bytes(0 if b is not None else 255 for b in raw), "little")
+            for lane, want in enumerate(codes[q * word:(q + 1) * word]):
+                got = (value >> (lane * width)) & mask
+                bad += (unknown >> (lane * width)) & mask != 0 or (got - 2 * sign if got & sign else got) != want
+        out.append(bad)
+    return out
+
+
+def read_dump(path: str) -> list[int | None]:
+    """Bytes of a ``$writememh`` file (one value per line; address and comment lines skipped; x/z: None)."""
+    with open(path) as f:
+        return [int(t, 16) if all(ch in "0123456789abcdefABCDEF" for ch in t) else None
+                for t in (ln.strip() for ln in f) if t and not t.startswith(("//", "@"))]
 
 
 def _names(dut) -> list[str]:
@@ -80,6 +111,8 @@ async def inference(dut) -> None:
     dut.ap_rst_n.value = 0
     in_p, out_p = _prefix(dut, IN_PREFIXES), _prefix(dut, OUT_PREFIXES)
     source, sink = StreamSource(dut, in_p), StreamSink(dut, out_p)
+    if hasattr(dut, "dram_dump"):
+        dut.dram_dump.value = 0
     await ClockCycles(dut.ap_clk, 2)
     control = None
     if "s_axi_control_awaddr" in {n.lower() for n in _names(dut)}:  # Vitis block-level control over AXI-Lite
@@ -106,6 +139,13 @@ async def inference(dut) -> None:
         rng = random.Random(cfg.get("seed", 0))
         out_bp = await _infer(dut, cfg, source, sink, 4 * limit, rng)
         results["outputs_backpressure"] = out_bp
+        if cfg.get("dram_maps"):  # the maps left in the map DRAM by these two inferences of one image
+            dut.dram_dump.value = 1
+            await ClockCycles(dut.ap_clk, 1)
+            dut.dram_dump.value = 0
+            await ClockCycles(dut.ap_clk, 1)
+            results["dram_map_mismatches"] = dram_map_mismatches(read_dump(DRAM_DUMP), cfg["dram_maps"], cfg["word"],
+                                                                 cfg["act_width"], cfg["faxi_bits"] // 8)
         # Further images (e.g. real test images), streamed back to back under the same back-pressure.
         results["batch_mismatches"] = []
         for item in cfg.get("batch", []):
@@ -127,4 +167,6 @@ async def inference(dut) -> None:
     assert results["timeout"] is None, results["timeout"]
     assert results["mismatches"] == 0, f"{results['mismatches']} output mismatches (first at {mism[:1]})"
     assert results["mismatches_backpressure"] == 0, f"{results['mismatches_backpressure']} mismatches with back-pressure"
+    assert not any(results.get("dram_map_mismatches", [])), \
+        f"codes of the maps left in DRAM differ: {results['dram_map_mismatches']}"
     assert not any(results.get("batch_mismatches", [])), f"mismatches per batch image: {results['batch_mismatches']}"

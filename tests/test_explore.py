@@ -23,6 +23,7 @@ from hwgen.hw.contract import (
     EngineArrays,
     EngineConfig,
     bram36_blocks,
+    feature_word,
     fused_schedule,
     fused_span_uniform,
     uram_blocks,
@@ -31,8 +32,9 @@ from hwgen.hw.contract import (
 )
 from hwgen.hw.resources import lut_count
 from hwgen.hw.steps import StepTiling
-from hwgen.mapping.plan import Buffer, buffer_slots, fmap_flags, place_blocks, place_buffers, plan_buffers, plan_words
-from hwgen.mapping.search import band_candidates, weight_tiles
+from hwgen.mapping.plan import (Buffer, buffer_slots, fmap_flags, input_in_dram, place_blocks, place_buffers,
+                               plan_buffers, plan_words)
+from hwgen.mapping.search import band_candidates, map_network, weight_tiles
 from hwgen.models.zoo import get_model
 
 HWGEN = [sys.executable, "-m", "hwgen"]
@@ -230,6 +232,28 @@ def test_stream_path_equals_estimate_on_sampled_points():
             assert got == want, (board, cfg)
             checked += 1
     assert checked == 120
+
+
+def test_stream_path_with_the_input_in_dram_equals_the_mappers_trace():
+    """MobileNet v1 1.0-320 on the pynq-z2 at <= 16 PEs: every point streams its maps and stores the network
+    input in DRAM (320 x 320 x 3 above every fmap limit), written as it streams in, one burst per write, a number
+    that depends on the split's feature word (hw.schedule); explore's grouped array walk gives each sampled point
+    the mapper's cycles and DRAM bytes exactly."""
+    graph = get_model("mobilenet_v1", alpha=1.0, resolution=320)
+    net = Network(graph)
+    splits = net.splits(16)
+    splits = splits[(splits[:, 0] * splits[:, 1] + splits[:, 2] * splits[:, 3] >= 12)][::8]
+    r = evaluate(SplitTables(net, splits), Combo(8, 8, "pynq-z2", 100.0), exact=False)
+    assert (r.path == PATHS.index("stream")).all()
+    words = set()
+    for i in range(0, len(splits), 4):
+        cfg = EngineConfig(*map(int, splits[i]))
+        m = map_network(net.ops, cfg.pe, "pynq-z2", split=cfg, clock_mhz=100.0)
+        assert input_in_dram(m.steps, m.fmap_limit)
+        tr = m.trace()
+        words.add(feature_word(cfg, 3))
+        assert (int(r.cycles[i]), int(r.dram_bytes[i])) == (tr.total_cycles, tr.dram_bytes), cfg
+    assert len(words) > 1  # splits with different input write counts
 
 
 def test_points_no_plan_fits_get_plan_memorys_last_attempt():

@@ -160,3 +160,23 @@ def test_input_pixel_fits_a_word(tmp_path, cfg):
     assert feature_word(cfg, q.ops[0].op.in_shape[2]) == 3
     generate(q, fuse_all(q, cfg, 2), tmp_path / "p")
     assert [str(v) for v in hls_rules.check(tmp_path / "p") if v.where.startswith("read_input")] == []
+
+
+def test_input_in_dram_declares_the_plans_out_band(tmp_path):
+    """With the network input in DRAM the plan's out_band halves each hold one input write (the RTL streams the
+    input through them, hw.schedule); the HLS declarations are the plan's buffers, out_band included (194 words:
+    2 x (96 + 1) for tiny_dsc's 768-code input in 8-code words, against 2 x 33 for its largest band alone)."""
+    from hls_helpers import generate
+    from hwgen.ir.ops import compute_ops
+    from hwgen.mapping.plan import input_in_dram, with_fmaps_in_dram
+    from hwgen.mapping.search import map_network
+
+    g = get_model("tiny_dsc")
+    m = with_fmaps_in_dram(map_network(compute_ops(g), 32, split="3x8,8x1", weights_in_dram=True), 16 * 16 * 3 - 1, 2)
+    assert input_in_dram(m.steps, m.fmap_limit)
+    generate(quantized(g), m, tmp_path / "p")
+    mems = {x.name: x for x in hls_rules.memories(hls_rules.load(tmp_path / "p"))}
+    plan = {b.name: b for b in m.buffers}
+    assert plan["out_band"].depth == 194
+    for name in ("fmap_a", "fmap_b", "in_band", "out_band"):
+        assert (mems[name].banks * mems[name].depth, mems[name].width) == (plan[name].depth, plan[name].width), name

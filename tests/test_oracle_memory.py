@@ -241,7 +241,9 @@ def test_weights_and_maps_in_dram():
     assert bufs == [
         Buffer("fmap_a", c(48 / 5), 5 * AB), Buffer("fmap_b", c(48 / 5), 5 * AB),      # maps <= 239: 48, 8, 10
         # the band halves hold one word more than their codes: a band from/to DRAM may start mid-word
-        Buffer("in_band", 2 * (c(240 / 5) + 1), 5 * AB), Buffer("out_band", 2 * (c(225 / 5) + 1), 5 * AB),
+        # out_band: the 240-code input in DRAM is written through one half (one write: 48 of a burst's 256 words),
+        # more than the largest band written (225 codes)
+        Buffer("in_band", 2 * (c(240 / 5) + 1), 5 * AB), Buffer("out_band", 2 * (c(240 / 5) + 1), 5 * AB),
         Buffer("dw_pw_pingpong", 2 * c(180 / 5), 5 * AB),
         Buffer("pw_weights_2x", 2 * 18, 3 * 5 * WB), Buffer("dw_weights_2x", 2 * 24, 2 * 3 * WB),
         PW_BIAS, DW_BIAS,
@@ -383,7 +385,9 @@ def test_forced_weight_tiles_re_make_bands_and_buffers():
         Buffer("fmap_a", c(48 / 5), 5 * AB), Buffer("fmap_b", c(48 / 5), 5 * AB),
         # inputs: c0's two-row band 5 x 10 x 3 = 150, d1's one-row band 3 rows x 5 x 12 = 180, d2's 3 x 5 x 15 = 225
         Buffer("in_band", 2 * (c(225 / 5) + 1), 5 * AB),    # + 1: a staged band may start mid-word
-        Buffer("out_band", 2 * (c(120 / 5) + 1), 5 * AB),    # c0's 2 x 5 x 12 (p1's one row: 75)
+        # the 240-code input in DRAM streams through one out_band half (its one write: 48 of a burst's 256
+        # words of 5 codes on the 64-bit map bus), more than c0's 2 x 5 x 12 (p1's one row: 75)
+        Buffer("out_band", 2 * (c(240 / 5) + 1), 5 * AB),
         Buffer("dw_pw_pingpong", 2 * c(60 / 5), 5 * AB),     # d1's one row 5 x 12
         # first tiles: c0 10 channels 9 * 2 = 18 words, p1 10 of 15: 4 * 2 = 8, p2 5 of 8: 5, fc 5 of 10: 3
         Buffer("pw_weights_2x", 2 * 18, 3 * 5 * WB), Buffer("dw_weights_2x", 2 * 24, 2 * 3 * WB),

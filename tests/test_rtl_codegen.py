@@ -9,7 +9,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 
-from hwgen.codegen.rtl.plan import BUF_NAMES, DMA_R, DMA_S, DMA_W, plan_rtl
+from hwgen.codegen.rtl.plan import BUF_NAMES, BUF_OUT0, DMA_R, DMA_S, DMA_W, plan_rtl
 from hwgen.codegen.rtl.render import render_rtl, write_rtl
 from hwgen.errors import HwgenError
 from hwgen.estimate import simulate
@@ -138,11 +138,6 @@ def test_cli_rtl_errors(tmp_path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not empty" in r.stderr
     r = _cli("rtl", "nosuchnet", "-o", str(tmp_path / "y"))
     assert r.returncode == 2 and "nosuchnet" in r.stderr and not (tmp_path / "y").exists()
-    # the network input in DRAM (1.0 at 320 px on the pynq-z2, fmap limit 102,400 < 320 x 320 x 3): rejected before
-    # quantizing, one line naming the step, nothing written
-    r = _cli("rtl", "mobilenet_v1", "--resolution", "320", "--pe", "16", "--board", "pynq-z2", "-o", str(tmp_path / "z"))
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "input of step 'conv1' in DRAM" in r.stderr
-    assert not (tmp_path / "z").exists()
     r = _cli("cosim", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "plan.json" in r.stderr
     r = _cli("cosim", str(tmp_path / "x"), "--simulator", "ghdl")
@@ -165,12 +160,14 @@ def test_verilator_lint_clean(tmp_path, args):
 
 
 @pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
-@pytest.mark.parametrize("weights", [True, False])
-def test_verilator_lint_clean_with_maps_in_dram(tmp_path, weights):
+@pytest.mark.parametrize("weights,limit", [(True, 16 * 16 * 3), (False, 16 * 16 * 3), (True, 16 * 16 * 3 - 1)])
+def test_verilator_lint_clean_with_maps_in_dram(tmp_path, weights, limit):
     """tiny_dsc with its map larger than the input in DRAM (band reads and writes on the map bundle), weights in
-    DRAM or on chip (the weight bundle idle): Verilator --lint-only -Wall is clean."""
+    DRAM or on chip (the weight bundle idle), and with the input in DRAM too (the input stage writing out_band):
+    Verilator --lint-only -Wall is clean."""
     g = get_model("tiny_dsc")
-    m = with_fmaps_in_dram(map_network(compute_ops(g), 32, weights_in_dram=weights), 16 * 16 * 3, 2)
+    m = with_fmaps_in_dram(map_network(compute_ops(g), 32, weights_in_dram=weights), limit, 2)
+    assert m.tiles[m.steps[0].name].in_dram == (limit < 16 * 16 * 3)
     assert m.fmaps_in_dram and m.weights_in_dram == weights
     out = write_rtl(quantize(g), m, tmp_path / "rtl")
     srcs = sorted(str(p) for p in out.glob("*.v"))
@@ -199,7 +196,7 @@ def test_property_every_mapping_has_rtl(case):
     if m.weights_in_dram:
         assert [(ld.pw_words, ld.dw_words) for ld in plan.loads] == \
             [w for s in m.steps for w in step_loads(s, m.tiles[s.name], m.cfg)]
-    kinds = {"w": DMA_W, "r": DMA_R, "s": DMA_S}
+    kinds = {"w": DMA_W, "r": DMA_R, "s": DMA_S, "i": DMA_S}  # the input's writes are band writes of out_band
     assert [(x.kind, x.beats) for x in plan.dma] == [(kinds[t[0]], t[4]) for t in trace.transfers if t[4]]
     assert plan.fdram == m.fmaps_in_dram
     depth = {b.name: b.depth for b in plan.buffers}
@@ -210,14 +207,22 @@ def test_property_every_mapping_has_rtl(case):
         assert sum(n for _, n in per_band) == e.outer_groups and per_band[0][0] == 0
 
 
-def test_network_input_in_dram_rejected_naming_the_step():
-    """The one mapping the RTL does not build: the network input stored in DRAM (docs/rtl.md, Limits)."""
+def test_network_input_in_dram_is_planned():
+    """A mapping that stores the network input in DRAM (docs/rtl.md): the input streams through the out_band
+    halves, one DMA write (a DMA_S transfer from half j % 2) per burst of its words, into region 1, which step 0
+    reads; the DMA program is the simulator's queue, and the input is one of the maps the testbench checks."""
     g = get_model("tiny_dsc")
-    m = map_network(compute_ops(g), 32)
+    m = map_network(compute_ops(g), 32, split="3x8,8x1")
+    m = with_fmaps_in_dram(m, 16 * 16 * 3 - 1, 2)
     first = m.steps[0].name
-    tiles = dict(m.tiles)
-    tiles[first] = replace(tiles[first], in_dram=True)
-    m = replace(m.with_tiles(tiles), fmaps_in_dram=True, fmap_limit=100)
-    with pytest.raises(HwgenError, match=f"16x16x3 input of step '{first}' in DRAM") as e:
-        plan_rtl(quantize(g), m)
-    assert "\n" not in str(e.value)
+    assert m.tiles[first].in_dram
+    plan = plan_rtl(quantize(g), m)
+    trace = m.trace()
+    writes = [t for t in trace.transfers if t[0] == "i"]
+    # 768 codes in words of 8 (3x8,8x1): 96 words, fewer than a burst of the 64-bit map bus (256): one write
+    assert [(t[3], t[4]) for t in writes] == [(0, 96)] and (plan.in_dram, plan.in_writes, plan.in_write_words) == (
+        True, 1, 256)
+    region = plan.fbytes // 2
+    assert [(d.kind, d.addr, d.beats, d.buf) for d in plan.dma if d.kind != DMA_W][0] == (DMA_S, region, 96, BUF_OUT0)
+    assert ("input", region) in plan.dram_maps
+    assert {"in"} <= {w for b in plan.buffers if b.name.startswith("out_band") for w in b.writers}

@@ -12,7 +12,7 @@ from hwgen.build import HwConfig
 from hwgen.cli.common import (hardware_options, live_status, memory_figure, model_options, output_options,
                               prepare_design, print_json, vector_inputs)
 from hwgen.cli.params import PathArg
-from hwgen.codegen.rtl.plan import check_mapping
+from hwgen.codegen.rtl.plan import INPUT_MAP, maps_left_in_dram
 from hwgen.errors import HwgenError
 from hwgen.verify.cosim import SIMULATORS, default_simulator, make_vectors, run_cosim
 from hwgen.verify.project import PLAN_SCHEMA, VECTORS, check_top, read_json, read_rtl_project
@@ -28,14 +28,18 @@ def rtl(model: str, alpha: float, resolution: int, variant: str, input_shape: st
     """Generate Verilog RTL (engines, top, ROM images, test vectors) for MODEL."""
     design, ds = prepare_design(model, alpha, resolution, variant, input_shape, hw, seed, outdir, force, data,
                                 images)
-    check_mapping(design.mapping)  # before quantizing: a rejected mapping fails in a second
     xs = vector_inputs(design, ds, images, seed)
-    logits = [design.predict(x).logits.reshape(-1).tolist() for x in xs]
+    golden = [design.predict(x) for x in xs]
+    logits = [g.logits.reshape(-1).tolist() for g in golden]
+    # The feature maps of the first image that the RTL leaves in DRAM (the testbench checks them).
+    maps = {name: (xs[0] if name == INPUT_MAP else golden[0].output(name)).reshape(-1).tolist()
+            for name, _ in maps_left_in_dram(design.mapping)}
     est = design.estimate()
     batch = [{"input": x.reshape(-1).tolist(), "expected": y} for x, y in zip(xs[1:], logits[1:])]
     out = design.write_rtl(outdir, force=force,
                            extra={VECTORS: json.dumps({"input": xs[0].reshape(-1).tolist(), "expected": logits[0],
                                                        "seed": seed, "sim_cycles": est.total_cycles,
+                                                       "dram_maps": maps,
                                                        **({"batch": batch} if batch else {})}) + "\n"})
     summary = json.loads((out / "plan.json").read_text())
     click.echo(f"wrote {out}: {', '.join(summary['sources'])}; split {summary['cfg']}; "
@@ -62,17 +66,20 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
         raise HwgenError(f"--rtl-dir {rtl_dir!r} is not a directory")
     check_top(rtl_path, top)
     vectors = make_vectors(summary, np.array(vec["input"]), np.array(vec["expected"]), seed=vec["seed"],
-                           engines=rtl_dir is None, batch=vec.get("batch"))
+                           engines=rtl_dir is None, batch=vec.get("batch"), maps=vec.get("dram_maps"))
     with tempfile.TemporaryDirectory(prefix="hwgen_cosim_") as work, live_status("cosim") as phase:
         res = run_cosim(rtl_path, vectors, work, simulator=simulator or default_simulator(), toplevel=top,
                         log_dir=out, phase=phase)
     predicted = vec["sim_cycles"]
     measured = res.get("cycles")
     batch = res.get("batch_mismatches", [])
-    ok = res["timeout"] is None and res["mismatches"] == 0 and res["mismatches_backpressure"] == 0 and not any(batch)
+    dram = res.get("dram_map_mismatches", [])
+    ok = res["timeout"] is None and res["mismatches"] == 0 and res["mismatches_backpressure"] == 0 and not any(batch) \
+        and not any(dram)
     report = {"outputs_match": ok, "mismatches": res["mismatches"],
               "mismatches_backpressure": res["mismatches_backpressure"], "timeout": res["timeout"],
               "images": 1 + len(vec.get("batch", [])), "batch_mismatches": batch,
+              "dram_maps": [m["op"] for m in vectors["dram_maps"]], "dram_map_mismatches": dram,
               "predicted_cycles": predicted, "measured_cycles": measured,
               "error_pct": None if measured is None else round(100 * (measured - predicted) / predicted, 3)}
     if as_json:
@@ -83,6 +90,9 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
         if vec.get("batch"):
             click.echo(f"further images: {sum(m == 0 for m in batch)}/{len(vec['batch'])} bit-exact "
                        f"(mismatching values per image: {batch})")
+        if vectors["dram_maps"]:
+            click.echo(f"maps left in DRAM: " + ", ".join(
+                f"{m['op']} ({len(m['codes'])} codes, {bad} mismatches)" for m, bad in zip(vectors["dram_maps"], dram)))
         if res["timeout"]:
             click.echo(f"timeout: {res['timeout']}")
         if measured is not None:

@@ -40,8 +40,11 @@ from hwgen.hw.contract import (
     EngineConfig,
     cdiv,
     fused_span_uniform,
+    feature_word,
     input_cycles,
     dma_cycles,
+    input_writes,
+    map_bus_bits,
     pw_in_groups,
     load_beats,
     weight_bus_bits,
@@ -618,6 +621,10 @@ def _walk(t: SplitTables, combo: Combo, steps: list[Step], tilings: list[tuple[n
     keys = []
     for s, (band, wt, _, _) in zip(steps, tilings):
         keys += [band, wt > 1, _ntiles(s, wt, t.cfg)]
+    if input_in_dram:  # the input's DRAM writes, one per burst of the split's map bus (hw.schedule)
+        h, w, c = steps[0].first.in_shape
+        keys.append(np.broadcast_to(input_writes(h * w * c, feature_word(t.cfg, c),
+                                                 map_bus_bits(t.cfg, c, combo.act_bits)), (n,)))
     bpc = combo.board_spec.dram_bytes_per_cycle(combo.clock_mhz)
     latency = combo.board_spec.dram_latency_cycles(combo.clock_mhz)
     for g in _stream_groups(t, keys):

@@ -360,9 +360,22 @@ def map_beats(first: int, end: int, word: Any) -> Any:
     return (cdiv(end, word) - first // word) * (end > first)
 
 
-def max_burst_beats(bus_bits: int) -> int:
-    """Beats of the loader's longest INCR burst: a load starts 4 KB-aligned, so no burst crosses 4 KB."""
-    return min(AXI_MAX_BURST, AXI_BOUNDARY // (bus_bits // 8))
+def max_burst_beats(bus_bits: Any) -> Any:
+    """Beats of the loader's longest INCR burst: a load starts 4 KB-aligned, so no burst crosses 4 KB; ints or
+    arrays."""
+    return unbox(np.minimum(AXI_MAX_BURST, AXI_BOUNDARY // (np.asarray(bus_bits) // 8)))
+
+
+def input_write_codes(word: Any, bus_bits: Any) -> Any:
+    """Codes of one DRAM write of a network input stored in DRAM: one longest burst of the map bus
+    (:func:`max_burst_beats` words of ``word`` codes), so write j moves words [j*B, (j+1)*B) of the map, from a
+    4 KB-aligned region, in one burst that does not cross 4 KB (the last write is shorter); ints or arrays."""
+    return unbox(max_burst_beats(bus_bits) * np.asarray(word))
+
+
+def input_writes(codes: int, word: Any, bus_bits: Any) -> Any:
+    """DRAM writes of a network input of ``codes`` codes stored in DRAM (:func:`input_write_codes` each)."""
+    return cdiv(cdiv(codes, word), max_burst_beats(bus_bits))
 
 
 def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) -> Any:

@@ -37,11 +37,18 @@ band i+1 when the tile consuming band i starts — and each output band is store
 from HANDOFF after its last tile ends (each issue is a registered event, as a
 tile's start is); a tile may not overwrite the output buffer half whose store
 (band i-2) is still in flight. A step is done when its last store has reached
-DRAM. The network input is written to DRAM as it streams in. A map is stored in
+DRAM. A map is stored in
 DRAM densely (NHWC), as on chip, and moves as words of the plan's
 ``feature_word`` codes, one beat each of a ``hw.map_bus_bits`` bus: a transfer of
 codes [first, end) is ``hw.map_beats`` beats (the partial words at its ends
 included), and DRAM bytes count those beats.
+
+The network input in DRAM (``input_in_dram``) is written as it streams in: the beats are packed into
+feature words (two halves of ``contract.input_write_codes`` codes on chip, the out_band buffer's) and write j
+— words [j*B, (j+1)*B), one longest burst of the map bus, ``contract.input_write_codes`` — is queued
+HANDOFF after the cycle that follows the last beat touching it. A beat whose codes reach write j's half waits
+until write j-2 has reached DRAM (HANDOFF after it: the stream's TREADY is low meanwhile), so a slow
+channel back-pressures the input stream. The first step starts when the last write is done (input_done).
 
 DRAM channel (``DramChannel``): one DMA queue in program order. Every transfer —
 weight load, band read, band write — is queued when the walk issues it (the
@@ -68,8 +75,8 @@ from typing import Any
 
 import numpy as np
 
-from hwgen.hw.contract import (HANDOFF, Lanes, dma_cycles, feature_word, input_cycles, load_beats, map_beats,
-                               map_bus_bits, weight_bus_bits)
+from hwgen.hw.contract import (HANDOFF, Lanes, cdiv, dma_cycles, feature_word, input_cycles, input_write_codes,
+                               input_writes, load_beats, map_beats, map_bus_bits, weight_bus_bits)
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_row_range, pw_band_cycles, step_loads,
                             weight_tile_channels, weight_tiled, weight_words)
 from hwgen.ir.ops import ComputeOp
@@ -155,7 +162,8 @@ class Trace:
     next_load_end: Any = None  # with ``steps_run``: when the next step's (first) weight load completes
     #: The DMA queue in program order: (kind, step, band, first code, beats, start, end); kind "w" a weight
     #: load (step/band -1, first code 0), "r" a band read of the step's input map, "s" a band write of its
-    #: output map, "i" the network input written to DRAM. The generated RTL's DMA program is this list.
+    #: output map, "i" a write of the network input (step "", band = the write's index). The generated RTL's DMA
+    #: program is this list.
     transfers: list[tuple[str, str, int, int, Any, Any, Any]] = field(default_factory=list)
 
     @property
@@ -238,7 +246,7 @@ class _Run:
         self.log.append((kind, step, band, first, beats, start, end))
         return end
 
-    def _map_transfer(self, kind: str, step: str, band: int, ready: Any, first: int, end: int) -> tuple[Any, Any]:
+    def _map_transfer(self, kind: str, step: str, band: int, ready: Any, first: Any, end: Any) -> tuple[Any, Any]:
         """Queue the transfer of codes [first, end) of a map in DRAM; returns (completion cycle, bytes moved)."""
         beats = map_beats(first, end, self.word)
         return self._queue(kind, step, band, first, ready, beats, self.map_bus), beats * (self.map_bus // 8)
@@ -255,13 +263,43 @@ class _Run:
             self.slot_end = self._queue("w", "", -1, 0, t, self.slots[self.slot], self.bus_bits)
         return self._beat_bytes(beats)
 
+    def _input_writes(self, codes: int, channels: int) -> tuple[Any, Any]:
+        """Queue the writes of the network input stored in DRAM as its beats arrive (module docstring); returns
+        (the cycle the last write completes, bytes written)."""
+        bc = self.pixels_per_beat * channels  # codes per beat (the last beat may carry fewer)
+        chunk = input_write_codes(self.word, self.map_bus)
+        count = input_writes(codes, self.word, self.map_bus)
+        if np.ndim(count):
+            if np.any(count != count.flat[0]):
+                raise ValueError("splits with different input write counts cannot run as one array")
+            count = int(count.flat[0])
+        ends: list[Any] = []
+        moved: Any = 0
+        t_next: Any = 0  # the earliest cycle of the next beat
+        for j in range(count):
+            lo = j * chunk
+            hi = np.minimum(codes, lo + chunk) if np.ndim(chunk) else min(codes, lo + chunk)
+            first = cdiv(lo + 1, bc) - 1  # the first beat whose last code is in write j's words
+            last = np.where(hi == codes, cdiv(codes, bc) - 1, hi // bc - 1) if np.ndim(hi) else (
+                cdiv(codes, bc) - 1 if hi == codes else hi // bc - 1)
+            free = ends[j - 2] + HANDOFF if j >= 2 else 0  # the half those beats write is drained
+            t_last = _later(t_next, free) + (last - first)
+            t_next = t_last + 1
+            # the beat holding write j's last code may be the next write's first: it waits for that half too
+            spill = (hi - 1) // bc > last
+            t_spill = _later(t_next, ends[j - 1] + HANDOFF if j >= 1 else 0)
+            t_end = np.where(spill, t_spill, t_last) if np.ndim(spill) else (t_spill if spill else t_last)
+            end, nbytes = self._map_transfer("i", "", j, t_end + 1 + HANDOFF, lo, hi)
+            ends.append(end)
+            moved = moved + nbytes
+        return ends[-1], moved
+
     def run(self, input_op: ComputeOp, in_dram: bool, steps_run: int | None = None) -> Trace:
         h, w, c = input_op.in_shape
         in_done = input_cycles(h * w, self.pixels_per_beat)
         in_write = 0
         if in_dram:
-            end, in_write = self._map_transfer("i", "", 0, 0, 0, h * w * c)
-            in_done = _later(in_done, end)
+            in_done, in_write = self._input_writes(h * w * c, c)
         t = in_done
         traces = []
         for step in self.steps[:steps_run]:

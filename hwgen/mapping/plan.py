@@ -52,8 +52,8 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram36_blocks, cdiv, feature_word, unbox,
-                               uram_blocks)
+from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram36_blocks, cdiv, feature_word,
+                               input_write_codes, map_bus_bits, unbox, uram_blocks)
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import Step, StepTiling, first_tile_channels, input_rows, pw_dot, schedule_steps, weight_words
@@ -386,6 +386,10 @@ def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, we
     halves: list[Any] = [0, 0, 0]
     in_words: Any = 0  # words of the tallest input band in one in_band bank
     tile_words: Any = 0
+    if tensor_elems(steps)[0] > fmap_limit:  # the network input streams to DRAM through the out_band halves
+        in_c = steps[0].first.in_shape[2]
+        halves[1] = np.minimum(tensor_elems(steps)[0],
+                               input_write_codes(word, map_bus_bits(cfg, in_c, act_bits, pixels_per_beat)))
     for i, s in enumerate(steps):
         t = tiles[s.name]
         halves = [np.maximum(h, e) for h, e in zip(halves, band_buffer_elems(s, t))]

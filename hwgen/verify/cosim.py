@@ -80,12 +80,18 @@ def default_simulator() -> str:
 
 
 def make_vectors(summary: dict[str, Any], x: np.ndarray, expected: np.ndarray, seed: int = 0,
-                 engines: bool = True, batch: list[dict[str, list[int]]] | None = None) -> dict[str, Any]:
+                 engines: bool = True, batch: list[dict[str, list[int]]] | None = None,
+                 maps: dict[str, Any] | None = None) -> dict[str, Any]:
     """Testbench configuration from a design summary (plan.json), input codes (H,W,C) and expected outputs.
 
     ``batch``: further images ({"input": codes, "expected": logits}) streamed after the first two inferences.
+    ``maps``: the golden feature maps (op name -> codes) of ``x``; those the summary lists as left in the map
+    DRAM (``dram_maps``) are compared with the DRAM model's contents after the second inference.
     """
+    left = [{"op": m["op"], "addr": m["addr"], "codes": [int(v) for v in np.asarray(maps[m["op"]]).reshape(-1)]}
+            for m in summary.get("dram_maps") or [] if maps is not None and m["op"] in maps]
     return {
+        "dram_maps": left, "word": summary.get("word"), "act_width": summary.get("act_width"),
         "batch": batch or [],
         "input": [int(v) for v in np.asarray(x).reshape(-1)],
         "expected": [int(v) for v in np.asarray(expected).reshape(-1)],

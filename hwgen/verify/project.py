@@ -31,6 +31,7 @@ PLAN_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
 
 VECTORS_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
     "input": ((list,), True), "expected": ((list,), True), "seed": (_INT, True), "sim_cycles": (_INT, True),
+    "dram_maps": ((dict,), False),  # op name -> the golden codes of its output map left in the map DRAM
     "batch": ((list,), False),  # further images: [{"input": [...], "expected": [...]}, ...]
 }
 
@@ -97,6 +98,10 @@ def read_rtl_project(outdir: Path, sources: bool = True) -> tuple[dict[str, Any]
     vec = read_json(outdir / VECTORS, VECTORS_SCHEMA, _REGENERATE)
     _int_list(outdir / VECTORS, vec, "input", plan["in_pixels"] * plan["in_channels"])
     _int_list(outdir / VECTORS, vec, "expected", plan["out_pixels"] * plan["out_channels"])
+    for name, codes in vec.get("dram_maps", {}).items():
+        if not isinstance(codes, list):
+            raise HwgenError(f"{str(outdir / VECTORS)!r}: dram map {name!r} must be a list of codes: {_REGENERATE}")
+        _int_list(outdir / VECTORS, vec["dram_maps"], name, len(codes))
     for i, image in enumerate(vec.get("batch", [])):
         if not isinstance(image, dict) or not isinstance(image.get("input"), list) or \
                 not isinstance(image.get("expected"), list):

@@ -419,7 +419,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # The staging buffers are the plan's (hwgen.mapping.plan.band_buffer_elems): one half each here.
     halves = [band_buffer_elems(st, mapping.tiles[st.name]) for st in mapping.steps if st.name in mapping.tiles]
     in_band_words = word * band_buffer_depth(max([h[0] for h in halves], default=0), word, staged=True) // 2
-    out_band_words = word * band_buffer_depth(max([h[1] for h in halves], default=0), word, staged=True) // 2
+    # out_band is the plan's: with the network input in DRAM it also holds one input write per half (the RTL
+    # streams the input through it; read_input here writes fmem directly), so it is not the bands' alone.
+    out_band_words = word * ({b.name: b.depth for b in mapping.buffers}.get("out_band", 0) // 2)
     if in_band_need > in_band_words or out_band_need > out_band_words:
         raise HwgenError(f"mapping's band buffers ({in_band_words} / {out_band_words} codes per half) are smaller "
                          f"than the staged bands ({in_band_need} / {out_band_need} codes)")

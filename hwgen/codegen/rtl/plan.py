@@ -18,9 +18,9 @@ from typing import Any, Sequence
 from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks, pw_lane_inputs
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, WEIGHT_UNIT_BITS, EngineConfig, bus_bits, cdiv,
-                               dw_iterations, dw_word_bits, input_cycles, map_bus_bits, max_burst_beats,
-                               pool_iterations, pw_iterations, pw_word_bits, stored_word_bits, tile_cycles,
-                               weight_bus_bits, weight_section_beats)
+                               dw_iterations, dw_word_bits, input_cycles, input_write_codes, map_bus_bits,
+                               max_burst_beats, pool_iterations, pw_iterations, pw_word_bits, stored_word_bits,
+                               tile_cycles, weight_bus_bits, weight_section_beats)
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps, step_loads,
                             weight_tile_channels,
@@ -243,6 +243,14 @@ class RtlPlan:
     faxi_max_burst: int = 0
     fbytes: int = 0  # the map DRAM: two regions (a streamed map is read from one while the next is written)
     dma: list[Dma] = field(default_factory=list)
+    #: The maps left in the map DRAM after an inference: per region, the last map written there (the name of the op
+    #: that produced it, its byte address), what the testbench compares with the golden model's feature maps.
+    dram_maps: list[tuple[str, int]] = field(default_factory=list)
+    #: The network input in DRAM: it streams through the out_band halves, write j (a DMA_S transfer, the first
+    #: ``in_writes`` of them) from half j % 2 holding words [j*in_write_words, (j+1)*in_write_words) of the input.
+    in_dram: bool = False
+    in_writes: int = 0
+    in_write_words: int = 0
     plan_blocks: tuple[int, int] = (0, 0)  # the mapping's (BRAM36, URAM): hwgen estimate's figure
 
     @property
@@ -336,25 +344,36 @@ def sel_bits(n: int) -> int:
     return max(1, (max(n, 1) - 1).bit_length())
 
 
+def _trigger(kind: str) -> str:
+    """The DMA trigger a transfer kind counts with: the input's writes are the first band writes (DMA_S)."""
+    return "s" if kind == "i" else kind
+
+
 def _numbered(transfers: list[tuple]) -> list[tuple[tuple, int]]:
-    """Each transfer with its place among the transfers of its kind."""
+    """Each transfer with its place among the transfers of its trigger kind."""
     seen: dict[str, int] = {}
     out = []
     for t in transfers:
-        out.append((t, seen.get(t[0], 0)))
-        seen[t[0]] = seen.get(t[0], 0) + 1
+        k = _trigger(t[0])
+        out.append((t, seen.get(k, 0)))
+        seen[k] = seen.get(k, 0) + 1
     return out
 
 
-def check_mapping(mapping: Mapping) -> None:
-    """Reject what the RTL does not build (before anything is quantized or written): a network input stored in
-    DRAM (its write would have to keep pace with the input stream, which the DMA queue does not model)."""
-    first = mapping.steps[0]
-    if mapping.tiles[first.name].in_dram:
-        h, w, c = first.first.in_shape
-        raise HwgenError(f"RTL generation keeps the network input on chip; this mapping stores the {h}x{w}x{c} input "
-                         f"of step {first.name!r} in DRAM (fmap limit {mapping.fmap_limit} elements on "
-                         f"{mapping.board.name}); use a board with more on-chip memory or fewer PEs")
+#: The name :func:`maps_left_in_dram` gives the network input (stored in DRAM when it exceeds the fmap limit).
+INPUT_MAP = "input"
+
+
+def maps_left_in_dram(mapping: Mapping) -> list[tuple[str, int]]:
+    """The feature maps in the map DRAM after an inference: (op that produced it, or :data:`INPUT_MAP`; region) for
+    each region's last write. Maps in DRAM alternate between two regions (a step reads one and writes the other):
+    the k-th step output written goes into region k % 2, a network input in DRAM into region 1 (step 0 reads it
+    from there)."""
+    left: dict[int, str] = {1: INPUT_MAP} if mapping.tiles[mapping.steps[0].name].in_dram else {}
+    writes = [s.last.name for s in mapping.steps if mapping.tiles[s.name].out_dram]
+    for k, name in enumerate(writes):
+        left[k % 2] = name
+    return [(left[r], r) for r in sorted(left)]
 
 
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
@@ -365,7 +384,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         raise HwgenError(f"network {qgraph.name!r} has no ops to map")
     dram = mapping.weights_in_dram
     fdram = bool(mapping.fmaps_in_dram)
-    check_mapping(mapping)
+    in_dram = mapping.tiles[mapping.steps[0].name].in_dram  # the input streams to DRAM through out_band
     steps: list[SeqStep] = []
     wtile_ch: dict[str, list[int]] = {}  # per tiled step: output channels of each weight tile (hw.steps)
     band_list: dict[str, list[int]] = {}  # per step: output rows of each band (hw.steps.bands_of)
@@ -394,8 +413,13 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     plan_bufs = {b.name: b for b in mapping.buffers}
     buffers = [FeatureBuffer(b, BUF_NAMES[b], BUF_PLAN[b]) for b in range(len(BUF_NAMES))]
     h0, w0, c0 = qops[0].op.in_shape
-    need: dict[int, int] = {BUF_A: cdiv(h0 * w0 * c0, word)}  # words each memory must hold
-    buffers[BUF_A].writers.add("in")
+    if in_dram:  # the input is written to DRAM through the out_band halves (the DMA transfers size them)
+        need: dict[int, int] = {BUF_OUT0: 0, BUF_OUT1: 0}
+        buffers[BUF_OUT0].writers.add("in")
+        buffers[BUF_OUT1].writers.add("in")
+    else:
+        need = {BUF_A: cdiv(h0 * w0 * c0, word)}  # words each memory must hold
+        buffers[BUF_A].writers.add("in")
 
     pw_ops: list[EngineOp] = []
     dw_ops: list[EngineOp] = []
@@ -690,6 +714,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     layer_cycles.append(("output", trace.total_cycles - prev))
     faxi_bits = faxi_max_burst = fbytes = 0
     dma: list[Dma] = []
+    dram_maps: list[tuple[str, int]] = []
     if dram or fdram:
         # The DMA runs the simulator's queue in its order (one copy of the schedule: hw.schedule logs it).
         faxi_bits = map_bus_bits(cfg, c0, mapping.act_bits, mapping.pixels_per_beat)
@@ -701,6 +726,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         # Maps in DRAM alternate between two 4 KB-aligned regions (a step reads one and writes the other).
         sizes = [cdiv(by_name[s.ops[-1]].op.out_shape[0] * by_name[s.ops[-1]].op.out_shape[1] *
                       by_name[s.ops[-1]].op.out_shape[2], word) * fbeat for s in steps if s.wr]
+        sizes += [cdiv(h0 * w0 * c0, word) * fbeat] if in_dram else []
         region = cdiv(max(sizes + [1]), 4096) * 4096
         fbytes = 2 * region if sizes else 4096
         out_region: dict[str, int] = {}
@@ -712,11 +738,14 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             if s.wr:
                 out_region[s.ops[0]] = r % 2
                 r += 1
+        dram_maps = [(name, k * region) for name, k in maps_left_in_dram(mapping)]
         seq = {"w": 0, "r": 0, "s": 0}
         for kind, name, band, first, beats, _, _ in trace.transfers:
-            j = seq[kind]
-            seq[kind] += 1
-            if kind == "w":
+            j = seq[_trigger(kind)]
+            seq[_trigger(kind)] += 1
+            if kind == "i":  # a write of the network input, from out_band half band % 2 into region 1
+                dma.append(Dma(DMA_S, j, region + first // word * fbeat, beats, BUF_OUT0 + band % 2, first % word))
+            elif kind == "w":
                 assert beats == loads[j].beats, "RTL weight loads differ from hw.schedule"
                 if beats:  # an empty load is no transfer (its consumer never waits for it)
                     dma.append(Dma(DMA_W, j, loads[j].addr, beats))
@@ -769,5 +798,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         axi_max_burst=axi_max_burst, loads=loads,
         dram_bytes_per_cycle=float(mapping.dram_bytes_per_cycle) if dram or fdram else 0.0,
         dram_latency=int(mapping.dram_latency) if dram or fdram else 0, bram36_plan=bram36_equivalent(mapping.buffers),
-        fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma,
+        fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma, dram_maps=dram_maps,
+        in_dram=in_dram, in_writes=sum(1 for t in trace.transfers if t[0] == "i"),
+        in_write_words=input_write_codes(word, faxi_bits) // word if in_dram else 0,
         plan_blocks=(mapping.bram36, mapping.uram))

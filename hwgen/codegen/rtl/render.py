@@ -22,6 +22,7 @@ from hwgen.codegen.rtl.plan import (
     STEP_FUSED,
     STEP_POOL,
     STEP_PW,
+    BUF_OUT0,
     DMA_R,
     DMA_S,
     DMA_W,
@@ -82,7 +83,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
-                               pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S,
+                               pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S, BUF_OUT0=BUF_OUT0,
                                load_nz=[sum(1 for ld in plan.loads[:g] if ld.pw_words + ld.dw_words)
                                         for g in range(len(plan.loads))])
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
@@ -133,6 +134,10 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         "axi_bits": plan.axi_bits if plan.axi else None,
         "faxi_bits": plan.faxi_bits if plan.axi else None,
         "fmap_bytes": plan.fbytes if plan.axi else None,
+        # The maps left in the map DRAM (plan.dram_maps): words of ``word`` codes of ``act_width`` bits, one per
+        # beat of faxi_bits, lane 0 in the LSBs, from byte ``addr``.
+        "dram_maps": [{"op": op, "addr": addr} for op, addr in plan.dram_maps],
+        "word": plan.word, "act_width": plan.act_width,
         "dram_bytes_per_cycle": plan.dram_bytes_per_cycle if plan.axi else None,
         "dram_latency": plan.dram_latency if plan.axi else None,
         # The memories this RTL instantiates and the block RAM Yosys maps them to (hwgen.codegen.rtl.memories).
