@@ -72,6 +72,28 @@ def test_dram_feature_maps(tmp_path, band, period):
     assert_exact(out)
 
 
+@pytest.mark.parametrize("period", [None, 8])
+def test_dram_weight_words_wider_than_the_bus(tmp_path, period):
+    """A 12x12 PW array and 16x9 DW lanes of 8-bit weights: 1,152-bit words on the 1,024-bit bus (AXI's widest),
+    stored back to back in DRAM (hw.weight_section_beats) and assembled by the loaders' gearboxes; at the board's
+    bandwidth and throttled to one beat per 8 cycles: bit-exact, every tile = tile_cycles, total = estimate."""
+    split = "12x12,16x9"
+    bus = weight_bus_bits(parse_split(split), 8)
+    assert bus == 1024
+    gbps = None if period is None else bus // 8 / period * get_board("zcu104").clock_mhz / 1e3
+    out = cosim(f"tiny_dsc_wide_words_per{period}", get_model("tiny_dsc"), tmp_path, pe=400, weights_in_dram=True,
+                split=split, dram_gbps=gbps)
+    top = (out.rtl_dir / "hwgen_top.v").read_text()
+    assert "u_pw_gear" in top and "u_dw_gear" in top
+    read = {x.name: x.dram_read for x in out.estimate.layers}
+    # conv_pw_3: 32 x 32 weights = 3 x 3 words of 1,152 bits back to back: ceil(10,368 / 1,024) = 11 beats of 128
+    # bytes (a word per 2,048-bit beat was 9 x 256); conv_dw_3: 2 words of 16 channels x 9 taps -> 3 beats
+    assert (read["conv_pw_3"], read["conv_dw_3"]) == (11 * 128, 3 * 128)
+    if period is not None:
+        assert sum(x.stall_dram for x in out.estimate.layers) > 0
+    assert_exact(out)
+
+
 def test_dram_maps_left_are_checked(tmp_path):
     """The testbench compares the map DRAM's final contents with the golden model's feature maps: the design of
     test_dram_feature_maps (band 2) passes; with the DRAM address of the map's last band write moved by one word

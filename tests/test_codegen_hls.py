@@ -197,31 +197,44 @@ def test_wide_codes_rejected(q_dsc, tmp_path):
     assert not (tmp_path / "p").exists()
 
 
-def _unpack(blob: bytes, beat: int, rows: int, lanes: int, bits: int) -> tuple[np.ndarray, int]:
-    """Inverse of the weights.bin packing: rows of signed codes starting at 64-bit beat ``beat``."""
-    beats = -(-lanes * bits // 64)
-    raw = np.frombuffer(blob, dtype=np.uint8)[beat * 8:(beat + rows * beats) * 8].reshape(rows, beats * 8)
-    b = np.unpackbits(raw, axis=1, bitorder="little")[:, :lanes * bits].reshape(rows, lanes, bits).astype(np.int64)
+def _unpack(blob: bytes, beat: int, rows: int, lanes: int, bits: int, bus: int) -> tuple[np.ndarray, int]:
+    """Inverse of the weights.bin packing: a section of rows of signed codes from ``bus``-bit beat ``beat`` on, a
+    row per beat when it fits one, else rows back to back every whole number of 32-bit units; the next beat."""
+    word = lanes * bits
+    pitch = bus if word <= bus else -(-word // 32) * 32
+    beats = rows if word <= bus else -(-rows * pitch // bus)
+    raw = np.frombuffer(blob, dtype=np.uint8)[beat * bus // 8:(beat + beats) * bus // 8]
+    stream = np.unpackbits(raw, bitorder="little")
+    b = np.stack([stream[r * pitch:r * pitch + word] for r in range(rows)]).reshape(rows, lanes, bits).astype(np.int64)
     u = (b << np.arange(bits)).sum(axis=2)
-    return np.where(u >= 1 << (bits - 1), u - (1 << bits), u), beat + rows * beats
+    return np.where(u >= 1 << (bits - 1), u - (1 << bits), u), beat + beats
 
 
-def test_weights_in_dram_layout(q_dsc, tmp_path):
-    cfg = EngineConfig(3, 5, 2, 9)
-    mapping = fuse_all(q_dsc, cfg, 2, weights_in_dram=True)
-    proj = generate(q_dsc, mapping, tmp_path / "p")
-    assert proj.weights_in_dram and "weights.bin" in proj.files
+@pytest.mark.parametrize("cfg,bus", [(EngineConfig(3, 5, 2, 9), 256), (EngineConfig(12, 12, 16, 9), 1024)])
+def test_weights_in_dram_sections(q_dsc, tmp_path, cfg, bus):
+    """weights.bin is every layer's words in schedule order on the WBUS-bit port: 15- and 18-code words of 8 bits
+    one per 256-bit beat; 144-code words (1,152 bits) back to back on the 1,024-bit bus (9 words in 11 beats)."""
+    proj = generate(q_dsc, fuse_all(q_dsc, cfg, 2, weights_in_dram=True), tmp_path / "p")
+    assert f"#define WBUS {bus}\n" in (tmp_path / "p" / "hwgen_types.h").read_text()
     blob = (tmp_path / "p" / "weights.bin").read_bytes()
-    w_bits = max(q.w_fmt.width for q in q_dsc.ops if q.w_fmt)
     beat = 0
     for q in q_dsc.ops:  # schedule order = op order: per op its weight words (biases stay on-chip)
         if q.weights is None:
             continue
         blocks, _ = dw_blocks(q, cfg) if q.op.kind == "dw" else pw_blocks(q, cfg)
         words = blocks.reshape(blocks.shape[0] * blocks.shape[1], -1)
-        got, beat = _unpack(blob, beat, len(words), words.shape[1], w_bits)
+        got, beat = _unpack(blob, beat, len(words), words.shape[1], 8, bus)
         assert np.array_equal(got, words), q.op.name
-    assert beat * 8 == len(blob)
+    assert beat * bus // 8 == len(blob)
+    if bus == 1024:  # words per layer conv1 3, dw 1, pw 2, dw 1, pw 6, dw 2, pw 9, fc 3 -> ceil(n * 1152 / 1024) beats
+        assert len(blob) == 128 * (4 + 2 + 3 + 2 + 7 + 3 + 11 + 4)
+
+
+def test_weights_in_dram_layout(q_dsc, tmp_path):
+    cfg = EngineConfig(3, 5, 2, 9)
+    mapping = fuse_all(q_dsc, cfg, 2, weights_in_dram=True)
+    proj = generate(q_dsc, mapping, tmp_path / "p")
+    assert proj.weights_in_dram and "weights.bin" in proj.files  # its layout: test_weights_in_dram_sections
     rom = (tmp_path / "p" / "pw_weights.h").read_text()
     assert "static const brom_t pw_bias[PW_BWORDS][5] = {" in rom and "static wrom_t pw_weights[PW_WORDS][15];" in rom
     top = (tmp_path / "p" / "tiny_dsc_top.cpp").read_text()

@@ -346,3 +346,25 @@ def test_several_pixels_per_beat_bit_exact(tmp_path, input_dram):
     assert "#define IN_P 4\n" in types and "#define IN_BEATS 57\n" in types and "#define WORD 12\n" in types
     assert "#define IN_BEAT_BITS 128\n" in types
     assert_pass(run_csim(out, unity=True), q)
+
+
+def test_weight_words_wider_than_the_bus_in_dram_bit_exact(tmp_path):
+    """A 12x12 PW array and 16x9 DW lanes of 8-bit weights: 1,152-bit words on the 1,024-bit m_axi port, stored
+    back to back (hw.contract.weight_section_beats), with weight tiles on one pair: bit-exact; byte 144 of
+    weights.bin is code 0 of conv1's second word (a word per 2,048-bit beat would put padding there)."""
+    from hwgen.hw.steps import StepTiling
+
+    q = quantized(get_model("tiny_dsc4"))
+    mapping = fuse_all(q, EngineConfig(12, 12, 16, 9), 2, weights_in_dram=True,
+                       tiles={"conv_dw_3": StepTiling(2, 3)})
+    out = tmp_path / "p"
+    generate(q, mapping, out)
+    types = (out / "hwgen_types.h").read_text()
+    assert "#define WBUS 1024\n" in types and "typedef ap_uint<WBUS> wmem_t;" in types
+    assert "acc[have + k]" in (out / "pw_engine.cpp").read_text()
+    assert_pass(run_csim(out), q)
+    blob = bytearray((out / "weights.bin").read_bytes())
+    blob[1152 // 8] ^= 0x80
+    (out / "weights.bin").write_bytes(bytes(blob))
+    result = run_csim(out, unity=True)
+    assert not result.passed and result.first_mismatch.layer == "conv1"

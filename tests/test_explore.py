@@ -28,7 +28,7 @@ from hwgen.hw.contract import (
     fused_span_uniform,
     uram_blocks,
     weight_bus_bits,
-    weight_load_cycles,
+    dma_cycles,
 )
 from hwgen.hw.resources import lut_count
 from hwgen.hw.steps import StepTiling
@@ -72,8 +72,8 @@ def test_array_formulas_agree_with_the_scalar_formulas():
         assert bus.tolist() == [weight_bus_bits(c, wb) for c in cfgs]
         words = rng.integers(0, 50_000, len(cfgs))
         for bpc, lat in ((96.0, 30), (21.0, 20), (7.3, 45)):
-            assert weight_load_cycles(words, bus, bpc, lat).tolist() == [
-                weight_load_cycles(int(w), int(b), bpc, lat) for w, b in zip(words, bus)]
+            assert dma_cycles(words, bus, bpc, lat).tolist() == [
+                dma_cycles(int(w), int(b), bpc, lat) for w, b in zip(words, bus)]
         dram = rng.integers(0, 2, len(cfgs)).astype(bool)
         assert lut_count(arr, 8, wb, dram).tolist() == [lut_count(c, 8, wb, bool(d)) for c, d in zip(cfgs, dram)]
     cap = rng.integers(1, 5000, len(cfgs))
@@ -176,6 +176,34 @@ def test_fast_path_equals_estimate_on_sampled_points():
             assert got == want, (path, combo, cfg)
             checked += 1
     assert checked == 240
+
+
+def test_fast_path_equals_estimate_with_weight_words_wider_than_the_bus():
+    """Splits of up to 1,024 PEs whose widest weight word exceeds the 1,024-bit weight bus (words back to back
+    across beats, hw.load_beats): 4 points of each closed-form path equal `hwgen estimate --split` exactly."""
+    net = Network(get_model("mobilenet_v1", alpha=0.5, resolution=128))
+    splits = net.splits(1024)
+    splits = splits[np.maximum(splits[:, 0] * splits[:, 1], splits[:, 2] * splits[:, 3]) * 8 > 1024]
+    splits = splits[np.random.default_rng(5).choice(len(splits), 200, replace=False)]
+    tables = SplitTables(net, splits)
+    pool = {p: [] for p in PATHS[:3]}
+    results = {}
+    for board in ("ultra96", "kv260", "zcu104"):
+        combo = Combo(8, 8, board, 200.0)
+        results[combo] = r = evaluate(tables, combo, exact=False)
+        for i in range(len(splits)):
+            if r.path[i] < 3:
+                pool[PATHS[r.path[i]]].append((combo, i))
+    rng = np.random.default_rng(5)
+    for path, items in pool.items():
+        assert len(items) >= 4, (path, len(items))
+        for k in rng.choice(len(items), 4, replace=False):
+            combo, i = items[k]
+            r = results[combo]
+            cfg = EngineConfig(*map(int, splits[i]))
+            est = build(net.graph, HwConfig(pe=cfg.pe, board=combo.board, split=cfg)).estimate()
+            got = (int(r.cycles[i]), int(r.dram_bytes[i]), bool(r.weights_in_dram[i]), bool(r.fits[i]))
+            assert got == (est.total_cycles, est.dram_bytes, est.mapping.weights_in_dram, est.fits), (path, combo, cfg)
 
 
 def test_stream_path_equals_estimate_on_sampled_points():

@@ -58,9 +58,9 @@ def test_weight_words_and_loads():
     assert hw.weight_bus_bits(hw.EngineConfig(1, 1, 1, 1), 8) == 32  # AXI minimum
     assert hw.max_burst_beats(512) == 64 and hw.max_burst_beats(32) == 256  # no burst crosses 4 KB
     # 100 beats of 64 bytes: at 16 B/cycle 400 cycles; at 96 B/cycle the bus takes one beat per cycle.
-    assert hw.weight_load_cycles(100, 512, 16.0, 30) == 30 + 400
-    assert hw.weight_load_cycles(100, 512, 96.0, 30) == 30 + 100
-    assert hw.weight_load_cycles(0, 512, 96.0, 30) == 0
+    assert hw.dma_cycles(100, 512, 16.0, 30) == 30 + 400
+    assert hw.dma_cycles(100, 512, 96.0, 30) == 30 + 100
+    assert hw.dma_cycles(0, 512, 96.0, 30) == 0
 
 
 def test_memory_blocks_edges_and_integer_burst():
@@ -94,6 +94,7 @@ def test_contract_errors_and_edges():
     assert hw.tile_cycles(1, hw.PW_DEPTH) == 1 + 4  # a single iteration still fills and drains the pipeline
     # 3 lanes x 11-bit weights = 33 bits: the next power of two is 64 (not 32)
     assert hw.weight_bus_bits(EngineConfig(3, 1, 1, 1), 11) == 64
+    assert hw.weight_bus_bits(EngineConfig(12, 12, 1, 1), 8) == 1024  # 1,152 bits: AXI4's widest, not 2,048
 
 
 # --- the vectorised formulas (the mapper's bound, `hwgen explore`) against brute force ------------------------
@@ -132,7 +133,7 @@ def test_fused_span_uniform_is_the_band_dag_longest_path(cases):
 
 def _bus_by_doubling(widest_bits: int) -> int:
     bus = 32
-    while bus < widest_bits:
+    while bus < widest_bits and bus < 1024:  # AXI4's widest data bus
         bus *= 2
     return bus
 
@@ -158,6 +159,39 @@ def test_weight_bus_bits_one_bit_past_a_power_of_two():
     assert [hw.weight_bus_bits(EngineConfig(t, 1, 1, 1), b) for t, b in ((3, 11), (5, 13), (43, 3))] == [64, 128, 256]
 
 
+def _section_beats_by_layout(words: int, word_bits: int, bus: int) -> int:
+    """Lay the words out one by one: a word no wider than the bus takes a fresh beat; a wider word starts at the
+    next 32-bit boundary after the previous one; the section ends with the beat holding its last bit."""
+    if word_bits <= bus:
+        return words
+    end = 0
+    for _ in range(words):
+        end = -(-end // 32) * 32 + word_bits
+    return -(-end // bus)
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(8, 40_000), st.sampled_from([32, 64, 256, 1024])),
+                min_size=1, max_size=6))
+def test_weight_section_beats_by_layout(sections):
+    words, bits, bus = (np.array(c, dtype=np.int64) for c in zip(*sections))
+    expected = [_section_beats_by_layout(*t) for t in sections]
+    assert hw.weight_section_beats(words, bits, bus).tolist() == expected
+    assert [hw.weight_section_beats(*t) for t in sections] == expected
+    assert all(type(hw.weight_section_beats(*t)) is int for t in sections)
+
+
+def test_wide_weight_words_span_beats_of_a_real_bus():
+    # The 47x52 PW array of `hwgen estimate mobilenet_v1 --pe 3456 --clock-mhz 300`: 19,552-bit words (611 units of
+    # 32 bits) on the 1,024-bit bus: 10 words in ceil(195,520 / 1,024) = 191 beats = 24,448 bytes (a word per
+    # 32,768-bit beat moved 40,960); its 18x9 DW lanes: 1,296-bit words stored in 1,312 bits, 3 in 4 beats.
+    cfg = EngineConfig(47, 52, 18, 9)
+    assert hw.weight_bus_bits(cfg, 8) == 1024 and hw.stored_word_bits(1296) == 1312
+    assert hw.load_beats(10, 3, cfg, 8) == 191 + 4
+    assert hw.load_beats(0, 0, cfg, 8) == 0
+    # words no wider than the bus: one beat each, as before (5x12 blocks of 8 bits on 512 bits)
+    assert hw.load_beats(7, 2, EngineConfig(5, 12, 4, 1), 8) == 9
+
+
 def _load_by_counting(words: int, bus_bits: int, bytes_per_cycle: float, latency: int) -> int:
     """One latency, then whole cycles moving min(bandwidth, one beat) bytes each until every beat is through."""
     moved, cycles, total = 0.0, 0, words * (bus_bits // 8)
@@ -169,12 +203,12 @@ def _load_by_counting(words: int, bus_bits: int, bytes_per_cycle: float, latency
 
 @given(st.lists(st.tuples(st.integers(0, 300), st.sampled_from([32, 64, 128, 256, 512])), min_size=1, max_size=6),
        st.sampled_from([0.5, 3.0, 4.0, 12.5, 21.0, 96.0]), st.integers(0, 40))
-def test_weight_load_cycles_by_counting(loads, bpc, latency):
+def test_dma_cycles_by_counting(loads, bpc, latency):
     words, bus = (np.array(c, dtype=np.int64) for c in zip(*loads))
     expected = [_load_by_counting(w, b, bpc, latency) for w, b in loads]
-    cycles = hw.weight_load_cycles(words, bus, bpc, latency)
+    cycles = hw.dma_cycles(words, bus, bpc, latency)
     assert cycles.dtype == np.int64 and cycles.tolist() == expected
-    assert [hw.weight_load_cycles(w, b, bpc, latency) for w, b in loads] == expected
+    assert [hw.dma_cycles(w, b, bpc, latency) for w, b in loads] == expected
 
 
 def test_dram_cycles_on_arrays_count_every_byte():

@@ -78,8 +78,16 @@ def _pow2_bytes(bits: int) -> int:
 
 
 def _bus_bytes(cfg, weight_bits: int) -> int:
-    """Bytes of one weight-bus beat: the widest engine word."""
-    return _pow2_bytes(max(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits)
+    """Bytes of one weight-bus beat: the widest engine word, on at most 1,024 bits (AXI4's widest bus)."""
+    return min(_pow2_bytes(max(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits), 128)
+
+
+def _section_bytes(words: int, word_bits: int, beat: int) -> int:
+    """DRAM bytes of one load section: a word per beat when it fits one, else the words back to back, each
+    rounded up to 32-bit units, the section rounded up to whole beats."""
+    if word_bits <= 8 * beat:
+        return words * beat
+    return -(-words * (-(-word_bits // 32) * 4) // beat) * beat
 
 
 def _words_touched(first: int, end: int, word: int) -> int:
@@ -121,16 +129,18 @@ def _expected_traffic(ops: list[ComputeOp], m) -> dict[str, tuple[int, int]]:
             if op is last and t.out_dram:
                 row = op.out_shape[1] * op.out_shape[2]
                 write += sum(map_beat * _words_touched(r0 * row, r1 * row, word) for r0, r1 in bands)
+            pw_bits, dw_bits = cfg.tin * cfg.tout * m.weight_bits, cfg.tc * cfg.tk * m.weight_bits
             if m.weights_in_dram and op.kind == "dw":
-                read += beat * _blocks(op.out_shape[2], cfg.tc) * _blocks(op.kernel * op.kernel, cfg.tk)
+                words = _blocks(op.out_shape[2], cfg.tc) * _blocks(op.kernel * op.kernel, cfg.tk)
+                read += _section_bytes(words, dw_bits, beat)
             elif m.weights_in_dram and op.kind != "pool":
                 n = op.out_shape[2]
                 if t.weight_tiles == 1:
-                    read += beat * _pw_blocks(op, n, cfg)
-                else:  # output-channel tiles of whole tout groups, re-loaded for every band
+                    read += _section_bytes(_pw_blocks(op, n, cfg), pw_bits, beat)
+                else:  # output-channel tiles of whole tout groups (a section each), re-loaded for every band
                     groups = -(-_blocks(n, cfg.tout) // t.weight_tiles) * cfg.tout
                     tiles = [min(groups, n - c0) for c0 in range(0, n, groups)]
-                    read += len(bands) * beat * sum(_pw_blocks(op, ch, cfg) for ch in tiles)
+                    read += len(bands) * sum(_section_bytes(_pw_blocks(op, ch, cfg), pw_bits, beat) for ch in tiles)
             out[op.name] = (read, write)
     return out
 

@@ -14,7 +14,7 @@ from hwgen.codegen.rtl.render import render_rtl, write_rtl
 from hwgen.errors import HwgenError
 from hwgen.estimate import simulate
 from hwgen.hw.contract import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles, weight_bus_bits
-from hwgen.hw.steps import bands_of, step_load_words, step_weight_words
+from hwgen.hw.steps import bands_of, step_loads
 from hwgen.ir.ops import compute_ops
 from hwgen.mapping.plan import with_fmaps_in_dram, with_weight_tiles
 from hwgen.mapping.search import map_network
@@ -95,9 +95,11 @@ def test_dram_plan_slots_and_image():
     assert img[dw0:dw0 + beat] == plan.dw_wrom[0].to_bytes(beat, "little")
     assert all(ld.addr % 4096 == 0 for ld in plan.loads)
     # The loads are what the schedule simulator charges the DRAM channel for: the steps' padded weight words,
-    # one beat of hw.weight_bus_bits each.
+    # one beat of hw.weight_bus_bits each (words no wider than the bus).
     assert plan.axi_bits == weight_bus_bits(m.cfg, m.weight_bits)
-    assert [ld.pw_words + ld.dw_words for ld in plan.loads] == [step_weight_words(s, m.cfg) for s in m.steps]
+    assert [(ld.pw_words, ld.dw_words) for ld in plan.loads] == [step_loads(s, m.tiles[s.name], m.cfg)[0]
+                                                                 for s in m.steps]
+    assert all(ld.beats == ld.pw_words + ld.dw_words for ld in plan.loads)
     assert plan.axi_max_burst == min(256, 4096 // beat)
 
 
@@ -111,17 +113,17 @@ def test_dram_plan_weight_tiles():
     fused = m.steps[1]
     bands = len(bands_of(fused, m.tiles[fused.name]))
     assert bands == 4 and plan.steps[1].tiled and plan.steps[1].pw_tiles == 2 * bands
-    assert [ld.pw_words + ld.dw_words for ld in plan.loads] == \
-        [w for s in m.steps for w in step_load_words(s, m.tiles[s.name], m.cfg)]
+    assert [(ld.pw_words, ld.dw_words) for ld in plan.loads] == \
+        [w for s in m.steps for w in step_loads(s, m.tiles[s.name], m.cfg)]
     slot = plan.pw_wdepth // 2
-    first = len(step_load_words(m.steps[0], m.tiles[m.steps[0].name], m.cfg))  # loads of the stem conv
-    step_loads = plan.loads[first:first + 2 * bands]
+    first = len(step_loads(m.steps[0], m.tiles[m.steps[0].name], m.cfg))  # loads of the stem conv
+    pair = plan.loads[first:first + 2 * bands]
     step_tiles = [t for t in plan.pw_tiles if t.op == 1]
     assert [t.wbase for t in step_tiles] == [((first + i) % 2) * slot for i in range(2 * bands)]
     assert [(t.go0, t.ngo) for t in step_tiles[:2]] == [(0, 1), (1, 1)]  # 16 outputs, tout 8: a group per tile
-    assert step_loads[0].dw_words > 0 and all(ld.dw_words == 0 for ld in step_loads[1:])
-    assert [ld.addr for ld in step_loads[2::2]] == [step_loads[0].addr] * (bands - 1)  # re-loads of tile 0
-    assert len({ld.addr for ld in step_loads}) == 2
+    assert pair[0].dw_words > 0 and all(ld.dw_words == 0 for ld in pair[1:])
+    assert [ld.addr for ld in pair[2::2]] == [pair[0].addr] * (bands - 1)  # re-loads of tile 0
+    assert len({ld.addr for ld in pair}) == 2
 
 
 def _cli(*args, cwd=None):
@@ -146,7 +148,8 @@ def test_cli_rtl_errors(tmp_path):
 @pytest.mark.parametrize("args", [["tiny_odd", "--pe", "20"], ["tiny_dsc", "--pe", "15", "--split", "2x3,3x3",
                                                                   "--band-rows", "3"], ["tiny_dsc4", "--pe", "64"],
                                   ["tiny_dsc", "--pe", "32", "--weights", "dram"],
-                                  ["tiny_odd", "--pe", "20", "--weights", "dram", "--pixels-per-beat", "4"]])
+                                  ["tiny_odd", "--pe", "20", "--weights", "dram", "--pixels-per-beat", "4"],
+                                  ["tiny_dsc", "--pe", "400", "--split", "12x12,16x9", "--weights", "dram"]])
 def test_verilator_lint_clean(tmp_path, args):
     out = tmp_path / "rtl"
     assert _cli("rtl", *args, "-o", str(out)).returncode == 0
@@ -191,8 +194,8 @@ def test_property_every_mapping_has_rtl(case):
         for i, e in enumerate(ops):
             assert sum(t.cycles for t in tiles if t.op == i) == busy[e.name], e.name
     if m.weights_in_dram:
-        assert [ld.pw_words + ld.dw_words for ld in plan.loads] == \
-            [w for s in m.steps for w in step_load_words(s, m.tiles[s.name], m.cfg)]
+        assert [(ld.pw_words, ld.dw_words) for ld in plan.loads] == \
+            [w for s in m.steps for w in step_loads(s, m.tiles[s.name], m.cfg)]
     kinds = {"w": DMA_W, "r": DMA_R, "s": DMA_S, "i": DMA_S}  # the input's writes are band writes of out_band
     assert [(x.kind, x.beats) for x in plan.dma] == [(kinds[t[0]], t[4]) for t in trace.transfers if t[4]]
     assert plan.fdram == m.fmaps_in_dram

@@ -13,7 +13,7 @@ fitting plan and ``Mapping.trace``'s cycle count. Three of its plans are closed-
   ``fused_schedule``); the band height minimises it, as ``_best_onchip_band`` does.
 * ``wdram``: weights in DRAM, feature maps on-chip, one weight load per step. The loads form a chain
   (the load of step s+1 is issued when step s starts, which is after load s ended), so the DRAM channel
-  never has two transfers at once and each load ends ``weight_load_cycles`` after its issue.
+  never has two transfers at once and each load ends ``dma_cycles`` of its ``load_beats`` after its issue.
 * ``wtiles``: as ``wdram`` with the largest layers' weights split into output-channel tiles (halving
   the buffer until it fits, band heights under the band-buffer budget chosen by each step's isolated
   time): still one chain of loads, evaluated band by band with the tiles of a band in closed form.
@@ -42,11 +42,12 @@ from hwgen.hw.contract import (
     fused_span_uniform,
     feature_word,
     input_cycles,
+    dma_cycles,
     input_writes,
     map_bus_bits,
     pw_in_groups,
+    load_beats,
     weight_bus_bits,
-    weight_load_cycles,
 )
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count
 from hwgen.hw.schedule import run_schedule
@@ -219,24 +220,31 @@ class SplitTables:
 
 
 class _Loads:
-    """Weight-load cycles of a combo: ``cycles(words)`` = hw.weight_load_cycles on the split's AXI bus."""
+    """Weight-load cycles of a combo: ``cycles(beats(pw_words, dw_words))`` = hw.dma_cycles of hw.load_beats on
+    the split's AXI bus."""
 
     def __init__(self, t: SplitTables, combo: Combo) -> None:
         b = combo.board_spec
         self.bpc = b.dram_bytes_per_cycle(combo.clock_mhz)
         self.latency = b.dram_latency_cycles(combo.clock_mhz)
+        self.cfg = t.cfg
+        self.weight_bits = combo.weight_bits
         self.bus = weight_bus_bits(t.cfg, combo.weight_bits)
 
     def subset(self, idx: np.ndarray) -> "_Loads":
         out = object.__new__(_Loads)
-        out.bpc, out.latency, out.bus = self.bpc, self.latency, self.bus[idx]
+        out.bpc, out.latency, out.weight_bits, out.bus = self.bpc, self.latency, self.weight_bits, self.bus[idx]
+        out.cfg = EngineArrays(*(a[idx] for a in self.cfg))
         return out
 
-    def cycles(self, words: np.ndarray) -> np.ndarray:
-        return weight_load_cycles(words, self.bus, self.bpc, self.latency)
+    def beats(self, pw_words: np.ndarray, dw_words: np.ndarray | int = 0) -> np.ndarray:
+        return load_beats(pw_words, dw_words, self.cfg, self.weight_bits)
 
-    def nbytes(self, words: np.ndarray) -> np.ndarray:
-        return words * (self.bus // 8)
+    def cycles(self, beats: np.ndarray) -> np.ndarray:
+        return dma_cycles(beats, self.bus, self.bpc, self.latency)
+
+    def nbytes(self, beats: np.ndarray) -> np.ndarray:
+        return beats * (self.bus // 8)
 
 
 @dataclass
@@ -288,7 +296,7 @@ def _tiled_step(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, lo
     else:
         n_bands, last_rows = np.ones_like(band), np.full_like(band, step.out_rows)
     c_out = step.last.out_shape[2]
-    l_full, l_last = loads.cycles(tl.full_words), loads.cycles(tl.last_words)
+    l_full, l_last = loads.cycles(loads.beats(tl.full_words)), loads.cycles(loads.beats(tl.last_words))
     multi = tl.ntiles >= 2
     l_first = np.where(multi, l_full, l_last)
 
@@ -491,11 +499,15 @@ def _chain(t: SplitTables, loads: _Loads, tiled: dict[int, tuple[np.ndarray, np.
             mask, band, tl = tiled[i]
             dw = _zeros(t.n) + (weight_words(s.dw_op, t.cfg) if s.dw_op is not None else 0)
             n_bands = _bands(s, band)[0] if s.bandable else 1
-            first_load.append(loads.cycles(np.where(mask, tl.first_words + dw, t.words[i])))
-            moved = moved + loads.nbytes(np.where(mask, n_bands * t.pw_words[i] + dw, t.words[i]))
+            whole = loads.beats(t.pw_words[i], t.words[i] - t.pw_words[i])
+            first_load.append(loads.cycles(np.where(mask, loads.beats(tl.first_words, dw), whole)))
+            # every band re-loads every tile (each tile its own section), the DW words come once
+            tile_beats = (tl.ntiles - 1) * loads.beats(tl.full_words) + loads.beats(tl.last_words)
+            moved = moved + loads.nbytes(np.where(mask, n_bands * tile_beats + loads.beats(0, dw), whole))
         else:
-            first_load.append(loads.cycles(t.words[i]))
-            moved = moved + loads.nbytes(t.words[i])
+            whole = loads.beats(t.pw_words[i], t.words[i] - t.pw_words[i])
+            first_load.append(loads.cycles(whole))
+            moved = moved + loads.nbytes(whole)
     done = _zeros(t.n) + net.in_cycles if done0 is None else done0
     load_end = HANDOFF + first_load[0] if load_end0 is None else load_end0
     for i, s in enumerate(net.steps):
@@ -521,7 +533,8 @@ def _isolated(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, load
     h, w, _ = step.first.in_shape
     ready = np.full_like(band, input_cycles(h * w))
     dw = weight_words(step.dw_op, cfg) if step.dw_op is not None else 0
-    done, _ = _tiled_step(step, band, tl, cfg, loads, ready + HANDOFF, HANDOFF + loads.cycles(tl.first_words + dw))
+    done, _ = _tiled_step(step, band, tl, cfg, loads, ready + HANDOFF,
+                          HANDOFF + loads.cycles(loads.beats(tl.first_words, dw)))
     return done - ready
 
 

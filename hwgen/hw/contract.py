@@ -44,8 +44,8 @@ Network schedule (what the generated top implements; cycle 0 = first input beat)
    (and, when weights live in DRAM, HANDOFF cycles after its weights are loaded:
    the first load is issued HANDOFF cycles after the first input beat, op i+1's
    weights load while op i runs — issued when op i starts — double-buffered;
-   each load costs :func:`weight_load_cycles` of its :func:`pw_weight_words` /
-   :func:`dw_weight_words`). A standard conv runs on the PW engine as one tile of
+   each load costs :func:`dma_cycles` of its :func:`load_beats`: the :func:`pw_weight_words` /
+   :func:`dw_weight_words` on the :func:`weight_bus_bits` bus). A standard conv runs on the PW engine as one tile of
    pw_iterations(Ho*Wo, K*K*Cin, Cout, rows=K); a fused DW->PW pair follows
    :func:`fused_schedule` over its row bands; a lone DW or PW layer is one tile;
    pool is one tile of pool_iterations(H*W, C); FC is one PW tile of
@@ -293,9 +293,51 @@ def bus_bits(word_bits: Any) -> Any:
     return np.maximum(32, np.left_shift(1, np.frexp(widest.astype(np.float64))[1].astype(np.int64)))
 
 
+#: Widest weight bus: AXI4 data buses are 8 to 1,024 bits wide (AMBA AXI spec, "data bus width"), and a Zynq
+#: UltraScale+ HP port is 128 bits (an interconnect widens or narrows to it), so a wider beat is no real port.
+AXI_MAX_DATA_BITS = 1024
+
+#: A weight word wider than the bus is stored in DRAM in whole 32-bit units (its last unit zero-padded), the
+#: words of a load section back to back across beats: the loader's gearbox then shifts by multiples of 32 bits
+#: (log2(bus / 32) mux levels, not log2(bus)), for at most 31 padding bits a word.
+WEIGHT_UNIT_BITS = 32
+
+
 def weight_bus_bits(cfg: Lanes, weight_bits: int) -> Any:
-    """AXI data-bus width of the weight loader: one zero-padded weight block (the widest engine word) per beat."""
-    return bus_bits(np.maximum(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits)
+    """AXI data-bus width of the weight loader: the widest engine word's :func:`bus_bits`, at most
+    ``AXI_MAX_DATA_BITS`` (wider words span beats: :func:`weight_section_beats`)."""
+    return unbox(np.minimum(bus_bits(np.maximum(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits),
+                            AXI_MAX_DATA_BITS))
+
+
+def pw_word_bits(cfg: Lanes, weight_bits: int) -> Any:
+    """Bits of one PW weight word (a tin x tout block)."""
+    return cfg.tin * cfg.tout * weight_bits
+
+
+def dw_word_bits(cfg: Lanes, weight_bits: int) -> Any:
+    """Bits of one DW weight word (a tc x tk block)."""
+    return cfg.tc * cfg.tk * weight_bits
+
+
+def stored_word_bits(word_bits: Any) -> Any:
+    """DRAM bits of a weight word that spans beats: whole ``WEIGHT_UNIT_BITS`` units."""
+    return cdiv(word_bits, WEIGHT_UNIT_BITS) * WEIGHT_UNIT_BITS
+
+
+def weight_section_beats(words: Any, word_bits: Any, bus: Any) -> Any:
+    """Bus beats of a load section (one engine's words of one load, starting on a beat): a word no wider
+    than the bus is one zero-padded beat (a beat never holds two, so the weight RAM takes one word per
+    cycle); wider words are stored back to back in :func:`stored_word_bits` each, the section's last beat
+    zero-padded. Ints or arrays."""
+    return unbox(np.where(word_bits > bus, cdiv(words * stored_word_bits(word_bits), bus), words))
+
+
+def load_beats(pw_words: Any, dw_words: Any, cfg: Lanes, weight_bits: int) -> Any:
+    """Bus beats of one weight load: its PW section (``pw_words`` words), then its DW section."""
+    bus = weight_bus_bits(cfg, weight_bits)
+    return (weight_section_beats(pw_words, pw_word_bits(cfg, weight_bits), bus)
+            + weight_section_beats(dw_words, dw_word_bits(cfg, weight_bits), bus))
 
 
 def feature_word(cfg: Lanes, in_channels: int, pixels_per_beat: int = 1) -> Any:
@@ -342,10 +384,6 @@ def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) 
     bandwidth but at most one per cycle; ints or arrays."""
     beat = bus_bits // 8
     return dram_cycles(beats * beat, np.minimum(bytes_per_cycle, beat), latency)
-
-
-#: A weight load is a DMA transfer of its weight words (the name the weight path's callers use).
-weight_load_cycles = dma_cycles
 
 
 # ---- Feature-memory banks (the one layout of a map in a feature buffer) -------------------------------------

@@ -16,9 +16,11 @@ first input beat to the last output beat inclusive (sources and sinks never
 stalling).
 
 Weights in DRAM: each step's weights (DW and PW weights of a fused pair
-together, biases stay on-chip) are one load of ``hw.weight_load_cycles``: the
-words the engines consume (zero-padded tin x tout / tc x tk blocks), one beat
-of the ``hw.weight_bus_bits`` AXI bus each — what the generated RTL moves. The
+together, biases stay on-chip) are one load of ``hw.dma_cycles`` of its
+``hw.load_beats``: the words the engines consume (zero-padded tin x tout / tc x tk
+blocks) on the ``hw.weight_bus_bits`` AXI bus (at most 1,024 bits), a word no wider
+than the bus one beat, wider words back to back across beats — what the generated
+RTL and HLS move. The
 first load is issued HANDOFF after the first input beat and the load of step
 s+1 when step s's first tile starts (double buffering), so a step starts HANDOFF after
 max(previous step done, its weights loaded). DRAM bytes read are the beats'
@@ -74,9 +76,9 @@ from typing import Any
 import numpy as np
 
 from hwgen.hw.contract import (HANDOFF, Lanes, cdiv, dma_cycles, feature_word, input_cycles, input_write_codes,
-                               input_writes, map_beats, map_bus_bits, weight_bus_bits)
-from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_row_range, pw_band_cycles,
-                            step_load_words, weight_tile_channels, weight_tiled, weight_words)
+                               input_writes, load_beats, map_beats, map_bus_bits, weight_bus_bits)
+from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, input_row_range, pw_band_cycles, step_loads,
+                            weight_tile_channels, weight_tiled, weight_words)
 from hwgen.ir.ops import ComputeOp
 
 
@@ -208,13 +210,15 @@ class _Run:
         self.wdram = weights_in_dram
         self.act_bits = act_bits
         self.chan = DramChannel(bytes_per_cycle, latency, len(cfg.tin) if isinstance(cfg.tin, np.ndarray) else None)
+        self.weight_bits = weight_bits
         self.bus_bits = weight_bus_bits(cfg, weight_bits)
         in_c = steps[0].first.in_shape[2]
         # feature maps move as words of the plan's buffers, one beat each
         self.word = feature_word(cfg, in_c, pixels_per_beat)
         self.map_bus = map_bus_bits(cfg, in_c, act_bits, pixels_per_beat)
-        # Weight loads (in bus beats) in program order: one per step, or one per PW tile of a step with weight tiles.
-        self.slots: list[int] = []
+        # Weight loads (in bus beats, hw.load_beats) in program order: one per step, or one per PW tile of a step
+        # with weight tiles.
+        self.slots: list[Any] = []
         if weights_in_dram:
             for s in steps:
                 self.slots.extend(self._step_slots(s, tiles[s.name]))
@@ -225,11 +229,17 @@ class _Run:
     def _tiled(self, step: Step, tiling: StepTiling) -> bool:
         return weight_tiled(step, tiling, self.wdram)
 
-    def _step_slots(self, step: Step, tiling: StepTiling) -> list[int]:
-        return step_load_words(step, tiling, self.cfg)
+    def _step_slots(self, step: Step, tiling: StepTiling) -> list[Any]:
+        return [load_beats(pw, dw, self.cfg, self.weight_bits) for pw, dw in step_loads(step, tiling, self.cfg)]
 
-    def _beat_bytes(self, words: int) -> int:
-        return words * (self.bus_bits // 8)
+    def _beat_bytes(self, beats: Any) -> Any:
+        return beats * (self.bus_bits // 8)
+
+    def _op_bytes(self, op: ComputeOp) -> Any:
+        """DRAM bytes of ``op``'s whole weight section (its words on the weight bus)."""
+        words = weight_words(op, self.cfg)
+        pw, dw = (0, words) if op.kind == "dw" else (words, 0)
+        return self._beat_bytes(load_beats(pw, dw, self.cfg, self.weight_bits))
 
     def _queue(self, kind: str, step: str, band: int, first: int, ready: Any, beats: Any, bus: Any) -> Any:
         start, end = self.chan.span(ready, beats, bus)
@@ -247,11 +257,11 @@ class _Run:
 
     def _start_slot(self, t: int) -> int:
         """The consumer of the current load started at ``t``: issue the next load; returns the current one's bytes."""
-        words = self.slots[self.slot]
+        beats = self.slots[self.slot]
         self.slot += 1
         if self.slot < len(self.slots):
             self.slot_end = self._queue("w", "", -1, 0, t, self.slots[self.slot], self.bus_bits)
-        return self._beat_bytes(words)
+        return self._beat_bytes(beats)
 
     def _input_writes(self, codes: int, channels: int) -> tuple[Any, Any]:
         """Queue the writes of the network input stored in DRAM as its beats arrive (module docstring); returns
@@ -340,7 +350,7 @@ class _Run:
             start0 = _later(ready, w_end) + HANDOFF
             a_stats.stall_dram += _later(w_end - ready, 0)
             for op, st in zip(step.ops, stats):
-                st.dram_read += self._beat_bytes(weight_words(op, cfg))
+                st.dram_read += self._op_bytes(op)
         store_end: list[int] = []
         b_band_end: list[int] = []
 
@@ -378,7 +388,7 @@ class _Run:
                 if tiled:
                     loaded = self._start_slot(s)
                     if step.dw_op is not None and i == 0 and j == 0:  # the DW weights came with the first tile
-                        dw_bytes = self._beat_bytes(weight_words(step.dw_op, cfg))
+                        dw_bytes = self._op_bytes(step.dw_op)
                         a_stats.dram_read += dw_bytes
                         loaded -= dw_bytes
                     b_stats.dram_read += loaded

@@ -176,25 +176,22 @@ def weight_words(op: ComputeOp, cfg: Lanes, channels: int | None = None) -> int:
     return pw_weight_words(pw_dot(op), op.out_shape[2] if channels is None else channels, cfg, pw_rows(op))
 
 
-def step_weight_words(step: Step, cfg: Lanes) -> int:
-    return sum(weight_words(op, cfg) for op in step.ops)
-
-
 def weight_tiled(step: Step, tiling: StepTiling, weights_in_dram: bool) -> bool:
     """Whether the step's weights are loaded per PW tile (band x output-channel tile) instead of per step."""
     # np.all: in the simulator's array form ``weight_tiles`` may be an array (> 1 for all its splits or none)
     return weights_in_dram and step.pw_op is not None and bool(np.all(np.asarray(tiling.weight_tiles) > 1))
 
 
-def step_load_words(step: Step, tiling: StepTiling, cfg: Lanes, weights_in_dram: bool = True) -> list[Any]:
-    """The weight loads of a step with weights in DRAM, in words (bus beats), in issue order: one for the whole
-    step, or with weight tiles one per (band, tile), the DW weights of a fused pair with the first."""
-    if not weight_tiled(step, tiling, weights_in_dram):
-        return [step_weight_words(step, cfg)]
+def step_loads(step: Step, tiling: StepTiling, cfg: Lanes, weights_in_dram: bool = True) -> list[tuple[Any, Any]]:
+    """The weight loads of a step with weights in DRAM, as (PW words, DW words), in issue order: one for the
+    whole step, or with weight tiles one per (band, tile), the DW weights of a fused pair with the first.
+    Their bus beats: ``hw.contract.load_beats``."""
+    dw = weight_words(step.dw_op, cfg) if step.dw_op is not None else 0
     pw = step.pw_op
+    if not weight_tiled(step, tiling, weights_in_dram):
+        return [(weight_words(pw, cfg) if pw is not None else 0, dw)]
     assert pw is not None
     per_tile = [weight_words(pw, cfg, c) for c in weight_tile_channels(pw, tiling.weight_tiles, cfg)]
-    loads = per_tile * len(bands_of(step, tiling))
-    if step.dw_op is not None:
-        loads[0] = loads[0] + weight_words(step.dw_op, cfg)  # not +=: the list repeats one array
+    loads = [(w, 0) for w in per_tile] * len(bands_of(step, tiling))
+    loads[0] = (loads[0][0], dw)
     return loads

@@ -22,7 +22,8 @@ from hwgen.codegen.templating import render
 from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import EngineConfig, cdiv, input_cycles, map_beats, map_bus_bits
+from hwgen.hw.contract import (EngineConfig, cdiv, input_cycles, map_beats, map_bus_bits, stored_word_bits,
+                               weight_bus_bits, weight_section_beats)
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import input_row_range, pw_groups, weight_words
 from hwgen.ir.ops import ComputeOp
@@ -115,15 +116,19 @@ class _Rom:
         return max(self.bused, 1)
 
 
-def _pack(codes: np.ndarray, bits: int) -> bytes:
-    """Rows of signed codes -> little-endian 64-bit beats, code 0 in the LSBs; each row starts a new beat."""
+def _pack(codes: np.ndarray, bits: int, bus: int) -> bytes:
+    """Rows of signed codes (weight words) -> one load section of the ``bus``-bit weight bus, little-endian, code 0
+    in the LSBs (hw.contract.weight_section_beats): a word no wider than the bus per beat, wider words back to back
+    in whole 32-bit units; the section fills whole beats."""
     rows, lanes = codes.shape
     u = codes.astype(np.int64) & ((1 << bits) - 1)
     bitmat = ((u[:, :, None] >> np.arange(bits, dtype=np.int64)) & 1).astype(np.uint8).reshape(rows, lanes * bits)
-    beats = cdiv(lanes * bits, 64)
-    padded = np.zeros((rows, beats * 64), dtype=np.uint8)
+    pitch = stored_word_bits(lanes * bits) if lanes * bits > bus else bus
+    padded = np.zeros((rows, pitch), dtype=np.uint8)
     padded[:, :lanes * bits] = bitmat
-    return np.packbits(padded, axis=1, bitorder="little").tobytes()
+    stream = np.zeros(weight_section_beats(rows, lanes * bits, bus) * bus, dtype=np.uint8)
+    stream[:rows * pitch] = padded.reshape(-1)
+    return np.packbits(stream, bitorder="little").tobytes()
 
 
 def ident(name: str) -> str:
@@ -232,7 +237,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             slot_words[engine] = max(slot_words[engine], nw)
     roms = {"pw": _Rom("pw", cfg.tin * cfg.tout, cfg.tout, dram, slot_words["pw"]),
             "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, slot_words["dw"])}
-    beats = {e: cdiv(r.lanes * w_bits, 64) for e, r in roms.items()}  # 64-bit DRAM beats per weight word
+    wbus = weight_bus_bits(cfg, w_bits)  # the m_axi weight port: hw.contract's weight bus
+    # 32-bit units of a stored weight word that spans beats (0: a word per beat)
+    wunits = {e: stored_word_bits(r.lanes * w_bits) // 32 if r.lanes * w_bits > wbus else 0 for e, r in roms.items()}
     wmem = bytearray()
     im2col_rows: list[tuple[list[int], list[int], list[int]]] = []  # per TIN-lane group: (c, dy, dx)
     tap_rows: list[tuple[list[int], list[int]]] = []  # per TK-tap group: (dy, dx)
@@ -244,9 +251,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     max_rows = max_cols = max_ngi = max_ngo = max_ngc = max_ngt = max_pool_px = max_pool_ngc = 1
 
     def emit(words: np.ndarray) -> int:
-        """DRAM mode: append a layer's weight words to weights.bin (biases stay on-chip); its first beat."""
-        wbeat = len(wmem) // 8
-        wmem.extend(_pack(words, w_bits))
+        """DRAM mode: append a load section of weight words to weights.bin (biases stay on-chip); its first beat."""
+        wbeat = len(wmem) // (wbus // 8)
+        wmem.extend(_pack(words, w_bits, wbus))
         return wbeat
 
     def load(engine: str, words: np.ndarray, slot: int) -> dict:
@@ -270,8 +277,11 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                                               chshift=_channel_shifts(q, ngo, cfg.tout) if per_channel else None)
         tiles = None
         if dram and tiled:
-            tiles = {"count": count, "groups": g, "ngo": ngo, "ngi": ngi, "wbeat": emit(words),
-                     "tile_wbeats": g * ngi * beats["pw"], "slot0": slot, "slot_words": roms["pw"].slot_words}
+            # each tile its own section (as the RTL's regions), so tile t starts at beat wbeat + t * tile_wbeats
+            firsts = [emit(words[t * g * ngi:(t + 1) * g * ngi]) for t in range(count)]
+            tiles = {"count": count, "groups": g, "ngo": ngo, "ngi": ngi, "wbeat": firsts[0],
+                     "tile_wbeats": weight_section_beats(g * ngi, roms["pw"].lanes * w_bits, wbus), "slot0": slot,
+                     "slot_words": roms["pw"].slot_words}
         elif dram:
             loads.append(load("pw", words, slot))
         op = q.op
@@ -464,11 +474,12 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         max_pw_iters=pw_iters, max_dw_iters=dw_iters, max_pool_iters=max_pool_px * max_pool_ngc,
         bias_bits_rom=max(bias_bits, mapping.act_bits + mapping.weight_bits),
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
-        dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem), wmem_beats=max(len(wmem) // 8, 1),
+        dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem),
+        wmem_beats=max(len(wmem) // (wbus // 8), 1),
         # a map in DRAM is stored as the plan's feature words, one beat of the map bus each (hw.schedule)
         fmaps=fmem_half > 0, fmem_half=cdiv(fmem_half, word), input_dram=input_dram,
         fmem_bits=map_bus_bits(cfg, in_shape[2], act_bits, mapping.pixels_per_beat),
-        pw_wbeats=beats["pw"], dw_wbeats=beats["dw"],
+        wbus=wbus, pw_wunits=wunits["pw"], dw_wunits=wunits["dw"],
         wrom_ctype=_ctype(w_bits), brom_ctype=_ctype(bias_bits), steps=steps,
         regions=any(st["region"] for st in steps),
         # the lone steps' kinds the region runs (mode 1 PW engine, 2 DW engine, 3 pool): only their engine calls

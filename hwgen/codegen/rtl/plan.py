@@ -17,11 +17,12 @@ from typing import Any, Sequence
 
 from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks, pw_lane_inputs
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, EngineConfig, bus_bits, cdiv, dw_iterations,
-                               input_cycles, input_write_codes, map_bus_bits, max_burst_beats, pool_iterations, pw_iterations,
-                               tile_cycles, weight_bus_bits)
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, WEIGHT_UNIT_BITS, EngineConfig, bus_bits, cdiv,
+                               dw_iterations, dw_word_bits, input_cycles, input_write_codes, map_bus_bits,
+                               max_burst_beats, pool_iterations, pw_iterations, pw_word_bits, stored_word_bits,
+                               tile_cycles, weight_bus_bits, weight_section_beats)
 from hwgen.hw.resources import pw_array_packs
-from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps, step_load_words,
+from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps, step_loads,
                             weight_tile_channels,
                             weight_tiled)
 from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
@@ -162,6 +163,12 @@ class Load:
     pw_words: int
     dw_first: int
     dw_words: int
+    pw_beats: int = 0  # bus beats of its PW section, then of its DW section (hw.weight_section_beats)
+    dw_beats: int = 0
+
+    @property
+    def beats(self) -> int:
+        return self.pw_beats + self.dw_beats
 
 
 @dataclass
@@ -260,17 +267,45 @@ class RtlPlan:
     def dw_wdepth(self) -> int:
         return 2 * max([ld.dw_words for ld in self.loads] + [1]) if self.dram else len(self.dw_wrom)
 
+    @property
+    def pw_word_bits(self) -> int:
+        return pw_word_bits(self.cfg, self.weight_width)
+
+    @property
+    def dw_word_bits(self) -> int:
+        return dw_word_bits(self.cfg, self.weight_width)
+
+    def gear(self, engine: str) -> dict[str, int] | None:
+        """The loader's gearbox for an engine whose weight words are wider than the bus (None: a word per beat):
+        words of ``stored`` bits back to back; a window of ``k`` beats holds every word that ends in its newest
+        beat, the word starting ``base + off`` 32-bit units into it (``off`` < bus units: ``ob`` select bits)."""
+        bits = self.pw_word_bits if engine == "pw" else self.dw_word_bits
+        if not self.dram or bits <= self.axi_bits:
+            return None
+        bu, wu = self.axi_bits // WEIGHT_UNIT_BITS, stored_word_bits(bits) // WEIGHT_UNIT_BITS
+        k = cdiv(wu, bu) + 1
+        return {"bits": bits, "bu": bu, "wu": wu, "k": k, "base": k * bu - wu - bu + 1, "ob": max(1, sel_bits(bu)),
+                "fb": sel_bits(wu + bu)}
+
     def dram_image(self) -> bytes:
-        """The weights in DRAM: per region (a step, or a weight tile), its PW then DW words, one little-endian
-        AXI beat each. A tile re-loaded for a later band reads the same region (without the DW words)."""
+        """The weights in DRAM: per region (a step, or a weight tile), its PW then its DW section, each from a
+        beat boundary (little-endian): a word per beat, or words wider than the bus back to back in whole
+        32-bit units (hw.weight_section_beats). A tile re-loaded for a later band reads the same region's PW
+        section."""
         beat = self.axi_bits // 8
-        size = max([ld.addr + -(-(ld.pw_words + ld.dw_words) * beat // 4096) * 4096 for ld in self.loads] + [0])
+        size = max([ld.addr + cdiv(ld.beats * beat, 4096) * 4096 for ld in self.loads] + [0])
         img = bytearray(max(size, 4096))
         for ld in self.loads:
-            words = self.pw_wrom[ld.pw_first:ld.pw_first + ld.pw_words] + \
-                self.dw_wrom[ld.dw_first:ld.dw_first + ld.dw_words]
-            for i, w in enumerate(words):
-                img[ld.addr + i * beat:ld.addr + (i + 1) * beat] = w.to_bytes(beat, "little")
+            at = ld.addr
+            for rom, first, n, beats, bits in (
+                    (self.pw_wrom, ld.pw_first, ld.pw_words, ld.pw_beats, self.pw_word_bits),
+                    (self.dw_wrom, ld.dw_first, ld.dw_words, ld.dw_beats, self.dw_word_bits)):
+                pitch = stored_word_bits(bits) if bits > self.axi_bits else self.axi_bits
+                section = 0
+                for i, w in enumerate(rom[first:first + n]):
+                    section |= w << (i * pitch)
+                img[at:at + beats * beat] = section.to_bytes(beats * beat, "little")
+                at += beats * beat
         return bytes(img)
 
     @property
@@ -523,7 +558,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     # (band, weight tile), the step's DW words with its first. Each PW tile / DW op records the load it reads.
     loads: list[Load] = []
     regions: dict[tuple[int, int], int] = {}  # (first PW word, first DW word) -> region index
-    region_words: list[int] = []
+    region_words: list[tuple[int, int]] = []  # (PW words, DW words) of each region
     load_region: list[int] = []
     tile_load: list[int] = []  # per PW tile
     dw_load: dict[int, int] = {}  # DW op -> load
@@ -538,7 +573,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             key = (pw0, dw0)  # a re-load of a tile: the prefix of the region that also holds the DW words
         if key not in regions:
             regions[key] = len(region_words)
-            region_words.append(npw + ndw)
+            region_words.append((npw, ndw))
         load_region.append(regions[key])
         loads.append(Load(0, pw0, npw, dw0, ndw))
         return len(loads) - 1
@@ -636,19 +671,22 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     axi_bits = axi_max_burst = 0
     if dram:
         # Each region (a step's weights, or a weight tile's) is 4 KB aligned; load g goes into slot g % 2 of
-        # the engines' weight RAMs while the consumer of load g-1 runs. One AXI beat carries one weight word
-        # (PW words first, then DW words).
+        # the engines' weight RAMs while the consumer of load g-1 runs. A region is its PW section, then its DW
+        # section, each starting on a beat (hw.weight_section_beats: a word per beat, or words wider than the
+        # bus back to back, assembled by the loader's gearbox).
         axi_bits = weight_bus_bits(cfg, wb)
         axi_max_burst = max_burst_beats(axi_bits)
-        if axi_bits > 1024:
-            raise HwgenError(f"weight words of {max(tin * tout, tc * tk) * wb} bits exceed the 1024-bit AXI "
-                             "data bus; use a smaller PE split for RTL with weights in DRAM")
+
+        def section(words: int, engine: str) -> int:
+            return weight_section_beats(words, (pw_word_bits if engine == "pw" else dw_word_bits)(cfg, wb), axi_bits)
+
         region_addr, addr = [], 0
-        for words in region_words:
+        for npw, ndw in region_words:
             region_addr.append(addr)
-            addr += -(-words * (axi_bits // 8) // 4096) * 4096
+            addr += cdiv((section(npw, "pw") + section(ndw, "dw")) * (axi_bits // 8), 4096) * 4096
         for ld, r in zip(loads, load_region):
             ld.addr = region_addr[r] if r >= 0 else 0
+            ld.pw_beats, ld.dw_beats = section(ld.pw_words, "pw"), section(ld.dw_words, "dw")
         slot_pw = max(ld.pw_words for ld in loads)
         slot_dw = max(ld.dw_words for ld in loads)
         for tl, k in zip(pw_tiles, tile_load):
@@ -656,9 +694,9 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         for di, k in dw_load.items():
             dw_ops[di].wbase = (k % 2) * slot_dw
         # The loads carry exactly the words the simulator charges (one copy of the schedule model).
-        sim_words = [w for sst in schedule_steps([q.op for q in qops])
-                     for w in step_load_words(sst, mapping.tiles[sst.name], cfg, dram)]
-        assert [ld.pw_words + ld.dw_words for ld in loads] == sim_words, "RTL weight loads differ from hw.schedule"
+        sim_loads = [ld for sst in schedule_steps([q.op for q in qops])
+                     for ld in step_loads(sst, mapping.tiles[sst.name], cfg, dram)]
+        assert [(ld.pw_words, ld.dw_words) for ld in loads] == sim_loads, "RTL weight loads differ from hw.schedule"
     elif fdram:  # the weight bundle is there (one DMA, both bundles) but idle
         axi_bits = 32
         axi_max_burst = max_burst_beats(axi_bits)
@@ -708,7 +746,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             if kind == "i":  # a write of the network input, from out_band half band % 2 into region 1
                 dma.append(Dma(DMA_S, j, region + first // word * fbeat, beats, BUF_OUT0 + band % 2, first % word))
             elif kind == "w":
-                assert beats == loads[j].pw_words + loads[j].dw_words, "RTL weight loads differ from hw.schedule"
+                assert beats == loads[j].beats, "RTL weight loads differ from hw.schedule"
                 if beats:  # an empty load is no transfer (its consumer never waits for it)
                     dma.append(Dma(DMA_W, j, loads[j].addr, beats))
             elif kind == "r":

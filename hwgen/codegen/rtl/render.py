@@ -1,6 +1,7 @@
 """Verilog RTL generator: (QuantGraph, Mapping) -> a directory of Verilog-2005 and ROM images.
 
 Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_fmem.v`` (a feature memory), ``hwgen_wpack.v`` (the output-word packer),
+``hwgen_wgear.v`` (the weight loader's gearbox, for weight words wider than the bus),
 ``hwgen_requant.v`` (the requantizer), ``hwgen_pw_engine.v``, ``hwgen_dw_engine.v``,
 ``hwgen_pool_engine.v`` (as the network needs them), ``hwgen_weights.hex`` (the DRAM image when weights
 live in DRAM), ``*.mem`` ROM images ($readmemh, read relative to the simulator's / synthesizer's working
@@ -69,7 +70,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     """File name -> contents for a plan."""
     engines = []
     ports = {"pw": plan.pw_runs, "dw": plan.cfg.tk, "pool": 1}  # code runs each engine reads per cycle
-    wbits = {"pw": plan.cfg.tin * plan.cfg.tout * plan.weight_width, "dw": plan.cfg.tc * plan.cfg.tk * plan.weight_width, "pool": 0}
+    wbits = {"pw": plan.pw_word_bits, "dw": plan.dw_word_bits, "pool": 0}
     for name, present in (("pw", plan.has_pw), ("dw", plan.has_dw), ("pool", plan.has_pool)):
         if present:
             engines.append({"name": name, "ports": ports[name], "wbits": wbits[name]})
@@ -88,6 +89,8 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
                                                                 "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
+    if plan.gear("pw") or plan.gear("dw"):
+        files["hwgen_wgear.v"] = render("rtl/hwgen_wgear.v.j2", **ctx)
     if plan.axi:
         files["hwgen_weights.hex"] = _mem(list(plan.dram_image()), 8)  # DRAM image, one byte per line
     if plan.has_pw:
@@ -149,6 +152,7 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
 
 def verilog_files(plan: RtlPlan) -> list[str]:
     files = ["hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v", "hwgen_top.v"]
+    files += ["hwgen_wgear.v"] if plan.gear("pw") or plan.gear("dw") else []
     files += [f"hwgen_{n}_engine.v" for n, on in (("pw", plan.has_pw), ("dw", plan.has_dw),
                                                   ("pool", plan.has_pool)) if on]
     return files
