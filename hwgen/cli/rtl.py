@@ -91,7 +91,7 @@ def cosim(outdir: str, simulator: str | None, rtl_dir: str | None, top: str, as_
             click.echo(f"further images: {sum(m == 0 for m in batch)}/{len(vec['batch'])} bit-exact "
                        f"(mismatching values per image: {batch})")
         if vectors["dram_maps"]:
-            click.echo(f"maps left in DRAM: " + ", ".join(
+            click.echo("maps left in DRAM: " + ", ".join(
                 f"{m['op']} ({len(m['codes'])} codes, {bad} mismatches)" for m, bad in zip(vectors["dram_maps"], dram)))
         if res["timeout"]:
             click.echo(f"timeout: {res['timeout']}")

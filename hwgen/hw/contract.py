@@ -303,13 +303,6 @@ AXI_MAX_DATA_BITS = 1024
 WEIGHT_UNIT_BITS = 32
 
 
-def weight_bus_bits(cfg: Lanes, weight_bits: int) -> Any:
-    """AXI data-bus width of the weight loader: the widest engine word's :func:`bus_bits`, at most
-    ``AXI_MAX_DATA_BITS`` (wider words span beats: :func:`weight_section_beats`)."""
-    return unbox(np.minimum(bus_bits(np.maximum(cfg.tin * cfg.tout, cfg.tc * cfg.tk) * weight_bits),
-                            AXI_MAX_DATA_BITS))
-
-
 def pw_word_bits(cfg: Lanes, weight_bits: int) -> Any:
     """Bits of one PW weight word (a tin x tout block)."""
     return cfg.tin * cfg.tout * weight_bits
@@ -318,6 +311,13 @@ def pw_word_bits(cfg: Lanes, weight_bits: int) -> Any:
 def dw_word_bits(cfg: Lanes, weight_bits: int) -> Any:
     """Bits of one DW weight word (a tc x tk block)."""
     return cfg.tc * cfg.tk * weight_bits
+
+
+def weight_bus_bits(cfg: Lanes, weight_bits: int) -> Any:
+    """AXI data-bus width of the weight loader: the widest engine word's :func:`bus_bits`, at most
+    ``AXI_MAX_DATA_BITS`` (wider words span beats: :func:`weight_section_beats`)."""
+    return unbox(np.minimum(bus_bits(np.maximum(pw_word_bits(cfg, weight_bits), dw_word_bits(cfg, weight_bits))),
+                            AXI_MAX_DATA_BITS))
 
 
 def stored_word_bits(word_bits: Any) -> Any:

@@ -22,8 +22,8 @@ from hwgen.codegen.templating import render
 from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (EngineConfig, cdiv, input_cycles, map_beats, map_bus_bits, stored_word_bits,
-                               weight_bus_bits, weight_section_beats)
+from hwgen.hw.contract import (WEIGHT_UNIT_BITS, EngineConfig, cdiv, input_cycles, map_beats, map_bus_bits,
+                               stored_word_bits, weight_bus_bits, weight_section_beats)
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import input_row_range, pw_groups, weight_words
 from hwgen.ir.ops import ComputeOp
@@ -239,7 +239,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, slot_words["dw"])}
     wbus = weight_bus_bits(cfg, w_bits)  # the m_axi weight port: hw.contract's weight bus
     # 32-bit units of a stored weight word that spans beats (0: a word per beat)
-    wunits = {e: stored_word_bits(r.lanes * w_bits) // 32 if r.lanes * w_bits > wbus else 0 for e, r in roms.items()}
+    wunits = {e: stored_word_bits(r.lanes * w_bits) // WEIGHT_UNIT_BITS if r.lanes * w_bits > wbus else 0 for e, r in roms.items()}
     wmem = bytearray()
     im2col_rows: list[tuple[list[int], list[int], list[int]]] = []  # per TIN-lane group: (c, dy, dx)
     tap_rows: list[tuple[list[int], list[int]]] = []  # per TK-tap group: (dy, dx)
