@@ -216,6 +216,10 @@ def test_weights_in_dram_sections(q_dsc, tmp_path, cfg, bus):
     one per 256-bit beat; 144-code words (1,152 bits) back to back on the 1,024-bit bus (9 words in 11 beats)."""
     proj = generate(q_dsc, fuse_all(q_dsc, cfg, 2, weights_in_dram=True), tmp_path / "p")
     assert f"#define WBUS {bus}\n" in (tmp_path / "p" / "hwgen_types.h").read_text()
+    # the m_axi burst limit is the contract's: 256 beats, fewer where 256 beats would cross 4 KB (16 of 1,024 bits)
+    assert "tiny_dsc_top.cpp" in proj.files
+    top = (tmp_path / "p" / "tiny_dsc_top.cpp").read_text()
+    assert f"max_read_burst_length={min(256, 4096 * 8 // bus)}\n" in top
     blob = (tmp_path / "p" / "weights.bin").read_bytes()
     beat = 0
     for q in q_dsc.ops:  # schedule order = op order: per op its weight words (biases stay on-chip)

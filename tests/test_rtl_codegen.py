@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 import subprocess
 import sys
 

@@ -330,7 +330,19 @@ def weight_section_beats(words: Any, word_bits: Any, bus: Any) -> Any:
     than the bus is one zero-padded beat (a beat never holds two, so the weight RAM takes one word per
     cycle); wider words are stored back to back in :func:`stored_word_bits` each, the section's last beat
     zero-padded. Ints or arrays."""
-    return unbox(np.where(word_bits > bus, cdiv(words * stored_word_bits(word_bits), bus), words))
+    return unbox(cdiv(words * weight_word_pitch(word_bits, bus), bus))
+
+
+def weight_word_pitch(word_bits: Any, bus: Any) -> Any:
+    """DRAM bits from one weight word of a load section to the next: a beat for a word no wider than the bus,
+    else the word's :func:`stored_word_bits`. Ints or arrays."""
+    return unbox(np.where(word_bits > bus, stored_word_bits(word_bits), bus))
+
+
+def spanning_word_units(word_bits: Any, bus: Any) -> Any:
+    """``WEIGHT_UNIT_BITS`` units of a stored weight word that spans beats; 0 for a word that is one beat."""
+    pitch = weight_word_pitch(word_bits, bus)
+    return unbox(np.where(pitch > bus, pitch // WEIGHT_UNIT_BITS, 0))
 
 
 def load_beats(pw_words: Any, dw_words: Any, cfg: Lanes, weight_bits: int) -> Any:

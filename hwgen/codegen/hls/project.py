@@ -22,8 +22,8 @@ from hwgen.codegen.templating import render
 from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (WEIGHT_UNIT_BITS, EngineConfig, cdiv, input_cycles, map_beats, map_bus_bits,
-                               stored_word_bits, weight_bus_bits, weight_section_beats)
+from hwgen.hw.contract import (EngineConfig, cdiv, input_cycles, map_beats, map_bus_bits, max_burst_beats,
+                               spanning_word_units, weight_bus_bits, weight_section_beats, weight_word_pitch)
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import input_row_range, pw_groups, weight_words
 from hwgen.ir.ops import ComputeOp
@@ -123,7 +123,7 @@ def _pack(codes: np.ndarray, bits: int, bus: int) -> bytes:
     rows, lanes = codes.shape
     u = codes.astype(np.int64) & ((1 << bits) - 1)
     bitmat = ((u[:, :, None] >> np.arange(bits, dtype=np.int64)) & 1).astype(np.uint8).reshape(rows, lanes * bits)
-    pitch = stored_word_bits(lanes * bits) if lanes * bits > bus else bus
+    pitch = int(weight_word_pitch(lanes * bits, bus))
     padded = np.zeros((rows, pitch), dtype=np.uint8)
     padded[:, :lanes * bits] = bitmat
     stream = np.zeros(weight_section_beats(rows, lanes * bits, bus) * bus, dtype=np.uint8)
@@ -239,7 +239,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, slot_words["dw"])}
     wbus = weight_bus_bits(cfg, w_bits)  # the m_axi weight port: hw.contract's weight bus
     # 32-bit units of a stored weight word that spans beats (0: a word per beat)
-    wunits = {e: stored_word_bits(r.lanes * w_bits) // WEIGHT_UNIT_BITS if r.lanes * w_bits > wbus else 0 for e, r in roms.items()}
+    wunits = {e: int(spanning_word_units(r.lanes * w_bits, wbus)) for e, r in roms.items()}
     wmem = bytearray()
     im2col_rows: list[tuple[list[int], list[int], list[int]]] = []  # per TIN-lane group: (c, dy, dx)
     tap_rows: list[tuple[list[int], list[int]]] = []  # per TK-tap group: (dy, dx)
@@ -475,7 +475,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         bias_bits_rom=max(bias_bits, mapping.act_bits + mapping.weight_bits),
         pw_words=roms["pw"].words, pw_bwords=roms["pw"].bwords, dw_words=roms["dw"].words,
         dw_bwords=roms["dw"].bwords, roms=roms, dram=dram, wmem=bytes(wmem),
-        wmem_beats=max(len(wmem) // (wbus // 8), 1),
+        wmem_beats=max(len(wmem) // (wbus // 8), 1), wmem_burst=int(max_burst_beats(wbus)),
         # a map in DRAM is stored as the plan's feature words, one beat of the map bus each (hw.schedule)
         fmaps=fmem_half > 0, fmem_half=cdiv(fmem_half, word), input_dram=input_dram,
         fmem_bits=map_bus_bits(cfg, in_shape[2], act_bits, mapping.pixels_per_beat),

@@ -20,7 +20,7 @@ from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, WEIGHT_UNIT_BITS, EngineConfig, bus_bits, cdiv,
                                dw_iterations, dw_word_bits, input_cycles, input_write_codes, map_bus_bits,
                                max_burst_beats, pool_iterations, pw_iterations, pw_word_bits, stored_word_bits,
-                               tile_cycles, weight_bus_bits, weight_section_beats)
+                               tile_cycles, weight_bus_bits, weight_section_beats, weight_word_pitch)
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps, step_loads,
                             weight_tile_channels,
@@ -300,7 +300,7 @@ class RtlPlan:
             for rom, first, n, beats, bits in (
                     (self.pw_wrom, ld.pw_first, ld.pw_words, ld.pw_beats, self.pw_word_bits),
                     (self.dw_wrom, ld.dw_first, ld.dw_words, ld.dw_beats, self.dw_word_bits)):
-                pitch = stored_word_bits(bits) if bits > self.axi_bits else self.axi_bits
+                pitch = int(weight_word_pitch(bits, self.axi_bits))
                 section = 0
                 for i, w in enumerate(rom[first:first + n]):
                     section |= w << (i * pitch)
