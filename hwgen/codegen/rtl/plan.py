@@ -19,7 +19,7 @@ from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks, pw_lane_inputs
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, WEIGHT_UNIT_BITS, EngineConfig, bus_bits, cdiv,
                                dw_iterations, dw_word_bits, input_cycles, input_write_codes, map_bus_bits,
-                               max_burst_beats, pool_iterations, pw_iterations, pw_word_bits, stored_word_bits,
+                               max_burst_beats, pool_iterations, pw_iterations, pw_word_bits, spanning_word_units,
                                tile_cycles, weight_bus_bits, weight_section_beats, weight_word_pitch)
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps, step_loads,
@@ -280,9 +280,10 @@ class RtlPlan:
         words of ``stored`` bits back to back; a window of ``k`` beats holds every word that ends in its newest
         beat, the word starting ``base + off`` 32-bit units into it (``off`` < bus units: ``ob`` select bits)."""
         bits = self.pw_word_bits if engine == "pw" else self.dw_word_bits
-        if not self.dram or bits <= self.axi_bits:
+        wu = int(spanning_word_units(bits, self.axi_bits))
+        if not self.dram or not wu:
             return None
-        bu, wu = self.axi_bits // WEIGHT_UNIT_BITS, stored_word_bits(bits) // WEIGHT_UNIT_BITS
+        bu = self.axi_bits // WEIGHT_UNIT_BITS
         k = cdiv(wu, bu) + 1
         return {"bits": bits, "bu": bu, "wu": wu, "k": k, "base": k * bu - wu - bu + 1, "ob": max(1, sel_bits(bu)),
                 "fb": sel_bits(wu + bu)}
