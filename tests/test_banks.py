@@ -95,7 +95,7 @@ def test_one_bank_is_the_dense_map():
     assert (hw.pixel_bank(4, 5, (3, 3)), hw.bank_pixel(4, 5, 64, (3, 3))) == (1 * 3 + 2, 1 * 22 + 1)
 
 
-# --- the banked memory plan (hwgen.mapping.plan.buffer_slots(banked=True)) on test_oracle_memory's network --------
+# --- the banked memory plan (hwgen.mapping.plan.buffer_slots) on test_oracle_memory's network ----------------------
 
 def test_banked_plan_of_the_oracle_network():
     """TK = 3 on 3x3 kernels: a 1 x 3 grid. All on-chip: fmap_a/fmap_b are 3 banks of the largest map's bank 0,
@@ -107,13 +107,10 @@ def test_banked_plan_of_the_oracle_network():
 
     tiles = _tiles(10**9)
     assert buffer_banks(STEPS, tiles, CFG) == ((1, 3), (1, 1))
-    bufs = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 10**9, AB, WB, banked=True)}
-    dense = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 10**9, AB, WB)}
+    bufs = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 10**9, AB, WB)}
     assert (bufs["fmap_a"].banks, bufs["fmap_a"].depth) == (bufs["fmap_b"].banks, bufs["fmap_b"].depth) == (3, 24)
-    assert (dense["fmap_a"].banks, dense["fmap_a"].depth) == (1, 60)  # 300 codes / 5
     assert (bufs["dw_pw_pingpong"].banks, bufs["dw_pw_pingpong"].depth) == (1, 72)
-    assert {k: b for k, b in bufs.items() if not k.startswith("fmap")} == \
-        {k: b for k, b in dense.items() if not k.startswith("fmap")}
+    assert all(b.banks == 1 for k, b in bufs.items() if not k.startswith("fmap"))
 
 
 def test_banked_plan_with_the_dw_inputs_in_dram():
@@ -127,11 +124,9 @@ def test_banked_plan_with_the_dw_inputs_in_dram():
 
     tiles = _tiles(239)
     assert buffer_banks(STEPS, tiles, CFG) == ((1, 1), (1, 3))
-    bufs = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 239, AB, WB, banked=True)}
-    dense = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 239, AB, WB)}
+    bufs = {b.name: b for b in plan_buffers(STEPS, tiles, CFG, False, 239, AB, WB)}
     assert (bufs["in_band"].banks, bufs["in_band"].depth) == (3, 2 * 20)
-    assert (dense["in_band"].banks, dense["in_band"].depth) == (1, 2 * (240 // 5 + 1))  # d1's 4 x 5 x 12
-    assert bufs["fmap_a"] == dense["fmap_a"] and bufs["out_band"] == dense["out_band"]
+    assert bufs["fmap_a"].banks == bufs["out_band"].banks == 1
 
 
 def test_placement_counts_every_bank():
@@ -145,28 +140,28 @@ def test_placement_counts_every_bank():
     assert bram36_equivalent(placed) == 26 and placed[0].bits == 3 * 1733 * 104
 
 
-@pytest.mark.parametrize("name,kw,pe,grid,banked,dense", [
+@pytest.mark.parametrize("name,kw,pe,split,grid,banked", [
     # 9x5,2x9: 9 banks of conv_pw_1's 16 x 16 x 16 output (the largest map): 6 x 6 x 16 = 576 codes = 64 words of
-    # 9 (the 32 x 32 x 3 input: 11 x 11 x 3 = 363 codes, 41 words); dense: 16 * 16 * 16 / 9 -> 456 words
-    ("tiny_dsc4", {}, 64, (3, 3), (9, 64, 29, 0), (1, 456, 13, 0)),
+    # 9 (the 32 x 32 x 3 input: 11 x 11 x 3 = 363 codes, 41 words); one dense map would be 16 * 16 * 16 / 9 -> 456
+    ("tiny_dsc4", {}, 64, "9x5,2x9", (3, 3), (9, 64, 29, 0)),
     # 13x8,8x3: 3 banks of conv_dw_2's 64 x 64 x 16 input: 64 x 22 x 16 = 22,528 codes = 1733 words of 13
-    ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128, (1, 3), (3, 1733, 45, 24), (1, 5042, 39, 24)),
+    ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128, "13x8,8x3", (1, 3), (3, 1733, 45, 24)),
 ])
-def test_banked_figure_of_mapped_designs(name, kw, pe, grid, banked, dense):
-    """map_network's mappings: the fmap buffers' banks and per-bank depth, and the placed plan's (BRAM36, URAM),
-    banked and as the generators build it today."""
+def test_banked_figure_of_mapped_designs(name, kw, pe, split, grid, banked):
+    """map_network's mappings: the split, the fmap buffers' banks and per-bank depth, and the placed plan's
+    (BRAM36, URAM)."""
     from hwgen.ir.ops import compute_ops
-    from hwgen.mapping.plan import banked_buffers, buffer_banks
+    from hwgen.mapping.plan import buffer_banks, format_split
     from hwgen.mapping.search import map_network
     from hwgen.models.zoo import get_model
 
     m = map_network(compute_ops(get_model(name, **kw)), pe)
+    assert format_split(m.cfg) == split
     assert buffer_banks(m.steps, m.tiles, m.cfg).fmap == grid
-    for bufs, (banks, depth, bram, uram) in ((banked_buffers(m), banked), (m.buffers, dense)):
-        fa = next(b for b in bufs if b.name == "fmap_a")
-        assert (fa.banks, fa.depth) == (banks, depth)
-        assert (sum(b.blocks for b in bufs if b.memory == "bram"), sum(b.blocks for b in bufs if b.memory == "uram")) \
-            == (bram, uram)
+    banks, depth, bram, uram = banked
+    fa = next(b for b in m.buffers if b.name == "fmap_a")
+    assert (fa.banks, fa.depth) == (banks, depth)
+    assert (m.bram36, m.uram) == (bram, uram)
 
 
 @st.composite
@@ -201,10 +196,10 @@ def test_banked_depths_are_the_largest_bank_of_every_map_held(m):
     """The banked plan's fmap_a/fmap_b and in_band depths against an enumeration of every map (every input band)
     each buffer holds, pixel by pixel through pixel_bank / bank_element: the fullest bank's words."""
     from hwgen.hw.steps import bands_of, input_row_range
-    from hwgen.mapping.plan import banked_buffers, buffer_banks, tensor_elems
+    from hwgen.mapping.plan import buffer_banks, tensor_elems
 
     grids = buffer_banks(m.steps, m.tiles, m.cfg)
-    bufs = {b.name: b for b in banked_buffers(m)}
+    bufs = {b.name: b for b in m.buffers}
     word = hw.feature_word(m.cfg, m.steps[0].first.in_shape[2], m.pixels_per_beat)
 
     def words(rows, w, c, grid):

@@ -56,11 +56,13 @@ def _blocks(depth: int, width: int, ratios: list[tuple[int, int]]) -> int:
     return min(_pieces(width, w) * _pieces(depth, d) for d, w in ratios)
 
 
-def _place(bufs: list[tuple[str, int, int]], uram: int) -> dict[str, tuple[str, int]]:
-    """The placement rule, written from the docstring: name -> (memory, blocks)."""
+def _place(bufs: list[tuple], uram: int) -> dict[str, tuple[str, int]]:
+    """The placement rule, written from the docstring: (name, depth, width[, banks]) -> name -> (memory, blocks),
+    a banked buffer taking each bank's blocks times its banks."""
     out = {}
-    for name, d, w in sorted(bufs, key=lambda b: -_blocks(b[1], b[2], RAMB36_RATIOS)):
-        nb, nu = _blocks(d, w, RAMB36_RATIOS), _blocks(d, w, [URAM288])
+    for name, d, w, *nbank in sorted(bufs, key=lambda b: -_blocks(b[1], b[2], RAMB36_RATIOS) * (b[3:] or [1])[0]):
+        k = (nbank or [1])[0]
+        nb, nu = k * _blocks(d, w, RAMB36_RATIOS), k * _blocks(d, w, [URAM288])
         if 0 < nu <= uram and 4 * nu <= nb:
             uram -= nu
             out[name] = ("uram", nu)
@@ -211,8 +213,11 @@ def _tiles(fmap_limit: int, weight_tiles: tuple[int, ...] = (1, 1, 1, 1, 1)) -> 
 
 def test_all_on_chip():
     bufs = plan_buffers(STEPS, _tiles(10**9), CFG, False, 10**9, AB, WB)
+    # TK = 3 on 3x3 kernels: fmap_a/fmap_b (d1 and d2 read on-chip maps) are 1 x 3 banks, columns x mod 3, each
+    # sized for its largest map's fullest bank (2 of p1's 5 columns: 4 x 2 x 15 = 120 codes; the input's 4 of 10:
+    # 8 x 4 x 3 = 96; c0's 4 x 2 x 12 = 96)
     assert bufs == [
-        Buffer("fmap_a", c(300 / 5), 5 * AB), Buffer("fmap_b", c(300 / 5), 5 * AB),   # the largest map, p1's
+        Buffer("fmap_a", c(120 / 5), 5 * AB, banks=3), Buffer("fmap_b", c(120 / 5), 5 * AB, banks=3),
         # ping-pong: d1's bands [3, 1] -> 3 rows x 5 x 12 = 180 codes per half (d2's: 1 x 3 x 15 = 45)
         Buffer("dw_pw_pingpong", 2 * c(180 / 5), 5 * AB),
         Buffer("pw_weights", 27 + 12 + 10 + 6, 3 * 5 * WB), Buffer("dw_weights", 18 + 24, 2 * 3 * WB),
@@ -243,7 +248,10 @@ def test_weights_and_maps_in_dram():
         # the band halves hold one word more than their codes: a band from/to DRAM may start mid-word
         # out_band: the 240-code input in DRAM is written through one half (one write: 48 of a burst's 256 words),
         # more than the largest band written (225 codes)
-        Buffer("in_band", 2 * (c(240 / 5) + 1), 5 * AB), Buffer("out_band", 2 * (c(240 / 5) + 1), 5 * AB),
+        # in_band: d1 and d2 read their inputs from DRAM, so its halves are 1 x 3 banks (fmap_a/fmap_b, which no DW
+        # step reads, are not), each the fullest bank of the tallest band, written by pixel from element 0 (no
+        # extra word): d1's 4 rows x 2 of 5 columns x 12 = 96 codes (d2's 3 x 2 x 15 = 90, c0's 5 x 4 of 10 x 3 = 60)
+        Buffer("in_band", 2 * c(96 / 5), 5 * AB, banks=3), Buffer("out_band", 2 * (c(240 / 5) + 1), 5 * AB),
         Buffer("dw_pw_pingpong", 2 * c(180 / 5), 5 * AB),
         Buffer("pw_weights_2x", 2 * 18, 3 * 5 * WB), Buffer("dw_weights_2x", 2 * 24, 2 * 3 * WB),
         PW_BIAS, DW_BIAS,
@@ -334,7 +342,7 @@ def test_mapping_report_and_trace():
     assert d["dsp_packing"] is False
     assert d["bram36"] == sum(b["blocks"] for b in d["buffers"] if b["memory"] == "bram")
     assert d["uram"] == sum(b["blocks"] for b in d["buffers"] if b["memory"] == "uram")
-    assert d["onchip_bits"] == sum(b["depth"] * b["width"] for b in d["buffers"])
+    assert d["onchip_bits"] == sum(b["banks"] * b["depth"] * b["width"] for b in d["buffers"])
     # the mapping's trace is the schedule of its own tiling, DRAM channel and formats (input in DRAM: 240 > 239)
     ref = run_schedule(STEPS, m.tiles, CFG, weights_in_dram=True, input_in_dram=True, act_bits=AB, weight_bits=WB,
                        bytes_per_cycle=12.5, latency=30)
@@ -352,7 +360,7 @@ def test_mapping_report_and_trace():
                                             (tiny_dsc, "pynq-z2", 64)])
 def test_searched_plans_count_blocks_by_the_device_rules(model, board, pe):
     m = map_network(compute_ops(model()), pe, board)
-    expected = _place([(b.name, b.depth, b.width) for b in m.buffers], m.board.uram)
+    expected = _place([(b.name, b.depth, b.width, b.banks) for b in m.buffers], m.board.uram)
     assert [(b.memory, b.blocks) for b in m.buffers] == [expected[b.name] for b in m.buffers]
     assert m.bram36 == sum(n for mem, n in expected.values() if mem == "bram")
 
@@ -385,8 +393,9 @@ def test_forced_weight_tiles_re_make_bands_and_buffers():
     assert (t.cfg, t.fmap_limit, t.weights_in_dram) == (m.cfg, m.fmap_limit, m.weights_in_dram)
     expected = [
         Buffer("fmap_a", c(48 / 5), 5 * AB), Buffer("fmap_b", c(48 / 5), 5 * AB),
-        # inputs: c0's two-row band 5 x 10 x 3 = 150, d1's one-row band 3 rows x 5 x 12 = 180, d2's 3 x 5 x 15 = 225
-        Buffer("in_band", 2 * (c(225 / 5) + 1), 5 * AB),    # + 1: a staged band may start mid-word
+        # inputs, 1 x 3 banks (fullest bank: 4 of c0's 10 columns, 2 of d1's and d2's 5): c0's two-row band 5 rows
+        # x 4 x 3 = 60, d1's one-row band 3 rows x 2 x 12 = 72, d2's 3 x 2 x 15 = 90
+        Buffer("in_band", 2 * c(90 / 5), 5 * AB, banks=3),
         # the 240-code input in DRAM streams through one out_band half (its one write: 48 of a burst's 256
         # words of 5 codes on the 64-bit map bus), more than c0's 2 x 5 x 12 (p1's one row: 75)
         Buffer("out_band", 2 * (c(240 / 5) + 1), 5 * AB),
@@ -395,9 +404,10 @@ def test_forced_weight_tiles_re_make_bands_and_buffers():
         Buffer("pw_weights_2x", 2 * 18, 3 * 5 * WB), Buffer("dw_weights_2x", 2 * 24, 2 * 3 * WB),
         PW_BIAS, DW_BIAS,
     ]
-    assert [(b.name, b.depth, b.width) for b in t.buffers] == [(b.name, b.depth, b.width) for b in expected]
-    assert [b.blocks for b in t.buffers] == [_place([(b.name, b.depth, b.width) for b in expected], 96)[b.name][1]
-                                             for b in expected]
+    assert [(b.name, b.depth, b.width, b.banks) for b in t.buffers] == \
+        [(b.name, b.depth, b.width, b.banks) for b in expected]
+    assert [b.blocks for b in t.buffers] == \
+        [_place([(b.name, b.depth, b.width, b.banks) for b in expected], 96)[b.name][1] for b in expected]
     wide = with_weight_tiles(m, 3, band_rows=10)  # bands no taller than the step's rows
     assert wide.band_rows == {"d1": 4, "d2": 2} and wide.tiles["c0"].band_rows == 2
     assert with_weight_tiles(m, 2).band_rows == m.band_rows  # no band height given: the bands stay

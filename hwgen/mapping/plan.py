@@ -34,10 +34,10 @@ max(tin, tout, tc, input channels) consecutive codes (``feature_word``: the wide
 written or read per cycle, so a pipelined iteration touches at most two words);
 PW weights words of tin*tout, DW weights words of tc*tk, biases one word per
 output group of tout (PW) or tc (DW) biases of act_bits + weight_bits bits (the
-product's fraction). Banks (``buffer_slots(banked=True)``, ``banked_buffers``): a feature buffer a DW step with
-TK > 1 reads from is BR x BC memories in the layout of hw.contract ("Feature-memory banks"), each of its largest
-map's fullest-bank words; the generators do not build banks yet, so the plan's figure is the unbanked one.
-The generated HLS declares exactly these memories; ``buffer_slots`` is their one
+product's fraction). Banks (:func:`buffer_banks`): a feature buffer a DW step with TK > 1 reads from is
+BR x BC memories in the layout of hw.contract ("Feature-memory banks"), each of its largest map's fullest-bank
+words, so the DW engine reads its TK pixels per cycle from TK banks. The generated HLS and RTL declare exactly
+these memories; ``buffer_slots`` is their one
 definition, for one split (``plan_buffers``) or arrays of splits (explore's evaluator, the search's fit check). Each buffer is a separate memory; a memory goes to URAM when the board
 has URAM left and it needs no more than a quarter of the BRAM36 blocks' count in
 URAM blocks, else to BRAM36 (largest memories first).
@@ -357,10 +357,6 @@ class BankGrids(NamedTuple):
     in_band: tuple[Any, Any]  # the in_band halves
 
 
-#: No buffer banked: the layout the HLS and RTL generators build today (dense maps, one memory per buffer).
-UNBANKED = BankGrids((1, 1), (1, 1))
-
-
 def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes) -> BankGrids:
     """Which feature buffers are banked, and how (the layout: ``hw.contract``, "Feature-memory banks"): a buffer
     holding a map that a DW step reads (a lone DW op, or a fused pair's DW op, the step's first op) has the
@@ -375,18 +371,16 @@ def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes) ->
 
 def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int,
-                 words: PlanWords | None = None, pixels_per_beat: int = 1,
-                 banked: bool = False) -> list[tuple[str, Any, Any, Any]]:
+                 words: PlanWords | None = None, pixels_per_beat: int = 1) -> list[tuple[str, Any, Any, Any]]:
     """The memory plan: (name, depth in words per bank, width in bits, banks) of every buffer of
     :data:`BUFFERS`, in that order, depth 0 where the plan has none. ``cfg`` an EngineConfig, or EngineArrays
     of many splits; then the tilings' band heights and weight tiles may be arrays over the same splits (their
     feature-map flags are shared), and depths, widths and banks are arrays. ``words``: :func:`plan_words` of
-    ``cfg`` (and ``pixels_per_beat``), if known. ``banked``: the feature buffers :func:`buffer_banks` names hold
-    each map in the bank layout (``hw.contract.bank_words``: the fullest bank's words); else (what the
-    generators build today, :data:`UNBANKED`) every buffer is one memory of dense maps."""
+    ``cfg`` (and ``pixels_per_beat``), if known. The feature buffers :func:`buffer_banks` names hold each map
+    in the bank layout (``hw.contract.bank_words``: the fullest bank's words); the others are one memory."""
     w = plan_words(steps, cfg, pixels_per_beat) if words is None else words
     word = w.word
-    grids = buffer_banks(steps, tiles, cfg) if banked else UNBANKED
+    grids = buffer_banks(steps, tiles, cfg)
     shapes = [steps[0].first.in_shape] + [s.last.out_shape for s in steps]
     onchip = [(h, wd, c) for (h, wd, c), t in zip(shapes, tensor_elems(steps)) if t <= fmap_limit]
     fmap = np.max([bank_words(h, wd, c, word, grids.fmap) for h, wd, c in onchip], axis=0) if onchip else 0
@@ -434,22 +428,12 @@ def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, we
 
 
 def plan_buffers(steps: list[Step], tiles: dict[str, StepTiling], cfg: EngineConfig, weights_in_dram: bool,
-                 fmap_limit: int, act_bits: int, weight_bits: int, pixels_per_beat: int = 1,
-                 banked: bool = False) -> list[Buffer]:
+                 fmap_limit: int, act_bits: int, weight_bits: int, pixels_per_beat: int = 1) -> list[Buffer]:
     """The on-chip memories of a mapping (banks x depth x width, before placement): :func:`buffer_slots` of one
     split, the absent ones left out."""
     return [Buffer(name, int(depth), int(width), banks=int(banks))
             for name, depth, width, banks in buffer_slots(steps, tiles, cfg, weights_in_dram, fmap_limit, act_bits,
-                                                          weight_bits, pixels_per_beat=pixels_per_beat,
-                                                          banked=banked) if depth]
-
-
-def banked_buffers(m: Mapping) -> list[Buffer]:
-    """The mapping's buffers, placed, with the feature buffers in the bank layout (:func:`buffer_banks`): the
-    memory a design needs whose DW engine reads its TK pixels per cycle from TK banks instead of TK copies
-    (benchmarks/bench_rtl_memory.py prints it next to the plan and the RTL)."""
-    return place_buffers(plan_buffers(m.steps, m.tiles, m.cfg, m.weights_in_dram, m.fmap_limit, m.act_bits,
-                                      m.weight_bits, m.pixels_per_beat, banked=True), m.board)
+                                                          weight_bits, pixels_per_beat=pixels_per_beat) if depth]
 
 
 def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
