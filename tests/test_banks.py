@@ -143,9 +143,9 @@ def test_placement_counts_every_bank():
 @pytest.mark.parametrize("name,kw,pe,split,grid,banked", [
     # 9x5,2x9: 9 banks of conv_pw_1's 16 x 16 x 16 output (the largest map): 6 x 6 x 16 = 576 codes = 64 words of
     # 9 (the 32 x 32 x 3 input: 11 x 11 x 3 = 363 codes, 41 words); one dense map would be 16 * 16 * 16 / 9 -> 456
-    ("tiny_dsc4", {}, 64, "9x5,2x9", (3, 3), (9, 64, 29, 0)),
+    ("tiny_dsc4", {}, 64, "9x5,2x9", (3, 3), (9, 64, 50, 0)),
     # 13x8,8x3: 3 banks of conv_dw_2's 64 x 64 x 16 input: 64 x 22 x 16 = 22,528 codes = 1733 words of 13
-    ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128, "13x8,8x3", (1, 3), (3, 1733, 45, 24)),
+    ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128, "13x8,8x3", (1, 3), (3, 1733, 49, 24)),
 ])
 def test_banked_figure_of_mapped_designs(name, kw, pe, split, grid, banked):
     """map_network's mappings: the split, the fmap buffers' banks and per-bank depth, and the placed plan's

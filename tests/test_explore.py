@@ -89,12 +89,13 @@ def test_place_blocks_on_arrays_agrees_with_place_buffers_per_plan():
     n = 400
     depths = [rng.integers(0, 200_000, n) for _ in range(6)]
     widths = [rng.integers(1, 600, n) for _ in range(6)]
-    blocks, in_uram = place_blocks(depths, widths, board)
+    names = ["fmap_a", "in_band", "pw_weights_2x", "dw_pw_pingpong", "pw_bias", "out_band"]
+    blocks, in_uram = place_blocks(names, depths, widths, board)
     for j in range(n):
-        bufs = [Buffer(str(k), int(depths[k][j]), int(widths[k][j])) for k in range(6) if depths[k][j] > 0]
+        bufs = [Buffer(names[k], int(depths[k][j]), int(widths[k][j])) for k in range(6) if depths[k][j] > 0]
         placed = {b.name: b for b in place_buffers(bufs, board)}
         for k in range(6):
-            b = placed.get(str(k))
+            b = placed.get(names[k])
             assert (int(blocks[k, j]), bool(in_uram[k, j])) == ((b.blocks, b.memory == "uram") if b else (0, False))
 
 
@@ -123,7 +124,7 @@ def test_buffer_slots_on_arrays_agree_with_plan_buffers_per_split():
             depths = [np.broadcast_to(d, n) for _, d, _, _ in slots]
             widths = [np.broadcast_to(w, n) for _, _, w, _ in slots]
             banks = [np.broadcast_to(nb, n) for *_, nb in slots]
-            blocks, in_uram = place_blocks([d for _, d, _, _ in slots], [w for _, _, w, _ in slots], board,
+            blocks, in_uram = place_blocks([name for name, *_ in slots], [d for _, d, _, _ in slots], [w for _, _, w, _ in slots], board,
                                            [nb for *_, nb in slots])
             for j in range(n):
                 cfg = EngineConfig(*map(int, splits[j]))
@@ -264,8 +265,8 @@ def test_points_no_plan_fits_get_plan_memorys_last_attempt():
     splits = splits[np.isin(splits[:, 0] * splits[:, 1] + splits[:, 2] * splits[:, 3], range(32, 257, 32))]
     r = evaluate(SplitTables(net, splits), Combo(8, 8, "kv260", get_board("kv260").clock_mhz), exact=False)
     unfit = np.flatnonzero((r.path == PATHS.index("stream")) & ~r.fits)
-    assert len(unfit) == 10 and not (r.path == PATHS.index("exact")).any()
-    for i in unfit:
+    assert len(unfit) == 277 and not (r.path == PATHS.index("exact")).any()
+    for i in unfit[::23]:  # 13 of them, spread over the splits
         cfg = EngineConfig(*map(int, splits[i]))
         est = build(net.graph, HwConfig(pe=cfg.pe, board="kv260", split=cfg)).estimate()
         assert (int(r.cycles[i]), int(r.dram_bytes[i]), int(r.bram36[i]), int(r.uram[i]), int(r.onchip_bits[i]),
@@ -284,7 +285,8 @@ def _streaming_mappings(n: int):
         cfg = EngineConfig(*map(int, row))
         m = build(net.graph, HwConfig(pe=cfg.pe, board="pynq-z2", act_bits=16, weight_bits=16, split=cfg)).mapping
         key = (tuple(sorted(m.tiles.items())), tuple(len(weight_tile_channels(s.pw_op, m.tiles[s.name].weight_tiles, cfg))
-                                                     for s in m.steps if s.pw_op is not None))
+                                                     for s in m.steps if s.pw_op is not None),
+               sum(t[0] == "i" for t in m.trace().transfers))  # an array walk needs one input write count
         groups.setdefault(key, []).append(m)
     return groups
 

@@ -38,6 +38,12 @@ from hwgen.mapping.search import map_network
 from hwgen.models.zoo import tiny_dsc, tiny_odd
 
 RAMB36_RATIOS = [(32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36), (512, 72)]
+# True dual-port (two read/write ports, as every feature memory has): at most 36 bits a port, no 512 x 72
+RAMB36_TDP_RATIOS = [(32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36)]
+# Feature buffers -> the memories each bank is built from: the band buffers are two halves
+FEATURE_MEMORIES = {"fmap_a": 1, "fmap_b": 1, "in_band": 2, "out_band": 2, "dw_pw_pingpong": 2}
+# Buffer names for the random placements: feature buffers (dual-port, halves) and others
+NAMES = ["fmap_a", "in_band", "b2", "dw_pw_pingpong", "pw_weights", "out_band", "b6"]
 URAM288 = (4096, 72)
 
 
@@ -56,13 +62,20 @@ def _blocks(depth: int, width: int, ratios: list[tuple[int, int]]) -> int:
     return min(_pieces(width, w) * _pieces(depth, d) for d, w in ratios)
 
 
+def _memory_blocks(name: str, depth: int, width: int, banks: int = 1) -> tuple[int, int]:
+    """(BRAM36, URAM) of a buffer: each of its banks' memories (a band buffer's two halves) tiled on its own, a
+    feature buffer's in the true dual-port ratios."""
+    halves = FEATURE_MEMORIES.get(name, 1)
+    ratios = RAMB36_TDP_RATIOS if name in FEATURE_MEMORIES else RAMB36_RATIOS
+    n = banks * halves
+    return n * _blocks(math.ceil(depth / halves), width, ratios), n * _blocks(math.ceil(depth / halves), width, [URAM288])
+
+
 def _place(bufs: list[tuple], uram: int) -> dict[str, tuple[str, int]]:
-    """The placement rule, written from the docstring: (name, depth, width[, banks]) -> name -> (memory, blocks),
-    a banked buffer taking each bank's blocks times its banks."""
+    """The placement rule, written from the docstring: (name, depth, width[, banks]) -> name -> (memory, blocks)."""
     out = {}
-    for name, d, w, *nbank in sorted(bufs, key=lambda b: -_blocks(b[1], b[2], RAMB36_RATIOS) * (b[3:] or [1])[0]):
-        k = (nbank or [1])[0]
-        nb, nu = k * _blocks(d, w, RAMB36_RATIOS), k * _blocks(d, w, [URAM288])
+    for name, d, w, *nbank in sorted(bufs, key=lambda b: -_memory_blocks(*b)[0]):
+        nb, nu = _memory_blocks(name, d, w, *nbank)
         if 0 < nu <= uram and 4 * nu <= nb:
             uram -= nu
             out[name] = ("uram", nu)
@@ -80,6 +93,7 @@ def test_block_counts_equal_the_brute_force_count():
         for w in WIDTHS:
             assert bram36_blocks(d, w) == _blocks(d, w, RAMB36_RATIOS), (d, w)
             assert uram_blocks(d, w) == _blocks(d, w, [URAM288]), (d, w)
+            assert bram36_blocks(d, w, dual_port=True) == _blocks(d, w, RAMB36_TDP_RATIOS), (d, w)
     dd, ww = np.meshgrid(DEPTHS, WIDTHS)
     assert bram36_blocks(dd, ww).tolist() == [[_blocks(d, w, RAMB36_RATIOS) for d in DEPTHS] for w in WIDTHS]
     assert uram_blocks(dd, ww).tolist() == [[_blocks(d, w, [URAM288]) for d in DEPTHS] for w in WIDTHS]
@@ -115,18 +129,20 @@ buffer_sets = st.lists(st.tuples(st.integers(0, 40000), st.integers(0, 300)), mi
 
 @given(buffer_sets, st.integers(0, 12))
 def test_placement_follows_the_rule(shapes, uram):
-    bufs = [Buffer(f"b{i}", d, w) for i, (d, w) in enumerate(shapes)]
+    bufs = [Buffer(NAMES[i], d, w) for i, (d, w) in enumerate(shapes)]
     expected = _place([(b.name, b.depth, b.width) for b in bufs], uram)
     assert [(b.name, b.memory, b.blocks) for b in place_buffers(bufs, _board(uram))] == [
         (b.name, *expected[b.name]) for b in bufs]
 
 
-def _np_place(plans: list[list[tuple[int, int]]], uram: int) -> list[list[tuple[str, int]]]:
-    """place_blocks over several plans at once, as (memory, blocks) per plan and buffer."""
+def _np_place(plans: list[list[tuple[int, int]]], uram: int, names: list[str] | None = None) -> list[list[tuple[str, int]]]:
+    """place_blocks over several plans at once, as (memory, blocks) per plan and buffer (named ``names``; by
+    default none a feature buffer)."""
     k = len(plans[0])
+    names = names or [f"b{i}" for i in range(k)]
     depths = [np.array([p[i][0] for p in plans]) for i in range(k)]
     widths = [np.array([p[i][1] for p in plans]) for i in range(k)]
-    blocks, in_uram = place_blocks(depths, widths, _board(uram))
+    blocks, in_uram = place_blocks(names, depths, widths, _board(uram))
     assert blocks.shape == in_uram.shape == (k, len(plans)) and in_uram.dtype == bool
     return [[("uram" if in_uram[i, j] else "bram", int(blocks[i, j])) for i in range(k)] for j in range(len(plans))]
 
@@ -158,10 +174,10 @@ def test_vectorised_placement_by_hand():
 def test_vectorised_placement_follows_the_rule(plans, uram):
     """place_blocks over several plans at once: each plan placed by the rule on its own."""
     k = len(plans[0])
-    got = _np_place(plans, uram)
+    got = _np_place(plans, uram, NAMES[:k])
     for j, plan in enumerate(plans):
-        expected = _place([(f"b{i}", d, w) for i, (d, w) in enumerate(plan)], uram)
-        assert got[j] == [expected[f"b{i}"] for i in range(k)]
+        expected = _place([(NAMES[i], d, w) for i, (d, w) in enumerate(plan)], uram)
+        assert got[j] == [expected[NAMES[i]] for i in range(k)]
 
 
 # --- the buffers of a small network ---------------------------------------------------------------------------
@@ -338,7 +354,7 @@ def test_mapping_report_and_trace():
     assert (d["dram_bytes_per_cycle"], d["dram_latency"], d["band_rows"]) == (12.5, 30, {"d1": 3, "d2": 1})
     assert d["tiles"]["c0"] == {"band_rows": 2, "weight_tiles": 2, "in_dram": True, "out_dram": True}
     assert d["buffers"][0] == {"name": "fmap_a", "banks": 1, "depth": 10, "width": 40, "bits": 400, "memory": "bram",
-                               "blocks": _blocks(10, 40, RAMB36_RATIOS)}
+                               "blocks": _memory_blocks("fmap_a", 10, 40)[0]}
     assert d["dsp_packing"] is False
     assert d["bram36"] == sum(b["blocks"] for b in d["buffers"] if b["memory"] == "bram")
     assert d["uram"] == sum(b["blocks"] for b in d["buffers"] if b["memory"] == "uram")

@@ -358,7 +358,7 @@ class _Placed:
         slots = buffer_slots(t.net.steps, tiles, t.cfg, weights_in_dram, fmap_limit, combo.act_bits,
                              combo.weight_bits, t.plan)
         depths, widths, banks = [d for _, d, _, _ in slots], [w for _, _, w, _ in slots], [n for *_, n in slots]
-        self.blocks, self.in_uram = place_blocks(depths, widths, board, banks)
+        self.blocks, self.in_uram = place_blocks([name for name, *_ in slots], depths, widths, board, banks)
         self.bram36 = np.where(self.in_uram, 0, self.blocks).sum(axis=0)
         self.uram = np.where(self.in_uram, self.blocks, 0).sum(axis=0)
         self.bits = np.sum([n * d * w for d, w, n in zip(depths, widths, banks)], axis=0)

@@ -75,7 +75,11 @@ HANDOFF = 1
 BRAM36_SHAPES: tuple[tuple[int, int], ...] = ((32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18),
                                               (1024, 36), (512, 72))
 
-URAM_SHAPE = (4096, 72)
+#: The RAMB36 ratios of a true dual-port memory (two read/write ports: at most 36 bits a port; the 512 x 72
+#: ratio is simple dual-port, one read port).
+BRAM36_TDP_SHAPES: tuple[tuple[int, int], ...] = tuple(s for s in BRAM36_SHAPES if s[1] <= 36)
+
+URAM_SHAPE = (4096, 72)  # both URAM288 ports are 72 bits wide
 
 
 @dataclass(frozen=True)
@@ -239,9 +243,11 @@ def fused_span_uniform(n: np.ndarray, d_full: np.ndarray, d_last: np.ndarray, p_
     return n * HANDOFF + np.maximum(np.maximum(cross_first, cross_second_last), cross_last)
 
 
-def bram36_blocks(depth: Any, width: Any) -> Any:
-    """RAMB36 blocks for depth x width memories (best aspect ratio, as Vivado maps it); ints or arrays."""
-    blocks = np.min([cdiv(width, w) * cdiv(depth, d) for d, w in BRAM36_SHAPES], axis=0)
+def bram36_blocks(depth: Any, width: Any, dual_port: bool = False) -> Any:
+    """RAMB36 blocks for depth x width memories (best aspect ratio, as Vivado maps it); ints or arrays.
+    ``dual_port``: two read/write ports (:data:`BRAM36_TDP_SHAPES`)."""
+    shapes = BRAM36_TDP_SHAPES if dual_port else BRAM36_SHAPES
+    blocks = np.min([cdiv(width, w) * cdiv(depth, d) for d, w in shapes], axis=0)
     return unbox(blocks * ((np.asarray(depth) > 0) & (np.asarray(width) > 0)))
 
 

@@ -310,6 +310,19 @@ BUFFERS = ("fmap_a", "fmap_b", "in_band", "out_band", "dw_pw_pingpong", "pw_weig
            "dw_bias")
 #: The buffers whose size the band heights set (plan_memory's band budget shares what the others leave).
 BAND_BUFFERS = ("in_band", "out_band", "dw_pw_pingpong")
+#: Feature buffers: a reader takes a run of <= word codes, two words, per cycle, so each memory (each bank) is
+#: true dual-port (``hw.contract.BRAM36_TDP_SHAPES``); a band buffer is two such memories, its halves (one side
+#: fills a half while the other drains the other). Weight and bias memories have one read port.
+FEATURE_BUFFERS = ("fmap_a", "fmap_b") + BAND_BUFFERS
+
+
+def memory_blocks(name: str, depth: Any, width: Any, banks: Any = 1) -> tuple[Any, Any]:
+    """(BRAM36, URAM) blocks of buffer ``name`` of ``banks`` x ``depth`` x ``width`` in either memory (ints, or
+    arrays over plans): every memory it is built from (:data:`FEATURE_BUFFERS`) tiled on its own."""
+    halves = 2 if name in BAND_BUFFERS else 1
+    d = cdiv(depth, halves)
+    dual = name in FEATURE_BUFFERS
+    return (unbox(banks * halves * bram36_blocks(d, width, dual)), unbox(banks * halves * uram_blocks(d, width)))
 
 
 class PlanWords(NamedTuple):
@@ -440,23 +453,25 @@ def place_buffers(bufs: list[Buffer], board: Board) -> list[Buffer]:
     """Assign each buffer to URAM or BRAM36 (largest first) and count its blocks (:func:`place_blocks`)."""
     if not bufs:
         return []
-    blocks, in_uram = place_blocks([b.depth for b in bufs], [b.width for b in bufs], board, [b.banks for b in bufs])
+    blocks, in_uram = place_blocks([b.name for b in bufs], [b.depth for b in bufs], [b.width for b in bufs], board,
+                                   [b.banks for b in bufs])
     return [Buffer(b.name, b.depth, b.width, "uram" if u else "bram", int(n), b.banks)
             for b, n, u in zip(bufs, blocks[:, 0].tolist(), in_uram[:, 0].tolist())]
 
 
 def bram36_equivalent(bufs: list[Buffer]) -> int:
     """BRAM36 blocks of a placed plan on a part without URAM (7-series, what Yosys maps): a buffer the plan
-    put in URAM counts at its BRAM36 placement (``bram36_blocks`` of each bank's depth x width)."""
-    return sum(b.blocks if b.memory == "bram" else b.banks * bram36_blocks(b.depth, b.width) for b in bufs)
+    put in URAM counts at its BRAM36 placement (:func:`memory_blocks`)."""
+    return sum(b.blocks if b.memory == "bram" else memory_blocks(b.name, b.depth, b.width, b.banks)[0] for b in bufs)
 
 
-def place_blocks(depths: list, widths: list, board: Board, banks: list | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The placement rule, for one plan or many: buffer k is ``banks[k]`` (default 1) memories of ``depths[k]``
-    x ``widths[k]`` (ints, or arrays over plans; depth 0: absent), in plan_buffers order, its blocks each
-    bank's times the banks. Largest first (by BRAM36 blocks, ties in plan order), a buffer goes to URAM when
-    the board has that many URAM blocks left and it needs no more than a quarter of its BRAM36 count in URAM
-    blocks. Returns (blocks, in_uram), each of shape (buffers, plans)."""
+def place_blocks(names: list[str], depths: list, widths: list, board: Board,
+                 banks: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The placement rule, for one plan or many: buffer k, named ``names[k]``, is ``banks[k]`` (default 1)
+    memories of ``depths[k]`` x ``widths[k]`` (ints, or arrays over plans; depth 0: absent), in plan_buffers
+    order, its blocks :func:`memory_blocks`. Largest first (by BRAM36 blocks, ties in plan order), a buffer
+    goes to URAM when the board has that many URAM blocks left and it needs no more than a quarter of its
+    BRAM36 count in URAM blocks. Returns (blocks, in_uram), each of shape (buffers, plans)."""
     banks = [1] * len(depths) if banks is None else banks
     plans = max(np.size(x) for x in (*depths, *widths, *banks))
     # A scalar depth 0 is a buffer absent from every plan: no blocks, left out of the placement.
@@ -465,8 +480,9 @@ def place_blocks(depths: list, widths: list, board: Board, banks: list | None = 
     in_uram = np.zeros((len(depths), plans), dtype=bool)
     if not live:
         return blocks, in_uram
-    nb = np.stack([np.broadcast_to(banks[k] * bram36_blocks(depths[k], widths[k]), (plans,)) for k in live])
-    nu = np.stack([np.broadcast_to(banks[k] * uram_blocks(depths[k], widths[k]), (plans,)) for k in live])
+    per = [memory_blocks(names[k], depths[k], widths[k], banks[k]) for k in live]
+    nb = np.stack([np.broadcast_to(b, (plans,)) for b, _ in per])
+    nu = np.stack([np.broadcast_to(u, (plans,)) for _, u in per])
     order = np.argsort(-nb, axis=0, kind="stable")  # sorted() is stable too
     uram_left = np.full(plans, board.uram, dtype=np.int64)
     taken = np.zeros(nb.shape, dtype=bool)

@@ -325,11 +325,10 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     # as many tiles as output channels: each tile one tout group
     tiles = {s.name: StepTiling(1, s.last.out_shape[2] if s.pw_op is not None else 1, ind, outd)
              for s, (ind, outd) in zip(steps, fmap_flags(steps, limit))}
-    slots = [(d, w, n) for name, d, w, n in buffer_slots(steps, tiles, lanes, True, limit, ctx.act_bits,
-                                                         ctx.weight_bits, pixels_per_beat=ctx.pixels_per_beat)
-             if name not in ("fmap_a", "fmap_b")]
-    blocks, in_uram = place_blocks([d for d, _, _ in slots], [w for _, w, _ in slots], ctx.board,
-                                   [n for _, _, n in slots])
+    slots = [s for s in buffer_slots(steps, tiles, lanes, True, limit, ctx.act_bits, ctx.weight_bits,
+                                     pixels_per_beat=ctx.pixels_per_beat) if s[0] not in ("fmap_a", "fmap_b")]
+    blocks, in_uram = place_blocks([s[0] for s in slots], [s[1] for s in slots], [s[2] for s in slots], ctx.board,
+                                   [s[3] for s in slots])
     return ((np.where(in_uram, 0, blocks).sum(axis=0) <= ctx.board.bram36)
             & (np.where(in_uram, blocks, 0).sum(axis=0) <= ctx.board.uram))
 
