@@ -5,7 +5,7 @@ The strategy is described in :mod:`hwgen.mapping.plan`'s docstring (search, memo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -20,9 +20,9 @@ from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_
                             schedule_steps, weight_words)
 from hwgen.ir.ops import ComputeOp
 from hwgen.limits import check_limit
-from hwgen.mapping.plan import (BAND_BUFFERS, Mapping, band_buffer_bits, buffer_slots, dw_kernel, fmap_flags,
+from hwgen.mapping.plan import (BAND_BUFFERS, FEATURE_BUFFERS, Mapping, PlanWords, band_buffer_bits, buffer_slots, dw_kernel, fmap_flags,
                                 feature_word, format_split, parse_split, place_blocks, place_buffers, plan_buffers,
-                                tensor_elems, tk_choices)
+                                plan_words, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
 
@@ -306,31 +306,50 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
 
 _MAX_UNFIT_TRIES = 16
 
+#: Splits per fit check in the search (by bound: the search rarely needs more than the first chunk).
+_FIT_CHUNK = 4096
+
 #: Exact simulations per search at most (reached only when DRAM-bound: many splits then have equal bounds).
 _MAX_EXACT = 48
 
 
 def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
-    """Whether each split's smallest buffers, placed in BRAM36/URAM as :func:`place_buffers` places them, fit.
+    """Whether each split has a memory plan whose smallest buffers, placed in BRAM36/URAM as
+    :func:`place_buffers` places them, fit.
 
-    Smallest: the plan (:func:`buffer_slots`, over all splits at once) with weights in DRAM in tiles of one
-    tout group, one-row bands, maps too large for any plan streamed, and the feature-map buffers left out
-    (a plan streaming every map has none). Placing them (rather than counting a URAM as 8 BRAM36 of
-    capacity) sees that a wide, shallow weight buffer of a large PW array needs one 72-bit block per 72
-    bits of its word wherever it goes.
+    Smallest, for each feature-map limit plan_memory tries (every map size, then 0): the plan
+    (:func:`buffer_slots`, over all splits at once) with weights in DRAM in tiles of one tout group and
+    one-row bands. Placing them (rather than counting a URAM as 8 BRAM36 of capacity) sees that a wide,
+    shallow weight buffer of a large PW array needs one 72-bit block per 72 bits of its word wherever it
+    goes, and every limit is tried because on-chip maps and streamed ones cost different buffers (banked
+    fmap_a/fmap_b, or banked in_band halves).
     """
-    lanes = EngineArrays(*(cand[:, i] for i in range(4)))
-    capacity = ctx.board.ram_bits
-    limit = capacity // (2 * ctx.act_bits)
-    # as many tiles as output channels: each tile one tout group
-    tiles = {s.name: StepTiling(1, s.last.out_shape[2] if s.pw_op is not None else 1, ind, outd)
-             for s, (ind, outd) in zip(steps, fmap_flags(steps, limit))}
-    slots = [s for s in buffer_slots(steps, tiles, lanes, True, limit, ctx.act_bits, ctx.weight_bits,
-                                     pixels_per_beat=ctx.pixels_per_beat) if s[0] not in ("fmap_a", "fmap_b")]
-    blocks, in_uram = place_blocks([s[0] for s in slots], [s[1] for s in slots], [s[2] for s in slots], ctx.board,
-                                   [s[3] for s in slots])
-    return ((np.where(in_uram, 0, blocks).sum(axis=0) <= ctx.board.bram36)
-            & (np.where(in_uram, blocks, 0).sum(axis=0) <= ctx.board.uram))
+    everyone = plan_words(steps, EngineArrays(*(cand[:, i] for i in range(4))), ctx.pixels_per_beat)
+
+    def fits(rows: np.ndarray, limit: int, feature: bool) -> np.ndarray:
+        lanes = EngineArrays(*(cand[rows, i] for i in range(4)))
+        words = PlanWords(*(tuple(np.asarray(x)[rows] for x in f) if isinstance(f, tuple) else np.asarray(f)[rows]
+                            for f in everyone))
+        # as many tiles as output channels: each tile one tout group
+        tiles = {s.name: StepTiling(1, s.last.out_shape[2] if s.pw_op is not None else 1, ind, outd)
+                 for s, (ind, outd) in zip(steps, fmap_flags(steps, limit))}
+        slots = [x for x in buffer_slots(steps, tiles, lanes, True, limit, ctx.act_bits, ctx.weight_bits, words,
+                                         ctx.pixels_per_beat) if feature or x[0] not in FEATURE_BUFFERS]
+        names, depths, widths, banks = (list(x) for x in zip(*slots))
+        blocks, in_uram = place_blocks(names, depths, widths, ctx.board, banks)
+        return ((np.where(in_uram, 0, blocks).sum(axis=0) <= ctx.board.bram36)
+                & (np.where(in_uram, blocks, 0).sum(axis=0) <= ctx.board.uram))
+
+    every = np.arange(len(cand))
+    ok = np.zeros(len(cand), dtype=bool)
+    open_ = fits(every, 0, False)  # the weight and bias buffers alone (no limit changes them) must fit
+    # every map streamed first (it fits most often), then each split not yet placed, at the other limits
+    for limit in [0] + sorted(set(tensor_elems(steps)), reverse=True):
+        todo = np.flatnonzero(open_ & ~ok)
+        if not len(todo):
+            break
+        ok[todo] = fits(todo, limit, True)
+    return ok
 
 
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
@@ -339,14 +358,26 @@ def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
         cand = cand[dsp_count(EngineArrays(*(cand[:, i] for i in range(4))), ctx.act_bits, ctx.weight_bits, True)
                     <= ctx.board.dsp]
     lb = lower_bounds(steps, cand, _dram_floor(steps, ctx), ctx.pixels_per_beat)
-    # Splits whose smallest buffers overflow the board go last.
-    lb = np.where(_can_fit(steps, cand, ctx), lb, lb + np.iinfo(np.int64).max // 4)
     # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).
     order = np.lexsort((cand[:, 3], cand[:, 1], cand[:, 0], -cand[:, 2], lb))
+
+    def by_bound() -> Iterator[int]:
+        """``order``, the splits whose smallest buffers overflow the board moved last (their bound raised past
+        every other): the fit check runs a chunk at a time, as far as the search gets."""
+        unfit = []
+        for start in range(0, len(order), _FIT_CHUNK):
+            chunk = order[start:start + _FIT_CHUNK]
+            ok = _can_fit(steps, cand[chunk], ctx)
+            yield from chunk[ok].tolist()
+            unfit.append(chunk[~ok])
+            lb[chunk[~ok]] += np.iinfo(np.int64).max // 4
+        for chunk in unfit:
+            yield from chunk.tolist()
+
     best: tuple[tuple[int, int], Mapping] | None = None
     fitted: set[tuple[int, int, int]] = set()
     n = 0
-    for idx in order:
+    for idx in by_bound():
         # Stop when no remaining split can beat the best; while nothing fits the board, look a little further.
         if best is not None and ((lb[idx] >= best[0][1] and (best[0][0] == 0 or n >= _MAX_UNFIT_TRIES))
                                  or n >= _MAX_EXACT):
