@@ -62,10 +62,10 @@ class FeatureBuffer:
     reads an on-chip map, hw.contract "Feature-memory banks") is BR*BC memories, bank b holding its pixels of
     every map in the bank layout, ``depth`` the plan's words per bank; each reader reads one run of <= word codes
     per bank per cycle (the bank's two ports). An unbanked buffer keeps dense maps; a DW engine with TK > 1 taps
-    reads it (an in_band half, or an fmap written by a multi-pixel input stream) from ``copies`` copies, one per
-    tap. Copy 0 holds the plan's depth; copy k > 0 is read only by tap k, so it holds just the words of the
-    largest map read with more than k runs (``run_words[k]``, plus the word a run's port B may fetch past a map's
-    end). Writes of larger maps wrap onto its words (its address has the bits its depth needs) but never onto a
+    reads it (an in_band half, or an fmap written by an input stream of > BC pixels per beat) from ``copies``
+    copies, one per tap. Copy 0 holds the plan's depth; copy k > 0 is read only by tap k, so it holds just the
+    words of the largest map read with more than k runs (``run_words[k]``, plus the word a run's port B may fetch
+    past a map's end). Writes of larger maps wrap onto its words (its address has the bits its depth needs) but never onto a
     map still to be read: an op reads the map the step before wrote, and steps run one after the other."""
 
     id: int
@@ -95,9 +95,10 @@ class FeatureBuffer:
 
 
 def row_base(y: int, width: int, channels: int, grid: tuple[int, int]) -> tuple[int, int]:
-    """(element of row y's first pixel in its bank, its bank row y mod BR), for any y (a window's row may be
-    above the map): hw.contract.bank_element / pixel_bank."""
-    return bank_element(y, 0, 0, width, channels, grid), pixel_bank(y, 0, grid) // grid[1]
+    """(element of row y's first pixel in its bank, that pixel's bank (y mod BR) * BC), for any y (a window's row
+    may be above the map): hw.contract.bank_element / pixel_bank. The engines track a row's bank so, and add a
+    column's x mod BC: a bank index without a multiply."""
+    return bank_element(y, 0, 0, width, channels, grid), pixel_bank(y, 0, grid)
 
 
 def col_base(x: int, channels: int, grid: tuple[int, int]) -> tuple[int, int]:
@@ -169,8 +170,8 @@ class Tile:
     out_buf: int = BUF_B  # and writes
     in_e0: int = 0  # element (code) address of row in_row0's first code (its bank's, in a banked buffer)
     out_e0: int = 0  # element address of the tile's first output code (its bank's)
-    in_yr: int = 0  # bank row of in_row0
-    out_yr: int = 0  # bank row of the first output row
+    in_yr: int = 0  # bank of row in_row0's first pixel ((row mod BR) * BC)
+    out_yr: int = 0  # bank of the first output row's first pixel
 
 
 @dataclass
@@ -433,6 +434,12 @@ def maps_left_in_dram(mapping: Mapping) -> list[tuple[str, int]]:
     return [(left[r], r) for r in sorted(left)]
 
 
+def fmap_grid_fits(grid: tuple[int, int], pixels_per_beat: int, width: int, in_dram: bool) -> bool:
+    """The RTL builds fmap_a / fmap_b in banks when the input stream writes each bank one run per beat: the
+    input in DRAM (not in fmap_a), or <= BC pixels per beat of a map at least that wide."""
+    return in_dram or pixels_per_beat <= min(grid[1], width)
+
+
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip feature maps; weights on-chip or in DRAM)."""
     cfg: EngineConfig = mapping.cfg
@@ -469,11 +476,13 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     word = feature_word(cfg, qops[0].op.in_shape[2], mapping.pixels_per_beat)
     plan_bufs = {b.name: b for b in mapping.buffers}
     buffers = [FeatureBuffer(b, BUF_NAMES[b], BUF_PLAN[b]) for b in range(len(BUF_NAMES))]
-    # fmap_a / fmap_b in the plan's bank layout (a DW step reads an on-chip map); the input stream writes one pixel
-    # per beat into them. A multi-pixel input stream keeps them dense (copies); in_band halves are dense (copies).
+    # fmap_a / fmap_b in the plan's bank layout (a DW step reads an on-chip map), the input stream writing one run
+    # per bank and beat: <= BC pixels per beat (hw.contract, "Feature-memory banks"), in one row or across one row
+    # end. A wider input stream keeps them dense (with copies); in_band halves are dense (with copies).
     fmap_grid = tuple(int(g) for g in buffer_banks(mapping.steps, mapping.tiles, cfg).fmap)
-    if mapping.pixels_per_beat == 1:
-        buffers[BUF_A].grid = buffers[BUF_B].grid = fmap_grid
+    if not fmap_grid_fits(fmap_grid, mapping.pixels_per_beat, qops[0].op.in_shape[1], in_dram):
+        fmap_grid = (1, 1)
+    buffers[BUF_A].grid = buffers[BUF_B].grid = fmap_grid
     h0, w0, c0 = qops[0].op.in_shape
     if in_dram:  # the input is written to DRAM through the out_band halves (the DMA transfers size them)
         need: dict[int, int] = {BUF_OUT0: 0, BUF_OUT1: 0}
@@ -571,7 +580,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                        for mi in ms if mi < m}
                 classes = sorted({c_ for _, c_ in pos.values()})
                 first = {c_: min(p_ for p_, cc in pos.values() if cc == c_) for c_ in classes}
-                runs = [(ky // ibr * eop.iwbc + first[c_], ky % ibr, c_) for c_ in classes]
+                runs = [(ky // ibr * eop.iwbc + first[c_], pixel_bank(ky, 0, eop.ig), c_) for c_ in classes]
                 lanes_t = []
                 for mi in ms:
                     if mi < m:
@@ -612,9 +621,9 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                 tap = tg * tk + u
                 ky, kx = divmod(tap, k)
                 # (ky, kx, element offset of its bank pixel from the window's (row, column) base, valid, the bank
-                # row and column offsets ky mod BR, kx mod BC: a carry when added to the window's wraps)
-                ports.append((ky, kx, ky // eop.ig[0] * eop.iwbc + kx // eop.ig[1] * c, 1, ky % eop.ig[0],
-                              kx % eop.ig[1]) if tap < k * k else (0, 0, 0, 0, 0, 0))
+                # offsets (ky mod BR) * BC and kx mod BC: a carry when added to the window's wraps)
+                ports.append((ky, kx, ky // eop.ig[0] * eop.iwbc + kx // eop.ig[1] * c, 1, pixel_bank(ky, 0, eop.ig),
+                              pixel_bank(0, kx, eop.ig)) if tap < k * k else (0, 0, 0, 0, 0, 0))
             dw_table.append({"ports": ports})
         dw_ops.append(eop)
         use(in_buf, op.in_shape, "dw", False, tk)
@@ -899,4 +908,4 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         in_dram=in_dram, in_writes=sum(1 for t in trace.transfers if t[0] == "i"),
         in_write_words=input_write_codes(word, faxi_bits) // word if in_dram else 0,
         plan_blocks=(mapping.bram36, mapping.uram), in_shape=(h0, w0, c0), out_shape=(ho, wo, n),
-        fmap_grid=fmap_grid if mapping.pixels_per_beat == 1 else (1, 1), **ports)
+        fmap_grid=fmap_grid, **ports)

@@ -121,7 +121,7 @@ def _buf(b: FeatureBuffer) -> dict[str, Any]:
 
 
 def _stream_banks(plan: RtlPlan) -> dict[str, Any]:
-    """The bank layout of the input map (in fmap_a, one pixel per beat when banked) and of the output map, for
+    """The bank layout of the input map (in fmap_a, <= BC pixels per beat when banked) and of the output map, for
     the top's stream writer and reader: grids, widths, bank row strides, the input's first flushing column."""
     ig = plan.buffers[BUF_A].grid if not plan.in_dram else (1, 1)
     og = plan.buffers[plan.out_buf].grid
