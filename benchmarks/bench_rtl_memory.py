@@ -1,5 +1,5 @@
 """Block RAM per buffer: the plan (hwgen estimate's Mapping.buffers, and on xc7 their BRAM36 placement), the
-memories the RTL declares for it (depth x width x copies, true dual-port or not: hwgen.codegen.rtl.memories.
+memories the RTL declares for it (banks or copies x depth x width, true dual-port or not: hwgen.codegen.rtl.memories.
 rtl_memories) with the blocks the Yosys rule predicts (yosys_blocks), and the blocks Yosys built for them
 (hwgen.verify.synth.memory_cells), all in RAMB36 equivalents (a RAMB18 is half). Shows where the RTL's block RAM
 departs from the plan and why. Then the same buffers in the bank layout (hwgen.mapping.plan.banked_buffers: the

@@ -40,7 +40,7 @@ def test_yosys_dsp_equals_pe(tmp_path):
                                                             ("tiny_dsc4", 64, (47, 4), 13, 63)])
 def test_yosys_bram_is_the_memory_list(tmp_path, name, pe, cells, plan_blocks, macs):
     """Every memory of the list (the plan's buffers, in block RAM by their ram_style/rom_style; tiny_dsc4's 9 taps
-    read 9 copies of each feature map, fmap_b's copies 1-8 partial) is the block RAM Yosys built for it
+    read 3 x 3 banks of each feature map) is the block RAM Yosys built for it
     (hwgen.verify.synth.memory_cells: RAMB36 and RAMB18 counted per memory), and the totals are stat.json's."""
     g = get_model(name)
     m = map_network(compute_ops(g), pe, weights_in_dram=False, dsp_packing=False)  # xc7: DSP48E1, unpacked
@@ -53,7 +53,7 @@ def test_yosys_bram_is_the_memory_list(tmp_path, name, pe, cells, plan_blocks, m
     assert {mem.name: measured_blocks(mem, rep["memory_cells"]) for mem in mems} == \
         {mem.name: b for mem, b in zip(mems, blocks)}
     assert (rep["bram36"], rep["bram18"]) == predicted == cells
-    assert plan.bram36_plan == m.bram36 == plan_blocks  # the copies and the TDP memories' 36-bit ports
+    assert plan.bram36_plan == m.bram36 == plan_blocks  # the banks and the TDP memories' 36-bit ports
     assert rep["dsp"] == m.cfg.pe == macs  # 9x5 + 2x9 = 63 of tiny_dsc4's 64
     # The only warnings are Yosys 0.23's own block-RAM port resizing when it maps a block RAM.
     log = (tmp_path / "rtl" / "yosys.log").read_text().splitlines()

@@ -5,9 +5,9 @@ import pytest
 
 from hwgen.codegen.rtl.memories import Memory, plan_buffer, rtl_bram36, rtl_memories, yosys_blocks
 from hwgen.codegen.rtl.plan import plan_rtl
-from hwgen.hw.contract import bram36_blocks
+from hwgen.hw.contract import bank_words, bram36_blocks
 from hwgen.ir.ops import compute_ops
-from hwgen.mapping.plan import bram36_equivalent, feature_word, with_fmaps_in_dram
+from hwgen.mapping.plan import banked_buffers, bram36_equivalent, feature_word, with_fmaps_in_dram
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
@@ -27,9 +27,10 @@ def _design(name, kw, pe, dram, fmap_limit=None):
 
 @pytest.mark.parametrize("name,kw,pe,dram,fmap_limit", DESIGNS)
 def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
-    """Every memory the RTL instantiates is a Mapping.buffers entry with its depth and width (the ping-pong,
-    in_band and out_band buffers as their two halves), and every plan buffer is built; partial copies (NAME+k)
-    are shallower than their buffer."""
+    """Every memory the RTL instantiates is a buffer of the banked plan (hwgen.mapping.plan.banked_buffers: the
+    Mapping.buffers entries, fmap_a / fmap_b in banks when a DW step reads them) with its depth per bank, its
+    width and its banks (the ping-pong, in_band and out_band buffers as their two halves), and every plan buffer
+    is built; partial copies (NAME+k) are shallower than their buffer."""
     m, plan = _design(name, kw, pe, dram, fmap_limit)
     assert m.fmaps_in_dram == (fmap_limit is not None)
     mems = rtl_memories(plan)
@@ -37,29 +38,30 @@ def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
     for mem in mems:
         built.setdefault(plan_buffer(mem), []).append(mem)
     assert sorted(built) == sorted(b.name for b in m.buffers)
-    for b in m.buffers:
+    for b in banked_buffers(m):
         got = [g for g in built[b.name] if "+" not in g.name]
         assert sum(g.depth for g in got) == b.depth, b.name
+        assert b.banks == 1 or [g.count for g in got] == [b.banks], b.name
         assert all(g.width == b.width for g in built[b.name]), b.name
         assert all(g.depth < b.depth for g in built[b.name] if "+" in g.name), b.name
     assert plan.word == feature_word(m.cfg, m.steps[0].first.in_shape[2]) and plan.bram36_plan == bram36_equivalent(m.buffers)
 
 
-def test_copies_are_the_code_runs_per_cycle():
-    """MobileNet v1 0.25-128 at pe 128 (13x8, 8x3): the DW engine reads 3 taps (3 runs) from fmap_a and fmap_b;
-    the first conv's im2col groups lie in one kernel row each (rows padded to whole groups of 13): one run.
-    fmap_a's copies are full: conv_dw_2 reads its largest map (64 x 64 x 16 codes = 5042 words of 13); fmap_b's
-    copies 1 and 2 hold the largest map a DW op reads there (64 x 64 x 8 = 32,768 codes = 2521 words) + 1 word."""
+def test_banks_replace_copies():
+    """MobileNet v1 0.25-128 at pe 128 (13x8, 8x3): the DW engine reads 3 taps per cycle, so fmap_a and fmap_b
+    are 1 x 3 banks (hw.contract "Feature-memory banks"), each of the fullest bank's words of the largest map
+    (64 x 64 x 16: 64 rows of 22 bank pixels, 1733 words of 13 codes) instead of 3 copies of 5042 words; the first
+    conv's im2col groups (3 pixels of one kernel row) read one run in each of the 3 banks."""
     m, plan = _design(*DESIGNS[3])
     mems = {mem.name: mem for mem in rtl_memories(plan)}
-    assert (m.cfg.tk, plan.pw_runs) == (3, 1)
-    assert mems["fmap_a"].count == 3 and mems["fmap_b"].count == 1 and mems["fmap_a"].tdp
-    assert (mems["fmap_b+1"].depth, mems["fmap_b+2"].depth) == (2522, 2522) and 2521 == -(-64 * 64 * 8 // 13)
+    assert (m.cfg.tk, plan.pw_runs, plan.fmap_grid, plan.dw_banks) == (3, 3, (1, 3), 3)
+    for name in ("fmap_a", "fmap_b"):
+        assert (mems[name].count, mems[name].depth, mems[name].tdp) == (3, 1733, True)
+    assert 1733 == bank_words(64, 64, 16, 13, (1, 3)) and not any("+" in name for name in mems)
     assert mems["dw_pw_pingpong[0]"].count == 1 and not mems["pw_weights"].tdp
-    # 5042 x 104 bits: a RAMB36 port is at most 36 bits wide in true dual-port mode (1024 x 36): 3 x 5 blocks.
-    assert yosys_blocks(mems["fmap_a"]) == (45, 0) and bram36_blocks(5042, 104) == 15
-    assert yosys_blocks(mems["fmap_b+1"]) == (9, 0)
-    assert rtl_bram36(plan) == 199 and plan.bram36_plan == 147
+    # 1733 x 104 bits: a RAMB36 port is at most 36 bits wide in true dual-port mode (1024 x 36): 3 x 2 blocks.
+    assert yosys_blocks(mems["fmap_a"]) == (18, 0) and bram36_blocks(5042, 104) == 15
+    assert rtl_bram36(plan) == 157 and plan.bram36_plan == 147
 
 
 @pytest.mark.slow  # 10-50 s (machine load): quantizing MobileNet v1 1.0-224

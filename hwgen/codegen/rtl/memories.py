@@ -1,9 +1,10 @@
 """The memories of a generated RTL design and the block RAM Yosys maps them to.
 
 RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates - the plan's buffers
-(``Mapping.buffers``): ``fmap_a``/``fmap_b`` with the plan's depth in words of ``feature_word`` codes, one
-copy per code run an engine reads from it per cycle (a DW engine with TK taps: TK; a conv's im2col: one
-per kernel row a group touches; copy k > 0 only as deep as the largest map read with more than k runs), the
+(``Mapping.buffers``) in words of ``feature_word`` codes: ``fmap_a``/``fmap_b`` banked (a DW step reads an
+on-chip map: BR x BC memories of the banked plan's per-bank depth, hwgen.mapping.plan.banked_buffers), or dense
+with one copy per tap a DW engine reads from it per cycle (TK; copy k > 0 only as deep as the largest map read
+with more than k taps; an in_band half, or maps written by an input stream of > BC pixels per beat), the
 ping-pong buffer as its two halves, the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs,
 or two-slot RAMs when weights are in DRAM) and the bias ROMs.
 Every one carries ``ram_style``/``rom_style = "block"``, so Yosys maps each to block RAM.
@@ -44,15 +45,16 @@ class Memory:
 
 def rtl_memories(plan: RtlPlan) -> list[Memory]:
     """The memories of a generated RTL design, named after the plan buffers they implement (the two halves of
-    the ping-pong, in_band and out_band buffers are two memories each; a partial copy k of a feature memory,
-    shallower than the plan's buffer, is ``NAME+k``)."""
+    the ping-pong, in_band and out_band buffers are two memories each; a banked buffer's banks are ``count``
+    memories of its per-bank depth; a partial copy k of a feature memory, shallower than the plan's buffer, is
+    ``NAME+k``)."""
     cfg = plan.cfg
     mems = []
     for b in plan.buffers:
         if b.depth > 0:
             # a buffer the RTL builds as two halves (ping-pong, in_band, out_band) is two memories
             name = b.plan if b.id < BUF_BAND0 else f"{b.plan}[{(b.id - BUF_BAND0) % 2}]"
-            depths = b.copy_depths
+            depths = b.mem_depths
             full = depths.count(b.depth)
             mems.append(Memory(name, b.depth, plan.word * plan.act_width, full, tdp=True))
             for k, d in enumerate(depths):

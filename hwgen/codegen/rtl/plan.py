@@ -17,15 +17,16 @@ from typing import Any, Sequence
 
 from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks, pw_lane_inputs
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, WEIGHT_UNIT_BITS, EngineConfig, bus_bits, cdiv,
-                               dw_iterations, dw_word_bits, input_cycles, input_write_codes, map_bus_bits,
-                               max_burst_beats, pool_iterations, pw_iterations, pw_word_bits, spanning_word_units,
-                               tile_cycles, weight_bus_bits, weight_section_beats, weight_word_pitch)
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, WEIGHT_UNIT_BITS, EngineConfig, bank_element,
+                               bank_words, bus_bits, cdiv, dw_iterations, dw_word_bits, input_cycles,
+                               input_write_codes, map_bus_bits, max_burst_beats, pixel_bank, pool_iterations,
+                               pw_iterations, pw_word_bits, spanning_word_units, tile_cycles, weight_bus_bits,
+                               weight_section_beats, weight_word_pitch)
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps, step_loads,
                             weight_tile_channels,
                             weight_tiled)
-from hwgen.mapping.plan import Mapping, bram36_equivalent, feature_word
+from hwgen.mapping.plan import Mapping, banked_buffers, bram36_equivalent, buffer_banks, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
@@ -45,6 +46,9 @@ DMA_W, DMA_R, DMA_S = 0, 1, 2
 #: Schedule step kinds.
 STEP_PW, STEP_DW, STEP_POOL, STEP_FUSED = 0, 1, 2, 3
 
+#: EngineOp.flx of an op whose output buffer is unbanked (no column flushes).
+NO_FLUSH = 0xFFFF
+
 #: Width of the signed shift field of the op tables.
 SHIFT_BITS = 8
 #: Width of each lane's per-channel extra shift (0 .. accumulator width - 1).
@@ -53,13 +57,16 @@ CH_SHIFT_BITS = 8
 
 @dataclass
 class FeatureBuffer:
-    """One feature memory: ``depth`` words of the plan's feature word (``word`` codes), ``copies`` copies (one per
-    code run an engine reads from it in one cycle; each copy's two ports read the two words a run of <= word codes
-    touches), named after the plan buffer it implements. Copy 0 holds the plan's depth; copy k > 0 is read only
-    by run k, so it holds just the words of the largest map read with more than k runs (``run_words[k]``, plus
-    the word a run's port B may fetch past a map's end). Writes of larger maps wrap onto its words (its address
-    has the bits its depth needs) but never onto a map still to be read: an op reads the map the step before
-    wrote, and steps run one after the other."""
+    """One feature buffer: memories of ``depth`` words of the plan's feature word (``word`` codes), named after
+    the plan buffer it implements. A banked buffer (``grid`` BR x BC > 1 x 1: fmap_a / fmap_b when a DW step
+    reads an on-chip map, hw.contract "Feature-memory banks") is BR*BC memories, bank b holding its pixels of
+    every map in the bank layout, ``depth`` the plan's words per bank; each reader reads one run of <= word codes
+    per bank per cycle (the bank's two ports). An unbanked buffer keeps dense maps; a DW engine with TK > 1 taps
+    reads it (an in_band half, or an fmap written by an input stream of > BC pixels per beat) from ``copies``
+    copies, one per tap. Copy 0 holds the plan's depth; copy k > 0 is read only by tap k, so it holds just the
+    words of the largest map read with more than k runs (``run_words[k]``, plus the word a run's port B may fetch
+    past a map's end). Writes of larger maps wrap onto its words (its address has the bits its depth needs) but never onto a
+    map still to be read: an op reads the map the step before wrote, and steps run one after the other."""
 
     id: int
     name: str
@@ -70,11 +77,38 @@ class FeatureBuffer:
     readers: set[str] = field(default_factory=set)
     writers: set[str] = field(default_factory=set)
     run_words: dict[int, int] = field(default_factory=dict)  # run k > 0 -> words of the largest map it reads
+    grid: tuple[int, int] = (1, 1)  # bank rows x bank columns (hw.contract.bank_grid)
+
+    @property
+    def banks(self) -> int:
+        return self.grid[0] * self.grid[1]
 
     @property
     def copy_depths(self) -> list[int]:
         """Words of each copy: the plan's depth, then what each further run reads (at most the plan's depth)."""
         return [self.depth] + [min(self.depth, self.run_words[k] + 1) for k in range(1, self.copies)]
+
+    @property
+    def mem_depths(self) -> list[int]:
+        """Words of each memory the RTL builds: the banks (each the plan's per-bank depth), or the copies."""
+        return [self.depth] * self.banks if self.banks > 1 else self.copy_depths
+
+
+def row_base(y: int, width: int, channels: int, grid: tuple[int, int]) -> tuple[int, int]:
+    """(element of row y's first pixel in its bank, that pixel's bank (y mod BR) * BC), for any y (a window's row
+    may be above the map): hw.contract.bank_element / pixel_bank. The engines track a row's bank so, and add a
+    column's x mod BC: a bank index without a multiply."""
+    return bank_element(y, 0, 0, width, channels, grid), pixel_bank(y, 0, grid)
+
+
+def col_base(x: int, channels: int, grid: tuple[int, int]) -> tuple[int, int]:
+    """(element offset of column x's bank pixel from its row's first, its bank column x mod BC), for any x."""
+    return bank_element(0, x, 0, 1, channels, grid), pixel_bank(0, x, grid)
+
+
+def bank_row_stride(width: int, channels: int, grid: tuple[int, int]) -> int:
+    """Elements from one bank row's first pixel to the next's (row y to row y + BR)."""
+    return bank_element(grid[0], 0, 0, width, channels, grid)
 
 
 @dataclass
@@ -106,6 +140,14 @@ class EngineOp:
     recip: int = 0  # pool only
     # Per-channel weight formats: each output group's extra right shifts, 8-bit lanes packed (lane 0 in the LSBs).
     ch_shift: list[int] = field(default_factory=list)
+    # The bank layout (hw.contract "Feature-memory banks") of the input and output buffers: grids, bank row
+    # strides (elements from row y to row y + BR), and the first output column whose append is the last of its
+    # bank in the row (the packer flushes that bank's pending word there; none for an unbanked output).
+    ig: tuple[int, int] = (1, 1)
+    og: tuple[int, int] = (1, 1)
+    iwbc: int = 0
+    owbc: int = 0
+    flx: int = NO_FLUSH
 
 
 @dataclass
@@ -126,8 +168,10 @@ class Tile:
     bbase: int = 0  # bias-ROM word of its first output group
     in_buf: int = BUF_A  # feature memory the tile reads
     out_buf: int = BUF_B  # and writes
-    in_e0: int = 0  # element (code) address of in_addr0's first code: in_addr0 x input channels
-    out_e0: int = 0  # element address of the tile's first output code
+    in_e0: int = 0  # element (code) address of row in_row0's first code (its bank's, in a banked buffer)
+    out_e0: int = 0  # element address of the tile's first output code (its bank's)
+    in_yr: int = 0  # bank of row in_row0's first pixel ((row mod BR) * BC)
+    out_yr: int = 0  # bank of the first output row's first pixel
 
 
 @dataclass
@@ -214,9 +258,12 @@ class RtlPlan:
     pool_tiles: list[Tile]
     steps: list[SeqStep]
     pw_ports: int  # pixels an im2col group touches (each with its padding mask)
-    pw_table: list[dict[str, Any]]  # im2col rows: ports [(ky,kx)], runs [element offset], lanes [(sel, port, valid)]
-    dw_table: list[dict[str, Any]]  # tap rows: ports [(ky,kx,element offset,valid)]
-    pw_runs: int  # code runs the PW engine reads per cycle (one per kernel row an im2col group touches)
+    # im2col rows: ports [(ky,kx)], runs [(element offset, bank row offset, bank column offset)],
+    # lanes [(sel, port, valid)]
+    pw_table: list[dict[str, Any]]
+    # tap rows: ports [(ky, kx, element offset, valid, bank row offset, bank column offset)]
+    dw_table: list[dict[str, Any]]
+    pw_runs: int  # code runs the PW engine reads per cycle (one per bank an im2col group touches)
     bias_bits: int  # bias ROM lane width
     pw_acc: int
     dw_acc: int
@@ -252,6 +299,16 @@ class RtlPlan:
     in_writes: int = 0
     in_write_words: int = 0
     plan_blocks: tuple[int, int] = (0, 0)  # the mapping's (BRAM36, URAM): hwgen estimate's figure
+    in_shape: tuple[int, int, int] = (1, 1, 1)  # the network input and output maps (H, W, C)
+    out_shape: tuple[int, int, int] = (1, 1, 1)
+    fmap_grid: tuple[int, int] = (1, 1)  # bank grid of the banked buffers (fmap_a / fmap_b)
+    # Read ports of each engine (one per bank, or per copy, of the memories it reads) and banks it writes.
+    pw_banks: int = 1
+    dw_banks: int = 1
+    pool_banks: int = 1
+    pw_wbanks: int = 1
+    dw_wbanks: int = 1
+    pool_wbanks: int = 1
 
     @property
     def axi(self) -> bool:
@@ -377,6 +434,12 @@ def maps_left_in_dram(mapping: Mapping) -> list[tuple[str, int]]:
     return [(left[r], r) for r in sorted(left)]
 
 
+def fmap_grid_fits(grid: tuple[int, int], pixels_per_beat: int, width: int, in_dram: bool) -> bool:
+    """The RTL builds fmap_a / fmap_b in banks when the input stream writes each bank one run per beat: the
+    input in DRAM (not in fmap_a), or <= BC pixels per beat of a map at least that wide."""
+    return in_dram or pixels_per_beat <= min(grid[1], width)
+
+
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip feature maps; weights on-chip or in DRAM)."""
     cfg: EngineConfig = mapping.cfg
@@ -413,13 +476,20 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     word = feature_word(cfg, qops[0].op.in_shape[2], mapping.pixels_per_beat)
     plan_bufs = {b.name: b for b in mapping.buffers}
     buffers = [FeatureBuffer(b, BUF_NAMES[b], BUF_PLAN[b]) for b in range(len(BUF_NAMES))]
+    # fmap_a / fmap_b in the plan's bank layout (a DW step reads an on-chip map), the input stream writing one run
+    # per bank and beat: <= BC pixels per beat (hw.contract, "Feature-memory banks"), in one row or across one row
+    # end. A wider input stream keeps them dense (with copies); in_band halves are dense (with copies).
+    fmap_grid = tuple(int(g) for g in buffer_banks(mapping.steps, mapping.tiles, cfg).fmap)
+    if not fmap_grid_fits(fmap_grid, mapping.pixels_per_beat, qops[0].op.in_shape[1], in_dram):
+        fmap_grid = (1, 1)
+    buffers[BUF_A].grid = buffers[BUF_B].grid = fmap_grid
     h0, w0, c0 = qops[0].op.in_shape
     if in_dram:  # the input is written to DRAM through the out_band halves (the DMA transfers size them)
         need: dict[int, int] = {BUF_OUT0: 0, BUF_OUT1: 0}
         buffers[BUF_OUT0].writers.add("in")
         buffers[BUF_OUT1].writers.add("in")
     else:
-        need = {BUF_A: cdiv(h0 * w0 * c0, word)}  # words each memory must hold
+        need = {BUF_A: bank_words(h0, w0, c0, word, buffers[BUF_A].grid)}  # words each memory must hold
         buffers[BUF_A].writers.add("in")
 
     pw_ops: list[EngineOp] = []
@@ -435,7 +505,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     dw_w: list[int] = []
     dw_b: list[int] = []
     pw_ports = 1  # pixels a conv's im2col group touches (their padding masks)
-    pw_runs = 1  # code runs the PW engine reads per cycle
+    pw_runs = 1  # code runs the PW engine reads per cycle (in distinct banks)
     wb = max([q.w_fmt.width for q in qops if q.w_fmt is not None] or [2])
     aw = max([qgraph.input_fmt.width] + [q.out_fmt.width for q in qops])
     pw_acc = max([q.acc_bits for q in qops if q.op.kind in ("conv", "pw", "fc")] or [2])
@@ -452,17 +522,25 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         halves = {BUF_BAND0: (BUF_BAND0, BUF_BAND1), BUF_IN0: (BUF_IN0, BUF_IN1), BUF_OUT0: (BUF_OUT0, BUF_OUT1)}
         for b in halves.get(buf, (buf,)):
             if b < BUF_BAND0:
-                need_words = cdiv(shape[0] * shape[1] * shape[2], word)
+                need_words = bank_words(shape[0], shape[1], shape[2], word, buffers[b].grid)
             elif b < BUF_IN0:
                 need_words = cdiv(half_elems, word)
             else:  # a staged band's words: the DMA transfers (below)
                 need_words = 0
             need[b] = max(need.get(b, 0), need_words)
+            if buffers[b].banks > 1:  # a reader's runs are in distinct banks
+                runs = 1
             buffers[b].copies = max(buffers[b].copies, runs)
             if not writing:
                 for k in range(1, runs):
                     buffers[b].run_words[k] = max(buffers[b].run_words.get(k, 0), need_words)
             (buffers[b].writers if writing else buffers[b].readers).add(who)
+
+    def set_banks(e: EngineOp, in_shape: tuple[int, int, int], out_shape: tuple[int, int, int]) -> None:
+        e.ig, e.og = buffers[e.in_buf].grid, buffers[e.out_buf].grid
+        e.iwbc = bank_row_stride(in_shape[1], in_shape[2], e.ig)
+        e.owbc = bank_row_stride(out_shape[1], out_shape[2], e.og)
+        e.flx = max(0, out_shape[1] - e.og[1]) if buffers[e.out_buf].banks > 1 else NO_FLUSH
 
     def add_pw(q: QuantOp, in_buf: int, out_buf: int) -> int:
         nonlocal pw_ports, pw_runs
@@ -476,6 +554,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         eop = EngineOp(op.name, op.kind, m, cin, n, pw_groups(op, cfg), cdiv(n, tout), k, s,
                        op.pad[0] if op.kind == "conv" else 0, op.pad[1] if op.kind == "conv" else 0,
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
+        set_banks(eop, op.in_shape, op.out_shape)
         blocks, bias = pw_blocks(q, cfg)
         for og in range(eop.outer_groups):
             pw_b.append(_pack(bias[og], bias_bits))
@@ -484,21 +563,30 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                 eop.ch_shift.append(_pack([int(q.channel_shift[og * tout + t]) if og * tout + t < n else 0
                                            for t in range(tout)], CH_SHIFT_BITS))
         if op.kind == "conv":
+            ibr, ibc = eop.ig
             for row in pw_lane_inputs(op, tin).tolist():
                 ms = [mi if mi >= 0 else m for mi in row]  # m: a zero lane of the padded kernel row
                 qs = sorted({mi // cin for mi in ms if mi < m})
                 ports = [(q_ // k, q_ % k) for q_ in qs]  # the pixels (kernel positions): padding masks
-                # A kernel row's (kx, cin) codes are consecutive in memory and a group lies in one kernel row
-                # (blocks.pw_lane_inputs): one run, starting at its first lane's code (element offset from the
-                # window's first code).
-                rows_t = sorted({mi // (k * cin) for mi in ms if mi < m})
-                first = [min(mi for mi in ms if mi < m and mi // (k * cin) == ky) for ky in rows_t]
-                runs = [ky * wi * cin + (f - ky * k * cin) for ky, f in zip(rows_t, first)]
+                # A group lies in one kernel row ky (blocks.pw_lane_inputs); its pixels kx of one bank column
+                # (x0 + kx mod BC: kx mod BC is a class) are consecutive bank pixels, so each class is one run of
+                # codes in its bank, starting at the class's first code: element offset kyq * row stride +
+                # (kx div BC) * Cin + cin from the window's (row, column) base, in bank row (yr + ky mod BR)
+                # and bank column (xr + kx mod BC), with a carry into the next bank pixel / row when those wrap.
+                ky = {mi // (k * cin) for mi in ms if mi < m}
+                assert len(ky) == 1, "an im2col group spans kernel rows"
+                ky = ky.pop()
+                pos = {mi: ((mi % (k * cin)) // cin // ibc * cin + mi % cin, (mi % (k * cin)) // cin % ibc)
+                       for mi in ms if mi < m}
+                classes = sorted({c_ for _, c_ in pos.values()})
+                first = {c_: min(p_ for p_, cc in pos.values() if cc == c_) for c_ in classes}
+                runs = [(ky // ibr * eop.iwbc + first[c_], pixel_bank(ky, 0, eop.ig), c_) for c_ in classes]
                 lanes_t = []
                 for mi in ms:
                     if mi < m:
-                        r = rows_t.index(mi // (k * cin))
-                        lanes_t.append((r * word + mi - first[r], qs.index(mi // cin), 1))
+                        p_, c_ = pos[mi]
+                        assert p_ - first[c_] < word, "an im2col run longer than a word"
+                        lanes_t.append((classes.index(c_) * word + p_ - first[c_], qs.index(mi // cin), 1))
                     else:
                         lanes_t.append((0, 0, 0))
                 pw_table.append({"ports": ports, "runs": runs, "lanes": lanes_t})
@@ -519,6 +607,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         eop = EngineOp(op.name, "dw", k * k, c, c, cdiv(k * k, tk), cdiv(c, tc), k, op.stride, op.pad[0],
                        op.pad[1], hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(dw_w), len(dw_b),
                        len(dw_table))
+        set_banks(eop, op.in_shape, op.out_shape)
         blocks, bias = dw_blocks(q, cfg)
         for cg in range(eop.outer_groups):
             dw_b.append(_pack(bias[cg], bias_bits))
@@ -531,29 +620,35 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             for u in range(tk):
                 tap = tg * tk + u
                 ky, kx = divmod(tap, k)
-                ports.append((ky, kx, (ky * wi + kx) * c, 1) if tap < k * k else (0, 0, 0, 0))
+                # (ky, kx, element offset of its bank pixel from the window's (row, column) base, valid, the bank
+                # offsets (ky mod BR) * BC and kx mod BC: a carry when added to the window's wraps)
+                ports.append((ky, kx, ky // eop.ig[0] * eop.iwbc + kx // eop.ig[1] * c, 1, pixel_bank(ky, 0, eop.ig),
+                              pixel_bank(0, kx, eop.ig)) if tap < k * k else (0, 0, 0, 0, 0, 0))
             dw_table.append({"ports": ports})
         dw_ops.append(eop)
         use(in_buf, op.in_shape, "dw", False, tk)
         use(out_buf, op.out_shape, "dw", True)
         return len(dw_ops) - 1
 
-    def pw_tile(idx: int, in_row0: int, rows: int, in_buf: int, out0: int, go0: int, ngo: int) -> Tile:
+    def pw_tile(idx: int, in_row0: int, rows: int, in_buf: int, out_row0: int, go0: int, ngo: int) -> Tile:
         # A PW tile reads input rows from in_row0 of memory in_buf (a band half or a whole map) and computes
-        # output groups [go0, go0 + ngo).
+        # output groups [go0, go0 + ngo) of output rows from out_row0.
         e = pw_ops[idx]
         # e.k: a conv's kernel rows (each padded to whole tin groups), 1 for pw/fc
         it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg, e.k)
-        return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, PW_DEPTH), go0, ngo,
-                    e.wbase + go0 * e.inner_groups, e.bbase + go0, in_buf, e.out_buf, in_row0 * e.wi * e.channels,
-                    out0 * e.n + go0 * tout)
+        ie0, iyr = row_base(in_row0, e.wi, e.channels, buffers[in_buf].grid)
+        oe0, oyr = row_base(out_row0, e.wo, e.n, e.og)
+        return Tile(idx, rows, in_row0, in_row0 * e.wi, out_row0 * e.wo, it, tile_cycles(it, PW_DEPTH), go0, ngo,
+                    e.wbase + go0 * e.inner_groups, e.bbase + go0, in_buf, e.out_buf, ie0, oe0 + go0 * tout, iyr, oyr)
 
-    def dw_tile(idx: int, row0: int, rows: int, out_buf: int, out0: int) -> Tile:
+    def dw_tile(idx: int, row0: int, rows: int, out_buf: int, out_row0: int) -> Tile:
         e = dw_ops[idx]
         in_row0 = row0 * e.s - e.pad_t
         it = dw_iterations(rows * e.wo, e.channels, e.k, cfg)
-        return Tile(idx, rows, in_row0, in_row0 * e.wi, out0, it, tile_cycles(it, DW_DEPTH), in_buf=e.in_buf,
-                    out_buf=out_buf, in_e0=in_row0 * e.wi * e.channels, out_e0=out0 * e.channels)
+        ie0, iyr = row_base(in_row0, e.wi, e.channels, e.ig)
+        oe0, oyr = row_base(out_row0, e.wo, e.channels, buffers[out_buf].grid)
+        return Tile(idx, rows, in_row0, in_row0 * e.wi, out_row0 * e.wo, it, tile_cycles(it, DW_DEPTH),
+                    in_buf=e.in_buf, out_buf=out_buf, in_e0=ie0, out_e0=oe0, in_yr=iyr, out_yr=oyr)
 
     # Weight loads in the simulator's order (hwgen.hw.schedule): one per step, or per tiled step one per
     # (band, weight tile), the step's DW words with its first. Each PW tile / DW op records the load it reads.
@@ -637,14 +732,14 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                 dw_tiles.append(staged_in(b, row0, rows, dw_tile(di, row0, rows, half, 0)))
             elif st.kind == STEP_DW:
                 dw_tiles.append(staged_out(b, row0, staged_in(b, row0, rows,
-                                                               dw_tile(di, row0, rows, out_buf, row0 * dw_ops[di].wo))))
+                                                               dw_tile(di, row0, rows, out_buf, row0))))
             if pw_q is not None:
                 e = pw_ops[pi]
                 for j, (g0, ng) in enumerate(groups):
                     if st.kind == STEP_FUSED:
-                        tl = pw_tile(pi, -e.pad_t, rows, half, row0 * e.wo, g0, ng)
+                        tl = pw_tile(pi, -e.pad_t, rows, half, row0, g0, ng)
                     else:
-                        tl = staged_in(b, row0, rows, pw_tile(pi, row0 * e.s - e.pad_t, rows, src, row0 * e.wo, g0, ng))
+                        tl = staged_in(b, row0, rows, pw_tile(pi, row0 * e.s - e.pad_t, rows, src, row0, g0, ng))
                     pw_tiles.append(staged_out(b, row0, tl))
                     if st.tiled:
                         with_dw = b == 0 and j == 0 and st.kind == STEP_FUSED
@@ -660,6 +755,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
             pool_ops.append(EngineOp(q.op.name, "pool", hi * wi, c, c, cdiv(c, tin), 1, 1, 1, 0, 0, hi, wi, 1,
                                      q.shift, lo, hc, src, out_buf, recip=pool_recip(hi * wi)))
+            set_banks(pool_ops[-1], q.op.in_shape, q.op.out_shape)
             use(src, q.op.in_shape, "pool", False)
             use(out_buf, q.op.out_shape, "pool", True)
             it = pool_iterations(hi * wi, c, cfg)
@@ -768,11 +864,13 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                 for k in range(1, buffers[b].copies):  # every copy of a staged half holds the largest band
                     buffers[b].run_words[k] = need[b]
     # Each memory is the plan's buffer: its depth in words of feature_word codes (the ping-pong's halves are
-    # two memories of half its depth, so a DW band write and a PW band read never share a port).
+    # two memories of half its depth, so a DW band write and a PW band read never share a port); a banked
+    # buffer's banks have the banked plan's depth (hwgen.mapping.plan.banked_buffers: the fullest bank's words).
+    bank_bufs = {x.name: x for x in banked_buffers(mapping)} if any(b.banks > 1 for b in buffers) else {}
     for b in buffers:
         if b.id not in need:
             continue
-        pb = plan_bufs.get(b.plan)
+        pb = (bank_bufs if b.banks > 1 else plan_bufs).get(b.plan)
         if pb is None:
             raise HwgenError(f"the mapping has no {b.plan!r} buffer for the RTL's {b.name!r} memory")
         b.depth = pb.depth // 2 if b.id >= BUF_BAND0 else pb.depth
@@ -782,6 +880,13 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     for b in buffers:
         b.lane_we = b.id in tiled_out
     depth = max(b.depth for b in buffers)
+
+    def engine_ports(who: str, writing: bool) -> int:
+        used = [b for b in buffers if b.depth and who in (b.writers if writing else b.readers)]
+        return max([b.banks if b.banks > 1 or writing else (b.copies if who == "dw" else 1) for b in used] + [1])
+
+    ports = {f"{who}_{'w' if wr else ''}banks": engine_ports(who, wr) for who in ("pw", "dw", "pool")
+             for wr in (False, True)}
     pool_channels = max([e.channels for e in pool_ops] or [1])
     return RtlPlan(
         name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, word=word, abits=sel_bits(depth + 1),
@@ -802,4 +907,5 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma, dram_maps=dram_maps,
         in_dram=in_dram, in_writes=sum(1 for t in trace.transfers if t[0] == "i"),
         in_write_words=input_write_codes(word, faxi_bits) // word if in_dram else 0,
-        plan_blocks=(mapping.bram36, mapping.uram))
+        plan_blocks=(mapping.bram36, mapping.uram), in_shape=(h0, w0, c0), out_shape=(ho, wo, n),
+        fmap_grid=fmap_grid, **ports)

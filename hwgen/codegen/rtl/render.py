@@ -22,12 +22,14 @@ from hwgen.codegen.rtl.plan import (
     STEP_FUSED,
     STEP_POOL,
     STEP_PW,
+    BUF_A,
     BUF_OUT0,
     DMA_R,
     DMA_S,
     DMA_W,
     FeatureBuffer,
     RtlPlan,
+    bank_row_stride,
     plan_rtl,
     sel_bits,
 )
@@ -69,11 +71,13 @@ def _mem(words: list[int], bits: int) -> str:
 def render_rtl(plan: RtlPlan) -> dict[str, str]:
     """File name -> contents for a plan."""
     engines = []
-    ports = {"pw": plan.pw_runs, "dw": plan.cfg.tk, "pool": 1}  # code runs each engine reads per cycle
+    # read ports of each engine (one per bank, or per copy, of the memories it reads) and banks it writes
+    ports = {"pw": plan.pw_banks, "dw": plan.dw_banks, "pool": plan.pool_banks}
+    wbanks = {"pw": plan.pw_wbanks, "dw": plan.dw_wbanks, "pool": plan.pool_wbanks}
     wbits = {"pw": plan.pw_word_bits, "dw": plan.dw_word_bits, "pool": 0}
     for name, present in (("pw", plan.has_pw), ("dw", plan.has_dw), ("pool", plan.has_pool)):
         if present:
-            engines.append({"name": name, "ports": ports[name], "wbits": wbits[name]})
+            engines.append({"name": name, "ports": ports[name], "wbanks": wbanks[name], "wbits": wbits[name]})
     absent = [n for n in ("pw", "dw", "pool") if n not in {e["name"] for e in engines}]
     buffers = [b for b in plan.buffers if b.depth > 0]
     for b in buffers:
@@ -85,7 +89,8 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
                                pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S, BUF_OUT0=BUF_OUT0,
                                load_nz=[sum(1 for ld in plan.loads[:g] if ld.pw_words + ld.dw_words)
-                                        for g in range(len(plan.loads))])
+                                        for g in range(len(plan.loads))],
+                               **_stream_banks(plan))
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
                                                                 "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
@@ -110,9 +115,19 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
 
 
 def _buf(b: FeatureBuffer) -> dict[str, Any]:
-    return {"id": b.id, "name": b.name, "plan": b.plan, "depth": b.depth, "copies": b.copies,
-            "copy_depths": b.copy_depths,
+    return {"id": b.id, "name": b.name, "plan": b.plan, "depth": b.depth, "copies": b.copies, "grid": b.grid,
+            "banks": b.banks, "mems": b.mem_depths,
             "lane_we": b.lane_we, "readers": sorted(b.readers), "writers": sorted(b.writers)}
+
+
+def _stream_banks(plan: RtlPlan) -> dict[str, Any]:
+    """The bank layout of the input map (in fmap_a, <= BC pixels per beat when banked) and of the output map, for
+    the top's stream writer and reader: grids, widths, bank row strides, the input's first flushing column."""
+    ig = plan.buffers[BUF_A].grid if not plan.in_dram else (1, 1)
+    og = plan.buffers[plan.out_buf].grid
+    return {"in_grid": ig, "in_w": plan.in_shape[1], "in_wbc": bank_row_stride(plan.in_shape[1], plan.in_channels, ig),
+            "in_flx": max(0, plan.in_shape[1] - ig[1]), "out_grid": og, "out_w": plan.out_shape[1],
+            "out_wbc": bank_row_stride(plan.out_shape[1], plan.out_channels, og)}
 
 
 def plan_summary(plan: RtlPlan) -> dict[str, Any]:
