@@ -2,10 +2,9 @@
 memories the RTL declares for it (banks or copies x depth x width, true dual-port or not: hwgen.codegen.rtl.memories.
 rtl_memories) with the blocks the Yosys rule predicts (yosys_blocks), and the blocks Yosys built for them
 (hwgen.verify.synth.memory_cells), all in RAMB36 equivalents (a RAMB18 is half). Shows where the RTL's block RAM
-departs from the plan and why. Then the same buffers in the bank layout (hwgen.mapping.plan.banked_buffers: the
-DW engine's TK pixels from TK banks instead of TK copies): banks x depth, the banked plan on xc7, and the Yosys
-rule for those banks built as the RTL builds feature memories (true dual-port; the ping-pong, in_band and
-out_band as two halves); --no-synth prints the rule columns without running Yosys.
+departs from the plan and why (the plan's feature buffers are in the bank layout and counted as the RTL builds
+feature memories: true dual-port, the band buffers as two halves); --no-synth prints the rule columns without
+running Yosys.
 
 Run from the repository root: python benchmarks/bench_rtl_memory.py [NAME ...] [--from DIR]
 (names from bench_synth.DESIGNS; default tiny_dsc4-pe64; --from DIR reads a design `hwgen synth` or this benchmark
@@ -26,8 +25,7 @@ from bench_synth import DESIGNS, children_cpu  # noqa: E402
 from hwgen.build import HwConfig, build  # noqa: E402
 from hwgen.codegen.rtl.memories import Memory, measured_blocks, plan_buffer, rtl_memories, yosys_blocks  # noqa: E402
 from hwgen.codegen.rtl.plan import plan_rtl  # noqa: E402
-from hwgen.hw.contract import bram36_blocks  # noqa: E402
-from hwgen.mapping.plan import BAND_BUFFERS, Buffer, banked_buffers  # noqa: E402
+from hwgen.mapping.plan import Buffer, memory_blocks  # noqa: E402
 from hwgen.verify.synth import memory_cells, synthesize  # noqa: E402
 
 
@@ -37,17 +35,7 @@ def eq(b36: int, b18: int) -> float:
 
 def xc7(b: Buffer) -> int:
     """A placed buffer's blocks on xc7 (a URAM buffer at its BRAM36 placement)."""
-    return b.blocks if b.memory == "bram" else b.banks * bram36_blocks(b.depth, b.width)
-
-
-def banked_rule(b: Buffer, own: list[Memory]) -> float:
-    """The Yosys rule for buffer ``b`` of the banked plan: a feature buffer's banks as true dual-port memories
-    (the band buffers' halves two memories each, as the RTL builds them); the weight and bias memories as the
-    RTL declares them (``own``)."""
-    if b.name in ("fmap_a", "fmap_b") + BAND_BUFFERS:
-        halves = 2 if b.name in BAND_BUFFERS else 1
-        return eq(*yosys_blocks(Memory(b.name, b.depth // halves, b.width, b.banks * halves, tdp=True)))
-    return sum(eq(*yosys_blocks(m)) for m in own)
+    return b.blocks if b.memory == "bram" else memory_blocks(b.name, b.depth, b.width, b.banks)[0]
 
 
 def report(name: str, rtl_dir: Path | None, synth: bool = True) -> None:
@@ -74,7 +62,7 @@ def report(name: str, rtl_dir: Path | None, synth: bool = True) -> None:
     print(f"{name}: split {mapping.cfg.tin}x{mapping.cfg.tout},{mapping.cfg.tc}x{mapping.cfg.tk}, weights "
           f"{'in DRAM' if mapping.weights_in_dram else 'on-chip'}, plan {mapping.bram36} BRAM36 + {mapping.uram} URAM; "
           f"{timing}")
-    print(f"  {'buffer':16s} {'plan depth x width':>19s} {'placed':>9s} {'xc7':>5s}   {'RTL memories':34s} "
+    print(f"  {'buffer':16s} {'banks x depth x w':>19s} {'placed':>9s} {'xc7':>5s}   {'RTL memories':34s} "
           f"{'rule':>6s} {'Yosys':>6s} {'Yosys-xc7':>9s}")
     tot = [0, 0.0, 0.0]
     for b in mapping.buffers:
@@ -89,24 +77,12 @@ def report(name: str, rtl_dir: Path | None, synth: bool = True) -> None:
         shapes = ", ".join(f"{n}x {shape}" for shape, n in counts.items()) or "-"
         tot = [tot[0] + blocks, tot[1] + rule, tot[2] + got]
         yosys = f"{got:6g} {got - blocks:+9g}" if synth else f"{'-':>6s} {'-':>9s}"
-        print(f"  {b.name:16s} {f'{b.depth} x {b.width}':>19s} {f'{b.blocks} {b.memory}':>9s} {blocks:5d}   {shapes:34s} "
+        print(f"  {b.name:16s} {f'{b.banks} x {b.depth} x {b.width}':>19s} {f'{b.blocks} {b.memory}':>9s} {blocks:5d}   {shapes:34s} "
               f"{rule:6g} {yosys}")
     yosys = (f"{tot[2]:6g} {tot[2] - tot[0]:+9g} ({100 * (tot[2] - tot[0]) / tot[0]:+.0f} % of the plan on xc7; "
              if synth else f"{'-':>6s} {'-':>9s} (")
     print(f"  {'total':16s} {'':19s} {'':9s} {tot[0]:5d}   {'':34s} {tot[1]:6g} {yosys}"
           f"rule {100 * (tot[1] - tot[0]) / tot[0]:+.0f} %)", flush=True)
-    banked = banked_buffers(mapping)
-    print(f"  banked: plan {sum(b.blocks for b in banked if b.memory == 'bram')} BRAM36 + "
-          f"{sum(b.blocks for b in banked if b.memory == 'uram')} URAM")
-    print(f"  {'buffer':16s} {'banks x depth x width':>24s} {'placed':>9s} {'xc7':>5s} {'rule':>6s}")
-    btot = [0, 0.0]
-    for b in banked:
-        rule = banked_rule(b, [m for m in mems if plan_buffer(m) == b.name])
-        btot = [btot[0] + xc7(b), btot[1] + rule]
-        print(f"  {b.name:16s} {f'{b.banks} x {b.depth} x {b.width}':>24s} {f'{b.blocks} {b.memory}':>9s} "
-              f"{xc7(b):5d} {rule:6g}")
-    print(f"  {'total':16s} {'':24s} {'':9s} {btot[0]:5d} {btot[1]:6g} "
-          f"(rule {100 * (btot[1] - btot[0]) / btot[0]:+.0f} % of the banked plan on xc7)", flush=True)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from hwgen.codegen.rtl.memories import Memory, plan_buffer, rtl_bram36, rtl_memo
 from hwgen.codegen.rtl.plan import plan_rtl
 from hwgen.hw.contract import bank_words, bram36_blocks
 from hwgen.ir.ops import compute_ops
-from hwgen.mapping.plan import banked_buffers, bram36_equivalent, feature_word, with_fmaps_in_dram
+from hwgen.mapping.plan import bram36_equivalent, feature_word, with_fmaps_in_dram
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
@@ -27,8 +27,8 @@ def _design(name, kw, pe, dram, fmap_limit=None):
 
 @pytest.mark.parametrize("name,kw,pe,dram,fmap_limit", DESIGNS)
 def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
-    """Every memory the RTL instantiates is a buffer of the banked plan (hwgen.mapping.plan.banked_buffers: the
-    Mapping.buffers entries, fmap_a / fmap_b in banks when a DW step reads them) with its depth per bank, its
+    """Every memory the RTL instantiates is a buffer of the plan (the Mapping.buffers entries, fmap_a / fmap_b in
+    banks when a DW step reads them) with its depth per bank, its
     width and its banks (the ping-pong, in_band and out_band buffers as their two halves), and every plan buffer
     is built; partial copies (NAME+k) are shallower than their buffer."""
     m, plan = _design(name, kw, pe, dram, fmap_limit)
@@ -38,7 +38,7 @@ def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
     for mem in mems:
         built.setdefault(plan_buffer(mem), []).append(mem)
     assert sorted(built) == sorted(b.name for b in m.buffers)
-    for b in banked_buffers(m):
+    for b in m.buffers:
         got = [g for g in built[b.name] if "+" not in g.name]
         assert sum(g.depth for g in got) == b.depth, b.name
         assert b.banks == 1 or [g.count for g in got] == [b.banks], b.name

@@ -2,7 +2,7 @@
 
 RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates - the plan's buffers
 (``Mapping.buffers``) in words of ``feature_word`` codes: ``fmap_a``/``fmap_b`` banked (a DW step reads an
-on-chip map: BR x BC memories of the banked plan's per-bank depth, hwgen.mapping.plan.banked_buffers), or dense
+on-chip map: BR x BC memories of the plan's per-bank depth, hwgen.mapping.plan.buffer_banks), or dense
 with one copy per tap a DW engine reads from it per cycle (TK; copy k > 0 only as deep as the largest map read
 with more than k taps; an in_band half, or maps written by an input stream of > BC pixels per beat), the
 ping-pong buffer as its two halves, the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs,

@@ -26,7 +26,7 @@ from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps, step_loads,
                             weight_tile_channels,
                             weight_tiled)
-from hwgen.mapping.plan import Mapping, banked_buffers, bram36_equivalent, buffer_banks, feature_word
+from hwgen.mapping.plan import Mapping, bram36_equivalent, buffer_banks, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
@@ -434,12 +434,6 @@ def maps_left_in_dram(mapping: Mapping) -> list[tuple[str, int]]:
     return [(left[r], r) for r in sorted(left)]
 
 
-def fmap_grid_fits(grid: tuple[int, int], pixels_per_beat: int, width: int, in_dram: bool) -> bool:
-    """The RTL builds fmap_a / fmap_b in banks when the input stream writes each bank one run per beat: the
-    input in DRAM (not in fmap_a), or <= BC pixels per beat of a map at least that wide."""
-    return in_dram or pixels_per_beat <= min(grid[1], width)
-
-
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip feature maps; weights on-chip or in DRAM)."""
     cfg: EngineConfig = mapping.cfg
@@ -476,12 +470,10 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     word = feature_word(cfg, qops[0].op.in_shape[2], mapping.pixels_per_beat)
     plan_bufs = {b.name: b for b in mapping.buffers}
     buffers = [FeatureBuffer(b, BUF_NAMES[b], BUF_PLAN[b]) for b in range(len(BUF_NAMES))]
-    # fmap_a / fmap_b in the plan's bank layout (a DW step reads an on-chip map), the input stream writing one run
-    # per bank and beat: <= BC pixels per beat (hw.contract, "Feature-memory banks"), in one row or across one row
-    # end. A wider input stream keeps them dense (with copies); in_band halves are dense (with copies).
-    fmap_grid = tuple(int(g) for g in buffer_banks(mapping.steps, mapping.tiles, cfg).fmap)
-    if not fmap_grid_fits(fmap_grid, mapping.pixels_per_beat, qops[0].op.in_shape[1], in_dram):
-        fmap_grid = (1, 1)
+    # fmap_a / fmap_b in the plan's bank layout (a DW step reads an on-chip map; the input stream writes one run
+    # per bank and beat, hw.contract "Feature-memory banks"); dense fmaps (a wider input stream) and the in_band
+    # halves are read from copies.
+    fmap_grid = tuple(int(g) for g in buffer_banks(mapping.steps, mapping.tiles, cfg, mapping.pixels_per_beat).fmap)
     buffers[BUF_A].grid = buffers[BUF_B].grid = fmap_grid
     h0, w0, c0 = qops[0].op.in_shape
     if in_dram:  # the input is written to DRAM through the out_band halves (the DMA transfers size them)
@@ -865,12 +857,11 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                     buffers[b].run_words[k] = need[b]
     # Each memory is the plan's buffer: its depth in words of feature_word codes (the ping-pong's halves are
     # two memories of half its depth, so a DW band write and a PW band read never share a port); a banked
-    # buffer's banks have the banked plan's depth (hwgen.mapping.plan.banked_buffers: the fullest bank's words).
-    bank_bufs = {x.name: x for x in banked_buffers(mapping)} if any(b.banks > 1 for b in buffers) else {}
+    # buffer's banks have the plan's per-bank depth (the fullest bank's words).
     for b in buffers:
         if b.id not in need:
             continue
-        pb = (bank_bufs if b.banks > 1 else plan_bufs).get(b.plan)
+        pb = plan_bufs.get(b.plan)
         if pb is None:
             raise HwgenError(f"the mapping has no {b.plan!r} buffer for the RTL's {b.name!r} memory")
         b.depth = pb.depth // 2 if b.id >= BUF_BAND0 else pb.depth
