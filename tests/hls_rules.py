@@ -43,7 +43,7 @@ from pathlib import Path
 
 import clang.cindex as ci
 
-from hwgen.hw.contract import bram36_blocks, uram_blocks
+from hwgen.mapping.plan import memory_blocks as plan_memory_blocks
 
 SHIM = Path(__file__).with_name("hls_rules_shim")
 ENGINES = ("pw_engine", "dw_engine", "pool_engine")
@@ -91,12 +91,23 @@ class Memory:
     copies: int = 1
 
     @property
-    def bram36(self) -> int:  # a PIPO's copies are the halves of one memory
-        return self.banks * bram36_blocks(self.copies * self.depth, self.width) if self.impl == "bram" else 0
+    def plan_name(self) -> str:
+        """The memory plan's buffer this array implements (the band PIPO is the DW->PW ping-pong)."""
+        return HLS_BUFFERS.get(self.name, self.name)
+
+    @property
+    def bram36(self) -> int:  # a PIPO's copies are the halves of one plan buffer: the plan's memory_blocks rule
+        return plan_memory_blocks(self.plan_name, self.copies * self.depth, self.width, self.banks)[0] \
+            if self.impl == "bram" else 0
 
     @property
     def uram(self) -> int:
-        return self.banks * uram_blocks(self.copies * self.depth, self.width) if self.impl == "uram" else 0
+        return plan_memory_blocks(self.plan_name, self.copies * self.depth, self.width, self.banks)[1] \
+            if self.impl == "uram" else 0
+
+
+#: HLS arrays named otherwise than the plan buffer they implement.
+HLS_BUFFERS = {"band": "dw_pw_pingpong"}
 
 
 @dataclass
