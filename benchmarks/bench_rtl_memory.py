@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_synth import DESIGNS, children_cpu  # noqa: E402
 
 from hwgen.build import HwConfig, build  # noqa: E402
-from hwgen.codegen.rtl.memories import Memory, measured_blocks, plan_buffer, rtl_memories, yosys_blocks  # noqa: E402
+from hwgen.codegen.rtl.memories import measured_blocks, plan_buffer, rtl_memories, yosys_blocks  # noqa: E402
 from hwgen.codegen.rtl.plan import plan_rtl  # noqa: E402
 from hwgen.mapping.plan import Buffer, memory_blocks  # noqa: E402
 from hwgen.verify.synth import memory_cells, synthesize  # noqa: E402
