@@ -14,6 +14,7 @@ from hwgen.models.zoo import get_model
 FIXTURE = Path(__file__).parent / "fixtures" / "hls_main_08826dc"
 IM2COL_FIXTURE = Path(__file__).parent / "fixtures" / "hls_im2col_21d79f8"
 DRAM_FIXTURE = Path(__file__).parent / "fixtures" / "hls_dram_c368875"
+DENSE_TAPS_FIXTURE = Path(__file__).parent / "fixtures" / "hls_dense_taps_2fa3d49"
 #: The tiling DRAM_FIXTURE was generated with (tiny_dsc4, split 3x4,2x3, bands of 2, weights in DRAM): the
 #: input, conv1, conv_dw_1's pair and the pool's output in DRAM, weight tiles in conv1, conv_pw_2 and the FC.
 DRAM_TILES = {"conv1": (2, 2, True, True), "conv_dw_1": (1, 1, True, True), "conv_dw_2": (2, 2, True, False),
@@ -82,6 +83,16 @@ def test_padded_kernel_rows_pass_where_tin_does_not_divide_k_cin(tmp_path):
     generate(q, m, tmp_path / "p")
     assert [str(v) for v in hls_rules.check(tmp_path / "p")] == ["engine-instances: pw_engine: 2 instances"]
     assert "#define IM2COL_ROWS 9\n" in (tmp_path / "p" / "hwgen_types.h").read_text()
+
+
+def test_rules_catch_dense_dw_taps():
+    """Main at 2fa3d49 with TK = 3 (the dense maps of before the banks, docs/hls.md "Limits"): the DW engine's
+    three taps are three pixels of one dual-port src, two words each, in one cycle; the rule checker must
+    report exactly that (and the two PW instances), or it cannot stand in for the scheduler on this limit."""
+    found = [str(v) for v in hls_rules.check(DENSE_TAPS_FIXTURE)]
+    assert found == ["pipeline-ports: dw_engine/dw_iter: src: 6 word accesses to one bank per iteration; 2 ports",
+                     "engine-instances: pw_engine: 2 instances"]
+    assert "#define TK 3\n" in (DENSE_TAPS_FIXTURE / "hwgen_types.h").read_text()
 
 
 def _mapped(name, board, **kw):
