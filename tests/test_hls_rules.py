@@ -235,10 +235,11 @@ def test_input_in_dram_declares_the_plans_out_band(tmp_path):
 BANKED_TAPS = Path(__file__).parent / "fixtures" / "hls_banked_taps"
 
 
-def _banked_taps(outdir: Path, h: int, w: int, c: int, k: int, stride: int, tc: int, tk: int, word: int,
-                 seed: int = 0) -> np.ndarray:
-    """The hand-written banked tap read (fixtures/hls_banked_taps) with its constants, tap tables and a random
-    map laid out in banks, all from hw.contract's bank layout; returns the map."""
+def _banked_taps(outdir: Path, h: int, w: int, c: int, k: int, stride: int, tc: int, tk: int, word: int, wg: int,
+                 seed: int = 0) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], int, int]:
+    """The hand-written banked writer and tap read (fixtures/hls_banked_taps) with their constants and tap tables
+    from hw.contract's bank layout, and a random map; returns the map, the (bank, element) of each of its codes,
+    the banks and the codes of a bank."""
     from hwgen.codegen.hls.project import _tap_rows
     from hwgen.hw.contract import bank_element, bank_grid, bank_words, cdiv, pixel_bank
 
@@ -248,9 +249,8 @@ def _banked_taps(outdir: Path, h: int, w: int, c: int, k: int, stride: int, tc: 
     ngt, ngc = cdiv(k * k, tk), cdiv(c, tc)
     codes = int(bank_words(h, w, c, word, (br, bc))) * word
     x = np.random.default_rng(seed).integers(-128, 128, size=(h, w, c))
-    banks = np.zeros((br * bc, codes), dtype=np.int64)
     y, xx, ch = np.meshgrid(range(h), range(w), range(c), indexing="ij")
-    banks[pixel_bank(y, xx, (br, bc)), bank_element(y, xx, ch, w, c, (br, bc))] = x
+    where = (pixel_bank(y, xx, (br, bc)), bank_element(y, xx, ch, w, c, (br, bc)))
     rows = _tap_rows(k, ngt, tk)
     dy = [r[0] for r in rows]
     dx = [r[1] for r in rows]
@@ -265,43 +265,47 @@ def _banked_taps(outdir: Path, h: int, w: int, c: int, k: int, stride: int, tc: 
                   OUT_W=(w + 2 * pad - k) // stride + 1, TC=tc, TK=tk, NGC=ngc, NGT=ngt, WORD=word, BR=br, BC=bc,
                   BANKS=br * bc, BANK_W=cdiv(w, bc), BANK_CODES=codes, QY0=-pad // br, RY0=-pad % br,
                   QX0=-pad // bc, RX0=-pad % bc, S_QY=stride // br, S_RY=stride % br, S_QX=stride // bc,
-                  S_RX=stride % bc)
+                  S_RX=stride % bc, WG=wg, NGW=cdiv(c, wg), BAND=h // 2 + 1)
     cfg = "".join(f"#define {n} {v}\n" for n, v in consts.items())
     cfg += "".join(table(n, v) for n, v in [("dy", dy), ("dx", dx)] + list(split.items()))
     (outdir / "banked_cfg.h").write_text(cfg)
-    (outdir / "banked_init.h").write_text(
-        "static const signed char banks_init[BANKS][BANK_CODES] = {" +
-        ", ".join("{" + ", ".join(map(str, r)) + "}" for r in banks.tolist()) + "};\n")
-    return x
+    (outdir / "map_init.h").write_text(
+        "static const signed char map_init[H * W * C] = {" + ", ".join(map(str, x.reshape(-1).tolist())) + "};\n")
+    return x, where, br * bc, codes
 
 
-@pytest.mark.parametrize("h, w, c, k, stride, tc, tk, word", [
-    (6, 7, 8, 3, 1, 4, 3, 8),    # 1 x 3 banks, W = 7: banks 1 and 2 have a row-end gap
-    (7, 8, 5, 3, 2, 4, 2, 8),    # TK = 2 < K, stride 2, a partial channel group
-    (6, 7, 6, 3, 1, 3, 9, 5),    # TK = 9 > K: 3 x 3 banks; word 5 does not divide a pixel
-    (9, 11, 4, 5, 2, 4, 10, 8),  # K = 5, TK = 10: 5 x 5 banks
+@pytest.mark.parametrize("h, w, c, k, stride, tc, tk, word, wg", [
+    (6, 7, 8, 3, 1, 4, 3, 8, 4),    # 1 x 3 banks, W = 7: banks 1 and 2 have a row-end gap
+    (7, 8, 5, 3, 2, 4, 2, 8, 3),    # TK = 2 < K, stride 2, a partial channel group
+    (6, 7, 6, 3, 1, 3, 9, 5, 5),    # TK = 9 > K: 3 x 3 banks; word 5 does not divide a pixel
+    (9, 11, 4, 5, 2, 4, 10, 8, 3),  # K = 5, TK = 10: 5 x 5 banks
+    (5, 4, 3, 3, 1, 3, 3, 8, 3),    # 3 codes a pixel: a bank's word holds codes of three of its pixels
 ])
 @pytest.mark.skipif(not shutil.which("g++"), reason="g++ not installed")
-def test_banked_taps_meet_the_port_rule_and_read_the_contracts_layout(tmp_path, h, w, c, k, stride, tc, tk, word):
-    """The target of issue 10 for the DW engine with TK > 1, hand-written: the map in hw.contract's banks, each bank
-    read once per cycle (two words, a compile-time bank index), the window origin tracked without division. The
-    rule checker passes its loop (the dense-taps fixture above fails), and C-simulation reads every tap where
-    hw.contract.bank_element put it (the window sums match numpy's)."""
+def test_banked_writer_and_taps_meet_the_rules_and_the_contracts_layout(tmp_path, h, w, c, k, stride, tc, tk, word,
+                                                                       wg):
+    """The target of issue 10 for the DW engine with TK > 1, hand-written: a writer that keeps one pending word per
+    bank (two row bands, a row-end gap) and a tap read of one run per bank per cycle (a compile-time bank index),
+    both tracking rows and columns as (div, mod) of the grid without division. The rule checker passes both loops
+    (the dense-taps fixture above fails), and C-simulation puts every code where hw.contract.bank_element says
+    and reads every tap from there (the window sums match numpy's)."""
     from hwgen.verify.csim import ap_types_dir
 
     d = tmp_path / "banked"
-    x = _banked_taps(d, h, w, c, k, stride, tc, tk, word)
+    x, where, nb, codes = _banked_taps(d, h, w, c, k, stride, tc, tk, word, wg)
     assert [str(v) for v in hls_rules.check(d)] == []
     exe = d / "tb"
     cc = subprocess.run(["g++", "-std=c++14", "-O1", "-Wall", "-Wno-unknown-pragmas", "-isystem", str(ap_types_dir()),
-                         f"-I{d}", str(d / "banked_taps.cpp"), str(d / "tb_banked_taps.cpp"), "-o", str(exe)],
-                        capture_output=True, text=True)
+                         f"-I{d}", *(str(d / f) for f in ("banked_write.cpp", "banked_taps.cpp", "tb_banked_taps.cpp")),
+                         "-o", str(exe)], capture_output=True, text=True)
     ours = [ln for ln in cc.stderr.splitlines() if str(d) in ln and ("warning:" in ln or "error:" in ln)]
     assert cc.returncode == 0 and not ours, cc.stderr[-3000:]
     got = np.array(subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split(), dtype=np.int64)
+    banks = got[:nb * codes].reshape(nb, codes)
+    assert banks[where].tolist() == x.tolist()
     pad = k // 2
     xp = np.pad(x, ((pad, pad), (pad, pad), (0, 0)))
     oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
     want = sum(xp[dy:dy + stride * (oh - 1) + 1:stride, dx:dx + stride * (ow - 1) + 1:stride] * (dy * k + dx + 1)
                for dy in range(k) for dx in range(k))
-    assert got.tolist() == want.reshape(-1).tolist()
+    assert got[nb * codes:].tolist() == want.reshape(-1).tolist()
