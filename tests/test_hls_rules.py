@@ -309,3 +309,45 @@ def test_banked_writer_and_taps_meet_the_rules_and_the_contracts_layout(tmp_path
     want = sum(xp[dy:dy + stride * (oh - 1) + 1:stride, dx:dx + stride * (ow - 1) + 1:stride] * (dy * k + dx + 1)
                for dy in range(k) for dx in range(k))
     assert got[nb * codes:].tolist() == want.reshape(-1).tolist()
+
+
+BANKED_BIND = Path(__file__).parent / "fixtures" / "hls_banked_bind"
+
+
+@pytest.mark.parametrize("h, w, c, word, wg", [(5, 7, 8, 8, 4), (4, 8, 3, 8, 3), (6, 5, 6, 5, 5), (3, 4, 1, 4, 1)])
+@pytest.mark.skipif(not shutil.which("g++"), reason="g++ not installed")
+def test_one_function_binds_banked_and_one_bank_buffers(tmp_path, h, w, c, word, wg):
+    """How an engine stays one instance while its buffer parameters are bound to banked and one-bank buffers
+    (fixtures/hls_banked_bind, hand-written, 1 x 3 banks): each parameter is BANKS bank arrays, a one-bank buffer
+    bound as bank 0 with one-word fillers, the grid a run-time flag. The rule checker passes (no aliased
+    parameter, two accesses per bank, no run-time division), and C-simulation moves a map dense -> banked ->
+    dense with every banked code where hw.contract.bank_element says (row-end gaps: W = 7, 5, 4)."""
+    from hwgen.hw.contract import bank_element, bank_grid, bank_words, cdiv, pixel_bank
+    from hwgen.verify.csim import ap_types_dir
+
+    d = tmp_path / "bind"
+    shutil.copytree(BANKED_BIND, d)
+    grid = bank_grid(3, 3)
+    assert grid == (1, 3)
+    codes = int(bank_words(h, w, c, word, grid)) * word
+    dense = cdiv(h * w * c, word) * word
+    consts = dict(H=h, W=w, C=c, WORD=word, WG=wg, NGW=cdiv(c, wg), BR=grid[0], BC=grid[1], BANKS=3,
+                  BANK_W=cdiv(w, grid[1]), BANK_CODES=codes, DENSE_CODES=dense, BUF=max(codes, dense))
+    (d / "bind_cfg.h").write_text("".join(f"#define {n} {v}\n" for n, v in consts.items()))
+    x = np.random.default_rng(1).integers(-128, 128, size=(h, w, c))
+    (d / "map_init.h").write_text(
+        "static const signed char map_init[H * W * C] = {" + ", ".join(map(str, x.reshape(-1).tolist())) + "};\n")
+    proj = hls_rules.load(d)
+    assert [str(v) for v in hls_rules.check(d)] == []
+    assert hls_rules.instances(proj)["copy_map"] == 1
+    exe = d / "tb"
+    cc = subprocess.run(["g++", "-std=c++14", "-O1", "-Wall", "-Wno-unknown-pragmas", "-isystem", str(ap_types_dir()),
+                         f"-I{d}", str(d / "banked_bind.cpp"), str(d / "tb_banked_bind.cpp"), "-o", str(exe)],
+                        capture_output=True, text=True)
+    ours = [ln for ln in cc.stderr.splitlines() if str(d) in ln and ("warning:" in ln or "error:" in ln)]
+    assert cc.returncode == 0 and not ours, cc.stderr[-3000:]
+    got = np.array(subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split(), dtype=np.int64)
+    y, xx, ch = np.meshgrid(range(h), range(w), range(c), indexing="ij")
+    banks = got[:3 * codes].reshape(3, codes)
+    assert banks[pixel_bank(y, xx, grid), bank_element(y, xx, ch, w, c, grid)].tolist() == x.tolist()
+    assert got[3 * codes:].tolist() == x.reshape(-1).tolist()
