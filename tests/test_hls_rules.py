@@ -240,8 +240,9 @@ def _banked_taps(outdir: Path, h: int, w: int, c: int, k: int, stride: int, tc: 
     """The hand-written banked writer and tap read (fixtures/hls_banked_taps) with their constants and tap tables
     from hw.contract's bank layout, and a random map; returns the map, the (bank, element) of each of its codes,
     the banks and the codes of a bank."""
-    from hwgen.codegen.hls.project import _tap_rows
+    from hwgen.codegen.hls.project import _im2col_rows, _tap_rows
     from hwgen.hw.contract import bank_element, bank_grid, bank_words, cdiv, pixel_bank
+    from hwgen.ir.ops import ComputeOp
 
     shutil.copytree(BANKED_TAPS, outdir)
     br, bc = bank_grid(k, tk)
@@ -266,8 +267,19 @@ def _banked_taps(outdir: Path, h: int, w: int, c: int, k: int, stride: int, tc: 
                   BANKS=br * bc, BANK_W=cdiv(w, bc), BANK_CODES=codes, QY0=-pad // br, RY0=-pad % br,
                   QX0=-pad // bc, RX0=-pad % bc, S_QY=stride // br, S_RY=stride % br, S_QX=stride // bc,
                   S_RX=stride % bc, WG=wg, NGW=cdiv(c, wg), BAND=h // 2 + 1)
+    # the conv's im2col groups (TIN = word lanes) and their lanes' offsets split as the taps' are
+    conv = ComputeOp("conv", "conv", (h, w, c), (consts["OUT_H"], consts["OUT_W"], 1), k, stride, (pad, pad), None,
+                     False, ("conv",))
+    groups = _im2col_rows(conv, word)
+    lane = {"c": [g[0] for g in groups], "dy": [g[1] for g in groups], "dx": [g[2] for g in groups]}
+    lane |= {"qy": [[v // br for v in r] for r in lane["dy"]], "ry": [[v % br for v in r] for r in lane["dy"]],
+             "qx": [[v // bc for v in r] for r in lane["dx"]], "rx": [[v % bc for v in r] for r in lane["dx"]],
+             "w": [[(dy_ * k + dx_) * c + ch_ + 1 if ch_ >= 0 else 0 for ch_, dy_, dx_ in zip(*g)] for g in groups]}
+    consts |= dict(TIN=word, NGI=len(groups))
     cfg = "".join(f"#define {n} {v}\n" for n, v in consts.items())
     cfg += "".join(table(n, v) for n, v in [("dy", dy), ("dx", dx)] + list(split.items()))
+    cfg += "".join(f"static const {'int' if n in ('c', 'w') else 'signed char'} im2col_{n}[NGI][TIN] = {{" +
+                   ", ".join("{" + ", ".join(map(str, r)) + "}" for r in v) + "};\n" for n, v in lane.items())
     (outdir / "banked_cfg.h").write_text(cfg)
     (outdir / "map_init.h").write_text(
         "static const signed char map_init[H * W * C] = {" + ", ".join(map(str, x.reshape(-1).tolist())) + "};\n")
@@ -285,10 +297,11 @@ def _banked_taps(outdir: Path, h: int, w: int, c: int, k: int, stride: int, tc: 
 def test_banked_writer_and_taps_meet_the_rules_and_the_contracts_layout(tmp_path, h, w, c, k, stride, tc, tk, word,
                                                                        wg):
     """The target of issue 10 for the DW engine with TK > 1, hand-written: a writer that keeps one pending word per
-    bank (two row bands, a row-end gap) and a tap read of one run per bank per cycle (a compile-time bank index),
-    both tracking rows and columns as (div, mod) of the grid without division. The rule checker passes both loops
-    (the dense-taps fixture above fails), and C-simulation puts every code where hw.contract.bank_element says
-    and reads every tap from there (the window sums match numpy's)."""
+    bank (two row bands, a row-end gap), a tap read of one run per bank per cycle (a compile-time bank index) and
+    a conv's im2col read of the same banks (a group's lanes: one run per bank), all tracking rows and columns as
+    (div, mod) of the grid without division. The rule checker passes the three loops (the dense-taps fixture above
+    fails), and C-simulation puts every code where hw.contract.bank_element says and reads every tap and im2col
+    lane from there (the window sums match numpy's)."""
     from hwgen.verify.csim import ap_types_dir
 
     d = tmp_path / "banked"
@@ -296,7 +309,8 @@ def test_banked_writer_and_taps_meet_the_rules_and_the_contracts_layout(tmp_path
     assert [str(v) for v in hls_rules.check(d)] == []
     exe = d / "tb"
     cc = subprocess.run(["g++", "-std=c++14", "-O1", "-Wall", "-Wno-unknown-pragmas", "-isystem", str(ap_types_dir()),
-                         f"-I{d}", *(str(d / f) for f in ("banked_write.cpp", "banked_taps.cpp", "tb_banked_taps.cpp")),
+                         f"-I{d}", *(str(d / f) for f in ("banked_write.cpp", "banked_taps.cpp", "banked_conv.cpp",
+                                                     "tb_banked_taps.cpp")),
                          "-o", str(exe)], capture_output=True, text=True)
     ours = [ln for ln in cc.stderr.splitlines() if str(d) in ln and ("warning:" in ln or "error:" in ln)]
     assert cc.returncode == 0 and not ours, cc.stderr[-3000:]
@@ -308,7 +322,12 @@ def test_banked_writer_and_taps_meet_the_rules_and_the_contracts_layout(tmp_path
     oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
     want = sum(xp[dy:dy + stride * (oh - 1) + 1:stride, dx:dx + stride * (ow - 1) + 1:stride] * (dy * k + dx + 1)
                for dy in range(k) for dx in range(k))
-    assert got[nb * codes:].tolist() == want.reshape(-1).tolist()
+    taps = got[nb * codes:nb * codes + want.size]
+    assert taps.tolist() == want.reshape(-1).tolist()
+    # the conv's im2col read of the same banks: each window's inputs weighted by im2col index + 1
+    conv = sum(xp[dy:dy + stride * (oh - 1) + 1:stride, dx:dx + stride * (ow - 1) + 1:stride, ch] *
+               ((dy * k + dx) * c + ch + 1) for dy in range(k) for dx in range(k) for ch in range(c))
+    assert got[nb * codes + want.size:].tolist() == conv.reshape(-1).tolist()
 
 
 BANKED_BIND = Path(__file__).parent / "fixtures" / "hls_banked_bind"
