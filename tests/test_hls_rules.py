@@ -370,3 +370,53 @@ def test_one_function_binds_banked_and_one_bank_buffers(tmp_path, h, w, c, word,
     banks = got[:3 * codes].reshape(3, codes)
     assert banks[pixel_bank(y, xx, grid), bank_element(y, xx, ch, w, c, grid)].tolist() == x.tolist()
     assert got[3 * codes:].tolist() == x.reshape(-1).tolist()
+
+
+def _banked_declarations(outdir: Path, mapping, word: int, act_bits: int) -> None:
+    """A C++ file declaring the buffers of ``banked_buffers(mapping)`` as the banked HLS design is to: a banked
+    feature buffer as ``act_t name[BANKS][codes]`` (dim 1 partitioned: one memory per bank; dim 2 reshaped into
+    WORD-code words, as fixtures/hls_banked_taps' fm), the others as one array of the plan's words, each with
+    BIND_STORAGE where the plan places it."""
+    from hwgen.mapping.plan import banked_buffers
+
+    lines = [f"#include <ap_int.h>\ntypedef ap_int<{act_bits}> act_t;\n#define WORD {word}\nvoid decl() {{"]
+    for b in banked_buffers(mapping):
+        if b.banks > 1:
+            assert b.width == word * act_bits, b
+            lines += [f"    static act_t {b.name}[{b.banks}][{b.depth * word}];",
+                      f"#pragma HLS ARRAY_PARTITION variable={b.name} type=complete dim=1",
+                      f"#pragma HLS ARRAY_RESHAPE variable={b.name} type=cyclic factor=WORD dim=2"]
+        else:
+            lines.append(f"    static ap_uint<{b.width}> {b.name}[{b.depth}];")
+        lines.append(f"#pragma HLS BIND_STORAGE variable={b.name} type=ram_2p impl={b.memory}")
+    (outdir / "decl.cpp").write_text("\n".join(lines + ["}", ""]))
+
+
+@pytest.mark.parametrize("case", ["tiny_dsc TK=3", "tiny_dsc zcu104", "mobilenet 0.25-128 pynq-z2", "dram TK=3"])
+def test_banked_declarations_count_as_the_banked_plan(tmp_path, case):
+    """The rule checker's memory count of banked declarations (one memory per bank) is banked_buffers' placement,
+    so the 10 % memory check can compare a banked project with the banked plan. Today's dense projects are the
+    unbanked plan (test_mapped_projects_follow_the_rules_and_the_plan)."""
+    from hwgen.hw.steps import StepTiling
+    from hwgen.mapping.plan import banked_buffers, feature_word
+
+    if case == "tiny_dsc TK=3":
+        q = quantized(get_model("tiny_dsc"))
+        m = fuse_all(q, EngineConfig(4, 4, 4, 3), 2)
+    elif case == "dram TK=3":
+        q = quantized(get_model("tiny_dsc4"))
+        m = fuse_all(q, EngineConfig(3, 4, 2, 3), 2, weights_in_dram=True,
+                     tiles={n: StepTiling(*t) for n, t in dict(DRAM_TILES, conv1=(2, 2, False, True)).items()})
+    elif case == "tiny_dsc zcu104":
+        q, m = _mapped("tiny_dsc", "zcu104")
+    else:
+        q, m = _mapped("mobilenet_v1", "pynq-z2", alpha=0.25, resolution=128)
+    word = feature_word(m.cfg, m.steps[0].first.in_shape[2], m.pixels_per_beat)
+    _banked_declarations(tmp_path, m, word, m.act_bits)
+    proj = hls_rules.load(tmp_path)
+    bufs = banked_buffers(m)
+    assert any(b.banks > 1 for b in bufs)
+    banked = (sum(b.blocks for b in bufs if b.memory == "bram"), sum(b.blocks for b in bufs if b.memory == "uram"))
+    assert hls_rules.memory_blocks(proj) == banked
+    mems = {x.name: x for x in hls_rules.memories(proj)}
+    assert all((mems[b.name].banks, mems[b.name].depth) == (b.banks, b.depth) for b in bufs)
