@@ -13,7 +13,7 @@ from hwgen.hw.boards import get_board
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import StepTiling, schedule_steps
 from hwgen.ir.graph import Graph
-from hwgen.mapping.plan import Mapping, place_buffers, plan_buffers
+from hwgen.mapping.plan import Mapping, banked_buffers, place_buffers, plan_buffers
 from hwgen.quant.qgraph import QuantGraph
 from hwgen.quant.quantize import quantize
 
@@ -72,15 +72,31 @@ def generate(qgraph: QuantGraph, mapping: Mapping, outdir: Path, seed: int = 0, 
 MEMORY_TOLERANCE = 0.10
 
 
+#: The plan's feature buffers hwgen.mapping.plan.buffer_banks may bank.
+BANKABLE = ("fmap_a", "fmap_b", "in_band")
+
+
+def plan_blocks(proj: hls_rules.Project, mapping: Mapping) -> tuple[int, int]:
+    """(BRAM36, URAM) of the plan a project's declarations are to match: the mapping's (``Mapping.bram36`` /
+    ``uram``, dense maps), or, when the project declares a feature buffer in banks (one memory per bank), the
+    banked plan's placement (``hwgen.mapping.plan.banked_buffers``)."""
+    if any(m.name in BANKABLE and m.banks > 1 for m in hls_rules.memories(proj)):
+        bufs = banked_buffers(mapping)
+        return (sum(b.blocks for b in bufs if b.memory == "bram"), sum(b.blocks for b in bufs if b.memory == "uram"))
+    return mapping.bram36, mapping.uram
+
+
 def assert_rules(outdir: Path, mapping: Mapping) -> None:
     """The project passes the rule checker (tests/hls_rules.py) but for its documented limits, and its
-    declarations imply the mapping's memory plan: BRAM36 and URAM within MEMORY_TOLERANCE."""
+    declarations imply the mapping's memory plan (:func:`plan_blocks`: the banked plan for a banked project):
+    BRAM36 and URAM within MEMORY_TOLERANCE."""
     proj = hls_rules.load(outdir)
     violations = hls_rules.unexplained(hls_rules.check(outdir))
     assert violations == [], [str(v) for v in violations]
     bram, uram = hls_rules.memory_blocks(proj)
-    assert abs(bram - mapping.bram36) <= MEMORY_TOLERANCE * mapping.bram36, (bram, mapping.bram36)
-    assert abs(uram - mapping.uram) <= MEMORY_TOLERANCE * mapping.uram, (uram, mapping.uram)
+    plan_bram, plan_uram = plan_blocks(proj, mapping)
+    assert abs(bram - plan_bram) <= MEMORY_TOLERANCE * plan_bram, (bram, plan_bram)
+    assert abs(uram - plan_uram) <= MEMORY_TOLERANCE * plan_uram, (uram, plan_uram)
 
 
 def quantized(graph: Graph, weight_bits: int = 8, act_bits: int = 8) -> QuantGraph:

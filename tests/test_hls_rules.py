@@ -9,7 +9,7 @@ from pathlib import Path
 import hls_rules
 import numpy as np
 import pytest
-from hls_helpers import fuse_all, quantized
+from hls_helpers import assert_rules, fuse_all, plan_blocks, quantized
 
 from hwgen.hw.contract import EngineConfig
 from hwgen.models.zoo import get_model
@@ -395,8 +395,8 @@ def _banked_declarations(outdir: Path, mapping, word: int, act_bits: int) -> Non
 @pytest.mark.parametrize("case", ["tiny_dsc TK=3", "tiny_dsc zcu104", "mobilenet 0.25-128 pynq-z2", "dram TK=3"])
 def test_banked_declarations_count_as_the_banked_plan(tmp_path, case):
     """The rule checker's memory count of banked declarations (one memory per bank) is banked_buffers' placement,
-    so the 10 % memory check can compare a banked project with the banked plan. Today's dense projects are the
-    unbanked plan (test_mapped_projects_follow_the_rules_and_the_plan)."""
+    so the 10 % memory check (hls_helpers.assert_rules, plan_blocks) compares a banked project with the banked
+    plan. Today's dense projects are the unbanked plan (test_mapped_projects_follow_the_rules_and_the_plan)."""
     from hwgen.hw.steps import StepTiling
     from hwgen.mapping.plan import banked_buffers, feature_word
 
@@ -420,3 +420,6 @@ def test_banked_declarations_count_as_the_banked_plan(tmp_path, case):
     assert hls_rules.memory_blocks(proj) == banked
     mems = {x.name: x for x in hls_rules.memories(proj)}
     assert all((mems[b.name].banks, mems[b.name].depth) == (b.banks, b.depth) for b in bufs)
+    # the memory check of hls_helpers.generate takes the banked plan for banked declarations
+    assert plan_blocks(proj, m) == banked != (m.bram36, m.uram)
+    assert_rules(tmp_path, m)
