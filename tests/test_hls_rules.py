@@ -333,24 +333,29 @@ def test_banked_writer_and_taps_meet_the_rules_and_the_contracts_layout(tmp_path
 BANKED_BEAT = Path(__file__).parent / "fixtures" / "hls_banked_beat"
 
 
-@pytest.mark.parametrize("h, w, c, k, tk, word, row0, rows", [
-    (6, 7, 1, 3, 3, 4, 2, 3),     # 1 x 3 banks, 1 code a pixel: a beat of 4 pixels puts two into bank x mod 3
-    (7, 4, 1, 3, 2, 8, 1, 5),     # a beat of 8 pixels spans two rows of 4; banks 1 and 2 have row-end gaps
-    (6, 5, 2, 3, 9, 8, 1, 4),     # 3 x 3 banks, a beat across a row end, the band's first code mid-word
-    (9, 6, 1, 5, 10, 16, 2, 6),   # 5 x 5 banks, 16 pixels a beat: nearly three rows of 6
-    (5, 7, 3, 3, 3, 8, 1, 3),     # 3 codes a pixel in 8-code words: a beat's last pixel spans into the next
-    (6, 7, 8, 3, 3, 8, 3, 2),     # C = WORD: one pixel a beat (the bound hw.contract states, C >= word / BC)
+@pytest.mark.parametrize("h, w, c, k, tk, word, row0, rows, beat", [
+    # DMA beats (beat = word, the band's first code mid-word)
+    (6, 7, 1, 3, 3, 4, 2, 3, 4),     # 1 x 3 banks, 1 code a pixel: a beat of 4 pixels puts two into bank x mod 3
+    (7, 4, 1, 3, 2, 8, 1, 5, 8),     # a beat of 8 pixels spans two rows of 4; banks 1 and 2 have row-end gaps
+    (6, 5, 2, 3, 9, 8, 1, 4, 8),     # 3 x 3 banks, a beat across a row end
+    (9, 6, 1, 5, 10, 16, 2, 6, 16),  # 5 x 5 banks, 16 pixels a beat: nearly three rows of 6
+    (5, 7, 3, 3, 3, 8, 1, 3, 8),     # 3 codes a pixel in 8-code words: a beat's last pixel spans into the next
+    (6, 7, 8, 3, 3, 8, 3, 2, 8),     # C = WORD: one pixel a beat (the bound hw.contract states, C >= word / BC)
+    # the input stream (row 0 on, IN_P pixels of C codes a beat, beat < word: beats not word-aligned)
+    (5, 7, 1, 3, 3, 8, 0, 5, 5),     # 5 pixels a beat on 1 x 3 banks
+    (6, 5, 3, 3, 9, 16, 0, 6, 12),   # 4 pixels of 3 codes a beat on 3 x 3 banks, 16-code words
 ])
 @pytest.mark.skipif(not shutil.which("g++"), reason="g++ not installed")
 def test_banked_dma_beat_writer_meets_the_rules_with_more_pixels_than_bank_columns(tmp_path, h, w, c, k, tk, word,
-                                                                                  row0, rows):
+                                                                                  row0, rows, beat):
     """A DMA beat (one dense feature word of WORD codes, as fmem holds a map) filling a banked in_band half holds up
     to ceil((WORD - 1) / C) + 1 pixels: more than BC when C < WORD / BC, so one bank gets codes of two or more
     pixels in a cycle, across a row end too (docs/hls.md "Limits"). Per bank and beat those codes lie in at most
-    two consecutive words (checked here from hw.contract's layout for every bank and beat), so the writer of
-    fixtures/hls_banked_beat (one pending word per bank: flush on a move to a later word, write a completed word,
-    keep the next word's codes pending) makes at most two word writes per bank per cycle: the rule checker passes
-    its loop, and C-simulation puts every code of the band where bank_element says (rows from the band's first)."""
+    two consecutive words (checked here from hw.contract's layout for every bank and beat; read_input's beats of
+    IN_P pixels, not word-aligned, too), so the writer of fixtures/hls_banked_beat (one pending word per bank:
+    flush on a move to a later word, write a completed word, keep the next word's codes pending) makes at most two
+    word writes per bank per cycle: the rule checker passes its loop, and C-simulation puts every code of the band
+    where bank_element says (rows from the band's first)."""
     from hwgen.hw.contract import bank_element, bank_grid, bank_words, cdiv, pixel_bank
     from hwgen.verify.csim import ap_types_dir
 
@@ -362,14 +367,15 @@ def test_banked_dma_beat_writer_meets_the_rules_with_more_pixels_than_bank_colum
     x = np.random.default_rng(h * w + c).integers(-128, 128, size=(h, w, c))
     y, xx, ch = np.meshgrid(range(rows), range(w), range(c), indexing="ij")
     bank, elem = pixel_bank(y, xx, grid).reshape(-1), bank_element(y, xx, ch, w, c, grid).reshape(-1)
-    beat = (np.arange(bank.size) + row0 * w * c % word) // word
-    assert cdiv(word - 1, c) + 1 > grid[1] or c == word  # the beats carry more pixels than bank columns
-    for j in np.unique(beat):
+    first = row0 * w * c % word if beat == word else 0
+    beats = (np.arange(bank.size) + first) // beat
+    assert cdiv(beat - 1, c) + 1 > grid[1] or c == word  # the beats carry more pixels than bank columns
+    for j in np.unique(beats):
         for b in range(nb):
-            e = elem[(beat == j) & (bank == b)]
+            e = elem[(beats == j) & (bank == b)]
             assert e.size == 0 or e.max() // word - e.min() // word <= 1, (j, b)
     consts = dict(H=h, W=w, C=c, WORD=word, BR=grid[0], BC=grid[1], BANKS=nb, BANK_W=cdiv(w, grid[1]),
-                  BANK_CODES=codes, ROW0=row0, ROWS=rows)
+                  BANK_CODES=codes, ROW0=row0, ROWS=rows, BEAT=beat, FIRST=first)
     (d / "banked_cfg.h").write_text("".join(f"#define {n} {v}\n" for n, v in consts.items()))
     (d / "map_init.h").write_text(
         "static const signed char map_init[H * W * C] = {" + ", ".join(map(str, x.reshape(-1).tolist())) + "};\n")
