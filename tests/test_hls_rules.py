@@ -354,8 +354,10 @@ def test_banked_dma_beat_writer_meets_the_rules_with_more_pixels_than_bank_colum
     two consecutive words (checked here from hw.contract's layout for every bank and beat; read_input's beats of
     IN_P pixels, not word-aligned, too), so the writer of fixtures/hls_banked_beat (one pending word per bank:
     flush on a move to a later word, write a completed word, keep the next word's codes pending) makes at most two
-    word writes per bank per cycle: the rule checker passes its loop, and C-simulation puts every code of the band
-    where bank_element says (rows from the band's first)."""
+    word writes per bank per cycle; the reader back (banked_gather: a dense word per cycle, the band region's
+    forward of a banked in_band band into the ping-pong, write_output's and the dumps' read of a banked map) reads
+    each bank twice per cycle at most. The rule checker passes both loops, and C-simulation puts every code of the
+    band where bank_element says (rows from the band's first) and reads the band back in raster order."""
     from hwgen.hw.contract import bank_element, bank_grid, bank_words, cdiv, pixel_bank
     from hwgen.verify.csim import ap_types_dir
 
@@ -379,16 +381,23 @@ def test_banked_dma_beat_writer_meets_the_rules_with_more_pixels_than_bank_colum
     (d / "banked_cfg.h").write_text("".join(f"#define {n} {v}\n" for n, v in consts.items()))
     (d / "map_init.h").write_text(
         "static const signed char map_init[H * W * C] = {" + ", ".join(map(str, x.reshape(-1).tolist())) + "};\n")
+    used = hls_rules.instances(hls_rules.load(d))  # the checker checks the loops of the top's instances only
+    assert used["banked_beat_write"] == used["banked_gather_read"] == 1
     assert [str(v) for v in hls_rules.check(d)] == []
     exe = d / "tb"
     cc = subprocess.run(["g++", "-std=c++14", "-O1", "-Wall", "-Wno-unknown-pragmas", "-isystem", str(ap_types_dir()),
-                         f"-I{d}", str(d / "banked_beat.cpp"), str(d / "tb_banked_beat.cpp"), "-o", str(exe)],
+                         f"-I{d}", *(str(d / f) for f in ("banked_beat.cpp", "banked_gather.cpp",
+                                                     "tb_banked_beat.cpp")), "-o", str(exe)],
                         capture_output=True, text=True)
     ours = [ln for ln in cc.stderr.splitlines() if str(d) in ln and ("warning:" in ln or "error:" in ln)]
     assert cc.returncode == 0 and not ours, cc.stderr[-3000:]
     got = np.array(subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split(), dtype=np.int64)
-    banks = got.reshape(nb, codes)
+    banks = got[:nb * codes].reshape(nb, codes)
     assert banks[bank, elem].tolist() == x[row0:row0 + rows].reshape(-1).tolist()
+    # banked_gather: the band back out of the banks, a dense word of WORD codes per cycle (the tail word padded)
+    back = got[nb * codes:]
+    assert back.size == cdiv(rows * w * c, word) * word
+    assert back[:rows * w * c].tolist() == x[row0:row0 + rows].reshape(-1).tolist()
 
 
 BANKED_BIND = Path(__file__).parent / "fixtures" / "hls_banked_bind"
