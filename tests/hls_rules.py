@@ -839,7 +839,7 @@ def check(outdir: str | Path) -> list[Violation]:
 #: What the generated design does not do yet (docs/hls.md, "Limits"): (rule, where, memory) -> why.
 KNOWN_LIMITS = {
     ("pipeline-ports", "dw_engine/dw_iter", "src"):
-        "TK > 1 taps read TK pixels per cycle (needs line buffers)",
+        "TK > 1 taps read TK pixels per cycle of one dense map (needs the pixel banks: docs/hls.md Limits)",
     ("engine-instances", "pw_engine", ""): "the fused_pair region and the lone steps (conv, FC) each call the PW engine",
     ("engine-instances", "dw_engine", ""): "the fused_pair region and a lone DW step each call the DW engine",
     ("overlap", "run_network/pw_load", ""): "whole-step weight loads run between the steps (the slots are the engines')",
