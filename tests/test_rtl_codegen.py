@@ -8,14 +8,14 @@ import sys
 import pytest
 from hypothesis import given, settings
 
-from hwgen.codegen.rtl.plan import BUF_NAMES, BUF_OUT0, DMA_R, DMA_S, DMA_W, plan_rtl
+from hwgen.codegen.rtl.plan import BUF_IN0, BUF_NAMES, BUF_OUT0, DMA_R, DMA_S, DMA_W, plan_rtl
 from hwgen.codegen.rtl.render import render_rtl, write_rtl
 from hwgen.errors import HwgenError
 from hwgen.estimate import simulate
 from hwgen.hw.contract import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles, weight_bus_bits
 from hwgen.hw.steps import bands_of, step_loads
 from hwgen.ir.ops import compute_ops
-from hwgen.mapping.plan import with_fmaps_in_dram, with_weight_tiles
+from hwgen.mapping.plan import banked_buffers, with_fmaps_in_dram, with_weight_tiles
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
@@ -199,7 +199,13 @@ def test_property_every_mapping_has_rtl(case):
     assert [(x.kind, x.beats) for x in plan.dma] == [(kinds[t[0]], t[4]) for t in trace.transfers if t[4]]
     assert plan.fdram == m.fmaps_in_dram
     depth = {b.name: b.depth for b in plan.buffers}
-    assert all(x.beats <= depth[BUF_NAMES[x.buf]] for x in plan.dma if x.kind != DMA_W)  # a band fits its half
+    # a band fits its half: a dense half's words as transferred; a banked in_band half (hw.contract "Feature-memory
+    # banks") holds its codes scattered into the banks, each bank as deep as the banked plan's
+    banks = {b.name: b.banks for b in plan.buffers}
+    assert all(x.beats <= depth[BUF_NAMES[x.buf]] for x in plan.dma if x.kind != DMA_W and banks[BUF_NAMES[x.buf]] == 1)
+    if plan.buffers[BUF_IN0].banks > 1:
+        assert depth["in_band0"] == depth["in_band1"] == {b.name: b.depth for b in banked_buffers(m)}["in_band"] // 2
+        assert all(x.codes > 0 for x in plan.dma if x.kind == DMA_R)
     for e, tiles in ((e, [t for t in plan.pw_tiles if t.op == i]) for i, e in enumerate(plan.pw_ops)):
         # each band's weight tiles cover the op's output groups exactly once
         per_band = sorted((t.go0, t.ngo) for t in tiles if t.out0 == tiles[0].out0)
