@@ -175,6 +175,22 @@ def test_verilator_lint_clean_with_maps_in_dram(tmp_path, weights, limit):
     assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
 
 
+@pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
+def test_verilator_lint_clean_with_banked_in_band(tmp_path):
+    """A DW step with TK = 3 reading its input from DRAM (in_band halves in 1 x 3 banks, the DMA scattering beats of
+    several pixels, mid-pixel ones too, over them; the network input in DRAM as well): Verilator --lint-only -Wall
+    is clean."""
+    from rtl_tests.harness import generate, net
+    from rtl_tests.test_fmem_banks import BCASES
+    name, shape, layers, split, kw = BCASES[0]
+    design, out = generate(net(name, shape, layers), tmp_path, split=split, pe=64, **kw)
+    assert plan_rtl(design.qgraph, design.mapping).buffers[BUF_IN0].grid == (1, 3)
+    srcs = sorted(str(p) for p in out.glob("*.v"))
+    r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
+
+
 @settings(max_examples=60)
 @given(case=cases())
 def test_property_every_mapping_has_rtl(case):
