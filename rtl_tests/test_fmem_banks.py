@@ -2,11 +2,12 @@
 3 and 5 with 1 x K and K x K grids (TK = K, K^2), widths that BC does not divide (banks with a row end's gap),
 strides 1 and 2, convs of kernel 1, 3 and 5 reading banked maps (im2col runs per bank), a DW op as the last op
 (the output stream reads banks), pool + fc, weight tiles (lane-masked writes into banks), row bands; and banked
-fmaps next to in_band halves read with per-tap copies (a DW step reading its input from DRAM)."""
+in_band halves (a DW step reading its input from DRAM): the DMA scatters each beat into the banks by pixel."""
 from __future__ import annotations
 
 import pytest
 
+from hwgen.mapping.plan import buffer_banks
 from rtl_tests.harness import assert_exact, cosim, net
 
 CASES = [
@@ -32,6 +33,31 @@ DCASES = [
 
 
 @pytest.mark.parametrize("name,shape,layers,split,kw", DCASES, ids=[c[0] for c in DCASES])
-def test_banked_fmaps_and_in_band_copies(tmp_path, name, shape, layers, split, kw):
+def test_banked_fmaps_and_in_band(tmp_path, name, shape, layers, split, kw):
     out = cosim(name, net(name, shape, layers), tmp_path, split=split, pe=64, **kw)
+    assert_exact(out)
+
+
+#: DW steps with TK > 1 reading their input from DRAM into banked in_band halves (1 x 3 and 3 x 3 grids, widths
+#: that BC does not divide), the DMA scattering each beat by pixel: beats starting mid-pixel (C > word), beats of
+#: several pixels crossing a row end's gap (C < word; 4 x 1 pixels of 5 codes: a bank's run spans its gap slot), a conv reading the network input (in DRAM) from the banks,
+#: pool + fc reading theirs; DRAM throttled.
+BCASES = [
+    ("inband_1x3", (6, 7, 2), [("c", "conv", {"filters": 5, "kernel": 3, "stride": 1}), ("d", "dw", {"kernel": 3, "stride": 1}), ("p", "pw", {"filters": 2}), ("d2", "dw", {"kernel": 3, "stride": 1}), ("g", "pool", {}), ("f", "fc", {"units": 3})], "3x3,2x3", {"fmap_limit": 60, "fmap_band_rows": 2, "weights_in_dram": True, "dram_gbps": 1.0}),
+    ("inband_gap", (5, 4, 1), [("c", "conv", {"filters": 4, "kernel": 3, "stride": 1}), ("d", "dw", {"kernel": 3, "stride": 1}), ("p", "pw", {"filters": 2}), ("d2", "dw", {"kernel": 3, "stride": 1}), ("g", "pool", {}), ("f", "fc", {"units": 3})], "3x5,2x3", {"fmap_limit": 12, "fmap_band_rows": 2}),
+    ("inband_3x3", (7, 5, 1), [("c", "conv", {"filters": 7, "kernel": 3, "stride": 1}), ("d", "dw", {"kernel": 3, "stride": 2}), ("p", "pw", {"filters": 2}), ("d2", "dw", {"kernel": 3, "stride": 1}), ("g", "pool", {}), ("f", "fc", {"units": 3})], "3x4,2x9", {"fmap_limit": 20, "fmap_band_rows": 3}),
+]
+
+
+@pytest.mark.parametrize("name,shape,layers,split,kw", BCASES, ids=[c[0] for c in BCASES])
+def test_dw_reads_banked_in_band(tmp_path, name, shape, layers, split, kw):
+    out = cosim(name, net(name, shape, layers), tmp_path, split=split, pe=64, **kw)
+    m = out.estimate.mapping
+    grid = buffer_banks(m.steps, m.tiles, m.cfg).in_band
+    assert grid != (1, 1)
+    assert any(m.tiles[s.name].in_dram and s.first.kind == "dw" for s in m.steps)
+    assert m.tiles[m.steps[0].name].in_dram  # the network input too
+    mems = {x["name"]: x for x in out.summary["memories"]}
+    assert mems["in_band[0]"]["count"] == mems["in_band[1]"]["count"] == grid[0] * grid[1]  # the plan's banks
+    assert not any("+" in name for name in mems)  # no per-tap copies
     assert_exact(out)

@@ -8,7 +8,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 
-from hwgen.codegen.rtl.plan import BUF_NAMES, BUF_OUT0, DMA_R, DMA_S, DMA_W, plan_rtl
+from hwgen.codegen.rtl.plan import BUF_IN0, BUF_NAMES, BUF_OUT0, DMA_R, DMA_S, DMA_W, plan_rtl
 from hwgen.codegen.rtl.render import render_rtl, write_rtl
 from hwgen.errors import HwgenError
 from hwgen.estimate import simulate
@@ -175,6 +175,22 @@ def test_verilator_lint_clean_with_maps_in_dram(tmp_path, weights, limit):
     assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
 
 
+@pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
+def test_verilator_lint_clean_with_banked_in_band(tmp_path):
+    """A DW step with TK = 3 reading its input from DRAM (in_band halves in 1 x 3 banks, the DMA scattering beats of
+    several pixels, mid-pixel ones too, over them; the network input in DRAM as well): Verilator --lint-only -Wall
+    is clean."""
+    from rtl_tests.harness import generate, net
+    from rtl_tests.test_fmem_banks import BCASES
+    name, shape, layers, split, kw = BCASES[0]
+    design, out = generate(net(name, shape, layers), tmp_path, split=split, pe=64, **kw)
+    assert plan_rtl(design.qgraph, design.mapping).buffers[BUF_IN0].grid == (1, 3)
+    srcs = sorted(str(p) for p in out.glob("*.v"))
+    r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
+
+
 @settings(max_examples=60)
 @given(case=cases())
 def test_property_every_mapping_has_rtl(case):
@@ -199,7 +215,13 @@ def test_property_every_mapping_has_rtl(case):
     assert [(x.kind, x.beats) for x in plan.dma] == [(kinds[t[0]], t[4]) for t in trace.transfers if t[4]]
     assert plan.fdram == m.fmaps_in_dram
     depth = {b.name: b.depth for b in plan.buffers}
-    assert all(x.beats <= depth[BUF_NAMES[x.buf]] for x in plan.dma if x.kind != DMA_W)  # a band fits its half
+    # a band fits its half: a dense half's words as transferred; a banked in_band half (hw.contract "Feature-memory
+    # banks") holds its codes scattered into the banks, each bank as deep as the banked plan's
+    banks = {b.name: b.banks for b in plan.buffers}
+    assert all(x.beats <= depth[BUF_NAMES[x.buf]] for x in plan.dma if x.kind != DMA_W and banks[BUF_NAMES[x.buf]] == 1)
+    if plan.buffers[BUF_IN0].banks > 1:
+        assert depth["in_band0"] == depth["in_band1"] == {b.name: b.depth for b in m.buffers}["in_band"] // 2
+        assert all(x.codes > 0 for x in plan.dma if x.kind == DMA_R)
     for e, tiles in ((e, [t for t in plan.pw_tiles if t.op == i]) for i, e in enumerate(plan.pw_ops)):
         # each band's weight tiles cover the op's output groups exactly once
         per_band = sorted((t.go0, t.ngo) for t in tiles if t.out0 == tiles[0].out0)

@@ -4,8 +4,9 @@ RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates - t
 (``Mapping.buffers``) in words of ``feature_word`` codes: ``fmap_a``/``fmap_b`` banked (a DW step reads an
 on-chip map: BR x BC memories of the plan's per-bank depth, hwgen.mapping.plan.buffer_banks), or dense
 with one copy per tap a DW engine reads from it per cycle (TK; copy k > 0 only as deep as the largest map read
-with more than k taps; an in_band half, or maps written by an input stream of > BC pixels per beat), the
-ping-pong buffer as its two halves, the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs,
+with more than k taps; maps written by an input stream of > BC pixels per beat), the ping-pong buffer as its
+two halves, the in_band halves banked the same way when a DW step reads its input from DRAM (BR x BC memories
+each, ``in_band[h]`` with ``count`` banks), the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs,
 or two-slot RAMs when weights are in DRAM) and the bias ROMs.
 Every one carries ``ram_style``/``rom_style = "block"``, so Yosys maps each to block RAM.
 

@@ -13,6 +13,7 @@ runs the simulator's queue of transfers (``Trace.transfers``) in its order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import gcd
 from typing import Any, Sequence
 
 from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks, pw_lane_inputs
@@ -59,11 +60,11 @@ CH_SHIFT_BITS = 8
 class FeatureBuffer:
     """One feature buffer: memories of ``depth`` words of the plan's feature word (``word`` codes), named after
     the plan buffer it implements. A banked buffer (``grid`` BR x BC > 1 x 1: fmap_a / fmap_b when a DW step
-    reads an on-chip map, hw.contract "Feature-memory banks") is BR*BC memories, bank b holding its pixels of
-    every map in the bank layout, ``depth`` the plan's words per bank; each reader reads one run of <= word codes
-    per bank per cycle (the bank's two ports). An unbanked buffer keeps dense maps; a DW engine with TK > 1 taps
-    reads it (an in_band half, or an fmap written by an input stream of > BC pixels per beat) from ``copies``
-    copies, one per tap. Copy 0 holds the plan's depth; copy k > 0 is read only by tap k, so it holds just the
+    reads an on-chip map, the in_band halves when a DW step reads its input from DRAM, hw.contract "Feature-memory
+    banks") is BR*BC memories, bank b holding its pixels of every map in the bank layout, ``depth`` the plan's
+    words per bank; each reader reads one run of <= word codes per bank per cycle (the bank's two ports). An
+    unbanked buffer keeps dense maps; a DW engine with TK > 1 taps reads it (an fmap written by an input stream of
+    > BC pixels per beat) from ``copies`` copies, one per tap. Copy 0 holds the plan's depth; copy k > 0 is read only by tap k, so it holds just the
     words of the largest map read with more than k runs (``run_words[k]``, plus the word a run's port B may fetch
     past a map's end). Writes of larger maps wrap onto its words (its address has the bits its depth needs) but never onto a
     map still to be read: an op reads the map the step before wrote, and steps run one after the other."""
@@ -229,6 +230,8 @@ class Dma:
     beats: int
     buf: int = 0
     lane: int = 0
+    codes: int = 0  # a band read into a banked in_band half: the band's codes (from lane ``lane`` of beat 0)
+    shape: int = 0  # and its map's index in RtlPlan.in_shapes (the scatter's geometry)
 
 
 @dataclass
@@ -302,6 +305,9 @@ class RtlPlan:
     in_shape: tuple[int, int, int] = (1, 1, 1)  # the network input and output maps (H, W, C)
     out_shape: tuple[int, int, int] = (1, 1, 1)
     fmap_grid: tuple[int, int] = (1, 1)  # bank grid of the banked buffers (fmap_a / fmap_b)
+    #: Maps read from DRAM into banked in_band halves: (width, channels, pixels a beat touches) of each
+    #: (the DMA's scatter into the banks, hwgen_top).
+    in_shapes: list[tuple[int, int, int]] = field(default_factory=list)
     # Read ports of each engine (one per bank, or per copy, of the memories it reads) and banks it writes.
     pw_banks: int = 1
     dw_banks: int = 1
@@ -434,6 +440,38 @@ def maps_left_in_dram(mapping: Mapping) -> list[tuple[str, int]]:
     return [(left[r], r) for r in sorted(left)]
 
 
+def beat_pixels(word: int, width: int, channels: int, rows: int) -> int:
+    """Pixels one DRAM beat (a feature word of ``word`` codes) of a band of ``rows`` rows of a dense map touches at
+    most: the band starts at a pixel, so a beat's first code is at a channel that is a multiple of
+    gcd(word, channels)."""
+    return min(cdiv(channels - gcd(word, channels) + word, channels), rows * width)
+
+
+def scatter_fits(word: int, width: int, channels: int, grid: tuple[int, int]) -> bool:
+    """Every beat (``word`` codes of a dense map ``width`` x ``channels``, from a channel that is a multiple of
+    gcd(word, channels)) gives each bank of ``grid`` codes within ``word`` consecutive bank elements (hw.contract
+    "Feature-memory banks"), what one packer per bank takes per cycle: a run, a row end's unused slot inside it
+    filled with don't-cares (no reader reads it). A bank's pixels of one row are consecutive bank pixels, and its
+    last of a row and its first of the next bank row are, but for that slot."""
+    step = gcd(word, channels)
+    for y0 in range(grid[0]):
+        for x0 in range(width):
+            for c0 in range(0, channels, step):
+                spans: dict[int, tuple[int, int]] = {}
+                y, x, c, left = y0, x0, c0, word
+                while left > 0:
+                    n = min(channels - c, left)
+                    b, e = pixel_bank(y, x, grid), bank_element(y, x, c, width, channels, grid)
+                    lo, hi = spans.get(b, (e, e + n))
+                    spans[b] = (min(lo, e), max(hi, e + n))
+                    left, c, x = left - n, 0, x + 1
+                    if x == width:
+                        x, y = 0, y + 1
+                if any(hi - lo > word for lo, hi in spans.values()):
+                    return False
+    return True
+
+
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip feature maps; weights on-chip or in DRAM)."""
     cfg: EngineConfig = mapping.cfg
@@ -471,10 +509,15 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     plan_bufs = {b.name: b for b in mapping.buffers}
     buffers = [FeatureBuffer(b, BUF_NAMES[b], BUF_PLAN[b]) for b in range(len(BUF_NAMES))]
     # fmap_a / fmap_b in the plan's bank layout (a DW step reads an on-chip map; the input stream writes one run
-    # per bank and beat, hw.contract "Feature-memory banks"); dense fmaps (a wider input stream) and the in_band
-    # halves are read from copies.
+    # per bank and beat, hw.contract "Feature-memory banks"); dense fmaps (a wider input stream) are read from
+    # copies.
     fmap_grid = tuple(int(g) for g in buffer_banks(mapping.steps, mapping.tiles, cfg, mapping.pixels_per_beat).fmap)
     buffers[BUF_A].grid = buffers[BUF_B].grid = fmap_grid
+    # in_band halves in the plan's bank layout (a DW step reads its input from DRAM): the DMA scatters each beat's
+    # codes into the banks by pixel, the band's first input row being row 0 of the half's layout.
+    in_grid = tuple(int(g) for g in buffer_banks(mapping.steps, mapping.tiles, cfg).in_band)
+    buffers[BUF_IN0].grid = buffers[BUF_IN1].grid = in_grid
+    in_bank_words = 0  # words of the largest band in one in_band bank
     h0, w0, c0 = qops[0].op.in_shape
     if in_dram:  # the input is written to DRAM through the out_band halves (the DMA transfers size them)
         need: dict[int, int] = {BUF_OUT0: 0, BUF_OUT1: 0}
@@ -678,12 +721,19 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         out_row = by_name[st.ops[-1]].op.out_shape[1] * by_name[st.ops[-1]].op.out_shape[2]
 
         def staged_in(b: int, r0: int, rows: int, tile: Tile) -> Tile:
-            """Band b of a map in DRAM: read from in_band half b % 2, whose word 0 is the DRAM word holding the
-            band's first input code (hw.map_beats: the transfer starts at that word)."""
+            """Band b of a map in DRAM: read from in_band half b % 2. A dense half's word 0 is the DRAM word
+            holding the band's first input code (hw.map_beats: the transfer starts at that word); a banked half
+            holds the band from row 0 of the bank layout (each bank's band from its element 0)."""
+            nonlocal in_bank_words
             if st.rd:
-                lo = input_row_range(first_q.op, r0, r0 + rows)[0]
+                lo, hi = input_row_range(first_q.op, r0, r0 + rows)
                 tile.in_buf = BUF_IN0 + b % 2
-                tile.in_e0 -= (lo * in_row) // word * word
+                if in_grid != (1, 1):
+                    _, wi, ci = first_q.op.in_shape
+                    tile.in_e0, tile.in_yr = row_base(tile.in_row0 - lo, wi, ci, in_grid)
+                    in_bank_words = max(in_bank_words, bank_words(hi - lo, wi, ci, word, in_grid))
+                else:
+                    tile.in_e0 -= (lo * in_row) // word * word
             return tile
 
         def staged_out(b: int, r0: int, tile: Tile) -> Tile:
@@ -751,8 +801,9 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             use(src, q.op.in_shape, "pool", False)
             use(out_buf, q.op.out_shape, "pool", True)
             it = pool_iterations(hi * wi, c, cfg)
-            pool_tiles.append(staged_out(0, 0, Tile(len(pool_ops) - 1, 1, 0, 0, 0, it, tile_cycles(it, POOL_DEPTH),
-                                                    in_buf=src, out_buf=out_buf)))
+            pool_tiles.append(staged_out(0, 0, staged_in(0, 0, 1, Tile(len(pool_ops) - 1, 1, 0, 0, 0, it,
+                                                                       tile_cycles(it, POOL_DEPTH), in_buf=src,
+                                                                       out_buf=out_buf))))
             pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
         if not st.wr:  # an output in DRAM leaves the on-chip maps where they are
             cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
@@ -803,6 +854,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     layer_cycles.append(("output", trace.total_cycles - prev))
     faxi_bits = faxi_max_burst = fbytes = 0
     dma: list[Dma] = []
+    in_shapes: list[tuple[int, int, int]] = []
     dram_maps: list[tuple[str, int]] = []
     if dram or fdram:
         # The DMA runs the simulator's queue in its order (one copy of the schedule: hw.schedule logs it).
@@ -839,7 +891,22 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                 if beats:  # an empty load is no transfer (its consumer never waits for it)
                     dma.append(Dma(DMA_W, j, loads[j].addr, beats))
             elif kind == "r":
-                dma.append(Dma(DMA_R, j, in_region[name] * region + first // word * fbeat, beats, BUF_IN0 + band % 2))
+                d = Dma(DMA_R, j, in_region[name] * region + first // word * fbeat, beats, BUF_IN0 + band % 2)
+                if in_grid != (1, 1):  # scattered into the banks: the band's codes, from its first code's lane
+                    op0 = by_name[name].op
+                    _, wi, ci = op0.in_shape
+                    r0 = sum(band_list[name][:band])
+                    lo, hi = input_row_range(op0, r0, r0 + band_list[name][band])
+                    d.lane, d.codes = first % word, (hi - lo) * wi * ci
+                    touch = beat_pixels(word, wi, ci, hi - lo)
+                    if (wi, ci, touch) not in in_shapes and not scatter_fits(word, wi, ci, in_grid):
+                        raise HwgenError(f"op {name!r}: a DMA beat of {word} codes touches {touch} pixels of its "
+                                         f"{wi} x {ci} input map: a bank of the in_band halves' {in_grid} grid would "
+                                         "take more than a word's span of one beat")
+                    if (wi, ci, touch) not in in_shapes:
+                        in_shapes.append((wi, ci, touch))
+                    d.shape = in_shapes.index((wi, ci, touch))
+                dma.append(d)
             else:
                 dma.append(Dma(DMA_S, j, out_region[name] * region + first // word * fbeat, beats,
                                BUF_OUT0 + band % 2, first % word))
@@ -851,7 +918,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             s.wbase = firsts.get(("s", s.ops[0]), 0)
         for b, kind in ((BUF_IN0, DMA_R), (BUF_IN1, DMA_R), (BUF_OUT0, DMA_S), (BUF_OUT1, DMA_S)):
             if b in need:
-                need[b] = max([d.beats for d in dma if d.kind == kind] + [1])
+                need[b] = max([d.beats for d in dma if d.kind == kind] + [1]) if buffers[b].banks == 1 else \
+                    max(in_bank_words, 1)
                 (buffers[b].writers if kind == DMA_R else buffers[b].readers).add("dma")
                 for k in range(1, buffers[b].copies):  # every copy of a staged half holds the largest band
                     buffers[b].run_words[k] = need[b]
@@ -899,4 +967,4 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         in_dram=in_dram, in_writes=sum(1 for t in trace.transfers if t[0] == "i"),
         in_write_words=input_write_codes(word, faxi_bits) // word if in_dram else 0,
         plan_blocks=(mapping.bram36, mapping.uram), in_shape=(h0, w0, c0), out_shape=(ho, wo, n),
-        fmap_grid=fmap_grid, **ports)
+        fmap_grid=fmap_grid, in_shapes=in_shapes, **ports)

@@ -23,6 +23,7 @@ from hwgen.codegen.rtl.plan import (
     STEP_POOL,
     STEP_PW,
     BUF_A,
+    BUF_IN0,
     BUF_OUT0,
     DMA_R,
     DMA_S,
@@ -90,7 +91,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S, BUF_OUT0=BUF_OUT0,
                                load_nz=[sum(1 for ld in plan.loads[:g] if ld.pw_words + ld.dw_words)
                                         for g in range(len(plan.loads))],
-                               **_stream_banks(plan))
+                               dscat=_dma_scatter(plan), **_stream_banks(plan))
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
                                                                 "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
@@ -118,6 +119,17 @@ def _buf(b: FeatureBuffer) -> dict[str, Any]:
     return {"id": b.id, "name": b.name, "plan": b.plan, "depth": b.depth, "copies": b.copies, "grid": b.grid,
             "banks": b.banks, "mems": b.mem_depths,
             "lane_we": b.lane_we, "readers": sorted(b.readers), "writers": sorted(b.writers)}
+
+
+def _dma_scatter(plan: RtlPlan) -> dict[str, Any] | None:
+    """The DMA's scatter of band reads into banked in_band halves (None: dense halves): the grid, and per map read
+    (RtlPlan.in_shapes) its width, channels, pixels per beat, bank row stride and first flushing column."""
+    grid = plan.buffers[BUF_IN0].grid
+    if grid == (1, 1) or not plan.in_shapes:
+        return None
+    shapes = [{"w": w, "c": c, "p": n, "wbc": bank_row_stride(w, c, grid), "flx": max(0, w - grid[1])}
+              for w, c, n in plan.in_shapes]
+    return {"grid": grid, "shapes": shapes}
 
 
 def _stream_banks(plan: RtlPlan) -> dict[str, Any]:
