@@ -36,8 +36,8 @@ def test_yosys_dsp_equals_pe(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed (apt-get install -y yosys)")
-@pytest.mark.parametrize("name,pe,cells,plan_blocks,macs", [("tiny_dsc", 32, (16, 0), 11, 32),
-                                                            ("tiny_dsc4", 64, (47, 4), 13, 63)])
+@pytest.mark.parametrize("name,pe,cells,plan_blocks,macs", [("tiny_dsc", 32, (16, 0), 16, 32),
+                                                            ("tiny_dsc4", 64, (47, 4), 50, 63)])
 def test_yosys_bram_is_the_memory_list(tmp_path, name, pe, cells, plan_blocks, macs):
     """Every memory of the list (the plan's buffers, in block RAM by their ram_style/rom_style; tiny_dsc4's 9 taps
     read 3 x 3 banks of each feature map) is the block RAM Yosys built for it
