@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from hwgen.mapping.plan import buffer_banks
+from hwgen.models.zoo import get_model
 from rtl_tests.harness import assert_exact, cosim, net
 
 CASES = [
@@ -60,4 +61,13 @@ def test_dw_reads_banked_in_band(tmp_path, name, shape, layers, split, kw):
     mems = {x["name"]: x for x in out.summary["memories"]}
     assert mems["in_band[0]"]["count"] == mems["in_band[1]"]["count"] == grid[0] * grid[1]  # the plan's banks
     assert not any("+" in name for name in mems)  # no per-tap copies
+    assert_exact(out)
+
+
+def test_tiny_dsc4_maps_in_dram_banked_in_band(tmp_path):
+    """tiny_dsc4 (TK = 9: 3 x 3 banks) with every map above 768 codes in DRAM, its input too, in bands of 2 rows:
+    five maps read into banked in_band halves (3 to 32 channels, 9-code beats), bit- and cycle-exact."""
+    out = cosim("tiny_dsc4_fmaps_dram", get_model("tiny_dsc4"), tmp_path, pe=64, fmap_limit=768, fmap_band_rows=2)
+    mems = {x["name"]: x for x in out.summary["memories"]}
+    assert out.summary["fmaps_in_dram"] and mems["in_band[0]"]["count"] == mems["in_band[1]"]["count"] == 9
     assert_exact(out)

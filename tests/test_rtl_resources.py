@@ -14,7 +14,8 @@ from hwgen.quant.quantize import quantize
 
 # (model, kwargs, pe, weights in DRAM, maps above this many elements in DRAM)
 DESIGNS = [("tiny_dsc", {}, 32, False, None), ("tiny_dsc", {}, 32, True, None), ("tiny_dsc4", {}, 64, False, None),
-           ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128, False, None), ("tiny_dsc", {}, 32, True, 768)]
+           ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, 128, False, None), ("tiny_dsc", {}, 32, True, 768),
+           ("tiny_dsc4", {}, 64, False, 768)]  # its DW steps read from DRAM: in_band halves in 3 x 3 banks
 
 
 def _design(name, kw, pe, dram, fmap_limit=None):
@@ -27,8 +28,8 @@ def _design(name, kw, pe, dram, fmap_limit=None):
 
 @pytest.mark.parametrize("name,kw,pe,dram,fmap_limit", DESIGNS)
 def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
-    """Every memory the RTL instantiates is a buffer of the plan (the Mapping.buffers entries, fmap_a / fmap_b in
-    banks when a DW step reads them) with its depth per bank, its
+    """Every memory the RTL instantiates is a buffer of the plan (the Mapping.buffers entries, fmap_a / fmap_b /
+    in_band in banks when a DW step reads them) with its depth per bank, its
     width and its banks (the ping-pong, in_band and out_band buffers as their two halves), and every plan buffer
     is built; partial copies (NAME+k) are shallower than their buffer."""
     m, plan = _design(name, kw, pe, dram, fmap_limit)
@@ -41,7 +42,7 @@ def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
     for b in m.buffers:
         got = [g for g in built[b.name] if "+" not in g.name]
         assert sum(g.depth for g in got) == b.depth, b.name
-        assert b.banks == 1 or [g.count for g in got] == [b.banks], b.name
+        assert b.banks == 1 or all(g.count == b.banks for g in got), b.name  # each half's banks
         assert all(g.width == b.width for g in built[b.name]), b.name
         assert all(g.depth < b.depth for g in built[b.name] if "+" in g.name), b.name
     assert plan.word == feature_word(m.cfg, m.steps[0].first.in_shape[2]) and plan.bram36_plan == bram36_equivalent(m.buffers)
