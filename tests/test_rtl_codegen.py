@@ -247,3 +247,15 @@ def test_network_input_in_dram_is_planned():
     assert [(d.kind, d.addr, d.beats, d.buf) for d in plan.dma if d.kind != DMA_W][0] == (DMA_S, region, 96, BUF_OUT0)
     assert ("input", region) in plan.dram_maps
     assert {"in"} <= {w for b in plan.buffers if b.name.startswith("out_band") for w in b.writers}
+
+
+def test_counts_beyond_the_sequencer_counters_are_one_line_errors():
+    """The top's sequencer and DMA counters are 16 bits (plan.COUNTER_BITS): a count they cannot hold is refused
+    in one line naming it, and the largest one they hold passes."""
+    from hwgen.codegen.rtl.plan import COUNTER_BITS, check_counters
+
+    check_counters({"PW tiles of one step": (1 << COUNTER_BITS) - 2, "band reads": 0})
+    with pytest.raises(HwgenError) as e:
+        check_counters({"weight loads": 3, "PW tiles of one step": 70_000})
+    assert str(e.value) == ("RTL: 70,000 PW tiles of one step exceed the top's 16-bit sequencer counters "
+                            "(at most 65,534); use fewer weight tiles or taller bands")

@@ -54,6 +54,17 @@ NO_FLUSH = 0xFFFF
 SHIFT_BITS = 8
 #: Width of each lane's per-channel extra shift (0 .. accumulator width - 1).
 CH_SHIFT_BITS = 8
+#: Width of the top's sequencer and DMA counters (templates/rtl/hwgen_top.v.j2: [15:0] registers, 16'hffff the
+#: empty queue's sequence number), so every count they hold must stay below 2**16 - 1.
+COUNTER_BITS = 16
+
+
+def check_counters(counts: dict[str, int]) -> None:
+    """One line naming the first count the top's 16-bit counters cannot hold (:data:`COUNTER_BITS`)."""
+    for what, n in counts.items():
+        if n >= (1 << COUNTER_BITS) - 1:
+            raise HwgenError(f"RTL: {n:,} {what} exceed the top's {COUNTER_BITS}-bit sequencer counters "
+                             f"(at most {(1 << COUNTER_BITS) - 2:,}); use fewer weight tiles or taller bands")
 
 
 @dataclass
@@ -947,6 +958,10 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     ports = {f"{who}_{'w' if wr else ''}banks": engine_ports(who, wr) for who in ("pw", "dw", "pool")
              for wr in (False, True)}
     pool_channels = max([e.channels for e in pool_ops] or [1])
+    check_counters({"weight loads": len(loads), "band reads": sum(d.kind == DMA_R for d in dma),
+                    "band writes": sum(d.kind == DMA_S for d in dma), "PW tiles of one step": max(
+                        [st.pw_tiles for st in steps] + [0]), "bands of one step": max(st.bands for st in steps),
+                    "output channels": n, "input columns": w0, "output columns": wo})
     return RtlPlan(
         name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, word=word, abits=sel_bits(depth + 1),
         in_channels=c0, in_width=qgraph.input_fmt.width, in_pixels=h0 * w0,
