@@ -60,9 +60,10 @@ def print_report(est: Estimate, pe_budget: int) -> None:
         "wtiles": x.weight_tiles, "maps": _maps(m.tiles[x.step])} for x in est.layers]
     print_table("per layer (cycles: wall-clock share; stalls: DRAM = waiting on a transfer, buffer = on the "
                 "other engine or a full buffer)", rows, COLUMNS, con)
-    print_table("on-chip buffers", [{"buffer": b.name, "depth": b.depth, "width": b.width, "kbit": round(b.bits / 1024, 1),
-                                     "memory": b.memory, "blocks": b.blocks} for b in m.buffers],
-                ("buffer", "depth", "width", "kbit", "memory", "blocks"), con)
+    print_table("on-chip buffers (depth per bank)", [
+        {"buffer": b.name, "banks": b.banks, "depth": b.depth, "width": b.width, "kbit": round(b.bits / 1024, 1),
+         "memory": b.memory, "blocks": b.blocks} for b in m.buffers],
+        ("buffer", "banks", "depth", "width", "kbit", "memory", "blocks"), con)
     con.print(f"total: {est.total_cycles:,} cycles (input {est.input_cycles:,}, output {est.output_cycles:,}) = "
               f"{est.latency_ms:.3f} ms, {est.fps:.1f} fps at {est.clock_mhz:g} MHz")
     con.print(f"work: {est.macs / 1e6:.1f} M MACs on {est.pe} PEs: ideal {est.ideal_cycles:,.0f} cycles, "
