@@ -259,6 +259,8 @@ def uram_blocks(depth: Any, width: Any) -> Any:
 
 def unbox(x: Any) -> Any:
     """A 0-d result as a Python int (the scalar formulas return ints), arrays unchanged."""
+    if isinstance(x, int):
+        return x
     return int(x) if np.ndim(x) == 0 else x
 
 
@@ -401,6 +403,8 @@ def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) 
     latency (the DMA issues its bursts back to back, so their latencies overlap), then the beats at the DRAM
     bandwidth but at most one per cycle; ints or arrays."""
     beat = bus_bits // 8
+    if isinstance(beat, int) and isinstance(beats, int):  # the scalar walk's hot path: no numpy round trip
+        return latency + math.ceil(beats * beat / min(bytes_per_cycle, beat)) if beats else 0
     return dram_cycles(beats * beat, np.minimum(bytes_per_cycle, beat), latency)
 
 

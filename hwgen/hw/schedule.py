@@ -133,7 +133,7 @@ class EngineStats:
 
     @property
     def started(self) -> bool:
-        return np.ndim(self.first_start) > 0 or self.first_start >= 0
+        return isinstance(self.first_start, np.ndarray) or self.first_start >= 0
 
     def run(self, start: Any, cycles: Any) -> Any:
         if not self.started:
@@ -230,7 +230,10 @@ class _Run:
         return weight_tiled(step, tiling, self.wdram)
 
     def _step_slots(self, step: Step, tiling: StepTiling) -> list[Any]:
-        return [load_beats(pw, dw, self.cfg, self.weight_bits) for pw, dw in step_loads(step, tiling, self.cfg)]
+        # step_loads repeats each tile's (PW, DW) pair object once per band: its beats are computed once
+        beats: dict[int, Any] = {}
+        return [beats[id(p)] if id(p) in beats else beats.setdefault(id(p), load_beats(*p, self.cfg, self.weight_bits))
+                for p in step_loads(step, tiling, self.cfg)]
 
     def _beat_bytes(self, beats: Any) -> Any:
         return beats * (self.bus_bits // 8)
@@ -319,6 +322,8 @@ class _Run:
         tiled = self._tiled(step, tiling)
         _, out_w, out_c = step.last.out_shape
         chans = weight_tile_channels(pw, tiling.weight_tiles, cfg) if tiled and pw else [out_c]
+        fused = step.fused
+        has_dw = step.dw_op is not None
         stats = [EngineStats() for _ in step.ops]
         a_stats = stats[0]          # DW engine of a fused pair, or the only engine
         b_stats = stats[-1]         # the engine producing the step's output
@@ -331,6 +336,9 @@ class _Run:
         in_row = in_op.in_shape[1] * in_op.in_shape[2]  # codes per input row
         out_row = out_w * out_c
         in_end: list[int] = []
+        # most bands have the same height: each engine's tile time is computed once per (height, tile)
+        dw_cycles: dict[int, Any] = {}
+        pw_cycles: dict[tuple[int, int], Any] = {}
 
         def issue_input(i: int, t: int) -> None:
             """Queue the read of band i's input rows (its KxK halo included) at cycle t."""
@@ -358,7 +366,7 @@ class _Run:
         b_free = start0
         for i, rows in enumerate(bands):
             dw_end = None
-            if step.fused:
+            if fused:
                 deps = []
                 if i >= 2:
                     deps.append((b_band_end[i - 2] + HANDOFF, "buffer"))
@@ -367,7 +375,9 @@ class _Run:
                 if tiled and i == 0:
                     deps.append((self._take_slot() + HANDOFF, "dram"))  # DW weights come with the first tile
                 s = _wait(a_free, deps, a_stats)
-                dw_end = a_stats.run(s, dw_band_cycles(step, rows, cfg))
+                if rows not in dw_cycles:
+                    dw_cycles[rows] = dw_band_cycles(step, rows, cfg)
+                dw_end = a_stats.run(s, dw_cycles[rows])
                 a_free = dw_end + HANDOFF
                 issue_input(i + 1, s)
                 if step_load and i == 0:
@@ -377,24 +387,26 @@ class _Run:
                 first_b = not b_stats.started
                 if dw_end is not None and j == 0:
                     deps.append((dw_end + HANDOFF, "buffer"))
-                if not step.fused and j == 0 and tiling.in_dram:
+                if not fused and j == 0 and tiling.in_dram:
                     deps.append((in_end[i] + HANDOFF, "dram"))
                 if tiled:
                     deps.append((self._take_slot() + HANDOFF, "dram"))
                 if tiling.out_dram and j == 0 and i >= 2:
                     deps.append((store_end[i - 2] + HANDOFF, "dram"))
                 # The PW engine waiting for the first DW band of a fused pair is pipeline fill, not a stall.
-                s = _wait(b_free, deps, b_stats, count_stall=not (step.fused and first_b))
+                s = _wait(b_free, deps, b_stats, count_stall=not (fused and first_b))
                 if tiled:
                     loaded = self._start_slot(s)
-                    if step.dw_op is not None and i == 0 and j == 0:  # the DW weights came with the first tile
+                    if has_dw and i == 0 and j == 0:  # the DW weights came with the first tile
                         dw_bytes = self._op_bytes(step.dw_op)
                         a_stats.dram_read += dw_bytes
                         loaded -= dw_bytes
                     b_stats.dram_read += loaded
-                end = b_stats.run(s, pw_band_cycles(step, rows, ch, cfg))
+                if (rows, j) not in pw_cycles:
+                    pw_cycles[rows, j] = pw_band_cycles(step, rows, ch, cfg)
+                end = b_stats.run(s, pw_cycles[rows, j])
                 b_free = end + HANDOFF
-                if not step.fused and j == 0:
+                if not fused and j == 0:
                     issue_input(i + 1, s)
                     if step_load and i == 0:
                         self._start_slot(s)
