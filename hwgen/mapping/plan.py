@@ -337,6 +337,11 @@ class PlanWords(NamedTuple):
     pw_bias: Any              # one word per output group of tout (PW engine) ...
     dw_bias: Any              # ... and of tc (DW engine)
 
+    def take(self, rows: np.ndarray) -> "PlanWords":
+        """The words of the splits ``rows`` (of arrays over splits)."""
+        return PlanWords(*(tuple(np.asarray(x)[rows] for x in f) if isinstance(f, tuple) else np.asarray(f)[rows]
+                           for f in self))
+
 
 def plan_words(steps: list[Step], cfg: Lanes, pixels_per_beat: int = 1) -> PlanWords:
     """:class:`PlanWords` of the network ``steps`` for ``cfg`` (an EngineConfig or EngineArrays) and an input

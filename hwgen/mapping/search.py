@@ -20,7 +20,7 @@ from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_
                             schedule_steps, weight_words)
 from hwgen.ir.ops import ComputeOp
 from hwgen.limits import check_limit
-from hwgen.mapping.plan import (BAND_BUFFERS, FEATURE_BUFFERS, Mapping, PlanWords, band_buffer_bits, buffer_slots, dw_kernel, fmap_flags,
+from hwgen.mapping.plan import (BAND_BUFFERS, FEATURE_BUFFERS, Mapping, band_buffer_bits, buffer_slots, dw_kernel, fmap_flags,
                                 feature_word, format_split, parse_split, place_blocks, place_buffers, plan_buffers,
                                 plan_words, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
@@ -328,8 +328,7 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
 
     def fits(rows: np.ndarray, limit: int, feature: bool) -> np.ndarray:
         lanes = EngineArrays(*(cand[rows, i] for i in range(4)))
-        words = PlanWords(*(tuple(np.asarray(x)[rows] for x in f) if isinstance(f, tuple) else np.asarray(f)[rows]
-                            for f in everyone))
+        words = everyone.take(rows)
         # as many tiles as output channels: each tile one tout group
         tiles = {s.name: StepTiling(1, s.last.out_shape[2] if s.pw_op is not None else 1, ind, outd)
                  for s, (ind, outd) in zip(steps, fmap_flags(steps, limit))}
@@ -361,25 +360,24 @@ def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
     # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).
     order = np.lexsort((cand[:, 3], cand[:, 1], cand[:, 0], -cand[:, 2], lb))
 
-    def by_bound() -> Iterator[int]:
-        """``order``, the splits whose smallest buffers overflow the board moved last (their bound raised past
-        every other): the fit check runs a chunk at a time, as far as the search gets."""
+    def by_bound() -> Iterator[tuple[int, int]]:
+        """(split, bound) in ``order``, the splits whose smallest buffers overflow the board moved last (their
+        bound raised past every other): the fit check runs a chunk at a time, as far as the search gets."""
         unfit = []
         for start in range(0, len(order), _FIT_CHUNK):
             chunk = order[start:start + _FIT_CHUNK]
             ok = _can_fit(steps, cand[chunk], ctx)
-            yield from chunk[ok].tolist()
+            yield from zip(chunk[ok].tolist(), lb[chunk[ok]].tolist())
             unfit.append(chunk[~ok])
-            lb[chunk[~ok]] += np.iinfo(np.int64).max // 4
         for chunk in unfit:
-            yield from chunk.tolist()
+            yield from zip(chunk.tolist(), (lb[chunk] + np.iinfo(np.int64).max // 4).tolist())
 
     best: tuple[tuple[int, int], Mapping] | None = None
     fitted: set[tuple[int, int, int]] = set()
     n = 0
-    for idx in by_bound():
+    for idx, bound in by_bound():
         # Stop when no remaining split can beat the best; while nothing fits the board, look a little further.
-        if best is not None and ((lb[idx] >= best[0][1] and (best[0][0] == 0 or n >= _MAX_UNFIT_TRIES))
+        if best is not None and ((bound >= best[0][1] and (best[0][0] == 0 or n >= _MAX_UNFIT_TRIES))
                                  or n >= _MAX_EXACT):
             break
         tin, tout, tc, tk = (int(x) for x in cand[idx])
