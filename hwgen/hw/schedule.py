@@ -106,7 +106,14 @@ class DramChannel:
 
     def span(self, ready: Any, beats: Any, bus_bits: Any) -> tuple[Any, Any]:
         """:meth:`transfer`, returning the cycles it starts and completes (both ``ready`` for nothing to move)."""
-        dur = dma_cycles(beats, bus_bits, self.bytes_per_cycle, self.latency)
+        return self.span_cycles(ready, self.cycles(beats, bus_bits))
+
+    def cycles(self, beats: Any, bus_bits: Any) -> Any:
+        """DMA cycles of a transfer of ``beats`` beats of a ``bus_bits`` bus on this channel."""
+        return dma_cycles(beats, bus_bits, self.bytes_per_cycle, self.latency)
+
+    def span_cycles(self, ready: Any, dur: Any) -> tuple[Any, Any]:
+        """:meth:`span` of a transfer that takes ``dur`` cycles (0: nothing to move)."""
         if self.points is None:
             if dur == 0:
                 return ready, ready
@@ -172,9 +179,10 @@ class Trace:
         return self.input_dram_write + sum(st.dram_read + st.dram_write for tr in self.steps for st in tr.ops)
 
 
-def _wait(free: Any, deps: list[tuple[Any, str]], stats: EngineStats, count_stall: bool = True) -> Any:
-    """Start time of a tile whose engine is free at ``free`` and that waits on ``deps`` (time, cause)."""
-    if isinstance(free, np.ndarray) or any(isinstance(t, np.ndarray) for t, _ in deps):
+def _wait(free: Any, deps: list[tuple[Any, str]], stats: EngineStats, count_stall: bool, arrays: bool) -> Any:
+    """Start time of a tile whose engine is free at ``free`` and that waits on ``deps`` (time, cause);
+    ``arrays``: times may be arrays over splits."""
+    if arrays:
         start, dram = free, False
         for t, c in deps:
             later = t > start
@@ -218,22 +226,27 @@ class _Run:
         self.map_bus = map_bus_bits(cfg, in_c, act_bits, pixels_per_beat)
         # Weight loads (in bus beats, hw.load_beats) in program order: one per step, or one per PW tile of a step
         # with weight tiles.
-        self.slots: list[Any] = []
+        self.slots: list[tuple[Any, Any, Any]] = []  # (beats, DMA cycles, bytes) of each
         if weights_in_dram:
             for s in steps:
                 self.slots.extend(self._step_slots(s, tiles[s.name]))
         self.slot = 0
         self.log: list[tuple[str, str, int, int, Any, Any, Any]] = []
-        self.slot_end = self._queue("w", "", -1, 0, HANDOFF, self.slots[0], self.bus_bits) if self.slots else 0
+        self.slot_end = self._queue_slot(HANDOFF, self.slots[0]) if self.slots else 0
 
     def _tiled(self, step: Step, tiling: StepTiling) -> bool:
         return weight_tiled(step, tiling, self.wdram)
 
-    def _step_slots(self, step: Step, tiling: StepTiling) -> list[Any]:
-        # step_loads repeats each tile's (PW, DW) pair object once per band: its beats are computed once
-        beats: dict[int, Any] = {}
-        return [beats[id(p)] if id(p) in beats else beats.setdefault(id(p), load_beats(*p, self.cfg, self.weight_bits))
-                for p in step_loads(step, tiling, self.cfg)]
+    def _step_slots(self, step: Step, tiling: StepTiling) -> list[tuple[Any, Any, Any]]:
+        # step_loads repeats each tile's (PW, DW) pair object once per band: its load is costed once
+        memo: dict[int, tuple[Any, Any, Any]] = {}
+        out = []
+        for p in step_loads(step, tiling, self.cfg):
+            if id(p) not in memo:
+                beats = load_beats(*p, self.cfg, self.weight_bits)
+                memo[id(p)] = (beats, self.chan.cycles(beats, self.bus_bits), self._beat_bytes(beats))
+            out.append(memo[id(p)])
+        return out
 
     def _beat_bytes(self, beats: Any) -> Any:
         return beats * (self.bus_bits // 8)
@@ -249,6 +262,12 @@ class _Run:
         self.log.append((kind, step, band, first, beats, start, end))
         return end
 
+    def _queue_slot(self, ready: Any, slot: tuple[Any, Any, Any]) -> Any:
+        """:meth:`_queue` of a weight load, its DMA cycles known."""
+        start, end = self.chan.span_cycles(ready, slot[1])
+        self.log.append(("w", "", -1, 0, slot[0], start, end))
+        return end
+
     def _map_transfer(self, kind: str, step: str, band: int, ready: Any, first: Any, end: Any) -> tuple[Any, Any]:
         """Queue the transfer of codes [first, end) of a map in DRAM; returns (completion cycle, bytes moved)."""
         beats = map_beats(first, end, self.word)
@@ -260,11 +279,11 @@ class _Run:
 
     def _start_slot(self, t: int) -> int:
         """The consumer of the current load started at ``t``: issue the next load; returns the current one's bytes."""
-        beats = self.slots[self.slot]
+        current = self.slots[self.slot]
         self.slot += 1
         if self.slot < len(self.slots):
-            self.slot_end = self._queue("w", "", -1, 0, t, self.slots[self.slot], self.bus_bits)
-        return self._beat_bytes(beats)
+            self.slot_end = self._queue_slot(t, self.slots[self.slot])
+        return current[2]
 
     def _input_writes(self, codes: int, channels: int) -> tuple[Any, Any]:
         """Queue the writes of the network input stored in DRAM as its beats arrive (module docstring); returns
@@ -324,6 +343,7 @@ class _Run:
         chans = weight_tile_channels(pw, tiling.weight_tiles, cfg) if tiled and pw else [out_c]
         fused = step.fused
         has_dw = step.dw_op is not None
+        arrays = isinstance(cfg.tin, np.ndarray)
         stats = [EngineStats() for _ in step.ops]
         a_stats = stats[0]          # DW engine of a fused pair, or the only engine
         b_stats = stats[-1]         # the engine producing the step's output
@@ -374,7 +394,7 @@ class _Run:
                     deps.append((in_end[i] + HANDOFF, "dram"))
                 if tiled and i == 0:
                     deps.append((self._take_slot() + HANDOFF, "dram"))  # DW weights come with the first tile
-                s = _wait(a_free, deps, a_stats)
+                s = _wait(a_free, deps, a_stats, True, arrays)
                 if rows not in dw_cycles:
                     dw_cycles[rows] = dw_band_cycles(step, rows, cfg)
                 dw_end = a_stats.run(s, dw_cycles[rows])
@@ -384,7 +404,7 @@ class _Run:
                     self._start_slot(s)
             for j, ch in enumerate(chans):
                 deps = []
-                first_b = not b_stats.started
+                first_b = i == 0 and j == 0  # the engine's first tile of the step
                 if dw_end is not None and j == 0:
                     deps.append((dw_end + HANDOFF, "buffer"))
                 if not fused and j == 0 and tiling.in_dram:
@@ -394,7 +414,7 @@ class _Run:
                 if tiling.out_dram and j == 0 and i >= 2:
                     deps.append((store_end[i - 2] + HANDOFF, "dram"))
                 # The PW engine waiting for the first DW band of a fused pair is pipeline fill, not a stall.
-                s = _wait(b_free, deps, b_stats, count_stall=not (fused and first_b))
+                s = _wait(b_free, deps, b_stats, not (fused and first_b), arrays)
                 if tiled:
                     loaded = self._start_slot(s)
                     if has_dw and i == 0 and j == 0:  # the DW weights came with the first tile
