@@ -238,14 +238,17 @@ class _Run:
         return weight_tiled(step, tiling, self.wdram)
 
     def _step_slots(self, step: Step, tiling: StepTiling) -> list[tuple[Any, Any, Any]]:
-        # step_loads repeats each tile's (PW, DW) pair object once per band: its load is costed once
-        memo: dict[int, tuple[Any, Any, Any]] = {}
+        # Each distinct load is costed once: by its word counts, or for arrays over splits by the pair object
+        # (step_loads repeats each tile's once per band).
+        memo: dict[Any, tuple[Any, Any, Any]] = {}
+        arrays = isinstance(self.cfg.tin, np.ndarray)
         out = []
         for p in step_loads(step, tiling, self.cfg):
-            if id(p) not in memo:
+            key = id(p) if arrays else p
+            if key not in memo:
                 beats = load_beats(*p, self.cfg, self.weight_bits)
-                memo[id(p)] = (beats, self.chan.cycles(beats, self.bus_bits), self._beat_bytes(beats))
-            out.append(memo[id(p)])
+                memo[key] = (beats, self.chan.cycles(beats, self.bus_bits), self._beat_bytes(beats))
+            out.append(memo[key])
         return out
 
     def _beat_bytes(self, beats: Any) -> Any:
