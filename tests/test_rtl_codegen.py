@@ -1,9 +1,11 @@
 """RTL generator without simulation: determinism, schedule agreement with the estimate, CLI errors, lint."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict
 
 import pytest
 from hypothesis import given, settings
@@ -249,13 +251,76 @@ def test_network_input_in_dram_is_planned():
     assert {"in"} <= {w for b in plan.buffers if b.name.startswith("out_band") for w in b.writers}
 
 
-def test_counts_beyond_the_sequencer_counters_are_one_line_errors():
-    """The top's sequencer and DMA counters are 16 bits (plan.COUNTER_BITS): a count they cannot hold is refused
-    in one line naming it, and the largest one they hold passes."""
-    from hwgen.codegen.rtl.plan import COUNTER_BITS, check_counters
+def _wide_fc():
+    """A design whose FC layer has 70,000 output channels (35,000 groups of tout = 2): the output stream's channel
+    counter needs 17 bits, the PW engine's group counters 16 (the 16-bit counters refused it before)."""
+    from hwgen.build import HwConfig, build
+    from rtl_tests.harness import net
+    g = net("wide_fc", (4, 4, 2), [("d", "dw", {"kernel": 3, "stride": 1}), ("p", "pw", {"filters": 4}),
+                                   ("g", "pool", {}), ("f", "fc", {"units": 70_000})])
+    return build(g, HwConfig(pe=8, split="2x2,2x1", weights="onchip"), seed=0)
 
-    check_counters({"PW tiles of one step": (1 << COUNTER_BITS) - 2, "band reads": 0})
+
+def test_counter_widths_come_from_the_plan():
+    """Each counter group's width is the bits of the largest value its counters reach in this design
+    (plan.counter_widths), and the templates declare exactly those widths."""
+    qg, ops, m = _design("tiny_dsc", 32)
+    plan = plan_rtl(qg, m)
+    w = plan.widths
+    assert w.seq == max(3, (max(st.bands for st in plan.steps) + 3).bit_length(),
+                        (max(st.pw_tiles for st in plan.steps) + 3).bit_length())
+    assert w.out_ch == max(1, (plan.out_channels - 1).bit_length())
+    assert w.out_col == max(1, (plan.out_shape[1] - 1).bit_length())
+    assert w.pw == max(max([e.m, e.inner_groups * m.cfg.tin, e.wo, e.tbase + e.inner_groups]) for e in plan.pw_ops
+                       ).bit_length()
+    files = render_rtl(plan)
+    assert f"localparam integer SQ = {w.seq};" in files["hwgen_top.v"]
+    assert f"localparam [{w.out_ch - 1}:0] OUT_C_LAST = {w.out_ch}'d{plan.out_channels - 1};" in files["hwgen_top.v"]
+    for eng in ("pw", "dw", "pool"):
+        assert f"localparam integer CW = {getattr(w, eng)};" in files[f"hwgen_{eng}_engine.v"]
+    assert all(x < 16 for x in (w.seq, w.out_ch, w.out_col, w.pw, w.dw, w.pool))  # today's small designs shrink
+    assert json.loads(files["plan.json"])["counter_widths"] == asdict(w)
+
+
+def test_sequencer_counts_beyond_16_bits_get_wider_counters():
+    """A streamed step in one-row bands of 256 weight tiles each: 66,560 PW tiles in one step and 66,563 weight
+    loads (the 16-bit sequencer refused it) get a 17-bit sequencer."""
+    from hwgen.build import HwConfig, build
+    from rtl_tests.harness import net
+    g = net("many_tiles", (260, 2, 4), [("c", "conv", {"filters": 256, "kernel": 1, "stride": 1}), ("g", "pool", {}),
+                                        ("f", "fc", {"units": 2})])
+    d = build(g, HwConfig(pe=4, split="1x1,1x1", weights="dram"), seed=0)
+    m = with_fmaps_in_dram(with_weight_tiles(d.mapping, 256), 8 * 4, 1)
+    plan = plan_rtl(d.qgraph, m)
+    assert max(st.pw_tiles for st in plan.steps) == 66_560 and len(plan.loads) == 66_563
+    assert plan.widths.seq == 17 and plan.predicted_cycles == m.trace().total_cycles
+
+
+@pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
+def test_output_channels_beyond_16_bits_get_wider_counters(tmp_path):
+    """70,000 output channels (refused by the 16-bit counters): the output channel counter is 17 bits in the
+    Verilog and Verilator --lint-only -Wall is clean."""
+    d = _wide_fc()
+    plan = plan_rtl(d.qgraph, d.mapping)
+    assert plan.widths.out_ch == 17 and plan.widths.pw == 16
+    out = write_rtl(d.qgraph, d.mapping, tmp_path / "rtl")
+    top = (out / "hwgen_top.v").read_text()
+    assert "localparam [16:0] OUT_C_LAST = 17'd69999;" in top and "reg [16:0] out_ch;" in top
+    assert "localparam integer CW = 16;" in (out / "hwgen_pw_engine.v").read_text()
+    srcs = sorted(str(p) for p in out.glob("*.v"))
+    r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
+
+
+def test_counts_beyond_the_widest_counter_are_one_line_errors():
+    """A count needing more than plan.MAX_COUNTER_BITS (31) bits is refused in one line naming it; the largest one
+    that fits passes."""
+    from hwgen.codegen.rtl.plan import MAX_COUNTER_BITS, count_bits
+
+    assert count_bits("PW tiles of one step", (1 << MAX_COUNTER_BITS) - 1) == 31
+    assert count_bits("band reads", 0) == 1
     with pytest.raises(HwgenError) as e:
-        check_counters({"weight loads": 3, "PW tiles of one step": 70_000})
-    assert str(e.value) == ("RTL: 70,000 PW tiles of one step exceed the top's 16-bit sequencer counters "
-                            "(at most 65,534); use fewer weight tiles or taller bands")
+        count_bits("PW tiles of one step", 1 << 31)
+    assert str(e.value) == ("RTL: 2,147,483,648 PW tiles of one step need a 32-bit counter, beyond the RTL's "
+                            "31-bit counters")

@@ -47,24 +47,38 @@ DMA_W, DMA_R, DMA_S = 0, 1, 2
 #: Schedule step kinds.
 STEP_PW, STEP_DW, STEP_POOL, STEP_FUSED = 0, 1, 2, 3
 
-#: EngineOp.flx of an op whose output buffer is unbanked (no column flushes).
-NO_FLUSH = 0xFFFF
-
 #: Width of the signed shift field of the op tables.
 SHIFT_BITS = 8
 #: Width of each lane's per-channel extra shift (0 .. accumulator width - 1).
 CH_SHIFT_BITS = 8
-#: Width of the top's sequencer and DMA counters (templates/rtl/hwgen_top.v.j2: [15:0] registers, 16'hffff the
-#: empty queue's sequence number), so every count they hold must stay below 2**16 - 1.
-COUNTER_BITS = 16
+#: The widest counter the templates build: the engines and the DMA's scatter widen counts into 32-bit integer
+#: arithmetic (a count and its carry), as the top's DRAM addresses and beat counts are 32 bits.
+MAX_COUNTER_BITS = 31
 
 
-def check_counters(counts: dict[str, int]) -> None:
-    """One line naming the first count the top's 16-bit counters cannot hold (:data:`COUNTER_BITS`)."""
-    for what, n in counts.items():
-        if n >= (1 << COUNTER_BITS) - 1:
-            raise HwgenError(f"RTL: {n:,} {what} exceed the top's {COUNTER_BITS}-bit sequencer counters "
-                             f"(at most {(1 << COUNTER_BITS) - 2:,}); use fewer weight tiles or taller bands")
+@dataclass(frozen=True)
+class CounterWidths:
+    """Bits of each group of counters, addresses and counts the RTL builds (:func:`counter_widths` computes them
+    all from the plan; the templates take them as parameters). Counters compared with each other share a width."""
+
+    seq: int  # the top's sequencer and DMA queue: a step's bands and tiles, issue / done counters, band reads /
+    # writes done and the ones before a step, input writes, trigger counts, sequence numbers (all ones: none)
+    in_col: int  # the input stream's column (a banked fmap_a writer)
+    out_ch: int  # the output stream's channel
+    out_col: int  # and column
+    scat: int  # the DMA's scatter into banked in_band halves: a beat's channel offset in its pixel, columns
+    pw: int  # each engine's loop counters and op / tile table entries (groups, columns, rows, channels)
+    dw: int
+    pool: int
+
+
+def count_bits(what: str, n: int) -> int:
+    """Bits of an unsigned counter holding 0 .. ``n``; a count beyond :data:`MAX_COUNTER_BITS` is one line naming it."""
+    bits = max(1, int(n).bit_length())
+    if bits > MAX_COUNTER_BITS:
+        raise HwgenError(f"RTL: {n:,} {what} need a {bits}-bit counter, beyond the RTL's {MAX_COUNTER_BITS}-bit "
+                         "counters")
+    return bits
 
 
 @dataclass
@@ -159,7 +173,7 @@ class EngineOp:
     og: tuple[int, int] = (1, 1)
     iwbc: int = 0
     owbc: int = 0
-    flx: int = NO_FLUSH
+    flx: int | None = None  # None: an unbanked output (no column flushes)
 
 
 @dataclass
@@ -326,6 +340,7 @@ class RtlPlan:
     pw_wbanks: int = 1
     dw_wbanks: int = 1
     pool_wbanks: int = 1
+    widths: CounterWidths | None = None  # bits of each counter group (counter_widths)
 
     @property
     def axi(self) -> bool:
@@ -586,7 +601,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         e.ig, e.og = buffers[e.in_buf].grid, buffers[e.out_buf].grid
         e.iwbc = bank_row_stride(in_shape[1], in_shape[2], e.ig)
         e.owbc = bank_row_stride(out_shape[1], out_shape[2], e.og)
-        e.flx = max(0, out_shape[1] - e.og[1]) if buffers[e.out_buf].banks > 1 else NO_FLUSH
+        e.flx = max(0, out_shape[1] - e.og[1]) if buffers[e.out_buf].banks > 1 else None
 
     def add_pw(q: QuantOp, in_buf: int, out_buf: int) -> int:
         nonlocal pw_ports, pw_runs
@@ -958,11 +973,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     ports = {f"{who}_{'w' if wr else ''}banks": engine_ports(who, wr) for who in ("pw", "dw", "pool")
              for wr in (False, True)}
     pool_channels = max([e.channels for e in pool_ops] or [1])
-    check_counters({"weight loads": len(loads), "band reads": sum(d.kind == DMA_R for d in dma),
-                    "band writes": sum(d.kind == DMA_S for d in dma), "PW tiles of one step": max(
-                        [st.pw_tiles for st in steps] + [0]), "bands of one step": max(st.bands for st in steps),
-                    "output channels": n, "input columns": w0, "output columns": wo})
-    return RtlPlan(
+    plan = RtlPlan(
         name=qgraph.name, cfg=cfg, act_width=aw, weight_width=wb, word=word, abits=sel_bits(depth + 1),
         in_channels=c0, in_width=qgraph.input_fmt.width, in_pixels=h0 * w0,
         in_beat_bits=axis_bits(mapping.pixels_per_beat * c0 * qgraph.input_fmt.width),
@@ -983,3 +994,60 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         in_write_words=input_write_codes(word, faxi_bits) // word if in_dram else 0,
         plan_blocks=(mapping.bram36, mapping.uram), in_shape=(h0, w0, c0), out_shape=(ho, wo, n),
         fmap_grid=fmap_grid, in_shapes=in_shapes, **ports)
+    plan.widths = counter_widths(plan)
+    return plan
+
+
+def counter_widths(plan: RtlPlan) -> CounterWidths:
+    """The bits of each counter group of the RTL (:class:`CounterWidths`): the largest value its counters and the
+    sums the RTL forms of them reach in this design, each named for the one-line error beyond
+    :data:`MAX_COUNTER_BITS` (:func:`count_bits`)."""
+
+    def width(counts: dict[str, int], floor: int = 1) -> int:
+        return max([floor] + [count_bits(what, n) for what, n in counts.items()])
+
+    tin, tc = plan.cfg.tin, plan.cfg.tc
+    steps = plan.steps
+    reads = sum(d.kind == DMA_R for d in plan.dma)
+    writes = sum(d.kind == DMA_S for d in plan.dma)
+    # The sequencer compares its counts with each other (and + 1 / + 2: a fused pair's band-half handshakes; a
+    # trigger count is its counter plus up to four triggers of one cycle), so they share one width; the empty
+    # queue's sequence number is all ones, above every trigger count: + 1. At least 3 bits (the input stage adds
+    # a 2-bit count of input writes to the band-write triggers).
+    seq = width({
+        "bands of one step": max(st.bands for st in steps) + 2 + 1,
+        "PW tiles of one step": max(st.pw_tiles for st in steps) + 2 + 1,
+        "weight tiles of one step": max(st.wtiles for st in steps) + 1,
+        "weight loads": len(plan.loads) + 1 + 4 + 1,  # the first input beat triggers load 0
+        "band reads": reads + 4 + 1,
+        "band writes": writes + 4 + 1,
+        "band reads before a step's last": max(st.rbase + st.bands for st in steps) + 2 + 1,
+        "band writes before a step's last": max(st.wbase + st.bands for st in steps) + 2 + 1,
+        "input writes": plan.in_writes + 1 + 1,
+    }, floor=3)
+    # The input stream's column (banked fmap_a): the next beat's first column before a row wrap; at least the
+    # 8-bit bank indices its low bits feed.
+    in_col = width({"input columns": plan.in_shape[1] + plan.pixels_per_beat}, floor=8)
+    out_ch = width({"output channels": plan.out_channels - 1})
+    out_col = width({"output columns": plan.out_shape[1] - 1})
+    # The DMA's scatter: a beat's end channel in its pixel (its start < C, plus a word of codes), the column after
+    # a row's last; at least the beat's code count (lane bits + 1) it adds.
+    word = plan.word
+    scat = width({"codes of a pixel and a beat": max([c + word for _, c, _ in plan.in_shapes] + [1]),
+                  "columns of a map read into banks": max([w for w, _, _ in plan.in_shapes] + [1])},
+                 floor=sel_bits(word) + 2)
+    # The engines: loop counters (input / output groups, column, row, channel base), op and tile table entries. An
+    # unbanked output's flush column is all ones, above every column (a column count fits the width).
+    pw = width({"PW input groups": max([e.inner_groups * tin for e in plan.pw_ops] + [1]),
+                "PW dot-product lengths": max([e.m for e in plan.pw_ops] + [1]),
+                "PW output groups": max([e.outer_groups for e in plan.pw_ops] + [1]),
+                "PW output columns": max([e.wo for e in plan.pw_ops] + [1]),
+                "im2col table rows": max([e.tbase + e.inner_groups for e in plan.pw_ops] + [1]),
+                "PW tile rows": max([t.rows for t in plan.pw_tiles] + [1]), "PW lanes": tin})
+    dw = width({"DW channels": max([e.outer_groups * tc for e in plan.dw_ops] + [1]),
+                "DW tap groups": max([e.tbase + e.inner_groups for e in plan.dw_ops] + [1]),
+                "DW output columns": max([e.wo for e in plan.dw_ops] + [1]),
+                "DW tile rows": max([t.rows for t in plan.dw_tiles] + [1]), "DW lanes": tc})
+    pool = width({"pool channels": max([e.inner_groups * tin for e in plan.pool_ops] + [1]),
+                  "pool input columns": max([e.wi for e in plan.pool_ops] + [1]), "pool lanes": tin})
+    return CounterWidths(seq, in_col, out_ch, out_col, scat, pw, dw, pool)
