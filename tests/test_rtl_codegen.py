@@ -324,3 +324,21 @@ def test_counts_beyond_the_widest_counter_are_one_line_errors():
         count_bits("PW tiles of one step", 1 << 31)
     assert str(e.value) == ("RTL: 2,147,483,648 PW tiles of one step need a 32-bit counter, beyond the RTL's "
                             "31-bit counters")
+
+
+@pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
+@pytest.mark.parametrize("layers", [[("p", "pw", {"filters": 4}), ("g", "pool", {}), ("f", "fc", {"units": 3})],
+                                    [("d", "dw", {"kernel": 3, "stride": 1}), ("p", "pw", {"filters": 4})]])
+def test_verilator_lint_clean_without_an_engine(tmp_path, layers):
+    """A network with no DW layer (no DW engine) or no pool (no pool engine): the absent engine's start is not
+    built, and Verilator --lint-only -Wall is clean."""
+    from hwgen.build import HwConfig, build
+    from rtl_tests.harness import net
+    d = build(net("no_engine", (4, 4, 2), layers), HwConfig(pe=8, split="2x2,2x1", weights="onchip"), seed=0)
+    out = write_rtl(d.qgraph, d.mapping, tmp_path / "rtl")
+    absent = [e for e in ("dw", "pool") if not (out / f"hwgen_{e}_engine.v").exists()]
+    assert absent and all(f"{e}_start" not in (out / "hwgen_top.v").read_text() for e in absent)
+    srcs = sorted(str(p) for p in out.glob("*.v"))
+    r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
