@@ -325,6 +325,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # where the current tensor is: fmap_a/fmap_b, None = DRAM; read_input stores an on-chip input in fmap_a
     cur: int | None = None if input_dram else BUF_FM0
     cur_region = 0
+    banked_inputs = []  # (op, its input bands' row ranges) of the steps that load their input from DRAM
     onchip = []  # the maps fmap_a / fmap_b hold (their banks: hw.contract.bank_words)
     if not input_dram:
         fm_words = max(fm_words, _words(ops[0].op.in_shape))
@@ -365,6 +366,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         row_codes = op.in_shape[1] * op.in_shape[2]
         in_ranges = [input_row_range(op, r0, min(r0 + rows, out_h)) for r0 in range(0, out_h, rows)]
         if in_dram:
+            banked_inputs.append((op, in_ranges))
             # a band moves the words its codes touch and is staged from the first of them (hw.map_beats)
             in_band_need = max([in_band_need] + [word * map_beats(lo * row_codes, hi * row_codes, word)
                                                  for lo, hi in in_ranges])
@@ -447,11 +449,22 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     br, bc = (int(v) for v in bank_grid(dw_kernel(mapping.steps), cfg.tk))
     grids = buffer_banks(mapping.steps, mapping.tiles, cfg, mapping.pixels_per_beat)
     fm_banked = br * bc > 1 and tuple(int(v) for v in grids.fmap) == (br, bc)
-    fm_bank_words = word * max([int(bank_words(h, w, c, word, (br, bc))) for h, w, c in onchip], default=1)
-    # a DW step reading a one-bank map with TK > 1 (in_band, or fmap_a with an input stream wider than the
-    # grid): the DW engine keeps its dense tap read for it
+    ib_banked = br * bc > 1 and tuple(int(v) for v in grids.in_band) == (br, bc) and in_band_words > 0
+    fm_bank_words = word * max([int(bank_words(h, w, c, word, (br, bc))) for h, w, c in onchip], default=1) \
+        if fm_banked else fm_words
+    # a banked in_band half: each bank holds its band's rows from element 0 (the plan's in_band depth per bank
+    # is two halves); the tallest band's bank 0 must fit
+    ib_bank_words = word * ({b.name: b.depth for b in mapping.buffers}.get("in_band", 0) // 2) if ib_banked else 1
+    if ib_banked:
+        need = max([word * int(bank_words(hi - lo, st_op.in_shape[1], st_op.in_shape[2], word, (br, bc)))
+                    for st_op, ranges in banked_inputs for lo, hi in ranges], default=0)
+        if need > ib_bank_words:
+            raise HwgenError(f"mapping's in_band banks ({ib_bank_words} codes per half) are smaller than the "
+                             f"staged bands ({need} codes)")
+    # a DW step reading a one-bank map with TK > 1 (fmap_a with an input stream wider than the grid): the DW
+    # engine keeps its dense tap read for it
     dw_dense_src = br * bc > 1 and any(
-        st["dw"] is not None and (st["in_dram"] or not fm_banked) for st in steps)
+        st["dw"] is not None and not (ib_banked if st["in_dram"] else fm_banked) for st in steps)
     pw_iters = dw_iters = 1
     for st in steps:
         for key in ("pw", "dw"):
@@ -483,8 +496,10 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         in_beat_bits=axis_bits(mapping.pixels_per_beat * in_shape[2] * qgraph.input_fmt.width),
         pixels_per_beat=mapping.pixels_per_beat, in_beats=input_cycles(in_shape[0] * in_shape[1], mapping.pixels_per_beat),
         out_beat_bits=axis_bits(out_bits),
-        word=word, storage=storage, br=br, bc=bc, banks=br * bc if fm_banked else 1, fm_banked=fm_banked,
-        fm_bank_words=fm_bank_words, dw_dense_src=dw_dense_src, out_shape=list(ops[-1].op.out_shape), buf_words=max(fm_words, band_words, in_band_words, out_band_words),
+        word=word, storage=storage, br=br, bc=bc, banks=br * bc if fm_banked or ib_banked else 1,
+        fm_banked=fm_banked, fm_flag="true" if fm_banked else "false", ib_banked=ib_banked,
+        ib_flag="true" if ib_banked else "false", fm_bank_words=fm_bank_words, ib_bank_words=ib_bank_words,
+        dw_dense_src=dw_dense_src, out_shape=list(ops[-1].op.out_shape), buf_words=max(fm_words, band_words, in_band_words, out_band_words),
         in_band_words=in_band_words, out_band_words=out_band_words,
         has_conv=any(q.op.kind == "conv" for q in ops),
         contiguous_out=not any(v > 1 for v in pw_tiles.values()),
