@@ -72,40 +72,22 @@ def generate(qgraph: QuantGraph, mapping: Mapping, outdir: Path, seed: int = 0, 
 MEMORY_TOLERANCE = 0.10
 
 
-#: The rule checker's limit a dense map where the plan banks one goes with (the HLS does not build banks yet).
-DENSE_TAPS = ("pipeline-ports", "dw_engine/dw_iter", "src")
-
-
-def dense_for_banked(proj: hls_rules.Project, mapping: Mapping) -> list[str]:
-    """The plan buffers the mapping banks and the project declares as one dense array (docs/hls.md, Limits)."""
-    mems = {m.plan_name: m for m in hls_rules.memories(proj)}
-    return [b.name for b in mapping.buffers if b.banks > 1 and b.name in mems and mems[b.name].banks == 1]
-
-
-def plan_blocks(proj: hls_rules.Project, mapping: Mapping) -> tuple[int, int]:
-    """(BRAM36, URAM) of the plan a project's declarations are to match: the mapping's, with a buffer the plan
-    banks and the project declares dense (:func:`dense_for_banked`) counted as declared."""
-    mems = {m.plan_name: m for m in hls_rules.memories(proj)}
-    bram, uram = mapping.bram36, mapping.uram
-    for b in mapping.buffers:
-        if b.name in dense_for_banked(proj, mapping):
-            bram += mems[b.name].bram36 - (b.blocks if b.memory == "bram" else 0)
-            uram += mems[b.name].uram - (b.blocks if b.memory == "uram" else 0)
-    return bram, uram
-
-
 def assert_rules(outdir: Path, mapping: Mapping) -> None:
     """The project passes the rule checker (tests/hls_rules.py) but for its documented limits, and its
-    declarations imply the mapping's memory plan (:func:`plan_blocks`): BRAM36 and URAM within MEMORY_TOLERANCE.
-    A map declared dense where the plan banks it comes with the DW engine's documented limit."""
+    declarations imply the mapping's memory plan: BRAM36 and URAM within MEMORY_TOLERANCE. Every buffer the plan
+    banks is declared as its banks (one array each)."""
     proj = hls_rules.load(outdir)
     found = hls_rules.check(outdir)
     violations = hls_rules.unexplained(found)
     assert violations == [], [str(v) for v in violations]
-    if dense_for_banked(proj, mapping):
-        assert any(hls_rules.limit_key(v) == DENSE_TAPS for v in found), [str(v) for v in found]
+    declared = {}
+    for m in hls_rules.memories(proj):
+        declared[m.plan_name] = declared.get(m.plan_name, 0) + m.banks
+    for b in mapping.buffers:
+        if b.banks > 1:
+            assert declared.get(b.name) == b.banks, (b.name, b.banks, declared.get(b.name))
     bram, uram = hls_rules.memory_blocks(proj)
-    plan_bram, plan_uram = plan_blocks(proj, mapping)
+    plan_bram, plan_uram = mapping.bram36, mapping.uram
     assert abs(bram - plan_bram) <= MEMORY_TOLERANCE * plan_bram, (bram, plan_bram)
     assert abs(uram - plan_uram) <= MEMORY_TOLERANCE * plan_uram, (uram, plan_uram)
 
