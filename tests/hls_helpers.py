@@ -112,6 +112,20 @@ def c_function(src: str, name: str) -> str:
     return braced(src, f"static void {name}(")
 
 
+def unbanked(src: str) -> str:
+    """Generated C++ with every banked buffer written as one array (the dense form of before the banks), so the
+    region checks read the same for both: bank parameters and arguments ``x_0, x_1, ...`` (and their grid flag),
+    one-bank arguments with fillers (``band, band_fill_1, ..., false``), the banked PIPO declarations."""
+    sizes = {"FM_BANK_WORDS": "BUF_WORDS", "IN_BANK_WORDS": "IN_BAND_WORDS"}
+    src = re.sub(r"((?:const )?act_t) (\w+)_0\[(\w+)\](?:, (?:const )?act_t \2_\d+\[\w+\])+(?:, bool \2_bk)?",
+                 lambda m: f"{m.group(1)} {m.group(2)}[{sizes.get(m.group(3), m.group(3))}]", src)
+    src = re.sub(r"\b(\w+)_0((?:, \1_\d+)+)(?:, (?:true|false|\1_bk)\b)?", r"\1", src)
+    src = re.sub(r", (\w+)_fill_1(?:, \1_fill_\d+)*, false\b", "", src)
+    src = re.sub(r"\n *act_t in_band_[1-9]\d*\[IN_BANK_WORDS\];|\n#pragma HLS \w+ variable=in_band_[1-9]\d* [^\n]*", "", src)
+    src = src.replace("act_t in_band_0[IN_BANK_WORDS];", "act_t in_band[IN_BAND_WORDS];")
+    return re.sub(r"variable=(\w+)_0 ", r"variable=\1 ", src)
+
+
 def assert_fused_pairs_are_dataflow(top: str, pairs: int) -> None:
     """The top's ``pairs`` fused DW->PW pairs run through one canonical DATAFLOW region over row bands.
 
@@ -121,6 +135,7 @@ def assert_fused_pairs_are_dataflow(top: str, pairs: int) -> None:
     process (DRAM -> the in_band PIPO, the DW process's input) and the write process (the out_band PIPO,
     the PW process's output -> DRAM), each with its own fmem argument.
     """
+    top = unbanked(top)
     region = c_function(top, "fused_pair")
     body = [line.strip() for line in braced(region, "for (int b = 0; b < bands; b++)").splitlines() if line.strip()]
     pragmas = [line for line in body if line.startswith("#pragma")]
