@@ -93,7 +93,8 @@ class Memory:
     @property
     def plan_name(self) -> str:
         """The memory plan's buffer this array implements (the band PIPO is the DW->PW ping-pong)."""
-        return HLS_BUFFERS.get(self.name, self.name)
+        bank = re.fullmatch(r"(fmap_a|fmap_b|in_band)_\d+", self.name)  # one pixel bank of a banked buffer
+        return bank.group(1) if bank else HLS_BUFFERS.get(self.name, self.name)
 
     @property
     def bram36(self) -> int:  # a PIPO's copies are the halves of one plan buffer: the plan's memory_blocks rule
@@ -838,8 +839,6 @@ def check(outdir: str | Path) -> list[Violation]:
 
 #: What the generated design does not do yet (docs/hls.md, "Limits"): (rule, where, memory) -> why.
 KNOWN_LIMITS = {
-    ("pipeline-ports", "dw_engine/dw_iter", "src"):
-        "TK > 1 taps read TK pixels per cycle of one dense map (needs the pixel banks: docs/hls.md Limits)",
     ("engine-instances", "pw_engine", ""): "the fused_pair region and the lone steps (conv, FC) each call the PW engine",
     ("engine-instances", "dw_engine", ""): "the fused_pair region and a lone DW step each call the DW engine",
     ("overlap", "run_network/pw_load", ""): "whole-step weight loads run between the steps (the slots are the engines')",

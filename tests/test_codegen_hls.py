@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hls_helpers import assert_fused_pairs_are_dataflow, c_function, fuse_all, generate, hand_mapping, quantized
+from hls_helpers import (assert_fused_pairs_are_dataflow, c_function, fuse_all, generate, hand_mapping, quantized,
+                         unbanked)
 
 from hwgen.codegen.blocks import dw_blocks, pw_blocks
 from hwgen.codegen.hls import project as hls
@@ -75,8 +76,11 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
     assert np.array_equal(read_vectors(out / "vectors/02_conv_pw_1.txt", (8, 8, 16)), golden.outputs[2])
     # three fused pairs with 8, 4, 4 output rows in bands of 3 rows
     assert proj.band_rows == {"conv_dw_1": 3, "conv_dw_2": 3, "conv_dw_3": 3}
-    top = (out / "tiny_dsc_top.cpp").read_text()
-    assert_fused_pairs_are_dataflow(top, 3)
+    raw = (out / "tiny_dsc_top.cpp").read_text()
+    # TK = 3: the maps in the plan's 1 x 3 pixel banks, one array each (the checks below read them as one)
+    assert all(f"static act_t fmap_{ab}_{k}[FM_BANK_WORDS];" in raw for ab in "ab" for k in range(3))
+    top = unbanked(raw)
+    assert_fused_pairs_are_dataflow(raw, 3)
     # each pair's region call: source and destination map, descriptors, bands, band rows, output rows
     # (the input is in fmap_a, conv1 writes fmap_b)
     assert "fused_pair(fmap_b, fmap_a, DW_1, PW_2, 3, 3, 8);" in top
@@ -93,6 +97,7 @@ def test_project_files_vectors_and_schedule(q_dsc, tmp_path):
     # 3 x 8-bit codes per pixel padded to a TDATA width AXI DMA streams
     assert "#define IN_BEAT_BITS 32\n" in types and "#define OUT_BEAT_BITS 8\n" in types
     assert "#define WORD 4\n#define FM_WORDS 1024\n" in types
+    assert "#define BR 1\n#define BC 3\n#define BANKS 3\n" in types
     tcl = (out / "build.tcl").read_text()
     assert "set_part xc7z020clg400-1" in tcl and "create_clock -period 10.000" in tcl
     assert "export_design -format ip_catalog" in tcl and "set_top tiny_dsc_top" in tcl

@@ -9,7 +9,7 @@ from pathlib import Path
 import hls_rules
 import numpy as np
 import pytest
-from hls_helpers import assert_rules, fuse_all, plan_blocks, quantized
+from hls_helpers import assert_rules, fuse_all, quantized
 
 from hwgen.hw.contract import EngineConfig
 from hwgen.models.zoo import get_model
@@ -98,31 +98,23 @@ def test_rules_catch_dense_dw_taps():
     assert "#define TK 3\n" in (DENSE_TAPS_FIXTURE / "hwgen_types.h").read_text()
 
 
-def test_dense_maps_where_the_plan_banks_them_count_as_declared_with_the_dw_limit(tmp_path):
-    """The HLS declares dense maps where the plan banks them (docs/hls.md, Limits): the memory check counts those
-    buffers as declared, and only with the DW limit reported; declarations of dense maps without that limit
-    fail it."""
-    from hls_helpers import dense_for_banked
+def test_generated_banks_are_the_plans(tmp_path):
+    """TK = 3 (1 x 3 banks): the generator declares fmap_a / fmap_b as the plan's banks, one array of the plan's
+    depth each, the DW taps read one run per bank per cycle (no pipeline-ports violation) and the memory is the
+    plan's exactly; the dense maps of before (the fixture) are no documented limit any more."""
+    from hls_helpers import generate
 
     q = quantized(get_model("tiny_dsc"))
-    m = fuse_all(q, EngineConfig(4, 4, 4, 3), 2)  # the mapping the fixture was generated for (TK = 3: 1 x 3 banks)
-    proj = hls_rules.load(DENSE_TAPS_FIXTURE)
-    assert dense_for_banked(proj, m) == ["fmap_a", "fmap_b"]
-    mems = {x.name: x for x in hls_rules.memories(proj)}
+    m = fuse_all(q, EngineConfig(4, 4, 4, 3), 2)
+    generate(q, m, tmp_path / "p")
+    proj = hls_rules.load(tmp_path / "p")
+    assert [str(v) for v in hls_rules.check(tmp_path / "p")] == ["engine-instances: pw_engine: 2 instances"]
     fa = next(b for b in m.buffers if b.name == "fmap_a")
-    assert (fa.banks, mems["fmap_a"].banks) == (3, 1)
-    bram = m.bram36 + 2 * (mems["fmap_a"].bram36 - fa.blocks)
-    assert plan_blocks(proj, m) == (bram, 0) != (m.bram36, m.uram)
-    assert_rules(DENSE_TAPS_FIXTURE, m)
-    lines = ["#include <ap_int.h>", "void decl() {"]
-    for b in m.buffers:  # every buffer as the plan has it, but the maps dense and no DW loop
-        depth = mems[b.name].depth if b.name.startswith("fmap") else b.depth
-        lines += [f"    static ap_uint<{b.width}> {b.name}[{depth}];",
-                  f"#pragma HLS BIND_STORAGE variable={b.name} type=ram_2p impl={b.memory}"]
-    (tmp_path / "decl.cpp").write_text("\n".join(lines + ["}", ""]))
-    assert dense_for_banked(hls_rules.load(tmp_path), m) == ["fmap_a", "fmap_b"]
+    banks = [x for x in hls_rules.memories(proj) if x.plan_name == "fmap_a"]
+    assert [(x.name, x.depth) for x in banks] == [(f"fmap_a_{k}", fa.depth) for k in range(3)] and fa.banks == 3
+    assert hls_rules.memory_blocks(proj) == (m.bram36, m.uram) == (14, 0)
     with pytest.raises(AssertionError):
-        assert_rules(tmp_path, m)
+        assert_rules(DENSE_TAPS_FIXTURE, m)
 
 
 def _mapped(name, board, **kw):
@@ -150,12 +142,10 @@ def test_mapped_projects_follow_the_rules_and_the_plan(tmp_path, name, kw, board
     expected = {("engine-instances", "pw_engine", "")}
     if m.weights_in_dram:  # the weight loads do not overlap the engines (docs/hls.md, "Overlap with DRAM")
         expected |= {("overlap", f, "") for f in ("run_network/pw_load", "run_network/dw_load", "fused_pw/pw_load")}
-    if m.cfg.tk > 1:
-        expected.add(("pipeline-ports", "dw_engine/dw_iter", "src"))
-    assert keys == expected
+    assert keys == expected  # TK > 1 too: the maps the DW engine reads are the plan's banks
     proj = hls_rules.load(tmp_path / "p")
     bram, uram = hls_rules.memory_blocks(proj)
-    plan_bram, plan_uram = plan_blocks(proj, m)  # the maps the plan banks (TK > 1) as declared: dense
+    plan_bram, plan_uram = m.bram36, m.uram
     assert abs(bram - plan_bram) <= 0.1 * plan_bram and abs(uram - plan_uram) <= 0.1 * plan_uram, \
         (bram, uram, plan_bram, plan_uram)
 
@@ -175,11 +165,11 @@ def test_one_tap_lane_and_row_aligned_im2col_meet_every_port_rule(tmp_path, name
 
 def test_maps_in_dram_are_staged_in_the_plans_band_buffers(tmp_path):
     """Maps in DRAM go through the plan's in_band / out_band buffers, the band region's PIPOs (fmap_a/b hold
-    only the on-chip maps): the declarations imply exactly the plan's blocks, but for the maps the plan banks
-    (TK = 3) and the HLS declares dense (docs/hls.md, Limits). Every step with a map in DRAM
+    only the on-chip maps): the declarations imply exactly the plan's blocks, the banked buffers (TK = 3) as
+    one array per bank. Every step with a map in DRAM
     (conv1, the pairs, the pool, the FC) runs through the one region, so each engine is one instance; weight
     tiles (conv1, conv_dw_2's PW, the FC) write no code by code."""
-    from hls_helpers import dense_for_banked, generate
+    from hls_helpers import generate
     from hwgen.hw.steps import StepTiling
 
     q = quantized(get_model("tiny_dsc4"))
@@ -188,24 +178,20 @@ def test_maps_in_dram_are_staged_in_the_plans_band_buffers(tmp_path):
                  tiles={name: StepTiling(*t) for name, t in tiles.items()})
     generate(q, m, tmp_path / "p")
     proj = hls_rules.load(tmp_path / "p")
-    mems = {x.name: x for x in hls_rules.memories(proj)}
     plan = {b.name: b for b in m.buffers}
-    dense = dense_for_banked(proj, m)
-    assert dense == [b.name for b in m.buffers if b.banks > 1] and dense
-    for name, decl in (("fmap_a", "fmap_a"), ("fmap_b", "fmap_b"), ("in_band", "in_band"), ("out_band", "out_band"),
-                       ("dw_pw_pingpong", "band")):
-        x = mems[decl]
-        if name in dense:
-            assert (x.banks, x.width) == (1, plan[name].width) and plan[name].banks == 3, name
-        else:
+    assert [b.name for b in m.buffers if b.banks > 1] == ["fmap_a", "fmap_b", "in_band"]
+    for name in ("fmap_a", "fmap_b", "in_band", "out_band", "dw_pw_pingpong"):
+        arrays = [x for x in hls_rules.memories(proj) if x.plan_name == name]
+        assert len(arrays) == plan[name].banks, name
+        for x in arrays:  # each bank one array of the plan's depth per bank
             assert (x.copies * x.banks * x.depth, x.width) == (plan[name].depth, plan[name].width), name
-    assert [x.name for x in mems.values() if x.copies == 2] == ["in_band", "band", "out_band"]
-    assert hls_rules.memory_blocks(proj) == plan_blocks(proj, m)
+    assert [x.name for x in hls_rules.memories(proj) if x.copies == 2] == ["in_band_0", "in_band_1", "in_band_2",
+                                                                          "band", "out_band"]
+    assert hls_rules.memory_blocks(proj) == (m.bram36, m.uram)
     assert hls_rules.engine_instances(proj) == {"pw_engine": 1, "dw_engine": 1, "pool_engine": 1}
     # TIN = 3 divides K*Cin = 9: the conv's im2col groups are row runs and pass too; the band transfers
     # overlap the engines, the weight loads do not (KNOWN_LIMITS)
     assert {str(v) for v in hls_rules.check(tmp_path / "p")} == {
-        "pipeline-ports: dw_engine/dw_iter: src: 6 word accesses to one bank per iteration; 2 ports",
         "overlap: fused_pw/pw_load: DRAM transfer in the engine process fused_pw: serialised with it",
         "overlap: run_network/dw_load: DRAM transfer outside a DATAFLOW region: serialised with the engines",
         "overlap: run_network/pw_load: DRAM transfer outside a DATAFLOW region: serialised with the engines"}
@@ -499,7 +485,7 @@ def _banked_declarations(outdir: Path, mapping, word: int, act_bits: int) -> Non
 @pytest.mark.parametrize("case", ["tiny_dsc TK=3", "tiny_dsc zcu104", "mobilenet 0.25-128 pynq-z2", "dram TK=3"])
 def test_banked_declarations_count_as_the_banked_plan(tmp_path, case):
     """The rule checker's memory count of banked declarations (one memory per bank) is the plan's placement, so
-    the 10 % memory check (hls_helpers.assert_rules, plan_blocks) compares a banked project with the plan."""
+    the 10 % memory check (hls_helpers.assert_rules) compares a banked project with the plan."""
     from hwgen.hw.steps import StepTiling
     from hwgen.mapping.plan import feature_word
 
@@ -524,5 +510,5 @@ def test_banked_declarations_count_as_the_banked_plan(tmp_path, case):
     mems = {x.name: x for x in hls_rules.memories(proj)}
     assert all((mems[b.name].banks, mems[b.name].depth) == (b.banks, b.depth) for b in bufs)
     # the memory check of hls_helpers.generate takes the plan as it is for banked declarations
-    assert plan_blocks(proj, m) == banked == (m.bram36, m.uram)
+    assert banked == (m.bram36, m.uram)
     assert_rules(tmp_path, m)

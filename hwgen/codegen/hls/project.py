@@ -22,12 +22,13 @@ from hwgen.codegen.templating import render
 from hwgen.codegen.vectors import format_vectors
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.errors import HwgenError
-from hwgen.hw.contract import (EngineConfig, cdiv, input_cycles, map_beats, map_bus_bits, max_burst_beats,
-                               spanning_word_units, weight_bus_bits, weight_section_beats, weight_word_pitch)
+from hwgen.hw.contract import (EngineConfig, bank_grid, bank_words, cdiv, input_cycles, map_beats, map_bus_bits,
+                               max_burst_beats, spanning_word_units, weight_bus_bits, weight_section_beats,
+                               weight_word_pitch)
 from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import input_row_range, pw_groups, weight_words
 from hwgen.ir.ops import ComputeOp
-from hwgen.mapping.plan import Mapping, band_buffer_depth, band_buffer_elems, feature_word
+from hwgen.mapping.plan import Mapping, band_buffer_depth, band_buffer_elems, buffer_banks, dw_kernel, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.numerics.packing import PACK_SHIFT
 from hwgen.quant.golden import random_input, run_fixed
@@ -324,8 +325,11 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # where the current tensor is: fmap_a/fmap_b, None = DRAM; read_input stores an on-chip input in fmap_a
     cur: int | None = None if input_dram else BUF_FM0
     cur_region = 0
+    banked_inputs = []  # (op, its input bands' row ranges) of the steps that load their input from DRAM
+    onchip = []  # the maps fmap_a / fmap_b hold (their banks: hw.contract.bank_words)
     if not input_dram:
         fm_words = max(fm_words, _words(ops[0].op.in_shape))
+        onchip.append(ops[0].op.in_shape)
     for n, group in enumerate(groups):
         i = group[0]
         q = ops[i]
@@ -362,6 +366,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         row_codes = op.in_shape[1] * op.in_shape[2]
         in_ranges = [input_row_range(op, r0, min(r0 + rows, out_h)) for r0 in range(0, out_h, rows)]
         if in_dram:
+            banked_inputs.append((op, in_ranges))
             # a band moves the words its codes touch and is staged from the first of them (hw.map_beats)
             in_band_need = max([in_band_need] + [word * map_beats(lo * row_codes, hi * row_codes, word)
                                                  for lo, hi in in_ranges])
@@ -372,13 +377,15 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                 for r0 in range(0, out_h, rows)])
         else:
             fm_words = max(fm_words, _words(last.out_shape))
+            onchip.append(last.out_shape)
+        step["out_shape"] = list(last.out_shape)
         # The region's job (stage_desc): its maps in DRAM, their fmem regions and row geometry.
         mode = 0 if len(group) == 2 else {"conv": 1, "pw": 1, "fc": 1, "dw": 2, "pool": 3}[op.kind]
         step["mode"] = mode
         step["sd"] = [n, group[-1], mode, int(in_dram), cur_region if in_dram else 0, row_codes, op.stride,
                       op.pad[0], op.kernel, op.in_shape[0], int(op.kind in ("pool", "fc")), int(out_dram),
                       out_region if out_dram else 0,
-                      step["out_row_words"]]
+                      step["out_row_words"], op.in_shape[1], op.in_shape[2], last.out_shape[1], last.out_shape[2]]
         if staged and len(group) == 1:
             # a PW-engine step receives its input bands through the ping-pong; a DW or pool step hands its
             # output bands to the store there (hwgen.mapping.plan.band_buffer_elems)
@@ -402,7 +409,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             lo, hi = output_range(q.out_fmt, q.op.relu6, q.op.relu)
             step["pool"] = {"op": i, "name": op.name,
                             "fields": [i, pixels, op.in_shape[2], ngc, pool_recip(pixels), q.shift,
-                                       lo, hi]}
+                                       lo, hi, op.in_shape[1]]}
             step["title"] = f"{op.name}: global average pool on the pool engine"
             max_pool_px, max_pool_ngc = max(max_pool_px, pixels), max(max_pool_ngc, ngc)
         if step["pw"] is not None:
@@ -436,6 +443,28 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     if in_band_need > in_band_words or out_band_need > out_band_words:
         raise HwgenError(f"mapping's band buffers ({in_band_words} / {out_band_words} codes per half) are smaller "
                          f"than the staged bands ({in_band_need} / {out_band_need} codes)")
+    # Pixel banks (hw.contract "Feature-memory banks"): the grid of the DW kernel and TK; which buffers are
+    # banked is the plan's (hwgen.mapping.plan.buffer_banks). A banked fmap_a / fmap_b is BANKS memories of
+    # the fullest bank's words of its largest map.
+    br, bc = (int(v) for v in bank_grid(dw_kernel(mapping.steps), cfg.tk))
+    grids = buffer_banks(mapping.steps, mapping.tiles, cfg, mapping.pixels_per_beat)
+    fm_banked = br * bc > 1 and tuple(int(v) for v in grids.fmap) == (br, bc)
+    ib_banked = br * bc > 1 and tuple(int(v) for v in grids.in_band) == (br, bc) and in_band_words > 0
+    fm_bank_words = word * max([int(bank_words(h, w, c, word, (br, bc))) for h, w, c in onchip], default=1) \
+        if fm_banked else fm_words
+    # a banked in_band half: each bank holds its band's rows from element 0 (the plan's in_band depth per bank
+    # is two halves); the tallest band's bank 0 must fit
+    ib_bank_words = word * ({b.name: b.depth for b in mapping.buffers}.get("in_band", 0) // 2) if ib_banked else 1
+    if ib_banked:
+        need = max([word * int(bank_words(hi - lo, st_op.in_shape[1], st_op.in_shape[2], word, (br, bc)))
+                    for st_op, ranges in banked_inputs for lo, hi in ranges], default=0)
+        if need > ib_bank_words:
+            raise HwgenError(f"mapping's in_band banks ({ib_bank_words} codes per half) are smaller than the "
+                             f"staged bands ({need} codes)")
+    # a DW step reading a one-bank map with TK > 1 (fmap_a with an input stream wider than the grid): the DW
+    # engine keeps its dense tap read for it
+    dw_dense_src = br * bc > 1 and any(
+        st["dw"] is not None and not (ib_banked if st["in_dram"] else fm_banked) for st in steps)
     pw_iters = dw_iters = 1
     for st in steps:
         for key in ("pw", "dw"):
@@ -467,7 +496,10 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         in_beat_bits=axis_bits(mapping.pixels_per_beat * in_shape[2] * qgraph.input_fmt.width),
         pixels_per_beat=mapping.pixels_per_beat, in_beats=input_cycles(in_shape[0] * in_shape[1], mapping.pixels_per_beat),
         out_beat_bits=axis_bits(out_bits),
-        word=word, storage=storage, buf_words=max(fm_words, band_words, in_band_words, out_band_words),
+        word=word, storage=storage, br=br, bc=bc, banks=br * bc if fm_banked or ib_banked else 1,
+        fm_banked=fm_banked, fm_flag="true" if fm_banked else "false", ib_banked=ib_banked,
+        ib_flag="true" if ib_banked else "false", fm_bank_words=fm_bank_words, ib_bank_words=ib_bank_words,
+        dw_dense_src=dw_dense_src, out_shape=list(ops[-1].op.out_shape), buf_words=max(fm_words, band_words, in_band_words, out_band_words),
         in_band_words=in_band_words, out_band_words=out_band_words,
         has_conv=any(q.op.kind == "conv" for q in ops),
         contiguous_out=not any(v > 1 for v in pw_tiles.values()),
