@@ -117,6 +117,17 @@ class Project:
     tus: list[ci.TranslationUnit]
     pragmas: list[Pragma]
     functions: dict[str, ci.Cursor] = field(default_factory=dict)
+    _calls: dict[str, list[ci.Cursor]] | None = None  # callee name -> its call expressions (calls_to)
+
+    def calls_to(self, name: str) -> list[ci.Cursor]:
+        """The call expressions of function ``name`` in every function (one AST walk per project)."""
+        if self._calls is None:
+            self._calls = {}
+            for f in self.functions.values():
+                for c in f.walk_preorder():
+                    if c.kind == ci.CursorKind.CALL_EXPR and c.referenced is not None:
+                        self._calls.setdefault(c.referenced.spelling, []).append(c)
+        return self._calls.get(name, [])
 
 
 _DEFINE = re.compile(r"^#define (\w+) (-?\d+)\s*$", re.M)
@@ -371,17 +382,15 @@ def _roots(proj: Project, param: ci.Cursor, depth: int = 0) -> list[tuple[ci.Cur
     fn = param.semantic_parent
     pos = [a.get_usr() for a in fn.get_arguments()].index(param.get_usr())
     out = []
-    for f in proj.functions.values():
-        for c in f.walk_preorder():
-            if c.kind == ci.CursorKind.CALL_EXPR and c.referenced is not None and c.referenced.spelling == fn.spelling:
-                args = list(c.get_arguments())
-                if pos >= len(args):
-                    continue
-                var, idx = _subscript(_strip(args[pos]))
-                if var is None:
-                    continue
-                for root, fixed in _roots(proj, var, depth + 1):
-                    out.append((root, fixed + len(idx)))
+    for c in proj.calls_to(fn.spelling):
+        args = list(c.get_arguments())
+        if pos >= len(args):
+            continue
+        var, idx = _subscript(_strip(args[pos]))
+        if var is None:
+            continue
+        for root, fixed in _roots(proj, var, depth + 1):
+            out.append((root, fixed + len(idx)))
     return out or [(param, 0)]
 
 
@@ -460,6 +469,10 @@ def _check_ports(proj: Project, loop: ci.Cursor, where: str) -> list[Violation]:
     body = _body(loop)
     nest = _unrolled_nest(body)
     loops = {n.hash: _for_loop(n) for n in nest}
+    inside: dict[int, dict[int, list[ci.Cursor]]] = {}  # per unrolled loop, its cursors by hash (one walk each)
+    for n in nest:
+        for d in n.walk_preorder():
+            inside.setdefault(n.hash, {}).setdefault(d.hash, []).append(d)
     accesses = []
     inner = set()
     for c in body.walk_preorder():
@@ -475,7 +488,7 @@ def _check_ports(proj: Project, loop: ci.Cursor, where: str) -> list[Violation]:
         dims = _dims(var.type)[0]
         if len(idx) < len(dims) and var.kind != ci.CursorKind.PARM_DECL:
             continue  # a row handed on as a call argument
-        accesses.append((var, idx, [n for n in nest if any(d == c for d in n.walk_preorder())], c))
+        accesses.append((var, idx, [n for n in nest if any(d == c for d in inside[n.hash].get(c.hash, ()))], c))
     out = []
     by_var: dict[str, list] = {}
     for item in accesses:
