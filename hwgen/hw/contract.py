@@ -267,7 +267,7 @@ def unbox(x: Any) -> Any:
 def dram_cycles(nbytes: Any, bytes_per_cycle: float, latency: int) -> Any:
     """Cycles to move ``nbytes`` over the DRAM channel: one latency, then the bandwidth (0 for nothing);
     ints or arrays (``np.ceil`` of the same float division as ``math.ceil``)."""
-    if np.ndim(nbytes) == 0:
+    if isinstance(nbytes, int) or np.ndim(nbytes) == 0:
         return latency + math.ceil(nbytes / bytes_per_cycle) if nbytes else 0
     return np.where(nbytes > 0, latency + np.ceil(nbytes / bytes_per_cycle).astype(np.int64), 0)
 
@@ -404,7 +404,7 @@ def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) 
     bandwidth but at most one per cycle; ints or arrays."""
     beat = bus_bits // 8
     if isinstance(beat, int) and isinstance(beats, int):  # the scalar walk's hot path: no numpy round trip
-        return latency + math.ceil(beats * beat / min(bytes_per_cycle, beat)) if beats else 0
+        return dram_cycles(beats * beat, min(bytes_per_cycle, beat), latency)
     return dram_cycles(beats * beat, np.minimum(bytes_per_cycle, beat), latency)
 
 

@@ -102,18 +102,15 @@ class DramChannel:
     def transfer(self, ready: Any, beats: Any, bus_bits: Any) -> Any:
         """Queue a transfer of ``beats`` beats of a ``bus_bits`` bus, ready at cycle ``ready``; returns the
         cycle it completes (``ready`` for nothing to move: it takes no turn in the queue)."""
-        return self.span(ready, beats, bus_bits)[1]
-
-    def span(self, ready: Any, beats: Any, bus_bits: Any) -> tuple[Any, Any]:
-        """:meth:`transfer`, returning the cycles it starts and completes (both ``ready`` for nothing to move)."""
-        return self.span_cycles(ready, self.cycles(beats, bus_bits))
+        return self.span_cycles(ready, self.cycles(beats, bus_bits))[1]
 
     def cycles(self, beats: Any, bus_bits: Any) -> Any:
         """DMA cycles of a transfer of ``beats`` beats of a ``bus_bits`` bus on this channel."""
         return dma_cycles(beats, bus_bits, self.bytes_per_cycle, self.latency)
 
     def span_cycles(self, ready: Any, dur: Any) -> tuple[Any, Any]:
-        """:meth:`span` of a transfer that takes ``dur`` cycles (0: nothing to move)."""
+        """The cycles a transfer of ``dur`` cycles queued at ``ready`` starts and completes (both ``ready`` for
+        nothing to move: it takes no turn in the queue)."""
         if self.points is None:
             if dur == 0:
                 return ready, ready
@@ -217,7 +214,8 @@ class _Run:
         self.cfg = cfg
         self.wdram = weights_in_dram
         self.act_bits = act_bits
-        self.chan = DramChannel(bytes_per_cycle, latency, len(cfg.tin) if isinstance(cfg.tin, np.ndarray) else None)
+        self.arrays = isinstance(cfg.tin, np.ndarray)  # the array form: times are arrays over splits
+        self.chan = DramChannel(bytes_per_cycle, latency, len(cfg.tin) if self.arrays else None)
         self.weight_bits = weight_bits
         self.bus_bits = weight_bus_bits(cfg, weight_bits)
         in_c = steps[0].first.in_shape[2]
@@ -241,10 +239,9 @@ class _Run:
         # Each distinct load is costed once: by its word counts, or for arrays over splits by the pair object
         # (step_loads repeats each tile's once per band).
         memo: dict[Any, tuple[Any, Any, Any]] = {}
-        arrays = isinstance(self.cfg.tin, np.ndarray)
         out = []
         for p in step_loads(step, tiling, self.cfg):
-            key = id(p) if arrays else p
+            key = id(p) if self.arrays else p
             if key not in memo:
                 beats = load_beats(*p, self.cfg, self.weight_bits)
                 memo[key] = (beats, self.chan.cycles(beats, self.bus_bits), self._beat_bytes(beats))
@@ -261,15 +258,18 @@ class _Run:
         return self._beat_bytes(load_beats(pw, dw, self.cfg, self.weight_bits))
 
     def _queue(self, kind: str, step: str, band: int, first: int, ready: Any, beats: Any, bus: Any) -> Any:
-        start, end = self.chan.span(ready, beats, bus)
+        return self._queued(kind, step, band, first, ready, beats, self.chan.cycles(beats, bus))
+
+    def _queued(self, kind: str, step: str, band: int, first: int, ready: Any, beats: Any, dur: Any) -> Any:
+        """Queue a transfer of ``beats`` beats that takes ``dur`` cycles on the channel and log it; returns the
+        cycle it completes."""
+        start, end = self.chan.span_cycles(ready, dur)
         self.log.append((kind, step, band, first, beats, start, end))
         return end
 
     def _queue_slot(self, ready: Any, slot: tuple[Any, Any, Any]) -> Any:
         """:meth:`_queue` of a weight load, its DMA cycles known."""
-        start, end = self.chan.span_cycles(ready, slot[1])
-        self.log.append(("w", "", -1, 0, slot[0], start, end))
-        return end
+        return self._queued("w", "", -1, 0, ready, slot[0], slot[1])
 
     def _map_transfer(self, kind: str, step: str, band: int, ready: Any, first: Any, end: Any) -> tuple[Any, Any]:
         """Queue the transfer of codes [first, end) of a map in DRAM; returns (completion cycle, bytes moved)."""
@@ -346,7 +346,7 @@ class _Run:
         chans = weight_tile_channels(pw, tiling.weight_tiles, cfg) if tiled and pw else [out_c]
         fused = step.fused
         has_dw = step.dw_op is not None
-        arrays = isinstance(cfg.tin, np.ndarray)
+        arrays = self.arrays
         stats = [EngineStats() for _ in step.ops]
         a_stats = stats[0]          # DW engine of a fused pair, or the only engine
         b_stats = stats[-1]         # the engine producing the step's output
