@@ -72,31 +72,13 @@ def generate(qgraph: QuantGraph, mapping: Mapping, outdir: Path, seed: int = 0, 
 MEMORY_TOLERANCE = 0.10
 
 
-#: The DW engine's dense tap read (2·TK word reads of one memory per cycle), reported only where the plan
-#: itself keeps a map the DW engine reads in one bank (:func:`plan_dense_taps`).
-DENSE_TAPS = ("pipeline-ports", "dw_engine/dw_iter", "src")
-
-
-def plan_dense_taps(mapping: Mapping) -> bool:
-    """TK > 1 and the plan keeps fmap_a / fmap_b in one bank though a DW step reads them (an input stream of more
-    pixels per beat than bank columns: hwgen.mapping.plan.buffer_banks; the RTL reads the taps from copies)."""
-    from hwgen.hw.contract import bank_grid
-    from hwgen.mapping.plan import dw_kernel
-
-    br, bc = bank_grid(dw_kernel(mapping.steps), mapping.cfg.tk)
-    fmap = next((b for b in mapping.buffers if b.name == "fmap_a"), None)
-    reads = any(s.first.kind == "dw" and not mapping.tiles[s.name].in_dram for s in mapping.steps)
-    return br * bc > 1 and fmap is not None and fmap.banks == 1 and reads
-
-
 def assert_rules(outdir: Path, mapping: Mapping) -> None:
     """The project passes the rule checker (tests/hls_rules.py) but for its documented limits, and its
     declarations imply the mapping's memory plan: BRAM36 and URAM within MEMORY_TOLERANCE. Every buffer the plan
     banks is declared as its banks (one array each)."""
     proj = hls_rules.load(outdir)
     found = hls_rules.check(outdir)
-    violations = [v for v in hls_rules.unexplained(found)
-                  if not (plan_dense_taps(mapping) and hls_rules.limit_key(v) == DENSE_TAPS)]
+    violations = hls_rules.unexplained(found)
     assert violations == [], [str(v) for v in violations]
     declared = {}
     for m in hls_rules.memories(proj):

@@ -430,9 +430,15 @@ def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) 
 #   one-bank map.
 # * Writers append codes in raster order, so each bank receives its codes in increasing element order with a
 #   gap of C codes at a row's end in a bank with fewer columns (bank b >= W mod BC when BC does not divide W);
-#   a writer keeps one pending word per bank. A writer of <= BC consecutive pixels per cycle (the input stream at
-#   <= BC pixels per beat, a DMA beat of <= BC pixels: C >= word / BC) meets a bank with a gap at most once per
-#   cycle, so each bank gets one run of <= word codes per cycle (two words: its two ports).
+#   a writer keeps one pending word per bank and writes a cycle's codes of a bank as one run, an unused slot
+#   inside it filled with don't-cares (no reader reads it), so a bank takes at most two words per cycle (its two
+#   ports) when that run spans <= word codes. The input stream's beat of P pixels (any P, rows crossed included)
+#   meets that: from one of a bank's pixels to its next the bank's slots advance by no more than the raster's
+#   pixels (1 slot per BC pixels along a row; to its next row's first pixel 1 slot, or 2 with the row end's
+#   unused slot, which then lies >= BC + 1 pixels on), so a bank's run of a beat spans <= P slots, i.e.
+#   <= P*C <= word codes (feature_word holds a beat); nothing else accesses fmap_a meanwhile (the first step
+#   starts after the last beat, hw.schedule). A DMA beat of ``word`` codes starts at any channel and may span
+#   more: the RTL checks it per map (codegen.rtl.plan.scatter_fits).
 # * Words of a bank (:func:`bank_words`): ceil(ceil(R/BR) * ceil(W/BC) * C / word) for R rows, bank 0's; a
 #   buffer of B banks is B memories of its largest map's bank words.
 #

@@ -375,22 +375,17 @@ class BankGrids(NamedTuple):
     in_band: tuple[Any, Any]  # the in_band halves
 
 
-def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, pixels_per_beat: int = 1) -> BankGrids:
+def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes) -> BankGrids:
     """Which feature buffers are banked, and how (the layout: ``hw.contract``, "Feature-memory banks"): a buffer
     holding a map that a DW step reads (a lone DW op, or a fused pair's DW op, the step's first op) has the
     grid of the DW kernel and ``cfg.tk``; every map the buffer holds then uses its layout. fmap_a / fmap_b
     (each sized for every on-chip map) are banked when a DW step reads an on-chip map, in_band when a DW step
-    reads its input from DRAM; the DW->PW ping-pong and out_band have one bank (1 x 1). An input stream of
-    ``pixels_per_beat`` pixels writes fmap_a one run per bank and beat only with at most BC pixels per beat
-    (at most the map's width): a wider one keeps fmap_a / fmap_b dense (the RTL then reads the DW taps from
-    copies, docs/rtl.md)."""
-    br, bc = bank_grid(dw_kernel(steps), cfg.tk)
+    reads its input from DRAM; the DW->PW ping-pong and out_band have one bank (1 x 1). The input stream writes
+    a banked fmap_a at any pixels per beat (hw.contract: one run per bank and beat)."""
+    grid = bank_grid(dw_kernel(steps), cfg.tk)
     one = (1, 1)
     dw_in = [tiles[s.name].in_dram for s in steps if s.first.kind == "dw"]
-    dense = np.asarray(pixels_per_beat > np.minimum(bc, steps[0].first.in_shape[1])) & \
-        (not tiles[steps[0].name].in_dram)
-    fmap = (unbox(np.where(dense, 1, br)), unbox(np.where(dense, 1, bc)))
-    return BankGrids(fmap if not all(dw_in) else one, (br, bc) if any(dw_in) else one)
+    return BankGrids(grid if not all(dw_in) else one, grid if any(dw_in) else one)
 
 
 def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
@@ -404,7 +399,7 @@ def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, we
     in the bank layout (``hw.contract.bank_words``: the fullest bank's words); the others are one memory."""
     w = plan_words(steps, cfg, pixels_per_beat) if words is None else words
     word = w.word
-    grids = buffer_banks(steps, tiles, cfg, pixels_per_beat)
+    grids = buffer_banks(steps, tiles, cfg)
     shapes = [steps[0].first.in_shape] + [s.last.out_shape for s in steps]
     onchip = [(h, wd, c) for (h, wd, c), t in zip(shapes, tensor_elems(steps)) if t <= fmap_limit]
     fmap = np.max([bank_words(h, wd, c, word, grids.fmap) for h, wd, c in onchip], axis=0) if onchip else 0

@@ -447,7 +447,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     # banked is the plan's (hwgen.mapping.plan.buffer_banks). A banked fmap_a / fmap_b is BANKS memories of
     # the fullest bank's words of its largest map.
     br, bc = (int(v) for v in bank_grid(dw_kernel(mapping.steps), cfg.tk))
-    grids = buffer_banks(mapping.steps, mapping.tiles, cfg, mapping.pixels_per_beat)
+    grids = buffer_banks(mapping.steps, mapping.tiles, cfg)
     fm_banked = br * bc > 1 and tuple(int(v) for v in grids.fmap) == (br, bc)
     ib_banked = br * bc > 1 and tuple(int(v) for v in grids.in_band) == (br, bc) and in_band_words > 0
     fm_bank_words = word * max([int(bank_words(h, w, c, word, (br, bc))) for h, w, c in onchip], default=1) \
@@ -461,10 +461,6 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         if need > ib_bank_words:
             raise HwgenError(f"mapping's in_band banks ({ib_bank_words} codes per half) are smaller than the "
                              f"staged bands ({need} codes)")
-    # a DW step reading a one-bank map with TK > 1 (fmap_a with an input stream wider than the grid): the DW
-    # engine keeps its dense tap read for it
-    dw_dense_src = br * bc > 1 and any(
-        st["dw"] is not None and not (ib_banked if st["in_dram"] else fm_banked) for st in steps)
     pw_iters = dw_iters = 1
     for st in steps:
         for key in ("pw", "dw"):
@@ -499,7 +495,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         word=word, storage=storage, br=br, bc=bc, banks=br * bc if fm_banked or ib_banked else 1,
         fm_banked=fm_banked, fm_flag="true" if fm_banked else "false", ib_banked=ib_banked,
         ib_flag="true" if ib_banked else "false", fm_bank_words=fm_bank_words, ib_bank_words=ib_bank_words,
-        dw_dense_src=dw_dense_src, out_shape=list(ops[-1].op.out_shape), buf_words=max(fm_words, band_words, in_band_words, out_band_words),
+        out_shape=list(ops[-1].op.out_shape), buf_words=max(fm_words, band_words, in_band_words, out_band_words),
         in_band_words=in_band_words, out_band_words=out_band_words,
         has_conv=any(q.op.kind == "conv" for q in ops),
         contiguous_out=not any(v > 1 for v in pw_tiles.values()),

@@ -2,10 +2,8 @@
 
 RTL memories (:func:`rtl_memories`): what the generated Verilog instantiates - the plan's buffers
 (``Mapping.buffers``) in words of ``feature_word`` codes: ``fmap_a``/``fmap_b`` banked (a DW step reads an
-on-chip map: BR x BC memories of the plan's per-bank depth, hwgen.mapping.plan.buffer_banks), or dense
-with one copy per tap a DW engine reads from it per cycle (TK; copy k > 0 only as deep as the largest map read
-with more than k taps; maps written by an input stream of > BC pixels per beat), the ping-pong buffer as its
-two halves, the in_band halves banked the same way when a DW step reads its input from DRAM (BR x BC memories
+on-chip map: BR x BC memories of the plan's per-bank depth, hwgen.mapping.plan.buffer_banks) or one
+memory, the ping-pong buffer as its two halves, the in_band halves banked the same way when a DW step reads its input from DRAM (BR x BC memories
 each, ``in_band[h]`` with ``count`` banks), the PW/DW weight memories (one word per tin x tout / tc x tk block; ROMs,
 or two-slot RAMs when weights are in DRAM) and the bias ROMs.
 Every one carries ``ram_style``/``rom_style = "block"``, so Yosys maps each to block RAM.
@@ -47,20 +45,14 @@ class Memory:
 def rtl_memories(plan: RtlPlan) -> list[Memory]:
     """The memories of a generated RTL design, named after the plan buffers they implement (the two halves of
     the ping-pong, in_band and out_band buffers are two memories each; a banked buffer's banks are ``count``
-    memories of its per-bank depth; a partial copy k of a feature memory, shallower than the plan's buffer, is
-    ``NAME+k``)."""
+    memories of its per-bank depth)."""
     cfg = plan.cfg
     mems = []
     for b in plan.buffers:
         if b.depth > 0:
             # a buffer the RTL builds as two halves (ping-pong, in_band, out_band) is two memories
             name = b.plan if b.id < BUF_BAND0 else f"{b.plan}[{(b.id - BUF_BAND0) % 2}]"
-            depths = b.mem_depths
-            full = depths.count(b.depth)
-            mems.append(Memory(name, b.depth, plan.word * plan.act_width, full, tdp=True))
-            for k, d in enumerate(depths):
-                if d < b.depth:
-                    mems.append(Memory(f"{name}+{k}", d, plan.word * plan.act_width, tdp=True))
+            mems.append(Memory(name, b.depth, plan.word * plan.act_width, b.banks, tdp=True))
     if plan.has_pw:
         mems.append(Memory("pw_weights_2x" if plan.dram else "pw_weights", plan.pw_wdepth,
                            cfg.tin * cfg.tout * plan.weight_width, rom=not plan.dram))

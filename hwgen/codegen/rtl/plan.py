@@ -88,21 +88,15 @@ class FeatureBuffer:
     reads an on-chip map, the in_band halves when a DW step reads its input from DRAM, hw.contract "Feature-memory
     banks") is BR*BC memories, bank b holding its pixels of every map in the bank layout, ``depth`` the plan's
     words per bank; each reader reads one run of <= word codes per bank per cycle (the bank's two ports). An
-    unbanked buffer keeps dense maps; a DW engine with TK > 1 taps reads it (an fmap written by an input stream of
-    > BC pixels per beat) from ``copies`` copies, one per tap. Copy 0 holds the plan's depth; copy k > 0 is read only by tap k, so it holds just the
-    words of the largest map read with more than k runs (``run_words[k]``, plus the word a run's port B may fetch
-    past a map's end). Writes of larger maps wrap onto its words (its address has the bits its depth needs) but never onto a
-    map still to be read: an op reads the map the step before wrote, and steps run one after the other."""
+    unbanked buffer is one memory of dense maps, read one run per cycle."""
 
     id: int
     name: str
     plan: str  # the Mapping.buffers entry this memory implements
     depth: int = 0
-    copies: int = 1
     lane_we: bool = False  # per-lane write enables (a writer writes non-consecutive codes)
     readers: set[str] = field(default_factory=set)
     writers: set[str] = field(default_factory=set)
-    run_words: dict[int, int] = field(default_factory=dict)  # run k > 0 -> words of the largest map it reads
     grid: tuple[int, int] = (1, 1)  # bank rows x bank columns (hw.contract.bank_grid)
 
     @property
@@ -110,14 +104,9 @@ class FeatureBuffer:
         return self.grid[0] * self.grid[1]
 
     @property
-    def copy_depths(self) -> list[int]:
-        """Words of each copy: the plan's depth, then what each further run reads (at most the plan's depth)."""
-        return [self.depth] + [min(self.depth, self.run_words[k] + 1) for k in range(1, self.copies)]
-
-    @property
     def mem_depths(self) -> list[int]:
-        """Words of each memory the RTL builds: the banks (each the plan's per-bank depth), or the copies."""
-        return [self.depth] * self.banks if self.banks > 1 else self.copy_depths
+        """Words of each memory the RTL builds: one per bank, each the plan's per-bank depth."""
+        return [self.depth] * self.banks
 
 
 def row_base(y: int, width: int, channels: int, grid: tuple[int, int]) -> tuple[int, int]:
@@ -535,9 +524,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     plan_bufs = {b.name: b for b in mapping.buffers}
     buffers = [FeatureBuffer(b, BUF_NAMES[b], BUF_PLAN[b]) for b in range(len(BUF_NAMES))]
     # fmap_a / fmap_b in the plan's bank layout (a DW step reads an on-chip map; the input stream writes one run
-    # per bank and beat, hw.contract "Feature-memory banks"); dense fmaps (a wider input stream) are read from
-    # copies.
-    fmap_grid = tuple(int(g) for g in buffer_banks(mapping.steps, mapping.tiles, cfg, mapping.pixels_per_beat).fmap)
+    # per bank and beat, hw.contract "Feature-memory banks").
+    fmap_grid = tuple(int(g) for g in buffer_banks(mapping.steps, mapping.tiles, cfg).fmap)
     buffers[BUF_A].grid = buffers[BUF_B].grid = fmap_grid
     # in_band halves in the plan's bank layout (a DW step reads its input from DRAM): the DMA scatters each beat's
     # codes into the banks by pixel, the band's first input row being row 0 of the half's layout.
@@ -589,12 +577,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             else:  # a staged band's words: the DMA transfers (below)
                 need_words = 0
             need[b] = max(need.get(b, 0), need_words)
-            if buffers[b].banks > 1:  # a reader's runs are in distinct banks
-                runs = 1
-            buffers[b].copies = max(buffers[b].copies, runs)
-            if not writing:
-                for k in range(1, runs):
-                    buffers[b].run_words[k] = max(buffers[b].run_words.get(k, 0), need_words)
+            # a reader of several runs a cycle reads them from distinct banks (the plan banks its buffers)
+            assert runs == 1 or buffers[b].banks > 1, (buffers[b].name, who, runs)
             (buffers[b].writers if writing else buffers[b].readers).add(who)
 
     def set_banks(e: EngineOp, in_shape: tuple[int, int, int], out_shape: tuple[int, int, int]) -> None:
@@ -947,8 +931,6 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                 need[b] = max([d.beats for d in dma if d.kind == kind] + [1]) if buffers[b].banks == 1 else \
                     max(in_bank_words, 1)
                 (buffers[b].writers if kind == DMA_R else buffers[b].readers).add("dma")
-                for k in range(1, buffers[b].copies):  # every copy of a staged half holds the largest band
-                    buffers[b].run_words[k] = need[b]
     # Each memory is the plan's buffer: its depth in words of feature_word codes (the ping-pong's halves are
     # two memories of half its depth, so a DW band write and a PW band read never share a port); a banked
     # buffer's banks have the plan's per-bank depth (the fullest bank's words).
@@ -968,7 +950,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
 
     def engine_ports(who: str, writing: bool) -> int:
         used = [b for b in buffers if b.depth and who in (b.writers if writing else b.readers)]
-        return max([b.banks if b.banks > 1 or writing else (b.copies if who == "dw" else 1) for b in used] + [1])
+        return max([b.banks for b in used] + [1])
 
     ports = {f"{who}_{'w' if wr else ''}banks": engine_ports(who, wr) for who in ("pw", "dw", "pool")
              for wr in (False, True)}

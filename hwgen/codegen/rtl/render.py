@@ -116,7 +116,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
 
 
 def _buf(b: FeatureBuffer) -> dict[str, Any]:
-    return {"id": b.id, "name": b.name, "plan": b.plan, "depth": b.depth, "copies": b.copies, "grid": b.grid,
+    return {"id": b.id, "name": b.name, "plan": b.plan, "depth": b.depth, "grid": b.grid,
             "banks": b.banks, "mems": b.mem_depths,
             "lane_we": b.lane_we, "readers": sorted(b.readers), "writers": sorted(b.writers)}
 
@@ -133,7 +133,7 @@ def _dma_scatter(plan: RtlPlan) -> dict[str, Any] | None:
 
 
 def _stream_banks(plan: RtlPlan) -> dict[str, Any]:
-    """The bank layout of the input map (in fmap_a, <= BC pixels per beat when banked) and of the output map, for
+    """The bank layout of the input map (in fmap_a) and of the output map, for
     the top's stream writer and reader: grids, widths, bank row strides, the input's first flushing column."""
     ig = plan.buffers[BUF_A].grid if not plan.in_dram else (1, 1)
     og = plan.buffers[plan.out_buf].grid
