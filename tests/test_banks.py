@@ -66,24 +66,27 @@ def test_rows_are_runs_in_each_bank_and_bank_zero_is_the_fullest(grid, h, w, c, 
 
 
 @pytest.mark.parametrize("grid", [(1, 3), (3, 3), (1, 5)])
-@pytest.mark.parametrize("w", [4, 5, 6, 7, 11])
-def test_writers_of_at_most_bc_pixels_give_each_bank_one_run(grid, w):
-    """P <= BC consecutive raster pixels (a beat of the input stream, of a DMA band fill), rows crossed included:
-    in each bank they touch, consecutive bank pixels (one run of codes); wider writers can meet a row end's gap."""
-    h = 4
+@pytest.mark.parametrize("w", [1, 2, 4, 5, 6, 7, 11])
+def test_an_input_beat_gives_each_bank_one_run_of_at_most_its_pixels_slots(grid, w):
+    """P consecutive raster pixels (an input beat, rows crossed included, any P): in each bank they touch, the bank
+    pixels from the first to the last span <= P slots (a row end's unused slots included), so <= P*C <= word
+    codes: one packer append (hw.contract "Feature-memory banks"); for P <= BC there is no unused slot inside."""
+    h = 9
     raster = [(y, x) for y in range(h) for x in range(w)]
 
-    def one_run(pixels):
+    def slots(pixels):  # per bank: (slots from its first pixel to its last, its pixels)
+        out = []
         for b in {hw.pixel_bank(y, x, grid) for y, x in pixels}:
             ps = [hw.bank_pixel(y, x, w, grid) for y, x in pixels if hw.pixel_bank(y, x, grid) == b]
-            if ps != list(range(ps[0], ps[0] + len(ps))):
-                return False
-        return True
+            out.append((ps[-1] - ps[0] + 1, len(ps)))
+        return out
 
-    for p in range(1, grid[1] + 1):
-        assert all(one_run(raster[i:i + p]) for i in range(len(raster) - p + 1)), p
+    for p in range(1, 2 * grid[0] * w + 2):
+        assert all(s <= p for i in range(len(raster) - p + 1) for s, _ in slots(raster[i:i + p])), p
+    for p in range(1, min(grid[1], w) + 1):
+        assert all(s == n for i in range(len(raster) - p + 1) for s, n in slots(raster[i:i + p])), p
     if grid == (1, 3) and w == 4:  # bank 1 holds column 1 only: (0, 1) and (1, 1), 5 pixels apart, 2 slots apart
-        assert not one_run(raster[1:6])
+        assert (3, 2) in slots(raster[1:6])
 
 
 def test_one_bank_is_the_dense_map():
@@ -164,6 +167,22 @@ def test_banked_figure_of_mapped_designs(name, kw, pe, split, grid, banked):
     assert (m.bram36, m.uram) == (bram, uram)
 
 
+def test_five_pixels_per_beat_bank_fmap_a_as_counted():
+    """The headline design (mobilenet_v1 on zcu104, --pe 3456 --clock-mhz 300 --pixels-per-beat 5): the input
+    stream's 5 pixels per beat exceed BC = 3, and fmap_a / fmap_b are still the plan's 1 x 3 banks (before, one
+    dense bank, which the RTL read from per-tap copies the plan did not count): conv_pw_1's 112 x 112 x 64 output
+    in 112 rows of 38 bank pixels, 272,384 codes = 5239 words of 52 per bank; 312 BRAM36 + 72 URAM."""
+    from hwgen.build import HwConfig, build
+    from hwgen.mapping.plan import buffer_banks, format_split
+
+    m = build("mobilenet_v1", HwConfig(pe=3456, board="zcu104", clock_mhz=300.0, pixels_per_beat=5)).estimate().mapping
+    assert format_split(m.cfg) == "43x52,47x3" and m.pixels_per_beat == 5
+    assert buffer_banks(m.steps, m.tiles, m.cfg).fmap == (1, 3)
+    fa = next(b for b in m.buffers if b.name == "fmap_a")
+    assert (fa.banks, fa.depth, fa.width) == (3, 5239, 52 * 8) == (3, hw.bank_words(112, 112, 64, 52, (1, 3)), 416)
+    assert (m.bram36, m.uram) == (312, 72)
+
+
 @st.composite
 def _mappings(draw):
     """A small random network mapped by map_network (its split's TK drawn among 1, K, K*K), maybe with the maps
@@ -183,7 +202,7 @@ def _mappings(draw):
     ops = compute_ops(net("rand_net", (h, w, c), layers))
     split = parse_split(f"{draw(st.integers(1, 5))}x{draw(st.integers(1, 5))},{draw(st.integers(1, 4))}x"
                         f"{draw(st.sampled_from([1, 3, 9]))}")
-    m = map_network(ops, split.pe, split=split)
+    m = map_network(ops, split.pe, split=split, pixels_per_beat=draw(st.integers(1, 6)))
     if draw(st.booleans()):  # the logits stay on chip (the plan sizes fmap_a/b for the maps within the limit)
         logits = int(np.prod(ops[-1].out_shape))
         m = with_fmaps_in_dram(m, draw(st.integers(logits, max(logits, h * w * c))), draw(st.integers(1, 3)))

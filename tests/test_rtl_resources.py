@@ -31,7 +31,7 @@ def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
     """Every memory the RTL instantiates is a buffer of the plan (the Mapping.buffers entries, fmap_a / fmap_b /
     in_band in banks when a DW step reads them) with its depth per bank, its
     width and its banks (the ping-pong, in_band and out_band buffers as their two halves), and every plan buffer
-    is built; partial copies (NAME+k) are shallower than their buffer."""
+    is built."""
     m, plan = _design(name, kw, pe, dram, fmap_limit)
     assert m.fmaps_in_dram == (fmap_limit is not None)
     mems = rtl_memories(plan)
@@ -40,11 +40,10 @@ def test_rtl_memories_are_the_plan_buffers(name, kw, pe, dram, fmap_limit):
         built.setdefault(plan_buffer(mem), []).append(mem)
     assert sorted(built) == sorted(b.name for b in m.buffers)
     for b in m.buffers:
-        got = [g for g in built[b.name] if "+" not in g.name]
+        got = built[b.name]
         assert sum(g.depth for g in got) == b.depth, b.name
-        assert b.banks == 1 or all(g.count == b.banks for g in got), b.name  # each half's banks
-        assert all(g.width == b.width for g in built[b.name]), b.name
-        assert all(g.depth < b.depth for g in built[b.name] if "+" in g.name), b.name
+        assert all(g.count == b.banks for g in got), b.name  # each half's banks
+        assert all(g.width == b.width for g in got), b.name
     assert plan.word == feature_word(m.cfg, m.steps[0].first.in_shape[2]) and plan.bram36_plan == bram36_equivalent(m.buffers)
 
 
@@ -58,7 +57,7 @@ def test_banks_replace_copies():
     assert (m.cfg.tk, plan.pw_runs, plan.fmap_grid, plan.dw_banks) == (3, 3, (1, 3), 3)
     for name in ("fmap_a", "fmap_b"):
         assert (mems[name].count, mems[name].depth, mems[name].tdp) == (3, 1733, True)
-    assert 1733 == bank_words(64, 64, 16, 13, (1, 3)) and not any("+" in name for name in mems)
+    assert 1733 == bank_words(64, 64, 16, 13, (1, 3))
     assert mems["dw_pw_pingpong[0]"].count == 1 and not mems["pw_weights"].tdp
     # 1733 x 104 bits: a RAMB36 port is at most 36 bits wide in true dual-port mode (1024 x 36): 3 x 2 blocks.
     assert yosys_blocks(mems["fmap_a"]) == (18, 0) and bram36_blocks(5042, 104) == 15
@@ -73,7 +72,7 @@ def test_mobilenet_224_has_no_copies():
     m, plan = _design("mobilenet_v1", {}, 64, None)  # the mapper puts the weights in DRAM
     mems = rtl_memories(plan)
     assert (m.cfg.tin, m.cfg.tk, plan.pw_runs, plan.word) == (5, 1, 1, 12)
-    assert all(mem.count == 1 and "+" not in mem.name for mem in mems)
+    assert all(mem.count == 1 for mem in mems)
     assert yosys_blocks(next(mem for mem in mems if mem.name == "fmap_a")) == (0, 363)
     assert rtl_bram36(plan) == 625.5 and plan.bram36_plan == 637
 
