@@ -1,5 +1,5 @@
 """Block RAM per buffer: the plan (hwgen estimate's Mapping.buffers, and on xc7 their BRAM36 placement), the
-memories the RTL declares for it (banks or copies x depth x width, true dual-port or not: hwgen.codegen.rtl.memories.
+memories the RTL declares for it (banks x depth x width, true dual-port or not: hwgen.codegen.rtl.memories.
 rtl_memories) with the blocks the Yosys rule predicts (yosys_blocks), and the blocks Yosys built for them
 (hwgen.verify.synth.memory_cells), all in RAMB36 equivalents (a RAMB18 is half). Shows where the RTL's block RAM
 departs from the plan and why (the plan's feature buffers are in the bank layout and counted as the RTL builds
@@ -70,7 +70,7 @@ def report(name: str, rtl_dir: Path | None, synth: bool = True) -> None:
         blocks = xc7(b)
         rule = sum(eq(*yosys_blocks(m)) for m in own)
         got = sum(eq(*measured_blocks(m, cells)) for m in own)
-        counts: dict[str, int] = {}  # equal shapes together (a map's partial copies)
+        counts: dict[str, int] = {}  # equal shapes together (the halves of a band buffer)
         for m in own:
             shape = f"{m.depth}x{m.width}{' TDP' if m.tdp else ''}"
             counts[shape] = counts.get(shape, 0) + m.count

@@ -71,7 +71,7 @@ def _tiling(depth: int, width: int, shapes: tuple[tuple[int, int], ...]) -> int:
 
 
 def yosys_blocks(mem: Memory) -> tuple[int, int]:
-    """(RAMB36E1, RAMB18E1) cells Yosys 0.23 synth_xilinx maps ``mem`` (all ``count`` copies) to."""
+    """(RAMB36E1, RAMB18E1) cells Yosys 0.23 synth_xilinx maps ``mem`` (all ``count`` banks) to."""
     s36 = tuple(s for s in BRAM36_SHAPES if not mem.tdp or s[1] <= 36)
     s18 = tuple(s for s in BRAM18_SHAPES if not mem.tdp or s[1] <= 18)
     n36, n18 = _tiling(mem.depth, mem.width, s36), _tiling(mem.depth, mem.width, s18)
@@ -96,7 +96,7 @@ def synth_key(mem: Memory) -> str:
 
 
 def measured_blocks(mem: Memory, cells: dict[str, dict[str, int]]) -> tuple[int, int]:
-    """(RAMB36, RAMB18) cells Yosys built for ``mem`` (all ``count`` copies), from ``memory_cells``; (0, 0)
+    """(RAMB36, RAMB18) cells Yosys built for ``mem`` (all ``count`` banks), from ``memory_cells``; (0, 0)
     when Yosys put it elsewhere (LUT RAM, flip-flops) or optimised it away."""
     c = cells.get(synth_key(mem))
     return (c["bram36"] * mem.count, c["bram18"] * mem.count) if c else (0, 0)
