@@ -34,6 +34,7 @@ from hwgen.codegen.rtl.plan import (
     plan_rtl,
     sel_bits,
 )
+from hwgen.codegen.rtl.roms import rtl_roms
 from hwgen.codegen.templating import render
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.mapping.plan import Mapping
@@ -83,14 +84,13 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     buffers = [b for b in plan.buffers if b.depth > 0]
     for b in buffers:
         b.readers = set(sorted(b.readers))
-    ctx: dict[str, Any] = dict(p=plan, lit=lit, sel_bits=sel_bits, recip_bits=recip_bits, engines=engines,
+    roms = rtl_roms(plan)
+    ctx: dict[str, Any] = dict(p=plan, roms=roms, lit=lit, sel_bits=sel_bits, recip_bits=recip_bits, engines=engines,
                                qr=lambda v: qr_literal(v, plan.word), rb=lane_bits,
                                absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
                                pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S, BUF_OUT0=BUF_OUT0,
-                               load_nz=[sum(1 for ld in plan.loads[:g] if ld.pw_words + ld.dw_words)
-                                        for g in range(len(plan.loads))],
                                dscat=_dma_scatter(plan), **_stream_banks(plan))
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
                                                                 "hwgen_top.v")}
@@ -111,6 +111,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
         files["hwgen_dw_b.mem"] = _mem(plan.dw_brom, tc * plan.bias_bits)
     if plan.has_pool:
         files["hwgen_pool_engine.v"] = render("rtl/hwgen_pool_engine.v.j2", **ctx)
+    files.update({r.file: r.image() for r in roms.values()})
     files["plan.json"] = json.dumps(plan_summary(plan), indent=1, sort_keys=True) + "\n"
     return files
 

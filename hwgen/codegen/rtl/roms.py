@@ -1,0 +1,137 @@
+"""The RTL's tables whose length grows with the mapping (weight loads, DMA transfers, steps, tiles): ROM images.
+
+A table was a Verilog ``case`` in an ``always @*`` block, one entry per row; a huge mapping (tens of thousands of
+tiles) made that Verilog too large to render or lint. Each is now one ``$readmemh`` image ``hwgen_<name>.mem`` of
+one word per row, its fields packed LSB first (:attr:`Rom.fields` order), read combinationally by
+templates/rtl/rom.j2 (same cycle as the case was, so no cycle moves). The field widths are the registers' the case
+drove (plan.counter_widths, address / beat widths).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hwgen.codegen.rtl.plan import BUF_IN0, RtlPlan, sel_bits
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    bits: int
+    signed: bool = False
+
+
+@dataclass(frozen=True)
+class Rom:
+    name: str  # file hwgen_<name>.mem, array <name>_rom
+    fields: tuple[Field, ...]
+    rows: tuple[tuple[int, ...], ...]
+    default: tuple[int, ...]  # what the case's default gave (an index past the last row)
+
+    @property
+    def file(self) -> str:
+        return f"hwgen_{self.name}.mem"
+
+    @property
+    def width(self) -> int:
+        return sum(f.bits for f in self.fields)
+
+    @property
+    def depth(self) -> int:
+        return max(1, len(self.rows))
+
+    @property
+    def abits(self) -> int:
+        return sel_bits(self.depth)
+
+    def offset(self, name: str) -> int:
+        """LSB of field ``name`` in a word."""
+        at = 0
+        for f in self.fields:
+            if f.name == name:
+                return at
+            at += f.bits
+        raise KeyError(name)
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+    def pack(self, row: tuple[int, ...]) -> int:
+        word, at = 0, 0
+        for f, v in zip(self.fields, row, strict=True):
+            if not (-(1 << (f.bits - 1)) <= v < (1 << f.bits) if f.signed else 0 <= v < (1 << f.bits)):
+                raise ValueError(f"{self.name}.{f.name}: {v} does not fit {f.bits} bits")
+            word |= (v & ((1 << f.bits) - 1)) << at
+            at += f.bits
+        return word
+
+    @property
+    def default_word(self) -> int:
+        return self.pack(self.default)
+
+    def image(self) -> str:
+        """The $readmemh image: a comment naming the fields, then one hex word per row."""
+        digits = max(1, -(-self.width // 4))
+        head = "// " + " ".join(f"{f.name}[{f.bits}]" for f in reversed(self.fields)) + " (MSB first)\n"
+        rows = self.rows or (self.default,)
+        return head + "".join(f"{self.pack(r):0{digits}x}\n" for r in rows)
+
+
+def qr_value(value: int, word: int) -> int:
+    """Element address ``value`` as the templates' {32-bit word q, lane r} pair (qr_literal's bits)."""
+    q, r = divmod(value, word)
+    return (q & 0xFFFFFFFF) << sel_bits(word) | r
+
+
+def rtl_roms(plan: RtlPlan) -> dict[str, Rom]:
+    """The design's ROMs by name (only those whose table the design has)."""
+    w, word = plan.widths, plan.word
+    qrb = 32 + sel_bits(word)
+    roms: list[Rom] = []
+    if plan.dram:
+        # weight loads: read at lc (is it empty, the loads with words before it) and at k_seq (its PW beats)
+        lb = sel_bits(len(plan.loads) + 1)
+        nz = 0
+        rows = []
+        for ld in plan.loads:
+            rows.append((0 if ld.pw_words + ld.dw_words else 1, nz, ld.pw_beats))
+            nz += 1 if ld.pw_words + ld.dw_words else 0
+        roms.append(Rom("loads", (Field("zero", 1), Field("nz", lb), Field("pw_beats", 32)), tuple(rows), (1, 0, 0)))
+    fd = plan.fdram
+    fields = [Field("kind", 2), Field("bands", w.seq), Field("nt", w.seq), Field("ptiles", w.seq), Field("tiled", 1)]
+    if fd:
+        fields += [Field("rd", 1), Field("wr", 1), Field("rbase", w.seq), Field("wbase", w.seq)]
+    rows = [(st.kind, st.bands, st.wtiles, st.pw_tiles, int(st.tiled)) +
+            ((int(st.rd), int(st.wr), st.rbase, st.wbase) if fd else ()) for st in plan.steps]
+    roms.append(Rom("steps", tuple(fields), tuple(rows), (0, 1, 1, 1, 0) + ((0, 0, 0, 0) if fd else ())))
+    if plan.axi:
+        fields = [Field("kind", 2), Field("seq", w.seq), Field("addr", 32), Field("beats", 32), Field("buf", 3),
+                  Field("keep", word)]
+        ds = plan.buffers[BUF_IN0].grid != (1, 1) and bool(plan.in_shapes)  # render._dma_scatter's banked reads
+        if ds:
+            fields += [Field("codes", 32), Field("shape", 8)]
+        rows = [(d.kind, d.seq, d.addr, d.beats, d.buf, 2 ** d.lane - 1) + ((d.codes, d.shape) if ds else ())
+                for d in plan.dma]
+        roms.append(Rom("dma", tuple(fields), tuple(rows), (0, (1 << w.seq) - 1, 0, 0, 0, 0) + ((0, 0) if ds else ())))
+    if plan.has_pw:
+        cw, ob = w.pw, sel_bits(len(plan.pw_ops))
+        tout = plan.cfg.tout
+        fields = (Field("op", ob), Field("rows", cw), Field("oys0", 32, True), Field("rowe0", qrb),
+                  Field("opx0", qrb), Field("goe0", qrb), Field("yr0", 8), Field("oyr0", 8), Field("inbuf", 3),
+                  Field("outbuf", 3), Field("go0", cw), Field("golast", cw), Field("wbase", sel_bits(plan.pw_wdepth)),
+                  Field("bbase", sel_bits(len(plan.pw_brom))))
+        rows = [(t.op, t.rows, t.in_row0, qr_value(t.in_e0, word), qr_value(t.out_e0 - t.go0 * tout, word),
+                 qr_value(t.go0 * tout, word), t.in_yr, t.out_yr, t.in_buf, t.out_buf, t.go0, t.go0 + t.ngo - 1,
+                 t.wbase, t.bbase) for t in plan.pw_tiles]
+        roms.append(Rom("pw_tiles", fields, tuple(rows), (0, 1) + (0,) * 12))
+    if plan.has_dw:
+        cw, ob = w.dw, sel_bits(len(plan.dw_ops))
+        fields = (Field("op", ob), Field("rows", cw), Field("oys0", 32, True), Field("rowe0", qrb),
+                  Field("out0", qrb), Field("yr0", 8), Field("oyr0", 8), Field("inbuf", 3), Field("outbuf", 3))
+        rows = [(t.op, t.rows, t.in_row0, qr_value(t.in_e0, word), qr_value(t.out_e0, word), t.in_yr, t.out_yr,
+                 t.in_buf, t.out_buf) for t in plan.dw_tiles]
+        roms.append(Rom("dw_tiles", fields, tuple(rows), (0, 1) + (0,) * 7))
+    if plan.has_pool:
+        fields = (Field("op", sel_bits(len(plan.pool_ops))), Field("inbuf", 3), Field("outbuf", 3))
+        rows = [(t.op, t.in_buf, t.out_buf) for t in plan.pool_tiles]
+        roms.append(Rom("pool_tiles", fields, tuple(rows), (0, 0, 0)))
+    return {r.name: r for r in roms}
