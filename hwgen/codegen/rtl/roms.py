@@ -134,4 +134,64 @@ def rtl_roms(plan: RtlPlan) -> dict[str, Rom]:
         fields = (Field("op", sel_bits(len(plan.pool_ops))), Field("inbuf", 3), Field("outbuf", 3))
         rows = [(t.op, t.in_buf, t.out_buf) for t in plan.pool_tiles]
         roms.append(Rom("pool_tiles", fields, tuple(rows), (0, 0, 0)))
+    roms += _op_roms(plan)
     return {r.name: r for r in roms}
+
+
+def _op_roms(plan: RtlPlan) -> list[Rom]:
+    """Each engine's op table (its loop bounds, strides and bank geometry) and requantization, one row per op."""
+    w, word, aw = plan.widths, plan.word, plan.act_width
+    qrb, lanes = 32 + sel_bits(word), sel_bits(word) + 1
+
+    def qr(v: int) -> int:
+        return qr_value(v, word)
+
+    requant = (Field("sh", 8, True), Field("lo", aw, True), Field("clamp_hi", aw, True))
+    roms = []
+    # the window's strides as (bank pixel element, bank column / row) steps, as the engines' comments say
+    geometry = ("sxc", "sxc1", "sxr", "syw", "syw1", "syr", "padc", "padr", "wbc", "cyx", "br", "bc")
+    gbits = {"sxr": 8, "syr": 8, "padr": 8, "br": 8, "bc": 8}
+
+    def geo(e) -> tuple[int, ...]:
+        bc, br = e.ig[1], e.ig[0]
+        return (qr(e.s // bc * e.channels), qr((e.s // bc + 1) * e.channels), e.s % bc, qr(e.s // br * e.iwbc),
+                qr((e.s // br + 1) * e.iwbc), e.s % br * bc, qr((-e.pad_l) // bc * e.channels), (-e.pad_l) % bc,
+                qr(e.iwbc), qr(e.iwbc + e.channels), br * bc, bc)
+
+    gfields = tuple(Field(n, gbits.get(n, qrb)) for n in geometry)
+    gdefault = (0,) * 10 + (1, 1)
+    window = (Field("s", 32, True), Field("padl", 32, True), Field("hi", 32, True), Field("wi", 32, True))
+    if plan.has_pw:
+        cw, tout = w.pw, plan.cfg.tout
+        fields = ((Field("conv", 1), Field("m", cw), Field("ngi", cw), Field("wo", cw), Field("tbase", cw)) + window +
+                  (Field("glast", cw),) + gfields +
+                  (Field("ce", qrb), Field("n", qrb), Field("obr", 8), Field("obc", 8), Field("owbc", qrb),
+                   Field("flx", cw), Field("nlast", lanes)) + requant)
+        rows = [(int(e.kind == "conv"), e.m, e.inner_groups, e.wo, e.tbase, e.s, e.pad_l, e.hi, e.wi,
+                 e.outer_groups - 1) + geo(e) +
+                (qr(e.channels), qr(e.n), e.og[0] * e.og[1], e.og[1], qr(e.owbc),
+                 e.flx if e.flx is not None else 2 ** cw - 1, e.n - (e.outer_groups - 1) * tout, e.shift, e.lo,
+                 e.hi_clamp) for e in plan.pw_ops]
+        default = (0, 1, 1, 1, 0, 1, 0, 1, 1, 0) + gdefault + (0, 0, 1, 1, 0, 2 ** cw - 1, 0, 0, 0, 0)
+        roms.append(Rom("pw_ops", fields, tuple(rows), default))
+    if plan.has_dw:
+        cw, tc = w.dw, plan.cfg.tc
+        fields = ((Field("c", cw), Field("ngi", cw), Field("ngo", cw), Field("wo", cw), Field("tbase", cw)) + window +
+                  gfields +
+                  (Field("cp", 1), Field("ce", qrb), Field("obr", 8), Field("obc", 8), Field("owbc", qrb),
+                   Field("flx", cw), Field("clast", lanes), Field("wbase", sel_bits(plan.dw_wdepth)),
+                   Field("bbase", sel_bits(len(plan.dw_brom)))) + requant)
+        rows = [(e.channels, e.inner_groups, e.outer_groups, e.wo, e.tbase, e.s, e.pad_l, e.hi, e.wi) + geo(e) +
+                (int(e.ig == (1, 1)), qr(e.channels), e.og[0] * e.og[1], e.og[1], qr(e.owbc),
+                 e.flx if e.flx is not None else 2 ** cw - 1, e.channels - (e.outer_groups - 1) * tc, e.wbase,
+                 e.bbase, e.shift, e.lo, e.hi_clamp) for e in plan.dw_ops]
+        default = (1, 1, 1, 1, 0, 1, 0, 1, 1) + gdefault + (1, 0, 1, 1, 0, 2 ** cw - 1, 0, 0, 0, 0, 0, 0)
+        roms.append(Rom("dw_ops", fields, tuple(rows), default))
+    if plan.has_pool:
+        cw, tin = w.pool, plan.cfg.tin
+        fields = (Field("c", cw), Field("ngi", cw), Field("npix", 32), Field("ce", qrb), Field("wi", cw),
+                  Field("wbc", qrb), Field("br", 8), Field("bc", 8), Field("clast", lanes)) + requant
+        rows = [(e.channels, e.inner_groups, e.m, qr(e.channels), e.wi, qr(e.iwbc), e.ig[0] * e.ig[1], e.ig[1],
+                 e.channels - (e.inner_groups - 1) * tin, e.shift, e.lo, e.hi_clamp) for e in plan.pool_ops]
+        roms.append(Rom("pool_ops", fields, tuple(rows), (1, 1, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0)))
+    return roms
