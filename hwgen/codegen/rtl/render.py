@@ -5,7 +5,8 @@ Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_fmem.v`` (a f
 ``hwgen_requant.v`` (the requantizer), ``hwgen_pw_engine.v``, ``hwgen_dw_engine.v``,
 ``hwgen_pool_engine.v`` (as the network needs them), ``hwgen_weights.hex`` (the DRAM image when weights
 live in DRAM), ``*.mem`` ROM images ($readmemh, read relative to the simulator's / synthesizer's working
-directory) and ``plan.json`` (the schedule, tiles and predicted cycles the testbench checks).
+directory: the weights and biases, and the tables that grow with the mapping, hwgen.codegen.rtl.roms) and
+``plan.json`` (the schedule, tiles and predicted cycles the testbench checks).
 The directory is written atomically (temp dir, then rename) and byte-for-byte deterministic.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The RTL's tables whose length grows with the mapping (weight loads, DMA transfers, steps, tiles): ROM images.
+"""The RTL's tables whose length grows with the mapping (weight loads, DMA transfers, steps, tiles, ops): ROM images.
 
 A table was a Verilog ``case`` in an ``always @*`` block, one entry per row; a huge mapping (tens of thousands of
 tiles) made that Verilog too large to render or lint. Each is now one ``$readmemh`` image ``hwgen_<name>.mem`` of
