@@ -187,6 +187,13 @@ def _op_roms(plan: RtlPlan) -> list[Rom]:
                  e.bbase, e.shift, e.lo, e.hi_clamp) for e in plan.dw_ops]
         default = (1, 1, 1, 1, 0, 1, 0, 1, 1) + gdefault + (1, 0, 1, 1, 0, 2 ** cw - 1, 0, 0, 0, 0, 0, 0)
         roms.append(Rom("dw_ops", fields, tuple(rows), default))
+        # the tap table: per tap group, each of the TK taps' (ky, kx, element offset, valid, bank offsets)
+        tap = (("ky", 32, True), ("kx", 32, True), ("off", qrb, False), ("on", 1, False), ("kyr", 8, False),
+               ("kxr", 8, False))
+        fields = tuple(Field(f"{n}{u}", b, sg) for u in range(plan.cfg.tk) for n, b, sg in tap)
+        rows = [tuple(v for ky, kx, off, on, kyr, kxr in row["ports"] for v in (ky, kx, qr(off), on, kyr, kxr))
+                for row in plan.dw_table]
+        roms.append(Rom("dw_taps", fields, tuple(rows), (0,) * len(fields)))
     if plan.has_pool:
         cw, tin = w.pool, plan.cfg.tin
         fields = (Field("c", cw), Field("ngi", cw), Field("npix", 32), Field("ce", qrb), Field("wi", cw),
