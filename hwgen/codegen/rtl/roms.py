@@ -174,6 +174,8 @@ def _op_roms(plan: RtlPlan) -> list[Rom]:
                  e.hi_clamp) for e in plan.pw_ops]
         default = (0, 1, 1, 1, 0, 1, 0, 1, 1, 0) + gdefault + (0, 0, 1, 1, 0, 2 ** cw - 1, 0, 0, 0, 0)
         roms.append(Rom("pw_ops", fields, tuple(rows), default))
+        if plan.pw_table:
+            roms.append(_im2col(plan, qrb))
     if plan.has_dw:
         cw, tc = w.dw, plan.cfg.tc
         fields = ((Field("c", cw), Field("ngi", cw), Field("ngo", cw), Field("wo", cw), Field("tbase", cw)) + window +
@@ -202,3 +204,27 @@ def _op_roms(plan: RtlPlan) -> list[Rom]:
                  e.channels - (e.inner_groups - 1) * tin, e.shift, e.lo, e.hi_clamp) for e in plan.pool_ops]
         roms.append(Rom("pool_ops", fields, tuple(rows), (1, 1, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0)))
     return roms
+
+
+def _im2col(plan: RtlPlan, qrb: int) -> Rom:
+    """The PW engine's im2col table, one row per conv input group: each of the NP pixels' (ky, kx) and lanes
+    (their padding mask), each of the NR runs' (element offset, bank offsets), the runs read, each lane's code and
+    validity. Rows list fewer pixels / runs than NP / NR as zeros (every group has a pixel and a run:
+    blocks.pw_lane_inputs starts each group at a code)."""
+    tin, np_, nr = plan.cfg.tin, plan.pw_ports, plan.pw_runs
+    selb = sel_bits(nr * plan.word)
+    fields = tuple(Field(f"{n}{k}", b, sg) for k in range(np_) for n, b, sg in (("ky", 32, True), ("kx", 32, True),
+                                                                                 ("port", tin, False)))
+    fields += tuple(Field(f"{n}{k}", b) for k in range(nr) for n, b in (("off", qrb), ("kyr", 8), ("kxr", 8)))
+    fields += (Field("rval", nr),) + tuple(Field(f"{n}{k}", b) for k in range(tin) for n, b in (("sel", selb),
+                                                                                                  ("val", 1)))
+    rows = []
+    for row in plan.pw_table:
+        assert row["ports"] and row["runs"] and len(row["lanes"]) == tin
+        ports = [(ky, kx, sum(1 << j for j, (_, pi, on) in enumerate(row["lanes"]) if on and pi == k))
+                 for k, (ky, kx) in enumerate(row["ports"])] + [(0, 0, 0)] * (np_ - len(row["ports"]))
+        runs = [(qr_value(off, plan.word), kyr, kxr) for off, kyr, kxr in row["runs"]]
+        runs += [(0, 0, 0)] * (nr - len(runs))
+        rows.append(tuple(v for port in ports for v in port) + tuple(v for run in runs for v in run) +
+                    ((1 << len(row["runs"])) - 1,) + tuple(v for sel, _, on in row["lanes"] for v in (sel, on)))
+    return Rom("pw_im2col", fields, tuple(rows), (0,) * len(fields))
