@@ -173,7 +173,7 @@ def _op_roms(plan: RtlPlan) -> list[Rom]:
                  e.flx if e.flx is not None else 2 ** cw - 1, e.n - (e.outer_groups - 1) * tout, e.shift, e.lo,
                  e.hi_clamp) for e in plan.pw_ops]
         default = (0, 1, 1, 1, 0, 1, 0, 1, 1, 0) + gdefault + (0, 0, 1, 1, 0, 2 ** cw - 1, 0, 0, 0, 0)
-        roms.append(Rom("pw_ops", fields, tuple(rows), default))
+        roms += _shifts(plan, "pw", fields, rows, default, tout, cw)
         if plan.pw_table:
             roms.append(_im2col(plan, qrb))
     if plan.has_dw:
@@ -188,7 +188,7 @@ def _op_roms(plan: RtlPlan) -> list[Rom]:
                  e.flx if e.flx is not None else 2 ** cw - 1, e.channels - (e.outer_groups - 1) * tc, e.wbase,
                  e.bbase, e.shift, e.lo, e.hi_clamp) for e in plan.dw_ops]
         default = (1, 1, 1, 1, 0, 1, 0, 1, 1) + gdefault + (1, 0, 1, 1, 0, 2 ** cw - 1, 0, 0, 0, 0, 0, 0)
-        roms.append(Rom("dw_ops", fields, tuple(rows), default))
+        roms += _shifts(plan, "dw", fields, rows, default, tc, cw)
         # the tap table: per tap group, each of the TK taps' (ky, kx, element offset, valid, bank offsets)
         tap = (("ky", 32, True), ("kx", 32, True), ("off", qrb, False), ("on", 1, False), ("kyr", 8, False),
                ("kxr", 8, False))
@@ -228,3 +228,22 @@ def _im2col(plan: RtlPlan, qrb: int) -> Rom:
         rows.append(tuple(v for port in ports for v in port) + tuple(v for run in runs for v in run) +
                     ((1 << len(row["runs"])) - 1,) + tuple(v for sel, _, on in row["lanes"] for v in (sel, on)))
     return Rom("pw_im2col", fields, tuple(rows), (0,) * len(fields))
+
+
+def _shifts(plan: RtlPlan, engine: str, fields: tuple[Field, ...], rows: list[tuple[int, ...]],
+            default: tuple[int, ...], lanes: int, cw: int) -> list[Rom]:
+    """The engine's op ROM; with per-channel weight formats also each lane's extra right shift per output group
+    (``<engine>_shifts``: the ops' groups one after the other, an op's from row ``shbase``; ``chs``: it has them)."""
+    ops = getattr(plan, f"{engine}_ops")
+    if not plan.per_channel:
+        return [Rom(f"{engine}_ops", fields, tuple(rows), default)]
+    words = [w for e in ops for w in e.ch_shift]
+    bits = max(sel_bits(len(words)), cw)  # base + the group counter: below len(words)
+    bases, at = [], 0
+    for e in ops:
+        bases.append(at)
+        at += len(e.ch_shift)
+    fields += (Field("chs", 1), Field("shbase", bits))
+    rows = [row + (int(bool(e.ch_shift)), base) for row, e, base in zip(rows, ops, bases, strict=True)]
+    return [Rom(f"{engine}_ops", fields, tuple(rows), default + (0, 0)),
+            Rom(f"{engine}_shifts", (Field("dsh", lanes * 8),), tuple((w,) for w in words), (0,))]
