@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from hwgen.codegen.rtl.plan import DMA_S
 from hwgen.hw.boards import get_board
 from hwgen.hw.contract import weight_bus_bits
 from hwgen.mapping.plan import parse_split
@@ -97,7 +98,7 @@ def test_dram_weight_words_wider_than_the_bus(tmp_path, period):
 def test_dram_maps_left_are_checked(tmp_path):
     """The testbench compares the map DRAM's final contents with the golden model's feature maps: the design of
     test_dram_feature_maps (band 2) passes; with the DRAM address of the map's last band write moved by one word
-    (patched into a copy of the generated hwgen_top.v's DMA program) the check finds the wrong codes."""
+    (patched into the generated DMA program, hwgen_dma.mem) the check finds the wrong codes."""
     split = "3x8,8x1"
     kw = dict(pe=32, weights_in_dram=True, split=split, fmap_limit=16 * 16 * 3, fmap_band_rows=2)
     good = cosim("tiny_dsc_fmaps_dram_left", get_model("tiny_dsc"), tmp_path / "good", record=False, **kw)
@@ -107,13 +108,16 @@ def test_dram_maps_left_are_checked(tmp_path):
     moved = {}
 
     def move_last_write(rtl) -> None:
-        top = rtl / "hwgen_top.v"
-        lines = top.read_text().splitlines(keepends=True)
-        k = max(i for i, ln in enumerate(lines) if "q_kind = 2'd2;" in ln)  # DMA_S: the last band write
-        addr = int(re.search(r"q_addr = 32'h([0-9a-f]+);", lines[k]).group(1), 16)
-        lines[k] = lines[k].replace(f"q_addr = 32'h{addr:x};", f"q_addr = 32'h{addr + beat:x};")
-        moved["addr"] = addr
-        top.write_text("".join(lines))
+        mem = rtl / "hwgen_dma.mem"
+        head, *rows = mem.read_text().splitlines()
+        at, off = 0, {}
+        for name, bits in reversed(re.findall(r"(\w+)\[(\d+)\]", head)):  # the header: fields MSB first
+            off[name], at = at, at + int(bits)
+        k = max(i for i, r in enumerate(rows) if int(r, 16) >> off["kind"] & 3 == DMA_S)  # the last band write
+        word = int(rows[k], 16)
+        moved["addr"] = word >> off["addr"] & 0xFFFFFFFF
+        rows[k] = f"{word + (beat << off['addr']):0{len(rows[k])}x}"
+        mem.write_text("\n".join([head, *rows]) + "\n")
 
     bad = cosim("tiny_dsc_fmaps_dram_moved_write", get_model("tiny_dsc"), tmp_path / "bad", record=False,
                 patch=move_last_write, **kw)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 
 from hwgen.codegen.rtl.plan import BUF_IN0, BUF_NAMES, BUF_OUT0, DMA_R, DMA_S, DMA_W, plan_rtl
 from hwgen.codegen.rtl.render import render_rtl, write_rtl
+from hwgen.codegen.rtl.roms import rtl_roms
 from hwgen.errors import HwgenError
 from hwgen.estimate import simulate
 from hwgen.hw.contract import DW_DEPTH, PW_DEPTH, dw_iterations, pw_iterations, tile_cycles, weight_bus_bits
@@ -282,18 +283,52 @@ def test_counter_widths_come_from_the_plan():
     assert json.loads(files["plan.json"])["counter_widths"] == asdict(w)
 
 
-def test_sequencer_counts_beyond_16_bits_get_wider_counters():
-    """A streamed step in one-row bands of 256 weight tiles each: 66,560 PW tiles in one step and 66,563 weight
-    loads (the 16-bit sequencer refused it) get a 17-bit sequencer."""
+def _many_tiles():
+    """A streamed step in one-row bands of 256 weight tiles each: 66,560 PW tiles in one step, 66,563 weight loads."""
     from hwgen.build import HwConfig, build
     from rtl_tests.harness import net
     g = net("many_tiles", (260, 2, 4), [("c", "conv", {"filters": 256, "kernel": 1, "stride": 1}), ("g", "pool", {}),
                                         ("f", "fc", {"units": 2})])
     d = build(g, HwConfig(pe=4, split="1x1,1x1", weights="dram"), seed=0)
-    m = with_fmaps_in_dram(with_weight_tiles(d.mapping, 256), 8 * 4, 1)
+    return d, with_fmaps_in_dram(with_weight_tiles(d.mapping, 256), 8 * 4, 1)
+
+
+def test_sequencer_counts_beyond_16_bits_get_wider_counters():
+    """66,560 PW tiles in one step and 66,563 weight loads (the 16-bit sequencer refused it) get a 17-bit
+    sequencer."""
+    d, m = _many_tiles()
     plan = plan_rtl(d.qgraph, m)
     assert max(st.pw_tiles for st in plan.steps) == 66_560 and len(plan.loads) == 66_563
     assert plan.widths.seq == 17 and plan.predicted_cycles == m.trace().total_cycles
+
+
+@pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")
+def test_tables_of_a_huge_mapping_are_roms_and_lint_clean(tmp_path):
+    """The 66,560-tile design: its per-load, per-transfer and per-tile tables are ROM images of one entry per row
+    (the case tables they replaced took 77 s to render and Verilator ran out of memory on them); Verilator
+    --lint-only -Wall is clean."""
+    d, m = _many_tiles()
+    plan = plan_rtl(d.qgraph, m)
+    out = write_rtl(d.qgraph, m, tmp_path / "rtl")
+
+    def rows(name):
+        lines = (out / f"hwgen_{name}.mem").read_text().splitlines()
+        assert lines[0].startswith("// ")  # the field layout
+        return lines[1:]
+
+    assert len(rows("loads")) == len(plan.loads) == 66_563 and len(rows("dma")) == len(plan.dma)
+    assert len(rows("pw_tiles")) == len(plan.pw_tiles) >= 66_560 and len(rows("steps")) == len(plan.steps)
+    rom = rtl_roms(plan)["pw_tiles"]
+    for k in (0, 66_559):  # the fields packed LSB first at their offsets
+        word, t = int(rows("pw_tiles")[k], 16), plan.pw_tiles[k]
+        assert [word >> rom.offset(f) & (1 << rom.field(f).bits) - 1 for f in ("op", "rows", "go0", "wbase")] == \
+            [t.op, t.rows, t.go0, t.wbase]
+    for f in out.glob("*.v"):
+        assert f.stat().st_size < 100_000, f.name  # no table in the Verilog
+    srcs = sorted(str(p) for p in out.glob("*.v"))
+    r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
 
 
 @pytest.mark.skipif(find_verilator() is None or shutil.which("perl") is None, reason="verilator not installed")

@@ -5,7 +5,8 @@ Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_fmem.v`` (a f
 ``hwgen_requant.v`` (the requantizer), ``hwgen_pw_engine.v``, ``hwgen_dw_engine.v``,
 ``hwgen_pool_engine.v`` (as the network needs them), ``hwgen_weights.hex`` (the DRAM image when weights
 live in DRAM), ``*.mem`` ROM images ($readmemh, read relative to the simulator's / synthesizer's working
-directory) and ``plan.json`` (the schedule, tiles and predicted cycles the testbench checks).
+directory: the weights and biases, and the tables that grow with the mapping, hwgen.codegen.rtl.roms) and
+``plan.json`` (the schedule, tiles and predicted cycles the testbench checks).
 The directory is written atomically (temp dir, then rename) and byte-for-byte deterministic.
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ from hwgen.codegen.rtl.plan import (
     plan_rtl,
     sel_bits,
 )
+from hwgen.codegen.rtl.roms import rtl_roms
 from hwgen.codegen.templating import render
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.mapping.plan import Mapping
@@ -83,14 +85,13 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
     buffers = [b for b in plan.buffers if b.depth > 0]
     for b in buffers:
         b.readers = set(sorted(b.readers))
-    ctx: dict[str, Any] = dict(p=plan, lit=lit, sel_bits=sel_bits, recip_bits=recip_bits, engines=engines,
+    roms = rtl_roms(plan)
+    ctx: dict[str, Any] = dict(p=plan, roms=roms, lit=lit, sel_bits=sel_bits, recip_bits=recip_bits, engines=engines,
                                qr=lambda v: qr_literal(v, plan.word), rb=lane_bits,
                                absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
                                pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S, BUF_OUT0=BUF_OUT0,
-                               load_nz=[sum(1 for ld in plan.loads[:g] if ld.pw_words + ld.dw_words)
-                                        for g in range(len(plan.loads))],
                                dscat=_dma_scatter(plan), **_stream_banks(plan))
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
                                                                 "hwgen_top.v")}
@@ -111,6 +112,7 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
         files["hwgen_dw_b.mem"] = _mem(plan.dw_brom, tc * plan.bias_bits)
     if plan.has_pool:
         files["hwgen_pool_engine.v"] = render("rtl/hwgen_pool_engine.v.j2", **ctx)
+    files.update({r.file: r.image() for r in roms.values()})
     files["plan.json"] = json.dumps(plan_summary(plan), indent=1, sort_keys=True) + "\n"
     return files
 
