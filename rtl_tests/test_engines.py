@@ -55,3 +55,22 @@ def test_reference_agrees_with_golden(tmp_path):
         qg = quantize(graph, weight_bits=weight_bits, act_bits=act_bits, formats=FORMATS.get(case))
         x = full_range_input(qg, 1)
         assert (run_network(qg, x) == run_fixed(qg, x).logits).all()
+
+
+@pytest.mark.parametrize("fmap_limit", [None, 100], ids=["onchip", "maps_in_dram"])
+def test_conv_window_in_groups_across_kernel_rows(tmp_path, fmap_limit):
+    """TK = 9 banks the maps 3 x 3 (the DW kernel's grid), so the conv's 27-code window is one run in 7 groups of
+    tin = 4 that cross kernel rows (hw.contract.conv_rows; 9 groups with its kernel rows padded): bit-exact and
+    cycle-exact with its maps on chip, and with the input and the conv's output in DRAM (the maps above 100
+    codes: the conv reads its bands from the banked in_band halves)."""
+    from hwgen.hw.steps import pw_groups
+    from hwgen.ir.ops import compute_ops
+
+    graph = net("convw", (7, 6, 3), [("conv", "conv", {"kernel": 3, "stride": 1, "filters": 5}),
+                                     ("dw", "dw", {"kernel": 3, "stride": 2})])
+    out = cosim("conv_window_tk9", graph, tmp_path, split=EngineConfig(4, 3, 2, 9), fmap_limit=fmap_limit,
+                fmap_band_rows=2, weights_in_dram=fmap_limit is not None)
+    assert_exact(out)
+    conv = next(op for op in compute_ops(graph) if op.kind == "conv")
+    assert pw_groups(conv, EngineConfig(4, 3, 2, 9), 3) == 7 and pw_groups(conv, EngineConfig(4, 3, 2, 3), 3) == 9
+    assert bool(out.summary["dram_maps"]) == (fmap_limit is not None)

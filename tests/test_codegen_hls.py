@@ -29,7 +29,7 @@ def tree(path):
 def test_pw_block_layout_matches_engine_indexing(q_dsc):
     cfg = EngineConfig(3, 5, 2, 4)
     q = q_dsc.op("conv1")  # (3,3,3,8): im2col M = 27 rows ordered (ky, kx, cin)
-    blocks, bias = pw_blocks(q, cfg)
+    blocks, bias = pw_blocks(q, cfg, 3)
     assert blocks.shape == (2, 9, 3, 5) and bias.shape == (2, 5)
     ngo, ngi = blocks.shape[:2]
     w = q.weights.reshape(27, 8)
@@ -230,7 +230,7 @@ def test_weights_in_dram_sections(q_dsc, tmp_path, cfg, bus):
     for q in q_dsc.ops:  # schedule order = op order: per op its weight words (biases stay on-chip)
         if q.weights is None:
             continue
-        blocks, _ = dw_blocks(q, cfg) if q.op.kind == "dw" else pw_blocks(q, cfg)
+        blocks, _ = dw_blocks(q, cfg) if q.op.kind == "dw" else pw_blocks(q, cfg, 3)
         words = blocks.reshape(blocks.shape[0] * blocks.shape[1], -1)
         got, beat = _unpack(blob, beat, len(words), words.shape[1], 8, bus)
         assert np.array_equal(got, words), q.op.name

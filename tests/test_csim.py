@@ -386,3 +386,29 @@ def test_weight_words_wider_than_the_bus_in_dram_bit_exact(tmp_path):
     (out / "weights.bin").write_bytes(bytes(blob))
     result = run_csim(out, unity=True)
     assert not result.passed and result.first_mismatch.layer == "conv1"
+
+
+@pytest.mark.parametrize("dram", [False, True], ids=["onchip", "gathered"])
+def test_conv_window_groups_cross_kernel_rows_bit_exact(tmp_path, dram):
+    """TK = 9 banks the maps 3 x 3, so conv1's 27-code window is one run in ceil(27/2) = 14 groups of tin = 2
+    (hw.contract.conv_rows). On chip the PW engine reads each group one run per bank; with conv1's output in DRAM
+    the step runs in the band region, where the DW process gathers the groups into the band (mode 4) and the
+    PW process runs them as a 1x1 (PW_<op>_G). Both bit-exact, both held to the HLS rules."""
+    from hwgen.hw.steps import StepTiling
+
+    g = Graph("win")
+    g.add("input", Input(shape=(6, 8, 3)))
+    for name, layer in (("conv1", Conv2D(kernel=3, stride=1, filters=5)), ("dw", DepthwiseConv2D(stride=1)),
+                        ("pw", PointwiseConv2D(filters=4))):
+        g.add(name, layer)
+        g.add(f"{name}_bn", BatchNorm())
+        g.add(f"{name}_relu", ReLU6())
+    q = quantized(g.validate())
+    mapping = hand_mapping(q, EngineConfig(2, 2, 4, 9), 5, weights_in_dram=dram,
+                           tiles={"conv1": StepTiling(2, 1, False, dram), "dw": StepTiling(5, 2)})
+    generate(q, mapping, tmp_path / "p")
+    top = (tmp_path / "p" / "win_top.cpp").read_text()
+    assert "static const pw_desc PW_0 = { 0, 6, 8, 3, 8, 5, 3, 1, 1, 1, 27, 14," in top
+    assert ("static const pw_desc PW_0_G = { 0, 6, 8, 28, 8, 5, 1, 1, 0, 0, 28, 14," in top) == dram
+    assert ("fused_gather:" in top) == dram
+    assert_pass(run_csim(tmp_path / "p", opt="-O1", unity=True), q)

@@ -31,7 +31,7 @@ from hwgen.hw.contract import (
     dma_cycles,
 )
 from hwgen.hw.resources import lut_count
-from hwgen.hw.steps import StepTiling
+from hwgen.hw.steps import Step, StepTiling
 from hwgen.mapping.plan import (Buffer, buffer_slots, fmap_flags, input_in_dram, place_blocks, place_buffers,
                                plan_buffers, plan_words)
 from hwgen.mapping.search import band_candidates, map_network, weight_tiles
@@ -79,8 +79,9 @@ def test_array_formulas_agree_with_the_scalar_formulas():
     cap = rng.integers(1, 5000, len(cfgs))
     op = next(o for o in hwgen.compute_ops(get_model("mobilenet_v1", alpha=0.25, resolution=128)) if o.kind == "pw"
               and o.in_shape[2] == 128 and o.out_shape[2] == 128)
-    got = weight_tiles(op, cap, arr)
-    assert got.tolist() == [weight_tiles(op, int(k), c) for k, c in zip(cap, cfgs)]
+    step = Step((op,), 3)
+    got = weight_tiles(step, cap, arr)
+    assert got.tolist() == [weight_tiles(step, int(k), c) for k, c in zip(cap, cfgs)]
 
 
 def test_place_blocks_on_arrays_agrees_with_place_buffers_per_plan():

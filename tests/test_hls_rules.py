@@ -292,7 +292,7 @@ def _banked_taps(outdir: Path, h: int, w: int, c: int, k: int, stride: int, tc: 
     # the conv's im2col groups (TIN = word lanes) and their lanes' offsets split as the taps' are
     conv = ComputeOp("conv", "conv", (h, w, c), (consts["OUT_H"], consts["OUT_W"], 1), k, stride, (pad, pad), None,
                      False, ("conv",))
-    groups = _im2col_rows(conv, word)
+    groups = _im2col_rows(conv, EngineConfig(word, 1, 1, 1), k)  # kernel-row groups, as the fixture reads them
     lane = {"c": [g[0] for g in groups], "dy": [g[1] for g in groups], "dx": [g[2] for g in groups]}
     lane |= {"qy": [[v // br for v in r] for r in lane["dy"]], "ry": [[v % br for v in r] for r in lane["dy"]],
              "qx": [[v // bc for v in r] for r in lane["dx"]], "rx": [[v % bc for v in r] for r in lane["dx"]],

@@ -100,8 +100,11 @@ def _blocks(total: int, block: int) -> int:
 
 
 def _pw_blocks(op: ComputeOp, channels: int, cfg) -> int:
-    # a conv's K kernel rows of K*Cin inputs, each padded to whole tin groups; pw/fc: one row of Cin
-    rows, run = (op.kernel, op.kernel * op.in_shape[2]) if op.kind == "conv" else (1, op.in_shape[2])
+    # a conv's K kernel rows of K*Cin inputs, each padded to whole tin groups, or its whole window when tk > 3
+    # taps bank the maps so that each window pixel has its own bank (the nets here have 3x3 depthwise layers);
+    # pw/fc: one row of Cin
+    rows = (1 if cfg.tk > 3 >= op.kernel else op.kernel) if op.kind == "conv" else 1
+    run = op.kernel * op.kernel * op.in_shape[2] // rows if op.kind == "conv" else op.in_shape[2]
     return rows * _blocks(run, cfg.tin) * _blocks(channels, cfg.tout)
 
 

@@ -27,7 +27,7 @@ from hwgen.errors import HwgenError
 from hwgen.hw.boards import get_board
 from hwgen.hw.contract import EngineArrays, EngineConfig, bram36_blocks, uram_blocks
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import StepTiling, schedule_steps
+from hwgen.hw.steps import StepTiling, pw_groups, schedule_steps
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import Conv2D, Dense, DepthwiseConv2D, GlobalAvgPool, Input, PointwiseConv2D
 from hwgen.ir.ops import ComputeOp, compute_ops
@@ -245,19 +245,19 @@ def test_weights_and_maps_in_dram():
     # weight tiles: c0 in 2 (3 groups of tout -> 2 + 1: the first 10 channels, ceil(27/3) * 2 = 18 words),
     # p1 in 1 (12 words), p2 in 2 (2 groups -> 5 channels: 5 words), fc in 1 (6 words)
     tiles = _tiles(239, (2, 1, 2, 1, 1))
-    assert band_buffer_elems(STEPS[0], tiles["c0"]) == (
+    assert band_buffer_elems(STEPS[0], tiles["c0"], CFG) == (
         5 * 10 * 3,   # rows [0, 2) of a 3x3 s2 conv, top pad 0, read input rows 0..4; rows [2, 4) read 4..7 (4)
         2 * 5 * 12,   # two output rows
         5 * 10 * 3)   # a lone conv with a map in DRAM receives its input bands through the ping-pong
-    assert band_buffer_elems(STEPS[1], tiles["d1"]) == (
+    assert band_buffer_elems(STEPS[1], tiles["d1"], CFG) == (
         4 * 5 * 12,   # rows [0, 3) of a 3x3 s1 dw, pad 1, read rows 0..3 (clipped); row 3 reads rows 2..3
         3 * 5 * 15,   # three p1 rows
         3 * 5 * 12)   # three d1 rows
-    assert band_buffer_elems(STEPS[2], tiles["d2"]) == (
+    assert band_buffer_elems(STEPS[2], tiles["d2"], CFG) == (
         3 * 5 * 15,   # row 0 of a 3x3 s2 dw, top pad 0, reads rows 0..2; row 1 reads rows 2..3
         0,            # p2's output (48 codes) stays on-chip
         1 * 3 * 15)
-    assert band_buffer_elems(STEPS[3], tiles["pool"]) == (0, 0, 0)
+    assert band_buffer_elems(STEPS[3], tiles["pool"], CFG) == (0, 0, 0)
     bufs = plan_buffers(STEPS, tiles, CFG, True, 239, AB, WB)
     assert bufs == [
         Buffer("fmap_a", c(48 / 5), 5 * AB), Buffer("fmap_b", c(48 / 5), 5 * AB),      # maps <= 239: 48, 8, 10
@@ -274,14 +274,23 @@ def test_weights_and_maps_in_dram():
     ]
 
 
+def test_a_window_conv_receives_its_gathered_groups():
+    """With tk = 9 > 3 the maps are banked 3 x 3, so c0's 3x3 window is one run cut into groups
+    (hw.contract.conv_rows): ceil(27/4) = 7 groups of tin = 4 instead of 3 kernel rows of ceil(9/4) = 3. A lone c0
+    with a map in DRAM receives, per output pixel, its 7 gathered groups of 4 codes through the ping-pong."""
+    cfg = EngineConfig(tin=4, tout=5, tc=2, tk=9)
+    assert pw_groups(STEPS[0].first, cfg, 3) == 7 and pw_groups(STEPS[0].first, CFG, 3) == 9
+    assert band_buffer_elems(STEPS[0], StepTiling(2, 1, True, True), cfg) == (5 * 10 * 3, 2 * 5 * 12, 2 * 5 * 7 * 4)
+
+
 def test_the_worst_band_decides_the_input_band():
     """d1 (4 output rows, 3x3 s1, pad 1 on a 4-row input): input rows per band, counted by hand."""
     d1 = STEPS[1]
     # one-row bands read rows {0,1}, {0,1,2}, {1,2,3}, {2,3}: the worst is 3, not the first band's 2
-    assert band_buffer_elems(d1, StepTiling(1, 1, True, False))[0] == 3 * 5 * 12
+    assert band_buffer_elems(d1, StepTiling(1, 1, True, False), CFG)[0] == 3 * 5 * 12
     # two-row bands [0, 2) and [2, 4) read rows 0..2 and 1..3: 3 rows each (the band [1, 3), not one of them,
     # would read all 4)
-    assert band_buffer_elems(d1, StepTiling(2, 1, True, False))[0] == 3 * 5 * 12
+    assert band_buffer_elems(d1, StepTiling(2, 1, True, False), CFG)[0] == 3 * 5 * 12
 
 
 def test_global_steps_buffer_their_whole_maps():
@@ -289,10 +298,10 @@ def test_global_steps_buffer_their_whole_maps():
     pool = ComputeOp("p", "pool", (3, 5, 8), (1, 1, 8), 3, 1, (0, 0), None, False, ("p",))
     (step,) = schedule_steps([pool])
     # a lone step with a map in DRAM passes the ping-pong: the pool's output to the store, the FC's input
-    assert band_buffer_elems(step, StepTiling(1, 1, True, True)) == (3 * 5 * 8, 1 * 1 * 8, 1 * 1 * 8)
+    assert band_buffer_elems(step, StepTiling(1, 1, True, True), CFG) == (3 * 5 * 8, 1 * 1 * 8, 1 * 1 * 8)
     fc = ComputeOp("f", "fc", (1, 1, 8), (1, 1, 6), 1, 1, (0, 0), None, False, ("f",))
     (step,) = schedule_steps([fc])
-    assert band_buffer_elems(step, StepTiling(2, 1, True, True)) == (8, 6, 8)
+    assert band_buffer_elems(step, StepTiling(2, 1, True, True), CFG) == (8, 6, 8)
 
 
 def test_feature_word_is_the_widest_engine_group():

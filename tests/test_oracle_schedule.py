@@ -129,14 +129,22 @@ def _loops(*extents_and_steps: tuple[int, int]) -> int:
 
 
 def _pw_tile(pixels: int, m: int, n: int, cfg, rows: int = 1) -> int:
-    """``m`` inputs in ``rows`` runs (a conv's kernel rows), each run of m/rows inputs in groups of tin."""
+    """``m`` inputs in ``rows`` runs (a conv's, :func:`_conv_runs`), each run of m/rows inputs in groups of tin."""
     return _loops((pixels, 1), (n, cfg.tout), (rows, 1), (m // rows, cfg.tin)) + PW_DEPTH
 
 
+def _conv_runs(op: ComputeOp, cfg) -> int:
+    """A conv's im2col runs: its whole window when the maps are banked so that every window pixel has its own
+    bank (the nets here have 3x3 depthwise layers; tk > 3 taps bank the maps 3 x 3), else its K kernel rows."""
+    return 1 if cfg.tk > 3 >= op.kernel else op.kernel
+
+
 def _dot_loops(op: ComputeOp, cfg) -> list[tuple[int, int]]:
-    """The input loops of a PW-engine op: a conv's K kernel rows of K*Cin inputs, else one row of Cin."""
+    """The input loops of a PW-engine op: a conv's runs (:func:`_conv_runs`) of K*K*Cin inputs in all, else
+    one row of Cin."""
     if op.kind == "conv":
-        return [(op.kernel, 1), (op.kernel * op.in_shape[2], cfg.tin)]
+        r = _conv_runs(op, cfg)
+        return [(r, 1), (op.kernel * op.kernel * op.in_shape[2] // r, cfg.tin)]
     return [(op.in_shape[2], cfg.tin)]
 
 
@@ -171,8 +179,8 @@ def _pw_engine_tile(op: ComputeOp, rows: int, channels: int, cfg) -> int:
     """A PW-engine tile of ``rows`` output rows and ``channels`` outputs (pool and dw: the whole op / band)."""
     h, w, c = op.in_shape
     wo = op.out_shape[1]
-    if op.kind == "conv":  # im2col: dot over K kernel rows of K*Cin
-        return _pw_tile(rows * wo, op.kernel * op.kernel * c, channels, cfg, op.kernel)
+    if op.kind == "conv":  # im2col: dot over the conv's runs of K*K*Cin
+        return _pw_tile(rows * wo, op.kernel * op.kernel * c, channels, cfg, _conv_runs(op, cfg))
     if op.kind == "pw":
         return _pw_tile(rows * wo, c, channels, cfg)
     if op.kind == "fc":

@@ -100,7 +100,7 @@ def test_weight_tiles_when_weights_do_not_fit():
     for s in schedule_steps(ops):
         t = m.tiles[s.name]
         reloads = len(bands_of(s, t)) if t.weight_tiles > 1 else 1
-        expected += sum(weight_words(op, m.cfg) * beat * (reloads if op is s.pw_op else 1) for op in s.ops)
+        expected += sum(weight_words(op, m.cfg, s.dw_kernel) * beat * (reloads if op is s.pw_op else 1) for op in s.ops)
     est = simulate(ops, m)
     assert est.dram_read == expected and est.dram_write == 0
 

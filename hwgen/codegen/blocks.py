@@ -1,7 +1,7 @@
 """Weights and biases in the engines' block layout, shared by the HLS and RTL generators.
 
-A PW-engine layer (pw, fc, and conv as im2col rows ordered (ky, kx, cin), each kernel row padded to
-whole groups of ``tin``: :func:`pw_lane_inputs`) is ``ngo x ngi`` blocks of ``tin x tout`` weights,
+A PW-engine layer (pw, fc, and conv as im2col rows ordered (ky, kx, cin), in runs padded to whole groups
+of ``tin``: :func:`pw_lane_inputs`) is ``ngo x ngi`` blocks of ``tin x tout`` weights,
 zero-padded; a DW layer is ``ngc x ngt`` blocks of ``tc`` channel lanes x
 ``tk`` taps (taps in raster order ky, kx). Biases are one ``tout`` / ``tc`` lane vector per output
 group. How each generator flattens a block into a memory word is its own business; the blocks, their
@@ -18,21 +18,24 @@ from hwgen.ir.ops import ComputeOp
 from hwgen.quant.qgraph import QuantOp
 
 
-def pw_lane_inputs(op: ComputeOp, tin: int) -> np.ndarray:
+def pw_lane_inputs(op: ComputeOp, cfg: EngineConfig, dw_kernel: int) -> np.ndarray:
     """The dot-product input (im2col row, ordered (ky, kx, cin) for a conv) of each PW-engine lane, per input
-    group: shape (groups, tin), -1 for a zero lane. A conv's K kernel rows are each padded to whole groups
-    (``hw.steps.pw_groups``), so a group's inputs are consecutive codes of one input row."""
-    run = pw_dot(op) // pw_rows(op)
+    group: shape (groups, tin), -1 for a zero lane. The dot product's runs (``hw.steps.pw_rows``: a conv's
+    kernel rows, or its whole window when every window pixel has its own bank) are each padded to whole
+    groups."""
+    tin, rows = cfg.tin, int(pw_rows(op, cfg, dw_kernel))
+    run = pw_dot(op) // rows
     per = cdiv(run, tin)
-    g = np.arange(pw_rows(op) * per)[:, None]
+    g = np.arange(rows * per)[:, None]
     pos = (g % per) * tin + np.arange(tin)[None, :]
     return np.where(pos < run, (g // per) * run + pos, -1)
 
 
-def pw_blocks(q: QuantOp, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(weights (ngo, ngi, tin, tout), bias (ngo, tout)) of a conv/pw/fc op on the PW engine."""
+def pw_blocks(q: QuantOp, cfg: EngineConfig, dw_kernel: int) -> tuple[np.ndarray, np.ndarray]:
+    """(weights (ngo, ngi, tin, tout), bias (ngo, tout)) of a conv/pw/fc op on the PW engine (``dw_kernel``:
+    the network's, hw.steps.Step.dw_kernel)."""
     w = q.weights.reshape(-1, q.weights.shape[-1])  # conv (K,K,Cin,Cout) -> im2col rows (ky, kx, cin)
-    idx = pw_lane_inputs(q.op, cfg.tin).reshape(-1)
+    idx = pw_lane_inputs(q.op, cfg, dw_kernel).reshape(-1)
     lanes = np.zeros((len(idx), w.shape[1]), dtype=np.int64)
     lanes[idx >= 0] = w[idx[idx >= 0]]
     return _tiles(lanes, cfg.tin, cfg.tout), _lane_groups(q.bias, cfg.tout)

@@ -45,14 +45,13 @@ from hwgen.hw.contract import (
     dma_cycles,
     input_writes,
     map_bus_bits,
-    pw_in_groups,
     load_beats,
     weight_bus_bits,
 )
 from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count
 from hwgen.hw.schedule import run_schedule
-from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_dot, pw_groups, pw_rows,
-                            schedule_steps, weight_tile_group, weight_words)
+from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw_groups, schedule_steps,
+                            weight_tile_group, weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
 from hwgen.mapping.plan import (BAND_BUFFERS, BUFFERS, band_buffer_bits, buffer_slots, fmap_flags, input_in_dram,
@@ -166,12 +165,14 @@ class SplitTables:
         op_words: dict[tuple, np.ndarray] = {}
         spans: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
+        dw_k = net.steps[0].dw_kernel if net.steps else 1
+
         def words(op: ComputeOp | None) -> np.ndarray:
             if op is None:
                 return z
             key = (op.kind, op.in_shape, op.out_shape, op.kernel)
             if key not in op_words:
-                op_words[key] = z + weight_words(op, cfg)
+                op_words[key] = z + weight_words(op, cfg, dw_k)
             return op_words[key]
 
         for step in net.steps:
@@ -186,8 +187,8 @@ class SplitTables:
             self.band.append(spans[key][1])
         self.onchip_cycles = net.in_cycles + HANDOFF + net.out_cycles + sum(HANDOFF + d for d in self.duration)
         self.pw_max = np.max(self.pw_words, axis=0)
-        dots = sorted({(pw_dot(st.pw_op), pw_rows(st.pw_op)) for st in net.steps if st.pw_op is not None})
-        self.cap_floor = np.max([z + pw_in_groups(d, cfg, r) for d, r in dots], axis=0) if dots else z
+        self.cap_floor = np.max([z + pw_groups(st.pw_op, cfg, st.dw_kernel) for st in net.steps
+                                 if st.pw_op is not None], axis=0) if any(st.pw_op for st in net.steps) else z
 
     @property
     def pw_words(self) -> tuple[np.ndarray, ...]:
@@ -266,7 +267,7 @@ def _subset_tiling(tl: _Tiling, idx: np.ndarray) -> _Tiling:
 
 def _tiling(step: Step, cap: np.ndarray, t: SplitTables) -> _Tiling:
     assert step.pw_op is not None
-    return _tiling_of(step, weight_tiles(step.pw_op, cap, t.cfg), t)
+    return _tiling_of(step, weight_tiles(step, cap, t.cfg), t)
 
 
 def _tiling_of(step: Step, wt: np.ndarray, t: SplitTables) -> _Tiling:
@@ -277,7 +278,7 @@ def _tiling_of(step: Step, wt: np.ndarray, t: SplitTables) -> _Tiling:
     groups = weight_tile_group(op, wt, cfg)
     ntiles = cdiv(n, groups)
     last = n - (ntiles - 1) * groups
-    per = pw_groups(op, cfg)
+    per = pw_groups(op, cfg, step.dw_kernel)
     first = np.minimum(groups, n)
     return _Tiling(wt, ntiles, groups, last, per * cdiv(first, cfg.tout), per * cdiv(groups, cfg.tout),
                    per * cdiv(last, cfg.tout))
@@ -497,7 +498,7 @@ def _chain(t: SplitTables, loads: _Loads, tiled: dict[int, tuple[np.ndarray, np.
             continue
         if i in tiled:
             mask, band, tl = tiled[i]
-            dw = _zeros(t.n) + (weight_words(s.dw_op, t.cfg) if s.dw_op is not None else 0)
+            dw = _zeros(t.n) + (weight_words(s.dw_op, t.cfg, s.dw_kernel) if s.dw_op is not None else 0)
             n_bands = _bands(s, band)[0] if s.bandable else 1
             whole = loads.beats(t.pw_words[i], t.words[i] - t.pw_words[i])
             first_load.append(loads.cycles(np.where(mask, loads.beats(tl.first_words, dw), whole)))
@@ -532,7 +533,7 @@ def _isolated(step: Step, band: np.ndarray, tl: _Tiling, cfg: EngineArrays, load
     """``_isolated_time``: the step alone (its input streamed in, its first load issued at HANDOFF)."""
     h, w, _ = step.first.in_shape
     ready = np.full_like(band, input_cycles(h * w))
-    dw = weight_words(step.dw_op, cfg) if step.dw_op is not None else 0
+    dw = weight_words(step.dw_op, cfg, step.dw_kernel) if step.dw_op is not None else 0
     done, _ = _tiled_step(step, band, tl, cfg, loads, ready + HANDOFF,
                           HANDOFF + loads.cycles(loads.beats(tl.first_words, dw)))
     return done - ready
@@ -579,7 +580,7 @@ def _tiled_plan(t: SplitTables, combo: Combo, loads: _Loads,
         rows = np.array(band_candidates(s.out_rows), dtype=_I64)
         times = np.stack([_isolated(s, _zeros(len(sel)) + int(b), sub_tl, cfg, sub_loads) for b in rows])
         word = t.plan.word[sel]
-        need = np.stack([band_buffer_bits(s, StepTiling(int(b)), word, combo.act_bits) for b in rows.tolist()])
+        need = np.stack([band_buffer_bits(s, StepTiling(int(b)), cfg, word, combo.act_bits) for b in rows.tolist()])
         cands[i] = (sel, rows, times, need)
     chosen, final = _budget_choice(cands, chosen, budget, fits0 & (budget > 0), placed, final)
     tiled = {}
@@ -683,7 +684,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
                     if not len(cur):
                         break
                 cap = np.maximum(ts.pw_max // (1 << k), ts.cap_floor)
-                wts = [weight_tiles(s.pw_op, cap, ts.cfg) if s.pw_op is not None else ones for s in steps]
+                wts = [weight_tiles(s, cap, ts.cfg) if s.pw_op is not None else ones for s in steps]
             choosing, band0 = one_row(cur, flags, wts)
             base = _Placed(ts, combo, _tiles(ts, band0, wts, flags), True, limit)
             fit = np.flatnonzero(base.fits)
@@ -709,7 +710,7 @@ def _streamed(t: SplitTables, combo: Combo) -> tuple[np.ndarray, "_Placed | None
         ts = t.subset(rest)
         flags = fmap_flags(steps, 0)
         ones = _zeros(len(rest)) + 1
-        wts = [weight_tiles(s.pw_op, ts.cap_floor, ts.cfg) if s.pw_op is not None else ones for s in steps]
+        wts = [weight_tiles(s, ts.cap_floor, ts.cfg) if s.pw_op is not None else ones for s in steps]
         _, band0 = one_row(rest, flags, wts)
         last = _Placed(ts, combo, _tiles(ts, band0, wts, flags), True, 0)
         cyc, nbytes = _streamed_run(ts, combo, flags, 0, band0, wts)
@@ -786,7 +787,7 @@ def _budget_bands(t: SplitTables, combo: Combo, flags: list[tuple[bool, bool]], 
                 times.append(time_b)
             else:  # a tiled fused step with on-chip maps: the closed form of the wtiles plans
                 times.append(_isolated(s, band, _tiling_of(s, wt, ts), ts.cfg, _Loads(ts, combo)))
-            need.append(band_buffer_bits(s, StepTiling(b, 1, ind, outd), ts.plan.word, ab))
+            need.append(band_buffer_bits(s, StepTiling(b, 1, ind, outd), ts.cfg, ts.plan.word, ab))
         cands[i] = (sel, rows, np.stack(times), np.stack(need))
     chosen, final = _budget_choice(cands, dict(enumerate(band0)), budget, budget > 0,
                                    lambda bands: _Placed(t, combo, _tiles(t, list(bands.values()), wts, flags), True,

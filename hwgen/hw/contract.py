@@ -153,13 +153,13 @@ def input_cycles(pixels: int, pixels_per_beat: int = 1) -> int:
     return cdiv(pixels, pixels_per_beat)
 
 
-def pw_in_groups(m: int, cfg: Lanes, rows: int = 1) -> Any:
+def pw_in_groups(m: int, cfg: Lanes, rows: Any = 1) -> Any:
     """Input groups of the PW engine for an M-input dot product made of ``rows`` equal runs (a KxK conv:
-    K kernel rows of K*Cin consecutive codes), each run padded to whole groups of ``tin`` lanes."""
+    :func:`conv_rows`), each run padded to whole groups of ``tin`` lanes; ``rows`` an int or an array of splits."""
     return rows * cdiv(m // rows, cfg.tin)
 
 
-def pw_iterations(pixels: int, m: int, n: int, cfg: Lanes, rows: int = 1) -> Any:
+def pw_iterations(pixels: int, m: int, n: int, cfg: Lanes, rows: Any = 1) -> Any:
     """PW-engine iterations for ``pixels`` output pixels of an M-input (``rows`` runs), N-output dot product."""
     return pixels * cdiv(n, cfg.tout) * pw_in_groups(m, cfg, rows)
 
@@ -282,7 +282,7 @@ AXI_MAX_BURST = 256
 AXI_BOUNDARY = 4096
 
 
-def pw_weight_words(m: int, n: int, cfg: EngineConfig, rows: int = 1) -> int:
+def pw_weight_words(m: int, n: int, cfg: Lanes, rows: Any = 1) -> Any:
     """Weight words (tin x tout blocks) of an M-input (``rows`` runs), N-output dot product on the PW engine."""
     return pw_in_groups(m, cfg, rows) * cdiv(n, cfg.tout)
 
@@ -427,7 +427,8 @@ def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) 
 #   pixel is padded to whole words, so the 3-channel input costs what its pixels need). A run of <= word
 #   consecutive codes of one row (a DW tap's TC channels, a PW group, a conv's kernel-row group, a pool group)
 #   is in each bank it touches one run of <= word codes, i.e. two words: the two ports of that bank, as for a
-#   one-bank map.
+#   one-bank map. With a K x K grid a conv's window group (:func:`conv_rows`) touches each of its pixels' banks
+#   once, one run of that pixel's channels.
 # * Writers append codes in raster order, so each bank receives its codes in increasing element order with a
 #   gap of C codes at a row's end in a bank with fewer columns (bank b >= W mod BC when BC does not divide W);
 #   a writer keeps one pending word per bank and writes a cycle's codes of a bank as one run, an unused slot
@@ -452,6 +453,17 @@ def bank_grid(kernel: int, tk: Any) -> tuple[Any, Any]:
     tk = np.asarray(tk)
     many = kernel > 1
     return unbox(np.where(many & (tk > kernel), kernel, 1)), unbox(np.where(many & (tk > 1), kernel, 1))
+
+
+def conv_rows(kernel: int, dw_kernel: int, tk: Any) -> Any:
+    """Runs of a KxK conv's im2col dot product (ordered (ky, kx, cin)) on the PW engine. 1 when the feature
+    buffers are banked so that the K x K pixels of a window lie in distinct banks (the grid of the DW engine's
+    kernel ``dw_kernel`` >= K and ``tk`` taps is at least K x K): a group of tin lanes then reads at most one
+    run of one pixel's channels per bank, so the window is one run cut into groups, the groups crossing kernel
+    rows. Else K (a kernel row of K*Cin codes per run, each padded to whole groups): a group's codes are one run
+    of one input row. ``tk`` an int or an array of splits."""
+    br, bc = bank_grid(dw_kernel, tk)
+    return unbox(np.where((np.asarray(br) >= kernel) & (np.asarray(bc) >= kernel), 1, kernel))
 
 
 def pixel_bank(y: Any, x: Any, grid: tuple[Any, Any]) -> Any:

@@ -251,9 +251,9 @@ class _Run:
     def _beat_bytes(self, beats: Any) -> Any:
         return beats * (self.bus_bits // 8)
 
-    def _op_bytes(self, op: ComputeOp) -> Any:
+    def _op_bytes(self, op: ComputeOp, dw_kernel: int) -> Any:
         """DRAM bytes of ``op``'s whole weight section (its words on the weight bus)."""
-        words = weight_words(op, self.cfg)
+        words = weight_words(op, self.cfg, dw_kernel)
         pw, dw = (0, words) if op.kind == "dw" else (words, 0)
         return self._beat_bytes(load_beats(pw, dw, self.cfg, self.weight_bits))
 
@@ -381,7 +381,7 @@ class _Run:
             start0 = _later(ready, w_end) + HANDOFF
             a_stats.stall_dram += _later(w_end - ready, 0)
             for op, st in zip(step.ops, stats):
-                st.dram_read += self._op_bytes(op)
+                st.dram_read += self._op_bytes(op, step.dw_kernel)
         store_end: list[int] = []
         b_band_end: list[int] = []
 
@@ -421,7 +421,7 @@ class _Run:
                 if tiled:
                     loaded = self._start_slot(s)
                     if has_dw and i == 0 and j == 0:  # the DW weights came with the first tile
-                        dw_bytes = self._op_bytes(step.dw_op)
+                        dw_bytes = self._op_bytes(step.dw_op, step.dw_kernel)
                         a_stats.dram_read += dw_bytes
                         loaded -= dw_bytes
                     b_stats.dram_read += loaded

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, Lanes, cdiv, dw_iterations, dw_weight_words,
-                               pool_iterations, pw_in_groups, pw_iterations, pw_weight_words, row_bands,
+from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, Lanes, cdiv, conv_rows, dw_iterations,
+                               dw_weight_words, pool_iterations, pw_in_groups, pw_iterations, pw_weight_words, row_bands,
                                tile_cycles, unbox)
 from hwgen.ir.ops import ComputeOp
 
@@ -21,6 +21,7 @@ from hwgen.ir.ops import ComputeOp
 @dataclass(frozen=True)
 class Step:
     ops: tuple[ComputeOp, ...]
+    dw_kernel: int = 1  # the network's DW kernel: the feature buffers' bank grid, which a conv's im2col follows
 
     @property
     def name(self) -> str:
@@ -61,15 +62,16 @@ class Step:
 def schedule_steps(ops: list[ComputeOp]) -> list[Step]:
     """Group ops into steps: each DW op directly followed by a PW op reading its output is fused."""
     steps: list[Step] = []
+    k = max((op.kernel for op in ops if op.kind == "dw"), default=1)  # one DW engine: mapping.plan.dw_kernel
     i = 0
     while i < len(ops):
         op = ops[i]
         nxt = ops[i + 1] if i + 1 < len(ops) else None
         if op.kind == "dw" and nxt is not None and nxt.kind == "pw" and nxt.in_shape == op.out_shape:
-            steps.append(Step((op, nxt)))
+            steps.append(Step((op, nxt), k))
             i += 2
         else:
-            steps.append(Step((op,)))
+            steps.append(Step((op,), k))
             i += 1
     return steps
 
@@ -89,15 +91,15 @@ def pw_dot(op: ComputeOp) -> int:
     return op.kernel * op.kernel * op.in_shape[2] if op.kind == "conv" else op.in_shape[2]
 
 
-def pw_rows(op: ComputeOp) -> int:
-    """Runs of the PW engine's dot product for ``op``: a conv's K kernel rows, each padded to whole input
-    groups (hw.contract.pw_in_groups); one otherwise."""
-    return op.kernel if op.kind == "conv" else 1
+def pw_rows(op: ComputeOp, cfg: Lanes, dw_kernel: int) -> Any:
+    """Runs of the PW engine's dot product for ``op`` (each padded to whole input groups): a conv's
+    hw.contract.conv_rows for the network's DW kernel ``dw_kernel`` (:attr:`Step.dw_kernel`); one otherwise."""
+    return conv_rows(op.kernel, dw_kernel, cfg.tk) if op.kind == "conv" else 1
 
 
-def pw_groups(op: ComputeOp, cfg: Lanes) -> Any:
+def pw_groups(op: ComputeOp, cfg: Lanes, dw_kernel: int) -> Any:
     """Input groups (of tin lanes) of ``op``'s dot product on the PW engine; ints or arrays of splits."""
-    return pw_in_groups(pw_dot(op), cfg, pw_rows(op))
+    return pw_in_groups(pw_dot(op), cfg, pw_rows(op, cfg, dw_kernel))
 
 
 def weight_tile_group(op: ComputeOp, tiles: Any, cfg: Lanes) -> Any:
@@ -144,7 +146,7 @@ def pw_band_cycles(step: Step, rows: int, channels: int, cfg: Lanes) -> int:
     if op.kind == "dw":
         return tile_cycles(dw_iterations(rows * op.out_shape[1], op.out_shape[2], op.kernel, cfg), DW_DEPTH)
     pixels = 1 if op.kind == "fc" else rows * op.out_shape[1]
-    return tile_cycles(pw_iterations(pixels, pw_dot(op), channels, cfg, pw_rows(op)), PW_DEPTH)
+    return tile_cycles(pw_iterations(pixels, pw_dot(op), channels, cfg, pw_rows(op, cfg, step.dw_kernel)), PW_DEPTH)
 
 
 def input_row_range(op: ComputeOp, r0: int, r1: int) -> tuple[int, int]:
@@ -166,14 +168,15 @@ def nbytes(elements: int, bits: int) -> int:
     return cdiv(elements * bits, 8)
 
 
-def weight_words(op: ComputeOp, cfg: Lanes, channels: int | None = None) -> int:
+def weight_words(op: ComputeOp, cfg: Lanes, dw_kernel: int, channels: int | None = None) -> int:
     """Weight words (zero-padded engine blocks, one DRAM beat each, hw.py) of ``op``
-    (restricted to ``channels`` outputs for a PW-engine tile)."""
+    (restricted to ``channels`` outputs for a PW-engine tile); ``dw_kernel``: :attr:`Step.dw_kernel`."""
     if op.kind == "pool":
         return 0
     if op.kind == "dw":
         return dw_weight_words(op.out_shape[2], op.kernel, cfg)
-    return pw_weight_words(pw_dot(op), op.out_shape[2] if channels is None else channels, cfg, pw_rows(op))
+    return pw_weight_words(pw_dot(op), op.out_shape[2] if channels is None else channels, cfg,
+                           pw_rows(op, cfg, dw_kernel))
 
 
 def weight_tiled(step: Step, tiling: StepTiling, weights_in_dram: bool) -> bool:
@@ -186,12 +189,13 @@ def step_loads(step: Step, tiling: StepTiling, cfg: Lanes, weights_in_dram: bool
     """The weight loads of a step with weights in DRAM, as (PW words, DW words), in issue order: one for the
     whole step, or with weight tiles one per (band, tile), the DW weights of a fused pair with the first.
     Their bus beats: ``hw.contract.load_beats``."""
-    dw = weight_words(step.dw_op, cfg) if step.dw_op is not None else 0
+    k = step.dw_kernel
+    dw = weight_words(step.dw_op, cfg, k) if step.dw_op is not None else 0
     pw = step.pw_op
     if not weight_tiled(step, tiling, weights_in_dram):
-        return [(weight_words(pw, cfg) if pw is not None else 0, dw)]
+        return [(weight_words(pw, cfg, k) if pw is not None else 0, dw)]
     assert pw is not None
-    per_tile = [weight_words(pw, cfg, c) for c in weight_tile_channels(pw, tiling.weight_tiles, cfg)]
+    per_tile = [weight_words(pw, cfg, k, c) for c in weight_tile_channels(pw, tiling.weight_tiles, cfg)]
     loads = [(w, 0) for w in per_tile] * len(bands_of(step, tiling))
     loads[0] = (loads[0][0], dw)
     return loads

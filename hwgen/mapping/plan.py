@@ -52,11 +52,12 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram36_blocks, cdiv, feature_word,
-                               input_write_codes, map_bus_bits, unbox, uram_blocks)
+from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram36_blocks, cdiv, conv_rows,
+                               feature_word, input_write_codes, map_bus_bits, unbox, uram_blocks)
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
-from hwgen.hw.steps import Step, StepTiling, first_tile_channels, input_rows, pw_dot, schedule_steps, weight_words
+from hwgen.hw.steps import (Step, StepTiling, first_tile_channels, input_rows, pw_dot, pw_groups, pw_rows, schedule_steps,
+                            weight_words)
 from hwgen.ir.ops import ComputeOp
 
 
@@ -265,13 +266,14 @@ def in_band_rows(step: Step, tiling: StepTiling) -> Any:
     return np.array([_worst_input_rows(step, int(b)) for b in heights.tolist()])[inverse.ravel()]
 
 
-def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[Any, Any, Any]:
+def band_buffer_elems(step: Step, tiling: StepTiling, cfg: Lanes) -> tuple[Any, Any, Any]:
     """Elements of one half of the (input band, output band, DW->PW ping-pong) buffers a step needs.
-    ``tiling.band_rows`` an int, or an array over splits (then arrays).
+    ``tiling.band_rows`` an int, or an array over splits (then arrays, as ``cfg`` may be).
 
     A lone step with a map in DRAM runs its bands through the ping-pong too (the HLS design's band region,
-    docs/hls.md): a PW-engine step receives each input band there, a DW or pool step hands its output band
-    to the store there."""
+    docs/hls.md): a PW-engine step receives each input band there (a conv whose window is one run,
+    hw.contract.conv_rows, as its gathered im2col groups: tin codes per group and output pixel), a DW or
+    pool step hands its output band to the store there."""
     band = tiling.band_rows
     rows = unbox(np.minimum(band, step.out_rows)) if step.bandable else step.out_rows  # the tallest band
     op = step.first
@@ -284,8 +286,11 @@ def band_buffer_elems(step: Step, tiling: StepTiling) -> tuple[Any, Any, Any]:
         out_b = rows * last.out_shape[1] * last.out_shape[2]
     if step.fused:
         pp = rows * op.out_shape[1] * op.out_shape[2]
+    elif staged and op.kind == "conv":
+        window = np.asarray(pw_rows(op, cfg, step.dw_kernel)) == 1
+        pp = unbox(np.where(window, rows * op.out_shape[1] * pw_groups(op, cfg, step.dw_kernel) * cfg.tin, in_b))
     elif staged:
-        pp = in_b if op.kind in ("conv", "pw", "fc") else rows * last.out_shape[1] * last.out_shape[2]
+        pp = in_b if op.kind in ("pw", "fc") else rows * last.out_shape[1] * last.out_shape[2]
         in_b = in_b if tiling.in_dram else 0
     return in_b, out_b, pp
 
@@ -298,10 +303,10 @@ def band_buffer_depth(elems: Any, word: Any, staged: bool = False) -> Any:
     return unbox(2 * (cdiv(elems, word) + (np.asarray(elems) > 0) * staged))
 
 
-def band_buffer_bits(step: Step, tiling: StepTiling, word: Any, act_bits: int) -> Any:
+def band_buffer_bits(step: Step, tiling: StepTiling, cfg: Lanes, word: Any, act_bits: int) -> Any:
     """Bits of the band and ping-pong buffers the step alone would need (the band budget's measure)."""
     return sum(band_buffer_depth(e, word, staged=name != "dw_pw_pingpong") * word * act_bits
-               for name, e in zip(BAND_BUFFERS, band_buffer_elems(step, tiling)))
+               for name, e in zip(BAND_BUFFERS, band_buffer_elems(step, tiling, cfg)))
 
 
 #: A plan's buffers in plan order (placement breaks ties by it; a plan lacks those of depth 0). With the
@@ -347,12 +352,13 @@ def plan_words(steps: list[Step], cfg: Lanes, pixels_per_beat: int = 1) -> PlanW
     """:class:`PlanWords` of the network ``steps`` for ``cfg`` (an EngineConfig or EngineArrays) and an input
     stream of ``pixels_per_beat`` pixels per beat."""
     zero = 0 * cfg.tin  # the shape of the splits
+    k = dw_kernel(steps)
     memo: dict[tuple, Any] = {}  # each layer geometry once (MobileNet repeats its 14x14x512 block five times)
 
     def words(op: ComputeOp) -> Any:
         key = (op.kind, op.in_shape, op.out_shape, op.kernel)
         if key not in memo:
-            memo[key] = zero + weight_words(op, cfg)
+            memo[key] = zero + weight_words(op, cfg, k)
         return memo[key]
 
     pw_ops = [op for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
@@ -377,15 +383,23 @@ class BankGrids(NamedTuple):
 
 def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes) -> BankGrids:
     """Which feature buffers are banked, and how (the layout: ``hw.contract``, "Feature-memory banks"): a buffer
-    holding a map that a DW step reads (a lone DW op, or a fused pair's DW op, the step's first op) has the
-    grid of the DW kernel and ``cfg.tk``; every map the buffer holds then uses its layout. fmap_a / fmap_b
+    holding a map that a DW step reads (a lone DW op, or a fused pair's DW op, the step's first op), or a conv
+    whose window is one run (``hw.contract.conv_rows``), has the grid of the DW kernel and ``cfg.tk``; every map
+    the buffer holds then uses its layout. fmap_a / fmap_b
     (each sized for every on-chip map) are banked when a DW step reads an on-chip map, in_band when a DW step
     reads its input from DRAM; the DW->PW ping-pong and out_band have one bank (1 x 1). The input stream writes
     a banked fmap_a at any pixels per beat (hw.contract: one run per bank and beat)."""
-    grid = bank_grid(dw_kernel(steps), cfg.tk)
-    one = (1, 1)
+    br, bc = bank_grid(dw_kernel(steps), cfg.tk)
     dw_in = [tiles[s.name].in_dram for s in steps if s.first.kind == "dw"]
-    return BankGrids(grid if not all(dw_in) else one, grid if any(dw_in) else one)
+    # a conv whose window is one run in groups (hw.contract.conv_rows) reads its pixels from distinct banks
+    window = [(tiles[s.name].in_dram, np.asarray(conv_rows(s.first.kernel, dw_kernel(steps), cfg.tk) == 1))
+              for s in steps if s.first.kind == "conv"]
+    fmap_read = np.asarray(not all(dw_in))
+    band_read = np.asarray(any(dw_in))
+    for in_dram, w in window:
+        band_read, fmap_read = (band_read | w, fmap_read) if in_dram else (band_read, fmap_read | w)
+    return BankGrids((unbox(np.where(fmap_read, br, 1)), unbox(np.where(fmap_read, bc, 1))),
+                     (unbox(np.where(band_read, br, 1)), unbox(np.where(band_read, bc, 1))))
 
 
 def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
@@ -413,14 +427,14 @@ def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, we
                                input_write_codes(word, map_bus_bits(cfg, in_c, act_bits, pixels_per_beat)))
     for i, s in enumerate(steps):
         t = tiles[s.name]
-        halves = [np.maximum(h, e) for h, e in zip(halves, band_buffer_elems(s, t))]
+        halves = [np.maximum(h, e) for h, e in zip(halves, band_buffer_elems(s, t, cfg))]
         if t.in_dram:
             _, wd, c = s.first.in_shape
             in_words = np.maximum(in_words, bank_words(in_band_rows(s, t), wd, c, word, grids.in_band))
         if weights_in_dram and s.pw_op is not None:
             # the first tile is the largest; untiled (one int tile), the whole layer's words
             tw = w.pw_step[i] if np.ndim(t.weight_tiles) == 0 and t.weight_tiles == 1 else \
-                weight_words(s.pw_op, cfg, first_tile_channels(s.pw_op, t.weight_tiles, cfg))
+                weight_words(s.pw_op, cfg, s.dw_kernel, first_tile_channels(s.pw_op, t.weight_tiles, cfg))
             tile_words = np.maximum(tile_words, tw)
     fmap_width = word * act_bits
     fbanks, ibanks = (unbox(br * bc) for br, bc in grids)
@@ -512,7 +526,7 @@ def onchip_data_bits(op: ComputeOp, step: Step, mapping: Mapping) -> int:
     h, w, c = op.in_shape
     ho, wo, co = op.out_shape
     bits = 0
-    i_b, o_b, pp = band_buffer_elems(step, t)
+    i_b, o_b, pp = band_buffer_elems(step, t, mapping.cfg)
     if op is step.first:
         bits += (h * w * c if not t.in_dram else 2 * i_b) * ab
     if op is step.last:

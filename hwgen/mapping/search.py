@@ -69,10 +69,12 @@ def _isolated_time(step: Step, tiling: StepTiling, cfg: EngineConfig, ctx: _Ctx)
     return tr.steps[0].done - tr.steps[0].ready
 
 
-def weight_tiles(op: ComputeOp, cap_words: Any, cfg: Lanes) -> Any:
-    """Output-channel tiles of ``op``'s weights under a buffer cap of ``cap_words`` words (at least one tout
-    group per tile); ints or arrays of splits."""
-    groups = np.maximum(1, cap_words // pw_groups(op, cfg))
+def weight_tiles(step: Step, cap_words: Any, cfg: Lanes) -> Any:
+    """Output-channel tiles of the weights of ``step``'s PW-engine op under a buffer cap of ``cap_words`` words
+    (at least one tout group per tile); ints or arrays of splits."""
+    op = step.pw_op
+    assert op is not None
+    groups = np.maximum(1, cap_words // pw_groups(op, cfg, step.dw_kernel))
     return unbox(cdiv(cdiv(op.out_shape[2], cfg.tout), groups))
 
 
@@ -84,7 +86,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
     tiles: dict[str, StepTiling] = {}
     word = feature_word(cfg, steps[0].first.in_shape[2], ctx.pixels_per_beat)
     for s, (ind, outd) in zip(steps, flags):
-        wt = weight_tiles(s.pw_op, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
+        wt = weight_tiles(s, cap_words, cfg) if (wdram and cap_words and s.pw_op is not None) else 1
         if not s.bandable:
             tiles[s.name] = StepTiling(s.out_rows, wt, ind, outd)
         elif ctx.band_rows is not None:
@@ -98,7 +100,7 @@ def _attempt(steps: list[Step], cfg: EngineConfig, ctx: _Ctx, wdram: bool, fmap_
             best = None
             for b in band_candidates(s.out_rows):
                 t = StepTiling(b, wt, ind, outd)
-                need = band_buffer_bits(s, t, word, ctx.act_bits)
+                need = band_buffer_bits(s, t, cfg, word, ctx.act_bits)
                 if band_budget_bits is not None and need > band_budget_bits and b > 1:
                     break  # band buffers grow with the band height
                 if (s.name, t) not in times:
@@ -128,11 +130,11 @@ def plan_memory(steps: list[Step], cfg: EngineConfig, ctx: _Ctx) -> Mapping:
         last = _attempt(steps, cfg, ctx, False, all_onchip, None, None, onchip_bands, times)
         if last.memory_fits or ctx.weights_in_dram is False:
             return last
-    pw_ops = [s.pw_op for s in steps if s.pw_op is not None]
+    pw_steps = [s for s in steps if s.pw_op is not None]
     caps: list[int | None] = [None]
-    if pw_ops:
-        top = max(weight_words(op, cfg) for op in pw_ops)
-        floor_ = max(pw_groups(op, cfg) for op in pw_ops)
+    if pw_steps:
+        top = max(weight_words(s.pw_op, cfg, s.dw_kernel) for s in pw_steps)
+        floor_ = max(pw_groups(s.pw_op, cfg, s.dw_kernel) for s in pw_steps)
         cap = top // 2
         while cap >= floor_:
             caps.append(cap)
@@ -173,7 +175,9 @@ def _breakpoints(sizes: set[int], limit: int) -> np.ndarray:
 
 def candidate_splits(steps: list[Step], pe: int, tks: list[int]) -> np.ndarray:
     """All splits (tin, tout, tc, tk) with tin*tout + tc*tk <= pe, each factor a breakpoint."""
-    ins = {pw_dot(op) // pw_rows(op) for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}  # run lengths
+    # run lengths (a conv: a kernel row, or the window: hw.contract.conv_rows)
+    ins = {pw_dot(op) // r for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")
+           for r in {1, op.kernel if op.kind == "conv" else 1}}
     ins |= {op.in_shape[2] for s in steps for op in s.ops if op.kind == "pool"}
     outs = {op.out_shape[2] for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")}
     chans = {op.out_shape[2] for s in steps for op in s.ops if op.kind == "dw"} or {1}
@@ -225,6 +229,7 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
     for s, floor in zip(steps, floors):
         total += HANDOFF
         last = s.last
+        runs = pw_rows(last, lanes, s.dw_kernel)
         if last.kind == "pool":
             step = tile_cycles(pool_iterations(last.in_shape[0] * last.in_shape[1], last.in_shape[2], lanes),
                                POOL_DEPTH)
@@ -234,14 +239,14 @@ def lower_bounds(steps: list[Step], cand: np.ndarray, floors: list[int] | None =
             step = fused_cycles_bound(
                 tile_cycles(dw_iterations(row, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
                 tile_cycles(dw_iterations(rows, dw.out_shape[2], dw.kernel, lanes), DW_DEPTH),
-                tile_cycles(pw_iterations(row, pw_dot(last), last.out_shape[2], lanes, pw_rows(last)), PW_DEPTH),
-                tile_cycles(pw_iterations(rows, pw_dot(last), last.out_shape[2], lanes, pw_rows(last)), PW_DEPTH))
+                tile_cycles(pw_iterations(row, pw_dot(last), last.out_shape[2], lanes, runs), PW_DEPTH),
+                tile_cycles(pw_iterations(rows, pw_dot(last), last.out_shape[2], lanes, runs), PW_DEPTH))
         elif last.kind == "dw":
             step = tile_cycles(dw_iterations(last.out_shape[0] * last.out_shape[1], last.out_shape[2], last.kernel,
                                              lanes), DW_DEPTH)
         else:
             px = 1 if last.kind == "fc" else last.out_shape[0] * last.out_shape[1]
-            step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes, pw_rows(last)), PW_DEPTH)
+            step = tile_cycles(pw_iterations(px, pw_dot(last), last.out_shape[2], lanes, runs), PW_DEPTH)
         total += np.maximum(step, floor)
     return total
 

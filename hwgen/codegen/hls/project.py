@@ -26,7 +26,7 @@ from hwgen.hw.contract import (EngineConfig, bank_grid, bank_words, cdiv, input_
                                max_burst_beats, spanning_word_units, weight_bus_bits, weight_section_beats,
                                weight_word_pitch)
 from hwgen.hw.resources import pw_array_packs
-from hwgen.hw.steps import input_row_range, pw_groups, weight_words
+from hwgen.hw.steps import input_row_range, pw_groups, pw_rows, weight_words
 from hwgen.ir.ops import ComputeOp
 from hwgen.mapping.plan import Mapping, band_buffer_depth, band_buffer_elems, buffer_banks, dw_kernel, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
@@ -179,9 +179,9 @@ def _check(qgraph: QuantGraph) -> None:
             raise HwgenError(f"op {q.op.name!r}: kind {q.op.kind!r} has no HLS engine")
 
 
-def _engine_words(q: QuantOp, cfg: EngineConfig) -> tuple[str, int]:
+def _engine_words(q: QuantOp, cfg: EngineConfig, dw_k: int) -> tuple[str, int]:
     """(engine, weight words) of a weighted op."""
-    return ("dw" if q.op.kind == "dw" else "pw"), weight_words(q.op, cfg)
+    return ("dw" if q.op.kind == "dw" else "pw"), weight_words(q.op, cfg, dw_k)
 
 
 def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
@@ -194,10 +194,10 @@ def _groups(ops: list[QuantOp], mapping: Mapping) -> list[list[int]]:
     return groups
 
 
-def _im2col_rows(op: ComputeOp, tin: int) -> list[tuple[list[int], list[int], list[int]]]:
+def _im2col_rows(op: ComputeOp, cfg: EngineConfig, dw_k: int) -> list[tuple[list[int], list[int], list[int]]]:
     """(channel, dy, dx) of every im2col lane of a KxK conv (blocks.pw_lane_inputs); channel -1: a zero lane."""
     cin, k = op.in_shape[2], op.kernel
-    rows = pw_lane_inputs(op, tin).tolist()
+    rows = pw_lane_inputs(op, cfg, dw_k).tolist()
     return [([c % cin if c >= 0 else -1 for c in row], [c // cin // k if c >= 0 else 0 for c in row],
              [c // cin % k if c >= 0 else 0 for c in row]) for row in rows]
 
@@ -218,6 +218,7 @@ def _pw_tile_groups(q: QuantOp, tiles: int, cfg: EngineConfig) -> int:
 def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     """Lay out buffers, weight memories and engine jobs; returns the template context (minus vectors)."""
     cfg = mapping.cfg
+    dw_k = dw_kernel(mapping.steps)
     ops = qgraph.ops
     dram = bool(mapping.weights_in_dram)
     w_bits = max([q.w_fmt.width for q in ops if q.w_fmt is not None], default=2)
@@ -232,9 +233,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     slot_words = {"pw": 0, "dw": 0}  # DRAM mode: the largest layer or weight tile per engine
     for q in ops:
         if q.weights is not None:
-            engine, nw = _engine_words(q, cfg)
+            engine, nw = _engine_words(q, cfg, dw_k)
             if engine == "pw" and pw_tiles.get(q.op.name, 1) > 1:
-                nw = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) * pw_groups(q.op, cfg)
+                nw = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) * pw_groups(q.op, cfg, dw_k)
             slot_words[engine] = max(slot_words[engine], nw)
     roms = {"pw": _Rom("pw", cfg.tin * cfg.tout, cfg.tout, dram, slot_words["pw"]),
             "dw": _Rom("dw", cfg.tc * cfg.tk, cfg.tc, dram, slot_words["dw"])}
@@ -263,13 +264,13 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
 
     def pw_job(i: int, q: QuantOp, loads: list[dict], bands: int = 1) -> dict:
         nonlocal max_ngi, max_ngo
-        blocks, bias = pw_blocks(q, cfg)
+        blocks, bias = pw_blocks(q, cfg, dw_k)
         ngo, ngi = blocks.shape[:2]
         words = blocks.reshape(ngo * ngi, -1)  # word og*ngi + ig, lane i*tout + j
         col_off = -1
         if q.op.kind == "conv":  # KxK conv: decode table of its im2col lanes
             col_off = len(im2col_rows)
-            im2col_rows.extend(_im2col_rows(q.op, cfg.tin))
+            im2col_rows.extend(_im2col_rows(q.op, cfg, dw_k))
         tiled = pw_tiles.get(q.op.name, 1) > 1
         g = _pw_tile_groups(q, pw_tiles[q.op.name], cfg) if tiled else ngo
         count = cdiv(ngo, g)
@@ -291,7 +292,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                   op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
                   w_off, b_off, q.shift, lo, hi, col_off]
         max_ngi, max_ngo = max(max_ngi, ngi), max(max_ngo, ngo)
-        return {"op": i, "name": op.name, "fields": fields, "ngo": ngo, "tiles": tiles}
+        return {"op": i, "name": op.name, "fields": fields, "ngo": ngo, "tiles": tiles, "gathered": None}
 
     def dw_job(i: int, q: QuantOp, loads: list[dict]) -> dict:
         nonlocal max_ngc, max_ngt
@@ -379,8 +380,11 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             fm_words = max(fm_words, _words(last.out_shape))
             onchip.append(last.out_shape)
         step["out_shape"] = list(last.out_shape)
-        # The region's job (stage_desc): its maps in DRAM, their fmem regions and row geometry.
-        mode = 0 if len(group) == 2 else {"conv": 1, "pw": 1, "fc": 1, "dw": 2, "pool": 3}[op.kind]
+        # The region's job (stage_desc): its maps in DRAM, their fmem regions and row geometry. A lone conv whose
+        # window is one run (hw.contract.conv_rows) gets its im2col groups gathered by the DW process (mode 4):
+        # its dense band could not give a group spanning kernel rows one run per bank.
+        gather = staged and len(group) == 1 and op.kind == "conv" and pw_rows(op, cfg, dw_k) == 1
+        mode = 0 if len(group) == 2 else 4 if gather else {"conv": 1, "pw": 1, "fc": 1, "dw": 2, "pool": 3}[op.kind]
         step["mode"] = mode
         step["sd"] = [n, group[-1], mode, int(in_dram), cur_region if in_dram else 0, row_codes, op.stride,
                       op.pad[0], op.kernel, op.in_shape[0], int(op.kind in ("pool", "fc")), int(out_dram),
@@ -390,7 +394,8 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
             # a PW-engine step receives its input bands through the ping-pong; a DW or pool step hands its
             # output bands to the store there (hwgen.mapping.plan.band_buffer_elems)
             band_words = max([band_words] + ([(hi - lo) * row_codes for lo, hi in in_ranges] if mode == 1 else
-                                             [rows * step["out_row_words"]]))
+                                             [rows * out_w * int(pw_groups(op, cfg, dw_k)) * cfg.tin] if gather
+                                             else [rows * step["out_row_words"]]))
         if len(group) == 2:
             nxt = ops[i + 1]
             band_rows_used[op.name] = rows
@@ -401,6 +406,11 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         elif op.kind in ("conv", "pw", "fc"):
             step.update(kind="pw", pw=pw_job(i, q, loads, bands),
                         title=f"{op.name}: {op.kind} on the PW engine")
+            if gather:  # the PW process's job: a 1x1 over the gathered groups (band pixels of ngi x TIN codes)
+                f = step["pw"]["fields"]
+                m = f[11] * cfg.tin
+                step["pw"]["gathered"] = f[:1] + [out_h, out_w, m] + f[4:6] + [1, 1, 0, 0, m] + f[11:18] + [-1]
+                step["title"] += ", its im2col groups gathered by the DW process"
         elif op.kind == "dw":
             step.update(dw=dw_job(i, q, loads), title=f"{op.name}: dw on the DW engine")
         else:
@@ -435,7 +445,7 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
     storage = {name: placed.get(planned, "lutram") for name, planned in plan_name.items()}
     fm_words, band_words = word * cdiv(fm_words, word), word * cdiv(band_words, word)
     # The staging buffers are the plan's (hwgen.mapping.plan.band_buffer_elems): one half each here.
-    halves = [band_buffer_elems(st, mapping.tiles[st.name]) for st in mapping.steps if st.name in mapping.tiles]
+    halves = [band_buffer_elems(st, mapping.tiles[st.name], cfg) for st in mapping.steps if st.name in mapping.tiles]
     in_band_words = word * band_buffer_depth(max([h[0] for h in halves], default=0), word, staged=True) // 2
     # out_band is the plan's: with the network input in DRAM it also holds one input write per half (the RTL
     # streams the input through it; read_input here writes fmem directly), so it is not the bands' alone.

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from hwgen.codegen.blocks import axis_bits, dw_blocks, pw_blocks, pw_lane_inputs
 from hwgen.errors import HwgenError
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, WEIGHT_UNIT_BITS, EngineConfig, bank_element,
-                               bank_words, bus_bits, cdiv, dw_iterations, dw_word_bits, input_cycles,
+                               bank_words, bus_bits, cdiv, conv_rows, dw_iterations, dw_word_bits, input_cycles,
                                input_write_codes, map_bus_bits, max_burst_beats, pixel_bank, pool_iterations,
                                pw_iterations, pw_word_bits, spanning_word_units, tile_cycles, weight_bus_bits,
                                weight_section_beats, weight_word_pitch)
@@ -27,7 +27,7 @@ from hwgen.hw.resources import pw_array_packs
 from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps, step_loads,
                             weight_tile_channels,
                             weight_tiled)
-from hwgen.mapping.plan import Mapping, bram36_equivalent, buffer_banks, feature_word
+from hwgen.mapping.plan import Mapping, bram36_equivalent, buffer_banks, dw_kernel, feature_word
 from hwgen.numerics.fixed import output_range, pool_recip
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
@@ -493,6 +493,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     qops = list(qgraph.ops)
     if not qops:
         raise HwgenError(f"network {qgraph.name!r} has no ops to map")
+    dw_k = dw_kernel(mapping.steps)
     dram = mapping.weights_in_dram
     fdram = bool(mapping.fmaps_in_dram)
     in_dram = mapping.tiles[mapping.steps[0].name].in_dram  # the input streams to DRAM through out_band
@@ -596,11 +597,11 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         s = op.stride if op.kind == "conv" else 1
         m = k * k * cin
         lo, hc = output_range(q.out_fmt, q.op.relu6, q.op.relu)
-        eop = EngineOp(op.name, op.kind, m, cin, n, pw_groups(op, cfg), cdiv(n, tout), k, s,
+        eop = EngineOp(op.name, op.kind, m, cin, n, pw_groups(op, cfg, dw_k), cdiv(n, tout), k, s,
                        op.pad[0] if op.kind == "conv" else 0, op.pad[1] if op.kind == "conv" else 0,
                        hi, wi, wo, q.shift, lo, hc, in_buf, out_buf, len(pw_w), len(pw_b), len(pw_table))
         set_banks(eop, op.in_shape, op.out_shape)
-        blocks, bias = pw_blocks(q, cfg)
+        blocks, bias = pw_blocks(q, cfg, dw_k)
         for og in range(eop.outer_groups):
             pw_b.append(_pack(bias[og], bias_bits))
             pw_w.extend(_pack(blocks[og, ig].T.reshape(-1), wb) for ig in range(eop.inner_groups))  # lane t*tin + j
@@ -609,23 +610,23 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                                            for t in range(tout)], CH_SHIFT_BITS))
         if op.kind == "conv":
             ibr, ibc = eop.ig
-            for row in pw_lane_inputs(op, tin).tolist():
-                ms = [mi if mi >= 0 else m for mi in row]  # m: a zero lane of the padded kernel row
+            for row in pw_lane_inputs(op, cfg, dw_k).tolist():
+                ms = [mi if mi >= 0 else m for mi in row]  # m: a zero lane of a padded run
                 qs = sorted({mi // cin for mi in ms if mi < m})
                 ports = [(q_ // k, q_ % k) for q_ in qs]  # the pixels (kernel positions): padding masks
-                # A group lies in one kernel row ky (blocks.pw_lane_inputs); its pixels kx of one bank column
-                # (x0 + kx mod BC: kx mod BC is a class) are consecutive bank pixels, so each class is one run of
-                # codes in its bank, starting at the class's first code: element offset kyq * row stride +
-                # (kx div BC) * Cin + cin from the window's (row, column) base, in bank row (yr + ky mod BR)
-                # and bank column (xr + kx mod BC), with a carry into the next bank pixel / row when those wrap.
-                ky = {mi // (k * cin) for mi in ms if mi < m}
-                assert len(ky) == 1, "an im2col group spans kernel rows"
-                ky = ky.pop()
-                pos = {mi: ((mi % (k * cin)) // cin // ibc * cin + mi % cin, (mi % (k * cin)) // cin % ibc)
-                       for mi in ms if mi < m}
+                # A group's pixels (ky, kx) of one kernel row and one bank column (x0 + kx mod BC: kx mod BC is a
+                # class) are consecutive bank pixels, so each (ky, class) is one run of codes in its bank,
+                # starting at its first code: element offset (ky div BR) * row stride + (kx div BC) * Cin + cin
+                # from the window's (row, column) base, in bank row (yr + ky mod BR) and bank column
+                # (xr + kx mod BC), with a carry into the next bank pixel / row when those wrap. A group lies in
+                # one kernel row, or (hw.contract.conv_rows: the window in groups) its pixels are distinct banks.
+                pos = {mi: (mi // (k * cin) // ibr * eop.iwbc + (mi % (k * cin)) // cin // ibc * cin + mi % cin,
+                            (mi // (k * cin), (mi % (k * cin)) // cin % ibc)) for mi in ms if mi < m}
                 classes = sorted({c_ for _, c_ in pos.values()})
+                assert len({pixel_bank(ky, kc, eop.ig) for ky, kc in classes}) == len(classes), \
+                    "two runs of an im2col group in one bank"
                 first = {c_: min(p_ for p_, cc in pos.values() if cc == c_) for c_ in classes}
-                runs = [(ky // ibr * eop.iwbc + first[c_], pixel_bank(ky, 0, eop.ig), c_) for c_ in classes]
+                runs = [(first[c_], pixel_bank(c_[0], 0, eop.ig), c_[1]) for c_ in classes]
                 lanes_t = []
                 for mi in ms:
                     if mi < m:
@@ -679,8 +680,8 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         # A PW tile reads input rows from in_row0 of memory in_buf (a band half or a whole map) and computes
         # output groups [go0, go0 + ngo) of output rows from out_row0.
         e = pw_ops[idx]
-        # e.k: a conv's kernel rows (each padded to whole tin groups), 1 for pw/fc
-        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg, e.k)
+        # a conv's runs (hw.contract.conv_rows: kernel rows or the window); pw/fc: e.k = 1, one run
+        it = pw_iterations(rows * e.wo, e.m, min(e.n - go0 * tout, ngo * tout), cfg, conv_rows(e.k, dw_k, cfg.tk))
         ie0, iyr = row_base(in_row0, e.wi, e.channels, buffers[in_buf].grid)
         oe0, oyr = row_base(out_row0, e.wo, e.n, e.og)
         return Tile(idx, rows, in_row0, in_row0 * e.wi, out_row0 * e.wo, it, tile_cycles(it, PW_DEPTH), go0, ngo,
