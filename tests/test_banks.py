@@ -169,18 +169,19 @@ def test_banked_figure_of_mapped_designs(name, kw, pe, split, grid, banked):
 
 def test_five_pixels_per_beat_bank_fmap_a_as_counted():
     """The headline design (mobilenet_v1 on zcu104, --pe 3456 --clock-mhz 300 --pixels-per-beat 5): the input
-    stream's 5 pixels per beat exceed BC = 3, and fmap_a / fmap_b are still the plan's 1 x 3 banks (before, one
-    dense bank, which the RTL read from per-tap copies the plan did not count): conv_pw_1's 112 x 112 x 64 output
-    in 112 rows of 38 bank pixels, 272,384 codes = 5239 words of 52 per bank; 312 BRAM36 + 72 URAM."""
+    stream's 5 pixels per beat exceed BC = 3, and fmap_a / fmap_b are still the plan's banks (before, one dense
+    bank, which the RTL read from per-tap copies the plan did not count). TK = 9 gives 3 x 3 banks (conv1's
+    window then one run, hw.contract.conv_rows): conv_pw_1's 112 x 112 x 64 output in 38 x 38 bank pixels,
+    92,416 codes = 2,054 words of 45 per bank; 311 BRAM36 + 90 URAM."""
     from hwgen.build import HwConfig, build
     from hwgen.mapping.plan import buffer_banks, format_split
 
     m = build("mobilenet_v1", HwConfig(pe=3456, board="zcu104", clock_mhz=300.0, pixels_per_beat=5)).estimate().mapping
-    assert format_split(m.cfg) == "43x52,47x3" and m.pixels_per_beat == 5
-    assert buffer_banks(m.steps, m.tiles, m.cfg).fmap == (1, 3)
+    assert format_split(m.cfg) == "43x43,45x9" and m.pixels_per_beat == 5
+    assert buffer_banks(m.steps, m.tiles, m.cfg).fmap == (3, 3)
     fa = next(b for b in m.buffers if b.name == "fmap_a")
-    assert (fa.banks, fa.depth, fa.width) == (3, 5239, 52 * 8) == (3, hw.bank_words(112, 112, 64, 52, (1, 3)), 416)
-    assert (m.bram36, m.uram) == (312, 72)
+    assert (fa.banks, fa.depth, fa.width) == (9, 2054, 45 * 8) == (9, hw.bank_words(112, 112, 64, 45, (3, 3)), 360)
+    assert (m.bram36, m.uram) == (311, 90)
 
 
 @st.composite
