@@ -12,7 +12,7 @@ import time
 
 from hwgen.build import HwConfig, build
 from hwgen.hw.contract import pool_iterations, pw_iterations
-from hwgen.hw.steps import pw_dot, schedule_steps
+from hwgen.hw.steps import pw_dot, pw_rows, schedule_steps
 from hwgen.ir.ops import compute_ops
 from hwgen.mapping.plan import tk_choices
 from hwgen.mapping.search import candidate_splits, lower_bounds
@@ -35,8 +35,9 @@ def overheads(est, ops):
     cfg = est.mapping.cfg
     pw_ops = [op for op in ops if op.kind in ("conv", "pw", "fc")]
     pw_macs = sum(op.macs for op in pw_ops)
+    dw_k = est.mapping.steps[0].dw_kernel  # a conv's im2col runs (hw.contract.conv_rows) follow the DW grid
     pw_iters = sum(pw_iterations(1 if op.kind == "fc" else op.out_shape[0] * op.out_shape[1], pw_dot(op),
-                                 op.out_shape[2], cfg) for op in pw_ops)
+                                 op.out_shape[2], cfg, pw_rows(op, cfg, dw_k)) for op in pw_ops)
     pool = sum(pool_iterations(op.in_shape[0] * op.in_shape[1], op.in_shape[2], cfg) for op in ops
                if op.kind == "pool")
     split = pw_macs / cfg.pw_pe - est.macs / est.pe
