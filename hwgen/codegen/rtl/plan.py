@@ -322,7 +322,7 @@ class RtlPlan:
     #: Maps read from DRAM into banked in_band halves: (width, channels, pixels a beat touches) of each
     #: (the DMA's scatter into the banks, hwgen_top).
     in_shapes: list[tuple[int, int, int]] = field(default_factory=list)
-    # Read ports of each engine (one per bank, or per copy, of the memories it reads) and banks it writes.
+    # Read ports of each engine (one per bank of the memories it reads) and banks it writes.
     pw_banks: int = 1
     dw_banks: int = 1
     pool_banks: int = 1
@@ -335,6 +335,11 @@ class RtlPlan:
     def axi(self) -> bool:
         """The top has the DMA and both AXI4 bundles (weights and/or maps in DRAM)."""
         return self.dram or self.fdram
+
+    @property
+    def dma_scatters(self) -> bool:
+        """Band reads scatter into banked in_band halves (the DMA's per-beat bank writes, hwgen_top)."""
+        return self.buffers[BUF_IN0].grid != (1, 1) and bool(self.in_shapes)
 
     @property
     def pw_wdepth(self) -> int:

@@ -74,7 +74,7 @@ def _mem(words: list[int], bits: int) -> str:
 def render_rtl(plan: RtlPlan) -> dict[str, str]:
     """File name -> contents for a plan."""
     engines = []
-    # read ports of each engine (one per bank, or per copy, of the memories it reads) and banks it writes
+    # read ports of each engine (one per bank of the memories it reads) and banks it writes
     ports = {"pw": plan.pw_banks, "dw": plan.dw_banks, "pool": plan.pool_banks}
     wbanks = {"pw": plan.pw_wbanks, "dw": plan.dw_wbanks, "pool": plan.pool_wbanks}
     wbits = {"pw": plan.pw_word_bits, "dw": plan.dw_word_bits, "pool": 0}
@@ -126,9 +126,9 @@ def _buf(b: FeatureBuffer) -> dict[str, Any]:
 def _dma_scatter(plan: RtlPlan) -> dict[str, Any] | None:
     """The DMA's scatter of band reads into banked in_band halves (None: dense halves): the grid, and per map read
     (RtlPlan.in_shapes) its width, channels, pixels per beat, bank row stride and first flushing column."""
-    grid = plan.buffers[BUF_IN0].grid
-    if grid == (1, 1) or not plan.in_shapes:
+    if not plan.dma_scatters:
         return None
+    grid = plan.buffers[BUF_IN0].grid
     shapes = [{"w": w, "c": c, "p": n, "wbc": bank_row_stride(w, c, grid), "flx": max(0, w - grid[1])}
               for w, c, n in plan.in_shapes]
     return {"grid": grid, "shapes": shapes}

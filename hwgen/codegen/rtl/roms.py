@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwgen.codegen.rtl.plan import BUF_IN0, RtlPlan, sel_bits
+from hwgen.codegen.rtl.plan import RtlPlan, sel_bits
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def rtl_roms(plan: RtlPlan) -> dict[str, Rom]:
     if plan.axi:
         fields = [Field("kind", 2), Field("seq", w.seq), Field("addr", 32), Field("beats", 32), Field("buf", 3),
                   Field("keep", word)]
-        ds = plan.buffers[BUF_IN0].grid != (1, 1) and bool(plan.in_shapes)  # render._dma_scatter's banked reads
+        ds = plan.dma_scatters
         if ds:
             fields += [Field("codes", 32), Field("shape", 8)]
         rows = [(d.kind, d.seq, d.addr, d.beats, d.buf, 2 ** d.lane - 1) + ((d.codes, d.shape) if ds else ())
