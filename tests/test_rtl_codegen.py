@@ -377,3 +377,15 @@ def test_verilator_lint_clean_without_an_engine(tmp_path, layers):
     r = subprocess.run([f"{find_verilator()}/verilator", "--lint-only", "-Wall", "--top-module", "hwgen_top", *srcs],
                        capture_output=True, text=True)
     assert r.returncode == 0 and "%Warning" not in r.stderr and "%Error" not in r.stderr, r.stderr
+
+
+def test_a_rom_value_beyond_its_field_is_a_one_line_error():
+    """A table entry wider than its ROM field (e.g. more than 255 banks in an 8-bit bank count) is refused in one
+    line naming the file and the field, not truncated; the widest value that fits packs."""
+    from hwgen.codegen.rtl.roms import Field, Rom
+
+    rom = Rom("dw_ops", (Field("obr", 8), Field("s", 4, True)), ((289, 1),), (1, 0))
+    with pytest.raises(HwgenError) as e:
+        rom.pack((289, 1))
+    assert str(e.value) == "RTL: hwgen_dw_ops.mem field 'obr': 289 does not fit its 8 bits"
+    assert rom.pack((255, -8)) == 255 | (8 << 8)

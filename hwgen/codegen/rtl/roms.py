@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hwgen.codegen.rtl.plan import RtlPlan, sel_bits
+from hwgen.errors import HwgenError
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Rom:
         word, at = 0, 0
         for f, v in zip(self.fields, row, strict=True):
             if not (-(1 << (f.bits - 1)) <= v < (1 << f.bits) if f.signed else 0 <= v < (1 << f.bits)):
-                raise ValueError(f"{self.name}.{f.name}: {v} does not fit {f.bits} bits")
+                raise HwgenError(f"RTL: {self.file} field {f.name!r}: {v:,} does not fit its {f.bits} bits")
             word |= (v & ((1 << f.bits) - 1)) << at
             at += f.bits
         return word
