@@ -187,8 +187,10 @@ class SplitTables:
             self.band.append(spans[key][1])
         self.onchip_cycles = net.in_cycles + HANDOFF + net.out_cycles + sum(HANDOFF + d for d in self.duration)
         self.pw_max = np.max(self.pw_words, axis=0)
-        self.cap_floor = np.max([z + pw_groups(st.pw_op, cfg, st.dw_kernel) for st in net.steps
-                                 if st.pw_op is not None], axis=0) if any(st.pw_op for st in net.steps) else z
+        # each PW-engine dot product geometry once (its groups depend on the kind, inputs and kernel)
+        dots = {(st.pw_op.kind, st.pw_op.in_shape, st.pw_op.kernel): st.pw_op for st in net.steps
+                if st.pw_op is not None}
+        self.cap_floor = np.max([z + pw_groups(op, cfg, dw_k) for op in dots.values()], axis=0) if dots else z
 
     @property
     def pw_words(self) -> tuple[np.ndarray, ...]:

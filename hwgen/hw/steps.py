@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from hwgen.hw.contract import (DW_DEPTH, POOL_DEPTH, PW_DEPTH, Lanes, cdiv, conv_rows, dw_iterations,
-                               dw_weight_words, pool_iterations, pw_in_groups, pw_iterations, pw_weight_words, row_bands,
-                               tile_cycles, unbox)
+                               dw_weight_words, pool_iterations, pw_in_groups, pw_iterations, pw_weight_words,
+                               row_bands, tile_cycles, unbox)
 from hwgen.ir.ops import ComputeOp
 
 

@@ -56,8 +56,8 @@ from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram3
                                feature_word, input_write_codes, map_bus_bits, unbox, uram_blocks)
 from hwgen.hw.resources import dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
-from hwgen.hw.steps import (Step, StepTiling, first_tile_channels, input_rows, pw_dot, pw_groups, pw_rows, schedule_steps,
-                            weight_words)
+from hwgen.hw.steps import (Step, StepTiling, first_tile_channels, input_rows, pw_dot, pw_groups, pw_rows,
+                            schedule_steps, weight_words)
 from hwgen.ir.ops import ComputeOp
 
 
@@ -389,10 +389,11 @@ def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes) ->
     (each sized for every on-chip map) are banked when a DW step reads an on-chip map, in_band when a DW step
     reads its input from DRAM; the DW->PW ping-pong and out_band have one bank (1 x 1). The input stream writes
     a banked fmap_a at any pixels per beat (hw.contract: one run per bank and beat)."""
-    br, bc = bank_grid(dw_kernel(steps), cfg.tk)
+    k = dw_kernel(steps)
+    br, bc = bank_grid(k, cfg.tk)
     dw_in = [tiles[s.name].in_dram for s in steps if s.first.kind == "dw"]
     # a conv whose window is one run in groups (hw.contract.conv_rows) reads its pixels from distinct banks
-    window = [(tiles[s.name].in_dram, np.asarray(conv_rows(s.first.kernel, dw_kernel(steps), cfg.tk) == 1))
+    window = [(tiles[s.name].in_dram, np.asarray(conv_rows(s.first.kernel, k, cfg.tk) == 1))
               for s in steps if s.first.kind == "conv"]
     fmap_read = np.asarray(not all(dw_in))
     band_read = np.asarray(any(dw_in))

@@ -262,7 +262,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         """The top's loader call for a whole layer."""
         return {"engine": engine, "wbeat": emit(words), "words": len(words), "slot": slot}
 
-    def pw_job(i: int, q: QuantOp, loads: list[dict], bands: int = 1) -> dict:
+    def pw_job(i: int, q: QuantOp, loads: list[dict], bands: int = 1, gather: bool = False) -> dict:
+        """A PW-engine job; ``gather``: a lone conv whose im2col groups the region's DW process gathers, which
+        the PW process runs as a 1x1 over ngi x TIN codes per output pixel (its job ``gathered``)."""
         nonlocal max_ngi, max_ngo
         blocks, bias = pw_blocks(q, cfg, dw_k)
         ngo, ngi = blocks.shape[:2]
@@ -291,8 +293,11 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
         fields = [i, op.in_shape[0], op.in_shape[1], op.in_shape[2], op.out_shape[1], op.out_shape[2],
                   op.kernel, op.stride, op.pad[0], op.pad[1], op.kernel * op.kernel * op.in_shape[2], ngi, ngo,
                   w_off, b_off, q.shift, lo, hi, col_off]
+        m = ngi * cfg.tin
+        gathered = [i, op.out_shape[0], op.out_shape[1], m, op.out_shape[1], op.out_shape[2], 1, 1, 0, 0, m, ngi, ngo,
+                    w_off, b_off, q.shift, lo, hi, -1] if gather else None
         max_ngi, max_ngo = max(max_ngi, ngi), max(max_ngo, ngo)
-        return {"op": i, "name": op.name, "fields": fields, "ngo": ngo, "tiles": tiles, "gathered": None}
+        return {"op": i, "name": op.name, "fields": fields, "ngo": ngo, "tiles": tiles, "gathered": gathered}
 
     def dw_job(i: int, q: QuantOp, loads: list[dict]) -> dict:
         nonlocal max_ngc, max_ngt
@@ -404,12 +409,9 @@ def _plan(qgraph: QuantGraph, mapping: Mapping) -> dict:
                               f"{rows} row{'s' if rows > 1 else ''}")
             band_words = max(band_words, rows * out_w * out_c)
         elif op.kind in ("conv", "pw", "fc"):
-            step.update(kind="pw", pw=pw_job(i, q, loads, bands),
+            step.update(kind="pw", pw=pw_job(i, q, loads, bands, gather),
                         title=f"{op.name}: {op.kind} on the PW engine")
-            if gather:  # the PW process's job: a 1x1 over the gathered groups (band pixels of ngi x TIN codes)
-                f = step["pw"]["fields"]
-                m = f[11] * cfg.tin
-                step["pw"]["gathered"] = f[:1] + [out_h, out_w, m] + f[4:6] + [1, 1, 0, 0, m] + f[11:18] + [-1]
+            if gather:
                 step["title"] += ", its im2col groups gathered by the DW process"
         elif op.kind == "dw":
             step.update(dw=dw_job(i, q, loads), title=f"{op.name}: dw on the DW engine")
