@@ -89,6 +89,43 @@ def test_an_input_beat_gives_each_bank_one_run_of_at_most_its_pixels_slots(grid,
         assert (3, 2) in slots(raster[1:6])
 
 
+def _beat_spans(word, w, c, grid, rows, bank_pixel=hw.bank_pixel):
+    """Every DMA beat (``word`` consecutive codes of a dense ``rows`` x w x c map, from every code): per bank, the
+    bank elements from its first code in the beat to its last, computed pixel by pixel from ``bank_pixel``."""
+    codes = [(y, x, ch) for y in range(rows) for x in range(w) for ch in range(c)]
+    for s0 in range(len(codes) - word + 1):
+        spans: dict[int, list[int]] = {}
+        for y, x, ch in codes[s0:s0 + word]:
+            e = bank_pixel(y, x, w, grid) * c + ch
+            lo_hi = spans.setdefault(hw.pixel_bank(y, x, grid), [e, e])
+            lo_hi[0], lo_hi[1] = min(lo_hi[0], e), max(lo_hi[1], e)
+        yield s0, {b: hi - lo + 1 for b, (lo, hi) in spans.items()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([(1, 3), (3, 3), (1, 5), (5, 5), (2, 2)]), st.integers(1, 11), st.integers(1, 9),
+       st.integers(1, 40))
+def test_a_dma_beat_gives_each_bank_one_run_of_at_most_a_word(grid, w, c, word):
+    """The DMA's in_band scatter (hw.contract "Feature-memory banks"): a beat of ``word`` codes from any code of
+    the band gives each bank elements within a span of <= word, one packer append; what let the RTL plan drop
+    its per-map check."""
+    rows = 2 * grid[0] + 1
+    assert all(n <= word for _, spans in _beat_spans(word, w, c, grid, rows) for n in spans.values())
+
+
+def test_the_dma_beat_bound_is_tight_and_the_enumeration_catches_a_longer_row_stride():
+    """The bound is met with equality (bank 0 of a 4-pixel row in 1 x 3 banks holds (y, 3) and (y + 1, 0), one
+    slot apart: a beat of exactly their codes is one run of word elements), and the enumeration fails on a layout
+    that breaks the lemma: a row stride one slot longer than bank 0's puts those pixels two slots apart."""
+    grid, w, c, word = (1, 3), 4, 2, 4
+    assert max(max(sp.values()) for _, sp in _beat_spans(word, w, c, grid, 3)) == word
+
+    def long_stride(y, x, width, g):
+        return (y // g[0]) * (-(-width // g[1]) + 1) + x // g[1]
+    bad = [s0 for s0, sp in _beat_spans(word, w, c, grid, 3, long_stride) if max(sp.values()) > word]
+    assert bad == [5, 6, 7, 13, 14, 15]  # the beats across (0, 3) -> (1, 0) and (1, 3) -> (2, 0): up to 6 for 4 codes
+
+
 def test_one_bank_is_the_dense_map():
     assert hw.bank_words(64, 64, 8, 13, (1, 1)) == -(-64 * 64 * 8 // 13) == 2521
     assert hw.bank_pixel(3, 5, 64, (1, 1)) == 3 * 64 + 5 and hw.pixel_bank(3, 5, (1, 1)) == 0

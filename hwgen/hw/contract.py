@@ -438,8 +438,11 @@ def dma_cycles(beats: Any, bus_bits: Any, bytes_per_cycle: float, latency: int) 
 #   pixels (1 slot per BC pixels along a row; to its next row's first pixel 1 slot, or 2 with the row end's
 #   unused slot, which then lies >= BC + 1 pixels on), so a bank's run of a beat spans <= P slots, i.e.
 #   <= P*C <= word codes (feature_word holds a beat); nothing else accesses fmap_a meanwhile (the first step
-#   starts after the last beat, hw.schedule). A DMA beat of ``word`` codes starts at any channel and may span
-#   more: the RTL checks it per map (codegen.rtl.plan.scatter_fits).
+#   starts after the last beat, hw.schedule). A DMA beat (``word`` consecutive codes of a dense map, from any
+#   channel) gives each bank one run of <= word elements too: consecutive pixels of one bank in raster order
+#   are at most as many bank pixels apart as raster pixels (1 slot per BC along a row; across a row end 1 or
+#   2 slots for >= BC + 1 raster pixels, BC >= 2 when the slot exists), so from a bank's first code in the beat
+#   to its last there are no more bank elements than codes of the beat (tests/test_banks.py).
 # * Words of a bank (:func:`bank_words`): ceil(ceil(R/BR) * ceil(W/BC) * C / word) for R rows, bank 0's; a
 #   buffer of B banks is B memories of its largest map's bank words.
 #

@@ -467,31 +467,6 @@ def beat_pixels(word: int, width: int, channels: int, rows: int) -> int:
     return min(cdiv(channels - gcd(word, channels) + word, channels), rows * width)
 
 
-def scatter_fits(word: int, width: int, channels: int, grid: tuple[int, int]) -> bool:
-    """Every beat (``word`` codes of a dense map ``width`` x ``channels``, from a channel that is a multiple of
-    gcd(word, channels)) gives each bank of ``grid`` codes within ``word`` consecutive bank elements (hw.contract
-    "Feature-memory banks"), what one packer per bank takes per cycle: a run, a row end's unused slot inside it
-    filled with don't-cares (no reader reads it). A bank's pixels of one row are consecutive bank pixels, and its
-    last of a row and its first of the next bank row are, but for that slot."""
-    step = gcd(word, channels)
-    for y0 in range(grid[0]):
-        for x0 in range(width):
-            for c0 in range(0, channels, step):
-                spans: dict[int, tuple[int, int]] = {}
-                y, x, c, left = y0, x0, c0, word
-                while left > 0:
-                    n = min(channels - c, left)
-                    b, e = pixel_bank(y, x, grid), bank_element(y, x, c, width, channels, grid)
-                    lo, hi = spans.get(b, (e, e + n))
-                    spans[b] = (min(lo, e), max(hi, e + n))
-                    left, c, x = left - n, 0, x + 1
-                    if x == width:
-                        x, y = 0, y + 1
-                if any(hi - lo > word for lo, hi in spans.values()):
-                    return False
-    return True
-
-
 def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
     """Derive the whole RTL plan from a QuantGraph and a Mapping (on-chip feature maps; weights on-chip or in DRAM)."""
     cfg: EngineConfig = mapping.cfg
@@ -915,11 +890,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
                     lo, hi = input_row_range(op0, r0, r0 + band_list[name][band])
                     d.lane, d.codes = first % word, (hi - lo) * wi * ci
                     touch = beat_pixels(word, wi, ci, hi - lo)
-                    if (wi, ci, touch) not in in_shapes and not scatter_fits(word, wi, ci, in_grid):
-                        raise HwgenError(f"op {name!r}: a DMA beat of {word} codes touches {touch} pixels of its "
-                                         f"{wi} x {ci} input map: a bank of the in_band halves' {in_grid} grid would "
-                                         "take more than a word's span of one beat")
-                    if (wi, ci, touch) not in in_shapes:
+                    if (wi, ci, touch) not in in_shapes:  # each bank takes one run per beat (hw.contract)
                         in_shapes.append((wi, ci, touch))
                     d.shape = in_shapes.index((wi, ci, touch))
                 dma.append(d)
