@@ -52,7 +52,7 @@ RTL_PLANTS = {
         else
             y = v[OW-1:0];""", "        y = v[OW-1:0];"),
     # round half to even -> half up
-    "half_up": ("ties", "(rem > half) || (rem == half && q[0])", "rem >= half"),
+    "half_up": ("ties", "up = t[0] && ((|low) || q[0]);", "up = t[0];"),
 }
 
 
