@@ -10,7 +10,7 @@ from dataclasses import asdict
 import pytest
 from hypothesis import given, settings
 
-from hwgen.codegen.rtl.plan import BUF_IN0, BUF_NAMES, BUF_OUT0, DMA_R, DMA_S, DMA_W, plan_rtl
+from hwgen.codegen.rtl.plan import BUF_A, BUF_IN0, BUF_NAMES, BUF_OUT0, DMA_R, DMA_S, DMA_W, plan_rtl
 from hwgen.codegen.rtl.render import render_rtl, write_rtl
 from hwgen.codegen.rtl.roms import rtl_roms
 from hwgen.errors import HwgenError
@@ -229,6 +229,15 @@ def test_property_every_mapping_has_rtl(case):
         # each band's weight tiles cover the op's output groups exactly once
         per_band = sorted((t.go0, t.ngo) for t in tiles if t.out0 == tiles[0].out0)
         assert sum(n for _, n in per_band) == e.outer_groups and per_band[0][0] == 0
+    # the LUT model (hwgen estimate's LUTs) reads the structure this RTL has
+    li = m.luts
+    assert (li.word, li.pw_runs) == (plan.word, plan.pw_runs)
+    assert li.read_banks == max(plan.pw_banks, plan.dw_banks, plan.pool_banks)
+    assert li.input_packers == (1 if plan.in_dram else plan.buffers[BUF_A].banks)
+    assert li.scatter_packers == (plan.buffers[BUF_IN0].banks if plan.dma_scatters else 0)
+    # the plan's feature buffers: the RTL prunes one the plan sizes at a word but no map uses
+    assert sum(b.banks for b in plan.buffers if b.depth > 0) <= li.buffer_banks <= sum(b.banks for b in plan.buffers)
+    assert (li.pw_acc, li.dw_acc, li.pool_acc) == (plan.pw_acc, plan.dw_acc, plan.pool_acc)
 
 
 def test_network_input_in_dram_is_planned():

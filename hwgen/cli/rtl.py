@@ -113,7 +113,7 @@ def synth(outdir: str, top: str, as_json: bool) -> None:
         report = synthesize(outdir, top)
     plan = Path(outdir) / "plan.json"
     if plan.exists():  # hwgen's RTL: what the resource model predicted
-        keys = ("bram36_predicted", "bram36_plan", "plan_bram36", "plan_uram")
+        keys = ("bram36_predicted", "bram36_plan", "plan_bram36", "plan_uram", "plan_lut")
         got = read_json(plan, {k: PLAN_SCHEMA[k] for k in keys}, "regenerate the project with `hwgen rtl`")
         report.update({k: got.get(k) for k in keys})
     if as_json:
@@ -126,7 +126,9 @@ def synth(outdir: str, top: str, as_json: bool) -> None:
                   f"{report['bram36_predicted']:g} (hwgen.codegen.rtl.memories)"
                   if report.get("bram36_predicted") is not None else "")
                + (f"; {memory_figure(report['plan_bram36'], report['plan_uram'], report['bram36_plan'])}"
-                  if report.get("plan_uram") is not None else ""))
+                  if report.get("plan_uram") is not None else "")
+               + (f"; LUT model {report['plan_lut']:,} (hwgen estimate; Yosys/model {report['lut'] / report['plan_lut']:.2f})"
+                  if report.get("plan_lut") else ""))
 
 
 COMMANDS = [rtl, cosim, synth]

@@ -54,8 +54,8 @@ from hwgen.hw.steps import (Step, StepTiling, dw_band_cycles, pw_band_cycles, pw
                             weight_tile_group, weight_words)
 from hwgen.ir.graph import Graph
 from hwgen.ir.ops import ComputeOp, compute_ops
-from hwgen.mapping.plan import (BAND_BUFFERS, BUFFERS, band_buffer_bits, buffer_slots, fmap_flags, input_in_dram,
-                               place_blocks, plan_words, tensor_elems, tk_choices)
+from hwgen.mapping.plan import (BAND_BUFFERS, BUFFERS, band_buffer_bits, buffer_slots, fmap_flags,
+                               input_in_dram, lut_inputs, place_blocks, plan_words, tensor_elems, tk_choices)
 from hwgen.mapping.search import band_candidates, candidate_splits, weight_tiles
 
 #: Plan / path codes of a point.
@@ -366,12 +366,14 @@ class _Placed:
         self.uram = np.where(self.in_uram, self.blocks, 0).sum(axis=0)
         self.bits = np.sum([n * d * w for d, w, n in zip(depths, widths, banks)], axis=0)
         self.fits = (self.bram36 <= board.bram36) & (self.uram <= board.uram)
+        self.lut = _zeros(t.n) + lut_count(lut_inputs(t.net.steps, tiles, t.cfg, combo.act_bits, combo.weight_bits, 1,
+                                                      weights_in_dram, [(n, d, k) for n, d, _, k in slots]))
 
     def subset(self, idx: np.ndarray) -> "_Placed":
         out = object.__new__(_Placed)
         for name in ("blocks", "in_uram"):
             setattr(out, name, getattr(self, name)[:, idx])
-        for name in ("bram36", "uram", "bits", "fits"):
+        for name in ("bram36", "uram", "bits", "fits", "lut"):
             setattr(out, name, getattr(self, name)[idx])
         return out
 
@@ -380,14 +382,14 @@ class _Placed:
         out = object.__new__(_Placed)
         for name in ("blocks", "in_uram"):
             setattr(out, name, np.concatenate([getattr(p, name) for p in parts], axis=1))
-        for name in ("bram36", "uram", "bits", "fits"):
+        for name in ("bram36", "uram", "bits", "fits", "lut"):
             setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
         return out
 
     def where(self, mask: np.ndarray, other: "_Placed") -> "_Placed":
         """``other`` where ``mask``, else self."""
         out = object.__new__(_Placed)
-        for name in ("blocks", "in_uram", "bram36", "uram", "bits", "fits"):
+        for name in ("blocks", "in_uram", "bram36", "uram", "bits", "fits", "lut"):
             setattr(out, name, np.where(mask, getattr(other, name), getattr(self, name)))
         return out
 
@@ -406,13 +408,14 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
     n = t.n
     loads = _Loads(t, combo)
     path = np.full(n, PATHS.index("exact"), dtype=np.int8)
-    cycles, dram, bram, uram, bits = (_zeros(n) for _ in range(5))
+    cycles, dram, bram, uram, bits, lut = (_zeros(n) for _ in range(6))
     wdram = np.zeros(n, dtype=bool)
 
     def take(idx: np.ndarray, code: str, pl: _Placed, cyc: np.ndarray, nbytes: np.ndarray) -> None:
         """Points ``idx`` take plan ``code`` (``pl``, ``cyc``, ``nbytes`` are indexed like ``idx``)."""
         path[idx] = PATHS.index(code)
         cycles[idx], dram[idx], bram[idx], uram[idx], bits[idx] = cyc, nbytes, pl.bram36, pl.uram, pl.bits
+        lut[idx] = pl.lut
         wdram[idx] = code != "onchip"
 
     # 1. Everything on-chip.
@@ -459,7 +462,6 @@ def evaluate(t: SplitTables, combo: Combo, exact: bool = True) -> Result:
     board = combo.board_spec
     dsp = dsp_count(t.cfg, combo.act_bits, combo.weight_bits,
                     dsp_packing_applies(True, board, combo.act_bits, combo.weight_bits))
-    lut = lut_count(t.cfg, combo.act_bits, combo.weight_bits, wdram)
     res = Result(cycles, dram, bram, uram, bits, lut, dsp, wdram, fmaps,
                  (bram <= board.bram36) & (uram <= board.uram) & (dsp <= board.dsp) & (lut <= board.lut), path)
     if exact:

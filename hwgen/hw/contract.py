@@ -469,6 +469,34 @@ def conv_rows(kernel: int, dw_kernel: int, tk: Any) -> Any:
     return unbox(np.where((np.asarray(br) >= kernel) & (np.asarray(bc) >= kernel), 1, kernel))
 
 
+
+def conv_group_runs(kernel: int, in_channels: int, dw_kernel: int, tk: Any, tin: Any,
+                    grid: tuple[Any, Any]) -> Any:
+    """Code runs the widest group of ``tin`` im2col lanes of a KxK conv over ``in_channels`` reads per cycle from
+    a buffer of bank ``grid`` (its pixels' distinct (kernel row, bank column) classes, each one run in its bank):
+    1 for a 1x1 kernel; with the window one run (:func:`conv_rows` 1) one per pixel of the group; else (groups
+    of a kernel row's K*Cin codes) one per pixel up to the grid's BC. ``tk`` / ``tin`` / ``grid`` ints or
+    arrays of splits."""
+    tin = np.asarray(tin)
+    if kernel == 1:
+        return unbox(np.ones_like(tin))
+
+    def widest(codes: int) -> np.ndarray:
+        # the most pixels one of the groups [g*tin, min((g+1)*tin, codes)) covers
+        most = np.zeros_like(tin)
+        for g in range(codes):
+            start = g * tin
+            live = start < codes
+            if not live.any():
+                break
+            end = np.minimum(start + tin, codes)
+            most = np.where(live, np.maximum(most, (end - 1) // in_channels - start // in_channels + 1), most)
+        return most
+
+    window = np.asarray(conv_rows(kernel, dw_kernel, tk)) == 1
+    return unbox(np.where(window, widest(kernel * kernel * in_channels),
+                          np.minimum(widest(kernel * in_channels), np.asarray(grid[1]))))
+
 def pixel_bank(y: Any, x: Any, grid: tuple[Any, Any]) -> Any:
     """Bank of pixel (y, x) (y from the buffer's first stored row)."""
     br, bc = grid

@@ -9,29 +9,42 @@ DSP48E2 slices) the PW array's output lanes 2j and 2j+1 share each activation, s
 products: ``tin * ceil(tout / 2)`` DSPs for the array (an odd last lane unpacked). The DW engine's MACs share no
 operand within a cycle (each lane and tap has its own activation and weight), so it keeps one DSP per MAC.
 
-LUT rule (a rule of thumb for 8-16 bit datapaths, not a synthesis result): per PE, the accumulator register feed/clear mux and the adder-tree
-share ~ acc_bits LUTs; per output lane (tout of the PW engine, tc of the DW engine)
-requantization (rounding, shift, saturate, ReLU6 clamp) ~ 4 * act_bits LUTs; per
-engine a fixed control/address generator of 600 LUTs (PW, DW, pool, top FSM), plus
-1,500 LUTs for an AXI4 DRAM master when weights or feature maps live in DRAM.
+LUT model (:func:`lut_parts`): the generated RTL's logic module by module, each a structural count (mux bits,
+adder bits, shifter stages of the module's datapath) times a coefficient fitted to Yosys ``synth_xilinx -family
+xc7`` LUT counts of generated designs (``benchmarks/bench_lut_model.py`` prints model against Yosys; the
+calibration and its spread are in docs/estimate.md). It estimates Yosys' mapping; what Vivado builds only Vivado can
+say. The terms:
+
+* requantizer, per output lane (tout PW, tc DW, tin pool): one barrel shifter and two clamps of the accumulator
+  width;
+* word packer (``hwgen_wpack``), per instance (PW, DW, pool, one per input bank, one per DMA-scatter bank): a
+  code select of N codes into each of WORD lanes, and the pending word per bank;
+* PW engine: its adder tree (tout x tin products of the accumulator width), per code run read in a cycle the
+  bank select (banks x two words) and the lane rotation, then each of tin lanes' select among runs x WORD codes;
+* DW engine: its tc x tk accumulators, per tap the bank select and the rotation of tc codes;
+* pool engine: tin accumulators, a bank select and the rotation of a word;
+* top (with the weight gearbox): the buffer port muxes (banks x words of every feature buffer), the weights'
+  AXI4 master and the feature-map DMA.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import Lanes, cdiv
-from hwgen.numerics.fixed import accumulator_bits
+from hwgen.hw.contract import Lanes, cdiv, unbox
 from hwgen.numerics.packing import packing_fits
 
-LUT_PER_ENGINE = 600
-
-LUT_DRAM_MASTER = 1_500
-#: Dot-product length the LUT rule sizes accumulators for.
-LUT_DOT_TERMS = 4096
-
+#: Yosys-fitted LUTs per unit of each feature of :func:`lut_features` (docs/estimate.md has the fit).
+LUT_COEF = {
+    "requant": (7.6695, 0.0),
+    "wpack": (0.7221, 3.5042, 0.8035, 0.0),
+    "pw": (2.2575, 0.0648, 2.7879, 569.8556),
+    "dw": (0.0, 0.784, 1.4618, 615.1279),
+    "pool": (5.3072, 0.0, 0.3906, 1220.8677),
+    "top": (6.1972, 0.0, 0.0, 112.2218),
+}
 
 def dsp_per_pe(act_bits: int, weight_bits: int) -> int:
     narrow, wide = sorted((act_bits, weight_bits))
@@ -67,11 +80,59 @@ def max_macs(board: Board, act_bits: int, weight_bits: int, packed: bool) -> int
     return 2 * board.dsp if packed else board.dsp // dsp_per_pe(act_bits, weight_bits)
 
 
-def lut_count(cfg: Lanes, act_bits: int, weight_bits: int, dram_master: Any) -> Any:
-    """LUT rule of thumb (module docstring); ``dram_master``: weights or feature maps live in DRAM.
+class LutInputs(NamedTuple):
+    """What the LUT model reads of a design: ints, or numpy arrays over splits (``cfg`` then EngineArrays)."""
 
-    ``cfg`` is an EngineConfig with a bool, or EngineArrays of many splits with a bool array."""
-    acc = accumulator_bits(act_bits, weight_bits, LUT_DOT_TERMS)
-    luts = cfg.pe * acc + (cfg.tout + cfg.tc) * 4 * act_bits + 4 * LUT_PER_ENGINE
-    extra = np.where(dram_master, LUT_DRAM_MASTER, 0)
-    return luts + (int(extra) if np.ndim(extra) == 0 else extra)
+    cfg: Lanes
+    act_bits: int
+    pw_acc: int            # accumulator bits of the PW engine (its widest dot product)
+    dw_acc: int            # ... the DW engine's
+    pool_acc: int          # ... the pool engine's (sum times reciprocal)
+    word: Any              # codes per feature-memory word (hw.contract.feature_word)
+    read_banks: Any        # banks an engine reads a map from (the banked buffers' BR x BC; 1 unbanked)
+    buffer_banks: Any      # banks of all feature buffers (fmap_a, fmap_b, in_band, ping-pong, out_band)
+    pw_runs: Any           # code runs the PW engine reads per cycle (hw.contract.conv_group_runs)
+    input_codes: int       # codes of an input beat (pixels per beat x input channels)
+    input_packers: Any     # word packers of the input stream (one per bank of fmap_a it writes)
+    scatter_packers: Any   # word packers of the DMA scatter (one per in_band bank; 0 without)
+    weights_in_dram: Any
+    fmaps_in_dram: Any
+
+
+def lut_features(d: LutInputs) -> dict[str, tuple[Any, ...]]:
+    """Structural counts of each module of the generated RTL (module docstring), in the order of
+    :data:`LUT_COEF`'s coefficients; ints, or arrays over splits."""
+    c, aw, w = d.cfg, d.act_bits, np.asarray(d.word)
+    ww = w * aw
+    rb = np.asarray(d.read_banks) - 1
+
+    def packers(n: Any, count: Any = 1, banks: Any = 0) -> tuple[Any, ...]:
+        # WORD lanes each selecting among N codes; the pending word's lanes; its banks' pending words
+        return count * w * np.minimum(n, w) * aw, count * ww, count * banks * ww, count
+
+    lanes = c.tout * d.pw_acc + c.tc * d.dw_acc + c.tin * d.pool_acc
+    units = [packers(c.tout, 1, rb), packers(c.tc, 1, rb), packers(c.tin),
+             packers(d.input_codes, d.input_packers), packers(w, d.scatter_packers)]
+    return {
+        "requant": (lanes, c.tout + c.tc + c.tin),  # accumulator bits of all lanes; lanes
+        "wpack": tuple(sum(u[i] for u in units) for i in range(4)),
+        # the adder tree; the runs' rotation and the lanes' select; the runs' bank select; control
+        "pw": (c.tout * c.tin * d.pw_acc, d.pw_runs * ww * (w + c.tin), d.pw_runs * rb * ww, 1),
+        # the accumulators; the taps' rotation of tc codes; the taps' bank select; control
+        "dw": (c.tc * c.tk * d.dw_acc, c.tk * c.tc * ww, c.tk * rb * ww, 1),
+        # the accumulators; the word's rotation; the bank select; control
+        "pool": (c.tin * d.pool_acc, w * ww, rb * ww, 1),
+        # the buffer ports' muxes; the weights' AXI4 master; the feature-map DMA; control
+        "top": (d.buffer_banks * ww, np.asarray(d.weights_in_dram, dtype=int), np.asarray(d.fmaps_in_dram, dtype=int), 1),
+    }
+
+
+def lut_parts(d: LutInputs) -> dict[str, Any]:
+    """LUTs of the generated RTL by module: each of :func:`lut_features`' counts times its coefficient."""
+    return {name: unbox(np.rint(sum(k * np.asarray(x) for k, x in zip(LUT_COEF[name], f))).astype(np.int64))
+            for name, f in lut_features(d).items()}
+
+
+def lut_count(d: LutInputs) -> Any:
+    """LUTs of the generated RTL (:func:`lut_parts` summed); an int, or an array over splits."""
+    return unbox(sum(np.asarray(v) for v in lut_parts(d).values()))

@@ -52,13 +52,14 @@ import numpy as np
 
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
-from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram36_blocks, cdiv, conv_rows,
-                               feature_word, input_write_codes, map_bus_bits, unbox, uram_blocks)
-from hwgen.hw.resources import dsp_count, lut_count
+from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram36_blocks, cdiv, conv_group_runs,
+                               conv_rows, feature_word, input_write_codes, map_bus_bits, unbox, uram_blocks)
+from hwgen.hw.resources import LutInputs, dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import (Step, StepTiling, first_tile_channels, input_rows, pw_dot, pw_groups, pw_rows,
                             schedule_steps, weight_words)
 from hwgen.ir.ops import ComputeOp
+from hwgen.numerics.fixed import accumulator_bits, pool_recip
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,14 @@ class Mapping:
         return sum(b.bits for b in self.buffers)
 
     @property
+    def luts(self) -> LutInputs:
+        """What the LUT model reads of this mapping (:func:`lut_inputs`)."""
+        return lut_inputs(self.steps, self.tiles, self.cfg, self.act_bits, self.weight_bits, self.pixels_per_beat,
+                          self.weights_in_dram, [(b.name, b.depth, b.banks) for b in self.buffers])
+
+    @property
     def lut(self) -> int:
-        return lut_count(self.cfg, self.act_bits, self.weight_bits, self.weights_in_dram or self.fmaps_in_dram)
+        return lut_count(self.luts)
 
     @property
     def memory_fits(self) -> bool:
@@ -402,6 +409,42 @@ def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes) ->
     return BankGrids((unbox(np.where(fmap_read, br, 1)), unbox(np.where(fmap_read, bc, 1))),
                      (unbox(np.where(band_read, br, 1)), unbox(np.where(band_read, bc, 1))))
 
+
+
+def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_bits: int, weight_bits: int,
+               pixels_per_beat: int, weights_in_dram: Any, slots: list[tuple[str, Any, Any]]) -> LutInputs:
+    """What the LUT model (hwgen.hw.resources.lut_parts) reads of a design: the network's accumulator widths, the
+    split's word and im2col runs, the bank grids (:func:`buffer_banks`) and the memory plan's feature buffers
+    (``slots``: (name, depth, banks) of every buffer; ints, or arrays over splits with ``cfg``)."""
+    k = dw_kernel(steps)
+    grids = buffer_banks(steps, tiles, cfg)
+    pw_ops = [op for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
+    pools = [op.in_shape[0] * op.in_shape[1] for s in steps for op in s.ops if op.kind == "pool"]
+    cin = steps[0].first.in_shape[2]
+    fmaps_in_dram = any(bool(np.any(t.in_dram)) or bool(np.any(t.out_dram)) for t in tiles.values())
+    input_dram = bool(np.any(tiles[steps[0].name].in_dram))
+    fbanks = np.asarray(grids.fmap[0]) * np.asarray(grids.fmap[1])
+    bbanks = np.asarray(grids.in_band[0]) * np.asarray(grids.in_band[1]) * fmaps_in_dram
+    # a conv reads its window from the buffer of its input: in_band when that is in DRAM, else fmap_a / fmap_b
+    runs = [conv_group_runs(s.first.kernel, s.first.in_shape[2], k, cfg.tk, cfg.tin,
+                            grids.in_band if tiles[s.name].in_dram else grids.fmap)
+            for s in steps if s.first.kind == "conv"]
+    return LutInputs(
+        cfg=cfg, act_bits=act_bits,
+        pw_acc=max([accumulator_bits(act_bits, weight_bits, op.in_shape[2] * op.kernel ** 2) for op in pw_ops] or [2]),
+        dw_acc=accumulator_bits(act_bits, weight_bits, k * k),
+        # the pool's sum of H*W codes times the reciprocal (as hwgen.codegen.rtl.plan sizes it)
+        pool_acc=max([act_bits + max(1, (n - 1).bit_length()) + pool_recip(n).bit_length() + 2 for n in pools] or [2]),
+        word=feature_word(cfg, cin, pixels_per_beat),
+        read_banks=unbox(np.maximum(fbanks, bbanks)),
+        # the memories of the plan's feature buffers (a band buffer has two halves)
+        buffer_banks=unbox(sum((2 if name in BAND_BUFFERS else 1) * np.asarray(banks) * (np.asarray(depth) > 0)
+                               for name, depth, banks in slots if name in FEATURE_BUFFERS)),
+        pw_runs=unbox(np.max(runs, axis=0)) if runs else 1,
+        input_codes=cin * pixels_per_beat,
+        input_packers=1 if input_dram else unbox(fbanks),
+        scatter_packers=unbox(np.where(bbanks > 1, bbanks, 0)),
+        weights_in_dram=weights_in_dram, fmaps_in_dram=fmaps_in_dram)
 
 def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int,

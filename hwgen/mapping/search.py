@@ -14,14 +14,14 @@ from hwgen.hw.boards import DEFAULT_BOARD, Board, get_board
 from hwgen.hw.contract import (EngineArrays, DW_DEPTH, HANDOFF, MAX_STREAM_BITS, POOL_DEPTH, PW_DEPTH, EngineConfig, Lanes, unbox, cdiv,
                                dw_iterations, fused_cycles_bound, fused_schedule, input_cycles, pool_iterations,
                                pw_iterations, tile_cycles)
-from hwgen.hw.resources import dsp_count, dsp_packing_applies, max_macs
+from hwgen.hw.resources import dsp_count, dsp_packing_applies, lut_count, max_macs
 from hwgen.hw.schedule import run_schedule
 from hwgen.hw.steps import (Step, StepTiling, bands_of, dw_band_cycles, pw_band_cycles, pw_dot, pw_groups, pw_rows,
                             schedule_steps, weight_words)
 from hwgen.ir.ops import ComputeOp
 from hwgen.limits import check_limit
 from hwgen.mapping.plan import (BAND_BUFFERS, FEATURE_BUFFERS, Mapping, band_buffer_bits, buffer_slots, dw_kernel, fmap_flags,
-                                feature_word, format_split, parse_split, place_blocks, place_buffers, plan_buffers,
+                                feature_word, format_split, lut_inputs, parse_split, place_blocks, place_buffers, plan_buffers,
                                 plan_words, tensor_elems, tk_choices)
 from hwgen.numerics.fixed import check_bits
 
@@ -356,11 +356,27 @@ def _can_fit(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     return ok
 
 
+def _onchip_luts(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
+    """LUTs of each split's plan with every map on-chip, one-row bands and weights on-chip: the fewest its RTL
+    has (streamed maps add the band buffers' ports and the DMA; weights in DRAM the AXI4 master)."""
+    lanes = EngineArrays(*(cand[:, i] for i in range(4)))
+    limit = max(tensor_elems(steps))
+    tiles = {s.name: StepTiling(1, 1, False, False) for s in steps}
+    slots = buffer_slots(steps, tiles, lanes, False, limit, ctx.act_bits, ctx.weight_bits,
+                         pixels_per_beat=ctx.pixels_per_beat)
+    return np.asarray(lut_count(lut_inputs(steps, tiles, lanes, ctx.act_bits, ctx.weight_bits, ctx.pixels_per_beat,
+                                           False, [(n, d, k) for n, d, _, k in slots])))
+
+
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
     cand = candidate_splits(steps, pe, tks)
     if ctx.dsp_packing:  # packed, MACs and DSPs differ: keep the splits whose DSPs the board has
         cand = cand[dsp_count(EngineArrays(*(cand[:, i] for i in range(4))), ctx.act_bits, ctx.weight_bits, True)
                     <= ctx.board.dsp]
+    # ... and whose fewest LUTs the board has (when none has, the search reports the best unfit split)
+    lut_ok = _onchip_luts(steps, cand, ctx) <= ctx.board.lut
+    if lut_ok.any():
+        cand = cand[lut_ok]
     lb = lower_bounds(steps, cand, _dram_floor(steps, ctx), ctx.pixels_per_beat)
     # By bound; among equal bounds the widest DW engine first (fewer DW lanes only help memory).
     order = np.lexsort((cand[:, 3], cand[:, 1], cand[:, 0], -cand[:, 2], lb))
@@ -390,9 +406,10 @@ def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
             continue  # a wider DW engine with this PW array already fits and is never slower
         n += 1
         m = plan_memory(steps, EngineConfig(tin, tout, tc, tk), ctx)
-        if m.memory_fits:
+        fits = m.memory_fits and m.lut <= ctx.board.lut
+        if fits:
             fitted.add((tin, tout, tk))
-        key = (0 if m.memory_fits else 1, m.trace().total_cycles)
+        key = (0 if fits else 1, m.trace().total_cycles)
         if best is None or key < best[0]:
             best = (key, m)
     assert best is not None

@@ -27,6 +27,7 @@ PLAN_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
     "dram_image": ((str, type(None)), False), "dram_bytes_per_cycle": (_NUM + (type(None),), False),
     "dram_latency": (_INT + (type(None),), False), "bram36_predicted": (_NUM + (type(None),), False),
     "bram36_plan": (_INT + (type(None),), False), "plan_bram36": (_INT, False), "plan_uram": (_INT, False),
+    "plan_lut": (_INT, False),
 }
 
 VECTORS_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {

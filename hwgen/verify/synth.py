@@ -64,6 +64,32 @@ def synthesize(rtl_dir: str | Path, top: str = "hwgen_top", family: str = "xc7")
     return report
 
 
+def module_luts(rtl_dir: str | Path, top: str = "hwgen_top") -> dict[str, int]:
+    """LUTs (LUT1-LUT6) per module of a design :func:`synthesize` wrote to ``rtl_dir``, over all its instances
+    under ``top`` (a parameterised module's variants summed under its name): where the logic goes."""
+    stat = _parse_stat((Path(rtl_dir) / "stat.json").read_text())["modules"]
+
+    def key(name: str) -> str | None:
+        return name if name in stat else (f"\\{name}" if f"\\{name}" in stat else None)
+
+    out: dict[str, int] = {}
+
+    def walk(module: str, instances: int) -> None:
+        cells = stat[module]["num_cells_by_type"]
+        name = module.split("\\")[-1]
+        out[name] = out.get(name, 0) + instances * sum(int(cells.get(c, 0)) for c in GROUPS["lut"])
+        for sub, n in cells.items():
+            child = key(sub)
+            if child is not None and child != module:
+                walk(child, instances * int(n))
+
+    root = key(top)
+    if root is None:
+        raise HwgenError(f"no module {top!r} in {str(Path(rtl_dir) / 'stat.json')!r}")
+    walk(root, 1)
+    return dict(sorted(out.items()))
+
+
 def _module_depths(log: str) -> dict[str, int]:
     # A parameterised module's DEPTH: the last "Parameter \DEPTH = N" before Yosys names the derived module.
     depths, depth = {}, None

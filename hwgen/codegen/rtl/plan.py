@@ -316,6 +316,7 @@ class RtlPlan:
     in_writes: int = 0
     in_write_words: int = 0
     plan_blocks: tuple[int, int] = (0, 0)  # the mapping's (BRAM36, URAM): hwgen estimate's figure
+    plan_lut: int = 0  # the mapping's LUTs (hwgen.hw.resources.lut_parts): hwgen estimate's figure
     in_shape: tuple[int, int, int] = (1, 1, 1)  # the network input and output maps (H, W, C)
     out_shape: tuple[int, int, int] = (1, 1, 1)
     fmap_grid: tuple[int, int] = (1, 1)  # bank grid of the banked buffers (fmap_a / fmap_b)
@@ -951,7 +952,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
         fdram=fdram, faxi_bits=faxi_bits, faxi_max_burst=faxi_max_burst, fbytes=fbytes, dma=dma, dram_maps=dram_maps,
         in_dram=in_dram, in_writes=sum(1 for t in trace.transfers if t[0] == "i"),
         in_write_words=input_write_codes(word, faxi_bits) // word if in_dram else 0,
-        plan_blocks=(mapping.bram36, mapping.uram), in_shape=(h0, w0, c0), out_shape=(ho, wo, n),
+        plan_blocks=(mapping.bram36, mapping.uram), plan_lut=mapping.lut, in_shape=(h0, w0, c0), out_shape=(ho, wo, n),
         fmap_grid=fmap_grid, in_shapes=in_shapes, **ports)
     plan.widths = counter_widths(plan)
     return plan

@@ -176,6 +176,7 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
         # The plan's figure (hwgen estimate: BRAM36 + URAM), and on xc7 with URAM buffers at their BRAM36 placement.
         "plan_bram36": plan.plan_blocks[0], "plan_uram": plan.plan_blocks[1],
         "bram36_plan": plan.bram36_plan,
+        "plan_lut": plan.plan_lut,  # hwgen estimate's LUTs (hwgen.hw.resources.lut_parts), for `hwgen synth`
         "counter_widths": asdict(plan.widths),  # bits of each counter group (plan.counter_widths)
     }
 
