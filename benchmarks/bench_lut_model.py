@@ -1,9 +1,9 @@
 """The LUT model (hwgen.hw.resources.lut_parts) against Yosys: per design and per module (requantizers, word
-packers, PW / DW / pool engines, top with the weight gearbox) the model's LUTs, Yosys' (synth_xilinx -family xc7,
+packers, PW / DW / pool engines, top with the weight gearbox and the memories' glue) the model's LUTs, Yosys' (synth_xilinx -family xc7,
 LUT1-LUT6 over all instances) and their ratio; with --fit, the non-negative least-squares coefficients of the
 model's features over the designs (what LUT_COEF holds: docs/estimate.md, "LUTs").
 
-Run from the repository root: python benchmarks/bench_lut_model.py [--dir D] [--fit] [NAME ...]
+Run from the repository root: python benchmarks/bench_lut_model.py [--dir D] [--fit] [--save F] [NAME ...]
 (names from DESIGNS; default: all. Each design's RTL and Yosys run are kept in D/NAME (default: a temporary
 directory) and reused when D/NAME/stat.json exists. The MobileNet designs take 5-25 minutes of Yosys each on
 the 2-core machine.)
@@ -11,16 +11,15 @@ the 2-core machine.)
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hwgen.build import HwConfig, build  # noqa: E402
-from hwgen.hw.resources import LUT_COEF, lut_features, lut_parts  # noqa: E402
+from hwgen.hw.resources import LUT_COEF, LUT_MODULES, fit_lut_coefficients, lut_features, lut_parts  # noqa: E402
 from hwgen.models.zoo import get_model  # noqa: E402
 from hwgen.verify.synth import module_luts, synthesize  # noqa: E402
 
@@ -35,16 +34,12 @@ DESIGNS = {
     "tiny-16x4,4x9": ("tiny_dsc", {}, {"pe": 100, "split": "16x4,4x9"}),
     "tiny-16x8,8x9": ("tiny_dsc", {}, {"pe": 200, "split": "16x8,8x9"}),
     "tiny-16x16,16x1": ("tiny_dsc", {}, {"pe": 272, "split": "16x16,16x1"}),
+    "tiny-4x16,16x3": ("tiny_dsc", {}, {"pe": 112, "split": "4x16,16x3"}),
     "tiny-22x16,16x9": ("tiny_dsc", {}, {"pe": 496, "split": "22x16,16x9"}),
     "tiny_dsc4-pe64": ("tiny_dsc4", {}, {"pe": 64}),
     "mnet0.25-128-pe128": ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, {"pe": 128}),
     "mnet1.0-224-pe64": ("mobilenet_v1", {}, {"pe": 64, "board": "zcu104"}),
 }
-
-#: model part -> the Yosys modules it predicts
-MODULES = {"requant": ("hwgen_requant",), "wpack": ("hwgen_wpack",), "pw": ("hwgen_pw_engine",),
-           "dw": ("hwgen_dw_engine",), "pool": ("hwgen_pool_engine",), "top": ("hwgen_top", "hwgen_wgear")}
-
 
 def measure(name: str, root: Path) -> tuple[dict, dict, dict]:
     """(model parts, model features, Yosys LUTs per part) of design ``name``, synthesized into root/name."""
@@ -55,27 +50,9 @@ def measure(name: str, root: Path) -> tuple[dict, dict, dict]:
         design.write_rtl(rtl, force=True)
         synthesize(rtl)
     got = module_luts(rtl)
-    yosys = {part: sum(got.get(mod, 0) for mod in mods) for part, mods in MODULES.items()}
+    yosys = {part: sum(got.get(mod, 0) for mod in mods) for part, mods in LUT_MODULES.items()}
     li = design.mapping.luts
     return lut_parts(li), lut_features(li), yosys
-
-
-def fit(rows: list[tuple[dict, dict]]) -> dict[str, tuple[float, ...]]:
-    """Non-negative least squares per part (active set: the most negative term dropped until none is)."""
-    out = {}
-    for part in MODULES:
-        x = np.array([[float(v) for v in f[part]] for f, _ in rows])
-        y = np.array([float(t[part]) for _, t in rows])
-        active = list(range(x.shape[1]))
-        while True:
-            c, *_ = np.linalg.lstsq(x[:, active], y, rcond=None)
-            if (c >= 0).all():
-                break
-            active.pop(int(np.argmin(c)))
-        coef = np.zeros(x.shape[1])
-        coef[active] = c
-        out[part] = tuple(round(float(v), 4) for v in coef)
-    return out
 
 
 def main() -> None:
@@ -83,6 +60,8 @@ def main() -> None:
     ap.add_argument("names", nargs="*", metavar="NAME", help=f"designs (default: all): {', '.join(DESIGNS)}")
     ap.add_argument("--dir", help="keep each design's RTL and Yosys run here (reused when present)")
     ap.add_argument("--fit", action="store_true", help="print the least-squares coefficients over the designs")
+    ap.add_argument("--save", help="write the Yosys LUTs per design and part to this JSON file (the test fixture "
+                                   "tests/fixtures/lut_yosys.json)")
     args = ap.parse_args()
     names = args.names or list(DESIGNS)
     unknown = [n for n in names if n not in DESIGNS]
@@ -90,18 +69,22 @@ def main() -> None:
         ap.error(f"unknown design {unknown[0]!r}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.dir or tmp)
-        rows, ratios = [], []
-        print(f"{'design':22s} " + " ".join(f"{p:>15s}" for p in MODULES) + f" {'total':>17s}  model/yosys")
+        rows, ratios, measured = [], [], {}
+        print(f"{'design':22s} " + " ".join(f"{p:>15s}" for p in LUT_MODULES) + f" {'total':>17s}  model/yosys")
         for name in names:
             parts, feats, yosys = measure(name, root)
             rows.append((feats, yosys))
+            model, margs, hw = DESIGNS[name]
+            measured[name] = {"model": model, "model_args": margs, "hw": hw, "yosys": yosys}
             total_m, total_y = sum(parts.values()), sum(yosys.values())
             ratios.append(total_m / total_y)
-            cells = " ".join(f"{parts[p]:>7,d}/{yosys[p]:<7,d}" for p in MODULES)
+            cells = " ".join(f"{parts[p]:>7,d}/{yosys[p]:<7,d}" for p in LUT_MODULES)
             print(f"{name:22s} {cells} {total_m:>8,d}/{total_y:<8,d}  {total_m / total_y:.2f}", flush=True)
         print(f"model/yosys over {len(ratios)} designs: {min(ratios):.2f} .. {max(ratios):.2f}")
+        if args.save:
+            Path(args.save).write_text(json.dumps(measured, indent=1, sort_keys=True) + "\n")
         if args.fit:
-            print("fitted LUT_COEF:", fit(rows))
+            print("fitted LUT_COEF:", fit_lut_coefficients(rows))
             print("current LUT_COEF:", LUT_COEF)
 
 

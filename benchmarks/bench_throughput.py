@@ -2,7 +2,8 @@
 
 Run: python benchmarks/bench_throughput.py [--clock-mhz 300] [--no-dsp-packing] [--pixels-per-beat 5]
 Prints, per board (zcu104, kv260, ultra96) and PE budget (MACs/cycle asked for): the split the mapper chose,
-the DSPs it needs (two PW MACs per DSP48E2 with packing, AMD WP486), fps at the clock flag, frames per MHz
+the DSPs it needs (two PW MACs per DSP48E2 with packing, AMD WP486), its LUTs (the Yosys-calibrated model of
+hwgen.hw.resources), fps at the clock flag, frames per MHz
 (the hardware's figure: hwgen claims no clock), cycles over the ideal MACs / PE budget and over MACs / PEs used,
 GOPS per DSP (2 ops per MAC), whether it fits the board, and the ratio to the DPU's frames per MHz.
 Input pixels per stream beat: 5 by default (15 codes of 8 bits in a 128-bit beat, the width of the boards'
@@ -52,7 +53,7 @@ def main() -> None:
                                         pixels_per_beat=args.pixels_per_beat)).estimate()
             rows.append((board, pe, est))
             progress.advance(task)
-    cols = ("board", "PE budget", "split", "MACs used", "DSP", "fits", "fps", "frames/MHz", "cycles/ideal",
+    cols = ("board", "PE budget", "split", "MACs used", "DSP", "LUT (model)", "fits", "fps", "frames/MHz", "cycles/ideal",
             "cycles/ideal (used)", "GOPS/DSP", "vs DPU multi", "vs DPU single")
     cells = []
     for board, pe, est in rows:
@@ -63,7 +64,7 @@ def main() -> None:
         vs = [f"{per_mhz / (f / dpu[2]):.2f}x" for f in dpu[:2]] if dpu else ["-", "-"]
         c = m.cfg
         cells.append([board, str(pe), f"{c.tin}x{c.tout},{c.tc}x{c.tk}", str(c.pe), f"{est.dsp}/{m.board.dsp}",
-                      "yes" if not est.warnings else "NO", f"{est.fps:.1f}", f"{per_mhz:.3f}",
+                      f"{est.lut / 1000:.0f}k/{m.board.lut / 1000:.0f}k", "yes" if not est.warnings else "NO", f"{est.fps:.1f}", f"{per_mhz:.3f}",
                       f"{est.total_cycles / (est.macs / pe):.3f}", f"{est.ratio:.3f}", f"{gops_dsp:.3f}", *vs])
     if args.markdown:
         print("| " + " | ".join(cols) + " |")

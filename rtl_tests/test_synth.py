@@ -11,12 +11,12 @@ import pytest
 from hwgen.codegen.rtl.memories import measured_blocks, rtl_memories, yosys_blocks
 from hwgen.codegen.rtl.plan import plan_rtl
 from hwgen.codegen.rtl.render import write_rtl
-from hwgen.hw.resources import dsp_count
+from hwgen.hw.resources import LUT_MODULES, dsp_count, lut_parts
 from hwgen.ir.ops import compute_ops
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
 from hwgen.quant.quantize import quantize
-from hwgen.verify.synth import synthesize
+from hwgen.verify.synth import module_luts, synthesize
 from rtl_tests.harness import net
 
 
@@ -76,3 +76,19 @@ def test_yosys_xcup_packed_pw_engine_dsp48e2(tmp_path, split, packing, dsp):
     assert [ln for ln in log if ln.startswith("Warning:") and not ln.startswith("Warning: Resizing cell port")] == []
     assert rep["dsp"] == rep["cells"]["DSP48E2"] == dsp
     assert dsp_count(m.cfg, m.act_bits, m.weight_bits, m.dsp_packing) == dsp + m.cfg.dw_pe  # + the DW engine's
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed (apt-get install -y yosys)")
+@pytest.mark.parametrize("split,pe", [("3x2,2x1", 8), ("8x4,4x3", 44)])
+def test_yosys_luts_are_the_lut_model(tmp_path, split, pe):
+    """Yosys LUT1-LUT6 of tiny_dsc's whole RTL within 12 % of hwgen estimate's LUTs (hwgen.hw.resources.lut_parts,
+    fitted on tests/fixtures/lut_yosys.json), and per module within 35 %. ~1-3 min each."""
+    m = map_network(compute_ops(get_model("tiny_dsc")), pe, split=split, weights_in_dram=False, dsp_packing=False)
+    rtl = write_rtl(quantize(get_model("tiny_dsc")), m, tmp_path / "rtl")
+    synthesize(rtl)
+    got = module_luts(rtl)
+    model = lut_parts(m.luts)
+    yosys = {part: sum(got.get(x, 0) for x in mods) for part, mods in LUT_MODULES.items()}
+    assert 0.88 <= m.lut / sum(got.values()) <= 1.12, (m.lut, got)
+    assert all(0.65 <= model[p] / yosys[p] <= 1.35 for p in LUT_MODULES), (model, yosys)

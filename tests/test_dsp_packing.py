@@ -18,7 +18,9 @@ from hwgen.cli import cli
 from hwgen.codegen.hls.project import generate_hls
 from hwgen.errors import HwgenError
 
+from hwgen.hw.boards import get_board
 from hwgen.hw.contract import EngineConfig
+from hwgen.hw.resources import max_macs
 from hwgen.ir.graph import Graph
 from hwgen.ir.layers import BatchNorm, Input, PointwiseConv2D
 from hwgen.ir.ops import compute_ops
@@ -112,13 +114,22 @@ def test_packed_hls_pw_engine_csim_bit_exact_on_ties(tmp_path, tout):
 
 
 def test_mapper_budget_is_two_macs_per_dsp_when_packed():
-    """ultra96 (xczu3eg, 360 DSP48E2): more MACs than DSPs, and the DSPs the split needs are within the board."""
+    """ultra96 (xczu3eg, 360 DSP48E2): the search budget is two MACs per DSP; a 536-MAC split needs 280 DSPs
+    packed (within the board) and 536 unpacked (not); the mapper's own split stays within the DSPs either way
+    (and within the LUTs, which bind first on this part)."""
+    board = get_board("ultra96")
+    assert (max_macs(board, 8, 8, True), max_macs(board, 8, 8, False)) == (720, 360)
     ops = compute_ops(get_model("tiny_dsc"))
+    forced = map_network(ops, 5000, "ultra96", split="16x32,8x3")
+    assert forced.dsp_packing and forced.dsp == 16 * 16 + 8 * 3 == 280 <= 360 < forced.cfg.pe == 536
+    assert not any("DSP" in w for w in forced.warnings)
+    unpacked = map_network(ops, 5000, "ultra96", split="16x32,8x3", dsp_packing=False)
+    assert unpacked.dsp == 536 and "needs 536 DSP but ultra96 has 360" in unpacked.warnings
     m = map_network(ops, 5000, "ultra96")
     c = m.cfg
-    assert m.dsp_packing and m.dsp == c.tin * -(-c.tout // 2) + c.tc * c.tk <= 360 < c.pe
+    assert m.dsp_packing and m.dsp == c.tin * -(-c.tout // 2) + c.tc * c.tk <= 360 and not m.warnings
     off = map_network(ops, 5000, "ultra96", dsp_packing=False)
-    assert not off.dsp_packing and off.dsp == off.cfg.pe <= 360
+    assert not off.dsp_packing and off.dsp == off.cfg.pe <= 360 and not off.warnings
 
 
 @pytest.mark.parametrize("board,act_bits,weight_bits", [("pynq-z2", 8, 8), ("zcu104", 9, 8), ("zcu104", 8, 9)])

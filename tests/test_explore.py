@@ -22,7 +22,6 @@ from hwgen.hw.boards import get_board
 from hwgen.hw.contract import (
     EngineArrays,
     EngineConfig,
-    bank_grid,
     bram36_blocks,
     feature_word,
     fused_schedule,
@@ -33,7 +32,7 @@ from hwgen.hw.contract import (
 )
 from hwgen.hw.resources import lut_count
 from hwgen.hw.steps import Step, StepTiling
-from hwgen.mapping.plan import (BankGrids, Buffer, buffer_slots, fmap_flags, input_in_dram, lut_inputs, place_blocks,
+from hwgen.mapping.plan import (Buffer, buffer_slots, fmap_flags, input_in_dram, lut_inputs, place_blocks,
                                place_buffers, plan_buffers, plan_words)
 from hwgen.mapping.search import band_candidates, map_network, weight_tiles
 from hwgen.models.zoo import get_model
@@ -76,12 +75,14 @@ def test_array_formulas_agree_with_the_scalar_formulas():
         for bpc, lat in ((96.0, 30), (21.0, 20), (7.3, 45)):
             assert dma_cycles(words, bus, bpc, lat).tolist() == [
                 dma_cycles(int(w), int(b), bpc, lat) for w, b in zip(words, bus)]
-        dram = rng.integers(0, 2, len(cfgs)).astype(bool)
+        for streamed in (False, True):  # the LUT model: maps on-chip, or all streamed in one-row bands
+            tiles = {s.name: StepTiling(1, 1, streamed, streamed) for s in mnet.steps}
+            limit = 0 if streamed else max(mnet.tensors)
 
-        def luts(c, d):
-            grid = bank_grid(3, c.tk)
-            return lut_count(lut_inputs(mnet.steps, c, 8, wb, 1, BankGrids(grid, grid), d, d, d))
-        assert luts(arr, dram).tolist() == [luts(c, bool(d)) for c, d in zip(cfgs, dram)]
+            def luts(c, tiles=tiles, limit=limit):
+                slots = buffer_slots(mnet.steps, tiles, c, True, limit, 8, wb)
+                return lut_count(lut_inputs(mnet.steps, tiles, c, 8, wb, 1, True, [(n, d, k) for n, d, _, k in slots]))
+            assert luts(arr).tolist() == [luts(c) for c in cfgs]
     cap = rng.integers(1, 5000, len(cfgs))
     op = next(o for o in hwgen.compute_ops(get_model("mobilenet_v1", alpha=0.25, resolution=128)) if o.kind == "pw"
               and o.in_shape[2] == 128 and o.out_shape[2] == 128)

@@ -22,9 +22,10 @@ say. The terms:
 * PW engine: its adder tree (tout x tin products of the accumulator width), per code run read in a cycle the
   bank select (banks x two words) and the lane rotation, then each of tin lanes' select among runs x WORD codes;
 * DW engine: its tc x tk accumulators, per tap the bank select and the rotation of tc codes;
-* pool engine: tin accumulators, a bank select and the rotation of a word;
-* top (with the weight gearbox): the buffer port muxes (banks x words of every feature buffer), the weights'
-  AXI4 master and the feature-map DMA.
+* pool engine: tin accumulators (the per-group sums live in LUTRAM, not counted), a bank select and the
+  rotation of a word;
+* top (with the weight gearbox and the feature memories' lane-write glue): the buffer port muxes (banks x
+  words of every feature buffer), the weights' AXI4 master and the feature-map DMA.
 """
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ import numpy as np
 from hwgen.hw.boards import Board
 from hwgen.hw.contract import Lanes, cdiv, unbox
 from hwgen.numerics.packing import packing_fits
+
+#: The generated Verilog modules each part of :func:`lut_parts` counts.
+LUT_MODULES = {"requant": ("hwgen_requant",), "wpack": ("hwgen_wpack",), "pw": ("hwgen_pw_engine",),
+               "dw": ("hwgen_dw_engine",), "pool": ("hwgen_pool_engine",),
+               "top": ("hwgen_top", "hwgen_wgear", "hwgen_fmem")}
 
 #: Yosys-fitted LUTs per unit of each feature of :func:`lut_features` (docs/estimate.md has the fit).
 LUT_COEF = {
@@ -136,3 +142,23 @@ def lut_parts(d: LutInputs) -> dict[str, Any]:
 def lut_count(d: LutInputs) -> Any:
     """LUTs of the generated RTL (:func:`lut_parts` summed); an int, or an array over splits."""
     return unbox(sum(np.asarray(v) for v in lut_parts(d).values()))
+
+
+def fit_lut_coefficients(rows: list[tuple[dict[str, tuple[Any, ...]], dict[str, int]]]) -> dict[str, tuple[float, ...]]:
+    """:data:`LUT_COEF` fitted to measurements: ``rows`` of (:func:`lut_features` of a design, Yosys LUTs per
+    part). Per part a non-negative least-squares fit (active set: the most negative term dropped until none is),
+    rounded to 4 decimals."""
+    out = {}
+    for part in LUT_COEF:
+        x = np.array([[float(v) for v in f[part]] for f, _ in rows])
+        y = np.array([float(t[part]) for _, t in rows])
+        active = list(range(x.shape[1]))
+        while True:
+            c = np.linalg.lstsq(x[:, active], y, rcond=None)[0]
+            if (c >= 0).all():
+                break
+            active.pop(int(np.argmin(c)))
+        coef = np.zeros(x.shape[1])
+        coef[active] = c
+        out[part] = tuple(round(float(v), 4) for v in coef)
+    return out
