@@ -44,12 +44,12 @@ LUT_MODULES = {"requant": ("hwgen_requant",), "wpack": ("hwgen_wpack",), "pw": (
 
 #: Yosys-fitted LUTs per unit of each feature of :func:`lut_features` (docs/estimate.md has the fit).
 LUT_COEF = {
-    "requant": (7.6695, 0.0),
-    "wpack": (0.7221, 3.5042, 0.8035, 0.0),
-    "pw": (2.2575, 0.0648, 2.7879, 569.8556),
-    "dw": (0.0, 0.784, 1.4618, 615.1279),
-    "pool": (5.3072, 0.0, 0.3906, 1220.8677),
-    "top": (6.1972, 0.0, 0.0, 112.2218),
+    "requant": (6.2909, 33.6178),
+    "wpack": (0.7239, 3.6576, 0.5607, 0.0),
+    "pw": (2.4553, 0.0, 2.2836, 594.9696),
+    "dw": (0.0, 0.7792, 1.3726, 709.2549),
+    "pool": (6.8241, 0.1668, 1.5408, 0.0),
+    "top": (5.4549, 3107.6693, 0.0, 373.5562),
 }
 
 def dsp_per_pe(act_bits: int, weight_bits: int) -> int:
@@ -146,12 +146,13 @@ def lut_count(d: LutInputs) -> Any:
 
 def fit_lut_coefficients(rows: list[tuple[dict[str, tuple[Any, ...]], dict[str, int]]]) -> dict[str, tuple[float, ...]]:
     """:data:`LUT_COEF` fitted to measurements: ``rows`` of (:func:`lut_features` of a design, Yosys LUTs per
-    part). Per part a non-negative least-squares fit (active set: the most negative term dropped until none is),
-    rounded to 4 decimals."""
+    part). Per part a non-negative least-squares fit of the relative error (each design weighs alike, small or
+    large; active set: the most negative term dropped until none is), rounded to 4 decimals."""
     out = {}
     for part in LUT_COEF:
-        x = np.array([[float(v) for v in f[part]] for f, _ in rows])
-        y = np.array([float(t[part]) for _, t in rows])
+        y = np.array([max(float(t[part]), 1.0) for _, t in rows])
+        x = np.array([[float(v) for v in f[part]] for f, _ in rows]) / y[:, None]
+        y = np.ones_like(y)
         active = list(range(x.shape[1]))
         while True:
             c = np.linalg.lstsq(x[:, active], y, rcond=None)[0]

@@ -304,12 +304,23 @@ def map_network(ops: list[ComputeOp], pe: int, board: str | Board = DEFAULT_BOAR
         m.pe_budget = pe
         return m
     # More MACs than the DSPs hold cannot be built: search within the DSP budget (so more PEs are never slower).
-    m = _search(steps, min(pe, max(2, max_macs(b, act_bits, weight_bits, packed))), tks, ctx)
+    budget = min(pe, max(2, max_macs(b, act_bits, weight_bits, packed)))
+    m = _search(steps, budget, tks, ctx)
+    for _ in range(_MAX_LUT_RETRIES):
+        # the search's LUT filter counts each split's plan with on-chip maps; a chosen plan that streams its maps
+        # has more logic, and when that outgrows the board a smaller budget is searched (in proportion)
+        if m.lut <= b.lut or not m.memory_fits or budget <= 2:
+            break
+        budget = max(2, min(budget, m.cfg.pe) * b.lut // m.lut)
+        m = _search(steps, budget, tks, ctx)
     m.pe_budget = pe
     return m
 
 
 _MAX_UNFIT_TRIES = 16
+
+#: Smaller budgets searched at most when the chosen plan's LUTs exceed the board's.
+_MAX_LUT_RETRIES = 6
 
 #: Splits per fit check in the search (by bound: the search rarely needs more than the first chunk).
 _FIT_CHUNK = 4096
