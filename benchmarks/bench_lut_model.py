@@ -1,12 +1,13 @@
 """The LUT model (hwgen.hw.resources.lut_parts) against Yosys: per design and per module (requantizers, word
-packers, PW / DW / pool engines, top with the weight gearbox and the memories' glue) the model's LUTs, Yosys' (synth_xilinx -family xc7,
-LUT1-LUT6 over all instances) and their ratio; with --fit, the non-negative least-squares coefficients of the
-model's features over the designs (what LUT_COEF holds: docs/estimate.md, "LUTs").
+packers, PW / DW / pool engines, top with the weight gearbox and the memories' glue) the model's LUTs against
+Yosys' (synth_xilinx -family xc7, LUT1-LUT6 over all instances) and their ratio, and the PW engine alone under
+-family xcup (the UltraScale+ boards' family) against the model's xcup fit; with --fit, the non-negative
+least-squares coefficients over the designs (what LUT_COEF and LUT_COEF_XCUP hold: docs/estimate.md, "LUTs").
 
 Run from the repository root: python benchmarks/bench_lut_model.py [--dir D] [--fit] [--save F] [NAME ...]
-(names from DESIGNS; default: all. Each design's RTL and Yosys run are kept in D/NAME (default: a temporary
-directory) and reused when D/NAME/stat.json exists. The MobileNet designs take 5-25 minutes of Yosys each on
-the 2-core machine.)
+(names from DESIGNS; default: all. Each design's RTL and Yosys runs are kept in D/NAME and D/NAME-xcup-pw
+(default: a temporary directory) and reused when their stat.json exists. The MobileNet designs take 5-35
+minutes of Yosys each on the 2-core machine.)
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hwgen.build import HwConfig, build  # noqa: E402
-from hwgen.hw.resources import LUT_COEF, LUT_MODULES, fit_lut_coefficients, lut_features, lut_parts  # noqa: E402
+from hwgen.hw.resources import (LUT_COEF, LUT_COEF_XCUP, LUT_MODULES, LutInputs, fit_lut_coefficients,  # noqa: E402
+                                 lut_features, lut_parts)
 from hwgen.models.zoo import get_model  # noqa: E402
 from hwgen.verify.synth import module_luts, synthesize  # noqa: E402
 
@@ -41,18 +43,22 @@ DESIGNS = {
     "mnet1.0-224-pe64": ("mobilenet_v1", {}, {"pe": 64, "board": "zcu104"}),
 }
 
-def measure(name: str, root: Path) -> tuple[dict, dict, dict]:
-    """(model parts, model features, Yosys LUTs per part) of design ``name``, synthesized into root/name."""
+
+
+def measure(name: str, root: Path) -> tuple[LutInputs, dict, int]:
+    """(the model's inputs for xc7, Yosys xc7 LUTs per part, Yosys xcup LUTs of the PW engine alone) of design
+    ``name``, synthesized into root/name and root/name-xcup-pw."""
     model, margs, hw = DESIGNS[name]
     design = build(get_model(model, **margs), HwConfig(**hw))
-    rtl = root / name
-    if not (rtl / "stat.json").exists():
-        design.write_rtl(rtl, force=True)
-        synthesize(rtl)
+    rtl, pw = root / name, root / f"{name}-xcup-pw"
+    for d, top, family in ((rtl, "hwgen_top", "xc7"), (pw, "hwgen_pw_engine", "xcup")):
+        if not (d / "stat.json").exists():
+            design.write_rtl(d, force=True)
+            synthesize(d, top=top, family=family)
     got = module_luts(rtl)
     yosys = {part: sum(got.get(mod, 0) for mod in mods) for part, mods in LUT_MODULES.items()}
-    li = design.mapping.luts
-    return lut_parts(li), lut_features(li), yosys
+    li = design.mapping.luts._replace(family="xc7")  # the whole-design runs are -family xc7
+    return li, yosys, module_luts(pw, top="hwgen_pw_engine")["hwgen_pw_engine"]
 
 
 def main() -> None:
@@ -69,23 +75,30 @@ def main() -> None:
         ap.error(f"unknown design {unknown[0]!r}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.dir or tmp)
-        rows, ratios, measured = [], [], {}
+        rows, xcup_rows, ratios, measured = [], [], [], {}
         print(f"{'design':22s} " + " ".join(f"{p:>15s}" for p in LUT_MODULES) + f" {'total':>17s}  model/yosys")
         for name in names:
-            parts, feats, yosys = measure(name, root)
+            li, yosys, xcup_pw = measure(name, root)
+            parts, feats = lut_parts(li), lut_features(li)
             rows.append((feats, yosys))
+            xcup_rows.append((feats, {"pw": xcup_pw}))
             model, margs, hw = DESIGNS[name]
-            measured[name] = {"model": model, "model_args": margs, "hw": hw, "yosys": yosys}
+            measured[name] = {"model": model, "model_args": margs, "hw": hw, "yosys": yosys,
+                              "yosys_xcup": {"pw": xcup_pw}}
             total_m, total_y = sum(parts.values()), sum(yosys.values())
             ratios.append(total_m / total_y)
             cells = " ".join(f"{parts[p]:>7,d}/{yosys[p]:<7,d}" for p in LUT_MODULES)
-            print(f"{name:22s} {cells} {total_m:>8,d}/{total_y:<8,d}  {total_m / total_y:.2f}", flush=True)
-        print(f"model/yosys over {len(ratios)} designs: {min(ratios):.2f} .. {max(ratios):.2f}")
+            xcup_m = lut_parts(li._replace(family="xcup"))["pw"]
+            print(f"{name:22s} {cells} {total_m:>8,d}/{total_y:<8,d}  {total_m / total_y:.2f}  "
+                  f"xcup PW {xcup_m:,}/{xcup_pw:,}", flush=True)
+        print(f"model/yosys (xc7) over {len(ratios)} designs: {min(ratios):.2f} .. {max(ratios):.2f}")
         if args.save:
             Path(args.save).write_text(json.dumps(measured, indent=1, sort_keys=True) + "\n")
         if args.fit:
             print("fitted LUT_COEF:", fit_lut_coefficients(rows))
             print("current LUT_COEF:", LUT_COEF)
+            print("fitted LUT_COEF_XCUP:", fit_lut_coefficients(xcup_rows, LUT_COEF_XCUP))
+            print("current LUT_COEF_XCUP:", LUT_COEF_XCUP)
 
 
 if __name__ == "__main__":

@@ -81,7 +81,8 @@ def test_array_formulas_agree_with_the_scalar_formulas():
 
             def luts(c, tiles=tiles, limit=limit):
                 slots = buffer_slots(mnet.steps, tiles, c, True, limit, 8, wb)
-                return lut_count(lut_inputs(mnet.steps, tiles, c, 8, wb, 1, True, [(n, d, k) for n, d, _, k in slots]))
+                return lut_count(lut_inputs(mnet.steps, tiles, c, 8, wb, 1, True, [(n, d, k) for n, d, _, k in slots],
+                                            "xcup"))
             assert luts(arr).tolist() == [luts(c) for c in cfgs]
     cap = rng.integers(1, 5000, len(cfgs))
     op = next(o for o in hwgen.compute_ops(get_model("mobilenet_v1", alpha=0.25, resolution=128)) if o.kind == "pw"

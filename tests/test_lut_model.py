@@ -11,7 +11,7 @@ import pytest
 
 from hwgen.build import HwConfig, build
 from hwgen.hw.boards import get_board
-from hwgen.hw.resources import LUT_COEF, fit_lut_coefficients, lut_count, lut_features, lut_parts
+from hwgen.hw.resources import LUT_COEF, LUT_COEF_XCUP, fit_lut_coefficients, lut_count, lut_features, lut_parts
 from hwgen.ir.ops import compute_ops
 from hwgen.mapping.search import map_network
 from hwgen.models.zoo import get_model
@@ -21,17 +21,28 @@ FIXTURE = Path(__file__).parent / "fixtures" / "lut_yosys.json"
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, tuple]:
-    """design -> (its LutInputs, Yosys LUTs per part)."""
+    """design -> (its LutInputs for xc7, Yosys xc7 LUTs per part)."""
     out = {}
     for name, d in json.loads(FIXTURE.read_text()).items():
         design = build(get_model(d["model"], **d["model_args"]), HwConfig(**d["hw"]))
-        out[name] = (design.mapping.luts, d["yosys"])
+        out[name] = (design.mapping.luts._replace(family="xc7"), d["yosys"])
     return out
 
 
 def test_the_coefficients_are_the_fit_of_the_yosys_measurements(measured):
     rows = [(lut_features(li), yosys) for li, yosys in measured.values()]
     assert fit_lut_coefficients(rows) == {k: tuple(v) for k, v in LUT_COEF.items()}
+    xcup = json.loads(FIXTURE.read_text())
+    rows = [(lut_features(li), xcup[name]["yosys_xcup"]) for name, (li, _) in measured.items()]
+    assert fit_lut_coefficients(rows, LUT_COEF_XCUP) == {k: tuple(v) for k, v in LUT_COEF_XCUP.items()}
+
+
+def test_the_xcup_pw_engine_is_within_40_percent_of_yosys_xcup(measured):
+    """The boards' own family: the PW engine alone under synth_xilinx -family xcup, against the xcup fit."""
+    xcup = json.loads(FIXTURE.read_text())
+    for name, (li, _) in measured.items():
+        got = xcup[name]["yosys_xcup"]["pw"]
+        assert 0.7 <= lut_parts(li._replace(family="xcup"))["pw"] / got <= 1.4, (name, got)
 
 
 def test_the_model_is_within_20_percent_of_yosys_on_every_measured_design(measured):

@@ -367,7 +367,8 @@ class _Placed:
         self.bits = np.sum([n * d * w for d, w, n in zip(depths, widths, banks)], axis=0)
         self.fits = (self.bram36 <= board.bram36) & (self.uram <= board.uram)
         self.lut = _zeros(t.n) + lut_count(lut_inputs(t.net.steps, tiles, t.cfg, combo.act_bits, combo.weight_bits, 1,
-                                                      weights_in_dram, [(n, d, k) for n, d, _, k in slots]))
+                                                      weights_in_dram, [(n, d, k) for n, d, _, k in slots],
+                                                      board.family))
 
     def subset(self, idx: np.ndarray) -> "_Placed":
         out = object.__new__(_Placed)

@@ -60,6 +60,11 @@ class Board:
         return self.bram36 * 36 * 1024 + self.uram * 288 * 1024
 
     @property
+    def family(self) -> str:
+        """Yosys' synth_xilinx family of the part: ``xc7`` (7-series) or ``xcup`` (UltraScale+)."""
+        return "xc7" if self.part.startswith("xc7") else "xcup"
+
+    @property
     def dsp_slice(self) -> str:
         """DSP48E1 (25x18 multiplier) on 7-series parts (xc7*), DSP48E2 (27x18) on UltraScale+ (DS891, DS987)."""
         return "DSP48E1" if self.part.startswith("xc7") else "DSP48E2"

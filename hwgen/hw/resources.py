@@ -52,6 +52,13 @@ LUT_COEF = {
     "top": (5.4549, 3107.6693, 0.0, 373.5562),
 }
 
+#: UltraScale+ (``xcup``) coefficients where Yosys ``synth_xilinx -family xcup`` maps a module differently from
+#: xc7: the PW engine (its packed 27 x 18 products and adder tree on DSP48E2 / CARRY8), fitted on the PW engine
+#: alone (docs/estimate.md, "LUTs").
+LUT_COEF_XCUP = {
+    "pw": (3.5423, 0.0, 3.0402, 420.9237),
+}
+
 def dsp_per_pe(act_bits: int, weight_bits: int) -> int:
     narrow, wide = sorted((act_bits, weight_bits))
     if narrow <= 18 and wide <= 25:
@@ -103,6 +110,7 @@ class LutInputs(NamedTuple):
     scatter_packers: Any   # word packers of the DMA scatter (one per in_band bank; 0 without)
     weights_in_dram: Any
     fmaps_in_dram: Any
+    family: str            # the part's synth_xilinx family (Board.family): the PW engine has its own fit on xcup
 
 
 def lut_features(d: LutInputs) -> dict[str, tuple[Any, ...]]:
@@ -133,9 +141,16 @@ def lut_features(d: LutInputs) -> dict[str, tuple[Any, ...]]:
     }
 
 
+def lut_coefficients(family: str) -> dict[str, tuple[float, ...]]:
+    """:data:`LUT_COEF`, with :data:`LUT_COEF_XCUP`'s parts on UltraScale+ (``family`` ``xcup``)."""
+    return {**LUT_COEF, **LUT_COEF_XCUP} if family == "xcup" else dict(LUT_COEF)
+
+
 def lut_parts(d: LutInputs) -> dict[str, Any]:
-    """LUTs of the generated RTL by module: each of :func:`lut_features`' counts times its coefficient."""
-    return {name: unbox(np.rint(sum(k * np.asarray(x) for k, x in zip(LUT_COEF[name], f))).astype(np.int64))
+    """LUTs of the generated RTL by module: each of :func:`lut_features`' counts times its coefficient (those of
+    the part's family, :func:`lut_coefficients`)."""
+    coef = lut_coefficients(d.family)
+    return {name: unbox(np.rint(sum(k * np.asarray(x) for k, x in zip(coef[name], f))).astype(np.int64))
             for name, f in lut_features(d).items()}
 
 
@@ -144,12 +159,13 @@ def lut_count(d: LutInputs) -> Any:
     return unbox(sum(np.asarray(v) for v in lut_parts(d).values()))
 
 
-def fit_lut_coefficients(rows: list[tuple[dict[str, tuple[Any, ...]], dict[str, int]]]) -> dict[str, tuple[float, ...]]:
+def fit_lut_coefficients(rows: list[tuple[dict[str, tuple[Any, ...]], dict[str, int]]],
+                         parts: Any = None) -> dict[str, tuple[float, ...]]:
     """:data:`LUT_COEF` fitted to measurements: ``rows`` of (:func:`lut_features` of a design, Yosys LUTs per
     part). Per part a non-negative least-squares fit of the relative error (each design weighs alike, small or
     large; active set: the most negative term dropped until none is), rounded to 4 decimals."""
     out = {}
-    for part in LUT_COEF:
+    for part in parts or LUT_COEF:
         y = np.array([max(float(t[part]), 1.0) for _, t in rows])
         x = np.array([[float(v) for v in f[part]] for f, _ in rows]) / y[:, None]
         y = np.ones_like(y)

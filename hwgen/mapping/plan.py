@@ -122,7 +122,8 @@ class Mapping:
     def luts(self) -> LutInputs:
         """What the LUT model reads of this mapping (:func:`lut_inputs`)."""
         return lut_inputs(self.steps, self.tiles, self.cfg, self.act_bits, self.weight_bits, self.pixels_per_beat,
-                          self.weights_in_dram, [(b.name, b.depth, b.banks) for b in self.buffers])
+                          self.weights_in_dram, [(b.name, b.depth, b.banks) for b in self.buffers],
+                          self.board.family)
 
     @property
     def lut(self) -> int:
@@ -412,10 +413,12 @@ def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes) ->
 
 
 def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_bits: int, weight_bits: int,
-               pixels_per_beat: int, weights_in_dram: Any, slots: list[tuple[str, Any, Any]]) -> LutInputs:
+               pixels_per_beat: int, weights_in_dram: Any, slots: list[tuple[str, Any, Any]],
+               family: str) -> LutInputs:
     """What the LUT model (hwgen.hw.resources.lut_parts) reads of a design: the network's accumulator widths, the
     split's word and im2col runs, the bank grids (:func:`buffer_banks`) and the memory plan's feature buffers
-    (``slots``: (name, depth, banks) of every buffer; ints, or arrays over splits with ``cfg``)."""
+    (``slots``: (name, depth, banks) of every buffer; ints, or arrays over splits with ``cfg``); ``family``: the
+    part's (Board.family)."""
     k = dw_kernel(steps)
     grids = buffer_banks(steps, tiles, cfg)
     pw_ops = [op for s in steps for op in s.ops if op.kind in ("conv", "pw", "fc")]
@@ -444,7 +447,7 @@ def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_
         input_codes=cin * pixels_per_beat,
         input_packers=1 if input_dram else unbox(fbanks),
         scatter_packers=unbox(np.where(bbanks > 1, bbanks, 0)),
-        weights_in_dram=weights_in_dram, fmaps_in_dram=fmaps_in_dram)
+        weights_in_dram=weights_in_dram, fmaps_in_dram=fmaps_in_dram, family=family)
 
 def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int,

@@ -376,7 +376,7 @@ def _onchip_luts(steps: list[Step], cand: np.ndarray, ctx: _Ctx) -> np.ndarray:
     slots = buffer_slots(steps, tiles, lanes, False, limit, ctx.act_bits, ctx.weight_bits,
                          pixels_per_beat=ctx.pixels_per_beat)
     return np.asarray(lut_count(lut_inputs(steps, tiles, lanes, ctx.act_bits, ctx.weight_bits, ctx.pixels_per_beat,
-                                           False, [(n, d, k) for n, d, _, k in slots])))
+                                           False, [(n, d, k) for n, d, _, k in slots], ctx.board.family)))
 
 
 def _search(steps: list[Step], pe: int, tks: list[int], ctx: _Ctx) -> Mapping:
