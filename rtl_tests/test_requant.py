@@ -58,8 +58,10 @@ def run_requant(tmp: Path, iw: int, lsh: int, vecs: list, text_patch: tuple[str,
     runner.build(sources=[str(src)], hdl_toplevel="hwgen_requant", build_dir=str(tmp), always=True,
                  parameters={"IW": iw, "OW": OW, "SW": 8, "LSH": lsh}, timescale=("1ns", "1ps"),
                  log_file=str(tmp / "build.log"))
+    # test_dir holds the testbench module; its results.xml goes to tmp, not into the source tree
     runner.test(test_module="requant_tb", test_dir=str(HERE), hdl_toplevel="hwgen_requant", build_dir=str(tmp),
-                extra_env={"HWGEN_VECTORS": str(vec), "HWGEN_RESULTS": str(res)}, log_file=str(tmp / "sim.log"))
+                extra_env={"HWGEN_VECTORS": str(vec), "HWGEN_RESULTS": str(res)}, log_file=str(tmp / "sim.log"),
+                results_xml=str(tmp / "results.xml"))
     return json.loads(res.read_text())
 
 
