@@ -469,7 +469,6 @@ def conv_rows(kernel: int, dw_kernel: int, tk: Any) -> Any:
     return unbox(np.where((np.asarray(br) >= kernel) & (np.asarray(bc) >= kernel), 1, kernel))
 
 
-
 def conv_group_runs(kernel: int, in_channels: int, dw_kernel: int, tk: Any, tin: Any,
                     grid: tuple[Any, Any]) -> Any:
     """Code runs the widest group of ``tin`` im2col lanes of a KxK conv over ``in_channels`` reads per cycle from
@@ -496,6 +495,7 @@ def conv_group_runs(kernel: int, in_channels: int, dw_kernel: int, tk: Any, tin:
     window = np.asarray(conv_rows(kernel, dw_kernel, tk)) == 1
     return unbox(np.where(window, widest(kernel * kernel * in_channels),
                           np.minimum(widest(kernel * in_channels), np.asarray(grid[1]))))
+
 
 def pixel_bank(y: Any, x: Any, grid: tuple[Any, Any]) -> Any:
     """Bank of pixel (y, x) (y from the buffer's first stored row)."""

@@ -59,7 +59,7 @@ from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import (Step, StepTiling, first_tile_channels, input_rows, pw_dot, pw_groups, pw_rows,
                             schedule_steps, weight_words)
 from hwgen.ir.ops import ComputeOp
-from hwgen.numerics.fixed import accumulator_bits, pool_recip
+from hwgen.numerics.fixed import accumulator_bits, pool_acc_bits
 
 
 @dataclass(frozen=True)
@@ -411,7 +411,6 @@ def buffer_banks(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes) ->
                      (unbox(np.where(band_read, br, 1)), unbox(np.where(band_read, bc, 1))))
 
 
-
 def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_bits: int, weight_bits: int,
                pixels_per_beat: int, weights_in_dram: Any, slots: list[tuple[str, Any, Any]],
                family: str) -> LutInputs:
@@ -436,8 +435,7 @@ def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_
         cfg=cfg, act_bits=act_bits,
         pw_acc=max([accumulator_bits(act_bits, weight_bits, op.in_shape[2] * op.kernel ** 2) for op in pw_ops] or [2]),
         dw_acc=accumulator_bits(act_bits, weight_bits, k * k),
-        # the pool's sum of H*W codes times the reciprocal (as hwgen.codegen.rtl.plan sizes it)
-        pool_acc=max([act_bits + max(1, (n - 1).bit_length()) + pool_recip(n).bit_length() + 2 for n in pools] or [2]),
+        pool_acc=max([pool_acc_bits(act_bits, n) for n in pools] or [2]),
         word=feature_word(cfg, cin, pixels_per_beat),
         read_banks=unbox(np.maximum(fbanks, bbanks)),
         # the memories of the plan's feature buffers (a band buffer has two halves)
@@ -448,6 +446,7 @@ def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_
         input_packers=1 if input_dram else unbox(fbanks),
         scatter_packers=unbox(np.where(bbanks > 1, bbanks, 0)),
         weights_in_dram=weights_in_dram, fmaps_in_dram=fmaps_in_dram, family=family)
+
 
 def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
                  fmap_limit: int, act_bits: int, weight_bits: int,

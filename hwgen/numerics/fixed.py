@@ -115,6 +115,12 @@ def pool_recip(count: int) -> int:
     return ((1 << (POOL_RECIP_BITS + 1)) + count) // (2 * count)  # round half up
 
 
+def pool_acc_bits(width: int, count: int) -> int:
+    """Signed width of a pool's sum of ``count`` codes of ``width`` bits times :func:`pool_recip` (the RTL pool
+    engine's accumulator, and the LUT model's)."""
+    return width + max(1, (count - 1).bit_length()) + 1 + pool_recip(count).bit_length() + 1
+
+
 def accumulator_bits(width_a: int, width_w: int, terms: int, bias_bits: int = 0) -> int:
     """Signed accumulator width that cannot overflow for ``terms`` products (plus a bias)."""
     prod = width_a + width_w - 1  # |a*w| <= 2**(wa-1) * 2**(ww-1)

@@ -28,7 +28,7 @@ from hwgen.hw.steps import (bands_of, input_row_range, pw_groups, schedule_steps
                             weight_tile_channels,
                             weight_tiled)
 from hwgen.mapping.plan import Mapping, bram36_equivalent, buffer_banks, dw_kernel, feature_word
-from hwgen.numerics.fixed import output_range, pool_recip
+from hwgen.numerics.fixed import output_range, pool_acc_bits, pool_recip
 from hwgen.quant.qgraph import QuantGraph, QuantOp
 
 #: Feature memories shared by the top and the engines: the plan's two feature-map buffers, the two halves
@@ -796,7 +796,7 @@ def plan_rtl(qgraph: QuantGraph, mapping: Mapping) -> RtlPlan:
             pool_tiles.append(staged_out(0, 0, staged_in(0, 0, 1, Tile(len(pool_ops) - 1, 1, 0, 0, 0, it,
                                                                        tile_cycles(it, POOL_DEPTH), in_buf=src,
                                                                        out_buf=out_buf))))
-            pool_acc = max(pool_acc, aw + sel_bits(hi * wi) + 1 + pool_recip(hi * wi).bit_length() + 1)
+            pool_acc = max(pool_acc, pool_acc_bits(aw, hi * wi))
         if not st.wr:  # an output in DRAM leaves the on-chip maps where they are
             cur, nxt_buf = out_buf, (BUF_B if out_buf == BUF_A else BUF_A)
 
