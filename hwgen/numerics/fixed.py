@@ -121,6 +121,20 @@ def pool_acc_bits(width: int, count: int) -> int:
     return width + max(1, (count - 1).bit_length()) + 1 + pool_recip(count).bit_length() + 1
 
 
+def sum_tree(n: int, bits: int, cap: int) -> list[tuple[int, int, int]]:
+    """The RTL engines' adder tree over ``n`` signed terms of ``bits`` bits, as two-input adders: node ``n + i`` =
+    node ``2i`` + node ``2i + 1`` (nodes ``0 .. n-1`` the terms; the root is node ``2n - 2``), each
+    ``(left, right, width)``, a width one bit over its wider child's, at most ``cap`` (the accumulator, whose sum
+    mod 2**cap is exact because the total fits it). The LUT model counts the same widths."""
+    width = [min(bits, cap)] * n
+    nodes = []
+    for i in range(n - 1):
+        a, b = 2 * i, 2 * i + 1
+        width.append(min(max(width[a], width[b]) + 1, cap))
+        nodes.append((a, b, width[-1]))
+    return nodes
+
+
 def accumulator_bits(width_a: int, width_w: int, terms: int, bias_bits: int = 0) -> int:
     """Signed accumulator width that cannot overflow for ``terms`` products (plus a bias)."""
     prod = width_a + width_w - 1  # |a*w| <= 2**(wa-1) * 2**(ww-1)

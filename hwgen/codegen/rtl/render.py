@@ -2,7 +2,7 @@
 
 Files: ``hwgen_top.v`` (stream ports, buffers, sequencer), ``hwgen_fmem.v`` (a feature memory), ``hwgen_wpack.v`` (the output-word packer),
 ``hwgen_wgear.v`` (the weight loader's gearbox, for weight words wider than the bus),
-``hwgen_requant.v`` (the requantizer), ``hwgen_pw_engine.v``, ``hwgen_dw_engine.v``,
+``hwgen_requant.v`` (the requantizer), ``hwgen_add.v`` (the engines' adder-tree node), ``hwgen_pw_engine.v``, ``hwgen_dw_engine.v``,
 ``hwgen_pool_engine.v`` (as the network needs them), ``hwgen_weights.hex`` (the DRAM image when weights
 live in DRAM), ``*.mem`` ROM images ($readmemh, read relative to the simulator's / synthesizer's working
 directory: the weights and biases, and the tables that grow with the mapping, hwgen.codegen.rtl.roms) and
@@ -39,6 +39,7 @@ from hwgen.codegen.rtl.roms import rtl_roms
 from hwgen.codegen.templating import render
 from hwgen.codegen.writer import check_outdir, write_tree
 from hwgen.mapping.plan import Mapping
+from hwgen.numerics.fixed import sum_tree
 from hwgen.numerics.packing import PACK_SHIFT
 from hwgen.quant.qgraph import QuantGraph
 
@@ -66,6 +67,16 @@ def qr_literal(value: int, word: int) -> str:
     return f"{{32'h{q & 0xFFFFFFFF:08x}, {lane_bits(word)}'d{r}}}"
 
 
+def adder_tree(n: int, bits: int, cap: int) -> list[dict[str, int]]:
+    """:func:`sum_tree`'s nodes as the templates' ``hwgen_add`` instances: ids, children and their widths."""
+    width = [min(bits, cap)] * n
+    out = []
+    for i, (a, b, w) in enumerate(sum_tree(n, bits, cap)):
+        width.append(w)
+        out.append({"id": n + i, "a": a, "aw": width[a], "b": b, "bw": width[b], "w": w})
+    return out
+
+
 def _mem(words: list[int], bits: int) -> str:
     digits = max(1, -(-bits // 4))
     return "".join(f"{w:0{digits}x}\n" for w in words) if words else f"{0:0{digits}x}\n"
@@ -91,10 +102,10 @@ def render_rtl(plan: RtlPlan) -> dict[str, str]:
                                absent=absent, buffers=[_buf(b) for b in buffers], ports=ports,
                                buffers_by_id={b.id: _buf(b) for b in buffers}, STEP_PW=STEP_PW,
                                STEP_DW=STEP_DW, STEP_POOL=STEP_POOL, STEP_FUSED=STEP_FUSED,
-                               pack_shift=PACK_SHIFT, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S, BUF_OUT0=BUF_OUT0,
+                               pack_shift=PACK_SHIFT, adder_tree=adder_tree, DMA_W=DMA_W, DMA_R=DMA_R, DMA_S=DMA_S, BUF_OUT0=BUF_OUT0,
                                dscat=_dma_scatter(plan), **_stream_banks(plan))
     files = {name: render(f"rtl/{name}.j2", **ctx) for name in ("hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v",
-                                                                "hwgen_top.v")}
+                                                                "hwgen_add.v", "hwgen_top.v")}
     tin, tout, tc, tk = plan.cfg.tin, plan.cfg.tout, plan.cfg.tc, plan.cfg.tk
     if plan.gear("pw") or plan.gear("dw"):
         files["hwgen_wgear.v"] = render("rtl/hwgen_wgear.v.j2", **ctx)
@@ -182,7 +193,7 @@ def plan_summary(plan: RtlPlan) -> dict[str, Any]:
 
 
 def verilog_files(plan: RtlPlan) -> list[str]:
-    files = ["hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v", "hwgen_top.v"]
+    files = ["hwgen_fmem.v", "hwgen_wpack.v", "hwgen_requant.v", "hwgen_add.v", "hwgen_top.v"]
     files += ["hwgen_wgear.v"] if plan.gear("pw") or plan.gear("dw") else []
     files += [f"hwgen_{n}_engine.v" for n, on in (("pw", plan.has_pw), ("dw", plan.has_dw),
                                                   ("pool", plan.has_pool)) if on]
