@@ -7,7 +7,9 @@ least-squares coefficients over the designs (what LUT_COEF and LUT_COEF_XCUP hol
 Run from the repository root: python benchmarks/bench_lut_model.py [--dir D] [--fit] [--save F] [NAME ...]
 (names from DESIGNS; default: all. Each design's RTL and Yosys runs are kept in D/NAME and D/NAME-xcup-pw
 (default: a temporary directory) and reused when their stat.json exists. The MobileNet designs take 5-35
-minutes of Yosys each on the 2-core machine.)
+minutes of Yosys each on the 2-core machine.) With --alone pw,dw --base tests/fixtures/lut_yosys.json only
+those engines are synthesized (each alone: 1-3 minutes), the other parts read from the fixture: the way to
+re-measure after a change to one engine.
 """
 from __future__ import annotations
 
@@ -45,26 +47,44 @@ DESIGNS = {
 
 
 
-def measure(name: str, root: Path) -> tuple[LutInputs, dict, int]:
+#: The module each part measured alone (--alone) is synthesized as.
+ALONE_TOPS = {"pw": "hwgen_pw_engine", "dw": "hwgen_dw_engine", "pool": "hwgen_pool_engine"}
+
+
+def synth_once(design, d: Path, top: str, family: str) -> dict[str, int]:
+    """Yosys LUTs per module of ``top`` synthesized in ``d`` (reused when d/stat.json exists)."""
+    if not (d / "stat.json").exists():
+        design.write_rtl(d, force=True)
+        synthesize(d, top=top, family=family)
+    return module_luts(d, top=top)
+
+
+def measure(name: str, root: Path, alone: tuple[str, ...] = (), base: dict | None = None) -> tuple[LutInputs, dict, int]:
     """(the model's inputs for xc7, Yosys xc7 LUTs per part, Yosys xcup LUTs of the PW engine alone) of design
-    ``name``, synthesized into root/name and root/name-xcup-pw."""
+    ``name``, synthesized into root/name and root/name-xcup-pw. The parts in ``alone`` are measured by
+    synthesizing their engine alone (root/name-xc7-PART; Yosys keeps the hierarchy, so a module alone is its
+    count in the design), the other parts taken from ``base`` (a saved fixture) instead of the whole design."""
     model, margs, hw = DESIGNS[name]
     design = build(get_model(model, **margs), HwConfig(**hw))
-    rtl, pw = root / name, root / f"{name}-xcup-pw"
-    for d, top, family in ((rtl, "hwgen_top", "xc7"), (pw, "hwgen_pw_engine", "xcup")):
-        if not (d / "stat.json").exists():
-            design.write_rtl(d, force=True)
-            synthesize(d, top=top, family=family)
-    got = module_luts(rtl)
-    yosys = {part: sum(got.get(mod, 0) for mod in mods) for part, mods in LUT_MODULES.items()}
+    if alone:
+        yosys = dict(base[name]["yosys"])
+        for part in alone:
+            yosys[part] = synth_once(design, root / f"{name}-xc7-{part}", ALONE_TOPS[part], "xc7")[ALONE_TOPS[part]]
+    else:
+        got = synth_once(design, root / name, "hwgen_top", "xc7")
+        yosys = {part: sum(got.get(mod, 0) for mod in mods) for part, mods in LUT_MODULES.items()}
+    xcup_pw = synth_once(design, root / f"{name}-xcup-pw", "hwgen_pw_engine", "xcup")["hwgen_pw_engine"]
     li = design.mapping.luts._replace(family="xc7")  # the whole-design runs are -family xc7
-    return li, yosys, module_luts(pw, top="hwgen_pw_engine")["hwgen_pw_engine"]
+    return li, yosys, xcup_pw
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", metavar="NAME", help=f"designs (default: all): {', '.join(DESIGNS)}")
     ap.add_argument("--dir", help="keep each design's RTL and Yosys run here (reused when present)")
+    ap.add_argument("--alone", default="", help="measure these parts (comma-separated: pw,dw,pool) by synthesizing "
+                                                "their engine alone, the others from --base")
+    ap.add_argument("--base", help="fixture JSON the parts not measured (--alone) are read from")
     ap.add_argument("--fit", action="store_true", help="print the least-squares coefficients over the designs")
     ap.add_argument("--save", help="write the Yosys LUTs per design and part to this JSON file (the test fixture "
                                    "tests/fixtures/lut_yosys.json)")
@@ -73,12 +93,18 @@ def main() -> None:
     unknown = [n for n in names if n not in DESIGNS]
     if unknown:
         ap.error(f"unknown design {unknown[0]!r}")
+    alone = tuple(p for p in args.alone.split(",") if p)
+    if any(p not in ALONE_TOPS for p in alone):
+        ap.error(f"--alone takes parts of {', '.join(ALONE_TOPS)}")
+    if alone and not args.base:
+        ap.error("--alone needs --base (the fixture the other parts come from)")
+    base = json.loads(Path(args.base).read_text()) if args.base else None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.dir or tmp)
         rows, xcup_rows, ratios, measured = [], [], [], {}
         print(f"{'design':22s} " + " ".join(f"{p:>15s}" for p in LUT_MODULES) + f" {'total':>17s}  model/yosys")
         for name in names:
-            li, yosys, xcup_pw = measure(name, root)
+            li, yosys, xcup_pw = measure(name, root, alone, base)
             parts, feats = lut_parts(li), lut_features(li)
             rows.append((feats, yosys))
             xcup_rows.append((feats, {"pw": xcup_pw}))

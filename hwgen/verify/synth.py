@@ -64,29 +64,41 @@ def synthesize(rtl_dir: str | Path, top: str = "hwgen_top", family: str = "xc7")
     return report
 
 
+#: Helper modules whose LUTs count in the module that instantiates them (an engine's adder-tree nodes).
+FOLDED = ("hwgen_add",)
+
+
 def module_luts(rtl_dir: str | Path, top: str = "hwgen_top") -> dict[str, int]:
     """LUTs (LUT1-LUT6) per module of a design :func:`synthesize` wrote to ``rtl_dir``, over all its instances
-    under ``top`` (a parameterised module's variants summed under its name): where the logic goes."""
+    under ``top`` (a parameterised module's variants summed under its name; :data:`FOLDED` helpers in their
+    parent's count): where the logic goes."""
     stat = _parse_stat((Path(rtl_dir) / "stat.json").read_text())["modules"]
 
     def key(name: str) -> str | None:
         return name if name in stat else (f"\\{name}" if f"\\{name}" in stat else None)
 
+    def base(module: str) -> str:
+        # r"\m", r"$paramod$<hash>\m" or r"$paramod\m\P=v..." -> "m"
+        parts = module.split("\\")
+        return parts[1] if parts[0].startswith("$paramod") else parts[-1]
+
     out: dict[str, int] = {}
 
-    def walk(module: str, instances: int) -> None:
+    def walk(module: str, instances: int, owner: str | None) -> None:
         cells = stat[module]["num_cells_by_type"]
-        name = module.split("\\")[-1]
+        name = base(module)
+        if name in FOLDED and owner is not None:
+            name = owner
         out[name] = out.get(name, 0) + instances * sum(int(cells.get(c, 0)) for c in GROUPS["lut"])
         for sub, n in cells.items():
             child = key(sub)
             if child is not None and child != module:
-                walk(child, instances * int(n))
+                walk(child, instances * int(n), name)
 
     root = key(top)
     if root is None:
         raise HwgenError(f"no module {top!r} in {str(Path(rtl_dir) / 'stat.json')!r}")
-    walk(root, 1)
+    walk(root, 1, None)
     return dict(sorted(out.items()))
 
 
