@@ -25,7 +25,7 @@ from hwgen.build import HwConfig, build  # noqa: E402
 from hwgen.hw.resources import (LUT_COEF, LUT_COEF_XCUP, LUT_MODULES, LutInputs, fit_lut_coefficients,  # noqa: E402
                                  lut_features, lut_parts)
 from hwgen.models.zoo import get_model  # noqa: E402
-from hwgen.verify.synth import module_luts, synthesize  # noqa: E402
+from hwgen.verify.synth import instance_luts, module_luts, synthesize  # noqa: E402
 
 #: name -> (zoo model, model args, HwConfig args)
 DESIGNS = {
@@ -47,8 +47,9 @@ DESIGNS = {
 
 
 
-#: The module each part measured alone (--alone) is synthesized as.
-ALONE_TOPS = {"pw": "hwgen_pw_engine", "dw": "hwgen_dw_engine", "pool": "hwgen_pool_engine"}
+#: The module each part measured alone (--alone) is synthesized as: an engine alone (its own LUTs), the word
+#: packer as each of its variants alone times its instances (hwgen.verify.synth.instance_luts).
+ALONE_TOPS = {"pw": "hwgen_pw_engine", "dw": "hwgen_dw_engine", "pool": "hwgen_pool_engine", "wpack": "hwgen_wpack"}
 
 
 def synth_once(design, d: Path, top: str, family: str) -> dict[str, int]:
@@ -69,7 +70,13 @@ def measure(name: str, root: Path, alone: tuple[str, ...] = (), base: dict | Non
     if alone:
         yosys = dict(base[name]["yosys"])
         for part in alone:
-            yosys[part] = synth_once(design, root / f"{name}-xc7-{part}", ALONE_TOPS[part], "xc7")[ALONE_TOPS[part]]
+            if part == "wpack":
+                d = root / f"{name}-rtl"
+                if not d.exists():
+                    design.write_rtl(d, force=True)
+                yosys[part] = instance_luts(d, ALONE_TOPS[part])
+            else:
+                yosys[part] = synth_once(design, root / f"{name}-xc7-{part}", ALONE_TOPS[part], "xc7")[ALONE_TOPS[part]]
     else:
         got = synth_once(design, root / name, "hwgen_top", "xc7")
         yosys = {part: sum(got.get(mod, 0) for mod in mods) for part, mods in LUT_MODULES.items()}
@@ -82,8 +89,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", metavar="NAME", help=f"designs (default: all): {', '.join(DESIGNS)}")
     ap.add_argument("--dir", help="keep each design's RTL and Yosys run here (reused when present)")
-    ap.add_argument("--alone", default="", help="measure these parts (comma-separated: pw,dw,pool) by synthesizing "
-                                                "their engine alone, the others from --base")
+    ap.add_argument("--alone", default="", help="measure these parts (comma-separated: pw,dw,pool,wpack) by "
+                                                "synthesizing their module alone, the others from --base")
     ap.add_argument("--base", help="fixture JSON the parts not measured (--alone) are read from")
     ap.add_argument("--fit", action="store_true", help="print the least-squares coefficients over the designs")
     ap.add_argument("--save", help="write the Yosys LUTs per design and part to this JSON file (the test fixture "

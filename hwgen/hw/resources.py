@@ -17,11 +17,12 @@ say. The terms:
 
 * requantizer, per output lane (tout PW, tc DW, tin pool): one barrel shifter and two clamps of the accumulator
   width;
-* word packer (``hwgen_wpack``), per instance (PW, DW, pool, one per input bank, one per DMA-scatter bank): a
-  code select of N codes into each of WORD lanes, and the pending word per bank;
-* PW engine: its adder tree (tout x tin products of the accumulator width), per code run read in a cycle the
-  bank select (banks x two words) and the lane rotation, then each of tin lanes' select among runs x WORD codes;
-* DW engine: its tc x tk accumulators, per tap the bank select and the rotation of tc codes;
+* word packer (``hwgen_wpack``), per instance (PW, DW, pool, one per input bank, one per DMA-scatter bank): the
+  shift of an append's N codes to its lanes of two words (log2(2 WORD) stages), and the pending word per bank;
+* PW engine: its adder trees (tout x tin products, ``hwgen_add`` nodes up to the accumulator width), per code
+  run read in a cycle the bank select (banks x two words) and the rotation (a logarithmic shifter of two words,
+  log2(2 WORD) stages), then each of tin lanes' select among runs x WORD codes;
+* DW engine: its tc adder trees of tk products, per tap the bank select and the rotation (a shifter as the PW's);
 * pool engine: tin accumulators (the per-group sums live in LUTRAM, not counted), a bank select and the
   rotation of a word;
 * top (with the weight gearbox and the feature memories' lane-write glue): the buffer port muxes (banks x
@@ -119,10 +120,11 @@ def lut_features(d: LutInputs) -> dict[str, tuple[Any, ...]]:
     c, aw, w = d.cfg, d.act_bits, np.asarray(d.word)
     ww = w * aw
     rb = np.asarray(d.read_banks) - 1
+    stages = np.ceil(np.log2(2 * w)).astype(np.int64)  # the rotation's shifter: two words by < WORD codes
 
     def packers(n: Any, count: Any = 1, banks: Any = 0) -> tuple[Any, ...]:
-        # WORD lanes each selecting among N codes; the pending word's lanes; its banks' pending words
-        return count * w * np.minimum(n, w) * aw, count * ww, count * banks * ww, count
+        # the shift of N codes into two words; the pending word's lanes; its banks' pending words
+        return count * (w + np.minimum(n, w)) * aw * stages, count * ww, count * banks * ww, count
 
     lanes = c.tout * d.pw_acc + c.tc * d.dw_acc + c.tin * d.pool_acc
     units = [packers(c.tout, 1, rb), packers(c.tc, 1, rb), packers(c.tin),
@@ -130,10 +132,10 @@ def lut_features(d: LutInputs) -> dict[str, tuple[Any, ...]]:
     return {
         "requant": (lanes, c.tout + c.tc + c.tin),  # accumulator bits of all lanes; lanes
         "wpack": tuple(sum(u[i] for u in units) for i in range(4)),
-        # the adder tree; the runs' rotation and the lanes' select; the runs' bank select; control
-        "pw": (c.tout * c.tin * d.pw_acc, d.pw_runs * ww * (w + c.tin), d.pw_runs * rb * ww, 1),
-        # the accumulators; the taps' rotation of tc codes; the taps' bank select; control
-        "dw": (c.tc * c.tk * d.dw_acc, c.tk * c.tc * ww, c.tk * rb * ww, 1),
+        # the adder trees; the runs' rotation and the lanes' select; the runs' bank select; control
+        "pw": (c.tout * c.tin * d.pw_acc, d.pw_runs * ww * (stages + c.tin), d.pw_runs * rb * ww, 1),
+        # the adder trees; the taps' rotation; the taps' bank select; control
+        "dw": (c.tc * c.tk * d.dw_acc, c.tk * ww * stages, c.tk * rb * ww, 1),
         # the accumulators; the word's rotation; the bank select; control
         "pool": (c.tin * d.pool_acc, w * ww, rb * ww, 1),
         # the buffer ports' muxes; the weights' AXI4 master; the feature-map DMA; control

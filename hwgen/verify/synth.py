@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,64 @@ def module_luts(rtl_dir: str | Path, top: str = "hwgen_top") -> dict[str, int]:
         raise HwgenError(f"no module {top!r} in {str(Path(rtl_dir) / 'stat.json')!r}")
     walk(root, 1, None)
     return dict(sorted(out.items()))
+
+
+def _derived_params(log: str, module: str) -> dict[str, dict[str, str]]:
+    # Each variant Yosys derives of ``module``: its name and the "Parameter \\P = V" lines before it.
+    out, params = {}, None
+    for ln in log.splitlines():
+        if "Executing AST frontend in derive mode" in ln:
+            params = {} if f"module `\\{module}'" in ln else None
+            continue
+        m = re.match(r"Parameter \\(\w+) = (\S+)", ln)
+        if m and params is not None:
+            params[m.group(1)] = m.group(2)
+            continue
+        m = re.match(r"Generating RTLIL representation for module `(\$paramod\S*\\\w+)'", ln)
+        if m and params is not None:
+            out[m.group(1)] = params
+            params = None
+    return out
+
+
+def instance_luts(rtl_dir: str | Path, module: str, top: str = "hwgen_top", family: str = "xc7") -> int:
+    """LUTs of every instance of ``module`` under ``top``, each of its parameter variants synthesized alone
+    (``synth_xilinx -family FAMILY``; Yosys keeps the hierarchy, so a module's count does not depend on its
+    neighbours) times its instances: one module of a large design re-measured in seconds."""
+    rtl = Path(rtl_dir)
+    yosys = shutil.which("yosys")
+    if yosys is None:
+        raise HwgenError("yosys not found: install it with `apt-get install -y yosys`")
+    sources = " ".join(sorted(p.name for p in rtl.glob("*.v")))
+    with tempfile.TemporaryDirectory() as tmp:
+        log, stat = Path(tmp) / "hierarchy.log", Path(tmp) / "hierarchy.json"
+        subprocess.run([yosys, "-q", "-l", str(log), "-p", f"read_verilog {sources}; hierarchy -top {top}; "
+                        f"tee -q -o {stat} stat -json"], cwd=rtl, capture_output=True, text=True, check=True)
+        variants = _derived_params(log.read_text(), module)
+        modules = _parse_stat(stat.read_text())["modules"]
+        counts: dict[str, int] = {}
+
+        def walk(name: str, n: int) -> None:
+            for sub, k in modules[name]["num_cells_by_type"].items():
+                child = sub if sub in modules else (f"\\{sub}" if f"\\{sub}" in modules else None)
+                if child is None or child == name:
+                    continue
+                if child in variants or child == f"\\{module}":
+                    counts[child] = counts.get(child, 0) + n * int(k)
+                walk(child, n * int(k))
+
+        walk(f"\\{top}", 1)
+        total = 0
+        for name, n in sorted(counts.items()):
+            sets = " ".join(f"-set {k} {v}" for k, v in variants.get(name, {}).items())
+            out = Path(tmp) / "variant.json"
+            chparam = f"chparam {sets} {module}; " if sets else ""
+            subprocess.run([yosys, "-q", "-p", f"read_verilog {sources}; {chparam}synth_xilinx -family {family} "
+                            f"-noiopad -top {module}; tee -q -o {out} stat -json"], cwd=rtl, capture_output=True,
+                           text=True, check=True)
+            cells = _parse_stat(out.read_text())["design"]["num_cells_by_type"]
+            total += n * sum(int(cells.get(c, 0)) for c in GROUPS["lut"])
+    return total
 
 
 def _module_depths(log: str) -> dict[str, int]:
