@@ -24,7 +24,7 @@ say. The terms:
   log2(2 WORD) stages), then each of tin lanes' select among runs x WORD codes;
 * DW engine: its tc adder trees of tk products, per tap the bank select and the rotation (a shifter as the PW's);
 * pool engine: tin accumulators (the per-group sums live in LUTRAM, not counted), a bank select and the
-  rotation of a word;
+  rotation (a shifter as the PW's);
 * top (with the weight gearbox and the feature memories' lane-write glue): the buffer port muxes (banks x
   words of every feature buffer), the weights' AXI4 master and the feature-map DMA.
 """
@@ -137,7 +137,7 @@ def lut_features(d: LutInputs) -> dict[str, tuple[Any, ...]]:
         # the adder trees; the taps' rotation; the taps' bank select; control
         "dw": (c.tc * c.tk * d.dw_acc, c.tk * ww * stages, c.tk * rb * ww, 1),
         # the accumulators; the word's rotation; the bank select; control
-        "pool": (c.tin * d.pool_acc, w * ww, rb * ww, 1),
+        "pool": (c.tin * d.pool_acc, ww * stages, rb * ww, 1),
         # the buffer ports' muxes; the weights' AXI4 master; the feature-map DMA; control
         "top": (d.buffer_banks * ww, np.asarray(d.weights_in_dram, dtype=int), np.asarray(d.fmaps_in_dram, dtype=int), 1),
     }
