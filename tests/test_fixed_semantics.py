@@ -25,6 +25,7 @@ from hwgen.numerics.fixed import (
     requantize,
     round_shift,
     saturate,
+    sum_tree,
 )
 from hwgen.quant.golden import run_op_fixed
 from hwgen.quant.qgraph import QuantOp
@@ -162,3 +163,29 @@ def test_check_bits_rejects_with_one_line_naming_the_flag(value):
     with pytest.raises(HwgenError) as e:
         check_bits("weight_bits", value)
     assert str(e.value) == f"weight_bits (--weight-bits) must be an integer in 2..32, got {value!r}"
+
+
+def _wrap(v: int, bits: int) -> int:
+    return ((v + (1 << (bits - 1))) % (1 << bits)) - (1 << (bits - 1))
+
+
+@given(st.integers(1, 70), st.integers(2, 20), st.data())
+def test_sum_tree_adds_every_term_once_within_its_widths(n, bits, data):
+    """The RTL's adder tree (node n+i = node 2i + node 2i+1): every term reaches the root exactly once, and adding
+    in each node's width (wrapping) gives the exact total whenever the accumulator holds it, at the extremes too."""
+    cap = data.draw(st.integers(bits, bits + 10))
+    nodes = sum_tree(n, bits, cap)
+    assert len(nodes) == n - 1
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    terms = data.draw(st.lists(st.sampled_from([lo, hi, 0, -1, 1]) | st.integers(lo, hi), min_size=n, max_size=n))
+    value, width, uses = list(terms), [bits] * n, [0] * (2 * n - 1)
+    for a, b, w in nodes:
+        assert w >= max(width[a], width[b]) or w == cap
+        uses[a] += 1
+        uses[b] += 1
+        value.append(_wrap(value[a] + value[b], w))
+        width.append(w)
+    assert uses[:-1] == [1] * (2 * n - 2) and uses[-1] == 0  # a tree: each node feeds one parent, the root none
+    total = sum(terms)
+    if -(1 << (cap - 1)) <= total < (1 << (cap - 1)):
+        assert value[-1] == total
