@@ -238,6 +238,7 @@ def test_property_every_mapping_has_rtl(case):
     # the plan's feature buffers: the RTL prunes one the plan sizes at a word but no map uses
     assert sum(b.banks for b in plan.buffers if b.depth > 0) <= li.buffer_banks <= sum(b.banks for b in plan.buffers)
     assert (li.pw_acc, li.dw_acc, li.pool_acc) == (plan.pw_acc, plan.dw_acc, plan.pool_acc)
+    assert (li.pw_tiles, li.dw_tiles) == (len(plan.pw_tiles), len(plan.dw_tiles))
 
 
 def test_network_input_in_dram_is_planned():

@@ -21,8 +21,10 @@ say. The terms:
   shift of an append's N codes to its lanes of two words (log2(2 WORD) stages), and the pending word per bank;
 * PW engine: its adder trees (tout x tin products, ``hwgen_add`` nodes up to the accumulator width), per code
   run read in a cycle the bank select (banks x two words) and the rotation (a logarithmic shifter of two words,
-  log2(2 WORD) stages), then each of tin lanes' select among runs x WORD codes;
+  log2(2 WORD) stages), then each of tin lanes' select among runs x WORD codes; its tile table (a LUT ROM, one
+  entry per band and weight tile of its steps);
 * DW engine: its tc adder trees of tk products, per tap the bank select and the rotation (a shifter as the PW's);
+  its tile table;
 * pool engine: tin accumulators (the per-group sums live in LUTRAM, not counted), a bank select and the
   rotation (a shifter as the PW's);
 * top (with the weight gearbox and the feature memories' lane-write glue): the buffer port muxes (banks x
@@ -46,10 +48,10 @@ LUT_MODULES = {"requant": ("hwgen_requant",), "wpack": ("hwgen_wpack",), "pw": (
 #: Yosys-fitted LUTs per unit of each feature of :func:`lut_features` (docs/estimate.md has the fit).
 LUT_COEF = {
     "requant": (6.2909, 33.6178),
-    "wpack": (0.7239, 3.6576, 0.5607, 0.0),
-    "pw": (2.4553, 0.0, 2.2836, 594.9696),
-    "dw": (0.0, 0.7792, 1.3726, 709.2549),
-    "pool": (6.8241, 0.1668, 1.5408, 0.0),
+    "wpack": (0.6663, 0.0, 0.0, 34.305),
+    "pw": (1.0566, 0.0, 1.7659, 5.9963, 693.5518),
+    "dw": (1.9525, 0.3826, 0.7826, 1.6563, 591.412),
+    "pool": (3.6324, 0.187, 0.9359, 202.8972),
     "top": (5.4549, 3107.6693, 0.0, 373.5562),
 }
 
@@ -57,7 +59,7 @@ LUT_COEF = {
 #: xc7: the PW engine (its packed 27 x 18 products and adder tree on DSP48E2 / CARRY8), fitted on the PW engine
 #: alone (docs/estimate.md, "LUTs").
 LUT_COEF_XCUP = {
-    "pw": (3.5423, 0.0, 3.0402, 420.9237),
+    "pw": (0.9806, 0.3367, 2.0292, 5.7212, 602.4367),
 }
 
 def dsp_per_pe(act_bits: int, weight_bits: int) -> int:
@@ -111,6 +113,8 @@ class LutInputs(NamedTuple):
     scatter_packers: Any   # word packers of the DMA scatter (one per in_band bank; 0 without)
     weights_in_dram: Any
     fmaps_in_dram: Any
+    pw_tiles: Any          # entries of the PW engine's tile table (bands x weight tiles of its steps)
+    dw_tiles: Any          # ... the DW engine's (bands of its steps)
     family: str            # the part's synth_xilinx family (Board.family): the PW engine has its own fit on xcup
 
 
@@ -132,10 +136,10 @@ def lut_features(d: LutInputs) -> dict[str, tuple[Any, ...]]:
     return {
         "requant": (lanes, c.tout + c.tc + c.tin),  # accumulator bits of all lanes; lanes
         "wpack": tuple(sum(u[i] for u in units) for i in range(4)),
-        # the adder trees; the runs' rotation and the lanes' select; the runs' bank select; control
-        "pw": (c.tout * c.tin * d.pw_acc, d.pw_runs * ww * (stages + c.tin), d.pw_runs * rb * ww, 1),
-        # the adder trees; the taps' rotation; the taps' bank select; control
-        "dw": (c.tc * c.tk * d.dw_acc, c.tk * ww * stages, c.tk * rb * ww, 1),
+        # the adder trees; the runs' rotation and the lanes' select; the runs' bank select; the tile table; control
+        "pw": (c.tout * c.tin * d.pw_acc, d.pw_runs * ww * (stages + c.tin), d.pw_runs * rb * ww, d.pw_tiles, 1),
+        # the adder trees; the taps' rotation; the taps' bank select; the tile table; control
+        "dw": (c.tc * c.tk * d.dw_acc, c.tk * ww * stages, c.tk * rb * ww, d.dw_tiles, 1),
         # the accumulators; the word's rotation; the bank select; control
         "pool": (c.tin * d.pool_acc, ww * stages, rb * ww, 1),
         # the buffer ports' muxes; the weights' AXI4 master; the feature-map DMA; control

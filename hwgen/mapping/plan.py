@@ -57,7 +57,7 @@ from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram3
 from hwgen.hw.resources import LutInputs, dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import (Step, StepTiling, first_tile_channels, input_rows, pw_dot, pw_groups, pw_rows,
-                            schedule_steps, weight_words)
+                            schedule_steps, weight_tile_group, weight_words)
 from hwgen.ir.ops import ComputeOp
 from hwgen.numerics.fixed import accumulator_bits, pool_acc_bits
 
@@ -431,6 +431,14 @@ def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_
     runs = [conv_group_runs(s.first.kernel, s.first.in_shape[2], k, cfg.tk, cfg.tin,
                             grids.in_band if tiles[s.name].in_dram else grids.fmap)
             for s in steps if s.first.kind == "conv"]
+    def bands(s: Step) -> Any:
+        return cdiv(s.out_rows, tiles[s.name].band_rows) if s.bandable else 1
+
+    def weight_tile_count(s: Step) -> Any:  # hw.steps.weight_tiled's tiles, hw.steps.weight_tile_channels' count
+        t = np.asarray(tiles[s.name].weight_tiles)
+        count = cdiv(s.pw_op.out_shape[2], weight_tile_group(s.pw_op, t, cfg))
+        return np.where(np.asarray(weights_in_dram, dtype=bool) & (t > 1), count, 1)
+
     return LutInputs(
         cfg=cfg, act_bits=act_bits,
         pw_acc=max([accumulator_bits(act_bits, weight_bits, op.in_shape[2] * op.kernel ** 2) for op in pw_ops] or [2]),
@@ -445,7 +453,9 @@ def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_
         input_codes=cin * pixels_per_beat,
         input_packers=1 if input_dram else unbox(fbanks),
         scatter_packers=unbox(np.where(bbanks > 1, bbanks, 0)),
-        weights_in_dram=weights_in_dram, fmaps_in_dram=fmaps_in_dram, family=family)
+        weights_in_dram=weights_in_dram, fmaps_in_dram=fmaps_in_dram,
+        pw_tiles=unbox(sum(np.asarray(bands(s)) * weight_tile_count(s) for s in steps if s.pw_op is not None)),
+        dw_tiles=unbox(sum(np.asarray(bands(s)) for s in steps if s.dw_op is not None)), family=family)
 
 
 def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,
