@@ -103,21 +103,24 @@ def module_luts(rtl_dir: str | Path, top: str = "hwgen_top") -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def _derived_params(log: str, module: str) -> dict[str, dict[str, str]]:
-    # Each variant Yosys derives of ``module``: its name and the "Parameter \\P = V" lines before it.
-    out, params = {}, None
+def _derived_params(log: str) -> dict[str, tuple[str, dict[str, str]]]:
+    # Every variant Yosys derives of a parameterised module: its name -> (the module, the "Parameter \\P = V"
+    # lines before Yosys names it).
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    cur: tuple[str, dict[str, str]] | None = None
     for ln in log.splitlines():
-        if "Executing AST frontend in derive mode" in ln:
-            params = {} if f"module `\\{module}'" in ln else None
+        m = re.search(r"Executing AST frontend in derive mode .*module `\\(\w+)'", ln)
+        if m:
+            cur = (m.group(1), {})
             continue
         m = re.match(r"Parameter \\(\w+) = (\S+)", ln)
-        if m and params is not None:
-            params[m.group(1)] = m.group(2)
+        if m and cur is not None:
+            cur[1][m.group(1)] = m.group(2)
             continue
-        m = re.match(r"Generating RTLIL representation for module `(\$paramod\S*\\\w+)'", ln)
-        if m and params is not None:
-            out[m.group(1)] = params
-            params = None
+        m = re.match(r"Generating RTLIL representation for module `(\$paramod.*)'\.?$", ln)
+        if m and cur is not None:
+            out[m.group(1)] = cur
+            cur = None
     return out
 
 
@@ -134,7 +137,7 @@ def instance_luts(rtl_dir: str | Path, module: str, top: str = "hwgen_top", fami
         log, stat = Path(tmp) / "hierarchy.log", Path(tmp) / "hierarchy.json"
         subprocess.run([yosys, "-q", "-l", str(log), "-p", f"read_verilog {sources}; hierarchy -top {top}; "
                         f"tee -q -o {stat} stat -json"], cwd=rtl, capture_output=True, text=True, check=True)
-        variants = _derived_params(log.read_text(), module)
+        variants = {name: p for name, (mod, p) in _derived_params(log.read_text()).items() if mod == module}
         modules = _parse_stat(stat.read_text())["modules"]
         counts: dict[str, int] = {}
 
@@ -162,20 +165,8 @@ def instance_luts(rtl_dir: str | Path, module: str, top: str = "hwgen_top", fami
 
 
 def _module_depths(log: str) -> dict[str, int]:
-    # A parameterised module's DEPTH: the last "Parameter \DEPTH = N" before Yosys names the derived module.
-    depths, depth = {}, None
-    for ln in log.splitlines():
-        if "Executing AST frontend in derive mode" in ln:
-            depth = None
-        m = re.match(r"Parameter \\DEPTH = (\d+)", ln)
-        if m:
-            depth = int(m.group(1))
-            continue
-        m = re.match(r"Generating RTLIL representation for module `(\$paramod\$[0-9a-f]+\\\w+)'", ln)
-        if m and depth is not None:
-            depths[m.group(1)] = depth
-            depth = None
-    return depths
+    # A parameterised module's DEPTH, by the name Yosys gives the variant.
+    return {name: int(p["DEPTH"]) for name, (_, p) in _derived_params(log).items() if "DEPTH" in p}
 
 
 def memory_cells(rtl_dir: str | Path, top: str = "hwgen_top") -> dict[str, dict[str, int]]:
