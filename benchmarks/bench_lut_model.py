@@ -44,20 +44,26 @@ DESIGNS = {
     "tiny_dsc4-pe64": ("tiny_dsc4", {}, {"pe": 64, "split": "9x5,2x9"}),
     "mnet0.25-128-pe128": ("mobilenet_v1", {"alpha": 0.25, "resolution": 128}, {"pe": 128, "split": "13x8,8x3"}),
     "mnet1.0-224-pe64": ("mobilenet_v1", {}, {"pe": 64, "board": "zcu104", "split": "5x12,4x1"}),
+    # zcu104's peak (bench_throughput), measured module by module alone (--alone requant,wpack,pw,dw,pool,top)
+    "mnet1.0-224-pe2560": ("mobilenet_v1", {}, {"pe": 2560, "board": "zcu104", "split": "43x52,47x3",
+                                                 "pixels_per_beat": 5}),
 }
 
 
 
 #: The module each part measured alone (--alone) is synthesized as: an engine alone (its own LUTs), the word
-#: packer as each of its variants alone times its instances (hwgen.verify.synth.instance_luts).
-ALONE_TOPS = {"pw": "hwgen_pw_engine", "dw": "hwgen_dw_engine", "pool": "hwgen_pool_engine", "wpack": "hwgen_wpack"}
+#: packers and requantizers as each of their variants alone times its instances (hwgen.verify.synth.instance_luts),
+#: the top with the engines as blackboxes.
+ALONE_TOPS = {"pw": "hwgen_pw_engine", "dw": "hwgen_dw_engine", "pool": "hwgen_pool_engine", "wpack": "hwgen_wpack",
+              "requant": "hwgen_requant", "top": "hwgen_top"}
+ENGINES = ("hwgen_pw_engine", "hwgen_dw_engine", "hwgen_pool_engine")
 
 
-def synth_once(design, d: Path, top: str, family: str) -> dict[str, int]:
+def synth_once(design, d: Path, top: str, family: str, blackbox: tuple[str, ...] = ()) -> dict[str, int]:
     """Yosys LUTs per module of ``top`` synthesized in ``d`` (reused when d/stat.json exists)."""
     if not (d / "stat.json").exists():
         design.write_rtl(d, force=True)
-        synthesize(d, top=top, family=family)
+        synthesize(d, top=top, family=family, blackbox=blackbox)
     return module_luts(d, top=top)
 
 
@@ -69,13 +75,16 @@ def measure(name: str, root: Path, alone: tuple[str, ...] = (), base: dict | Non
     model, margs, hw = DESIGNS[name]
     design = build(get_model(model, **margs), HwConfig(**hw))
     if alone:
-        yosys = dict(base[name]["yosys"])
+        yosys = dict(base[name]["yosys"]) if base and name in base else {}
         for part in alone:
-            if part == "wpack":
+            if part in ("wpack", "requant"):
                 d = root / f"{name}-rtl"
                 if not d.exists():
                     design.write_rtl(d, force=True)
                 yosys[part] = instance_luts(d, ALONE_TOPS[part])
+            elif part == "top":
+                got = synth_once(design, root / f"{name}-xc7-top", "hwgen_top", "xc7", ENGINES)
+                yosys[part] = sum(got.get(mod, 0) for mod in LUT_MODULES["top"])
             else:
                 yosys[part] = synth_once(design, root / f"{name}-xc7-{part}", ALONE_TOPS[part], "xc7")[ALONE_TOPS[part]]
     else:
@@ -90,8 +99,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", metavar="NAME", help=f"designs (default: all): {', '.join(DESIGNS)}")
     ap.add_argument("--dir", help="keep each design's RTL and Yosys run here (reused when present)")
-    ap.add_argument("--alone", default="", help="measure these parts (comma-separated: pw,dw,pool,wpack) by "
-                                                "synthesizing their module alone, the others from --base")
+    ap.add_argument("--alone", default="", help="measure these parts (comma-separated: pw,dw,pool,wpack,"
+                                                "requant,top) by synthesizing their module alone, the others from "
+                                                "--base")
     ap.add_argument("--base", help="fixture JSON the parts not measured (--alone) are read from")
     ap.add_argument("--fit", action="store_true", help="print the least-squares coefficients over the designs")
     ap.add_argument("--save", help="write the Yosys LUTs per design and part to this JSON file (the test fixture "
@@ -104,8 +114,8 @@ def main() -> None:
     alone = tuple(p for p in args.alone.split(",") if p)
     if any(p not in ALONE_TOPS for p in alone):
         ap.error(f"--alone takes parts of {', '.join(ALONE_TOPS)}")
-    if alone and not args.base:
-        ap.error("--alone needs --base (the fixture the other parts come from)")
+    if alone and set(alone) != set(LUT_MODULES) and not args.base:
+        ap.error("--alone with some parts needs --base (the fixture the other parts come from)")
     base = json.loads(Path(args.base).read_text()) if args.base else None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.dir or tmp)
@@ -114,18 +124,23 @@ def main() -> None:
         for name in names:
             li, yosys, xcup_pw = measure(name, root, alone, base)
             parts, feats = lut_parts(li), lut_features(li)
-            rows.append((feats, yosys))
-            xcup_rows.append((feats, {"pw": xcup_pw}))
             model, margs, hw = DESIGNS[name]
             measured[name] = {"model": model, "model_args": margs, "hw": hw, "yosys": yosys,
                               "yosys_xcup": {"pw": xcup_pw}}
+            if set(yosys) != set(LUT_MODULES):  # a design not in --base: only the --alone parts (merge them later)
+                print(f"{name:22s} " + " ".join(f"{p} {parts[p]:,}/{yosys[p]:,}" for p in LUT_MODULES if p in yosys)
+                      + "  (these parts only)", flush=True)
+                continue
+            rows.append((feats, yosys))
+            xcup_rows.append((feats, {"pw": xcup_pw}))
             total_m, total_y = sum(parts.values()), sum(yosys.values())
             ratios.append(total_m / total_y)
             cells = " ".join(f"{parts[p]:>7,d}/{yosys[p]:<7,d}" for p in LUT_MODULES)
             xcup_m = lut_parts(li._replace(family="xcup"))["pw"]
             print(f"{name:22s} {cells} {total_m:>8,d}/{total_y:<8,d}  {total_m / total_y:.2f}  "
                   f"xcup PW {xcup_m:,}/{xcup_pw:,}", flush=True)
-        print(f"model/yosys (xc7) over {len(ratios)} designs: {min(ratios):.2f} .. {max(ratios):.2f}")
+        if ratios:
+            print(f"model/yosys (xc7) over {len(ratios)} designs: {min(ratios):.2f} .. {max(ratios):.2f}")
         if args.save:
             Path(args.save).write_text(json.dumps(measured, indent=1, sort_keys=True) + "\n")
         if args.fit:

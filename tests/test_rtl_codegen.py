@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 
 from hwgen.codegen.rtl.plan import BUF_A, BUF_IN0, BUF_NAMES, BUF_OUT0, DMA_R, DMA_S, DMA_W, plan_rtl
-from hwgen.codegen.rtl.render import render_rtl, write_rtl
+from hwgen.codegen.rtl.render import recip_bits, render_rtl, write_rtl
 from hwgen.codegen.rtl.roms import rtl_roms
 from hwgen.errors import HwgenError
 from hwgen.estimate import simulate
@@ -239,6 +239,8 @@ def test_property_every_mapping_has_rtl(case):
     assert sum(b.banks for b in plan.buffers if b.depth > 0) <= li.buffer_banks <= sum(b.banks for b in plan.buffers)
     assert (li.pw_acc, li.dw_acc, li.pool_acc) == (plan.pw_acc, plan.dw_acc, plan.pool_acc)
     assert (li.pw_tiles, li.dw_tiles) == (len(plan.pw_tiles), len(plan.dw_tiles))
+    assert li.weight_word == max(plan.pw_word_bits, plan.dw_word_bits)
+    assert li.pool_terms == max([len(recip_bits(e.recip)) for e in plan.pool_ops] or [1])
 
 
 def test_network_input_in_dram_is_planned():

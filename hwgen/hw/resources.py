@@ -25,10 +25,11 @@ say. The terms:
   entry per band and weight tile of its steps);
 * DW engine: its tc adder trees of tk products, per tap the bank select and the rotation (a shifter as the PW's);
   its tile table;
-* pool engine: tin accumulators (the per-group sums live in LUTRAM, not counted), a bank select and the
-  rotation (a shifter as the PW's);
+* pool engine: tin accumulators and the reciprocal's shift-adds (the per-group sums live in LUTRAM, not
+  counted), a bank select and the rotation (a shifter as the PW's);
 * top (with the weight gearbox and the feature memories' lane-write glue): the buffer port muxes (banks x
-  words of every feature buffer), the weights' AXI4 master and the feature-map DMA.
+  words of every feature buffer), the weights' AXI4 master and the feature-map DMA, and with weights in DRAM
+  the gearbox and the path of the widest weight word to the engines.
 """
 from __future__ import annotations
 
@@ -47,19 +48,19 @@ LUT_MODULES = {"requant": ("hwgen_requant",), "wpack": ("hwgen_wpack",), "pw": (
 
 #: Yosys-fitted LUTs per unit of each feature of :func:`lut_features` (docs/estimate.md has the fit).
 LUT_COEF = {
-    "requant": (6.2909, 33.6178),
-    "wpack": (0.6663, 0.0, 0.0, 34.305),
-    "pw": (1.0566, 0.0, 1.7659, 5.9963, 693.5518),
-    "dw": (1.9525, 0.3826, 0.7826, 1.6563, 591.412),
-    "pool": (3.6324, 0.187, 0.9359, 202.8972),
-    "top": (5.4549, 3107.6693, 0.0, 373.5562),
+    "requant": (6.0814, 38.1113),
+    "wpack": (0.6539, 0.0, 0.0, 38.0849),
+    "pw": (0.8798, 0.0, 1.8187, 6.4877, 753.6131),
+    "dw": (1.5277, 0.8071, 0.584, 1.3874, 525.9369),
+    "pool": (2.6882, 0.0, 1.3236, 313.165),
+    "top": (5.4851, 1125.2247, 0.0, 4.9076, 366.1431),
 }
 
 #: UltraScale+ (``xcup``) coefficients where Yosys ``synth_xilinx -family xcup`` maps a module differently from
 #: xc7: the PW engine (its packed 27 x 18 products and adder tree on DSP48E2 / CARRY8), fitted on the PW engine
 #: alone (docs/estimate.md, "LUTs").
 LUT_COEF_XCUP = {
-    "pw": (0.9806, 0.3367, 2.0292, 5.7212, 602.4367),
+    "pw": (0.8367, 0.2336, 2.2985, 6.3139, 681.7749),
 }
 
 def dsp_per_pe(act_bits: int, weight_bits: int) -> int:
@@ -115,6 +116,8 @@ class LutInputs(NamedTuple):
     fmaps_in_dram: Any
     pw_tiles: Any          # entries of the PW engine's tile table (bands x weight tiles of its steps)
     dw_tiles: Any          # ... the DW engine's (bands of its steps)
+    weight_word: Any       # bits of the widest engine weight word (the weight loader's gearbox output)
+    pool_terms: int        # shift-add terms of the pool's reciprocal (its set bits; the widest of the pools)
     family: str            # the part's synth_xilinx family (Board.family): the PW engine has its own fit on xcup
 
 
@@ -125,6 +128,7 @@ def lut_features(d: LutInputs) -> dict[str, tuple[Any, ...]]:
     ww = w * aw
     rb = np.asarray(d.read_banks) - 1
     stages = np.ceil(np.log2(2 * w)).astype(np.int64)  # the rotation's shifter: two words by < WORD codes
+    wdram = np.asarray(d.weights_in_dram, dtype=int)
 
     def packers(n: Any, count: Any = 1, banks: Any = 0) -> tuple[Any, ...]:
         # the shift of N codes into two words; the pending word's lanes; its banks' pending words
@@ -140,10 +144,12 @@ def lut_features(d: LutInputs) -> dict[str, tuple[Any, ...]]:
         "pw": (c.tout * c.tin * d.pw_acc, d.pw_runs * ww * (stages + c.tin), d.pw_runs * rb * ww, d.pw_tiles, 1),
         # the adder trees; the taps' rotation; the taps' bank select; the tile table; control
         "dw": (c.tc * c.tk * d.dw_acc, c.tk * ww * stages, c.tk * rb * ww, d.dw_tiles, 1),
-        # the accumulators; the word's rotation; the bank select; control
-        "pool": (c.tin * d.pool_acc, ww * stages, rb * ww, 1),
-        # the buffer ports' muxes; the weights' AXI4 master; the feature-map DMA; control
-        "top": (d.buffer_banks * ww, np.asarray(d.weights_in_dram, dtype=int), np.asarray(d.fmaps_in_dram, dtype=int), 1),
+        # the accumulators and the reciprocal's shift-adds; the word's rotation; the bank select; control
+        "pool": (c.tin * d.pool_acc * d.pool_terms, ww * stages, rb * ww, 1),
+        # the buffer ports' muxes; the weights' AXI4 master; the feature-map DMA; the weight words' gearbox and
+        # path to the engines; control
+        "top": (d.buffer_banks * ww, wdram, np.asarray(d.fmaps_in_dram, dtype=int),
+                wdram * np.asarray(d.weight_word), 1),
     }
 
 

@@ -53,13 +53,14 @@ import numpy as np
 from hwgen.errors import HwgenError
 from hwgen.hw.boards import Board
 from hwgen.hw.contract import (EngineConfig, Lanes, bank_grid, bank_words, bram36_blocks, cdiv, conv_group_runs,
-                               conv_rows, feature_word, input_write_codes, map_bus_bits, unbox, uram_blocks)
+                               conv_rows, dw_word_bits, feature_word, input_write_codes, map_bus_bits, pw_word_bits,
+                               unbox, uram_blocks)
 from hwgen.hw.resources import LutInputs, dsp_count, lut_count
 from hwgen.hw.schedule import Trace, run_schedule
 from hwgen.hw.steps import (Step, StepTiling, first_tile_channels, input_rows, pw_dot, pw_groups, pw_rows,
                             schedule_steps, weight_tile_group, weight_words)
 from hwgen.ir.ops import ComputeOp
-from hwgen.numerics.fixed import accumulator_bits, pool_acc_bits
+from hwgen.numerics.fixed import accumulator_bits, pool_acc_bits, pool_recip
 
 
 @dataclass(frozen=True)
@@ -455,7 +456,9 @@ def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_
         scatter_packers=unbox(np.where(bbanks > 1, bbanks, 0)),
         weights_in_dram=weights_in_dram, fmaps_in_dram=fmaps_in_dram,
         pw_tiles=unbox(sum(np.asarray(bands(s)) * weight_tile_count(s) for s in steps if s.pw_op is not None)),
-        dw_tiles=unbox(sum(np.asarray(bands(s)) for s in steps if s.dw_op is not None)), family=family)
+        dw_tiles=unbox(sum(np.asarray(bands(s)) for s in steps if s.dw_op is not None)),
+        weight_word=unbox(np.maximum(pw_word_bits(cfg, weight_bits), dw_word_bits(cfg, weight_bits))),
+        pool_terms=max([bin(pool_recip(n)).count("1") for n in pools] or [1]), family=family)
 
 
 def buffer_slots(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, weights_in_dram: bool,

@@ -37,8 +37,10 @@ def _parse_stat(text: str) -> dict[str, Any]:
     return json.loads("\n".join(lines))
 
 
-def synthesize(rtl_dir: str | Path, top: str = "hwgen_top", family: str = "xc7") -> dict[str, Any]:
-    """Run ``synth_xilinx -family FAMILY -noiopad`` in ``rtl_dir``; write stat.json and yosys.log there."""
+def synthesize(rtl_dir: str | Path, top: str = "hwgen_top", family: str = "xc7",
+               blackbox: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run ``synth_xilinx -family FAMILY -noiopad`` in ``rtl_dir``; write stat.json and yosys.log there. The
+    modules in ``blackbox`` (each in its own ``<module>.v``) are read as blackboxes: the rest synthesized alone."""
     rtl = Path(rtl_dir)
     yosys = shutil.which("yosys")
     if yosys is None:
@@ -50,8 +52,10 @@ def synthesize(rtl_dir: str | Path, top: str = "hwgen_top", family: str = "xc7")
     # memory's blocks can be counted (memory_cells).
     lists = "; ".join(f"tee -q -o {name} select -list {' '.join('t:' + c for c in GROUPS[key])}"
                       for key, name in RAM_LISTS.items())
-    script = (f"read_verilog {' '.join(sources)}; synth_xilinx -family {family} -noiopad -top {top}; "
-              f"tee -q -o stat.json stat -json; {lists}")
+    boxes = [f"{m}.v" for m in blackbox if f"{m}.v" in sources]
+    lib = f"read_verilog -lib {' '.join(boxes)}; " if boxes else ""
+    script = (f"{lib}read_verilog {' '.join(x for x in sources if x not in boxes)}; "
+              f"synth_xilinx -family {family} -noiopad -top {top}; tee -q -o stat.json stat -json; {lists}")
     proc = subprocess.run([yosys, "-q", "-l", "yosys.log", "-p", script], cwd=rtl, capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr or proc.stdout).strip().splitlines()
