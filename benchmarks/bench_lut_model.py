@@ -7,9 +7,9 @@ least-squares coefficients over the designs (what LUT_COEF and LUT_COEF_XCUP hol
 Run from the repository root: python benchmarks/bench_lut_model.py [--dir D] [--fit] [--save F] [NAME ...]
 (names from DESIGNS; default: all. Each design's RTL and Yosys runs are kept in D/NAME and D/NAME-xcup-pw
 (default: a temporary directory) and reused when their stat.json exists. The MobileNet designs take 5-35
-minutes of Yosys each on the 2-core machine.) With --alone pw,dw --base tests/fixtures/lut_yosys.json only
-those engines are synthesized (each alone: 1-3 minutes), the other parts read from the fixture: the way to
-re-measure after a change to one engine.
+minutes of Yosys each on the 2-core machine.) With --alone PARTS (of requant, wpack, pw, dw, pool, top) only
+those parts are synthesized, each module alone (ALONE_TOPS), the others read from --base (a saved fixture): the
+way to re-measure after a change to one module, or a design too large to synthesize whole.
 """
 from __future__ import annotations
 
@@ -70,8 +70,9 @@ def synth_once(design, d: Path, top: str, family: str, blackbox: tuple[str, ...]
 def measure(name: str, root: Path, alone: tuple[str, ...] = (), base: dict | None = None) -> tuple[LutInputs, dict, int]:
     """(the model's inputs for xc7, Yosys xc7 LUTs per part, Yosys xcup LUTs of the PW engine alone) of design
     ``name``, synthesized into root/name and root/name-xcup-pw. The parts in ``alone`` are measured by
-    synthesizing their engine alone (root/name-xc7-PART; Yosys keeps the hierarchy, so a module alone is its
-    count in the design), the other parts taken from ``base`` (a saved fixture) instead of the whole design."""
+    synthesizing their module alone (:data:`ALONE_TOPS`, in root/name-xc7-PART or root/name-rtl; Yosys keeps the
+    hierarchy, so a module alone is its count in the design), the other parts taken from ``base`` (a saved
+    fixture) instead of the whole design."""
     model, margs, hw = DESIGNS[name]
     design = build(get_model(model, **margs), HwConfig(**hw))
     if alone:

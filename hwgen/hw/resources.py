@@ -63,6 +63,7 @@ LUT_COEF_XCUP = {
     "pw": (0.8367, 0.2336, 2.2985, 6.3139, 681.7749),
 }
 
+
 def dsp_per_pe(act_bits: int, weight_bits: int) -> int:
     narrow, wide = sorted((act_bits, weight_bits))
     if narrow <= 18 and wide <= 25:

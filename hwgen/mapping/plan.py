@@ -432,7 +432,8 @@ def lut_inputs(steps: list[Step], tiles: dict[str, StepTiling], cfg: Lanes, act_
     runs = [conv_group_runs(s.first.kernel, s.first.in_shape[2], k, cfg.tk, cfg.tin,
                             grids.in_band if tiles[s.name].in_dram else grids.fmap)
             for s in steps if s.first.kind == "conv"]
-    def bands(s: Step) -> Any:
+
+    def bands(s: Step) -> Any:  # hw.steps.bands_of's count, for band heights over splits too
         return cdiv(s.out_rows, tiles[s.name].band_rows) if s.bandable else 1
 
     def weight_tile_count(s: Step) -> Any:  # hw.steps.weight_tiled's tiles, hw.steps.weight_tile_channels' count

@@ -37,17 +37,35 @@ def _parse_stat(text: str) -> dict[str, Any]:
     return json.loads("\n".join(lines))
 
 
+def _sources(rtl: Path) -> list[str]:
+    sources = sorted(p.name for p in rtl.glob("*.v"))
+    if not sources:
+        raise HwgenError(f"no Verilog sources (*.v) in {str(rtl)!r}")
+    return sources
+
+
+def _run_yosys(rtl: Path, script: str, log: str | Path = "yosys.log") -> None:
+    """Run a Yosys script in ``rtl`` (its log to ``log``); a failure is one HwgenError line naming the directory."""
+    yosys = shutil.which("yosys")
+    if yosys is None:
+        raise HwgenError("yosys not found: install it with `apt-get install -y yosys`")
+    proc = subprocess.run([yosys, "-q", "-l", str(log), "-p", script], cwd=rtl, capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr or proc.stdout).strip().splitlines()
+        raise HwgenError(f"yosys failed on {str(rtl)!r}: {last[-1] if last else 'see ' + str(log)}")
+
+
+def _module_key(modules: dict[str, Any], name: str) -> str | None:
+    # a stat's module key: "\\name" for a plain module, the name itself for a derived one
+    return name if name in modules else (f"\\{name}" if f"\\{name}" in modules else None)
+
+
 def synthesize(rtl_dir: str | Path, top: str = "hwgen_top", family: str = "xc7",
                blackbox: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run ``synth_xilinx -family FAMILY -noiopad`` in ``rtl_dir``; write stat.json and yosys.log there. The
     modules in ``blackbox`` (each in its own ``<module>.v``) are read as blackboxes: the rest synthesized alone."""
     rtl = Path(rtl_dir)
-    yosys = shutil.which("yosys")
-    if yosys is None:
-        raise HwgenError("yosys not found: install it with `apt-get install -y yosys`")
-    sources = sorted(p.name for p in rtl.glob("*.v"))
-    if not sources:
-        raise HwgenError(f"no Verilog sources (*.v) in {str(rtl)!r}")
+    sources = _sources(rtl)
     # The block RAM cells are listed by name (module/memory.i.j, memory_libmap's naming) so that each
     # memory's blocks can be counted (memory_cells).
     lists = "; ".join(f"tee -q -o {name} select -list {' '.join('t:' + c for c in GROUPS[key])}"
@@ -56,10 +74,7 @@ def synthesize(rtl_dir: str | Path, top: str = "hwgen_top", family: str = "xc7",
     lib = f"read_verilog -lib {' '.join(boxes)}; " if boxes else ""
     script = (f"{lib}read_verilog {' '.join(x for x in sources if x not in boxes)}; "
               f"synth_xilinx -family {family} -noiopad -top {top}; tee -q -o stat.json stat -json; {lists}")
-    proc = subprocess.run([yosys, "-q", "-l", "yosys.log", "-p", script], cwd=rtl, capture_output=True, text=True)
-    if proc.returncode != 0:
-        last = (proc.stderr or proc.stdout).strip().splitlines()
-        raise HwgenError(f"yosys failed on {str(rtl)!r}: {last[-1] if last else 'see yosys.log'}")
+    _run_yosys(rtl, script)
     stat = _parse_stat((rtl / "stat.json").read_text())
     cells: dict[str, int] = stat["design"]["num_cells_by_type"]
     report: dict[str, Any] = {k: sum(int(cells.get(c, 0)) for c in types) for k, types in GROUPS.items()}
@@ -79,9 +94,6 @@ def module_luts(rtl_dir: str | Path, top: str = "hwgen_top") -> dict[str, int]:
     parent's count): where the logic goes."""
     stat = _parse_stat((Path(rtl_dir) / "stat.json").read_text())["modules"]
 
-    def key(name: str) -> str | None:
-        return name if name in stat else (f"\\{name}" if f"\\{name}" in stat else None)
-
     def base(module: str) -> str:
         # r"\m", r"$paramod$<hash>\m" or r"$paramod\m\P=v..." -> "m"
         parts = module.split("\\")
@@ -96,11 +108,11 @@ def module_luts(rtl_dir: str | Path, top: str = "hwgen_top") -> dict[str, int]:
             name = owner
         out[name] = out.get(name, 0) + instances * sum(int(cells.get(c, 0)) for c in GROUPS["lut"])
         for sub, n in cells.items():
-            child = key(sub)
+            child = _module_key(stat, sub)
             if child is not None and child != module:
                 walk(child, instances * int(n), name)
 
-    root = key(top)
+    root = _module_key(stat, top)
     if root is None:
         raise HwgenError(f"no module {top!r} in {str(Path(rtl_dir) / 'stat.json')!r}")
     walk(root, 1, None)
@@ -133,21 +145,17 @@ def instance_luts(rtl_dir: str | Path, module: str, top: str = "hwgen_top", fami
     (``synth_xilinx -family FAMILY``; Yosys keeps the hierarchy, so a module's count does not depend on its
     neighbours) times its instances: one module of a large design re-measured in seconds."""
     rtl = Path(rtl_dir)
-    yosys = shutil.which("yosys")
-    if yosys is None:
-        raise HwgenError("yosys not found: install it with `apt-get install -y yosys`")
-    sources = " ".join(sorted(p.name for p in rtl.glob("*.v")))
+    sources = " ".join(_sources(rtl))
     with tempfile.TemporaryDirectory() as tmp:
         log, stat = Path(tmp) / "hierarchy.log", Path(tmp) / "hierarchy.json"
-        subprocess.run([yosys, "-q", "-l", str(log), "-p", f"read_verilog {sources}; hierarchy -top {top}; "
-                        f"tee -q -o {stat} stat -json"], cwd=rtl, capture_output=True, text=True, check=True)
+        _run_yosys(rtl, f"read_verilog {sources}; hierarchy -top {top}; tee -q -o {stat} stat -json", log)
         variants = {name: p for name, (mod, p) in _derived_params(log.read_text()).items() if mod == module}
         modules = _parse_stat(stat.read_text())["modules"]
         counts: dict[str, int] = {}
 
         def walk(name: str, n: int) -> None:
             for sub, k in modules[name]["num_cells_by_type"].items():
-                child = sub if sub in modules else (f"\\{sub}" if f"\\{sub}" in modules else None)
+                child = _module_key(modules, sub)
                 if child is None or child == name:
                     continue
                 if child in variants or child == f"\\{module}":
@@ -160,9 +168,8 @@ def instance_luts(rtl_dir: str | Path, module: str, top: str = "hwgen_top", fami
             sets = " ".join(f"-set {k} {v}" for k, v in variants.get(name, {}).items())
             out = Path(tmp) / "variant.json"
             chparam = f"chparam {sets} {module}; " if sets else ""
-            subprocess.run([yosys, "-q", "-p", f"read_verilog {sources}; {chparam}synth_xilinx -family {family} "
-                            f"-noiopad -top {module}; tee -q -o {out} stat -json"], cwd=rtl, capture_output=True,
-                           text=True, check=True)
+            _run_yosys(rtl, f"read_verilog {sources}; {chparam}synth_xilinx -family {family} -noiopad -top {module}; "
+                       f"tee -q -o {out} stat -json", Path(tmp) / "variant.log")
             cells = _parse_stat(out.read_text())["design"]["num_cells_by_type"]
             total += n * sum(int(cells.get(c, 0)) for c in GROUPS["lut"])
     return total
